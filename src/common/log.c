@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "common/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int log_level = JLOG_ERROR;
+static FILE *log_file; /* NULL: stderr */
+
+void jlog_init(void)
+{
+    const char *lvl = getenv("JPKI_PKCS11_DEBUG");
+    const char *path = getenv("JPKI_PKCS11_LOG_FILE");
+
+    pthread_mutex_lock(&log_lock);
+    if (lvl && *lvl) {
+        char *end;
+        long v = strtol(lvl, &end, 10);
+        if (*end == '\0' && v >= JLOG_NONE)
+            log_level = v > JLOG_TRACE ? JLOG_TRACE : (int)v;
+    }
+    if (path && *path && !log_file) {
+        /* "e": the log must not leak into programs the host executes. */
+        log_file = fopen(path, "ae");
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+void jlog_close(void)
+{
+    pthread_mutex_lock(&log_lock);
+    if (log_file)
+        fclose(log_file);
+    log_file = NULL;
+    pthread_mutex_unlock(&log_lock);
+}
+
+int jlog_level(void)
+{
+    return __atomic_load_n(&log_level, __ATOMIC_RELAXED);
+}
+
+void jlog_set_level(int level)
+{
+    __atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
+}
+
+void jlog(int level, const char *fmt, ...)
+{
+    static const char *const names[] = { "", "error", "warning", "info",
+                                         "debug", "trace" };
+    va_list ap;
+    FILE *out;
+
+    if (level > jlog_level() || level <= JLOG_NONE)
+        return;
+    pthread_mutex_lock(&log_lock);
+    out = log_file ? log_file : stderr;
+    fprintf(out, "jpki-pkcs11: %s: ", names[level]);
+    va_start(ap, fmt);
+    vfprintf(out, fmt, ap);
+    va_end(ap);
+    fputc('\n', out);
+    fflush(out);
+    pthread_mutex_unlock(&log_lock);
+}

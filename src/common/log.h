@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * log.h - the one log of the module and tool.
+ *
+ * Level from JPKI_PKCS11_DEBUG (0 none, 1 errors (default), 2 warnings,
+ * 3 info, 4 debug, 5 APDU trace). Output goes to stderr, or appended to the
+ * file named by JPKI_PKCS11_LOG_FILE. Callers never pass PINs or personal
+ * data; the APDU trace redacts them itself (src/reader/apdu.c).
+ */
+#ifndef JPKI_LOG_H
+#define JPKI_LOG_H
+
+enum {
+    JLOG_NONE = 0,
+    JLOG_ERROR = 1,
+    JLOG_WARN = 2,
+    JLOG_INFO = 3,
+    JLOG_DEBUG = 4,
+    JLOG_TRACE = 5
+};
+
+/* Reads the environment; cheap to call again (e.g. at every C_Initialize). */
+void jlog_init(void);
+/* Closes a log file opened by jlog_init. */
+void jlog_close(void);
+int jlog_level(void);
+void jlog_set_level(int level);
+
+void jlog(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define jlog_enabled(lvl) (jlog_level() >= (lvl))
+#define JLOG_ERR(...) jlog(JLOG_ERROR, __VA_ARGS__)
+#define JLOG_WARN(...) jlog(JLOG_WARN, __VA_ARGS__)
+#define JLOG_INFO(...) jlog(JLOG_INFO, __VA_ARGS__)
+#define JLOG_DBG(...) jlog(JLOG_DEBUG, __VA_ARGS__)
+
+#endif

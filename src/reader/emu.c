@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * emu.c - reader backend that hands APDUs to the bundled emulator (src/emu)
+ * in this process. Used only when JPKI_PKCS11_EMULATOR names a card image.
+ *
+ * The card is "present" while its image file exists: renaming the image
+ * away pulls the card out, putting it back inserts it (a fresh power-up).
+ */
+#include "reader/reader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "emu/emu.h"
+
+typedef struct {
+    char *path;
+    emu_card *card;
+    int locked;
+    char last_error[256]; /* said once, not at every presence check */
+} emu_priv;
+
+static reader_rv emu_connect(reader *r)
+{
+    emu_priv *p = r->priv;
+    char err[256];
+
+    if (access(p->path, F_OK) != 0)
+        return READER_ERR_NO_CARD;
+    if (emu_card_load(p->path, &p->card, err, sizeof(err)) != EMU_OK) {
+        /* A broken image is a card that does not answer: say why, once. */
+        if (strcmp(err, p->last_error) != 0)
+            JLOG_ERR("emulator card: %s", err);
+        snprintf(p->last_error, sizeof(p->last_error), "%s", err);
+        return READER_ERR_NO_CARD;
+    }
+    p->last_error[0] = '\0';
+    return READER_OK;
+}
+
+static void emu_disconnect(reader *r)
+{
+    emu_priv *p = r->priv;
+
+    emu_card_free(p->card);
+    p->card = NULL;
+}
+
+static reader_rv emu_begin(reader *r)
+{
+    emu_priv *p = r->priv;
+
+    if (!p->card)
+        return READER_ERR_NO_CARD;
+    /* The image vanished: the card was pulled out. */
+    if (access(p->path, F_OK) != 0 || emu_card_lock(p->card) != EMU_OK)
+        return READER_ERR_REMOVED;
+    p->locked = 1;
+    return READER_OK;
+}
+
+static void emu_end(reader *r)
+{
+    emu_priv *p = r->priv;
+
+    if (p->locked && p->card)
+        emu_card_unlock(p->card);
+    p->locked = 0;
+}
+
+static reader_rv emu_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
+                              uint8_t *rsp, size_t *rsp_len)
+{
+    emu_priv *p = r->priv;
+    uint8_t buf[EMU_RSP_MAX];
+    size_t n = sizeof(buf);
+
+    if (!p->card)
+        return READER_ERR_NO_CARD;
+    if (access(p->path, F_OK) != 0)
+        return READER_ERR_REMOVED;
+    if (emu_card_transmit(p->card, cmd, cmd_len, buf, &n) != EMU_OK)
+        return READER_ERR_COMM;
+    if (n > *rsp_len)
+        return READER_ERR_COMM;
+    memcpy(rsp, buf, n);
+    *rsp_len = n;
+    return READER_OK;
+}
+
+static reader_rv emu_present(reader *r, int *present)
+{
+    emu_priv *p = r->priv;
+
+    *present = access(p->path, F_OK) == 0;
+    return READER_OK;
+}
+
+static void emu_destroy(reader *r)
+{
+    emu_priv *p = r->priv;
+
+    emu_card_free(p->card);
+    free(p->path);
+    free(p);
+    free(r);
+}
+
+static const reader_ops emu_ops = {
+    .connect = emu_connect,
+    .disconnect = emu_disconnect,
+    .transmit = emu_transmit,
+    .begin = emu_begin,
+    .end = emu_end,
+    .present = emu_present,
+    .destroy = emu_destroy,
+};
+
+reader_rv reader_emu_new(const char *image_path, reader **out)
+{
+    const char *base;
+    reader *r;
+    emu_priv *p;
+
+    if (!image_path || !*image_path || !out)
+        return READER_ERR_ARGS;
+    r = calloc(1, sizeof(*r));
+    p = calloc(1, sizeof(*p));
+    if (!r || !p || !(p->path = strdup(image_path))) {
+        free(r);
+        free(p);
+        return READER_ERR_MEMORY;
+    }
+    r->ops = &emu_ops;
+    r->priv = p;
+    r->flags = READER_FLAG_EMULATED;
+    /* The file name only: slot descriptions have 64 characters. */
+    base = strrchr(image_path, '/');
+    snprintf(r->name, sizeof(r->name), "JPKI emulator (%s)",
+             base ? base + 1 : image_path);
+    *out = r;
+    return READER_OK;
+}

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* reader.c - backend-independent reader calls and the list of readers. */
+#include "reader/reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+const char *reader_strerror(reader_rv rv)
+{
+    switch (rv) {
+    case READER_OK: return "success";
+    case READER_ERR_ARGS: return "bad arguments";
+    case READER_ERR_MEMORY: return "out of memory";
+    case READER_ERR_NO_SERVICE: return "smart card service (pcscd) not available";
+    case READER_ERR_NO_CARD: return "no card in the reader";
+    case READER_ERR_REMOVED: return "the card was removed";
+    case READER_ERR_RESET: return "the card was reset";
+    case READER_ERR_COMM: return "communication with the card failed";
+    case READER_ERR_BUSY: return "the card is in exclusive use by another program";
+    }
+    return "unknown reader error";
+}
+
+reader_rv reader_connect(reader *r)
+{
+    reader_rv rv;
+
+    if (!r)
+        return READER_ERR_ARGS;
+    if (r->connected)
+        return READER_OK;
+    rv = r->ops->connect(r);
+    if (rv == READER_OK)
+        r->connected = 1;
+    return rv;
+}
+
+void reader_disconnect(reader *r)
+{
+    if (r && r->connected) {
+        r->ops->disconnect(r);
+        r->connected = 0;
+    }
+}
+
+reader_rv reader_begin(reader *r)
+{
+    if (!r)
+        return READER_ERR_ARGS;
+    if (!r->connected)
+        return READER_ERR_NO_CARD;
+    return r->ops->begin(r);
+}
+
+void reader_end(reader *r)
+{
+    if (r && r->connected)
+        r->ops->end(r);
+}
+
+reader_rv reader_present(reader *r, int *present)
+{
+    if (!r || !present)
+        return READER_ERR_ARGS;
+    return r->ops->present(r, present);
+}
+
+reader_rv reader_transmit_raw(reader *r, const uint8_t *cmd, size_t cmd_len,
+                              uint8_t *rsp, size_t *rsp_len)
+{
+    if (!r || !cmd || cmd_len < 4 || !rsp || !rsp_len)
+        return READER_ERR_ARGS;
+    if (!r->connected)
+        return READER_ERR_NO_CARD;
+    return r->ops->transmit(r, cmd, cmd_len, rsp, rsp_len);
+}
+
+void reader_free(reader *r)
+{
+    if (!r)
+        return;
+    reader_disconnect(r);
+    r->ops->destroy(r);
+}
+
+void reader_list_free(reader **list, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++)
+        reader_free(list[i]);
+    free(list);
+}
+
+reader_rv reader_list_push(reader ***list, size_t *count, reader *r)
+{
+    reader **grown = realloc(*list, (*count + 1) * sizeof(**list));
+
+    if (!grown)
+        return READER_ERR_MEMORY;
+    grown[(*count)++] = r;
+    *list = grown;
+    return READER_OK;
+}
+
+static reader_rv list_emulators(reader ***list, size_t *count)
+{
+#ifdef ENABLE_EMULATOR
+    const char *env = getenv("JPKI_PKCS11_EMULATOR");
+    char *copy, *save = NULL, *path;
+    reader_rv rv = READER_OK;
+
+    if (!env || !*env)
+        return READER_OK;
+    copy = strdup(env);
+    if (!copy)
+        return READER_ERR_MEMORY;
+    for (path = strtok_r(copy, ":", &save); path && rv == READER_OK;
+         path = strtok_r(NULL, ":", &save)) {
+        reader *r = NULL;
+        rv = reader_emu_new(path, &r);
+        if (rv == READER_OK && (rv = reader_list_push(list, count, r)) != READER_OK)
+            reader_free(r);
+    }
+    free(copy);
+    return rv;
+#else
+    if (getenv("JPKI_PKCS11_EMULATOR"))
+        JLOG_WARN("JPKI_PKCS11_EMULATOR is set, but this module was built "
+                  "without the emulator (--disable-emulator)");
+    (void)list;
+    (void)count;
+    return READER_OK;
+#endif
+}
+
+reader_rv reader_list_all(reader ***list, size_t *count)
+{
+    reader_rv rv;
+
+    if (!list || !count)
+        return READER_ERR_ARGS;
+    *list = NULL;
+    *count = 0;
+    rv = list_emulators(list, count);
+    if (rv == READER_OK)
+        rv = reader_pcsc_list(list, count);
+    if (rv != READER_OK) {
+        reader_list_free(*list, *count);
+        *list = NULL;
+        *count = 0;
+    }
+    return rv;
+}

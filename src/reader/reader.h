@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * reader.h - the reader layer: card readers and the APDU codec.
+ *
+ * A reader is a struct of function pointers (one backend per kind: PC/SC,
+ * in-process emulator) plus state. Nothing here knows about JPKI.
+ */
+#ifndef JPKI_READER_H
+#define JPKI_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    READER_OK = 0,
+    READER_ERR_ARGS,        /* bad arguments */
+    READER_ERR_MEMORY,
+    READER_ERR_NO_SERVICE,  /* pcscd not reachable */
+    READER_ERR_NO_CARD,     /* no (usable) card in the reader */
+    READER_ERR_REMOVED,     /* the card went away since it was connected */
+    READER_ERR_RESET,       /* the card was reset: its security state is gone */
+    READER_ERR_COMM,        /* transmission failed, or a garbled response */
+    READER_ERR_BUSY,        /* another program holds the card exclusively */
+} reader_rv;
+
+#define READER_FLAG_EMULATED 0x1u  /* the bundled emulator, not a real card */
+
+typedef struct reader reader;
+
+typedef struct reader_ops {
+    /* Connect to the card. READER_ERR_NO_CARD when there is none. */
+    reader_rv (*connect)(reader *r);
+    void (*disconnect)(reader *r);
+    /* Exchange one APDU exactly as given (no GET RESPONSE logic here). */
+    reader_rv (*transmit)(reader *r, const uint8_t *cmd, size_t cmd_len,
+                          uint8_t *rsp, size_t *rsp_len);
+    /* Exclusive use of the card for a multi-APDU operation. */
+    reader_rv (*begin)(reader *r);
+    void (*end)(reader *r);
+    /* Is a card present right now? (Cheap; no APDU.) */
+    reader_rv (*present)(reader *r, int *present);
+    void (*destroy)(reader *r);
+} reader_ops;
+
+struct reader {
+    const reader_ops *ops;
+    char name[128];
+    unsigned flags;
+    int connected;
+    void *priv;
+};
+
+/* Backends. */
+reader_rv reader_emu_new(const char *image_path, reader **out);
+/* Appends every PC/SC reader to *list (grown with realloc). A missing pcscd
+ * is not an error: no readers are added. */
+reader_rv reader_pcsc_list(reader ***list, size_t *count);
+
+/* All readers of the configuration: emulator images named by the
+ * environment variable JPKI_PKCS11_EMULATOR (several separated by ':'),
+ * then PC/SC readers. */
+reader_rv reader_list_all(reader ***list, size_t *count);
+void reader_list_free(reader **list, size_t count);
+/* For backends: append r to a list (grown with realloc). */
+reader_rv reader_list_push(reader ***list, size_t *count, reader *r);
+
+reader_rv reader_connect(reader *r);
+void reader_disconnect(reader *r);
+reader_rv reader_begin(reader *r);
+void reader_end(reader *r);
+reader_rv reader_present(reader *r, int *present);
+reader_rv reader_transmit_raw(reader *r, const uint8_t *cmd, size_t cmd_len,
+                              uint8_t *rsp, size_t *rsp_len);
+void reader_free(reader *r);
+const char *reader_strerror(reader_rv rv);
+
+#include "reader/apdu.h"
+
+#endif
