@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * card.c - the JPKI-AP of the My Number Card (shared/CARD.md): application
+ * and file selection, reading files of any length, PIN status and
+ * verification, signature. Every APDU the module sends is built here.
+ */
+#include "jpki/jpki.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "jpki/card_priv.h"
+
+static const uint8_t JPKI_AID[] = { 0xD3, 0x92, 0xF0, 0x00, 0x26,
+                                    0x01, 0x00, 0x00, 0x00, 0x01 };
+
+#define TOKEN_INFO_LEN 0x20
+#define READ_CHUNK 256
+/* READ BINARY has a 15-bit offset: no file can be longer. */
+#define MAX_FILE_LEN 0x7FFF
+
+const char *jpki_strerror(jpki_rv rv)
+{
+    switch (rv) {
+    case JPKI_OK: return "success";
+    case JPKI_ERR_ARGS: return "bad arguments";
+    case JPKI_ERR_MEMORY: return "out of memory";
+    case JPKI_ERR_NO_CARD: return "no card";
+    case JPKI_ERR_NOT_JPKI: return "not a JPKI card";
+    case JPKI_ERR_REMOVED: return "card removed";
+    case JPKI_ERR_COMM: return "communication error";
+    case JPKI_ERR_BUSY: return "card in use by another program";
+    case JPKI_ERR_PIN_FORMAT: return "PIN has the wrong length or characters";
+    case JPKI_ERR_PIN_INCORRECT: return "wrong PIN";
+    case JPKI_ERR_PIN_LOCKED: return "PIN locked";
+    case JPKI_ERR_SECURITY: return "PIN not verified";
+    case JPKI_ERR_NOT_FOUND: return "file not found";
+    case JPKI_ERR_CARD: return "unexpected answer from the card";
+    case JPKI_ERR_BAD_DATA: return "malformed data";
+    }
+    return "unknown error";
+}
+
+/* ---- transport ---------------------------------------------------------- */
+
+static jpki_rv from_reader(reader_rv rv)
+{
+    switch (rv) {
+    case READER_OK: return JPKI_OK;
+    case READER_ERR_ARGS: return JPKI_ERR_ARGS;
+    case READER_ERR_MEMORY: return JPKI_ERR_MEMORY;
+    case READER_ERR_NO_CARD: return JPKI_ERR_NO_CARD;
+    case READER_ERR_REMOVED:
+    case READER_ERR_NO_SERVICE: return JPKI_ERR_REMOVED;
+    case READER_ERR_BUSY: return JPKI_ERR_BUSY;
+    case READER_ERR_RESET:
+    case READER_ERR_COMM: return JPKI_ERR_COMM;
+    }
+    return JPKI_ERR_COMM;
+}
+
+jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
+                         size_t cap, size_t *len, uint16_t *sw)
+{
+    size_t dummy;
+    reader_rv rv = apdu_transmit(c->rd, cmd, rsp, cap, len ? len : &dummy, sw);
+
+    if (rv == READER_ERR_RESET) {
+        c->ap_selected = 0;
+        c->resets++;
+    }
+    return from_reader(rv);
+}
+
+jpki_rv jpki_select_ap(jpki_card *c)
+{
+    apdu_cmd cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C,
+                     .data = JPKI_AID, .lc = sizeof(JPKI_AID) };
+    uint16_t sw;
+    jpki_rv rv = jpki_send_apdu(c, &cmd, NULL, 0, NULL, &sw);
+
+    if (rv != JPKI_OK)
+        return rv;
+    if (sw == 0x6A82 || sw == 0x6A86 || sw == 0x6D00 || sw == 0x6E00)
+        return JPKI_ERR_NOT_JPKI;
+    if (sw != SW_OK)
+        return JPKI_ERR_CARD;
+    c->ap_selected = 1;
+    return JPKI_OK;
+}
+
+static jpki_rv select_ef_once(jpki_card *c, uint16_t fid, uint16_t *sw)
+{
+    uint8_t id[2] = { (uint8_t)(fid >> 8), (uint8_t)fid };
+    apdu_cmd cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C,
+                     .data = id, .lc = 2 };
+
+    return jpki_send_apdu(c, &cmd, NULL, 0, NULL, sw);
+}
+
+/* Selects an EF of the JPKI-AP. If the file is unknown, another program
+ * may have selected another application since our last transaction (which
+ * also wiped the security state): select the AP again and retry once. */
+jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid)
+{
+    uint16_t sw = 0;
+    jpki_rv rv;
+
+    if (!c->ap_selected && (rv = jpki_select_ap(c)) != JPKI_OK)
+        return rv;
+    rv = select_ef_once(c, fid, &sw);
+    if (rv == JPKI_OK && sw == 0x6A82) {
+        if ((rv = jpki_select_ap(c)) != JPKI_OK)
+            return rv;
+        c->resets++;
+        rv = select_ef_once(c, fid, &sw);
+    }
+    if (rv != JPKI_OK)
+        return rv;
+    if (sw == 0x6A82)
+        return JPKI_ERR_NOT_FOUND;
+    return sw == SW_OK ? JPKI_OK : JPKI_ERR_CARD;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+jpki_rv jpki_card_begin(jpki_card *c)
+{
+    reader_rv rv;
+
+    if (!c)
+        return JPKI_ERR_ARGS;
+    if (c->depth++ > 0)
+        return JPKI_OK;
+    rv = reader_begin(c->rd);
+    if (rv == READER_ERR_RESET) {
+        /* The card was reset: the transaction is ours, the state is gone. */
+        c->ap_selected = 0;
+        c->resets++;
+        rv = reader_begin(c->rd);
+    }
+    if (rv != READER_OK) {
+        c->depth--;
+        return from_reader(rv);
+    }
+    return JPKI_OK;
+}
+
+void jpki_card_end(jpki_card *c)
+{
+    if (c && c->depth > 0 && --c->depth == 0)
+        reader_end(c->rd);
+}
+
+unsigned long jpki_card_resets(const jpki_card *c)
+{
+    return c ? c->resets : 0;
+}
+
+int jpki_card_is_smartphone(const jpki_card *c)
+{
+    return c && c->smartphone;
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+static jpki_rv read_binary(jpki_card *c, size_t off, size_t want,
+                           uint8_t *out, size_t *got)
+{
+    apdu_cmd cmd = { .cla = 0x00, .ins = 0xB0, .p1 = (uint8_t)(off >> 8),
+                     .p2 = (uint8_t)off, .le = want };
+    uint16_t sw;
+    jpki_rv rv = jpki_send_apdu(c, &cmd, out, want, got, &sw);
+
+    if (rv != JPKI_OK)
+        return rv;
+    switch (sw) {
+    case SW_OK: return *got ? JPKI_OK : JPKI_ERR_BAD_DATA;
+    case 0x6982: return JPKI_ERR_SECURITY;
+    case 0x6B00: return JPKI_ERR_BAD_DATA; /* shorter than it claims */
+    case 0x6A82: return JPKI_ERR_NOT_FOUND;
+    default: return JPKI_ERR_CARD;
+    }
+}
+
+/* Total length of the BER element at the start of buf (n bytes), or 0 if
+ * the header is not complete or not valid. */
+static size_t ber_total_len(const uint8_t *buf, size_t n)
+{
+    size_t i, len = 0, nlen;
+
+    if (n < 2 || (buf[0] & 0x1F) == 0x1F) /* multi-byte tags: not a cert */
+        return 0;
+    if (!(buf[1] & 0x80))
+        return 2 + buf[1];
+    nlen = buf[1] & 0x7F;
+    if (nlen == 0 || nlen > 3 || n < 2 + nlen)
+        return 0;
+    for (i = 0; i < nlen; i++)
+        len = len << 8 | buf[2 + i];
+    return 2 + nlen + len;
+}
+
+/* Reads a whole DER file: the first chunk carries the BER header, which
+ * gives the length; the rest follows in chunks of at most 256 bytes. */
+static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
+                             size_t *len)
+{
+    uint8_t first[READ_CHUNK];
+    size_t got = 0, total, off;
+    uint8_t *buf;
+    jpki_rv rv;
+
+    if ((rv = jpki_select_ef(c, fid)) != JPKI_OK)
+        return rv;
+    if ((rv = read_binary(c, 0, READ_CHUNK, first, &got)) != JPKI_OK)
+        return rv;
+    if (first[0] == 0x00 || first[0] == 0xFF)
+        return JPKI_ERR_NOT_FOUND; /* an unwritten file */
+    total = ber_total_len(first, got);
+    if (first[0] != 0x30 || total < 4 || total > MAX_FILE_LEN)
+        return JPKI_ERR_BAD_DATA;
+    if (!(buf = malloc(total)))
+        return JPKI_ERR_MEMORY;
+    off = got < total ? got : total;
+    memcpy(buf, first, off);
+    while (off < total && rv == JPKI_OK) {
+        size_t want = total - off > READ_CHUNK ? READ_CHUNK : total - off;
+        rv = read_binary(c, off, want, buf + off, &got);
+        if (rv == JPKI_OK)
+            off += got > want ? want : got;
+    }
+    OPENSSL_cleanse(first, sizeof(first));
+    if (rv != JPKI_OK) {
+        OPENSSL_cleanse(buf, total);
+        free(buf);
+        return rv;
+    }
+    *der = buf;
+    *len = total;
+    return JPKI_OK;
+}
+
+static jpki_rv read_token_info(jpki_card *c)
+{
+    uint8_t info[TOKEN_INFO_LEN];
+    size_t got = 0;
+    jpki_rv rv = jpki_select_ef(c, EF_TOKEN_INFO);
+
+    if (rv == JPKI_OK)
+        rv = read_binary(c, 0, sizeof(info), info, &got);
+    if (rv == JPKI_ERR_NOT_FOUND)
+        return JPKI_OK; /* treat as a plain card */
+    if (rv != JPKI_OK)
+        return rv;
+    c->smartphone = got >= 15 && memcmp(info, "JPKIAPGPSETOKEN", 15) == 0;
+    return JPKI_OK;
+}
+
+jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
+                            size_t *len)
+{
+    static const uint16_t fids[2][2] = { { EF_AUTH_CERT, EF_AUTH_CA },
+                                         { EF_SIGN_CERT, EF_SIGN_CA } };
+    jpki_rv rv;
+
+    if (!c || !der || !len || (key != JPKI_AUTH && key != JPKI_SIGN))
+        return JPKI_ERR_ARGS;
+    if ((rv = jpki_card_begin(c)) != JPKI_OK)
+        return rv;
+    rv = read_der_file(c, fids[key][ca ? 1 : 0], der, len);
+    jpki_card_end(c);
+    return rv;
+}
+
+/* ---- open / close ---------------------------------------------------------- */
+
+jpki_rv jpki_card_open(reader *r, jpki_card **out)
+{
+    jpki_card *c;
+    jpki_rv rv;
+
+    if (!r || !out)
+        return JPKI_ERR_ARGS;
+    *out = NULL;
+    if ((rv = from_reader(reader_connect(r))) != JPKI_OK)
+        return rv;
+    if (!(c = calloc(1, sizeof(*c))))
+        return JPKI_ERR_MEMORY;
+    c->rd = r;
+    rv = jpki_card_begin(c);
+    if (rv == JPKI_OK) {
+        rv = jpki_select_ap(c);
+        if (rv == JPKI_OK)
+            rv = read_token_info(c);
+        jpki_card_end(c);
+    }
+    if (rv != JPKI_OK) {
+        free(c);
+        return rv;
+    }
+    *out = c;
+    return JPKI_OK;
+}
+
+void jpki_card_close(jpki_card *c)
+{
+    free(c);
+}
+
+jpki_rv jpki_card_logout(jpki_card *c)
+{
+    jpki_rv rv;
+
+    if (!c)
+        return JPKI_ERR_ARGS;
+    if ((rv = jpki_card_begin(c)) != JPKI_OK)
+        return rv;
+    rv = jpki_select_ap(c);
+    jpki_card_end(c);
+    return rv;
+}

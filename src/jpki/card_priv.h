@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* card_priv.h - shared by the files of src/jpki that talk to the card. */
+#ifndef JPKI_CARD_PRIV_H
+#define JPKI_CARD_PRIV_H
+
+#include "jpki/jpki.h"
+
+/* JPKI-AP file ids (shared/CARD.md). */
+enum {
+    EF_SIGN_CERT = 0x0001,
+    EF_SIGN_CA = 0x0002,
+    EF_TOKEN_INFO = 0x0006,
+    EF_AUTH_CERT = 0x000A,
+    EF_AUTH_CA = 0x000B,
+    EF_AUTH_KEY = 0x0017,
+    EF_AUTH_PIN = 0x0018,
+    EF_SIGN_KEY = 0x001A,
+    EF_SIGN_PIN = 0x001B,
+};
+
+struct jpki_card {
+    reader *rd;
+    int depth;              /* nesting of jpki_card_begin */
+    int ap_selected;        /* the JPKI-AP is the current application */
+    unsigned long resets;   /* security state lost behind our back */
+    int smartphone;
+};
+
+/* One APDU through the codec; READER_ERR_RESET is counted as a reset. */
+jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
+                       size_t cap, size_t *len, uint16_t *sw);
+jpki_rv jpki_select_ap(jpki_card *c);
+jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid);
+
+#endif

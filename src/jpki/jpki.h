@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * jpki.h - the JPKI layer: the JPKI-AP protocol of the My Number Card and
+ * the certificate model. Knows file ids, PIN rules and status words
+ * (shared/CARD.md); knows nothing about PKCS#11.
+ */
+#ifndef JPKI_JPKI_H
+#define JPKI_JPKI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader/reader.h"
+
+typedef enum {
+    JPKI_OK = 0,
+    JPKI_ERR_ARGS,
+    JPKI_ERR_MEMORY,
+    JPKI_ERR_NO_CARD,        /* no card in the reader */
+    JPKI_ERR_NOT_JPKI,       /* a card without the JPKI-AP */
+    JPKI_ERR_REMOVED,        /* the card went away */
+    JPKI_ERR_COMM,           /* transport failure */
+    JPKI_ERR_BUSY,           /* card held exclusively by another program */
+    JPKI_ERR_PIN_FORMAT,     /* a PIN that cannot be right: never sent */
+    JPKI_ERR_PIN_INCORRECT,  /* 63Cx, x > 0 */
+    JPKI_ERR_PIN_LOCKED,     /* 6983, or 63C0 */
+    JPKI_ERR_SECURITY,       /* 6982: the PIN is not verified (any more) */
+    JPKI_ERR_NOT_FOUND,      /* 6A82, or an empty file */
+    JPKI_ERR_CARD,           /* an unexpected status word */
+    JPKI_ERR_BAD_DATA,       /* malformed data from the card or caller */
+} jpki_rv;
+
+/* The two key/PIN pairs of the JPKI-AP. */
+typedef enum {
+    JPKI_AUTH = 0,  /* user authentication: 4-digit PIN, 3 tries */
+    JPKI_SIGN = 1,  /* digital signature: 6-16 of A-Z 0-9, 5 tries */
+} jpki_key;
+
+const char *jpki_strerror(jpki_rv rv);
+
+/* ---- PIN rules (host side, before anything reaches the card) ---------- */
+#define JPKI_AUTH_PIN_LEN 4
+#define JPKI_SIGN_PIN_MIN 6
+#define JPKI_SIGN_PIN_MAX 16
+
+/* JPKI_OK if pin can be a PIN of that key, else JPKI_ERR_PIN_FORMAT. */
+jpki_rv jpki_pin_check(jpki_key key, const char *pin, size_t len);
+int jpki_pin_max_tries(jpki_key key);
+size_t jpki_pin_min_len(jpki_key key);
+size_t jpki_pin_max_len(jpki_key key);
+
+/* ---- the card (card.c) -------------------------------------------------- */
+typedef struct jpki_card jpki_card;
+
+/* Connects to the card in r and selects the JPKI-AP. JPKI_ERR_NOT_JPKI for
+ * any other card, JPKI_ERR_NO_CARD for an empty reader. r stays owned by
+ * the caller and must outlive the jpki_card. */
+jpki_rv jpki_card_open(reader *r, jpki_card **out);
+void jpki_card_close(jpki_card *c);
+
+/* Groups several operations into one reader transaction (nestable). Each
+ * operation below also opens its own. */
+jpki_rv jpki_card_begin(jpki_card *c);
+void jpki_card_end(jpki_card *c);
+
+/* Counts the times the card lost its security state behind our back
+ * (reset, another application selected by another program). A caller that
+ * remembers the value sees when its logins are gone. */
+unsigned long jpki_card_resets(const jpki_card *c);
+
+/* Token kind from EF 0006: a card, or a smartphone's secure element. */
+int jpki_card_is_smartphone(const jpki_card *c);
+
+/* Reads the key's certificate (ca = 0) or its CA certificate (ca = 1).
+ * *der is malloc'd; the caller frees it (and wipes it, for the signature
+ * certificate: personal data). JPKI_ERR_SECURITY if the PIN is needed. */
+jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca,
+                            uint8_t **der, size_t *len);
+
+/* Retry counter without spending a try. 0 means locked. */
+jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left);
+
+/* Verifies a PIN. A PIN that breaks the rules is refused on the host; a
+ * locked PIN is never sent. *tries_left (may be NULL) after the attempt,
+ * -1 when unknown. */
+jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
+                             size_t len, int *tries_left);
+
+/* Signs a DigestInfo (PKCS#1 v1.5 padding is done by the card). *sig_len
+ * in: capacity of sig, out: signature length. */
+jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
+                       size_t in_len, uint8_t *sig, size_t *sig_len);
+
+/* Clears the card's security state (both PINs) by re-selecting the AP. */
+jpki_rv jpki_card_logout(jpki_card *c);
+
+/* ---- certificates (cert.c) --------------------------------------------- */
+typedef enum { JPKI_KEYTYPE_RSA = 1, JPKI_KEYTYPE_EC = 2 } jpki_keytype;
+
+typedef struct {
+    uint8_t *p;
+    size_t len;
+} jpki_buf;
+
+/* Everything a consumer needs about a certificate, as DER pieces. */
+typedef struct {
+    jpki_buf der;        /* the whole certificate */
+    jpki_buf subject;    /* Name */
+    jpki_buf issuer;     /* Name */
+    jpki_buf serial;     /* INTEGER, tag and length included */
+    jpki_buf spki;       /* SubjectPublicKeyInfo */
+    jpki_keytype key_type;
+    unsigned key_bits;
+    jpki_buf modulus;    /* RSA: big-endian, no leading zero */
+    jpki_buf exponent;   /* RSA */
+    jpki_buf ec_params;  /* EC: the curve, DER (named curve OID) */
+    jpki_buf ec_point;   /* EC: the point as a DER OCTET STRING */
+    char not_before[9];  /* YYYYMMDD (UTC), "" if unknown */
+    char not_after[9];
+} jpki_cert;
+
+jpki_rv jpki_cert_parse(const uint8_t *der, size_t len, jpki_cert **out);
+/* Frees the certificate and wipes its buffers. */
+void jpki_cert_free(jpki_cert *c);
+/* Largest input the key can sign in one RSA PKCS#1 v1.5 block (k - 11). */
+size_t jpki_cert_max_sign_input(const jpki_cert *c);
+/* Length of a signature by the certificate's key. */
+size_t jpki_cert_signature_len(const jpki_cert *c);
+
+#endif

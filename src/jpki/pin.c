@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pin.c - the two PINs of the JPKI-AP: host-side rules, retry counter,
+ * verification. A PIN that cannot be right, or a locked PIN, never reaches
+ * the card: every try the card counts is one the user typed.
+ */
+#include "jpki/jpki.h"
+
+#include "jpki/card_priv.h"
+
+/* ---- PIN rules ---------------------------------------------------------- */
+
+jpki_rv jpki_pin_check(jpki_key key, const char *pin, size_t len)
+{
+    size_t i;
+
+    if (!pin)
+        return JPKI_ERR_PIN_FORMAT;
+    if (len < jpki_pin_min_len(key) || len > jpki_pin_max_len(key))
+        return JPKI_ERR_PIN_FORMAT;
+    for (i = 0; i < len; i++) {
+        char ch = pin[i];
+        int digit = ch >= '0' && ch <= '9';
+        int upper = ch >= 'A' && ch <= 'Z';
+        if (!digit && !(key == JPKI_SIGN && upper))
+            return JPKI_ERR_PIN_FORMAT;
+    }
+    return JPKI_OK;
+}
+
+int jpki_pin_max_tries(jpki_key key)
+{
+    return key == JPKI_AUTH ? 3 : 5;
+}
+
+size_t jpki_pin_min_len(jpki_key key)
+{
+    return key == JPKI_AUTH ? JPKI_AUTH_PIN_LEN : JPKI_SIGN_PIN_MIN;
+}
+
+size_t jpki_pin_max_len(jpki_key key)
+{
+    return key == JPKI_AUTH ? JPKI_AUTH_PIN_LEN : JPKI_SIGN_PIN_MAX;
+}
+
+static uint16_t pin_ef(jpki_key key)
+{
+    return key == JPKI_AUTH ? EF_AUTH_PIN : EF_SIGN_PIN;
+}
+
+/* VERIFY with no data (case 1): the card answers 63Cx and counts nothing.
+ * A blocked PIN answers 6983 on some cards and 63C0 on others. */
+static jpki_rv query_status(jpki_card *c, int *tries)
+{
+    apdu_cmd cmd = { .cla = 0x00, .ins = 0x20, .p1 = 0x00, .p2 = 0x80 };
+    uint16_t sw;
+    jpki_rv rv = jpki_send_apdu(c, &cmd, NULL, 0, NULL, &sw);
+
+    if (rv != JPKI_OK)
+        return rv;
+    if (SW1(sw) == 0x63 && (SW2(sw) & 0xF0) == 0xC0)
+        *tries = SW2(sw) & 0x0F;
+    else if (sw == 0x6983 || sw == 0x6984)
+        *tries = 0;
+    else
+        return JPKI_ERR_CARD;
+    return JPKI_OK;
+}
+
+jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left)
+{
+    jpki_rv rv;
+
+    if (!c || !tries_left || (key != JPKI_AUTH && key != JPKI_SIGN))
+        return JPKI_ERR_ARGS;
+    if ((rv = jpki_card_begin(c)) != JPKI_OK)
+        return rv;
+    rv = jpki_select_ef(c, pin_ef(key));
+    if (rv == JPKI_OK)
+        rv = query_status(c, tries_left);
+    jpki_card_end(c);
+    return rv;
+}
+
+static jpki_rv send_verify(jpki_card *c, const char *pin, size_t len,
+                           int *tries)
+{
+    apdu_cmd cmd = { .cla = 0x00, .ins = 0x20, .p1 = 0x00, .p2 = 0x80,
+                     .data = (const uint8_t *)pin, .lc = len };
+    uint16_t sw;
+    jpki_rv rv = jpki_send_apdu(c, &cmd, NULL, 0, NULL, &sw);
+
+    if (rv != JPKI_OK)
+        return rv;
+    if (sw == SW_OK)
+        return JPKI_OK;
+    if (SW1(sw) == 0x63 && (SW2(sw) & 0xF0) == 0xC0) {
+        *tries = SW2(sw) & 0x0F;
+        return *tries ? JPKI_ERR_PIN_INCORRECT : JPKI_ERR_PIN_LOCKED;
+    }
+    if (sw == 0x6983 || sw == 0x6984) {
+        *tries = 0;
+        return JPKI_ERR_PIN_LOCKED;
+    }
+    return JPKI_ERR_CARD;
+}
+
+jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
+                             size_t len, int *tries_left)
+{
+    int tries = -1;
+    jpki_rv rv;
+
+    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN))
+        return JPKI_ERR_ARGS;
+    if (tries_left)
+        *tries_left = -1;
+    if ((rv = jpki_pin_check(key, pin, len)) != JPKI_OK)
+        return rv;
+    if ((rv = jpki_card_begin(c)) != JPKI_OK)
+        return rv;
+    rv = jpki_select_ef(c, pin_ef(key));
+    /* Ask first, in the same transaction: a blocked PIN is not sent. */
+    if (rv == JPKI_OK)
+        rv = query_status(c, &tries);
+    if (rv == JPKI_OK && tries == 0)
+        rv = JPKI_ERR_PIN_LOCKED;
+    if (rv == JPKI_OK) {
+        rv = send_verify(c, pin, len, &tries);
+        if (rv == JPKI_OK)
+            tries = jpki_pin_max_tries(key);
+    }
+    jpki_card_end(c);
+    if (tries_left)
+        *tries_left = tries;
+    return rv;
+}
