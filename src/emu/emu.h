@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * emu.h - public interface of the bundled JPKI card emulator.
+ *
+ * The emulator is a card: it takes command APDUs and answers response APDUs
+ * exactly as the My Number Card's JPKI-AP does (shared/CARD.md). Its state
+ * (keys, certificates, PINs, retry counters, behaviour switches) lives in a
+ * card image file that is saved atomically on every change, so a spent PIN
+ * try survives any crash.
+ *
+ * Nothing here knows about PC/SC or PKCS#11.
+ */
+#ifndef JPKI_EMU_H
+#define JPKI_EMU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest response: 256 data bytes + SW1 SW2. */
+#define EMU_RSP_MAX 258
+
+typedef struct emu_card emu_card;
+
+typedef enum {
+    EMU_OK = 0,
+    EMU_ERR_ARGS,      /* bad caller arguments */
+    EMU_ERR_IO,        /* image file cannot be read or written */
+    EMU_ERR_FORMAT,    /* image file corrupt, truncated or not an image */
+    EMU_ERR_VERSION,   /* image written by an unknown format version */
+    EMU_ERR_CRYPTO,    /* OpenSSL failed (key generation, signing) */
+    EMU_ERR_MEMORY
+} emu_rv;
+
+/* Counters a test or benchmark can read. */
+typedef struct {
+    unsigned long apdus;        /* command APDUs processed */
+    unsigned long verifies;     /* VERIFY commands carrying a PIN (tries) */
+    unsigned long status_queries; /* VERIFY case 1 (retry count) */
+    unsigned long signatures;   /* COMPUTE DIGITAL SIGNATURE that succeeded */
+    unsigned long read_binary;  /* READ BINARY commands */
+    unsigned long bytes_read;   /* data bytes returned by READ BINARY */
+} emu_stats;
+
+/* Load a card image. On failure *out is NULL and err holds a message that
+ * names the file and what is wrong with it. */
+emu_rv emu_card_load(const char *path, emu_card **out, char *err, size_t errlen);
+void emu_card_free(emu_card *card);
+
+/* Process one command APDU (short length encoding). rsp must have room for
+ * EMU_RSP_MAX bytes; *rsp_len receives data length + 2 (SW1 SW2 last).
+ * Returns EMU_OK whenever a response was produced (whatever the status word);
+ * an error only when no response can be given (EMU_ERR_ARGS). */
+emu_rv emu_card_transmit(emu_card *card, const uint8_t *cmd, size_t cmd_len,
+                         uint8_t *rsp, size_t *rsp_len);
+
+/* Power cycle / warm reset: no application selected, no PIN verified. */
+void emu_card_reset(emu_card *card);
+
+/* The card's ATR; returns its length (at most max bytes copied). */
+size_t emu_card_atr(const emu_card *card, uint8_t *atr, size_t max);
+
+/* Several processes may open one image. Between lock and unlock the caller
+ * has exclusive use of the image file; lock reloads the persistent state
+ * (PINs, counters) if another process changed the file since. A transmit
+ * outside lock/unlock takes the lock for that one command. The lock is a
+ * flock() on "<image>.lock" per handle: two handles on one image in one
+ * process exclude each other too, so never hold one's lock while using the
+ * other. */
+emu_rv emu_card_lock(emu_card *card);
+void emu_card_unlock(emu_card *card);
+
+void emu_card_get_stats(const emu_card *card, emu_stats *st);
+
+/* What "jpki-tool emu info" shows about an image: no PIN, no personal data. */
+typedef struct {
+    unsigned format_version;
+    char token_info[33];        /* EF 0006 text without its padding */
+    unsigned auth_tries, auth_max_tries;   /* tries left; 0 = blocked */
+    unsigned sign_tries, sign_max_tries;
+    int blocked_status_63c0;    /* switch: retry query on a blocked PIN -> 63C0 */
+    int sign_pin_single_use;    /* switch: each signature needs a new VERIFY */
+} emu_info;
+
+/* The card's persistent state as last loaded, saved or reloaded by lock. */
+emu_rv emu_card_get_info(const emu_card *card, emu_info *info);
+
+/* Options for making a test card. NULL fields take the defaults. */
+typedef struct {
+    const char *auth_pin;   /* default "1234" (4 digits) */
+    const char *sign_pin;   /* default "ABC123" (6-16 of A-Z 0-9) */
+} emu_init_opts;
+
+#define EMU_DEFAULT_AUTH_PIN "1234"
+#define EMU_DEFAULT_SIGN_PIN "ABC123"
+
+/* Make a test PKI (auth CA, sign CA, auth and sign certificates profiled
+ * like JPKI) and write a card image at image_path. The test CAs' keys and
+ * certificates go in the directory "<image_path>.pki/". */
+emu_rv emu_personalize(const char *image_path, const emu_init_opts *opts,
+                       char *err, size_t errlen);
+
+const char *emu_strerror(emu_rv rv);
+
+#endif

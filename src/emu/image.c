@@ -1,0 +1,640 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * image.c - load and save the emulator's card image.
+ *
+ * The image is a small text file, one "key value" line per field, in this
+ * fixed order (every field exactly once, nothing else, '\n' line ends):
+ *
+ *   JPKI-EMU-CARD 1                  magic and format version
+ *   auth_pin 1234                    user-authentication PIN (ASCII)
+ *   auth_tries 3                     tries left, 0..3 (0 = blocked)
+ *   sign_pin ABC123                  digital-signature PIN (ASCII)
+ *   sign_tries 5                     tries left, 0..5
+ *   token_info JPKIAPICCTOKEN        EF 0006 text, space padded to 0x20 on the card
+ *   blocked_status_63c0 0            1: retry query on a blocked PIN answers 63C0
+ *   sign_pin_single_use 0            1: each sign-key signature needs a new VERIFY
+ *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048)
+ *   sign_key <hex>
+ *   auth_cert <hex>                  DER certificates (EF 000A, 000B, 0001, 0002);
+ *   auth_ca_cert <hex or ->          "-" = the CA file is absent (SELECT: 6A82)
+ *   sign_cert <hex>
+ *   sign_ca_cert <hex or ->
+ *   sha256 <hex>                     SHA-256 of every byte before this line
+ *
+ * Hex is lower case. A reader rejects anything else: unknown version
+ * (EMU_ERR_VERSION), any deviation from the layout, a bad checksum, a key
+ * that does not match its certificate (EMU_ERR_FORMAT). The file holds PINs
+ * and private keys, so it is created mode 0600 and every buffer that held
+ * its text is wiped. Saving writes a temporary file in the same directory,
+ * fsyncs it, renames it over the image and fsyncs the directory, so a crash
+ * leaves either the old or the new image, never a mix.
+ */
+#include "emu/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#define IMAGE_MAGIC "JPKI-EMU-CARD "
+#define IMAGE_MAX_SIZE (1024 * 1024)
+
+static const char *const file_keys[EMU_FILE_COUNT] = {
+    "auth_cert", "auth_ca_cert", "sign_cert", "sign_ca_cert"
+};
+
+__attribute__((format(printf, 5, 6)))
+static emu_rv fail(emu_rv rv, char *err, size_t errlen, const char *path,
+                   const char *fmt, ...)
+{
+    if (err && errlen) {
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        snprintf(err, errlen, "%s: %s", path, msg);
+    }
+    return rv;
+}
+
+unsigned emu_pin_max_tries(int which)
+{
+    return which == EMU_PIN_AUTH ? EMU_AUTH_PIN_TRIES : EMU_SIGN_PIN_TRIES;
+}
+
+int emu_pin_valid(int which, const uint8_t *pin, size_t len)
+{
+    if (!pin)
+        return 0;
+    if (which == EMU_PIN_AUTH) {
+        if (len != 4)
+            return 0;
+        for (size_t i = 0; i < len; i++)
+            if (pin[i] < '0' || pin[i] > '9')
+                return 0;
+        return 1;
+    }
+    if (len < 6 || len > EMU_PIN_MAX_LEN)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((pin[i] >= 'A' && pin[i] <= 'Z') || (pin[i] >= '0' && pin[i] <= '9')))
+            return 0;
+    return 1;
+}
+
+void emu_image_clear(emu_image *img)
+{
+    if (!img)
+        return;
+    for (int i = 0; i < EMU_PIN_COUNT; i++) {
+        EVP_PKEY_free(img->key[i]);
+        OPENSSL_clear_free(img->key_der[i], img->key_der_len[i]);
+    }
+    for (int i = 0; i < EMU_FILE_COUNT; i++)
+        OPENSSL_free(img->file[i]);
+    OPENSSL_cleanse(img, sizeof *img);
+    memset(img, 0, sizeof *img);
+}
+
+emu_rv emu_image_set_key(emu_image *img, int which, EVP_PKEY *key)
+{
+    PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(key);
+    unsigned char *der = NULL;
+    int len = p8 ? i2d_PKCS8_PRIV_KEY_INFO(p8, &der) : -1;
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    if (len <= 0)
+        return EMU_ERR_CRYPTO;
+    if (!EVP_PKEY_up_ref(key)) {
+        OPENSSL_clear_free(der, (size_t)len);
+        return EMU_ERR_CRYPTO;
+    }
+    EVP_PKEY_free(img->key[which]);
+    OPENSSL_clear_free(img->key_der[which], img->key_der_len[which]);
+    img->key[which] = key;
+    img->key_der[which] = der;
+    img->key_der_len[which] = (size_t)len;
+    return EMU_OK;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* The whole file, and the identity of exactly the file that was read. */
+static emu_rv read_all(const char *path, char **out, size_t *out_len, struct stat *stp,
+                       char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(EMU_ERR_IO, err, errlen, path, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(EMU_ERR_IO, err, errlen, path, "not a regular file");
+    }
+    if (st.st_size > IMAGE_MAX_SIZE) {
+        close(fd);
+        return fail(EMU_ERR_FORMAT, err, errlen, path, "too large for a card image");
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0;
+    char *buf = OPENSSL_malloc(cap);
+    if (!buf) {
+        close(fd);
+        return fail(EMU_ERR_MEMORY, err, errlen, path, "out of memory");
+    }
+    for (;;) {
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            OPENSSL_clear_free(buf, cap);
+            return fail(EMU_ERR_IO, err, errlen, path, "read error: %s", strerror(e));
+        }
+        len += (size_t)n;
+        if (n == 0 || len == cap)
+            break;
+    }
+    close(fd);
+    if (len == cap) { /* grew while we read it: not a settled image */
+        OPENSSL_clear_free(buf, cap);
+        return fail(EMU_ERR_FORMAT, err, errlen, path, "file changed while being read");
+    }
+    *out = buf;
+    *out_len = len;
+    *stp = st;
+    return EMU_OK;
+}
+
+typedef struct {
+    const char *p, *end;
+    unsigned line;
+    const char *path;
+    char *err;
+    size_t errlen;
+} parser;
+
+/* Next line must be "key value"; hands back the value. */
+static emu_rv next_field(parser *ps, const char *key, const char **val, size_t *len)
+{
+    size_t klen = strlen(key);
+    const char *nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+    ps->line++;
+    if (!nl)
+        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: truncated, expected '%s'", ps->line, key);
+    if ((size_t)(nl - ps->p) <= klen + 1 || memcmp(ps->p, key, klen) != 0
+        || ps->p[klen] != ' ')
+        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: expected field '%s'", ps->line, key);
+    *val = ps->p + klen + 1;
+    *len = (size_t)(nl - *val);
+    ps->p = nl + 1;
+    return EMU_OK;
+}
+
+static emu_rv field_uint(parser *ps, const char *key, unsigned max, unsigned *out)
+{
+    const char *v;
+    size_t len;
+    emu_rv rv = next_field(ps, key, &v, &len);
+    if (rv != EMU_OK)
+        return rv;
+    unsigned n = 0;
+    int ok = len >= 1 && len <= 3;
+    for (size_t i = 0; ok && i < len; i++) {
+        ok = v[i] >= '0' && v[i] <= '9';
+        n = n * 10 + (unsigned)(v[i] - '0');
+    }
+    if (!ok || n > max)
+        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: '%s' must be a number from 0 to %u", ps->line, key, max);
+    *out = n;
+    return EMU_OK;
+}
+
+static emu_rv field_pin(parser *ps, const char *key, int which, char *out)
+{
+    const char *v;
+    size_t len;
+    emu_rv rv = next_field(ps, key, &v, &len);
+    if (rv != EMU_OK)
+        return rv;
+    if (!emu_pin_valid(which, (const uint8_t *)v, len))
+        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: '%s' does not follow the PIN rules", ps->line, key);
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return EMU_OK;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* A hex field; "-" gives NULL when absent_ok. */
+static emu_rv field_hex(parser *ps, const char *key, size_t max, int absent_ok,
+                        uint8_t **out, size_t *out_len)
+{
+    const char *v;
+    size_t len;
+    emu_rv rv = next_field(ps, key, &v, &len);
+    if (rv != EMU_OK)
+        return rv;
+    *out = NULL;
+    *out_len = 0;
+    if (absent_ok && len == 1 && v[0] == '-')
+        return EMU_OK;
+    if (len % 2 || len / 2 > max)
+        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: '%s' has a bad length", ps->line, key);
+    uint8_t *b = OPENSSL_malloc(len / 2);
+    if (!b)
+        return fail(EMU_ERR_MEMORY, ps->err, ps->errlen, ps->path, "out of memory");
+    for (size_t i = 0; i < len / 2; i++) {
+        int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            OPENSSL_clear_free(b, len / 2);
+            return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                        "line %u: '%s' is not lower-case hex", ps->line, key);
+        }
+        b[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *out = b;
+    *out_len = len / 2;
+    return EMU_OK;
+}
+
+static emu_rv field_key(parser *ps, emu_image *img, int which, const char *key)
+{
+    uint8_t *der;
+    size_t len;
+    emu_rv rv = field_hex(ps, key, 8192, 0, &der, &len);
+    if (rv != EMU_OK)
+        return rv;
+    const unsigned char *p = der;
+    EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &p, (long)len);
+    int ok = k && p == der + len && EVP_PKEY_is_a(k, "RSA") && EVP_PKEY_get_bits(k) == 2048;
+    if (ok)
+        rv = emu_image_set_key(img, which, k);
+    EVP_PKEY_free(k);
+    OPENSSL_clear_free(der, len);
+    if (!ok)
+        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: '%s' is not an RSA-2048 private key", ps->line, key);
+    return rv == EMU_OK ? EMU_OK
+        : fail(rv, ps->err, ps->errlen, ps->path, "cannot store '%s'", key);
+}
+
+static X509 *parse_cert(const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (x && p != der + len) {
+        X509_free(x);
+        x = NULL;
+    }
+    return x;
+}
+
+static emu_rv field_cert(parser *ps, emu_image *img, int f)
+{
+    int absent_ok = f == EMU_FILE_AUTH_CA || f == EMU_FILE_SIGN_CA;
+    emu_rv rv = field_hex(ps, file_keys[f], EMU_FILE_MAX, absent_ok,
+                          &img->file[f], &img->file_len[f]);
+    if (rv != EMU_OK || !img->file[f])
+        return rv;
+    X509 *x = parse_cert(img->file[f], img->file_len[f]);
+    int which = f == EMU_FILE_AUTH_CERT ? EMU_PIN_AUTH
+        : f == EMU_FILE_SIGN_CERT ? EMU_PIN_SIGN : -1;
+    int ok = x && (which < 0 || EVP_PKEY_eq(X509_get0_pubkey(x), img->key[which]) == 1);
+    X509_free(x);
+    if (!x)
+        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: '%s' is not a DER certificate", ps->line, file_keys[f]);
+    if (!ok)
+        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: '%s' does not match its private key", ps->line, file_keys[f]);
+    return EMU_OK;
+}
+
+static emu_rv field_token_info(parser *ps, emu_image *img)
+{
+    const char *v;
+    size_t len;
+    emu_rv rv = next_field(ps, "token_info", &v, &len);
+    if (rv != EMU_OK)
+        return rv;
+    int ok = len <= EMU_TOKEN_INFO_LEN;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = v[i] >= 'A' && v[i] <= 'Z';
+    if (!ok)
+        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: 'token_info' must be 1-32 of A-Z", ps->line);
+    memcpy(img->token_info, v, len);
+    img->token_info[len] = '\0';
+    return EMU_OK;
+}
+
+static emu_rv parse_fields(parser *ps, emu_image *img)
+{
+    unsigned sw[2];
+    emu_rv rv;
+    if ((rv = field_pin(ps, "auth_pin", EMU_PIN_AUTH, img->pins.pin[EMU_PIN_AUTH]))
+        || (rv = field_uint(ps, "auth_tries", EMU_AUTH_PIN_TRIES, &img->pins.tries[EMU_PIN_AUTH]))
+        || (rv = field_pin(ps, "sign_pin", EMU_PIN_SIGN, img->pins.pin[EMU_PIN_SIGN]))
+        || (rv = field_uint(ps, "sign_tries", EMU_SIGN_PIN_TRIES, &img->pins.tries[EMU_PIN_SIGN]))
+        || (rv = field_token_info(ps, img))
+        || (rv = field_uint(ps, "blocked_status_63c0", 1, &sw[0]))
+        || (rv = field_uint(ps, "sign_pin_single_use", 1, &sw[1]))
+        || (rv = field_key(ps, img, EMU_PIN_AUTH, "auth_key"))
+        || (rv = field_key(ps, img, EMU_PIN_SIGN, "sign_key")))
+        return rv;
+    for (int f = 0; f < EMU_FILE_COUNT; f++)
+        if ((rv = field_cert(ps, img, f)) != EMU_OK)
+            return rv;
+    img->blocked_status_63c0 = (int)sw[0];
+    img->sign_pin_single_use = (int)sw[1];
+    return EMU_OK;
+}
+
+/* Magic, version and checksum; on success ps covers the fields only. */
+static emu_rv check_frame(const char *path, const char *buf, size_t len, parser *ps,
+                          unsigned *version, char *err, size_t errlen)
+{
+    size_t mlen = strlen(IMAGE_MAGIC);
+    if (len < mlen || memcmp(buf, IMAGE_MAGIC, mlen) != 0)
+        return fail(EMU_ERR_FORMAT, err, errlen, path, "not a card image (bad magic)");
+    const char *nl = memchr(buf, '\n', len);
+    size_t vlen = nl ? (size_t)(nl - buf) - mlen : 0;
+    unsigned long v = 0;
+    int ok = vlen >= 1 && vlen <= 6;
+    for (size_t i = 0; ok && i < vlen; i++) {
+        ok = buf[mlen + i] >= '0' && buf[mlen + i] <= '9';
+        v = v * 10 + (unsigned long)(buf[mlen + i] - '0');
+    }
+    if (!ok)
+        return fail(EMU_ERR_FORMAT, err, errlen, path, "bad format version line");
+    *version = (unsigned)v;
+    if (*version != EMU_IMAGE_VERSION)
+        return fail(EMU_ERR_VERSION, err, errlen, path,
+                    "format version %u is not supported (this build reads %d)",
+                    *version, EMU_IMAGE_VERSION);
+    const size_t tail = strlen("sha256 ") + 2 * SHA256_DIGEST_LENGTH + 1;
+    if (len < tail + (size_t)(nl + 1 - buf))
+        return fail(EMU_ERR_FORMAT, err, errlen, path, "truncated (no checksum line)");
+    const char *sum = buf + len - tail;
+    if (sum[-1] != '\n' || memcmp(sum, "sha256 ", 7) != 0 || buf[len - 1] != '\n')
+        return fail(EMU_ERR_FORMAT, err, errlen, path, "truncated (no checksum line)");
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char hex[2 * SHA256_DIGEST_LENGTH + 1];
+    SHA256((const unsigned char *)buf, (size_t)(sum - buf), md);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    if (memcmp(sum + 7, hex, 2 * SHA256_DIGEST_LENGTH) != 0)
+        return fail(EMU_ERR_FORMAT, err, errlen, path, "checksum mismatch (corrupt image)");
+    *ps = (parser){ .p = nl + 1, .end = sum, .line = 1, .path = path,
+                    .err = err, .errlen = errlen };
+    return EMU_OK;
+}
+
+static void file_id_from_stat(emu_file_id *id, const struct stat *st)
+{
+    id->dev = st->st_dev;
+    id->ino = st->st_ino;
+    id->size = st->st_size;
+    id->mtime = st->st_mtim;
+}
+
+emu_rv emu_image_load(const char *path, emu_image *img, emu_file_id *id,
+                      char *err, size_t errlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    struct stat st = { 0 };
+    memset(img, 0, sizeof *img);
+    emu_rv rv = read_all(path, &buf, &len, &st, err, errlen);
+    if (rv != EMU_OK)
+        return rv;
+    parser ps;
+    rv = check_frame(path, buf, len, &ps, &img->version, err, errlen);
+    if (rv == EMU_OK)
+        rv = parse_fields(&ps, img);
+    if (rv == EMU_OK && ps.p != ps.end)
+        rv = fail(EMU_ERR_FORMAT, err, errlen, path, "line %u: unexpected extra data",
+                  ps.line + 1);
+    OPENSSL_clear_free(buf, len + 1);
+    if (rv != EMU_OK) {
+        emu_image_clear(img);
+        return rv;
+    }
+    if (id)
+        file_id_from_stat(id, &st);
+    return EMU_OK;
+}
+
+int emu_image_changed(const char *path, const emu_file_id *id)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 1;
+    return st.st_dev != id->dev || st.st_ino != id->ino || st.st_size != id->size
+        || st.st_mtim.tv_sec != id->mtime.tv_sec
+        || st.st_mtim.tv_nsec != id->mtime.tv_nsec;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} strbuf;
+
+static void sb_add(strbuf *sb, const char *s, size_t n)
+{
+    if (sb->oom)
+        return;
+    if (sb->len + n + 1 > sb->cap) {
+        size_t cap = (sb->len + n + 1) * 2;
+        char *np = OPENSSL_clear_realloc(sb->p, sb->cap, cap);
+        if (!np) {
+            sb->oom = 1;
+            return;
+        }
+        sb->p = np;
+        sb->cap = cap;
+    }
+    memcpy(sb->p + sb->len, s, n);
+    sb->len += n;
+}
+
+static void sb_line(strbuf *sb, const char *key, const char *val)
+{
+    sb_add(sb, key, strlen(key));
+    sb_add(sb, " ", 1);
+    sb_add(sb, val, strlen(val));
+    sb_add(sb, "\n", 1);
+}
+
+static void sb_hex_line(strbuf *sb, const char *key, const uint8_t *b, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    sb_add(sb, key, strlen(key));
+    sb_add(sb, " ", 1);
+    if (!b)
+        sb_add(sb, "-", 1);
+    for (size_t i = 0; i < n && b; i++) {
+        char h[2] = { digits[b[i] >> 4], digits[b[i] & 15] };
+        sb_add(sb, h, 2);
+    }
+    sb_add(sb, "\n", 1);
+}
+
+static void serialize(strbuf *sb, const emu_image *img, const emu_pin_state *pins)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%d", EMU_IMAGE_VERSION);
+    sb_add(sb, IMAGE_MAGIC, strlen(IMAGE_MAGIC));
+    sb_add(sb, num, strlen(num));
+    sb_add(sb, "\n", 1);
+    sb_line(sb, "auth_pin", pins->pin[EMU_PIN_AUTH]);
+    snprintf(num, sizeof num, "%u", pins->tries[EMU_PIN_AUTH]);
+    sb_line(sb, "auth_tries", num);
+    sb_line(sb, "sign_pin", pins->pin[EMU_PIN_SIGN]);
+    snprintf(num, sizeof num, "%u", pins->tries[EMU_PIN_SIGN]);
+    sb_line(sb, "sign_tries", num);
+    sb_line(sb, "token_info", img->token_info);
+    sb_line(sb, "blocked_status_63c0", img->blocked_status_63c0 ? "1" : "0");
+    sb_line(sb, "sign_pin_single_use", img->sign_pin_single_use ? "1" : "0");
+    sb_hex_line(sb, "auth_key", img->key_der[EMU_PIN_AUTH], img->key_der_len[EMU_PIN_AUTH]);
+    sb_hex_line(sb, "sign_key", img->key_der[EMU_PIN_SIGN], img->key_der_len[EMU_PIN_SIGN]);
+    for (int f = 0; f < EMU_FILE_COUNT; f++)
+        sb_hex_line(sb, file_keys[f], img->file[f], img->file_len[f]);
+    if (sb->oom)
+        return;
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)sb->p, sb->len, md);
+    sb_hex_line(sb, "sha256", md, sizeof md);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int fsync_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? OPENSSL_strndup(path, slash == path ? 1 : (size_t)(slash - path))
+                      : OPENSSL_strdup(".");
+    if (!dir)
+        return -1;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    OPENSSL_free(dir);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Write text to a fresh temp file beside path and rename it into place. */
+static emu_rv replace_file(const char *path, const strbuf *sb, emu_file_id *id,
+                           char *err, size_t errlen)
+{
+    size_t tlen = strlen(path) + sizeof ".tmp.XXXXXX";
+    char *tmp = OPENSSL_malloc(tlen);
+    if (!tmp)
+        return fail(EMU_ERR_MEMORY, err, errlen, path, "out of memory");
+    snprintf(tmp, tlen, "%s.tmp.XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600: PINs and keys inside */
+    if (fd < 0) {
+        int e = errno;
+        OPENSSL_free(tmp);
+        return fail(EMU_ERR_IO, err, errlen, path, "cannot create temporary file: %s",
+                    strerror(e));
+    }
+    struct stat st;
+    int ok = write_all(fd, sb->p, sb->len) == 0 && fsync(fd) == 0 && fstat(fd, &st) == 0;
+    int e = errno;
+    ok = (close(fd) == 0) && ok;
+    if (ok && rename(tmp, path) != 0) {
+        e = errno;
+        ok = 0;
+    }
+    if (!ok)
+        unlink(tmp);
+    OPENSSL_free(tmp);
+    if (!ok)
+        return fail(EMU_ERR_IO, err, errlen, path, "cannot write: %s", strerror(e));
+    /* Without this the rename itself may not survive a crash. The new file
+     * is in place either way; id is left alone so the next lock reloads. */
+    if (fsync_parent_dir(path) != 0)
+        return fail(EMU_ERR_IO, err, errlen, path, "cannot sync directory: %s",
+                    strerror(errno));
+    if (id)
+        file_id_from_stat(id, &st);
+    return EMU_OK;
+}
+
+emu_rv emu_image_save(const char *path, const emu_image *img,
+                      const emu_pin_state *pins, emu_file_id *id,
+                      char *err, size_t errlen)
+{
+    strbuf sb = { 0 };
+    serialize(&sb, img, pins ? pins : &img->pins);
+    emu_rv rv = sb.oom ? fail(EMU_ERR_MEMORY, err, errlen, path, "out of memory")
+                       : replace_file(path, &sb, id, err, errlen);
+    OPENSSL_clear_free(sb.p, sb.cap);
+    return rv;
+}
+
+/* ---- inter-process lock ------------------------------------------------- */
+
+emu_rv emu_image_lock(const char *path, int *fd)
+{
+    if (*fd < 0) {
+        size_t n = strlen(path) + sizeof ".lock";
+        char *lp = OPENSSL_malloc(n);
+        if (!lp)
+            return EMU_ERR_MEMORY;
+        snprintf(lp, n, "%s.lock", path);
+        *fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        OPENSSL_free(lp);
+        if (*fd < 0)
+            return EMU_ERR_IO;
+    }
+    while (flock(*fd, LOCK_EX) != 0)
+        if (errno != EINTR)
+            return EMU_ERR_IO;
+    return EMU_OK;
+}
+
+void emu_image_unlock(int fd)
+{
+    if (fd >= 0)
+        flock(fd, LOCK_UN);
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * image.h - the emulator's card image file (private to src/emu).
+ *
+ * An emu_image is everything a card remembers across power cycles: the two
+ * PINs with their retry counters, the two private keys, the four
+ * certificates, the token-info variant and the behaviour switches. The
+ * mutable part (PINs and counters) is kept in its own struct so the card
+ * model can prepare a change, save it, and only then adopt it.
+ */
+#ifndef JPKI_EMU_IMAGE_H
+#define JPKI_EMU_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "emu.h"
+
+#define EMU_IMAGE_VERSION 1
+
+/* PIN objects: index into the pins/tries arrays. */
+enum { EMU_PIN_AUTH = 0, EMU_PIN_SIGN = 1, EMU_PIN_COUNT = 2 };
+#define EMU_AUTH_PIN_TRIES 3
+#define EMU_SIGN_PIN_TRIES 5
+#define EMU_PIN_MAX_LEN 16
+
+/* Data files with content, in image order. */
+enum {
+    EMU_FILE_AUTH_CERT = 0,
+    EMU_FILE_AUTH_CA,
+    EMU_FILE_SIGN_CERT,
+    EMU_FILE_SIGN_CA,
+    EMU_FILE_COUNT
+};
+/* READ BINARY offsets are 15 bits, so no file can be longer. */
+#define EMU_FILE_MAX 0x7FFF
+
+#define EMU_TOKEN_INFO_LEN 0x20
+#define EMU_TOKEN_INFO_CARD "JPKIAPICCTOKEN"
+
+/* The persistent, changeable part of a card. */
+typedef struct {
+    char pin[EMU_PIN_COUNT][EMU_PIN_MAX_LEN + 1];
+    unsigned tries[EMU_PIN_COUNT]; /* tries left; 0 = blocked */
+} emu_pin_state;
+
+typedef struct {
+    unsigned version;
+    emu_pin_state pins;
+    EVP_PKEY *key[EMU_PIN_COUNT];     /* auth key, sign key */
+    uint8_t *key_der[EMU_PIN_COUNT];  /* PKCS#8 DER, as stored */
+    size_t key_der_len[EMU_PIN_COUNT];
+    uint8_t *file[EMU_FILE_COUNT];    /* DER certificates; CA ones may be NULL */
+    size_t file_len[EMU_FILE_COUNT];
+    char token_info[EMU_TOKEN_INFO_LEN + 1]; /* variant, without padding */
+    int blocked_status_63c0;   /* retry query on a blocked PIN: 63C0, not 6983 */
+    int sign_pin_single_use;   /* a signature with the sign key spends its VERIFY */
+} emu_image;
+
+/* Identity of the image file as last loaded or saved, to notice changes
+ * made by another process. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} emu_file_id;
+
+unsigned emu_pin_max_tries(int which);
+
+/* PIN rules: auth exactly 4 digits; sign 6-16 of A-Z and 0-9. */
+int emu_pin_valid(int which, const uint8_t *pin, size_t len);
+
+/* Load and validate an image; on failure img is left cleared and err says
+ * which file and what is wrong. */
+emu_rv emu_image_load(const char *path, emu_image *img, emu_file_id *id,
+                      char *err, size_t errlen);
+
+/* Save img with pins in place of img->pins, atomically (temp file, fsync,
+ * rename, fsync of the directory). img->pins itself is not touched. */
+emu_rv emu_image_save(const char *path, const emu_image *img,
+                      const emu_pin_state *pins, emu_file_id *id,
+                      char *err, size_t errlen);
+
+/* 1 if the file at path is no longer the one described by id (or is gone). */
+int emu_image_changed(const char *path, const emu_file_id *id);
+
+/* Store a key (takes a reference) with its PKCS#8 encoding. */
+emu_rv emu_image_set_key(emu_image *img, int which, EVP_PKEY *key);
+
+void emu_image_clear(emu_image *img);
+
+/* Open and flock(LOCK_EX) "<path>.lock"; *fd is reused if already open. */
+emu_rv emu_image_lock(const char *path, int *fd);
+void emu_image_unlock(int fd);
+
+#endif

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cmd_emu.c - "jpki-tool emu": make and inspect emulator card images.
+ *
+ *   jpki-tool emu init --out CARD [--auth-pin PIN] [--sign-pin PIN] [--force]
+ *   jpki-tool emu info CARD
+ *
+ * "info" reads the certificates the way a host would, through APDUs, so it
+ * shows what the card gives away without a PIN: the signature certificate
+ * (which carries personal data) stays unread. PINs are never printed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/bio.h>
+#include <openssl/x509.h>
+
+#include "emu/emu.h"
+#include "tools/tool.h"
+
+#define FILE_MAX 0x7FFF
+
+static void emu_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: " TOOL_NAME " emu init --out CARD [--auth-pin PIN] [--sign-pin PIN] [--force]\n"
+            "       " TOOL_NAME " emu info CARD\n"
+            "\n"
+            "init  make a test card image CARD with a fresh test PKI in CARD.pki/\n"
+            "      --out, -o CARD     where to write the card image\n"
+            "      --auth-pin PIN     user-authentication PIN, 4 digits (default "
+            EMU_DEFAULT_AUTH_PIN ")\n"
+            "      --sign-pin PIN     signature PIN, 6-16 of A-Z 0-9 (default "
+            EMU_DEFAULT_SIGN_PIN ")\n"
+            "      --force, -f        overwrite an existing card image\n"
+            "info  show a card image's format, token info, PIN retry counters and\n"
+            "      certificates (never the PINs or the signature certificate)\n");
+}
+
+/* ---- init --------------------------------------------------------------- */
+
+static int do_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "out", required_argument, NULL, 'o' },
+        { "auth-pin", required_argument, NULL, 'a' },
+        { "sign-pin", required_argument, NULL, 's' },
+        { "force", no_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    emu_init_opts io = { NULL, NULL };
+    const char *out = NULL;
+    int force = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'a': io.auth_pin = optarg; break;
+        case 's': io.sign_pin = optarg; break;
+        case 'f': force = 1; break;
+        case 'h': emu_usage(stdout); return TOOL_EXIT_OK;
+        default:
+            tool_error("emu init: bad or incomplete option '%s' (see --help)",
+                       argv[optind - 1]);
+            return TOOL_EXIT_USAGE;
+        }
+    }
+    if (!out || optind != argc) {
+        tool_error(out ? "emu init: unexpected argument '%s'"
+                       : "emu init: --out CARD is required%s", out ? argv[optind] : "");
+        return TOOL_EXIT_USAGE;
+    }
+    struct stat st;
+    if (!force && lstat(out, &st) == 0) {
+        tool_error("emu init: %s exists; use --force to overwrite it", out);
+        return TOOL_EXIT_ERROR;
+    }
+    char err[512] = "";
+    emu_rv rv = emu_personalize(out, &io, err, sizeof err);
+    if (rv != EMU_OK) {
+        tool_error("emu init: %s", err[0] ? err : emu_strerror(rv));
+        return rv == EMU_ERR_ARGS ? TOOL_EXIT_USAGE : TOOL_EXIT_ERROR;
+    }
+    printf("card image: %s\ntest PKI:   %s.pki/\nPINs:       %s\n", out, out,
+           io.auth_pin || io.sign_pin ? "as given" : "the defaults (see --help)");
+    return TOOL_EXIT_OK;
+}
+
+/* ---- info --------------------------------------------------------------- */
+
+static int transmit(emu_card *card, const uint8_t *cmd, size_t len,
+                    uint8_t *rsp, size_t *data_len)
+{
+    size_t n = 0;
+    if (emu_card_transmit(card, cmd, len, rsp, &n) != EMU_OK || n < 2)
+        return -1;
+    *data_len = n - 2;
+    return rsp[n - 2] << 8 | rsp[n - 1];
+}
+
+/* Select an EF of the JPKI-AP and read all of it; *len = 0 if absent or
+ * not readable without a PIN. */
+static int read_ef(emu_card *card, uint16_t fid, uint8_t *buf, size_t *len)
+{
+    uint8_t rsp[EMU_RSP_MAX];
+    uint8_t sel[] = { 0x00, 0xA4, 0x02, 0x0C, 0x02, (uint8_t)(fid >> 8), (uint8_t)fid };
+    size_t n;
+    *len = 0;
+    int sw = transmit(card, sel, sizeof sel, rsp, &n);
+    if (sw != 0x9000)
+        return sw;
+    for (;;) {
+        uint8_t rb[] = { 0x00, 0xB0, (uint8_t)(*len >> 8), (uint8_t)*len, 0x00 };
+        sw = transmit(card, rb, sizeof rb, rsp, &n);
+        if (sw == 0x6B00 && *len > 0)
+            return 0x9000;
+        if (sw != 0x9000)
+            return sw;
+        memcpy(buf + *len, rsp, n);
+        *len += n;
+        if (n < 256 || *len + 256 > FILE_MAX)
+            return 0x9000;
+    }
+}
+
+static void print_cert(emu_card *card, const char *label, uint16_t fid)
+{
+    static uint8_t buf[FILE_MAX + 256];
+    size_t len;
+    int sw = read_ef(card, fid, buf, &len);
+    printf("%-18s", label);
+    if (sw == 0x6A82) {
+        printf("absent\n");
+        return;
+    }
+    if (sw == 0x6982) {
+        printf("readable only after the signature PIN (not shown)\n");
+        return;
+    }
+    const unsigned char *p = buf;
+    X509 *x = sw == 0x9000 ? d2i_X509(NULL, &p, (long)len) : NULL;
+    if (!x) {
+        printf("unreadable (status %04X)\n", (unsigned)sw);
+        return;
+    }
+    BIO *bio = BIO_new_fp(stdout, BIO_NOCLOSE);
+    X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,
+                       XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+    BIO_printf(bio, "\n%-18s", "  valid until");
+    ASN1_TIME_print(bio, X509_get0_notAfter(x));
+    BIO_printf(bio, "\n");
+    BIO_free(bio);
+    X509_free(x);
+}
+
+static void print_tries(const char *label, unsigned left, unsigned max)
+{
+    printf("%-18s%u of %u tries left%s\n", label, left, max, left ? "" : " (BLOCKED)");
+}
+
+static int do_info(int argc, char **argv)
+{
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        emu_usage(stdout);
+        return TOOL_EXIT_OK;
+    }
+    if (argc != 2) {
+        tool_error("emu info: give exactly one card image (see --help)");
+        return TOOL_EXIT_USAGE;
+    }
+    char err[512] = "";
+    emu_card *card = NULL;
+    emu_info info;
+    emu_rv rv = emu_card_load(argv[1], &card, err, sizeof err);
+    if (rv != EMU_OK || (rv = emu_card_get_info(card, &info)) != EMU_OK) {
+        tool_error("emu info: %s", err[0] ? err : emu_strerror(rv));
+        emu_card_free(card);
+        return TOOL_EXIT_ERROR;
+    }
+    static const uint8_t select_jpki[] = { 0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92,
+                                           0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01 };
+    uint8_t rsp[EMU_RSP_MAX];
+    size_t n;
+    printf("%-18s%s\n%-18s%u\n%-18s%s\n", "card image", argv[1],
+           "format version", info.format_version, "token info", info.token_info);
+    print_tries("auth PIN", info.auth_tries, info.auth_max_tries);
+    print_tries("sign PIN", info.sign_tries, info.sign_max_tries);
+    printf("%-18sblocked_status_63c0=%d sign_pin_single_use=%d\n", "switches",
+           info.blocked_status_63c0, info.sign_pin_single_use);
+    int ok = transmit(card, select_jpki, sizeof select_jpki, rsp, &n) == 0x9000;
+    if (ok) {
+        print_cert(card, "auth certificate", 0x000A);
+        print_cert(card, "auth CA", 0x000B);
+        print_cert(card, "sign certificate", 0x0001);
+        print_cert(card, "sign CA", 0x0002);
+    } else {
+        tool_error("emu info: %s: the JPKI application cannot be selected", argv[1]);
+    }
+    emu_card_free(card);
+    return ok ? TOOL_EXIT_OK : TOOL_EXIT_ERROR;
+}
+
+int cmd_emu(int argc, char **argv)
+{
+    if (argc < 2) {
+        emu_usage(stderr);
+        return TOOL_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        emu_usage(stdout);
+        return TOOL_EXIT_OK;
+    }
+    if (strcmp(argv[1], "init") == 0)
+        return do_init(argc - 1, argv + 1);
+    if (strcmp(argv[1], "info") == 0)
+        return do_info(argc - 1, argv + 1);
+    tool_error("emu: unknown subcommand '%s' (see '" TOOL_NAME " emu --help')", argv[1]);
+    return TOOL_EXIT_USAGE;
+}

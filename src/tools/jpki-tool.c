@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * jpki-tool.c - entry point of jpki-tool: global options and the dispatch
+ * to subcommands. A new subcommand is one line in the table below and a
+ * cmd_<name>() in its own file.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/tool.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    { "emu", cmd_emu, "make and inspect emulator card images" },
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+void tool_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs(TOOL_NAME ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void tool_reset_getopt(void)
+{
+#ifdef __GLIBC__
+    optind = 0;     /* glibc: also forgets state left inside an option cluster */
+#else
+    optind = 1;
+#endif
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: " TOOL_NAME " [--help] [--version] COMMAND [ARGS...]\n"
+            "\n"
+            "Tool of jpki-pkcs11, the PKCS#11 module for the JPKI application of\n"
+            "the My Number Card.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun '" TOOL_NAME " COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    opterr = 0;
+    /* '+': stop at the command name; the rest belongs to the command. */
+    while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            usage(stdout);
+            return TOOL_EXIT_OK;
+        case 'V':
+            printf(TOOL_NAME " (jpki-pkcs11) %s\n", PACKAGE_VERSION);
+            return TOOL_EXIT_OK;
+        default:
+            tool_error("unknown option '%s' (see --help)", argv[optind - 1]);
+            return TOOL_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return TOOL_EXIT_USAGE;
+    }
+    const char *name = argv[optind];
+    if (strcmp(name, "help") == 0) {
+        usage(stdout);
+        return TOOL_EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            int first = optind;
+            tool_reset_getopt();
+            return commands[i].run(argc - first, argv + first);
+        }
+    }
+    tool_error("unknown command '%s' (see --help)", name);
+    return TOOL_EXIT_USAGE;
+}

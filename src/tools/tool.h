@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tool.h - shared declarations of the jpki-tool subcommands.
+ *
+ * A subcommand gets argv with its own name in argv[0] and returns the
+ * process exit status.
+ */
+#ifndef JPKI_TOOL_H
+#define JPKI_TOOL_H
+
+#define TOOL_EXIT_OK    0
+#define TOOL_EXIT_ERROR 1   /* the command failed */
+#define TOOL_EXIT_USAGE 2   /* the command line was wrong */
+
+#define TOOL_NAME "jpki-tool"
+
+/* "jpki-tool: <message>" on stderr. */
+void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reset getopt before a subcommand parses its own options. */
+void tool_reset_getopt(void);
+
+int cmd_emu(int argc, char **argv);
+
+#endif
