@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * login.c - C_Login / C_Logout. One user PIN per token; the card has no SO.
+ *
+ * The PIN is used for the one VERIFY and never kept: the module never
+ * retries it and never replays it after a reset. A PIN that cannot be right
+ * (length, alphabet) or a locked PIN is refused on the host (jpki layer).
+ */
+#include "pkcs11/p11.h"
+
+#include "common/log.h"
+
+void p11_card_logged_out(p11_card *c)
+{
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        p11_token *tok = &c->tok[k];
+        if (!tok->logged_in)
+            continue;
+        tok->logged_in = 0;
+        p11_token_drop_private(tok);
+    }
+}
+
+static CK_RV verify(p11_token *tok, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+    p11_card *c = tok->card;
+    int tries = -1;
+    jpki_rv jrv;
+
+    jrv = jpki_card_verify_pin(c->jc, tok->key, (const char *)pin, len, &tries);
+    if (tries >= 0)
+        tok->pin_tries = tries;
+    if (jrv == JPKI_ERR_PIN_FORMAT) {
+        JLOG_INFO("PIN refused on the host: wrong length or characters");
+        return CKR_PIN_INCORRECT;
+    }
+    return p11_card_error(c, jrv);
+}
+
+CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
+                CK_ULONG len)
+{
+    p11_token *tok = s->tok;
+    CK_RV rv;
+
+    if (user == CKU_SO)
+        return CKR_USER_TYPE_INVALID; /* the card has no SO PIN */
+    if (user == CKU_CONTEXT_SPECIFIC) {
+        /* Re-verification for the operation at hand: useful on a card
+         * that spends the signature PIN's verification on one signature. */
+        if (!s->sign_active)
+            return CKR_OPERATION_NOT_INITIALIZED;
+        if (!p11_token_logged_in(tok))
+            return CKR_USER_NOT_LOGGED_IN;
+        if (!pin)
+            return CKR_ARGUMENTS_BAD;
+        return verify(tok, pin, len);
+    }
+    if (user != CKU_USER)
+        return CKR_USER_TYPE_INVALID;
+    if (p11_token_logged_in(tok))
+        return CKR_USER_ALREADY_LOGGED_IN;
+    if (!pin)
+        return CKR_ARGUMENTS_BAD; /* no PIN pad reader support yet */
+    rv = verify(tok, pin, len);
+    if (rv != CKR_OK)
+        return rv;
+    tok->logged_in = 1;
+    tok->login_resets = jpki_card_resets(tok->card->jc);
+    rv = p11_token_load_private(tok);
+    if (rv != CKR_OK && tok->card->jc) {
+        /* Logged in on the card but unusable: leave nothing verified. */
+        jpki_card_logout(tok->card->jc);
+        p11_card_logged_out(tok->card);
+    }
+    return rv;
+}
+
+CK_RV p11_logout(p11_session *s)
+{
+    p11_card *c = s->tok->card;
+    jpki_rv jrv;
+
+    if (!p11_token_logged_in(s->tok))
+        return CKR_USER_NOT_LOGGED_IN;
+    /* Re-selecting the application clears both PINs on the card, so both
+     * tokens of the card are logged out: the module reports the card's
+     * true state rather than a login the card no longer has. */
+    jrv = jpki_card_logout(c->jc);
+    p11_card_logged_out(c);
+    if (jrv != JPKI_OK)
+        return p11_card_error(c, jrv);
+    return CKR_OK;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mech.c - the mechanisms a token offers: only what the card really does.
+ * The card signs a DigestInfo with PKCS#1 v1.5 padding; hashing mechanisms
+ * hash on the host. No PSS, no raw RSA, no decryption: not advertised.
+ * A card whose key is not RSA (the ECDSA generation) gets no mechanism
+ * until its signature command is known.
+ */
+#include "pkcs11/p11.h"
+
+#include <string.h>
+
+/* DER DigestInfo headers (RFC 8017, section 9.2, note 1). */
+static const unsigned char di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05,
+                                         0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
+                                         0x00, 0x04, 0x14 };
+#define DI_SHA2(last, len)                                                   \
+    { 0x30, (unsigned char)(0x11 + (len)), 0x30, 0x0d, 0x06, 0x09, 0x60,     \
+      0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, (last), 0x05, 0x00, 0x04,    \
+      (unsigned char)(len) }
+static const unsigned char di_sha224[] = DI_SHA2(0x04, 28);
+static const unsigned char di_sha256[] = DI_SHA2(0x01, 32);
+static const unsigned char di_sha384[] = DI_SHA2(0x02, 48);
+static const unsigned char di_sha512[] = DI_SHA2(0x03, 64);
+
+static const p11_mech rsa_mechs[] = {
+    { CKM_RSA_PKCS, NULL, NULL, 0, 0 },
+    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof(di_sha1), 20 },
+    { CKM_SHA224_RSA_PKCS, "SHA224", di_sha224, sizeof(di_sha224), 28 },
+    { CKM_SHA256_RSA_PKCS, "SHA256", di_sha256, sizeof(di_sha256), 32 },
+    { CKM_SHA384_RSA_PKCS, "SHA384", di_sha384, sizeof(di_sha384), 48 },
+    { CKM_SHA512_RSA_PKCS, "SHA512", di_sha512, sizeof(di_sha512), 64 },
+};
+#define N_RSA_MECHS (sizeof(rsa_mechs) / sizeof(rsa_mechs[0]))
+
+/* Both keys of a card are of one generation; the authentication
+ * certificate (readable without PIN on a card) tells which. */
+static int token_is_rsa(p11_token *tok)
+{
+    p11_token *auth = &tok->card->tok[JPKI_AUTH];
+    const jpki_cert *c = tok->cert ? tok->cert : auth->cert;
+
+    if (!c && p11_token_load_cert(auth) == CKR_OK)
+        c = auth->cert;
+    return !c || c->key_type == JPKI_KEYTYPE_RSA;
+}
+
+static unsigned key_bits(p11_token *tok)
+{
+    const jpki_cert *c = tok->cert ? tok->cert
+                                   : tok->card->tok[JPKI_AUTH].cert;
+    return c ? c->key_bits : 2048;
+}
+
+const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type)
+{
+    size_t i;
+
+    if (!token_is_rsa(tok))
+        return NULL;
+    for (i = 0; i < N_RSA_MECHS; i++)
+        if (rsa_mechs[i].type == type)
+            return &rsa_mechs[i];
+    return NULL;
+}
+
+CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
+                    CK_ULONG_PTR count)
+{
+    CK_ULONG n = token_is_rsa(tok) ? N_RSA_MECHS : 0, i;
+
+    if (!list) {
+        *count = n;
+        return CKR_OK;
+    }
+    if (*count < n) {
+        *count = n;
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    for (i = 0; i < n; i++)
+        list[i] = rsa_mechs[i].type;
+    *count = n;
+    return CKR_OK;
+}
+
+CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
+                    CK_MECHANISM_INFO_PTR info)
+{
+    const p11_mech *m = p11_mech_find(tok, type);
+
+    if (!m)
+        return CKR_MECHANISM_INVALID;
+    memset(info, 0, sizeof(*info));
+    info->ulMinKeySize = info->ulMaxKeySize = key_bits(tok);
+    info->flags = CKF_SIGN | (m->digest ? 0 : CKF_HW);
+    return CKR_OK;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * module.c - module lifetime: C_Initialize/C_Finalize, the module lock
+ * (OS locking or the application's mutex callbacks), and fork awareness.
+ *
+ * No library constructor or destructor: NSS calls C_Finalize from atexit
+ * handlers, so nothing may be torn down behind its back.
+ */
+#include "pkcs11/p11.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+p11_module p11_g;
+
+int p11_is_initialized(void)
+{
+    /* A child of fork() must call C_Initialize again: the parent's reader
+     * handles and sessions are not its own. */
+    return p11_g.initialized && p11_g.pid == getpid();
+}
+
+static CK_RV lock_create(void)
+{
+    if (p11_g.use_callbacks)
+        return p11_g.args.CreateMutex(&p11_g.cb_mutex);
+    return pthread_mutex_init(&p11_g.mutex, NULL) == 0 ? CKR_OK
+                                                       : CKR_CANT_LOCK;
+}
+
+static void lock_destroy(void)
+{
+    if (p11_g.use_callbacks)
+        p11_g.args.DestroyMutex(p11_g.cb_mutex);
+    else
+        pthread_mutex_destroy(&p11_g.mutex);
+}
+
+static CK_RV check_args(const CK_C_INITIALIZE_ARGS *a)
+{
+    int n = (a->CreateMutex != NULL) + (a->DestroyMutex != NULL) +
+            (a->LockMutex != NULL) + (a->UnlockMutex != NULL);
+
+    if (a->pReserved)
+        return CKR_ARGUMENTS_BAD;
+    if (n != 0 && n != 4)
+        return CKR_ARGUMENTS_BAD;
+    return CKR_OK;
+}
+
+/* The child of a fork inherits a copy of the parent's state. It must not
+ * close the parent's PC/SC handles or sessions: forget them (a one-time
+ * leak in the child, by design). */
+static void abandon_parent_state(void)
+{
+    if (p11_g.initialized && p11_g.pid != getpid()) {
+        JLOG_DBG("C_Initialize after fork: dropping the parent's state");
+        memset(&p11_g, 0, sizeof(p11_g));
+    }
+}
+
+CK_RV p11_initialize(CK_VOID_PTR init_args)
+{
+    reader **readers = NULL;
+    size_t n = 0, i;
+    CK_RV rv;
+
+    abandon_parent_state();
+    if (p11_g.initialized)
+        return CKR_CRYPTOKI_ALREADY_INITIALIZED;
+    memset(&p11_g, 0, sizeof(p11_g));
+    if (init_args) {
+        rv = check_args(init_args);
+        if (rv != CKR_OK)
+            return rv;
+        p11_g.args = *(CK_C_INITIALIZE_ARGS *)init_args;
+        /* Callbacks only when the application gives them and does not
+         * also allow OS locking (then ours are as good). */
+        p11_g.use_callbacks = p11_g.args.CreateMutex != NULL &&
+                              !(p11_g.args.flags & CKF_OS_LOCKING_OK);
+    }
+    jlog_init();
+    if ((rv = lock_create()) != CKR_OK)
+        return rv;
+    if (reader_list_all(&readers, &n) != READER_OK) {
+        lock_destroy();
+        return CKR_HOST_MEMORY;
+    }
+    p11_g.cards = n ? calloc(n, sizeof(*p11_g.cards)) : NULL;
+    if (n && !p11_g.cards) {
+        reader_list_free(readers, n);
+        lock_destroy();
+        return CKR_HOST_MEMORY;
+    }
+    for (i = 0; i < n; i++) {
+        p11_card *c = &p11_g.cards[i];
+        int k;
+        c->rd = readers[i];
+        for (k = 0; k < 2; k++) {
+            c->tok[k].card = c;
+            c->tok[k].key = (jpki_key)k;
+            c->tok[k].slot_id = (CK_SLOT_ID)(2 * i + (size_t)k);
+            c->tok[k].pin_tries = -1;
+        }
+    }
+    free(readers); /* the readers now belong to the cards */
+    p11_g.n_cards = n;
+    p11_g.next_session = 1;
+    p11_g.pid = getpid();
+    p11_g.initialized = 1;
+    JLOG_DBG("initialized with %zu reader(s)", n);
+    return CKR_OK;
+}
+
+CK_RV p11_finalize(void)
+{
+    size_t i;
+
+    p11_session_close_all();
+    for (i = 0; i < p11_g.n_cards; i++) {
+        p11_card_forget(&p11_g.cards[i]);
+        reader_free(p11_g.cards[i].rd);
+    }
+    free(p11_g.cards);
+    free(p11_g.sessions);
+    p11_g.initialized = 0;
+    p11_leave();
+    lock_destroy();
+    jlog_close();
+    memset(&p11_g, 0, sizeof(p11_g));
+    return CKR_OK;
+}
+
+CK_RV p11_enter(void)
+{
+    if (!p11_is_initialized())
+        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    if (p11_g.use_callbacks)
+        return p11_g.args.LockMutex(p11_g.cb_mutex) == CKR_OK
+                   ? CKR_OK : CKR_GENERAL_ERROR;
+    pthread_mutex_lock(&p11_g.mutex);
+    /* Finalized by another thread while we waited for the lock. */
+    if (!p11_g.initialized) {
+        pthread_mutex_unlock(&p11_g.mutex);
+        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    }
+    return CKR_OK;
+}
+
+void p11_leave(void)
+{
+    if (p11_g.use_callbacks)
+        p11_g.args.UnlockMutex(p11_g.cb_mutex);
+    else
+        pthread_mutex_unlock(&p11_g.mutex);
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * p11.h - private header of the PKCS#11 layer.
+ *
+ * Model (shared/DESIGN.md section 2): every reader gives two slots, one
+ * token per PIN of a JPKI card: slot id = 2 * reader index + jpki_key
+ * (JPKI_AUTH = 0 "User Authentication", JPKI_SIGN = 1 "Digital Signature").
+ * One module lock serializes every call (the card is serial anyway).
+ */
+#ifndef JPKI_P11_H
+#define JPKI_P11_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <p11-kit/pkcs11.h>
+
+#include "jpki/jpki.h"
+
+/* The objects of a token, by kind (also the low bits of their handles). */
+enum {
+    P11_OBJ_CERT = 0,     /* the key's certificate */
+    P11_OBJ_PUBKEY = 1,   /* its public key */
+    P11_OBJ_PRIVKEY = 2,  /* the card's private key: sign only */
+    P11_OBJ_CA = 3,       /* the issuing CA's certificate */
+    P11_OBJ_KINDS = 4
+};
+
+typedef struct {
+    int present;
+    int is_private;        /* CKA_PRIVATE: visible only when logged in */
+    CK_ATTRIBUTE *attrs;   /* owned copies of every value */
+    CK_ULONG n_attrs, cap;
+} p11_object;
+
+struct p11_card;
+
+typedef struct p11_token {
+    struct p11_card *card;
+    jpki_key key;
+    CK_SLOT_ID slot_id;
+    int logged_in;
+    unsigned long login_resets;  /* jpki_card_resets() when logged in */
+    int pin_tries;               /* last known, -1 unknown */
+    jpki_cert *cert;             /* NULL until read (sign: until login) */
+    jpki_cert *ca;               /* NULL if absent or not read yet */
+    int ca_read;
+    p11_object obj[P11_OBJ_KINDS];
+    CK_ULONG sessions, rw_sessions;
+} p11_token;
+
+/* A reader and the JPKI card in it, if any. */
+typedef struct p11_card {
+    reader *rd;
+    jpki_card *jc;               /* NULL: no JPKI card in the reader */
+    int foreign;                 /* a non-JPKI card is present: ignore it */
+    unsigned long generation;    /* changes at every insertion/removal */
+    char serial[17];
+    p11_token tok[2];
+} p11_card;
+
+typedef struct {
+    CK_SESSION_HANDLE handle;
+    p11_token *tok;
+    CK_FLAGS flags;
+    /* C_FindObjects* */
+    int find_active;
+    CK_OBJECT_HANDLE found[P11_OBJ_KINDS];
+    CK_ULONG n_found, find_pos;
+    /* C_Sign* */
+    int sign_active;
+    int sign_multipart;
+    CK_MECHANISM_TYPE sign_mech;
+    void *md_ctx;                /* EVP_MD_CTX for hashing mechanisms */
+    unsigned char sign_buf[512]; /* CKM_RSA_PKCS multi-part input */
+    size_t sign_buf_len;
+} p11_session;
+
+typedef struct {
+    int initialized;
+    pid_t pid;
+    p11_card *cards;
+    size_t n_cards;
+    p11_session **sessions;
+    size_t n_sessions, cap_sessions;
+    CK_SESSION_HANDLE next_session;
+    /* locking: OS (pthread) or the application's callbacks */
+    CK_C_INITIALIZE_ARGS args;
+    int use_callbacks;
+    void *cb_mutex;
+    pthread_mutex_t mutex;
+} p11_module;
+
+extern p11_module p11_g;
+
+/* module.c */
+CK_RV p11_initialize(CK_VOID_PTR init_args);
+CK_RV p11_finalize(void);
+CK_RV p11_enter(void);           /* initialized check + lock */
+void p11_leave(void);
+int p11_is_initialized(void);
+
+/* slot.c */
+CK_RV p11_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count);
+CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info);
+/* Token of a slot whose card is present (refreshes presence). */
+CK_RV p11_token_get(CK_SLOT_ID id, p11_token **tok);
+/* Re-checks that the token's card is still there: CKR_DEVICE_REMOVED if it
+ * went away (its sessions are then closed). */
+CK_RV p11_token_check(p11_token *tok);
+/* Maps a JPKI-layer error; handles removal of the card. */
+CK_RV p11_card_error(p11_card *c, jpki_rv rv);
+void p11_card_forget(p11_card *c);
+void p11_pad(CK_UTF8CHAR *dst, size_t n, const char *src);
+
+/* token.c */
+CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info);
+/* Reads what may be read without a PIN, builds the public objects. */
+CK_RV p11_token_load_public(p11_token *tok);
+/* Only the key's certificate (when it needs no PIN): enough for the serial
+ * number and the key type. */
+CK_RV p11_token_load_cert(p11_token *tok);
+/* After a successful login: reads what needed the PIN. */
+CK_RV p11_token_load_private(p11_token *tok);
+/* Drops what only a login may see (the signature certificate). */
+void p11_token_drop_private(p11_token *tok);
+void p11_token_free(p11_token *tok);
+/* Logged in, and the card has not lost the state since? */
+int p11_token_logged_in(p11_token *tok);
+
+/* session.c */
+CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h);
+CK_RV p11_session_get(CK_SESSION_HANDLE h, p11_session **s);
+CK_RV p11_session_close(CK_SESSION_HANDLE h);
+void p11_session_close_token(p11_token *tok);
+void p11_session_close_all(void);
+CK_RV p11_session_info(p11_session *s, CK_SESSION_INFO_PTR info);
+
+/* object.c */
+CK_OBJECT_HANDLE p11_object_handle(const p11_token *tok, int kind);
+/* The visible object behind a handle on this token, or NULL. */
+p11_object *p11_object_get(p11_token *tok, CK_OBJECT_HANDLE h, int *kind);
+CK_RV p11_object_build(p11_token *tok, int kind, const jpki_cert *cert,
+                       int is_private);
+void p11_object_clear(p11_object *o);
+CK_RV p11_object_get_attrs(p11_object *o, int kind, CK_ATTRIBUTE_PTR tmpl,
+                           CK_ULONG n);
+CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
+CK_RV p11_find(p11_session *s, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
+               CK_ULONG_PTR count);
+CK_RV p11_find_final(p11_session *s);
+
+/* mech.c */
+typedef struct {
+    CK_MECHANISM_TYPE type;
+    const char *digest;          /* OpenSSL digest name, NULL: input is a DigestInfo */
+    const unsigned char *prefix; /* DER DigestInfo header before the hash */
+    size_t prefix_len;
+    size_t hash_len;
+} p11_mech;
+const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type);
+CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
+                    CK_ULONG_PTR count);
+CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
+                    CK_MECHANISM_INFO_PTR info);
+
+/* login.c */
+CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
+                CK_ULONG len);
+CK_RV p11_logout(p11_session *s);
+/* Forget the login of every token of the card (no card I/O). */
+void p11_card_logged_out(p11_card *c);
+
+/* sign.c */
+CK_RV p11_sign_init(p11_session *s, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key);
+CK_RV p11_sign(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,
+               CK_BYTE_PTR sig, CK_ULONG_PTR sig_len);
+CK_RV p11_sign_update(p11_session *s, CK_BYTE_PTR data, CK_ULONG len);
+CK_RV p11_sign_final(p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len);
+void p11_sign_reset(p11_session *s);
+
+#endif

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * session.c - the session table.
+ *
+ * A session of a card that went away is closed at once, but its struct
+ * stays in the table (tok == NULL) until the application touches the
+ * handle again: a call in progress may still hold a pointer to it.
+ */
+#include "pkcs11/p11.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void session_free(p11_session *s)
+{
+    p11_sign_reset(s);
+    free(s);
+}
+
+/* Detach a session from its token; last one out logs the token out. */
+static void session_detach(p11_session *s)
+{
+    p11_token *tok = s->tok;
+
+    if (!tok)
+        return;
+    p11_sign_reset(s);
+    p11_find_final(s);
+    tok->sessions--;
+    if (s->flags & CKF_RW_SESSION)
+        tok->rw_sessions--;
+    s->tok = NULL;
+    /* PKCS#11: closing the last session of a token logs the user out. */
+    if (tok->sessions == 0 && tok->logged_in && tok->card->jc) {
+        jpki_card_logout(tok->card->jc);
+        p11_card_logged_out(tok->card);
+    }
+}
+
+CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h)
+{
+    p11_session *s;
+
+    if (p11_g.n_sessions == p11_g.cap_sessions) {
+        size_t cap = p11_g.cap_sessions ? 2 * p11_g.cap_sessions : 16;
+        p11_session **grown = realloc(p11_g.sessions, cap * sizeof(*grown));
+        if (!grown)
+            return CKR_HOST_MEMORY;
+        p11_g.sessions = grown;
+        p11_g.cap_sessions = cap;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return CKR_HOST_MEMORY;
+    s->handle = p11_g.next_session++;
+    s->tok = tok;
+    s->flags = flags;
+    tok->sessions++;
+    if (flags & CKF_RW_SESSION)
+        tok->rw_sessions++;
+    p11_g.sessions[p11_g.n_sessions++] = s;
+    *h = s->handle;
+    return CKR_OK;
+}
+
+static size_t find_index(CK_SESSION_HANDLE h)
+{
+    size_t i;
+
+    for (i = 0; i < p11_g.n_sessions; i++)
+        if (p11_g.sessions[i]->handle == h)
+            return i;
+    return (size_t)-1;
+}
+
+static void remove_at(size_t i)
+{
+    session_free(p11_g.sessions[i]);
+    p11_g.sessions[i] = p11_g.sessions[--p11_g.n_sessions];
+}
+
+CK_RV p11_session_get(CK_SESSION_HANDLE h, p11_session **out)
+{
+    size_t i = find_index(h);
+
+    if (i == (size_t)-1)
+        return CKR_SESSION_HANDLE_INVALID;
+    if (!p11_g.sessions[i]->tok) {
+        remove_at(i); /* closed when its card went away */
+        return CKR_SESSION_HANDLE_INVALID;
+    }
+    *out = p11_g.sessions[i];
+    return CKR_OK;
+}
+
+CK_RV p11_session_close(CK_SESSION_HANDLE h)
+{
+    size_t i = find_index(h);
+    int closed;
+
+    if (i == (size_t)-1)
+        return CKR_SESSION_HANDLE_INVALID;
+    closed = p11_g.sessions[i]->tok == NULL;
+    session_detach(p11_g.sessions[i]);
+    remove_at(i);
+    return closed ? CKR_SESSION_HANDLE_INVALID : CKR_OK;
+}
+
+void p11_session_close_token(p11_token *tok)
+{
+    size_t i;
+
+    for (i = 0; i < p11_g.n_sessions; i++)
+        if (p11_g.sessions[i]->tok == tok)
+            session_detach(p11_g.sessions[i]);
+}
+
+void p11_session_close_all(void)
+{
+    while (p11_g.n_sessions > 0) {
+        session_detach(p11_g.sessions[p11_g.n_sessions - 1]);
+        remove_at(p11_g.n_sessions - 1);
+    }
+}
+
+CK_RV p11_session_info(p11_session *s, CK_SESSION_INFO_PTR info)
+{
+    int rw = (s->flags & CKF_RW_SESSION) != 0;
+
+    memset(info, 0, sizeof(*info));
+    info->slotID = s->tok->slot_id;
+    info->flags = s->flags;
+    if (p11_token_logged_in(s->tok))
+        info->state = rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
+    else
+        info->state = rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+    return CKR_OK;
+}
