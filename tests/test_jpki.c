@@ -540,6 +540,8 @@ int main(void)
     SRunner *sr = srunner_create(jpki_suite());
     int failed;
 
+    /* Make the template card once, before Check forks a child per test. */
+    tu_template_pki_dir();
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

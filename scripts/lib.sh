@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared by scripts/demo and scripts/test: Debian packages and the build.
+
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+# What building and testing need, and why:
+#   build-essential autoconf automake libtool pkg-config  the build
+#   libssl-dev libpcsclite-dev libp11-kit-dev              the module's libraries
+#   check                                                  unit tests
+#   openssl                                                verifying signatures
+#   opensc                                                 pkcs11-tool, the first real client
+BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev"
+DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
+TEST_PACKAGES="$DEMO_PACKAGES check"
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+# install_packages PKG...: installs what is missing (as root, with apt-get).
+install_packages() {
+    missing=""
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+            missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "Missing Debian packages:$missing" >&2
+        echo "Install them (sudo apt-get install$missing) or run this as root." >&2
+        exit 1
+    fi
+    say "installing Debian packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# build DIR [CONFIGURE ARGS...]: an out-of-tree build under build/DIR.
+build() {
+    dir="$ROOT/build/$1"; shift
+    if [ ! -x "$ROOT/configure" ] || [ "$ROOT/configure.ac" -nt "$ROOT/configure" ]; then
+        say "autoreconf"
+        (cd "$ROOT" && autoreconf -fi >/dev/null 2>&1) ||
+            (cd "$ROOT" && autoreconf -fi)
+    fi
+    mkdir -p "$dir"
+    if [ ! -f "$dir/Makefile" ] || [ "$ROOT/configure" -nt "$dir/Makefile" ]; then
+        say "configure $*"
+        (cd "$dir" && "$ROOT/configure" --enable-silent-rules "$@" >configure.out) ||
+            { cat "$dir/configure.out"; exit 1; }
+    fi
+    say "make (build/$(basename "$dir"))"
+    make -C "$dir" -j"$(nproc)" >/dev/null
+}

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared by the end-to-end tests: where the built module and tool are, a
+# scratch directory, and how to run a foreign client against a module that
+# may be built with sanitizers.
+
+set -eu
+
+: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+MODULE="$top_builddir/.libs/jpki-pkcs11.so"
+TOOL="$top_builddir/jpki-tool"
+[ -f "$MODULE" ] || { echo "FAIL: module not built: $MODULE" >&2; exit 1; }
+[ -x "$TOOL" ] || { echo "FAIL: jpki-tool not built: $TOOL" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/jpki-e2e.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# A client program is not built with ASan: the runtime must come first.
+# Leak checking is the unit tests' job (the client's own leaks are not ours).
+if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
+    LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so)"
+    export LD_PRELOAD
+    export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+fi
+
+# need CMD...: a client this test cannot run without. When the suite is run
+# by scripts/test (JPKI_E2E_REQUIRED=1) a missing client is a failure, not
+# a skip.
+need() {
+    for c in "$@"; do
+        if ! command -v "$c" >/dev/null 2>&1; then
+            if [ "${JPKI_E2E_REQUIRED:-0}" = 1 ]; then
+                echo "FAIL: $c is not installed" >&2
+                exit 1
+            fi
+            echo "SKIP: $c is not installed" >&2
+            exit 77
+        fi
+    done
+}
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_rc CODE CMD...: run CMD, which must fail naming CKR code CODE.
+expect_ckr() {
+    code=$1; shift
+    if out=$("$@" 2>&1); then
+        echo "$out"; fail "expected $code, the command succeeded: $*"
+    fi
+    echo "$out"
+    echo "$out" | grep -q "$code" || fail "expected $code from: $*"
+    echo "$out" | grep -q "AddressSanitizer\|runtime error" && fail "sanitizer report"
+    return 0
+}

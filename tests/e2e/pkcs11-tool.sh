@@ -1,0 +1,103 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# End to end with OpenSC's pkcs11-tool: the module, in-process emulator,
+# list, sign with both keys, verify with openssl, wrong and locked PINs,
+# missing and corrupt card images.
+. "$(dirname "$0")/lib.sh"
+need pkcs11-tool openssl
+
+P11="pkcs11-tool --module $MODULE"
+CARD="$WORK/card.img"
+export JPKI_PKCS11_EMULATOR="$CARD"
+"$TOOL" emu init --out "$CARD" >/dev/null
+
+step "two tokens"
+$P11 -L | tee "$WORK/L"
+[ "$(grep -c 'token label' "$WORK/L")" -eq 2 ] || fail "expected 2 tokens"
+grep -q 'JPKI User Authentication' "$WORK/L" || fail "no auth token"
+grep -q 'JPKI Digital Signature' "$WORK/L" || fail "no sign token"
+[ "$(grep 'serial num' "$WORK/L" | sort -u | wc -l)" -eq 1 ] ||
+    fail "both tokens of one card must share its serial"
+
+step "objects of the auth token, no login"
+$P11 --slot 0 -O | tee "$WORK/O"
+grep -q 'Certificate Object' "$WORK/O" || fail "no certificate"
+grep -q 'Public Key Object; RSA 2048' "$WORK/O" || fail "no public key"
+grep -q 'Private Key Object' "$WORK/O" && fail "private key visible before login"
+
+step "objects of the sign token, before and after login"
+$P11 --slot 1 -O | tee "$WORK/O1"
+[ "$(grep -c 'Certificate Object' "$WORK/O1")" -eq 1 ] || fail "sign token before login: only its CA"
+$P11 --slot 1 -O --login --pin ABC123 | tee "$WORK/O2"
+grep -q 'Private Key Object' "$WORK/O2" || fail "no sign key after login"
+[ "$(grep -c 'Certificate Object' "$WORK/O2")" -eq 2 ] || fail "no sign cert after login"
+
+printf 'a document to sign\n' > "$WORK/doc"
+for t in "0 1234 01" "1 ABC123 02"; do
+    set -- $t
+    slot=$1 pin=$2 id=$3
+    for mech in SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS SHA1-RSA-PKCS; do
+        step "sign with slot $slot, $mech"
+        $P11 --slot "$slot" --login --pin "$pin" --sign -m "$mech" --id "$id" \
+            -i "$WORK/doc" -o "$WORK/sig"
+        $P11 --slot "$slot" --login --pin "$pin" --read-object --type cert \
+            --id "$id" -o "$WORK/cert.der"
+        openssl x509 -inform DER -in "$WORK/cert.der" -pubkey -noout > "$WORK/pub.pem"
+        [ "$(stat -c %s "$WORK/sig")" -eq 256 ] || fail "signature is not 256 bytes"
+        md=$(echo "$mech" | sed 's/-RSA-PKCS//' | tr 'A-Z' 'a-z')
+        openssl dgst "-$md" -verify "$WORK/pub.pem" -signature "$WORK/sig" "$WORK/doc"
+    done
+    step "sign with slot $slot, RSA-PKCS over a DigestInfo"
+    openssl dgst -sha256 -binary "$WORK/doc" > "$WORK/hash"
+    # DigestInfo for SHA-256 = fixed DER header + hash
+    printf '\060\061\060\015\006\011\140\206\110\001\145\003\004\002\001\005\000\004\040' > "$WORK/di"
+    cat "$WORK/hash" >> "$WORK/di"
+    $P11 --slot "$slot" --login --pin "$pin" --sign -m RSA-PKCS --id "$id" \
+        -i "$WORK/di" -o "$WORK/sig"
+    openssl dgst -sha256 -verify "$WORK/pub.pem" -signature "$WORK/sig" "$WORK/doc"
+done
+
+step "mechanisms: sign only, no decryption, no PSS"
+$P11 --slot 0 -M | tee "$WORK/M"
+grep -qi 'decrypt\|encrypt\|PSS' "$WORK/M" && fail "advertises what the card cannot do"
+
+step "wrong PIN is counted on the card, and shown"
+expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 9999 -O
+$P11 -L | grep -A8 'JPKI User Authentication' | grep 'token flags' | grep -q 'count low' ||
+    fail "count-low flag not shown"
+
+step "a PIN that cannot be right is refused without spending a try"
+expect_ckr CKR_PIN_INCORRECT $P11 --slot 1 --login --pin abc123 -O
+$P11 -L | grep -A8 'JPKI Digital Signature' | grep 'token flags' | grep -q 'count low' &&
+    fail "a malformed PIN spent a try"
+
+step "the right PIN resets the counter"
+$P11 --slot 0 --login --pin 1234 -O >/dev/null
+$P11 -L | grep -A8 'JPKI User Authentication' | grep 'token flags' | grep -q 'count low' &&
+    fail "counter not reset"
+
+step "three wrong PINs lock the auth PIN; the sign PIN is untouched"
+expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 0000 -O
+expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 0000 -O
+expect_ckr CKR_PIN_LOCKED $P11 --slot 0 --login --pin 0000 -O
+expect_ckr CKR_PIN_LOCKED $P11 --slot 0 --login --pin 1234 -O
+$P11 -L | tee "$WORK/L2"
+grep -A8 'JPKI User Authentication' "$WORK/L2" | grep 'token flags' | grep -q 'locked' ||
+    fail "locked flag not shown"
+$P11 --slot 1 --login --pin ABC123 --sign -m SHA256-RSA-PKCS --id 02 \
+    -i "$WORK/doc" -o "$WORK/sig"
+
+step "missing card image: no token, no crash"
+JPKI_PKCS11_EMULATOR="$WORK/nothing-here.img" $P11 -L 2>&1 | tee "$WORK/L3"
+grep -q 'token label' "$WORK/L3" && fail "a token without a card"
+
+step "corrupt card image: a clear error, no token, no crash"
+head -c 3000 /dev/urandom > "$WORK/bad.img"
+JPKI_PKCS11_EMULATOR="$WORK/bad.img" $P11 -L > "$WORK/L4" 2>&1 || true
+cat "$WORK/L4"
+grep -q 'token label' "$WORK/L4" && fail "a token from a corrupt image"
+grep -q 'bad.img' "$WORK/L4" || fail "no message naming the bad image"
+grep -q 'AddressSanitizer\|runtime error\|Segmentation' "$WORK/L4" && fail "crash"
+
+echo
+echo "pkcs11-tool end-to-end: all steps passed"
