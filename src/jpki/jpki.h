@@ -86,6 +86,14 @@ jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left);
 jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
                              size_t len, int *tries_left);
 
+/* Changes a PIN: VERIFY with the old PIN, then CHANGE REFERENCE DATA on the
+ * same PIN file, in one transaction. Both PINs are checked on the host
+ * first (JPKI_ERR_PIN_FORMAT: nothing sent). Afterwards the PIN is verified
+ * on the card. */
+jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
+                             size_t old_len, const char *new_pin,
+                             size_t new_len, int *tries_left);
+
 /* Signs a DigestInfo (PKCS#1 v1.5 padding is done by the card). *sig_len
  * in: capacity of sig, out: signature length. */
 jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,

@@ -105,6 +105,25 @@ static jpki_rv send_verify(jpki_card *c, const char *pin, size_t len,
     return JPKI_ERR_CARD;
 }
 
+/* Selects the PIN file, asks the retry counter and, unless the PIN is
+ * blocked (then it is not sent), verifies it. Inside a transaction. */
+static jpki_rv verify_in_transaction(jpki_card *c, jpki_key key,
+                                     const char *pin, size_t len, int *tries)
+{
+    jpki_rv rv = jpki_select_ef(c, pin_ef(key));
+
+    if (rv == JPKI_OK)
+        rv = query_status(c, tries);
+    if (rv == JPKI_OK && *tries == 0)
+        rv = JPKI_ERR_PIN_LOCKED;
+    if (rv == JPKI_OK) {
+        rv = send_verify(c, pin, len, tries);
+        if (rv == JPKI_OK)
+            *tries = jpki_pin_max_tries(key);
+    }
+    return rv;
+}
+
 jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
                              size_t len, int *tries_left)
 {
@@ -119,17 +138,48 @@ jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
         return rv;
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
-    rv = jpki_select_ef(c, pin_ef(key));
-    /* Ask first, in the same transaction: a blocked PIN is not sent. */
+    rv = verify_in_transaction(c, key, pin, len, &tries);
+    jpki_card_end(c);
+    if (tries_left)
+        *tries_left = tries;
+    return rv;
+}
+
+static jpki_rv send_change(jpki_card *c, const char *pin, size_t len)
+{
+    apdu_cmd cmd = { .cla = 0x00, .ins = 0x24, .p1 = 0x01, .p2 = 0x80,
+                     .data = (const uint8_t *)pin, .lc = len };
+    uint16_t sw;
+    jpki_rv rv = jpki_send_apdu(c, &cmd, NULL, 0, NULL, &sw);
+
+    if (rv != JPKI_OK)
+        return rv;
+    if (sw == SW_OK)
+        return JPKI_OK;
+    return sw == 0x6982 ? JPKI_ERR_SECURITY : JPKI_ERR_CARD;
+}
+
+jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
+                             size_t old_len, const char *new_pin,
+                             size_t new_len, int *tries_left)
+{
+    int tries = -1;
+    jpki_rv rv;
+
+    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN))
+        return JPKI_ERR_ARGS;
+    if (tries_left)
+        *tries_left = -1;
+    if ((rv = jpki_pin_check(key, old_pin, old_len)) != JPKI_OK ||
+        (rv = jpki_pin_check(key, new_pin, new_len)) != JPKI_OK)
+        return rv;
+    if ((rv = jpki_card_begin(c)) != JPKI_OK)
+        return rv;
+    /* The same transaction keeps the PIN file selected and verified for
+     * CHANGE REFERENCE DATA. */
+    rv = verify_in_transaction(c, key, old_pin, old_len, &tries);
     if (rv == JPKI_OK)
-        rv = query_status(c, &tries);
-    if (rv == JPKI_OK && tries == 0)
-        rv = JPKI_ERR_PIN_LOCKED;
-    if (rv == JPKI_OK) {
-        rv = send_verify(c, pin, len, &tries);
-        if (rv == JPKI_OK)
-            tries = jpki_pin_max_tries(key);
-    }
+        rv = send_change(c, new_pin, new_len);
     jpki_card_end(c);
     if (tries_left)
         *tries_left = tries;
