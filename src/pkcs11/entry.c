@@ -154,8 +154,14 @@ EXPORT CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin,
                       CK_ULONG ulOldLen, CK_UTF8CHAR_PTR pNewPin,
                       CK_ULONG ulNewLen)
 {
-    return p11_is_initialized() ? CKR_FUNCTION_NOT_SUPPORTED
-                                : CKR_CRYPTOKI_NOT_INITIALIZED;
+    p11_session *s;
+    CK_RV rv;
+
+    if ((rv = enter_session(hSession, &s, 1)) != CKR_OK)
+        return rv;
+    rv = p11_set_pin(s, pOldPin, ulOldLen, pNewPin, ulNewLen);
+    p11_leave();
+    return rv;
 }
 
 EXPORT CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags,
@@ -191,7 +197,6 @@ EXPORT CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
 
 EXPORT CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 {
-    p11_token *tok;
     CK_RV rv;
 
     if ((rv = p11_enter()) != CKR_OK)
@@ -200,8 +205,7 @@ EXPORT CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
         rv = CKR_SLOT_ID_INVALID;
     } else {
         /* Also when the card just went away: its sessions go with it. */
-        tok = &p11_g.cards[slotID / 2].tok[slotID % 2];
-        p11_session_close_token(tok);
+        p11_session_close_slot(slotID);
         rv = CKR_OK;
     }
     p11_leave();
@@ -427,6 +431,108 @@ EXPORT CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
         rv = p11_sign_final(s, pSignature, pulSignatureLen);
     p11_leave();
     return rv;
+}
+
+EXPORT CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession,
+                          CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+{
+    p11_session *s;
+    CK_RV rv;
+
+    if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
+        return rv;
+    if (!pMechanism)
+        rv = CKR_ARGUMENTS_BAD;
+    else if (s->verify_active)
+        rv = CKR_OPERATION_ACTIVE;
+    else
+        rv = p11_verify_init(s, pMechanism, hKey);
+    p11_leave();
+    return rv;
+}
+
+EXPORT CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
+                      CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
+                      CK_ULONG ulSignatureLen)
+{
+    p11_session *s;
+    CK_RV rv;
+
+    if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
+        return rv;
+    if (!s->verify_active)
+        rv = CKR_OPERATION_NOT_INITIALIZED;
+    else if ((!pData && ulDataLen) || !pSignature) {
+        p11_verify_reset(s);
+        rv = CKR_ARGUMENTS_BAD;
+    } else
+        rv = p11_verify(s, pData, ulDataLen, pSignature, ulSignatureLen);
+    p11_leave();
+    return rv;
+}
+
+EXPORT CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
+                            CK_ULONG ulPartLen)
+{
+    p11_session *s;
+    CK_RV rv;
+
+    if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
+        return rv;
+    if (!s->verify_active)
+        rv = CKR_OPERATION_NOT_INITIALIZED;
+    else if (!pPart && ulPartLen) {
+        p11_verify_reset(s);
+        rv = CKR_ARGUMENTS_BAD;
+    } else
+        rv = p11_verify_update(s, pPart, ulPartLen);
+    p11_leave();
+    return rv;
+}
+
+EXPORT CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
+                           CK_ULONG ulSignatureLen)
+{
+    p11_session *s;
+    CK_RV rv;
+
+    if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
+        return rv;
+    if (!s->verify_active)
+        rv = CKR_OPERATION_NOT_INITIALIZED;
+    else if (!pSignature) {
+        p11_verify_reset(s);
+        rv = CKR_ARGUMENTS_BAD;
+    } else
+        rv = p11_verify_final(s, pSignature, ulSignatureLen);
+    p11_leave();
+    return rv;
+}
+
+/* The card has no documented random number generator (no GET CHALLENGE in
+ * what is known of it): say so the way the specification asks. */
+static CK_RV no_rng(CK_SESSION_HANDLE hSession)
+{
+    p11_session *s;
+    CK_RV rv = enter_session(hSession, &s, 0);
+
+    if (rv == CKR_OK) {
+        p11_leave();
+        rv = CKR_RANDOM_NO_RNG;
+    }
+    return rv;
+}
+
+EXPORT CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed,
+                          CK_ULONG ulSeedLen)
+{
+    return no_rng(hSession);
+}
+
+EXPORT CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession,
+                              CK_BYTE_PTR RandomData, CK_ULONG ulRandomLen)
+{
+    return no_rng(hSession);
 }
 
 EXPORT CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE hSession)

@@ -94,3 +94,49 @@ CK_RV p11_logout(p11_session *s)
         return p11_card_error(c, jrv);
     return CKR_OK;
 }
+
+/* The new PIN's rules, told apart as the specification asks: wrong length
+ * is CKR_PIN_LEN_RANGE, wrong characters CKR_PIN_INVALID. */
+static CK_RV check_new_pin(jpki_key key, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+    if (len < jpki_pin_min_len(key) || len > jpki_pin_max_len(key))
+        return CKR_PIN_LEN_RANGE;
+    if (jpki_pin_check(key, (const char *)pin, len) != JPKI_OK)
+        return CKR_PIN_INVALID;
+    return CKR_OK;
+}
+
+CK_RV p11_set_pin(p11_session *s, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,
+                  CK_UTF8CHAR_PTR new_pin, CK_ULONG new_len)
+{
+    p11_token *tok = s->tok;
+    p11_card *c = tok->card;
+    int was_logged_in = p11_token_logged_in(tok);
+    int tries = -1;
+    jpki_rv jrv;
+    CK_RV rv;
+
+    if (!(s->flags & CKF_RW_SESSION))
+        return CKR_SESSION_READ_ONLY;
+    if (!old_pin || !new_pin)
+        return CKR_ARGUMENTS_BAD; /* no PIN pad support yet */
+    if ((rv = check_new_pin(tok->key, new_pin, new_len)) != CKR_OK)
+        return rv;
+    jrv = jpki_card_change_pin(c->jc, tok->key, (const char *)old_pin,
+                               old_len, (const char *)new_pin, new_len,
+                               &tries);
+    if (tries >= 0)
+        tok->pin_tries = tries;
+    if (jrv != JPKI_OK)
+        return p11_card_error(c, jrv);
+    /* The change left the PIN verified on the card. C_SetPIN does not log
+     * in, so a token that was not logged in must not stay verified. */
+    if (!was_logged_in) {
+        jrv = jpki_card_logout(c->jc);
+        p11_card_logged_out(c);
+        if (jrv != JPKI_OK)
+            return p11_card_error(c, jrv);
+    }
+    JLOG_INFO("PIN changed");
+    return CKR_OK;
+}

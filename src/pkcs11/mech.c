@@ -92,6 +92,7 @@ CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
         return CKR_MECHANISM_INVALID;
     memset(info, 0, sizeof(*info));
     info->ulMinKeySize = info->ulMaxKeySize = key_bits(tok);
-    info->flags = CKF_SIGN | (m->digest ? 0 : CKF_HW);
+    /* Verification runs on the host, with the certificate's key. */
+    info->flags = CKF_SIGN | CKF_VERIFY | (m->digest ? 0 : CKF_HW);
     return CKR_OK;
 }

@@ -61,7 +61,8 @@ typedef struct p11_card {
 
 typedef struct {
     CK_SESSION_HANDLE handle;
-    p11_token *tok;
+    CK_SLOT_ID slot_id;
+    p11_token *tok;              /* NULL: closed when its card went away */
     CK_FLAGS flags;
     /* C_FindObjects* */
     int find_active;
@@ -74,6 +75,14 @@ typedef struct {
     void *md_ctx;                /* EVP_MD_CTX for hashing mechanisms */
     unsigned char sign_buf[512]; /* CKM_RSA_PKCS multi-part input */
     size_t sign_buf_len;
+    /* C_Verify* (on the host, with the certificate's public key) */
+    int verify_active;
+    int verify_multipart;
+    CK_MECHANISM_TYPE verify_mech;
+    void *verify_pkey;           /* EVP_PKEY */
+    void *verify_md_ctx;         /* EVP_MD_CTX, hashing mechanisms */
+    unsigned char verify_buf[512];
+    size_t verify_buf_len;
 } p11_session;
 
 typedef struct {
@@ -132,7 +141,10 @@ int p11_token_logged_in(p11_token *tok);
 CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h);
 CK_RV p11_session_get(CK_SESSION_HANDLE h, p11_session **s);
 CK_RV p11_session_close(CK_SESSION_HANDLE h);
+/* Closes the token's sessions but keeps their handles known (card gone). */
 void p11_session_close_token(p11_token *tok);
+/* C_CloseAllSessions: closes and forgets every session of the slot. */
+void p11_session_close_slot(CK_SLOT_ID slot_id);
 void p11_session_close_all(void);
 CK_RV p11_session_info(p11_session *s, CK_SESSION_INFO_PTR info);
 
@@ -168,6 +180,8 @@ CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
 CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
                 CK_ULONG len);
 CK_RV p11_logout(p11_session *s);
+CK_RV p11_set_pin(p11_session *s, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,
+                  CK_UTF8CHAR_PTR new_pin, CK_ULONG new_len);
 /* Forget the login of every token of the card (no card I/O). */
 void p11_card_logged_out(p11_card *c);
 
@@ -178,5 +192,14 @@ CK_RV p11_sign(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,
 CK_RV p11_sign_update(p11_session *s, CK_BYTE_PTR data, CK_ULONG len);
 CK_RV p11_sign_final(p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len);
 void p11_sign_reset(p11_session *s);
+
+/* verify.c */
+CK_RV p11_verify_init(p11_session *s, CK_MECHANISM_PTR mech,
+                      CK_OBJECT_HANDLE key);
+CK_RV p11_verify(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,
+                 CK_BYTE_PTR sig, CK_ULONG sig_len);
+CK_RV p11_verify_update(p11_session *s, CK_BYTE_PTR data, CK_ULONG len);
+CK_RV p11_verify_final(p11_session *s, CK_BYTE_PTR sig, CK_ULONG sig_len);
+void p11_verify_reset(p11_session *s);
 
 #endif

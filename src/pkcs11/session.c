@@ -14,6 +14,7 @@
 static void session_free(p11_session *s)
 {
     p11_sign_reset(s);
+    p11_verify_reset(s);
     free(s);
 }
 
@@ -25,6 +26,7 @@ static void session_detach(p11_session *s)
     if (!tok)
         return;
     p11_sign_reset(s);
+    p11_verify_reset(s);
     p11_find_final(s);
     tok->sessions--;
     if (s->flags & CKF_RW_SESSION)
@@ -53,6 +55,7 @@ CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h)
     if (!s)
         return CKR_HOST_MEMORY;
     s->handle = p11_g.next_session++;
+    s->slot_id = tok->slot_id;
     s->tok = tok;
     s->flags = flags;
     tok->sessions++;
@@ -113,6 +116,21 @@ void p11_session_close_token(p11_token *tok)
     for (i = 0; i < p11_g.n_sessions; i++)
         if (p11_g.sessions[i]->tok == tok)
             session_detach(p11_g.sessions[i]);
+}
+
+void p11_session_close_slot(CK_SLOT_ID slot_id)
+{
+    size_t i = 0;
+
+    while (i < p11_g.n_sessions) {
+        p11_session *s = p11_g.sessions[i];
+        if (s->slot_id != slot_id) {
+            i++;
+            continue;
+        }
+        session_detach(s);
+        remove_at(i); /* the last entry moved here: look at i again */
+    }
 }
 
 void p11_session_close_all(void)

@@ -129,6 +129,16 @@ static CK_RV finish(p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
     return rv;
 }
 
+/* A logout (in any session, or by the card) ends what a signing operation
+ * may do: say so without asking the card. */
+static int key_gone(p11_session *s)
+{
+    if (s->tok->cert && p11_token_logged_in(s->tok))
+        return 0;
+    p11_sign_reset(s);
+    return 1;
+}
+
 /* Data for CKM_RSA_PKCS collects in sign_buf; more than one block can
  * carry is an error the caller must hear about. */
 static CK_RV take(p11_session *s, CK_BYTE_PTR data, CK_ULONG len)
@@ -150,6 +160,8 @@ CK_RV p11_sign(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,
 {
     CK_RV rv;
 
+    if (key_gone(s))
+        return CKR_USER_NOT_LOGGED_IN;
     if (s->sign_multipart) {
         p11_sign_reset(s);
         return CKR_OPERATION_ACTIVE; /* C_Sign after C_SignUpdate */
@@ -170,7 +182,11 @@ CK_RV p11_sign(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,
 
 CK_RV p11_sign_update(p11_session *s, CK_BYTE_PTR data, CK_ULONG len)
 {
-    CK_RV rv = take(s, data, len);
+    CK_RV rv;
+
+    if (key_gone(s))
+        return CKR_USER_NOT_LOGGED_IN;
+    rv = take(s, data, len);
 
     if (rv != CKR_OK)
         p11_sign_reset(s);
@@ -181,5 +197,7 @@ CK_RV p11_sign_update(p11_session *s, CK_BYTE_PTR data, CK_ULONG len)
 
 CK_RV p11_sign_final(p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
 {
+    if (key_gone(s))
+        return CKR_USER_NOT_LOGGED_IN;
     return finish(s, sig, sig_len);
 }

@@ -3,7 +3,6 @@
  * unsupported.c - entry points for what the card cannot do: no key
  * generation, no objects created or changed, no encryption or decryption
  * (the card has no such command), no digests (the host has its own).
- * Verification and the rest follow in later steps.
  */
 #include "pkcs11/p11.h"
 
@@ -139,31 +138,6 @@ EXPORT CK_RV C_SignRecover(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
     return unsupported();
 }
 
-EXPORT CK_RV C_VerifyInit(CK_SESSION_HANDLE session,
-                          CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key)
-{
-    return unsupported();
-}
-
-EXPORT CK_RV C_Verify(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
-                      CK_ULONG data_len, CK_BYTE_PTR signature,
-                      CK_ULONG signature_len)
-{
-    return unsupported();
-}
-
-EXPORT CK_RV C_VerifyUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
-                            CK_ULONG part_len)
-{
-    return unsupported();
-}
-
-EXPORT CK_RV C_VerifyFinal(CK_SESSION_HANDLE session, CK_BYTE_PTR signature,
-                           CK_ULONG signature_len)
-{
-    return unsupported();
-}
-
 EXPORT CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE session,
                                  CK_MECHANISM_PTR mechanism,
                                  CK_OBJECT_HANDLE key)
@@ -251,14 +225,3 @@ EXPORT CK_RV C_DeriveKey(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism,
     return unsupported();
 }
 
-EXPORT CK_RV C_SeedRandom(CK_SESSION_HANDLE session, CK_BYTE_PTR seed,
-                          CK_ULONG seed_len)
-{
-    return unsupported();
-}
-
-EXPORT CK_RV C_GenerateRandom(CK_SESSION_HANDLE session,
-                              CK_BYTE_PTR random_data, CK_ULONG random_len)
-{
-    return unsupported();
-}

@@ -61,6 +61,25 @@ step "mechanisms: sign only, no decryption, no PSS"
 $P11 --slot 0 -M | tee "$WORK/M"
 grep -qi 'decrypt\|encrypt\|PSS' "$WORK/M" && fail "advertises what the card cannot do"
 
+step "pkcs11-tool --test on both tokens"
+for t in "0 1234" "1 ABC123"; do
+    set -- $t
+    $P11 --slot "$1" --login --pin "$2" --test > "$WORK/test.out" 2>&1 ||
+        { cat "$WORK/test.out"; fail "pkcs11-tool --test exited non-zero on slot $1"; }
+    grep -q '^No errors' "$WORK/test.out" || { cat "$WORK/test.out"; fail "--test found errors"; }
+done
+
+step "change both PINs, use the new ones, change them back"
+$P11 --slot 0 --login --pin 1234 --change-pin --new-pin 5678
+$P11 --slot 1 --login --pin ABC123 --change-pin --new-pin NEWPIN42
+expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 1234 -O
+$P11 --slot 0 --login --pin 5678 --sign -m SHA256-RSA-PKCS --id 01 -i "$WORK/doc" -o "$WORK/sig"
+$P11 --slot 1 --login --pin NEWPIN42 --sign -m SHA256-RSA-PKCS --id 02 -i "$WORK/doc" -o "$WORK/sig"
+expect_ckr CKR_PIN_LEN_RANGE $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin ABC
+expect_ckr CKR_PIN_INVALID $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin abcdef
+$P11 --slot 0 --login --pin 5678 --change-pin --new-pin 1234
+$P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin ABC123
+
 step "wrong PIN is counted on the card, and shown"
 expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 9999 -O
 $P11 -L | grep -A8 'JPKI User Authentication' | grep 'token flags' | grep -q 'count low' ||
