@@ -10,6 +10,23 @@
 
 #include "common/log.h"
 
+/* Logs one token out. The card cannot forget one PIN alone: re-selecting
+ * the application clears both. So the card is cleared when its last
+ * logged-in token logs out; until then the module itself refuses the
+ * logged-out token's key (p11_token_logged_in), and the other token keeps
+ * its login, as PKCS#11 wants login state per token. */
+jpki_rv p11_token_logout(p11_token *tok)
+{
+    p11_card *c = tok->card;
+    p11_token *other = &c->tok[1 - tok->key];
+
+    tok->logged_in = 0;
+    p11_token_drop_private(tok);
+    if (other->logged_in || !c->jc)
+        return JPKI_OK;
+    return jpki_card_logout(c->jc);
+}
+
 void p11_card_logged_out(p11_card *c)
 {
     int k;
@@ -70,11 +87,8 @@ CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
     tok->logged_in = 1;
     tok->login_resets = jpki_card_resets(tok->card->jc);
     rv = p11_token_load_private(tok);
-    if (rv != CKR_OK && tok->card->jc) {
-        /* Logged in on the card but unusable: leave nothing verified. */
-        jpki_card_logout(tok->card->jc);
-        p11_card_logged_out(tok->card);
-    }
+    if (rv != CKR_OK && tok->card->jc)
+        p11_token_logout(tok); /* verified but unusable: undo */
     return rv;
 }
 
@@ -85,14 +99,8 @@ CK_RV p11_logout(p11_session *s)
 
     if (!p11_token_logged_in(s->tok))
         return CKR_USER_NOT_LOGGED_IN;
-    /* Re-selecting the application clears both PINs on the card, so both
-     * tokens of the card are logged out: the module reports the card's
-     * true state rather than a login the card no longer has. */
-    jrv = jpki_card_logout(c->jc);
-    p11_card_logged_out(c);
-    if (jrv != JPKI_OK)
-        return p11_card_error(c, jrv);
-    return CKR_OK;
+    jrv = p11_token_logout(s->tok);
+    return jrv == JPKI_OK ? CKR_OK : p11_card_error(c, jrv);
 }
 
 /* The new PIN's rules, told apart as the specification asks: wrong length
@@ -130,13 +138,9 @@ CK_RV p11_set_pin(p11_session *s, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,
     if (jrv != JPKI_OK)
         return p11_card_error(c, jrv);
     /* The change left the PIN verified on the card. C_SetPIN does not log
-     * in, so a token that was not logged in must not stay verified. */
-    if (!was_logged_in) {
-        jrv = jpki_card_logout(c->jc);
-        p11_card_logged_out(c);
-        if (jrv != JPKI_OK)
-            return p11_card_error(c, jrv);
-    }
+     * in: a token that was not logged in is logged out again. */
+    if (!was_logged_in && (jrv = p11_token_logout(tok)) != JPKI_OK)
+        return p11_card_error(c, jrv);
     JLOG_INFO("PIN changed");
     return CKR_OK;
 }

@@ -182,7 +182,10 @@ CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
 CK_RV p11_logout(p11_session *s);
 CK_RV p11_set_pin(p11_session *s, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,
                   CK_UTF8CHAR_PTR new_pin, CK_ULONG new_len);
-/* Forget the login of every token of the card (no card I/O). */
+/* Logs one token out; clears the card when no token of it stays logged in. */
+jpki_rv p11_token_logout(p11_token *tok);
+/* Forget the login of every token of the card (no card I/O): the card lost
+ * its security state, or went away. */
 void p11_card_logged_out(p11_card *c);
 
 /* sign.c */

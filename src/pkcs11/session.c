@@ -33,10 +33,8 @@ static void session_detach(p11_session *s)
         tok->rw_sessions--;
     s->tok = NULL;
     /* PKCS#11: closing the last session of a token logs the user out. */
-    if (tok->sessions == 0 && tok->logged_in && tok->card->jc) {
-        jpki_card_logout(tok->card->jc);
-        p11_card_logged_out(tok->card);
-    }
+    if (tok->sessions == 0 && tok->logged_in)
+        p11_token_logout(tok);
 }
 
 CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h)

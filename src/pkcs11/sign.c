@@ -108,10 +108,10 @@ static CK_RV finish(p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
         out_len = sizeof(out);
         jrv = jpki_card_sign(c->jc, tok->key, in, in_len, out, &out_len);
         if (jrv == JPKI_ERR_SECURITY) {
-            /* The card no longer holds our login (reset, another program,
+            /* The card no longer holds this PIN (reset, another program,
              * or a single-use signature PIN): tell the truth. */
             JLOG_INFO("signature refused by the card: PIN not verified");
-            p11_card_logged_out(c);
+            p11_token_logout(tok);
             rv = CKR_USER_NOT_LOGGED_IN;
         } else if (jrv != JPKI_OK) {
             rv = p11_card_error(c, jrv);
