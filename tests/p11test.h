@@ -83,5 +83,7 @@ void t_card_tries(unsigned *auth, unsigned *sig);
 
 /* test_pkcs11_ops.c */
 void t_add_ops_tests(Suite *s);
+/* test_pkcs11_more.c */
+void t_add_more_tests(Suite *s);
 
 #endif

@@ -853,6 +853,7 @@ int main(void)
     tcase_add_loop_test(tc, test_session_states, 0, 2);
     tcase_add_test(tc, test_close_all_sessions);
     t_add_ops_tests(s);
+    t_add_more_tests(s);
 
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

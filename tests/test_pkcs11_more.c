@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test_pkcs11_more.c - the PKCS#11 3.0 interfaces, C_SetPIN, host-side
+ * verification and the RNG answer (third file of the PKCS#11 test program).
+ */
+#include <string.h>
+
+#include "p11test.h"
+#include "pkcs11/pkcs11_3.h"
+
+static CK_FUNCTION_LIST_3_0_PTR v3(void)
+{
+    CK_INTERFACE_PTR i = NULL;
+
+    OK(C_GetInterface(NULL, NULL, &i, 0));
+    ck_assert_ptr_nonnull(i);
+    return i->pFunctionList;
+}
+
+START_TEST(test_interface_list)
+{
+    CK_INTERFACE list[4];
+    CK_ULONG n = 0;
+
+    /* No C_Initialize needed to find the interfaces. */
+    RV(CKR_ARGUMENTS_BAD, C_GetInterfaceList(list, NULL));
+    OK(C_GetInterfaceList(NULL, &n));
+    ck_assert_uint_eq(n, 2);
+    n = 1;
+    RV(CKR_BUFFER_TOO_SMALL, C_GetInterfaceList(list, &n));
+    ck_assert_uint_eq(n, 2);
+    n = 4;
+    OK(C_GetInterfaceList(list, &n));
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq((char *)list[0].pInterfaceName, "PKCS 11");
+    ck_assert_uint_eq(((CK_VERSION *)list[0].pFunctionList)->major, 3);
+    ck_assert_uint_eq(((CK_VERSION *)list[1].pFunctionList)->major, 2);
+    ck_assert_uint_eq(((CK_VERSION *)list[1].pFunctionList)->minor, 40);
+}
+END_TEST
+
+START_TEST(test_get_interface)
+{
+    CK_VERSION v240 = { 2, 40 }, v30 = { 3, 0 }, v99 = { 9, 9 };
+    CK_INTERFACE_PTR i = NULL;
+    CK_FUNCTION_LIST_3_0_PTR f = v3();
+    void *const *fp = (void *const *)&f->C_Initialize;
+    size_t k, n = (sizeof(*f) - offsetof(CK_FUNCTION_LIST_3_0, C_Initialize)) /
+                  sizeof(void *);
+
+    /* every slot of the 3.0 list is filled */
+    ck_assert_uint_eq(n, 92);
+    for (k = 0; k < n; k++)
+        ck_assert_ptr_nonnull(fp[k]);
+    ck_assert_uint_eq(f->version.major, 3);
+    OK(C_GetInterface((CK_UTF8CHAR_PTR) "PKCS 11", &v240, &i, 0));
+    ck_assert_ptr_eq(i->pFunctionList, p11);
+    OK(C_GetInterface((CK_UTF8CHAR_PTR) "PKCS 11", &v30, &i, 0));
+    ck_assert_ptr_eq(i->pFunctionList, f);
+    RV(CKR_ARGUMENTS_BAD, C_GetInterface((CK_UTF8CHAR_PTR) "PKCS 11", &v99, &i, 0));
+    RV(CKR_ARGUMENTS_BAD, C_GetInterface((CK_UTF8CHAR_PTR) "Vendor", NULL, &i, 0));
+    /* not fork safe: a child must initialize again */
+    RV(CKR_ARGUMENTS_BAD, C_GetInterface(NULL, NULL, &i, CKF_INTERFACE_FORK_SAFE));
+    RV(CKR_ARGUMENTS_BAD, C_GetInterface(NULL, NULL, NULL, 0));
+}
+END_TEST
+
+START_TEST(test_v3_functions)
+{
+    CK_FUNCTION_LIST_3_0_PTR f = v3();
+    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    unsigned char sig[512];
+    CK_ULONG sig_len = sizeof(sig);
+    CK_SESSION_HANDLE h;
+
+    RV(CKR_CRYPTOKI_NOT_INITIALIZED, f->C_SessionCancel(1, CKF_SIGN));
+    OK(f->C_Initialize(NULL));
+    OK(f->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &h));
+    RV(CKR_ARGUMENTS_BAD, f->C_LoginUser(h, CKU_USER, (CK_UTF8CHAR_PTR) "1234",
+                                         4, (CK_UTF8CHAR_PTR) "taro", 4));
+    OK(f->C_LoginUser(h, CKU_USER, (CK_UTF8CHAR_PTR) "1234", 4, NULL, 0));
+    OK(f->C_SignInit(h, &m, t_privkey(h)));
+    OK(f->C_SessionCancel(h, CKF_SIGN));
+    RV(CKR_OPERATION_NOT_INITIALIZED,
+       f->C_Sign(h, (CK_BYTE_PTR)msg, 3, sig, &sig_len));
+    RV(CKR_SESSION_HANDLE_INVALID, f->C_SessionCancel(h + 100, CKF_SIGN));
+    RV(CKR_FUNCTION_NOT_SUPPORTED, f->C_MessageSignInit(h, &m, t_privkey(h)));
+    RV(CKR_FUNCTION_NOT_SUPPORTED, f->C_MessageEncryptFinal(h));
+    /* the old entry points work through the new list */
+    sig_len = t_sign(h, CKM_SHA256_RSA_PKCS, msg, strlen(msg), sig);
+    ck_assert_uint_eq(sig_len, 256);
+}
+END_TEST
+
+START_TEST(test_no_rng)
+{
+    CK_SESSION_HANDLE h = t_open(0, 0);
+    CK_BYTE buf[8];
+
+    RV(CKR_RANDOM_NO_RNG, p11->C_GenerateRandom(h, buf, sizeof(buf)));
+    RV(CKR_RANDOM_NO_RNG, p11->C_SeedRandom(h, buf, sizeof(buf)));
+    RV(CKR_SESSION_HANDLE_INVALID, p11->C_GenerateRandom(h + 100, buf, 8));
+}
+END_TEST
+
+/* ---- C_SetPIN ------------------------------------------------------------ */
+
+static CK_RV set_pin(CK_SESSION_HANDLE h, const char *old_pin,
+                     const char *new_pin)
+{
+    return p11->C_SetPIN(h, (CK_UTF8CHAR_PTR)old_pin, strlen(old_pin),
+                         (CK_UTF8CHAR_PTR)new_pin, strlen(new_pin));
+}
+
+START_TEST(test_set_pin)
+{
+    static const char *const new_pins[2] = { "9876", "NEWPIN7" };
+    CK_SLOT_ID slot = (CK_SLOT_ID)_i;
+    CK_SESSION_HANDLE ro = t_open(slot, 0), rw = t_open(slot, CKF_RW_SESSION);
+
+    RV(CKR_SESSION_READ_ONLY, set_pin(ro, pins[slot], new_pins[slot]));
+    OK(set_pin(rw, pins[slot], new_pins[slot]));
+    /* C_SetPIN does not log in */
+    ck_assert_uint_eq(t_state(rw), CKS_RW_PUBLIC_SESSION);
+    RV(CKR_PIN_INCORRECT, t_login(rw, pins[slot]));
+    OK(t_login(rw, new_pins[slot]));
+    t_sign_verify(rw);
+}
+END_TEST
+
+START_TEST(test_set_pin_rules)
+{
+    CK_SESSION_HANDLE a = t_open(0, CKF_RW_SESSION), s = t_open(1, CKF_RW_SESSION);
+    unsigned auth = 0, sig = 0;
+
+    RV(CKR_PIN_LEN_RANGE, set_pin(a, "1234", "12345"));
+    RV(CKR_PIN_INVALID, set_pin(a, "1234", "12a4"));
+    RV(CKR_PIN_LEN_RANGE, set_pin(s, "ABC123", "ABC"));
+    RV(CKR_PIN_LEN_RANGE, set_pin(s, "ABC123", "ABCDEFGHIJKLMNOPQ"));
+    RV(CKR_PIN_INVALID, set_pin(s, "ABC123", "abc123"));
+    RV2(CKR_ARGUMENTS_BAD, CKR_PIN_INVALID,
+        p11->C_SetPIN(s, NULL, 0, (CK_UTF8CHAR_PTR) "ABC123", 6));
+    /* none of that reached the card */
+    t_card_tries(&auth, &sig);
+    ck_assert_uint_eq(auth, 3);
+    ck_assert_uint_eq(sig, 5);
+    /* a wrong old PIN is a real try */
+    RV(CKR_PIN_INCORRECT, set_pin(s, "WRONG1", "XYZ999"));
+    t_card_tries(&auth, &sig);
+    ck_assert_uint_eq(sig, 4);
+    ck_assert(t_token_flags(1) & CKF_USER_PIN_COUNT_LOW);
+}
+END_TEST
+
+/* ---- C_Verify --------------------------------------------------------------- */
+
+static CK_OBJECT_HANDLE pubkey(CK_SESSION_HANDLE h)
+{
+    return t_find_obj(h, CKO_PUBLIC_KEY, 0);
+}
+
+START_TEST(test_verify)
+{
+    CK_SLOT_ID slot = (CK_SLOT_ID)_i;
+    CK_SESSION_HANDLE h = t_open_login(slot);
+    unsigned char sig[512];
+    size_t k;
+
+    for (k = 0; k < N_HASH_MECHS; k++) {
+        CK_MECHANISM m = { hash_mechs[k].type, NULL, 0 };
+        CK_ULONG n = t_sign(h, m.mechanism, msg, strlen(msg), sig);
+
+        OK(p11->C_VerifyInit(h, &m, pubkey(h)));
+        OK(p11->C_Verify(h, (CK_BYTE_PTR)msg, strlen(msg), sig, n));
+        /* multi-part */
+        OK(p11->C_VerifyInit(h, &m, pubkey(h)));
+        OK(p11->C_VerifyUpdate(h, (CK_BYTE_PTR)msg, 5));
+        OK(p11->C_VerifyUpdate(h, (CK_BYTE_PTR)msg + 5, strlen(msg) - 5));
+        OK(p11->C_VerifyFinal(h, sig, n));
+        /* a flipped bit */
+        sig[10] ^= 1;
+        OK(p11->C_VerifyInit(h, &m, pubkey(h)));
+        RV(CKR_SIGNATURE_INVALID,
+           p11->C_Verify(h, (CK_BYTE_PTR)msg, strlen(msg), sig, n));
+        /* the operation ended with the answer */
+        RV(CKR_OPERATION_NOT_INITIALIZED,
+           p11->C_Verify(h, (CK_BYTE_PTR)msg, strlen(msg), sig, n));
+        OK(p11->C_VerifyInit(h, &m, pubkey(h)));
+        RV(CKR_SIGNATURE_LEN_RANGE,
+           p11->C_Verify(h, (CK_BYTE_PTR)msg, strlen(msg), sig, n - 1));
+    }
+}
+END_TEST
+
+START_TEST(test_verify_errors)
+{
+    CK_SESSION_HANDLE h = t_open_login(0);
+    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM pss = { CKM_RSA_PKCS_PSS, NULL, 0 };
+    unsigned char sig[512] = { 0 };
+
+    RV(CKR_OPERATION_NOT_INITIALIZED,
+       p11->C_Verify(h, (CK_BYTE_PTR)msg, 3, sig, 256));
+    RV(CKR_KEY_HANDLE_INVALID, p11->C_VerifyInit(h, &m, t_privkey(h)));
+    RV(CKR_MECHANISM_INVALID, p11->C_VerifyInit(h, &pss, pubkey(h)));
+    RV(CKR_ARGUMENTS_BAD, p11->C_VerifyInit(h, NULL, pubkey(h)));
+    OK(p11->C_VerifyInit(h, &m, pubkey(h)));
+    RV(CKR_OPERATION_ACTIVE, p11->C_VerifyInit(h, &m, pubkey(h)));
+    RV(CKR_ARGUMENTS_BAD, p11->C_Verify(h, (CK_BYTE_PTR)msg, 3, NULL, 256));
+}
+END_TEST
+
+void t_add_more_tests(Suite *s)
+{
+    TCase *tc = t_tcase(s, "interfaces", t_setup_card);
+
+    tcase_add_test(tc, test_interface_list);
+    tcase_add_test(tc, test_get_interface);
+    tcase_add_test(tc, test_v3_functions);
+    tc = t_tcase(s, "setpin_verify", t_setup_init);
+    tcase_add_test(tc, test_no_rng);
+    tcase_add_loop_test(tc, test_set_pin, 0, 2);
+    tcase_add_test(tc, test_set_pin_rules);
+    tcase_add_loop_test(tc, test_verify, 0, 2);
+    tcase_add_test(tc, test_verify_errors);
+}
