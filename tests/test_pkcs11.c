@@ -42,6 +42,8 @@ void t_setup_card(void)
     ck_assert_int_eq(tu_card_copy(card, sizeof card), 0);
     snprintf(away, sizeof away, "%s.away", card);
     ck_assert_int_eq(setenv("JPKI_PKCS11_EMULATOR", card, 1), 0);
+    /* Only our emulator cards: a PC/SC test may run at the same time. */
+    ck_assert_int_eq(setenv("JPKI_PKCS11_PCSC", "off", 1), 0);
     OK(C_GetFunctionList(&p11));
     ck_assert_ptr_nonnull(p11);
 }

@@ -3,7 +3,11 @@
  * test_pkcs11_more.c - the PKCS#11 3.0 interfaces, C_SetPIN, host-side
  * verification and the RNG answer (third file of the PKCS#11 test program).
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "p11test.h"
 #include "pkcs11/pkcs11_3.h"
@@ -210,6 +214,103 @@ START_TEST(test_verify_errors)
 }
 END_TEST
 
+/* ---- C_WaitForSlotEvent ------------------------------------------------------ */
+
+static double now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static CK_RV event(CK_SLOT_ID *slot)
+{
+    return p11->C_WaitForSlotEvent(CKF_DONT_BLOCK, slot, NULL);
+}
+
+START_TEST(test_slot_events_nonblocking)
+{
+    CK_SLOT_ID slots[8], slot = 99;
+    CK_ULONG n = 8;
+
+    OK(p11->C_GetSlotList(CK_TRUE, slots, &n));
+    /* the card that was there from the start is no event */
+    RV(CKR_NO_EVENT, event(&slot));
+    RV(CKR_ARGUMENTS_BAD, p11->C_WaitForSlotEvent(CKF_DONT_BLOCK, NULL, NULL));
+    ck_assert_int_eq(rename(card, away), 0);
+    OK(event(&slot));
+    ck_assert_uint_eq(slot, 0);
+    OK(event(&slot));
+    ck_assert_uint_eq(slot, 1);
+    RV(CKR_NO_EVENT, event(&slot));
+    ck_assert_int_eq(rename(away, card), 0);
+    OK(event(&slot));
+    ck_assert_uint_eq(slot, 0);
+    OK(event(&slot));
+    ck_assert_uint_eq(slot, 1);
+    RV(CKR_NO_EVENT, event(&slot));
+}
+END_TEST
+
+typedef struct {
+    CK_RV rv;
+    CK_SLOT_ID slot;
+    double returned_at;
+} waiter;
+
+static void *wait_thread(void *arg)
+{
+    waiter *w = arg;
+
+    w->rv = p11->C_WaitForSlotEvent(0, &w->slot, NULL);
+    w->returned_at = now();
+    return NULL;
+}
+
+START_TEST(test_slot_event_blocking)
+{
+    waiter w = { CKR_GENERAL_ERROR, 99, 0 };
+    CK_SLOT_ID slot;
+    pthread_t th;
+    double removed_at;
+
+    RV(CKR_NO_EVENT, event(&slot)); /* baseline */
+    ck_assert_int_eq(pthread_create(&th, NULL, wait_thread, &w), 0);
+    usleep(300 * 1000);
+    removed_at = now();
+    ck_assert_int_eq(rename(card, away), 0);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    OK(w.rv);
+    ck_assert_uint_eq(w.slot, 0);
+    /* reported within a second of the removal */
+    ck_assert_msg(w.returned_at - removed_at < 1.0, "took %.3f s",
+                  w.returned_at - removed_at);
+    ck_assert_int_eq(rename(away, card), 0);
+}
+END_TEST
+
+START_TEST(test_finalize_wakes_waiter)
+{
+    waiter w = { CKR_GENERAL_ERROR, 99, 0 };
+    CK_SLOT_ID slot;
+    pthread_t th;
+    double t0;
+
+    RV(CKR_NO_EVENT, event(&slot));
+    ck_assert_int_eq(pthread_create(&th, NULL, wait_thread, &w), 0);
+    usleep(200 * 1000);
+    t0 = now();
+    OK(p11->C_Finalize(NULL));
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    RV(CKR_CRYPTOKI_NOT_INITIALIZED, w.rv);
+    ck_assert_msg(w.returned_at - t0 < 1.0, "waiter took %.3f s",
+                  w.returned_at - t0);
+    /* and the module initializes again afterwards */
+    OK(p11->C_Initialize(NULL));
+}
+END_TEST
+
 void t_add_more_tests(Suite *s)
 {
     TCase *tc = t_tcase(s, "interfaces", t_setup_card);
@@ -223,4 +324,8 @@ void t_add_more_tests(Suite *s)
     tcase_add_test(tc, test_set_pin_rules);
     tcase_add_loop_test(tc, test_verify, 0, 2);
     tcase_add_test(tc, test_verify_errors);
+    tc = t_tcase(s, "slot_events", t_setup_init);
+    tcase_add_test(tc, test_slot_events_nonblocking);
+    tcase_add_test(tc, test_slot_event_blocking);
+    tcase_add_test(tc, test_finalize_wakes_waiter);
 }

@@ -38,6 +38,10 @@ EXPORT CK_RV C_Finalize(CK_VOID_PTR pReserved)
 
     if (pReserved)
         return CKR_ARGUMENTS_BAD;
+    if (!p11_is_initialized())
+        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    /* Blocked C_WaitForSlotEvent calls return first: they take the lock. */
+    p11_events_cancel();
     if ((rv = p11_enter()) != CKR_OK)
         return rv;
     return p11_finalize(); /* releases and destroys the lock */
@@ -550,6 +554,9 @@ EXPORT CK_RV C_CancelFunction(CK_SESSION_HANDLE hSession)
 EXPORT CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot,
                                 CK_VOID_PTR pReserved)
 {
-    return p11_is_initialized() ? CKR_FUNCTION_NOT_SUPPORTED
-                                : CKR_CRYPTOKI_NOT_INITIALIZED;
+    if (!p11_is_initialized())
+        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    if (!pSlot || pReserved)
+        return CKR_ARGUMENTS_BAD;
+    return p11_wait_for_slot_event(flags, pSlot);
 }

@@ -56,6 +56,9 @@ typedef struct p11_card {
     int foreign;                 /* a non-JPKI card is present: ignore it */
     unsigned long generation;    /* changes at every insertion/removal */
     char serial[17];
+    int seen;                    /* presence known: changes are events */
+    unsigned events;             /* slot events not yet reported: bit k =
+                                    slot 2 * index + k */
     p11_token tok[2];
 } p11_card;
 
@@ -114,6 +117,8 @@ CK_RV p11_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count);
 CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info);
 /* Token of a slot whose card is present (refreshes presence). */
 CK_RV p11_token_get(CK_SLOT_ID id, p11_token **tok);
+/* Brings our view of a reader up to date (insertion, removal). */
+void p11_card_refresh(p11_card *c);
 /* Re-checks that the token's card is still there: CKR_DEVICE_REMOVED if it
  * went away (its sessions are then closed). */
 CK_RV p11_token_check(p11_token *tok);
@@ -136,6 +141,11 @@ void p11_token_drop_private(p11_token *tok);
 void p11_token_free(p11_token *tok);
 /* Logged in, and the card has not lost the state since? */
 int p11_token_logged_in(p11_token *tok);
+
+/* event.c */
+CK_RV p11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID_PTR slot);
+/* Wakes and waits out every C_WaitForSlotEvent; before C_Finalize locks. */
+void p11_events_cancel(void);
 
 /* session.c */
 CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h);

@@ -38,6 +38,7 @@ void p11_card_forget(p11_card *c)
         jpki_card_close(c->jc);
         c->jc = NULL;
         c->generation++;
+        c->events |= 3u; /* both slots lost their token */
     }
     c->foreign = 0;
     c->serial[0] = '\0';
@@ -50,6 +51,9 @@ static void card_insert(p11_card *c)
 
     if (rv == JPKI_OK) {
         c->generation++;
+        /* A card already there when we first looked is no event. */
+        if (c->seen)
+            c->events |= 3u;
         JLOG_INFO("JPKI card found in '%s'", c->rd->name);
         return;
     }
@@ -67,7 +71,7 @@ static void card_insert(p11_card *c)
 
 /* Brings our view of the reader up to date: a card that went away is
  * forgotten (its sessions closed), a new one is opened. */
-static void card_refresh(p11_card *c)
+void p11_card_refresh(p11_card *c)
 {
     int present = 0;
 
@@ -76,10 +80,10 @@ static void card_refresh(p11_card *c)
     if (!present) {
         if (c->jc || c->foreign)
             p11_card_forget(c);
-        return;
-    }
-    if (!c->jc && !c->foreign)
+    } else if (!c->jc && !c->foreign) {
         card_insert(c);
+    }
+    c->seen = 1;
 }
 
 CK_RV p11_card_error(p11_card *c, jpki_rv rv)
@@ -123,7 +127,7 @@ CK_RV p11_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
     int k;
 
     for (i = 0; i < p11_g.n_cards; i++) {
-        card_refresh(&p11_g.cards[i]);
+        p11_card_refresh(&p11_g.cards[i]);
         for (k = 0; k < 2; k++) {
             if (present && !p11_g.cards[i].jc)
                 continue;
@@ -148,7 +152,7 @@ CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
 
     if (rv != CKR_OK)
         return rv;
-    card_refresh(c);
+    p11_card_refresh(c);
     memset(info, 0, sizeof(*info));
     snprintf(desc, sizeof(desc), "%s (%s)", c->rd->name,
              token_role[id % 2]);
@@ -173,7 +177,7 @@ CK_RV p11_token_get(CK_SLOT_ID id, p11_token **tok)
 
     if (rv != CKR_OK)
         return rv;
-    card_refresh(c);
+    p11_card_refresh(c);
     if (!c->jc)
         return CKR_TOKEN_NOT_PRESENT;
     *tok = &c->tok[id % 2];
@@ -184,6 +188,6 @@ CK_RV p11_token_check(p11_token *tok)
 {
     p11_card *c = tok->card;
 
-    card_refresh(c);
+    p11_card_refresh(c);
     return c->jc ? CKR_OK : CKR_DEVICE_REMOVED;
 }

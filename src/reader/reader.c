@@ -136,6 +136,16 @@ static reader_rv list_emulators(reader ***list, size_t *count)
 #endif
 }
 
+/* JPKI_PKCS11_PCSC=off leaves real readers out: for tests that must see
+ * only their emulator cards, and for users who want only the emulator. */
+static int pcsc_wanted(void)
+{
+    const char *v = getenv("JPKI_PKCS11_PCSC");
+
+    return !v || !(strcmp(v, "off") == 0 || strcmp(v, "no") == 0 ||
+                   strcmp(v, "0") == 0);
+}
+
 reader_rv reader_list_all(reader ***list, size_t *count)
 {
     reader_rv rv;
@@ -145,7 +155,7 @@ reader_rv reader_list_all(reader ***list, size_t *count)
     *list = NULL;
     *count = 0;
     rv = list_emulators(list, count);
-    if (rv == READER_OK)
+    if (rv == READER_OK && pcsc_wanted())
         rv = reader_pcsc_list(list, count);
     if (rv != READER_OK) {
         reader_list_free(*list, *count);

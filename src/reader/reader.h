@@ -58,7 +58,7 @@ reader_rv reader_pcsc_list(reader ***list, size_t *count);
 
 /* All readers of the configuration: emulator images named by the
  * environment variable JPKI_PKCS11_EMULATOR (several separated by ':'),
- * then PC/SC readers. */
+ * then PC/SC readers (unless JPKI_PKCS11_PCSC=off). */
 reader_rv reader_list_all(reader ***list, size_t *count);
 void reader_list_free(reader **list, size_t count);
 /* For backends: append r to a list (grown with realloc). */

@@ -12,7 +12,31 @@ TOOL="$top_builddir/jpki-tool"
 [ -x "$TOOL" ] || { echo "FAIL: jpki-tool not built: $TOOL" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/jpki-e2e.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+
+# at_exit CMD: run CMD (e.g. a function that stops a daemon the test
+# started) when the test ends, however it ends; the last added runs first,
+# and $WORK is removed after all of them. A failing hook does not stop the
+# others or change the test's exit status.
+EXIT_HOOKS=""
+at_exit() { EXIT_HOOKS="$1${EXIT_HOOKS:+; $EXIT_HOOKS}"; }
+run_exit_hooks() {
+    rc=$?
+    set +e
+    trap - EXIT
+    eval "$EXIT_HOOKS"
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap run_exit_hooks EXIT
+# A signal (the harness's timeout, ^C) runs the hooks too.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Only the test's own emulator cards, unless a test is about PC/SC (it
+# unsets this): tests run in parallel, and one may be serving a card to
+# pcscd meanwhile.
+export JPKI_PKCS11_PCSC=off
 
 # A client program is not built with ASan: the runtime must come first.
 # Leak checking is the unit tests' job (the client's own leaks are not ours).
@@ -28,15 +52,19 @@ fi
 # a skip.
 need() {
     for c in "$@"; do
-        if ! command -v "$c" >/dev/null 2>&1; then
-            if [ "${JPKI_E2E_REQUIRED:-0}" = 1 ]; then
-                echo "FAIL: $c is not installed" >&2
-                exit 1
-            fi
-            echo "SKIP: $c is not installed" >&2
-            exit 77
-        fi
+        command -v "$c" >/dev/null 2>&1 || missing "$c"
     done
+}
+
+# missing WHAT: something this test needs (a program, a driver, a module)
+# is not installed: a skip, or a failure under scripts/test.
+missing() {
+    if [ "${JPKI_E2E_REQUIRED:-0}" = 1 ]; then
+        echo "FAIL: $1 is not installed" >&2
+        exit 1
+    fi
+    echo "SKIP: $1 is not installed" >&2
+    exit 77
 }
 
 step() { printf '\n== %s\n' "$*"; }
