@@ -10,12 +10,16 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_level = JLOG_ERROR;
 static FILE *log_file; /* NULL: stderr */
 
-void jlog_init(void)
+void jlog_init(int level, const char *file)
 {
     const char *lvl = getenv("JPKI_PKCS11_DEBUG");
     const char *path = getenv("JPKI_PKCS11_LOG_FILE");
 
+    if (!path || !*path)
+        path = file;
     pthread_mutex_lock(&log_lock);
+    if (level >= JLOG_NONE)
+        log_level = level > JLOG_TRACE ? JLOG_TRACE : level;
     if (lvl && *lvl) {
         char *end;
         long v = strtol(lvl, &end, 10);

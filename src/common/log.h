@@ -19,8 +19,10 @@ enum {
     JLOG_TRACE = 5
 };
 
-/* Reads the environment; cheap to call again (e.g. at every C_Initialize). */
-void jlog_init(void);
+/* Sets the level and log file: the environment (JPKI_PKCS11_DEBUG,
+ * JPKI_PKCS11_LOG_FILE) wins over the given defaults (from the config file;
+ * level < 0 and file NULL: none given). Cheap to call again. */
+void jlog_init(int level, const char *file);
 /* Closes a log file opened by jlog_init. */
 void jlog_close(void);
 int jlog_level(void);

@@ -205,7 +205,7 @@ EXPORT CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 
     if ((rv = p11_enter()) != CKR_OK)
         return rv;
-    if (slotID / 2 >= p11_g.n_cards) {
+    if (!p11_slot_shown(slotID)) {
         rv = CKR_SLOT_ID_INVALID;
     } else {
         /* Also when the card just went away: its sessions go with it. */

@@ -31,6 +31,8 @@ static CK_RV poll_once(CK_SLOT_ID_PTR slot)
         for (k = 0; k < 2; k++) {
             if (c->events & (1u << k)) {
                 c->events &= ~(1u << k);
+                if (!p11_slot_shown(c->tok[k].slot_id))
+                    continue;
                 *slot = c->tok[k].slot_id;
                 return CKR_OK;
             }

@@ -82,10 +82,14 @@ CK_RV p11_initialize(CK_VOID_PTR init_args)
         p11_g.use_callbacks = p11_g.args.CreateMutex != NULL &&
                               !(p11_g.args.flags & CKF_OS_LOCKING_OK);
     }
-    jlog_init();
+    jlog_init(-1, NULL);
+    p11_config_load(&p11_g.cfg);
+    jlog_init(p11_g.cfg.log_level,
+              p11_g.cfg.log_file[0] ? p11_g.cfg.log_file : NULL);
     if ((rv = lock_create()) != CKR_OK)
         return rv;
-    if (reader_list_all(&readers, &n) != READER_OK) {
+    if (reader_list_all(p11_g.cfg.emulator, p11_g.cfg.pcsc, &readers, &n) !=
+        READER_OK) {
         lock_destroy();
         return CKR_HOST_MEMORY;
     }

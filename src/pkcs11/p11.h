@@ -16,6 +16,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include "jpki/jpki.h"
+#include "pkcs11/config.h"
 
 /* The objects of a token, by kind (also the low bits of their handles). */
 enum {
@@ -91,6 +92,7 @@ typedef struct {
 typedef struct {
     int initialized;
     pid_t pid;
+    p11_config cfg;
     p11_card *cards;
     size_t n_cards;
     p11_session **sessions;
@@ -113,6 +115,8 @@ void p11_leave(void);
 int p11_is_initialized(void);
 
 /* slot.c */
+/* Is the slot's token offered at all ("tokens = auth|sign" hides one)? */
+int p11_slot_shown(CK_SLOT_ID id);
 CK_RV p11_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count);
 CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info);
 /* Token of a slot whose card is present (refreshes presence). */

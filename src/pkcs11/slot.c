@@ -112,9 +112,16 @@ CK_RV p11_card_error(p11_card *c, jpki_rv rv)
     return CKR_DEVICE_ERROR;
 }
 
-static CK_RV slot_card(CK_SLOT_ID id, p11_card **c)
+int p11_slot_shown(CK_SLOT_ID id)
 {
     if (id / 2 >= p11_g.n_cards)
+        return 0;
+    return id % 2 == JPKI_AUTH ? p11_g.cfg.show_auth : p11_g.cfg.show_sign;
+}
+
+static CK_RV slot_card(CK_SLOT_ID id, p11_card **c)
+{
+    if (!p11_slot_shown(id))
         return CKR_SLOT_ID_INVALID;
     *c = &p11_g.cards[id / 2];
     return CKR_OK;
@@ -129,7 +136,8 @@ CK_RV p11_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
     for (i = 0; i < p11_g.n_cards; i++) {
         p11_card_refresh(&p11_g.cards[i]);
         for (k = 0; k < 2; k++) {
-            if (present && !p11_g.cards[i].jc)
+            if ((present && !p11_g.cards[i].jc) ||
+                !p11_slot_shown(p11_g.cards[i].tok[k].slot_id))
                 continue;
             if (list && n < *count)
                 list[n] = p11_g.cards[i].tok[k].slot_id;

@@ -105,16 +105,16 @@ reader_rv reader_list_push(reader ***list, size_t *count, reader *r)
     return READER_OK;
 }
 
-static reader_rv list_emulators(reader ***list, size_t *count)
+static reader_rv list_emulators(const char *images, reader ***list,
+                                size_t *count)
 {
 #ifdef ENABLE_EMULATOR
-    const char *env = getenv("JPKI_PKCS11_EMULATOR");
     char *copy, *save = NULL, *path;
     reader_rv rv = READER_OK;
 
-    if (!env || !*env)
+    if (!images || !*images)
         return READER_OK;
-    copy = strdup(env);
+    copy = strdup(images);
     if (!copy)
         return READER_ERR_MEMORY;
     for (path = strtok_r(copy, ":", &save); path && rv == READER_OK;
@@ -127,26 +127,17 @@ static reader_rv list_emulators(reader ***list, size_t *count)
     free(copy);
     return rv;
 #else
-    if (getenv("JPKI_PKCS11_EMULATOR"))
-        JLOG_WARN("JPKI_PKCS11_EMULATOR is set, but this module was built "
-                  "without the emulator (--disable-emulator)");
+    if (images && *images)
+        JLOG_WARN("an emulator card is configured, but this module was "
+                  "built without the emulator (--disable-emulator)");
     (void)list;
     (void)count;
     return READER_OK;
 #endif
 }
 
-/* JPKI_PKCS11_PCSC=off leaves real readers out: for tests that must see
- * only their emulator cards, and for users who want only the emulator. */
-static int pcsc_wanted(void)
-{
-    const char *v = getenv("JPKI_PKCS11_PCSC");
-
-    return !v || !(strcmp(v, "off") == 0 || strcmp(v, "no") == 0 ||
-                   strcmp(v, "0") == 0);
-}
-
-reader_rv reader_list_all(reader ***list, size_t *count)
+reader_rv reader_list_all(const char *emulators, int pcsc, reader ***list,
+                          size_t *count)
 {
     reader_rv rv;
 
@@ -154,8 +145,8 @@ reader_rv reader_list_all(reader ***list, size_t *count)
         return READER_ERR_ARGS;
     *list = NULL;
     *count = 0;
-    rv = list_emulators(list, count);
-    if (rv == READER_OK && pcsc_wanted())
+    rv = list_emulators(emulators, list, count);
+    if (rv == READER_OK && pcsc)
         rv = reader_pcsc_list(list, count);
     if (rv != READER_OK) {
         reader_list_free(*list, *count);

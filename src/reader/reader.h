@@ -56,10 +56,11 @@ reader_rv reader_emu_new(const char *image_path, reader **out);
  * is not an error: no readers are added. */
 reader_rv reader_pcsc_list(reader ***list, size_t *count);
 
-/* All readers of the configuration: emulator images named by the
- * environment variable JPKI_PKCS11_EMULATOR (several separated by ':'),
- * then PC/SC readers (unless JPKI_PKCS11_PCSC=off). */
-reader_rv reader_list_all(reader ***list, size_t *count);
+/* All readers of the configuration: one per emulator card image in
+ * `emulators` (':'-separated; NULL or "" for none), then the PC/SC readers
+ * when `pcsc` is set. */
+reader_rv reader_list_all(const char *emulators, int pcsc, reader ***list,
+                          size_t *count);
 void reader_list_free(reader **list, size_t count);
 /* For backends: append r to a list (grown with realloc). */
 reader_rv reader_list_push(reader ***list, size_t *count, reader *r);

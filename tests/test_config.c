@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of the configuration (src/pkcs11/config.c) and its effect on
+ * the slots the module offers. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <p11-kit/pkcs11.h>
+
+#include "pkcs11/config.h"
+#include "testutil.h"
+
+static char conf[] = "/tmp/jpki-conf-XXXXXX";
+
+static void write_conf(const char *text)
+{
+    FILE *f = fopen(conf, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void setup(void)
+{
+    int fd = mkstemp(conf);
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    unsetenv("JPKI_PKCS11_TOKENS");
+    unsetenv("JPKI_PKCS11_PCSC");
+    unsetenv("JPKI_PKCS11_EMULATOR");
+}
+
+static void teardown(void)
+{
+    unlink(conf);
+    strcpy(conf, "/tmp/jpki-conf-XXXXXX");
+    unsetenv("JPKI_PKCS11_CONF");
+    unsetenv("JPKI_PKCS11_TOKENS");
+}
+
+START_TEST(test_defaults)
+{
+    p11_config cfg;
+
+    p11_config_load_file(&cfg, NULL);
+    ck_assert_int_eq(cfg.log_level, -1);
+    ck_assert_int_eq(cfg.show_auth, 1);
+    ck_assert_int_eq(cfg.show_sign, 1);
+    ck_assert_int_eq(cfg.pcsc, 1);
+    ck_assert_str_eq(cfg.emulator, "");
+    /* a missing file is the defaults, not an error */
+    p11_config_load_file(&cfg, "/nonexistent/jpki-pkcs11.conf");
+    ck_assert_int_eq(cfg.pcsc, 1);
+}
+END_TEST
+
+START_TEST(test_file)
+{
+    p11_config cfg;
+
+    write_conf("# comment\n\n  log_level = 3  \ntokens=sign # only the signature\n"
+               "pcsc = off\nemulator = /a.img:/b.img\nlog_file = /tmp/x.log\n");
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.log_level, 3);
+    ck_assert_int_eq(cfg.show_auth, 0);
+    ck_assert_int_eq(cfg.show_sign, 1);
+    ck_assert_int_eq(cfg.pcsc, 0);
+    ck_assert_str_eq(cfg.emulator, "/a.img:/b.img");
+    ck_assert_str_eq(cfg.log_file, "/tmp/x.log");
+}
+END_TEST
+
+START_TEST(test_env_wins)
+{
+    p11_config cfg;
+
+    write_conf("tokens = sign\npcsc = off\n");
+    setenv("JPKI_PKCS11_TOKENS", "auth", 1);
+    setenv("JPKI_PKCS11_PCSC", "on", 1);
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.show_auth, 1);
+    ck_assert_int_eq(cfg.show_sign, 0);
+    ck_assert_int_eq(cfg.pcsc, 1);
+}
+END_TEST
+
+START_TEST(test_bad_lines_skipped)
+{
+    static char big[9000];
+    p11_config cfg;
+
+    memset(big, 'x', sizeof(big) - 1);
+    write_conf("log_level = 9\ntokens = some\nno equals sign\ncolour = blue\n"
+               "pcsc = maybe\n=\n");
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.log_level, -1);
+    ck_assert_int_eq(cfg.show_auth, 1);
+    ck_assert_int_eq(cfg.show_sign, 1);
+    ck_assert_int_eq(cfg.pcsc, 1);
+    /* a line longer than the buffer, and binary junk: no crash */
+    write_conf(big);
+    p11_config_load_file(&cfg, conf);
+    write_conf("emulator = \x01\x02\xff\ntokens\n");
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.show_sign, 1);
+}
+END_TEST
+
+/* "tokens = sign" through the PKCS#11 API: the auth slot is not offered. */
+START_TEST(test_one_token_only)
+{
+    CK_FUNCTION_LIST_PTR p11;
+    CK_SLOT_ID slots[8];
+    CK_ULONG n = 8;
+    CK_TOKEN_INFO ti;
+    char card[4096], text[4200];
+
+    ck_assert_int_eq(tu_card_copy(card, sizeof(card)), 0);
+    snprintf(text, sizeof(text), "tokens = sign\npcsc = off\nemulator = %s\n",
+             card);
+    write_conf(text);
+    setenv("JPKI_PKCS11_CONF", conf, 1);
+    ck_assert_int_eq(C_GetFunctionList(&p11), CKR_OK);
+    ck_assert_int_eq(p11->C_Initialize(NULL), CKR_OK);
+    ck_assert_int_eq(p11->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(slots[0], 1);
+    ck_assert_int_eq(p11->C_GetTokenInfo(0, &ti), CKR_SLOT_ID_INVALID);
+    ck_assert_int_eq(p11->C_GetTokenInfo(1, &ti), CKR_OK);
+    ck_assert(memcmp(ti.label, "JPKI Digital Signature", 22) == 0);
+    ck_assert_int_eq(p11->C_Finalize(NULL), CKR_OK);
+    tu_card_remove(card);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("config");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_file);
+    tcase_add_test(tc, test_env_wins);
+    tcase_add_test(tc, test_bad_lines_skipped);
+    tcase_add_test(tc, test_one_token_only);
+    suite_add_tcase(s, tc);
+    tu_template_pki_dir();
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
