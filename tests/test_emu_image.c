@@ -109,7 +109,7 @@ START_TEST(test_load_bad_fields)
     char *orig = slurp(path, &len);
     char *sign_key = get_field(path, "sign_key");
     const struct { const char *key, *value, *what; emu_rv rv; } cases[] = {
-        { "JPKI-EMU-CARD", "2", "version 2", EMU_ERR_VERSION },
+        { "JPKI-EMU-CARD", "3", "version 3", EMU_ERR_VERSION },
         { "auth_tries", "4", "auth_tries", EMU_ERR_FORMAT },
         { "sign_tries", "-1", "sign_tries", EMU_ERR_FORMAT },
         { "auth_pin", "12345", "auth_pin", EMU_ERR_FORMAT },
@@ -200,7 +200,7 @@ START_TEST(test_lock_reloads_changed_image)
     ck_assert_int_eq(emu_card_lock(card), EMU_OK);
     ck_assert_int_eq(emu_card_get_info(card, &info), EMU_OK);
     ck_assert_uint_eq(info.sign_tries, 2);
-    ck_assert_uint_eq(info.format_version, 1);
+    ck_assert_uint_eq(info.format_version, 2);
     ck_assert_str_eq(info.token_info, "JPKIAPICCTOKEN");
     emu_card_unlock(card);
     /* a corrupt replacement is refused by lock; the card keeps its state */
@@ -222,13 +222,13 @@ START_TEST(test_personalize_rejects_bad_pins)
     struct stat st;
     snprintf(p, sizeof p, "%s.new", path);
     for (size_t i = 0; i < sizeof bad_auth / sizeof bad_auth[0]; i++) {
-        emu_init_opts o = { bad_auth[i], NULL };
+        emu_init_opts o = { .auth_pin = bad_auth[i] };
         err[0] = '\0';
         ck_assert_int_eq(emu_personalize(p, &o, err, sizeof err), EMU_ERR_ARGS);
         ck_assert_ptr_nonnull(strstr(err, "authentication PIN"));
     }
     for (size_t i = 0; i < sizeof bad_sign / sizeof bad_sign[0]; i++) {
-        emu_init_opts o = { NULL, bad_sign[i] };
+        emu_init_opts o = { .sign_pin = bad_sign[i] };
         err[0] = '\0';
         ck_assert_int_eq(emu_personalize(p, &o, err, sizeof err), EMU_ERR_ARGS);
         ck_assert_ptr_nonnull(strstr(err, "signature PIN"));
@@ -243,7 +243,7 @@ START_TEST(test_personalize_custom_pins)
     struct stat st;
     struct timespec t0, t1;
     snprintf(p, sizeof p, "%s.custom", path);
-    emu_init_opts o = { "0000", "ZZZZZZZZZZZZZZZ9" };
+    emu_init_opts o = { .auth_pin = "0000", .sign_pin = "ZZZZZZZZZZZZZZZ9" };
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ck_assert_msg(emu_personalize(p, &o, err, sizeof err) == EMU_OK, "%s", err);
     clock_gettime(CLOCK_MONOTONIC, &t1);

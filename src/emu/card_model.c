@@ -3,7 +3,9 @@
  * card_model.c - the emulated My Number Card: APDU parsing, applications,
  * files and their access conditions, PIN objects, security state and the
  * card's signature, answering with the real card's status words
- * (shared/CARD.md).
+ * (shared/CARD.md). Besides the JPKI-AP: the serial-number AP's record and
+ * the card-info AP (dummy data behind its own PIN). Faults, the log and
+ * GET RESPONSE chaining are transmit.c's; life cycle is card.c's.
  *
  * Every change to persistent state (a spent try, a reset counter, a new PIN)
  * is saved to the image before the answer is returned; if saving fails the
@@ -28,14 +30,15 @@
 #define SW_CONDITIONS       0x6985
 #define SW_NO_CURRENT_EF    0x6986
 #define SW_WRONG_DATA       0x6A80
+#define SW_FUNC_UNSUPPORTED 0x6A81
 #define SW_NOT_FOUND        0x6A82
+#define SW_RECORD_NOT_FOUND 0x6A83
 #define SW_WRONG_P1P2       0x6A86
 #define SW_WRONG_OFFSET     0x6B00
+#define SW_WRONG_LE         0x6C00
 #define SW_BAD_INS          0x6D00
 #define SW_BAD_CLA          0x6E00
 #define SW_NO_DIAGNOSIS     0x6F00
-
-static const uint8_t card_atr[] = { 0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14 };
 
 static const struct {
     int app;
@@ -47,25 +50,30 @@ static const struct {
     { EMU_APP_SERIAL,    { 0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00 } },
 };
 
-typedef enum { EF_CERT, EF_TOKEN_INFO, EF_KEY, EF_PIN } ef_kind;
+typedef enum { EF_CERT, EF_TOKEN_INFO, EF_KEY, EF_PIN, EF_INFO_NUMBER, EF_INFO_ATTRS } ef_kind;
 
-/* The JPKI-AP's EFs. idx: EMU_FILE_* for certificates, EMU_PIN_* for keys
- * and PINs (a key is usable after the PIN with the same index). */
+/* The EFs of the JPKI-AP and the card-info AP. idx: EMU_FILE_* for
+ * certificates, EMU_PIN_* for keys and PINs (a key is usable after the PIN
+ * with the same index). */
 static const struct {
+    int app;
     uint16_t fid;
     ef_kind kind;
     int idx;
     int read_pin;   /* PIN that must be verified to read, -1 = free */
 } jpki_efs[] = {
-    { 0x000A, EF_CERT, EMU_FILE_AUTH_CERT, -1 },
-    { 0x000B, EF_CERT, EMU_FILE_AUTH_CA, -1 },
-    { 0x0001, EF_CERT, EMU_FILE_SIGN_CERT, EMU_PIN_SIGN },
-    { 0x0002, EF_CERT, EMU_FILE_SIGN_CA, -1 },
-    { 0x0006, EF_TOKEN_INFO, 0, -1 },
-    { 0x0017, EF_KEY, EMU_PIN_AUTH, -1 },
-    { 0x0018, EF_PIN, EMU_PIN_AUTH, -1 },
-    { 0x001A, EF_KEY, EMU_PIN_SIGN, -1 },
-    { 0x001B, EF_PIN, EMU_PIN_SIGN, -1 },
+    { EMU_APP_JPKI, 0x000A, EF_CERT, EMU_FILE_AUTH_CERT, -1 },
+    { EMU_APP_JPKI, 0x000B, EF_CERT, EMU_FILE_AUTH_CA, -1 },
+    { EMU_APP_JPKI, 0x0001, EF_CERT, EMU_FILE_SIGN_CERT, EMU_PIN_SIGN },
+    { EMU_APP_JPKI, 0x0002, EF_CERT, EMU_FILE_SIGN_CA, -1 },
+    { EMU_APP_JPKI, 0x0006, EF_TOKEN_INFO, 0, -1 },
+    { EMU_APP_JPKI, 0x0017, EF_KEY, EMU_PIN_AUTH, -1 },
+    { EMU_APP_JPKI, 0x0018, EF_PIN, EMU_PIN_AUTH, -1 },
+    { EMU_APP_JPKI, 0x001A, EF_KEY, EMU_PIN_SIGN, -1 },
+    { EMU_APP_JPKI, 0x001B, EF_PIN, EMU_PIN_SIGN, -1 },
+    { EMU_APP_CARD_INFO, 0x0011, EF_PIN, EMU_PIN_INFO, -1 },
+    { EMU_APP_CARD_INFO, 0x0001, EF_INFO_NUMBER, 0, EMU_PIN_INFO },
+    { EMU_APP_CARD_INFO, 0x0002, EF_INFO_ATTRS, 0, EMU_PIN_INFO },
 };
 #define N_EFS (sizeof jpki_efs / sizeof jpki_efs[0])
 
@@ -125,8 +133,55 @@ static int current_ef(const emu_card *c, ef_kind kind)
 
 static void clear_security_state(emu_card *c)
 {
-    for (int i = 0; i < EMU_PIN_COUNT; i++)
+    for (int i = 0; i < EMU_PIN_OBJECTS; i++)
         c->verified[i] = 0;
+}
+
+void emu_card_clear_session(emu_card *c)
+{
+    c->app = EMU_APP_NONE;
+    c->ef = -1;
+    clear_security_state(c);
+}
+
+/* The value a PIN object checks: the card-info AP's PIN is the auth PIN's. */
+static const char *pin_value(const emu_pin_state *pins, int w)
+{
+    return pins->pin[w == EMU_PIN_INFO ? EMU_PIN_AUTH : w];
+}
+
+/* The smartphone token (JPKIAPGPSETOKEN) guards the auth certificate with
+ * the auth PIN; the card leaves it free. */
+static int read_pin_of(const emu_card *c, int ef)
+{
+    if (jpki_efs[ef].app == EMU_APP_JPKI && jpki_efs[ef].kind == EF_CERT
+        && jpki_efs[ef].idx == EMU_FILE_AUTH_CERT
+        && strcmp(c->img.token_info, EMU_TOKEN_INFO_PHONE) == 0)
+        return EMU_PIN_AUTH;
+    return jpki_efs[ef].read_pin;
+}
+
+/* Content of a readable EF. */
+static void ef_content(const emu_card *c, int ef, const uint8_t **p, size_t *size)
+{
+    switch (jpki_efs[ef].kind) {
+    case EF_CERT:
+        *p = c->img.file[jpki_efs[ef].idx];
+        *size = c->img.file_len[jpki_efs[ef].idx];
+        break;
+    case EF_INFO_NUMBER:
+        *p = c->info_number;
+        *size = c->info_number_len;
+        break;
+    case EF_INFO_ATTRS:
+        *p = c->info_attrs;
+        *size = c->info_attrs_len;
+        break;
+    default:
+        *p = c->token_info;
+        *size = sizeof c->token_info;
+        break;
+    }
 }
 
 /* Save the changed PIN state, then adopt it; the answer depends on it. */
@@ -147,6 +202,8 @@ static uint16_t select_app(emu_card *c, const apdu *a)
             c->app = apps[i].app;
             c->ef = -1;
             clear_security_state(c);
+            if (c->app == EMU_APP_CARD_INFO)
+                c->stats.card_info_selects++;
             return SW_OK;
         }
     }
@@ -157,11 +214,9 @@ static uint16_t select_ef(emu_card *c, const apdu *a)
 {
     if (a->lc != 2)
         return SW_WRONG_LENGTH;
-    if (c->app != EMU_APP_JPKI)
-        return SW_NOT_FOUND;
     uint16_t fid = (uint16_t)(a->data[0] << 8 | a->data[1]);
     for (size_t i = 0; i < N_EFS; i++) {
-        if (jpki_efs[i].fid != fid)
+        if (jpki_efs[i].app != c->app || jpki_efs[i].fid != fid)
             continue;
         if (jpki_efs[i].kind == EF_CERT && !c->img.file[jpki_efs[i].idx])
             return SW_NOT_FOUND;
@@ -199,18 +254,18 @@ static uint16_t cmd_read_binary(emu_card *c, apdu *a)
     const ef_kind kind = jpki_efs[c->ef].kind;
     if (kind == EF_KEY || kind == EF_PIN)
         return SW_INCOMPATIBLE_EF;
-    int pin = jpki_efs[c->ef].read_pin;
+    int pin = read_pin_of(c, c->ef);
     if (pin >= 0 && !c->verified[pin])
         return SW_SECURITY;
-    const uint8_t *content = c->token_info;
-    size_t size = sizeof c->token_info;
-    if (kind == EF_CERT) {
-        content = c->img.file[jpki_efs[c->ef].idx];
-        size = c->img.file_len[jpki_efs[c->ef].idx];
-    }
+    const uint8_t *content;
+    size_t size;
+    ef_content(c, c->ef, &content, &size);
     size_t offset = (size_t)(a->p1 & 0x7F) << 8 | a->p2;
     if (offset >= size)
         return SW_WRONG_OFFSET;
+    /* Fault wrong-le: a card that wants the exact length it has left. */
+    if (c->faults.wrong_le && size - offset < a->le)
+        return (uint16_t)(SW_WRONG_LE | (size - offset));
     size_t n = size - offset < a->le ? size - offset : a->le;
     memcpy(a->out, content + offset, n);
     a->out_len = n;
@@ -234,8 +289,9 @@ static uint16_t try_pin(emu_card *c, int w, const uint8_t *pin, size_t len)
     if (left == 0)
         return SW_BLOCKED;
     emu_pin_state next = c->img.pins;
-    size_t plen = strlen(next.pin[w]);
-    int match = len == plen && CRYPTO_memcmp(pin, next.pin[w], plen) == 0;
+    const char *want = pin_value(&next, w);
+    size_t plen = strlen(want);
+    int match = len == plen && CRYPTO_memcmp(pin, want, plen) == 0;
     next.tries[w] = match ? emu_pin_max_tries(w) : left - 1;
     uint16_t sw;
     if (next.tries[w] != left && persist(c, &next) != 0) {
@@ -275,6 +331,8 @@ static uint16_t cmd_change_pin(emu_card *c, apdu *a)
     int w = current_ef(c, EF_PIN);
     if (w < 0)
         return SW_NO_CURRENT_EF;
+    if (w == EMU_PIN_INFO)
+        return SW_FUNC_UNSUPPORTED;  /* it follows the auth PIN's value */
     if (!c->verified[w])
         return SW_SECURITY;
     if (!emu_pin_valid(w, a->data, a->lc))
@@ -319,6 +377,9 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
     if (a->lc + 11 > k)
         return SW_WRONG_LENGTH;
     size_t sig_len = EMU_RSP_MAX - 2;
+    /* Fault power-loss-at-sign: the card dies while it computes. */
+    if (c->faults.power_loss_sign && ++c->faults.signs == c->faults.power_loss_sign)
+        return EMU_SW_GONE;
     if (k > sig_len || rsa_pkcs1_sign(key, a->data, a->lc, a->out, &sig_len) != 0)
         return SW_NO_DIAGNOSIS;
     a->out_len = sig_len;
@@ -328,11 +389,37 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
     return SW_OK;
 }
 
+/* Reached only with nothing pending: transmit.c answers a GET RESPONSE
+ * that follows a 61xx itself. */
 static uint16_t cmd_get_response(emu_card *c, apdu *a)
 {
-    /* The card never answers 61xx, so nothing is ever pending. */
     (void)c;
     return a->kind == 2 ? SW_CONDITIONS : SW_WRONG_LENGTH;
+}
+
+/* ---- READ RECORD (serial-number AP) ------------------------------------- */
+
+/* 00 B2 01 0C Le: record 1 (P2 low bits 100 = record number in P1) of the
+ * EF with short identifier 1. Other applications have no records and never
+ * knew the instruction. */
+static uint16_t cmd_read_record(emu_card *c, apdu *a)
+{
+    if (c->app != EMU_APP_SERIAL)
+        return SW_BAD_INS;
+    if (a->kind != 2)
+        return SW_WRONG_LENGTH;
+    if ((a->p2 & 0x07) != 0x04)
+        return SW_WRONG_P1P2;
+    if (a->p2 >> 3 != 1)
+        return SW_NOT_FOUND;
+    if (a->p1 != 1)
+        return SW_RECORD_NOT_FOUND;
+    /* A record is read whole: a shorter Le is told the exact length. */
+    if (a->le < c->serial_record_len)
+        return (uint16_t)(SW_WRONG_LE | c->serial_record_len);
+    memcpy(a->out, c->serial_record, c->serial_record_len);
+    a->out_len = c->serial_record_len;
+    return SW_OK;
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -348,10 +435,11 @@ static const struct {
     { 0x24, 0x00, cmd_change_pin },
     { 0x2A, 0x80, cmd_sign },
     { 0xC0, 0x00, cmd_get_response },
+    { 0xB2, 0x00, cmd_read_record },
 };
 
-static uint16_t process(emu_card *c, const uint8_t *cmd, size_t len,
-                        uint8_t *out, size_t *out_len)
+uint16_t emu_card_process(emu_card *c, const uint8_t *cmd, size_t len,
+                          uint8_t *out, size_t *out_len)
 {
     *out_len = 0;
     if (len < 4 || len > 5 + 255 + 1)
@@ -374,168 +462,19 @@ static uint16_t process(emu_card *c, const uint8_t *cmd, size_t len,
     return SW_BAD_INS;
 }
 
-emu_rv emu_card_transmit(emu_card *card, const uint8_t *cmd, size_t cmd_len,
-                         uint8_t *rsp, size_t *rsp_len)
-{
-    if (!card || !rsp || !rsp_len || (!cmd && cmd_len))
-        return EMU_ERR_ARGS;
-    /* A caller that did not lock still must not work on a stale image or
-     * race another process's save; if the lock is unavailable (say, a
-     * read-only directory) the command runs on the state in memory. */
-    int implicit = !card->locked && emu_card_lock(card) == EMU_OK;
-    size_t n = 0;
-    uint16_t sw = process(card, cmd, cmd ? cmd_len : 0, rsp, &n);
-    if (implicit)
-        emu_card_unlock(card);
-    card->stats.apdus++;
-    rsp[n] = (uint8_t)(sw >> 8);
-    rsp[n + 1] = (uint8_t)sw;
-    *rsp_len = n + 2;
-    return EMU_OK;
-}
+/* ---- derived state ------------------------------------------------------ */
 
-/* ---- life cycle --------------------------------------------------------- */
-
-static void fill_token_info(emu_card *c)
+void emu_card_refresh(emu_card *c)
 {
     size_t len = strlen(c->img.token_info);
     memset(c->token_info, ' ', sizeof c->token_info);
     memcpy(c->token_info, c->img.token_info, len);
-}
-
-emu_rv emu_card_load(const char *path, emu_card **out, char *err, size_t errlen)
-{
-    if (out)
-        *out = NULL;
-    if (!path || !out) {
-        if (err && errlen)
-            snprintf(err, errlen, "emu_card_load: no %s given", path ? "output" : "path");
-        return EMU_ERR_ARGS;
-    }
-    emu_card *c = OPENSSL_zalloc(sizeof *c);
-    if (!c || !(c->path = OPENSSL_strdup(path))) {
-        OPENSSL_free(c);
-        if (err && errlen)
-            snprintf(err, errlen, "%s: out of memory", path);
-        return EMU_ERR_MEMORY;
-    }
-    c->lock_fd = -1;
-    c->ef = -1;
-    emu_rv rv = emu_image_load(path, &c->img, &c->file_id, err, errlen);
-    if (rv != EMU_OK) {
-        emu_card_free(c);
-        return rv;
-    }
-    fill_token_info(c);
-    *out = c;
-    return EMU_OK;
-}
-
-void emu_card_free(emu_card *card)
-{
-    if (!card)
-        return;
-    emu_image_clear(&card->img);
-    if (card->lock_fd >= 0)
-        close(card->lock_fd);   /* also releases a lock still held */
-    OPENSSL_free(card->path);
-    OPENSSL_clear_free(card, sizeof *card);
-}
-
-void emu_card_reset(emu_card *card)
-{
-    if (!card)
-        return;
-    card->app = EMU_APP_NONE;
-    card->ef = -1;
-    clear_security_state(card);
-}
-
-size_t emu_card_atr(const emu_card *card, uint8_t *atr, size_t max)
-{
-    (void)card;     /* every emulated card has the same ATR */
-    if (atr)
-        memcpy(atr, card_atr, max < sizeof card_atr ? max : sizeof card_atr);
-    return sizeof card_atr;
-}
-
-/* Adopt the image another process saved; the security state stays, as it
- * is this process's own session with the card. */
-static emu_rv reload(emu_card *c)
-{
-    emu_image fresh;
-    emu_file_id id;
-    emu_rv rv = emu_image_load(c->path, &fresh, &id, NULL, 0);
-    if (rv != EMU_OK)
-        return rv;
-    emu_image_clear(&c->img);
-    c->img = fresh;
-    c->file_id = id;
-    fill_token_info(c);
+    c->info_number_len = emu_info_number_ef(&c->img.holder, c->info_number,
+                                            sizeof c->info_number);
+    c->info_attrs_len = emu_info_attrs_ef(&c->img.holder, c->info_attrs,
+                                          sizeof c->info_attrs);
+    c->serial_record_len = emu_serial_record(c->img.serial, c->serial_record,
+                                             sizeof c->serial_record);
     if (c->ef >= 0 && jpki_efs[c->ef].kind == EF_CERT && !c->img.file[jpki_efs[c->ef].idx])
         c->ef = -1;
-    return EMU_OK;
-}
-
-emu_rv emu_card_lock(emu_card *card)
-{
-    if (!card)
-        return EMU_ERR_ARGS;
-    emu_rv rv = emu_image_lock(card->path, &card->lock_fd);
-    if (rv != EMU_OK)
-        return rv;
-    if (emu_image_changed(card->path, &card->file_id) && (rv = reload(card)) != EMU_OK) {
-        emu_image_unlock(card->lock_fd);
-        return rv;
-    }
-    card->locked = 1;
-    return EMU_OK;
-}
-
-void emu_card_unlock(emu_card *card)
-{
-    if (!card || !card->locked)
-        return;
-    card->locked = 0;
-    emu_image_unlock(card->lock_fd);
-}
-
-void emu_card_get_stats(const emu_card *card, emu_stats *st)
-{
-    if (!st)
-        return;
-    if (card)
-        *st = card->stats;
-    else
-        memset(st, 0, sizeof *st);
-}
-
-emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
-{
-    if (!card || !info)
-        return EMU_ERR_ARGS;
-    memset(info, 0, sizeof *info);
-    info->format_version = card->img.version;
-    snprintf(info->token_info, sizeof info->token_info, "%s", card->img.token_info);
-    info->auth_tries = card->img.pins.tries[EMU_PIN_AUTH];
-    info->auth_max_tries = EMU_AUTH_PIN_TRIES;
-    info->sign_tries = card->img.pins.tries[EMU_PIN_SIGN];
-    info->sign_max_tries = EMU_SIGN_PIN_TRIES;
-    info->blocked_status_63c0 = card->img.blocked_status_63c0;
-    info->sign_pin_single_use = card->img.sign_pin_single_use;
-    return EMU_OK;
-}
-
-const char *emu_strerror(emu_rv rv)
-{
-    switch (rv) {
-    case EMU_OK:          return "success";
-    case EMU_ERR_ARGS:    return "bad arguments";
-    case EMU_ERR_IO:      return "card image cannot be read or written";
-    case EMU_ERR_FORMAT:  return "card image corrupt, truncated or not an image";
-    case EMU_ERR_VERSION: return "card image has an unknown format version";
-    case EMU_ERR_CRYPTO:  return "cryptographic operation failed";
-    case EMU_ERR_MEMORY:  return "out of memory";
-    }
-    return "unknown error";
 }

@@ -28,7 +28,8 @@ typedef enum {
     EMU_ERR_FORMAT,    /* image file corrupt, truncated or not an image */
     EMU_ERR_VERSION,   /* image written by an unknown format version */
     EMU_ERR_CRYPTO,    /* OpenSSL failed (key generation, signing) */
-    EMU_ERR_MEMORY
+    EMU_ERR_MEMORY,
+    EMU_ERR_GONE       /* the card is gone (removed, lost power): no response */
 } emu_rv;
 
 /* Counters a test or benchmark can read. */
@@ -39,22 +40,65 @@ typedef struct {
     unsigned long signatures;   /* COMPUTE DIGITAL SIGNATURE that succeeded */
     unsigned long read_binary;  /* READ BINARY commands */
     unsigned long bytes_read;   /* data bytes returned by READ BINARY */
+    unsigned long card_info_selects; /* SELECTs of the card-info AP (券面事項入力補助AP) */
 } emu_stats;
 
 /* Load a card image. On failure *out is NULL and err holds a message that
- * names the file and what is wrong with it. */
+ * names the file and what is wrong with it.
+ *
+ * The environment of the loading process is read here, once:
+ *
+ *   JPKI_EMU_FAULTS  fault injection for tests, off when unset or empty; a
+ *                    comma-separated list of:
+ *     drop-after=N        after N APDUs every further transmit fails with
+ *                         EMU_ERR_GONE (the card was pulled)
+ *     garbage-at=N        the Nth APDU is processed, but its answer is
+ *                         replaced by 1..258 random bytes
+ *     sw-at=N:XXXX        the Nth APDU is not processed; it answers SW XXXX
+ *     get-response        every answer with data comes as 61xx first; the
+ *                         data is fetched with GET RESPONSE (00 C0 00 00 xx)
+ *     wrong-le            a READ BINARY whose Le asks for more than is left
+ *                         answers 6Cxx (xx = what is left); re-issue with it
+ *     delay-ms=N          every answer is delayed by N ms (N <= 60000)
+ *     power-loss-at-sign[=N]  the Nth (default first) COMPUTE DIGITAL
+ *                         SIGNATURE loses power: EMU_ERR_GONE, no signature,
+ *                         and every transmit fails until emu_card_reset()
+ *                    N counts APDUs (GET RESPONSE included) from 1, from the
+ *                    load or emu_card_set_faults. The "-at" faults may be
+ *                    given up to 8 times each. A malformed list makes the
+ *                    load fail (EMU_ERR_ARGS) rather than silently test
+ *                    nothing.
+ *   JPKI_EMU_LOG     a file the emulator appends one line per APDU to
+ *                    (monotonic time and duration in microseconds, CLA INS
+ *                    P1 P2, Lc, Le, response length, SW; never command or
+ *                    response data, so never a PIN or file contents). */
 emu_rv emu_card_load(const char *path, emu_card **out, char *err, size_t errlen);
 void emu_card_free(emu_card *card);
 
 /* Process one command APDU (short length encoding). rsp must have room for
  * EMU_RSP_MAX bytes; *rsp_len receives data length + 2 (SW1 SW2 last).
  * Returns EMU_OK whenever a response was produced (whatever the status word);
- * an error only when no response can be given (EMU_ERR_ARGS). */
+ * an error only when no response can be given: EMU_ERR_ARGS, or
+ * EMU_ERR_GONE when an injected fault took the card away (*rsp_len = 0). */
 emu_rv emu_card_transmit(emu_card *card, const uint8_t *cmd, size_t cmd_len,
                          uint8_t *rsp, size_t *rsp_len);
 
-/* Power cycle / warm reset: no application selected, no PIN verified. */
+/* Power cycle / warm reset: no application selected, no PIN verified.
+ * Also brings back a card that lost power (power-loss-at-sign). */
 void emu_card_reset(emu_card *card);
+
+/* Replace the fault list (syntax of JPKI_EMU_FAULTS; NULL or "" = none) and
+ * restart the APDU count. On a syntax error the old list stays. */
+emu_rv emu_card_set_faults(emu_card *card, const char *spec);
+
+/* The simulated PIN-pad reader of an image made with "emu init --pinpad":
+ * a VERIFY of the currently selected PIN EF with the PIN stored in the
+ * image for `which` (0 auth, 1 sign), as if the user had typed it on the
+ * reader's keypad. It is an ordinary VERIFY to the card: same retry
+ * counting, same status words (*sw), same faults and log line. Returns
+ * EMU_ERR_ARGS if the image has no PIN pad, EMU_ERR_GONE as transmit. */
+int emu_card_has_pinpad(const emu_card *card);
+emu_rv emu_card_pinpad_verify(emu_card *card, int which, uint16_t *sw);
 
 /* The card's ATR; returns its length (at most max bytes copied). */
 size_t emu_card_atr(const emu_card *card, uint8_t *atr, size_t max);
@@ -79,15 +123,28 @@ typedef struct {
     unsigned sign_tries, sign_max_tries;
     int blocked_status_63c0;    /* switch: retry query on a blocked PIN -> 63C0 */
     int sign_pin_single_use;    /* switch: each signature needs a new VERIFY */
+    int pinpad;                 /* the card sits in a PIN-pad reader */
+    unsigned info_tries, info_max_tries; /* card-info AP PIN */
+    char serial[15];            /* the serial AP's 14 characters */
 } emu_info;
 
 /* The card's persistent state as last loaded, saved or reloaded by lock. */
 emu_rv emu_card_get_info(const emu_card *card, emu_info *info);
 
-/* Options for making a test card. NULL fields take the defaults. */
+/* Options for making a test card. NULL / 0 fields take the defaults. */
 typedef struct {
     const char *auth_pin;   /* default "1234" (4 digits) */
     const char *sign_pin;   /* default "ABC123" (6-16 of A-Z 0-9) */
+    const char *name;       /* card holder, UTF-8 (default a fictional one) */
+    const char *address;    /* UTF-8 */
+    const char *birth;      /* YYYYMMDD, a real date, not in the future */
+    const char *sex;        /* "1", "2" or "3" (ISO 5218 style) */
+    unsigned ca_generations; /* CA generations, same name, 1..8 (0 = 1) */
+    int expired;            /* leaves' validity ended yesterday */
+    int smartphone;         /* JPKIAPGPSETOKEN: EF 000A needs the auth PIN */
+    int pinpad;             /* the card sits in a PIN-pad reader */
+    int blocked_status_63c0; /* retry query on a blocked PIN answers 63C0 */
+    int sign_pin_single_use; /* each signature needs its own VERIFY */
 } emu_init_opts;
 
 #define EMU_DEFAULT_AUTH_PIN "1234"
@@ -98,6 +155,14 @@ typedef struct {
  * certificates go in the directory "<image_path>.pki/". */
 emu_rv emu_personalize(const char *image_path, const emu_init_opts *opts,
                        char *err, size_t errlen);
+
+/* Revoke the card's authentication (which 0) or signature (1) certificate
+ * in its test CA ("<image_path>.pki/{auth,sign}-ca.key") and write that
+ * CA's CRL, DER, to "<image_path>.pki/{auth,sign}-ca.crl": every serial
+ * revoked so far (reason keyCompromise), a CRL number one above the last,
+ * thisUpdate now, nextUpdate a day later. Revoking twice changes nothing
+ * but the CRL number and dates. */
+emu_rv emu_revoke(const char *image_path, int which, char *err, size_t errlen);
 
 const char *emu_strerror(emu_rv rv);
 

@@ -5,14 +5,24 @@
  * The image is a small text file, one "key value" line per field, in this
  * fixed order (every field exactly once, nothing else, '\n' line ends):
  *
- *   JPKI-EMU-CARD 1                  magic and format version
+ *   JPKI-EMU-CARD 2                  magic and format version
  *   auth_pin 1234                    user-authentication PIN (ASCII)
  *   auth_tries 3                     tries left, 0..3 (0 = blocked)
  *   sign_pin ABC123                  digital-signature PIN (ASCII)
  *   sign_tries 5                     tries left, 0..5
- *   token_info JPKIAPICCTOKEN        EF 0006 text, space padded to 0x20 on the card
+ *   info_tries 3                  *  card-info AP PIN (value = auth_pin), 0..3
+ *   token_info JPKIAPICCTOKEN        EF 0006 text, space padded to 0x20 on the card;
+ *                                    JPKIAPGPSETOKEN (smartphone): EF 000A needs
+ *                                    the auth PIN
  *   blocked_status_63c0 0            1: retry query on a blocked PIN answers 63C0
  *   sign_pin_single_use 0            1: each sign-key signature needs a new VERIFY
+ *   pinpad 0                      *  1: the card sits in a PIN-pad reader
+ *   serial 0A1B2C3D4E5F6G         *  serial AP: 14 of 0-9 A-Z
+ *   holder_number 123456789018    *  card-info AP (dummy data): individual
+ *   holder_name <UTF-8>           *  number (12 digits, valid check digit),
+ *   holder_address <UTF-8>        *  name, address (no control characters),
+ *   holder_birth 19900101         *  birth date YYYYMMDD, sex 1/2/3
+ *   holder_sex 2                  *
  *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048)
  *   sign_key <hex>
  *   auth_cert <hex>                  DER certificates (EF 000A, 000B, 0001, 0002);
@@ -20,6 +30,12 @@
  *   sign_cert <hex>
  *   sign_ca_cert <hex or ->
  *   sha256 <hex>                     SHA-256 of every byte before this line
+ *
+ * Fields marked * are new in format 2. A format-1 image (without them) still
+ * loads: info_tries full, pinpad 0, the default fictional holder, and a
+ * serial and individual number derived from the authentication certificate
+ * (stable for the image). Saving always writes the current format, so a
+ * format-1 image becomes format 2 the first time its state changes.
  *
  * Hex is lower case. A reader rejects anything else: unknown version
  * (EMU_ERR_VERSION), any deviation from the layout, a bad checksum, a key
@@ -30,6 +46,7 @@
  * leaves either the old or the new image, never a mix.
  */
 #include "emu/image.h"
+#include "emu/holder.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,10 +61,10 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#define IMAGE_MAGIC "JPKI-EMU-CARD "
+#define IMAGE_MAGIC EMU_IMAGE_MAGIC
 #define IMAGE_MAX_SIZE (1024 * 1024)
 
-static const char *const file_keys[EMU_FILE_COUNT] = {
+const char *const emu_image_file_keys[EMU_FILE_COUNT] = {
     "auth_cert", "auth_ca_cert", "sign_cert", "sign_ca_cert"
 };
 
@@ -68,7 +85,8 @@ static emu_rv fail(emu_rv rv, char *err, size_t errlen, const char *path,
 
 unsigned emu_pin_max_tries(int which)
 {
-    return which == EMU_PIN_AUTH ? EMU_AUTH_PIN_TRIES : EMU_SIGN_PIN_TRIES;
+    return which == EMU_PIN_SIGN ? EMU_SIGN_PIN_TRIES
+        : which == EMU_PIN_INFO ? EMU_INFO_PIN_TRIES : EMU_AUTH_PIN_TRIES;
 }
 
 int emu_pin_valid(int which, const uint8_t *pin, size_t len)
@@ -313,7 +331,7 @@ static X509 *parse_cert(const uint8_t *der, size_t len)
 static emu_rv field_cert(parser *ps, emu_image *img, int f)
 {
     int absent_ok = f == EMU_FILE_AUTH_CA || f == EMU_FILE_SIGN_CA;
-    emu_rv rv = field_hex(ps, file_keys[f], EMU_FILE_MAX, absent_ok,
+    emu_rv rv = field_hex(ps, emu_image_file_keys[f], EMU_FILE_MAX, absent_ok,
                           &img->file[f], &img->file_len[f]);
     if (rv != EMU_OK || !img->file[f])
         return rv;
@@ -324,10 +342,10 @@ static emu_rv field_cert(parser *ps, emu_image *img, int f)
     X509_free(x);
     if (!x)
         return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: '%s' is not a DER certificate", ps->line, file_keys[f]);
+                    "line %u: '%s' is not a DER certificate", ps->line, emu_image_file_keys[f]);
     if (!ok)
         return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: '%s' does not match its private key", ps->line, file_keys[f]);
+                    "line %u: '%s' does not match its private key", ps->line, emu_image_file_keys[f]);
     return EMU_OK;
 }
 
@@ -349,17 +367,67 @@ static emu_rv field_token_info(parser *ps, emu_image *img)
     return EMU_OK;
 }
 
+/* A text field that check() accepts, copied into out (room for max). */
+static emu_rv field_text(parser *ps, const char *key, size_t max,
+                         int (*check)(const char *, size_t), char *out)
+{
+    const char *v;
+    size_t len;
+    emu_rv rv = next_field(ps, key, &v, &len);
+    if (rv != EMU_OK)
+        return rv;
+    if (len > max || !check(v, len))
+        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: '%s' is not valid", ps->line, key);
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return EMU_OK;
+}
+
+static int name_ok(const char *s, size_t len)
+{
+    return emu_text_valid(s, len, EMU_NAME_MAX);
+}
+
+static int address_ok(const char *s, size_t len)
+{
+    return emu_text_valid(s, len, EMU_ADDRESS_MAX);
+}
+
+/* The fields format 2 added after sign_pin_single_use. */
+static emu_rv parse_v2_fields(parser *ps, emu_image *img)
+{
+    unsigned pinpad;
+    emu_holder *h = &img->holder;
+    emu_rv rv;
+    if ((rv = field_uint(ps, "pinpad", 1, &pinpad))
+        || (rv = field_text(ps, "serial", EMU_SERIAL_LEN, emu_serial_valid, img->serial))
+        || (rv = field_text(ps, "holder_number", EMU_NUMBER_LEN, emu_number_valid, h->number))
+        || (rv = field_text(ps, "holder_name", EMU_NAME_MAX, name_ok, h->name))
+        || (rv = field_text(ps, "holder_address", EMU_ADDRESS_MAX, address_ok, h->address))
+        || (rv = field_text(ps, "holder_birth", EMU_BIRTH_LEN, emu_birth_valid, h->birth))
+        || (rv = field_text(ps, "holder_sex", 1, emu_sex_valid, h->sex)))
+        return rv;
+    img->pinpad = (int)pinpad;
+    return EMU_OK;
+}
+
 static emu_rv parse_fields(parser *ps, emu_image *img)
 {
     unsigned sw[2];
+    const int v2 = img->version >= 2;
     emu_rv rv;
+    img->pins.tries[EMU_PIN_INFO] = EMU_INFO_PIN_TRIES;
     if ((rv = field_pin(ps, "auth_pin", EMU_PIN_AUTH, img->pins.pin[EMU_PIN_AUTH]))
         || (rv = field_uint(ps, "auth_tries", EMU_AUTH_PIN_TRIES, &img->pins.tries[EMU_PIN_AUTH]))
         || (rv = field_pin(ps, "sign_pin", EMU_PIN_SIGN, img->pins.pin[EMU_PIN_SIGN]))
         || (rv = field_uint(ps, "sign_tries", EMU_SIGN_PIN_TRIES, &img->pins.tries[EMU_PIN_SIGN]))
+        || (v2 && (rv = field_uint(ps, "info_tries", EMU_INFO_PIN_TRIES,
+                                   &img->pins.tries[EMU_PIN_INFO])))
         || (rv = field_token_info(ps, img))
         || (rv = field_uint(ps, "blocked_status_63c0", 1, &sw[0]))
         || (rv = field_uint(ps, "sign_pin_single_use", 1, &sw[1]))
+        || (v2 && (rv = parse_v2_fields(ps, img)))
         || (rv = field_key(ps, img, EMU_PIN_AUTH, "auth_key"))
         || (rv = field_key(ps, img, EMU_PIN_SIGN, "sign_key")))
         return rv;
@@ -368,6 +436,8 @@ static emu_rv parse_fields(parser *ps, emu_image *img)
             return rv;
     img->blocked_status_63c0 = (int)sw[0];
     img->sign_pin_single_use = (int)sw[1];
+    if (!v2)
+        emu_image_fill_v1(img);
     return EMU_OK;
 }
 
@@ -389,9 +459,9 @@ static emu_rv check_frame(const char *path, const char *buf, size_t len, parser 
     if (!ok)
         return fail(EMU_ERR_FORMAT, err, errlen, path, "bad format version line");
     *version = (unsigned)v;
-    if (*version != EMU_IMAGE_VERSION)
+    if (*version < 1 || *version > EMU_IMAGE_VERSION)
         return fail(EMU_ERR_VERSION, err, errlen, path,
-                    "format version %u is not supported (this build reads %d)",
+                    "format version %u is not supported (this build reads 1 to %d)",
                     *version, EMU_IMAGE_VERSION);
     const size_t tail = strlen("sha256 ") + 2 * SHA256_DIGEST_LENGTH + 1;
     if (len < tail + (size_t)(nl + 1 - buf))
@@ -411,7 +481,7 @@ static emu_rv check_frame(const char *path, const char *buf, size_t len, parser 
     return EMU_OK;
 }
 
-static void file_id_from_stat(emu_file_id *id, const struct stat *st)
+void emu_file_id_from_stat(emu_file_id *id, const struct stat *st)
 {
     id->dev = st->st_dev;
     id->ino = st->st_ino;
@@ -442,7 +512,7 @@ emu_rv emu_image_load(const char *path, emu_image *img, emu_file_id *id,
         return rv;
     }
     if (id)
-        file_id_from_stat(id, &st);
+        emu_file_id_from_stat(id, &st);
     return EMU_OK;
 }
 
@@ -456,185 +526,3 @@ int emu_image_changed(const char *path, const emu_file_id *id)
         || st.st_mtim.tv_nsec != id->mtime.tv_nsec;
 }
 
-/* ---- writing ------------------------------------------------------------ */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} strbuf;
-
-static void sb_add(strbuf *sb, const char *s, size_t n)
-{
-    if (sb->oom)
-        return;
-    if (sb->len + n + 1 > sb->cap) {
-        size_t cap = (sb->len + n + 1) * 2;
-        char *np = OPENSSL_clear_realloc(sb->p, sb->cap, cap);
-        if (!np) {
-            sb->oom = 1;
-            return;
-        }
-        sb->p = np;
-        sb->cap = cap;
-    }
-    memcpy(sb->p + sb->len, s, n);
-    sb->len += n;
-}
-
-static void sb_line(strbuf *sb, const char *key, const char *val)
-{
-    sb_add(sb, key, strlen(key));
-    sb_add(sb, " ", 1);
-    sb_add(sb, val, strlen(val));
-    sb_add(sb, "\n", 1);
-}
-
-static void sb_hex_line(strbuf *sb, const char *key, const uint8_t *b, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    sb_add(sb, key, strlen(key));
-    sb_add(sb, " ", 1);
-    if (!b)
-        sb_add(sb, "-", 1);
-    for (size_t i = 0; i < n && b; i++) {
-        char h[2] = { digits[b[i] >> 4], digits[b[i] & 15] };
-        sb_add(sb, h, 2);
-    }
-    sb_add(sb, "\n", 1);
-}
-
-static void serialize(strbuf *sb, const emu_image *img, const emu_pin_state *pins)
-{
-    char num[16];
-    snprintf(num, sizeof num, "%d", EMU_IMAGE_VERSION);
-    sb_add(sb, IMAGE_MAGIC, strlen(IMAGE_MAGIC));
-    sb_add(sb, num, strlen(num));
-    sb_add(sb, "\n", 1);
-    sb_line(sb, "auth_pin", pins->pin[EMU_PIN_AUTH]);
-    snprintf(num, sizeof num, "%u", pins->tries[EMU_PIN_AUTH]);
-    sb_line(sb, "auth_tries", num);
-    sb_line(sb, "sign_pin", pins->pin[EMU_PIN_SIGN]);
-    snprintf(num, sizeof num, "%u", pins->tries[EMU_PIN_SIGN]);
-    sb_line(sb, "sign_tries", num);
-    sb_line(sb, "token_info", img->token_info);
-    sb_line(sb, "blocked_status_63c0", img->blocked_status_63c0 ? "1" : "0");
-    sb_line(sb, "sign_pin_single_use", img->sign_pin_single_use ? "1" : "0");
-    sb_hex_line(sb, "auth_key", img->key_der[EMU_PIN_AUTH], img->key_der_len[EMU_PIN_AUTH]);
-    sb_hex_line(sb, "sign_key", img->key_der[EMU_PIN_SIGN], img->key_der_len[EMU_PIN_SIGN]);
-    for (int f = 0; f < EMU_FILE_COUNT; f++)
-        sb_hex_line(sb, file_keys[f], img->file[f], img->file_len[f]);
-    if (sb->oom)
-        return;
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)sb->p, sb->len, md);
-    sb_hex_line(sb, "sha256", md, sizeof md);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int fsync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? OPENSSL_strndup(path, slash == path ? 1 : (size_t)(slash - path))
-                      : OPENSSL_strdup(".");
-    if (!dir)
-        return -1;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    OPENSSL_free(dir);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* Write text to a fresh temp file beside path and rename it into place. */
-static emu_rv replace_file(const char *path, const strbuf *sb, emu_file_id *id,
-                           char *err, size_t errlen)
-{
-    size_t tlen = strlen(path) + sizeof ".tmp.XXXXXX";
-    char *tmp = OPENSSL_malloc(tlen);
-    if (!tmp)
-        return fail(EMU_ERR_MEMORY, err, errlen, path, "out of memory");
-    snprintf(tmp, tlen, "%s.tmp.XXXXXX", path);
-    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600: PINs and keys inside */
-    if (fd < 0) {
-        int e = errno;
-        OPENSSL_free(tmp);
-        return fail(EMU_ERR_IO, err, errlen, path, "cannot create temporary file: %s",
-                    strerror(e));
-    }
-    struct stat st;
-    int ok = write_all(fd, sb->p, sb->len) == 0 && fsync(fd) == 0 && fstat(fd, &st) == 0;
-    int e = errno;
-    ok = (close(fd) == 0) && ok;
-    if (ok && rename(tmp, path) != 0) {
-        e = errno;
-        ok = 0;
-    }
-    if (!ok)
-        unlink(tmp);
-    OPENSSL_free(tmp);
-    if (!ok)
-        return fail(EMU_ERR_IO, err, errlen, path, "cannot write: %s", strerror(e));
-    /* Without this the rename itself may not survive a crash. The new file
-     * is in place either way; id is left alone so the next lock reloads. */
-    if (fsync_parent_dir(path) != 0)
-        return fail(EMU_ERR_IO, err, errlen, path, "cannot sync directory: %s",
-                    strerror(errno));
-    if (id)
-        file_id_from_stat(id, &st);
-    return EMU_OK;
-}
-
-emu_rv emu_image_save(const char *path, const emu_image *img,
-                      const emu_pin_state *pins, emu_file_id *id,
-                      char *err, size_t errlen)
-{
-    strbuf sb = { 0 };
-    serialize(&sb, img, pins ? pins : &img->pins);
-    emu_rv rv = sb.oom ? fail(EMU_ERR_MEMORY, err, errlen, path, "out of memory")
-                       : replace_file(path, &sb, id, err, errlen);
-    OPENSSL_clear_free(sb.p, sb.cap);
-    return rv;
-}
-
-/* ---- inter-process lock ------------------------------------------------- */
-
-emu_rv emu_image_lock(const char *path, int *fd)
-{
-    if (*fd < 0) {
-        size_t n = strlen(path) + sizeof ".lock";
-        char *lp = OPENSSL_malloc(n);
-        if (!lp)
-            return EMU_ERR_MEMORY;
-        snprintf(lp, n, "%s.lock", path);
-        *fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        OPENSSL_free(lp);
-        if (*fd < 0)
-            return EMU_ERR_IO;
-    }
-    while (flock(*fd, LOCK_EX) != 0)
-        if (errno != EINTR)
-            return EMU_ERR_IO;
-    return EMU_OK;
-}
-
-void emu_image_unlock(int fd)
-{
-    if (fd >= 0)
-        flock(fd, LOCK_UN);
-}

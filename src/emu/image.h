@@ -19,12 +19,18 @@
 
 #include "emu.h"
 
-#define EMU_IMAGE_VERSION 1
+#define EMU_IMAGE_VERSION 2
+#define EMU_IMAGE_MAGIC "JPKI-EMU-CARD "
 
-/* PIN objects: index into the pins/tries arrays. */
+/* PIN objects: index into the pins/tries arrays. The card-info AP's PIN
+ * has no value of its own here (it checks the auth PIN's value), only its
+ * own counter, so it is outside EMU_PIN_COUNT (the JPKI PINs and keys). */
 enum { EMU_PIN_AUTH = 0, EMU_PIN_SIGN = 1, EMU_PIN_COUNT = 2 };
+#define EMU_PIN_INFO 2
+#define EMU_PIN_OBJECTS 3
 #define EMU_AUTH_PIN_TRIES 3
 #define EMU_SIGN_PIN_TRIES 5
+#define EMU_INFO_PIN_TRIES 3
 #define EMU_PIN_MAX_LEN 16
 
 /* Data files with content, in image order. */
@@ -40,12 +46,28 @@ enum {
 
 #define EMU_TOKEN_INFO_LEN 0x20
 #define EMU_TOKEN_INFO_CARD "JPKIAPICCTOKEN"
+#define EMU_TOKEN_INFO_PHONE "JPKIAPGPSETOKEN"
+
+#define EMU_SERIAL_LEN 14
+#define EMU_NUMBER_LEN 12
+#define EMU_NAME_MAX 256      /* bytes of UTF-8 */
+#define EMU_ADDRESS_MAX 512
+#define EMU_BIRTH_LEN 8       /* YYYYMMDD */
 
 /* The persistent, changeable part of a card. */
 typedef struct {
     char pin[EMU_PIN_COUNT][EMU_PIN_MAX_LEN + 1];
-    unsigned tries[EMU_PIN_COUNT]; /* tries left; 0 = blocked */
+    unsigned tries[EMU_PIN_OBJECTS]; /* tries left; 0 = blocked */
 } emu_pin_state;
+
+/* The card holder as the card-info AP tells it (dummy data). */
+typedef struct {
+    char number[EMU_NUMBER_LEN + 1];    /* individual number, 12 digits */
+    char name[EMU_NAME_MAX + 1];
+    char address[EMU_ADDRESS_MAX + 1];
+    char birth[EMU_BIRTH_LEN + 1];
+    char sex[2];                        /* "1", "2" or "3" */
+} emu_holder;
 
 typedef struct {
     unsigned version;
@@ -58,6 +80,9 @@ typedef struct {
     char token_info[EMU_TOKEN_INFO_LEN + 1]; /* variant, without padding */
     int blocked_status_63c0;   /* retry query on a blocked PIN: 63C0, not 6983 */
     int sign_pin_single_use;   /* a signature with the sign key spends its VERIFY */
+    int pinpad;                /* in a PIN-pad reader (format 2; 1: absent = 0) */
+    char serial[EMU_SERIAL_LEN + 1];   /* serial AP (format 1: derived) */
+    emu_holder holder;                 /* card-info AP (format 1: defaults) */
 } emu_image;
 
 /* Identity of the image file as last loaded or saved, to notice changes
@@ -87,6 +112,10 @@ emu_rv emu_image_save(const char *path, const emu_image *img,
 
 /* 1 if the file at path is no longer the one described by id (or is gone). */
 int emu_image_changed(const char *path, const emu_file_id *id);
+void emu_file_id_from_stat(emu_file_id *id, const struct stat *st);
+
+/* Field names of the four certificate files, in image order. */
+extern const char *const emu_image_file_keys[EMU_FILE_COUNT];
 
 /* Store a key (takes a reference) with its PKCS#8 encoding. */
 emu_rv emu_image_set_key(emu_image *img, int which, EVP_PKEY *key);

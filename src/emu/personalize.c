@@ -26,7 +26,9 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "emu/holder.h"
 #include "emu/image.h"
+#include "emu/x509_profile.h"
 
 #define CA_DAYS   3652   /* 10 years */
 #define LEAF_DAYS 1826   /* 5 years */
@@ -37,9 +39,24 @@ typedef struct {
     X509 *cert;
 } pki_pair;
 
+#define MAX_GENERATIONS 8
+#define GENERATION_DAYS 1461  /* J-LIS starts a new CA generation every ~4 years */
+
+/* ca[0][g] auth CA, ca[1][g] sign CA; g = gens - 1 is the newest, which
+ * issues the leaves and is on the card. */
 typedef struct {
-    pki_pair auth_ca, sign_ca, auth, sign;
+    unsigned gens;
+    pki_pair ca[2][MAX_GENERATIONS];
+    pki_pair auth, sign;
 } test_pki;
+
+/* Everything personalization needs, defaults filled in. */
+typedef struct {
+    const char *auth_pin, *sign_pin;
+    emu_holder holder;
+    unsigned gens;
+    int expired, smartphone, pinpad, blocked_status_63c0, sign_pin_single_use;
+} plan;
 
 __attribute__((format(printf, 4, 5)))
 static emu_rv fail(emu_rv rv, char *err, size_t errlen, const char *fmt, ...)
@@ -51,56 +68,6 @@ static emu_rv fail(emu_rv rv, char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return rv;
-}
-
-/* ---- names -------------------------------------------------------------- */
-
-typedef struct {
-    const char *field;
-    const char *value;
-} rdn;
-
-/* C is a PrintableString, everything else UTF8String, as J-LIS does it. */
-static X509_NAME *make_name(const rdn *rdns, size_t n)
-{
-    X509_NAME *name = X509_NAME_new();
-    for (size_t i = 0; name && i < n; i++) {
-        int type = strcmp(rdns[i].field, "C") == 0 ? V_ASN1_PRINTABLESTRING
-                                                   : V_ASN1_UTF8STRING;
-        if (!X509_NAME_add_entry_by_txt(name, rdns[i].field, type,
-                                        (const unsigned char *)rdns[i].value, -1, -1, 0)) {
-            X509_NAME_free(name);
-            name = NULL;
-        }
-    }
-    return name;
-}
-
-static X509_NAME *ca_name(int sign)
-{
-    const rdn r[] = { { "C", "JP" }, { "O", EMU_PKI_ORG },
-                      { "OU", sign ? EMU_PKI_OU_SIGN : EMU_PKI_OU_AUTH },
-                      { "OU", EMU_PKI_OU_AGENCY } };
-    return make_name(r, 4);
-}
-
-/* The Japanese directoryName of the roots' SAN and the leaves' IAN. */
-static X509_NAME *ja_name(int sign)
-{
-    const rdn r[] = { { "C", "JP" }, { "O", EMU_PKI_JA_SERVICE },
-                      { "OU", sign ? EMU_PKI_JA_OU_SIGN : EMU_PKI_JA_OU_AUTH },
-                      { "OU", EMU_PKI_JA_AGENCY } };
-    return make_name(r, 4);
-}
-
-/* Leaf CRL distribution points are partitioned per municipality. */
-static X509_NAME *crldp_name(int sign)
-{
-    const rdn r[] = { { "C", "JP" }, { "O", EMU_PKI_ORG },
-                      { "OU", sign ? EMU_PKI_OU_SIGN : EMU_PKI_OU_AUTH },
-                      { "OU", "CRL Distribution Points" },
-                      { "OU", EMU_PERSON_CRLDP_OU }, { "CN", EMU_PERSON_CRLDP_CN } };
-    return make_name(r, 6);
 }
 
 /* An opaque id like the card's: date of issue, then random hex. */
@@ -115,137 +82,6 @@ static int random_id(char *buf, size_t len)
     for (size_t i = 0; i < sizeof rnd && off + 2 < len; i++, off += 2)
         snprintf(buf + off, len - off, "%02X", rnd[i]);
     return 0;
-}
-
-/* ---- extensions --------------------------------------------------------- */
-
-static int add_ext_conf(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    int ok = ext && X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    return ok;
-}
-
-/* One directoryName as GENERAL_NAMES; takes ownership of name. */
-static GENERAL_NAMES *dir_names(X509_NAME *name)
-{
-    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
-    GENERAL_NAME *gn = GENERAL_NAME_new();
-    if (!gens || !gn || !name || !sk_GENERAL_NAME_push(gens, gn)) {
-        GENERAL_NAME_free(gn);
-        GENERAL_NAMES_free(gens);
-        X509_NAME_free(name);
-        return NULL;
-    }
-    GENERAL_NAME_set0_value(gn, GEN_DIRNAME, name);
-    return gens;
-}
-
-static int add_dirname_ext(X509 *x, int nid, X509_NAME *name)
-{
-    GENERAL_NAMES *gens = dir_names(name);
-    int ok = gens && X509_add1_ext_i2d(x, nid, gens, 0, X509V3_ADD_APPEND) == 1;
-    GENERAL_NAMES_free(gens);
-    return ok;
-}
-
-/* CRL distribution point given as a directoryName, never a URL. */
-static int add_crldp(X509 *x, X509_NAME *name)
-{
-    CRL_DIST_POINTS *dps = sk_DIST_POINT_new_null();
-    DIST_POINT *dp = DIST_POINT_new();
-    DIST_POINT_NAME *dpn = DIST_POINT_NAME_new();
-    GENERAL_NAMES *gens = dir_names(name);
-    int ok = dps && dp && dpn && gens && sk_DIST_POINT_push(dps, dp);
-    if (ok) {
-        dpn->type = 0;
-        dpn->name.fullname = gens;
-        dp->distpoint = dpn;
-        ok = X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0, X509V3_ADD_APPEND) == 1;
-    } else {
-        GENERAL_NAMES_free(gens);
-        DIST_POINT_NAME_free(dpn);
-        DIST_POINT_free(dp);
-    }
-    CRL_DIST_POINTS_free(dps);
-    return ok;
-}
-
-/* certificatePolicies (critical, like the real leaves) with a CPS URI. */
-static int add_policy(X509 *x, const char *oid)
-{
-    CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
-    POLICYINFO *pi = POLICYINFO_new();
-    POLICYQUALINFO *q = POLICYQUALINFO_new();
-    int ok = pols && pi && q && sk_POLICYINFO_push(pols, pi);
-    if (!ok) {
-        POLICYINFO_free(pi);
-    } else {
-        ASN1_OBJECT_free(pi->policyid);
-        pi->policyid = OBJ_txt2obj(oid, 1);
-        pi->qualifiers = sk_POLICYQUALINFO_new_null();
-        q->pqualid = OBJ_nid2obj(NID_id_qt_cps);
-        q->d.cpsuri = ASN1_IA5STRING_new();
-        ok = pi->policyid && pi->qualifiers && q->d.cpsuri
-            && ASN1_STRING_set(q->d.cpsuri, EMU_PKI_CPS_URI, -1)
-            && sk_POLICYQUALINFO_push(pi->qualifiers, q);
-        if (ok)
-            q = NULL;
-        ok = ok && X509_add1_ext_i2d(x, NID_certificate_policies, pols, 1,
-                                 X509V3_ADD_APPEND) == 1;
-    }
-    POLICYQUALINFO_free(q);
-    CERTIFICATEPOLICIES_free(pols);
-    return ok;
-}
-
-/* One otherName of the signature certificate's SAN: a UTF8String under
- * 1.2.392.200149.8.5.5.<arc>. */
-static int push_other_name(GENERAL_NAMES *gens, int arc, const char *value)
-{
-    char oid[64];
-    snprintf(oid, sizeof oid, "%s.%d", EMU_OID_JPKI_ATTR, arc);
-    ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
-    ASN1_UTF8STRING *s = ASN1_UTF8STRING_new();
-    ASN1_TYPE *t = ASN1_TYPE_new();
-    GENERAL_NAME *gn = GENERAL_NAME_new();
-    if (!obj || !s || !t || !gn || !ASN1_STRING_set(s, value, -1)) {
-        ASN1_OBJECT_free(obj);
-        ASN1_UTF8STRING_free(s);
-        ASN1_TYPE_free(t);
-        GENERAL_NAME_free(gn);
-        return 0;
-    }
-    ASN1_TYPE_set(t, V_ASN1_UTF8STRING, s);
-    if (!GENERAL_NAME_set0_othername(gn, obj, t)) {
-        ASN1_OBJECT_free(obj);
-        ASN1_TYPE_free(t);
-        GENERAL_NAME_free(gn);
-        return 0;
-    }
-    if (!sk_GENERAL_NAME_push(gens, gn)) {
-        GENERAL_NAME_free(gn);
-        return 0;
-    }
-    return 1;
-}
-
-static int add_person_san(X509 *x)
-{
-    static const struct { int arc; const char *value; } attrs[] = {
-        { 1, EMU_PERSON_NAME }, { 2, "" }, { 3, EMU_PERSON_SEX },
-        { 4, EMU_PERSON_BIRTH }, { 5, EMU_PERSON_ADDRESS }, { 6, "" },
-    };
-    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
-    int ok = gens != NULL;
-    for (size_t i = 0; ok && i < sizeof attrs / sizeof attrs[0]; i++)
-        ok = push_other_name(gens, attrs[i].arc, attrs[i].value);
-    ok = ok && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_APPEND) == 1;
-    GENERAL_NAMES_free(gens);
-    return ok;
 }
 
 /* ---- certificates ------------------------------------------------------- */
@@ -268,16 +104,17 @@ static int set_serial(X509 *x)
     return ok;
 }
 
-/* A certificate's fixed fields; subject taken over. */
+/* A certificate's fixed fields, valid from back_days ago for days days;
+ * subject taken over. */
 static X509 *new_cert(X509_NAME *subject, const X509_NAME *issuer, EVP_PKEY *key,
-                      long back_days, int days)
+                      long back_days, long days)
 {
     X509 *x = X509_new();
     int ok = x && subject && X509_set_version(x, X509_VERSION_3) && set_serial(x)
         && X509_set_subject_name(x, subject)
         && X509_set_issuer_name(x, issuer ? issuer : subject)
         && X509_gmtime_adj(X509_getm_notBefore(x), -back_days * DAY_SECS)
-        && X509_time_adj_ex(X509_getm_notAfter(x), days, 0, NULL)
+        && X509_time_adj_ex(X509_getm_notAfter(x), (int)(days - back_days), 0, NULL)
         && X509_set_pubkey(x, key);
     X509_NAME_free(subject);
     if (!ok) {
@@ -295,84 +132,119 @@ static void *keygen_thread(void *arg)
 }
 
 /* RSA key generation is nearly all of the time spent here and its duration
- * varies a lot; making the four keys in parallel keeps a card well under a
+ * varies a lot; making the keys in parallel keeps a card well under a
  * second on two cores. Without threads, they are made one after another. */
 static int make_keys(test_pki *pki)
 {
-    EVP_PKEY **keys[] = { &pki->auth_ca.key, &pki->sign_ca.key, &pki->auth.key,
-                          &pki->sign.key };
-    pthread_t tid[4];
-    int started[4];
-    for (size_t i = 0; i < 4; i++)
+    EVP_PKEY **keys[2 * MAX_GENERATIONS + 2];
+    pthread_t tid[2 * MAX_GENERATIONS + 2];
+    int started[2 * MAX_GENERATIONS + 2];
+    size_t n = 0;
+    for (unsigned g = 0; g < pki->gens; g++) {
+        keys[n++] = &pki->ca[0][g].key;
+        keys[n++] = &pki->ca[1][g].key;
+    }
+    keys[n++] = &pki->auth.key;
+    keys[n++] = &pki->sign.key;
+    for (size_t i = 0; i < n; i++)
         started[i] = pthread_create(&tid[i], NULL, keygen_thread, keys[i]) == 0;
-    for (size_t i = 0; i < 4; i++) {
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) {
         if (started[i])
             pthread_join(tid[i], NULL);
         else
             keygen_thread(keys[i]);
+        ok = ok && *keys[i];
     }
-    return pki->auth_ca.key && pki->sign_ca.key && pki->auth.key && pki->sign.key;
+    return ok;
 }
 
-static int make_ca(pki_pair *ca, int sign)
+/* Every generation of a CA has the same name and its own key; generation
+ * g of n began (n - 1 - g) * ~4 years before the newest, so with four or
+ * more the oldest has expired, as J-LIS's 2015 roots have. */
+static int make_ca(pki_pair *ca, int sign, long back_days)
 {
-    X509 *x = ca->cert = new_cert(ca_name(sign), NULL, ca->key, 2, CA_DAYS);
-    return x && add_ext_conf(x, x, NID_key_usage, "critical,keyCertSign,cRLSign")
-        && add_dirname_ext(x, NID_subject_alt_name, ja_name(sign))
-        && add_ext_conf(x, x, NID_basic_constraints, "critical,CA:TRUE")
-        && add_crldp(x, X509_NAME_dup(X509_get_subject_name(x)))
-        && add_ext_conf(x, x, NID_subject_key_identifier, "hash")
+    X509 *x = ca->cert = new_cert(emu_x509_ca_name(sign), NULL, ca->key, back_days, CA_DAYS);
+    return x && emu_x509_add_ext_conf(x, x, NID_key_usage, "critical,keyCertSign,cRLSign")
+        && emu_x509_add_dirname_ext(x, NID_subject_alt_name, emu_x509_ja_name(sign))
+        && emu_x509_add_ext_conf(x, x, NID_basic_constraints, "critical,CA:TRUE")
+        && emu_x509_add_crldp(x, X509_NAME_dup(X509_get_subject_name(x)))
+        && emu_x509_add_ext_conf(x, x, NID_subject_key_identifier, "hash")
         && X509_sign(x, ca->key, EVP_sha256()) > 0;
 }
 
-static int make_auth_leaf(pki_pair *leaf, const pki_pair *ca)
+static int make_auth_leaf(pki_pair *leaf, const pki_pair *ca, long back_days)
 {
     char cn[32];
     const rdn subj[] = { { "C", "JP" }, { "CN", cn } };
     if (random_id(cn, sizeof cn) != 0)
         return 0;
-    X509 *x = leaf->cert = new_cert(make_name(subj, 2),
-                                    X509_get_subject_name(ca->cert), leaf->key, 1, LEAF_DAYS);
-    return x && add_ext_conf(x, ca->cert, NID_key_usage, "critical,digitalSignature")
-        && add_ext_conf(x, ca->cert, NID_ext_key_usage, "clientAuth")
-        && add_policy(x, EMU_OID_POLICY_AUTH)
-        && add_dirname_ext(x, NID_issuer_alt_name, ja_name(0))
-        && add_crldp(x, crldp_name(0))
-        && add_ext_conf(x, ca->cert, NID_info_access, "OCSP;URI:" EMU_PKI_OCSP_URI)
-        && add_ext_conf(x, ca->cert, NID_authority_key_identifier,
-                        "keyid:always,issuer:always")
-        && add_ext_conf(x, ca->cert, NID_subject_key_identifier, "hash")
+    X509 *x = leaf->cert = new_cert(emu_x509_name(subj, 2), X509_get_subject_name(ca->cert),
+                                    leaf->key, back_days, LEAF_DAYS);
+    return x && emu_x509_add_ext_conf(x, ca->cert, NID_key_usage, "critical,digitalSignature")
+        && emu_x509_add_ext_conf(x, ca->cert, NID_ext_key_usage, "clientAuth")
+        && emu_x509_add_policy(x, EMU_OID_POLICY_AUTH)
+        && emu_x509_add_dirname_ext(x, NID_issuer_alt_name, emu_x509_ja_name(0))
+        && emu_x509_add_crldp(x, emu_x509_crldp_name(0))
+        && emu_x509_add_ext_conf(x, ca->cert, NID_info_access, "OCSP;URI:" EMU_PKI_OCSP_URI)
+        && emu_x509_add_ext_conf(x, ca->cert, NID_authority_key_identifier,
+                                 "keyid:always,issuer:always")
+        && emu_x509_add_ext_conf(x, ca->cert, NID_subject_key_identifier, "hash")
         && X509_sign(x, ca->key, EVP_sha256()) > 0;
 }
 
-static int make_sign_leaf(pki_pair *leaf, const pki_pair *ca)
+static int make_sign_leaf(pki_pair *leaf, const pki_pair *ca, long back_days,
+                          const emu_holder *h)
 {
     char cn[32];
     const rdn subj[] = { { "C", "JP" }, { "L", EMU_PERSON_PREFECTURE },
                          { "L", EMU_PERSON_CITY }, { "CN", cn } };
     if (random_id(cn, sizeof cn) != 0)
         return 0;
-    X509 *x = leaf->cert = new_cert(make_name(subj, 4),
-                                    X509_get_subject_name(ca->cert), leaf->key, 1, LEAF_DAYS);
-    return x && add_ext_conf(x, ca->cert, NID_key_usage,
-                             "critical,digitalSignature,nonRepudiation")
-        && add_person_san(x)
-        && add_policy(x, EMU_OID_POLICY_SIGN_TEST)
-        && add_dirname_ext(x, NID_issuer_alt_name, ja_name(1))
-        && add_crldp(x, crldp_name(1))
-        && add_ext_conf(x, ca->cert, NID_authority_key_identifier,
-                        "keyid:always,issuer:always")
-        && add_ext_conf(x, ca->cert, NID_subject_key_identifier, "hash")
+    X509 *x = leaf->cert = new_cert(emu_x509_name(subj, 4), X509_get_subject_name(ca->cert),
+                                    leaf->key, back_days, LEAF_DAYS);
+    return x && emu_x509_add_ext_conf(x, ca->cert, NID_key_usage,
+                                      "critical,digitalSignature,nonRepudiation")
+        && emu_x509_add_person_san(x, h)
+        && emu_x509_add_policy(x, EMU_OID_POLICY_SIGN_TEST)
+        && emu_x509_add_dirname_ext(x, NID_issuer_alt_name, emu_x509_ja_name(1))
+        && emu_x509_add_crldp(x, emu_x509_crldp_name(1))
+        && emu_x509_add_ext_conf(x, ca->cert, NID_authority_key_identifier,
+                                 "keyid:always,issuer:always")
+        && emu_x509_add_ext_conf(x, ca->cert, NID_subject_key_identifier, "hash")
         && X509_sign(x, ca->key, EVP_sha256()) > 0;
+}
+
+/* Expired leaves ended yesterday after their full five years; the newest
+ * CA then predates them. */
+static int make_pki(test_pki *pki, const plan *pl)
+{
+    long leaf_back = pl->expired ? LEAF_DAYS + 1 : 1;
+    long ca_back = leaf_back + 1;
+    pki->gens = pl->gens;
+    if (!make_keys(pki))
+        return 0;
+    for (unsigned g = 0; g < pki->gens; g++) {
+        long back = ca_back + (long)(pki->gens - 1 - g) * GENERATION_DAYS;
+        if (!make_ca(&pki->ca[0][g], 0, back) || !make_ca(&pki->ca[1][g], 1, back))
+            return 0;
+    }
+    return make_auth_leaf(&pki->auth, &pki->ca[0][pki->gens - 1], leaf_back)
+        && make_sign_leaf(&pki->sign, &pki->ca[1][pki->gens - 1], leaf_back, &pl->holder);
 }
 
 static void pki_free(test_pki *pki)
 {
-    pki_pair *p[] = { &pki->auth_ca, &pki->sign_ca, &pki->auth, &pki->sign };
-    for (size_t i = 0; i < 4; i++) {
-        EVP_PKEY_free(p[i]->key);
-        X509_free(p[i]->cert);
+    for (unsigned g = 0; g < MAX_GENERATIONS; g++) {
+        for (int s = 0; s < 2; s++) {
+            EVP_PKEY_free(pki->ca[s][g].key);
+            X509_free(pki->ca[s][g].cert);
+        }
     }
+    EVP_PKEY_free(pki->auth.key);
+    X509_free(pki->auth.cert);
+    EVP_PKEY_free(pki->sign.key);
+    X509_free(pki->sign.cert);
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -398,11 +270,16 @@ static emu_rv write_pem(const char *dir, const char *name, X509 *cert, EVP_PKEY 
     return EMU_OK;
 }
 
+/* CARD.pki/: {auth,sign}-ca.pem and .key (the newest generation, which
+ * issued the card's certificates), and with several generations the older
+ * certificates as {auth,sign}-ca-<g>.pem, 1 the oldest. A CRL left from an
+ * earlier card of the same name would lie about this one, so it goes. */
 static emu_rv write_pki_dir(const char *image_path, const test_pki *pki,
                             char *err, size_t errlen)
 {
-    char dir[4096];
-    if ((size_t)snprintf(dir, sizeof dir, "%s.pki", image_path) >= sizeof dir)
+    static const char *const stem[2] = { "auth-ca", "sign-ca" };
+    char dir[4096], name[64];
+    if ((size_t)snprintf(dir, sizeof dir, "%s.pki", image_path) >= sizeof dir - 32)
         return fail(EMU_ERR_ARGS, err, errlen, "%s: path too long", image_path);
     struct stat st;
     if (mkdir(dir, 0700) != 0 && !(errno == EEXIST && stat(dir, &st) == 0
@@ -410,11 +287,24 @@ static emu_rv write_pki_dir(const char *image_path, const test_pki *pki,
         return fail(EMU_ERR_IO, err, errlen, "%s: cannot create directory: %s", dir,
                     strerror(errno));
     emu_rv rv;
-    if ((rv = write_pem(dir, "auth-ca.pem", pki->auth_ca.cert, NULL, err, errlen))
-        || (rv = write_pem(dir, "auth-ca.key", NULL, pki->auth_ca.key, err, errlen))
-        || (rv = write_pem(dir, "sign-ca.pem", pki->sign_ca.cert, NULL, err, errlen))
-        || (rv = write_pem(dir, "sign-ca.key", NULL, pki->sign_ca.key, err, errlen)))
-        return rv;
+    for (int s = 0; s < 2; s++) {
+        const pki_pair *newest = &pki->ca[s][pki->gens - 1];
+        snprintf(name, sizeof name, "%s.pem", stem[s]);
+        if ((rv = write_pem(dir, name, newest->cert, NULL, err, errlen)))
+            return rv;
+        snprintf(name, sizeof name, "%s.key", stem[s]);
+        if ((rv = write_pem(dir, name, NULL, newest->key, err, errlen)))
+            return rv;
+        for (unsigned g = 0; g + 1 < pki->gens; g++) {
+            snprintf(name, sizeof name, "%s-%u.pem", stem[s], g + 1);
+            if ((rv = write_pem(dir, name, pki->ca[s][g].cert, NULL, err, errlen)))
+                return rv;
+        }
+        char crl[4200];
+        snprintf(crl, sizeof crl, "%s/%s.crl", dir, stem[s]);
+        if (unlink(crl) != 0 && errno != ENOENT)
+            return fail(EMU_ERR_IO, err, errlen, "%s: cannot remove: %s", crl, strerror(errno));
+    }
     return EMU_OK;
 }
 
@@ -431,24 +321,33 @@ static emu_rv set_cert_file(emu_image *img, int f, X509 *x)
     return EMU_OK;
 }
 
-static emu_rv write_image(const char *path, const test_pki *pki, const char *auth_pin,
-                          const char *sign_pin, char *err, size_t errlen)
+static emu_rv write_image(const char *path, const test_pki *pki, const plan *pl,
+                          char *err, size_t errlen)
 {
     emu_image img;
     memset(&img, 0, sizeof img);
     img.version = EMU_IMAGE_VERSION;
-    snprintf(img.pins.pin[EMU_PIN_AUTH], sizeof img.pins.pin[0], "%s", auth_pin);
-    snprintf(img.pins.pin[EMU_PIN_SIGN], sizeof img.pins.pin[0], "%s", sign_pin);
+    snprintf(img.pins.pin[EMU_PIN_AUTH], sizeof img.pins.pin[0], "%s", pl->auth_pin);
+    snprintf(img.pins.pin[EMU_PIN_SIGN], sizeof img.pins.pin[0], "%s", pl->sign_pin);
     img.pins.tries[EMU_PIN_AUTH] = EMU_AUTH_PIN_TRIES;
     img.pins.tries[EMU_PIN_SIGN] = EMU_SIGN_PIN_TRIES;
-    snprintf(img.token_info, sizeof img.token_info, "%s", EMU_TOKEN_INFO_CARD);
+    img.pins.tries[EMU_PIN_INFO] = EMU_INFO_PIN_TRIES;
+    snprintf(img.token_info, sizeof img.token_info, "%s",
+             pl->smartphone ? EMU_TOKEN_INFO_PHONE : EMU_TOKEN_INFO_CARD);
+    img.blocked_status_63c0 = pl->blocked_status_63c0;
+    img.sign_pin_single_use = pl->sign_pin_single_use;
+    img.pinpad = pl->pinpad;
+    img.holder = pl->holder;
+    const pki_pair *auth_ca = &pki->ca[0][pki->gens - 1], *sign_ca = &pki->ca[1][pki->gens - 1];
     emu_rv rv;
-    if ((rv = emu_image_set_key(&img, EMU_PIN_AUTH, pki->auth.key))
+    if (emu_serial_random(img.serial) != 0 || emu_number_random(img.holder.number) != 0)
+        rv = fail(EMU_ERR_CRYPTO, err, errlen, "%s: no random numbers", path);
+    else if ((rv = emu_image_set_key(&img, EMU_PIN_AUTH, pki->auth.key))
         || (rv = emu_image_set_key(&img, EMU_PIN_SIGN, pki->sign.key))
         || (rv = set_cert_file(&img, EMU_FILE_AUTH_CERT, pki->auth.cert))
-        || (rv = set_cert_file(&img, EMU_FILE_AUTH_CA, pki->auth_ca.cert))
+        || (rv = set_cert_file(&img, EMU_FILE_AUTH_CA, auth_ca->cert))
         || (rv = set_cert_file(&img, EMU_FILE_SIGN_CERT, pki->sign.cert))
-        || (rv = set_cert_file(&img, EMU_FILE_SIGN_CA, pki->sign_ca.cert)))
+        || (rv = set_cert_file(&img, EMU_FILE_SIGN_CA, sign_ca->cert)))
         fail(rv, err, errlen, "%s: cannot encode the card's keys and certificates", path);
     else
         rv = emu_image_save(path, &img, NULL, NULL, err, errlen);
@@ -456,37 +355,72 @@ static emu_rv write_image(const char *path, const test_pki *pki, const char *aut
     return rv;
 }
 
-static emu_rv check_pins(const char *auth_pin, const char *sign_pin, char *err, size_t errlen)
+/* ---- options ------------------------------------------------------------ */
+
+static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err, size_t errlen)
 {
-    if (!emu_pin_valid(EMU_PIN_AUTH, (const uint8_t *)auth_pin, strlen(auth_pin)))
+    memset(pl, 0, sizeof *pl);
+    emu_holder_default(&pl->holder);
+    pl->auth_pin = o && o->auth_pin ? o->auth_pin : EMU_DEFAULT_AUTH_PIN;
+    pl->sign_pin = o && o->sign_pin ? o->sign_pin : EMU_DEFAULT_SIGN_PIN;
+    pl->gens = o && o->ca_generations ? o->ca_generations : 1;
+    if (!emu_pin_valid(EMU_PIN_AUTH, (const uint8_t *)pl->auth_pin, strlen(pl->auth_pin)))
         return fail(EMU_ERR_ARGS, err, errlen, "the authentication PIN must be exactly 4 digits");
-    if (!emu_pin_valid(EMU_PIN_SIGN, (const uint8_t *)sign_pin, strlen(sign_pin)))
+    if (!emu_pin_valid(EMU_PIN_SIGN, (const uint8_t *)pl->sign_pin, strlen(pl->sign_pin)))
         return fail(EMU_ERR_ARGS, err, errlen, "the signature PIN must be 6 to 16 characters, "
                     "upper-case letters A-Z and digits 0-9 only");
+    if (!o)
+        return EMU_OK;
+    if (pl->gens > MAX_GENERATIONS)
+        return fail(EMU_ERR_ARGS, err, errlen, "CA generations must be 1 to %d",
+                    MAX_GENERATIONS);
+    if (o->name && !emu_text_valid(o->name, strlen(o->name), EMU_NAME_MAX))
+        return fail(EMU_ERR_ARGS, err, errlen, "the name must be 1 to %d bytes of UTF-8 "
+                    "without control characters", EMU_NAME_MAX);
+    if (o->address && !emu_text_valid(o->address, strlen(o->address), EMU_ADDRESS_MAX))
+        return fail(EMU_ERR_ARGS, err, errlen, "the address must be 1 to %d bytes of UTF-8 "
+                    "without control characters", EMU_ADDRESS_MAX);
+    if (o->birth && !emu_birth_valid(o->birth, strlen(o->birth)))
+        return fail(EMU_ERR_ARGS, err, errlen, "the birth date must be YYYYMMDD, a real "
+                    "date from 1900 to today");
+    if (o->sex && !emu_sex_valid(o->sex, strlen(o->sex)))
+        return fail(EMU_ERR_ARGS, err, errlen, "the sex must be 1, 2 or 3");
+    if (o->name)
+        snprintf(pl->holder.name, sizeof pl->holder.name, "%s", o->name);
+    if (o->address)
+        snprintf(pl->holder.address, sizeof pl->holder.address, "%s", o->address);
+    if (o->birth)
+        snprintf(pl->holder.birth, sizeof pl->holder.birth, "%s", o->birth);
+    if (o->sex)
+        snprintf(pl->holder.sex, sizeof pl->holder.sex, "%s", o->sex);
+    pl->expired = o->expired;
+    pl->smartphone = o->smartphone;
+    pl->pinpad = o->pinpad;
+    pl->blocked_status_63c0 = o->blocked_status_63c0;
+    pl->sign_pin_single_use = o->sign_pin_single_use;
     return EMU_OK;
 }
 
 emu_rv emu_personalize(const char *image_path, const emu_init_opts *opts,
                        char *err, size_t errlen)
 {
-    const char *auth_pin = opts && opts->auth_pin ? opts->auth_pin : EMU_DEFAULT_AUTH_PIN;
-    const char *sign_pin = opts && opts->sign_pin ? opts->sign_pin : EMU_DEFAULT_SIGN_PIN;
     if (!image_path || !*image_path)
         return fail(EMU_ERR_ARGS, err, errlen, "no card image path given");
-    emu_rv rv = check_pins(auth_pin, sign_pin, err, errlen);
+    plan pl;
+    emu_rv rv = make_plan(opts, &pl, err, errlen);
     if (rv != EMU_OK)
         return rv;
     test_pki pki;
     memset(&pki, 0, sizeof pki);
-    if (!make_keys(&pki) || !make_ca(&pki.auth_ca, 0) || !make_ca(&pki.sign_ca, 1)
-        || !make_auth_leaf(&pki.auth, &pki.auth_ca)
-        || !make_sign_leaf(&pki.sign, &pki.sign_ca)) {
+    if (!make_pki(&pki, &pl)) {
         pki_free(&pki);
-        return fail(EMU_ERR_CRYPTO, err, errlen, "%s: cannot make the test PKI (OpenSSL error)", image_path);
+        return fail(EMU_ERR_CRYPTO, err, errlen, "%s: cannot make the test PKI (OpenSSL error)",
+                    image_path);
     }
     rv = write_pki_dir(image_path, &pki, err, errlen);
     if (rv == EMU_OK)
-        rv = write_image(image_path, &pki, auth_pin, sign_pin, err, errlen);
+        rv = write_image(image_path, &pki, &pl, err, errlen);
     pki_free(&pki);
+    OPENSSL_cleanse(&pl, sizeof pl);
     return rv;
 }

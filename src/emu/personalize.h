@@ -33,7 +33,7 @@
 /* The fictional card holder (試験 = "test"). */
 #define EMU_PERSON_NAME       "試験　花子"
 #define EMU_PERSON_SEX        "2"            /* ISO 5218 style: 1 m, 2 f, 3 other */
-#define EMU_PERSON_BIRTH      "419900101"    /* era 4 (Heisei), 1990-01-01 */
+#define EMU_PERSON_BIRTH      "19900101"     /* YYYYMMDD; the certificate says 4 (Heisei) first */
 #define EMU_PERSON_ADDRESS    "東京都千代田区試験町一丁目1番1号"
 #define EMU_PERSON_PREFECTURE "東京都"
 #define EMU_PERSON_CITY       "千代田区"

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * transmit.c - the card's link: one command in, one answer out. Around the
+ * card model (card_model.c) it takes the image lock, applies the injected
+ * faults (fault.h), holds data back for GET RESPONSE after a 61xx, writes
+ * the APDU log (trace.h), and offers the simulated PIN-pad reader.
+ */
+#include "emu/card_model.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+static void put_sw(uint8_t *rsp, size_t n, uint16_t sw, size_t *rsp_len)
+{
+    rsp[n] = (uint8_t)(sw >> 8);
+    rsp[n + 1] = (uint8_t)sw;
+    *rsp_len = n + 2;
+}
+
+/* 61xx announcing n bytes (xx = 00 for 256 or more). */
+static uint16_t sw_more(size_t n)
+{
+    return (uint16_t)(0x6100 | (n >= 256 ? 0 : n));
+}
+
+static int is_get_response(const uint8_t *cmd, size_t len)
+{
+    return len == 5 && cmd[0] == 0x00 && cmd[1] == 0xC0 && cmd[2] == 0x00 && cmd[3] == 0x00;
+}
+
+/* Hand out the next part of the held-back data. An Le larger than what is
+ * left gets what is left, as after 61xx the caller asks for exactly xx. */
+static void serve_pending(emu_card *c, const uint8_t *cmd, uint8_t *rsp, size_t *rsp_len)
+{
+    size_t le = cmd[4] ? cmd[4] : 256;
+    size_t left = c->pending_len - c->pending_off;
+    size_t n = le < left ? le : left;
+    memcpy(rsp, c->pending + c->pending_off, n);
+    c->pending_off += n;
+    left -= n;
+    uint16_t sw = left ? sw_more(left) : c->pending_sw;
+    if (!left)
+        c->pending_len = c->pending_off = 0;
+    put_sw(rsp, n, sw, rsp_len);
+}
+
+/* The card itself, under the image lock. */
+static uint16_t run_card(emu_card *c, const uint8_t *cmd, size_t len,
+                         uint8_t *rsp, size_t *n)
+{
+    /* A caller that did not lock still must not work on a stale image or
+     * race another process's save; if the lock is unavailable (say, a
+     * read-only directory) the command runs on the state in memory. */
+    int implicit = !c->locked && emu_card_lock(c) == EMU_OK;
+    uint16_t sw = emu_card_process(c, cmd, len, rsp, n);
+    if (implicit)
+        emu_card_unlock(c);
+    return sw;
+}
+
+/* Everything but the log: returns EMU_OK with a response, or EMU_ERR_GONE. */
+static emu_rv link_transmit(emu_card *c, const uint8_t *cmd, size_t len,
+                            uint8_t *rsp, size_t *rsp_len, const char **note)
+{
+    emu_faults *f = &c->faults;
+    if (c->dropped || c->powered_off)
+        return EMU_ERR_GONE;
+    unsigned long seq = ++f->seq;
+    if (f->drop && seq > f->drop_after) {
+        c->dropped = 1;
+        *note = "fault=drop";
+        return EMU_ERR_GONE;
+    }
+    emu_faults_delay(f);
+    uint16_t sw;
+    size_t n = 0;
+    if (emu_faults_sw_at(f, seq, &sw)) {
+        c->pending_len = c->pending_off = 0;
+        *note = "fault=sw";
+    } else if (c->pending_len && is_get_response(cmd, len)) {
+        serve_pending(c, cmd, rsp, rsp_len);
+        c->stats.apdus++;
+        goto out;
+    } else {
+        /* Any other command throws held-back data away, as ISO 7816-4 says. */
+        c->pending_len = c->pending_off = 0;
+        sw = run_card(c, cmd, len, rsp, &n);
+        if (sw == EMU_SW_GONE) {
+            emu_card_clear_session(c);
+            c->powered_off = 1;
+            *note = "fault=power-loss";
+            return EMU_ERR_GONE;
+        }
+        if (f->get_response && n > 0) {
+            memcpy(c->pending, rsp, n);
+            c->pending_len = n;
+            c->pending_sw = sw;
+            sw = sw_more(n);
+            n = 0;
+        }
+    }
+    c->stats.apdus++;
+    put_sw(rsp, n, sw, rsp_len);
+out:
+    if (emu_faults_garbage_at(f, seq)) {
+        *rsp_len = emu_faults_garbage(rsp, EMU_RSP_MAX);
+        *note = "fault=garbage";
+    }
+    return EMU_OK;
+}
+
+emu_rv emu_card_transmit(emu_card *card, const uint8_t *cmd, size_t cmd_len,
+                         uint8_t *rsp, size_t *rsp_len)
+{
+    if (!card || !rsp || !rsp_len || (!cmd && cmd_len))
+        return EMU_ERR_ARGS;
+    uint64_t t0 = emu_trace_now_us();
+    const char *note = NULL;
+    *rsp_len = 0;
+    emu_rv rv = link_transmit(card, cmd, cmd ? cmd_len : 0, rsp, rsp_len, &note);
+    emu_trace_apdu(&card->trace, t0, cmd, cmd ? cmd_len : 0, rsp, *rsp_len, note);
+    return rv;
+}
+
+emu_rv emu_card_pinpad_verify(emu_card *card, int which, uint16_t *sw)
+{
+    if (!card || !sw || (which != EMU_PIN_AUTH && which != EMU_PIN_SIGN))
+        return EMU_ERR_ARGS;
+    if (!card->img.pinpad)
+        return EMU_ERR_ARGS;
+    /* Read the PIN under the lock, so it is the one the image holds now. */
+    int implicit = !card->locked && emu_card_lock(card) == EMU_OK;
+    uint8_t cmd[5 + EMU_PIN_MAX_LEN], rsp[EMU_RSP_MAX];
+    const char *pin = card->img.pins.pin[which];
+    size_t plen = strlen(pin), n = 0;
+    cmd[0] = 0x00;
+    cmd[1] = 0x20;
+    cmd[2] = 0x00;
+    cmd[3] = 0x80;
+    cmd[4] = (uint8_t)plen;
+    memcpy(cmd + 5, pin, plen);
+    emu_rv rv = emu_card_transmit(card, cmd, 5 + plen, rsp, &n);
+    OPENSSL_cleanse(cmd, sizeof cmd);
+    if (implicit)
+        emu_card_unlock(card);
+    if (rv == EMU_OK && n >= 2)
+        *sw = (uint16_t)(rsp[n - 2] << 8 | rsp[n - 1]);
+    else if (rv == EMU_OK)
+        *sw = 0x6F00;    /* a garbled answer: the reader saw no status */
+    return rv;
+}
