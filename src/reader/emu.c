@@ -82,8 +82,14 @@ static reader_rv emu_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
         return READER_ERR_NO_CARD;
     if (access(p->path, F_OK) != 0)
         return READER_ERR_REMOVED;
-    if (emu_card_transmit(p->card, cmd, cmd_len, buf, &n) != EMU_OK)
+    switch (emu_card_transmit(p->card, cmd, cmd_len, buf, &n)) {
+    case EMU_OK:
+        break;
+    case EMU_ERR_GONE:
+        return READER_ERR_REMOVED; /* a fault test pulled the card */
+    default:
         return READER_ERR_COMM;
+    }
     if (n > *rsp_len)
         return READER_ERR_COMM;
     memcpy(rsp, buf, n);
