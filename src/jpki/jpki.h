@@ -86,6 +86,12 @@ jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left);
 jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
                              size_t len, int *tries_left);
 
+/* Is the card in a reader with a PIN pad? */
+int jpki_card_has_pinpad(const jpki_card *c);
+/* Verifies a PIN typed on the reader's PIN pad (never seen by the host).
+ * A locked PIN is not asked for. */
+jpki_rv jpki_card_verify_pinpad(jpki_card *c, jpki_key key, int *tries_left);
+
 /* Changes a PIN: VERIFY with the old PIN, then CHANGE REFERENCE DATA on the
  * same PIN file, in one transaction. Both PINs are checked on the host
  * first (JPKI_ERR_PIN_FORMAT: nothing sent). Afterwards the PIN is verified

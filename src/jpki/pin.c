@@ -82,16 +82,9 @@ jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left)
     return rv;
 }
 
-static jpki_rv send_verify(jpki_card *c, const char *pin, size_t len,
-                           int *tries)
+/* What a VERIFY's status word means, typed on the host or the PIN pad. */
+static jpki_rv verify_result(uint16_t sw, int *tries)
 {
-    apdu_cmd cmd = { .cla = 0x00, .ins = 0x20, .p1 = 0x00, .p2 = 0x80,
-                     .data = (const uint8_t *)pin, .lc = len };
-    uint16_t sw;
-    jpki_rv rv = jpki_send_apdu(c, &cmd, NULL, 0, NULL, &sw);
-
-    if (rv != JPKI_OK)
-        return rv;
     if (sw == SW_OK)
         return JPKI_OK;
     if (SW1(sw) == 0x63 && (SW2(sw) & 0xF0) == 0xC0) {
@@ -105,11 +98,40 @@ static jpki_rv send_verify(jpki_card *c, const char *pin, size_t len,
     return JPKI_ERR_CARD;
 }
 
+static jpki_rv send_verify(jpki_card *c, const char *pin, size_t len,
+                           int *tries)
+{
+    apdu_cmd cmd = { .cla = 0x00, .ins = 0x20, .p1 = 0x00, .p2 = 0x80,
+                     .data = (const uint8_t *)pin, .lc = len };
+    uint16_t sw;
+    jpki_rv rv = jpki_send_apdu(c, &cmd, NULL, 0, NULL, &sw);
+
+    return rv == JPKI_OK ? verify_result(sw, tries) : rv;
+}
+
+/* The same VERIFY, with the PIN typed on the reader. */
+static jpki_rv send_verify_pinpad(jpki_card *c, jpki_key key, int *tries)
+{
+    reader_pinpad_req req = { .cla = 0x00, .ins = 0x20, .p1 = 0x00,
+                              .p2 = 0x80, .min_len = jpki_pin_min_len(key),
+                              .max_len = jpki_pin_max_len(key),
+                              .which = (unsigned)key };
+    uint16_t sw = 0;
+    reader_rv rv = reader_pinpad_verify(c->rd, &req, &sw);
+
+    if (rv == READER_ERR_REMOVED || rv == READER_ERR_NO_CARD)
+        return JPKI_ERR_REMOVED;
+    if (rv != READER_OK)
+        return JPKI_ERR_COMM;
+    return verify_result(sw, tries);
+}
+
 /* Selects the PIN file, asks the retry counter and, unless the PIN is
  * blocked (then it is not sent), verifies it. Inside a transaction. */
 static jpki_rv verify_in_transaction(jpki_card *c, jpki_key key,
                                      const char *pin, size_t len, int *tries)
 {
+    /* pin == NULL: typed on the reader's PIN pad. */
     jpki_rv rv = jpki_select_ef(c, pin_ef(key));
 
     if (rv == JPKI_OK)
@@ -117,10 +139,34 @@ static jpki_rv verify_in_transaction(jpki_card *c, jpki_key key,
     if (rv == JPKI_OK && *tries == 0)
         rv = JPKI_ERR_PIN_LOCKED;
     if (rv == JPKI_OK) {
-        rv = send_verify(c, pin, len, tries);
+        rv = pin ? send_verify(c, pin, len, tries)
+                 : send_verify_pinpad(c, key, tries);
         if (rv == JPKI_OK)
             *tries = jpki_pin_max_tries(key);
     }
+    return rv;
+}
+
+int jpki_card_has_pinpad(const jpki_card *c)
+{
+    return c && (c->rd->flags & READER_FLAG_PINPAD);
+}
+
+jpki_rv jpki_card_verify_pinpad(jpki_card *c, jpki_key key, int *tries_left)
+{
+    int tries = -1;
+    jpki_rv rv;
+
+    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN))
+        return JPKI_ERR_ARGS;
+    if (!jpki_card_has_pinpad(c))
+        return JPKI_ERR_ARGS;
+    if ((rv = jpki_card_begin(c)) != JPKI_OK)
+        return rv;
+    rv = verify_in_transaction(c, key, NULL, 0, &tries);
+    jpki_card_end(c);
+    if (tries_left)
+        *tries_left = tries;
     return rv;
 }
 

@@ -40,13 +40,18 @@ void p11_card_logged_out(p11_card *c)
     }
 }
 
+/* pin == NULL: on the reader's PIN pad (CKF_PROTECTED_AUTHENTICATION_PATH). */
 static CK_RV verify(p11_token *tok, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
     p11_card *c = tok->card;
     int tries = -1;
     jpki_rv jrv;
 
-    jrv = jpki_card_verify_pin(c->jc, tok->key, (const char *)pin, len, &tries);
+    if (!pin && !jpki_card_has_pinpad(c->jc))
+        return CKR_ARGUMENTS_BAD;
+    jrv = pin ? jpki_card_verify_pin(c->jc, tok->key, (const char *)pin, len,
+                                     &tries)
+              : jpki_card_verify_pinpad(c->jc, tok->key, &tries);
     if (tries >= 0)
         tok->pin_tries = tries;
     if (jrv == JPKI_ERR_PIN_FORMAT) {
@@ -71,16 +76,12 @@ CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
             return CKR_OPERATION_NOT_INITIALIZED;
         if (!p11_token_logged_in(tok))
             return CKR_USER_NOT_LOGGED_IN;
-        if (!pin)
-            return CKR_ARGUMENTS_BAD;
         return verify(tok, pin, len);
     }
     if (user != CKU_USER)
         return CKR_USER_TYPE_INVALID;
     if (p11_token_logged_in(tok))
         return CKR_USER_ALREADY_LOGGED_IN;
-    if (!pin)
-        return CKR_ARGUMENTS_BAD; /* no PIN pad reader support yet */
     rv = verify(tok, pin, len);
     if (rv != CKR_OK)
         return rv;

@@ -216,6 +216,8 @@ CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
             c->serial[0] ? c->serial : "0");
     info->flags = CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED |
                   CKF_USER_PIN_INITIALIZED | pin_flags(tok);
+    if (jpki_card_has_pinpad(c->jc))
+        info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
     info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
     info->ulSessionCount = tok->sessions;
     info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;

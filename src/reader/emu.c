@@ -38,6 +38,8 @@ static reader_rv emu_connect(reader *r)
         return READER_ERR_NO_CARD;
     }
     p->last_error[0] = '\0';
+    if (emu_card_has_pinpad(p->card))
+        r->flags |= READER_FLAG_PINPAD;
     return READER_OK;
 }
 
@@ -47,6 +49,7 @@ static void emu_disconnect(reader *r)
 
     emu_card_free(p->card);
     p->card = NULL;
+    r->flags &= ~READER_FLAG_PINPAD;
 }
 
 static reader_rv emu_begin(reader *r)
@@ -97,6 +100,21 @@ static reader_rv emu_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
     return READER_OK;
 }
 
+/* The simulated keypad "types" the image's PIN for req->which. */
+static reader_rv emu_pinpad_verify(reader *r, const reader_pinpad_req *req,
+                                   uint16_t *sw)
+{
+    emu_priv *p = r->priv;
+
+    if (!p->card)
+        return READER_ERR_NO_CARD;
+    switch (emu_card_pinpad_verify(p->card, (int)req->which, sw)) {
+    case EMU_OK: return READER_OK;
+    case EMU_ERR_GONE: return READER_ERR_REMOVED;
+    default: return READER_ERR_COMM;
+    }
+}
+
 static reader_rv emu_present(reader *r, int *present)
 {
     emu_priv *p = r->priv;
@@ -121,6 +139,7 @@ static const reader_ops emu_ops = {
     .transmit = emu_transmit,
     .begin = emu_begin,
     .end = emu_end,
+    .pinpad_verify = emu_pinpad_verify,
     .present = emu_present,
     .destroy = emu_destroy,
 };

@@ -77,6 +77,20 @@ reader_rv reader_transmit_raw(reader *r, const uint8_t *cmd, size_t cmd_len,
     return r->ops->transmit(r, cmd, cmd_len, rsp, rsp_len);
 }
 
+reader_rv reader_pinpad_verify(reader *r, const reader_pinpad_req *req,
+                               uint16_t *sw)
+{
+    if (!r || !req || !sw)
+        return READER_ERR_ARGS;
+    if (!r->connected)
+        return READER_ERR_NO_CARD;
+    if (!(r->flags & READER_FLAG_PINPAD) || !r->ops->pinpad_verify)
+        return READER_ERR_ARGS;
+    jlog(JLOG_TRACE, "[%s] > PIN pad VERIFY %02X %02X %02X %02X", r->name,
+         req->cla, req->ins, req->p1, req->p2);
+    return r->ops->pinpad_verify(r, req, sw);
+}
+
 void reader_free(reader *r)
 {
     if (!r)

@@ -24,6 +24,15 @@ typedef enum {
 } reader_rv;
 
 #define READER_FLAG_EMULATED 0x1u  /* the bundled emulator, not a real card */
+#define READER_FLAG_PINPAD 0x2u    /* PINs can be typed on the reader */
+
+/* A VERIFY whose PIN the holder types on the reader's keypad: the reader
+ * builds the APDU from this header and the typed digits. */
+typedef struct {
+    uint8_t cla, ins, p1, p2;
+    size_t min_len, max_len;   /* PIN length the reader accepts */
+    unsigned which;            /* which PIN is asked for (prompt number) */
+} reader_pinpad_req;
 
 typedef struct reader reader;
 
@@ -37,6 +46,10 @@ typedef struct reader_ops {
     /* Exclusive use of the card for a multi-APDU operation. */
     reader_rv (*begin)(reader *r);
     void (*end)(reader *r);
+    /* PIN-pad verification (NULL when the reader has no keypad); *sw
+     * receives the card's status word. */
+    reader_rv (*pinpad_verify)(reader *r, const reader_pinpad_req *req,
+                               uint16_t *sw);
     /* Is a card present right now? (Cheap; no APDU.) */
     reader_rv (*present)(reader *r, int *present);
     void (*destroy)(reader *r);
@@ -70,6 +83,8 @@ void reader_disconnect(reader *r);
 reader_rv reader_begin(reader *r);
 void reader_end(reader *r);
 reader_rv reader_present(reader *r, int *present);
+reader_rv reader_pinpad_verify(reader *r, const reader_pinpad_req *req,
+                               uint16_t *sw);
 reader_rv reader_transmit_raw(reader *r, const uint8_t *cmd, size_t cmd_len,
                               uint8_t *rsp, size_t *rsp_len);
 void reader_free(reader *r);

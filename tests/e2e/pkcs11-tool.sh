@@ -106,6 +106,14 @@ grep -A8 'JPKI User Authentication' "$WORK/L2" | grep 'token flags' | grep -q 'l
 $P11 --slot 1 --login --pin ABC123 --sign -m SHA256-RSA-PKCS --id 02 \
     -i "$WORK/doc" -o "$WORK/sig"
 
+step "a card in a PIN-pad reader: protected authentication path, no PIN typed"
+"$TOOL" emu init --pinpad --out "$WORK/pinpad.img" >/dev/null
+JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 -L | tee "$WORK/L5"
+[ "$(grep -c 'PIN pad present' "$WORK/L5")" -eq 2 ] || fail "no protected authentication path"
+JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 1 --login --sign \
+    -m SHA256-RSA-PKCS --id 02 -i "$WORK/doc" -o "$WORK/sig"
+[ "$(stat -c %s "$WORK/sig")" -eq 256 ] || fail "no signature through the PIN pad"
+
 step "missing card image: no token, no crash"
 JPKI_PKCS11_EMULATOR="$WORK/nothing-here.img" $P11 -L 2>&1 | tee "$WORK/L3"
 grep -q 'token label' "$WORK/L3" && fail "a token without a card"
