@@ -10,6 +10,7 @@
  * Entries carry the reason keyCompromise. Each revocation rewrites the
  * whole CRL atomically, keeping the earlier entries.
  */
+#include "emu/error.h"
 #include "emu/crl.h"
 
 #include <errno.h>
@@ -25,18 +26,6 @@
 #include <openssl/x509v3.h>
 
 #include "emu/image.h"
-
-__attribute__((format(printf, 4, 5)))
-static emu_rv fail(emu_rv rv, char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rv;
-}
 
 static int add_entry(X509_CRL *crl, const ASN1_INTEGER *serial, time_t when)
 {
@@ -172,13 +161,13 @@ static emu_rv read_prev_crl(const char *path, EVP_PKEY *ca_key, X509_CRL **prev,
     FILE *f = fopen(path, "rb");
     if (!f)
         return errno == ENOENT ? EMU_OK
-            : fail(EMU_ERR_IO, err, errlen, "%s: cannot open: %s", path, strerror(errno));
+            : emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot open: %s", path, strerror(errno));
     *prev = d2i_X509_CRL_fp(f, NULL);
     fclose(f);
     if (!*prev || X509_CRL_verify(*prev, ca_key) != 1) {
         X509_CRL_free(*prev);
         *prev = NULL;
-        return fail(EMU_ERR_FORMAT, err, errlen, "%s: not a DER CRL of this CA", path);
+        return emu_fail(EMU_ERR_FORMAT, err, errlen, "%s: not a DER CRL of this CA", path);
     }
     return EMU_OK;
 }
@@ -203,14 +192,14 @@ static emu_rv write_crl(const char *path, X509_CRL *crl, char *err, size_t errle
             unlink(tmp);
     }
     OPENSSL_free(der);
-    return ok ? EMU_OK : fail(EMU_ERR_IO, err, errlen, "%s: cannot write: %s", path,
+    return ok ? EMU_OK : emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot write: %s", path,
                               strerror(e));
 }
 
 emu_rv emu_revoke(const char *image_path, int which, char *err, size_t errlen)
 {
     if (!image_path || (which != 0 && which != 1))
-        return fail(EMU_ERR_ARGS, err, errlen, "emu_revoke: bad arguments");
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "emu_revoke: bad arguments");
     const char *stem = which ? "sign-ca" : "auth-ca";
     char ca_path[4200], key_path[4200], crl_path[4200];
     snprintf(ca_path, sizeof ca_path, "%s.pki/%s.pem", image_path, stem);
@@ -228,17 +217,17 @@ emu_rv emu_revoke(const char *image_path, int which, char *err, size_t errlen)
     EVP_PKEY *key = read_pem_key(key_path);
     X509_CRL *prev = NULL, *crl = NULL;
     if (!leaf)
-        rv = fail(EMU_ERR_FORMAT, err, errlen, "%s: unreadable certificate", image_path);
+        rv = emu_fail(EMU_ERR_FORMAT, err, errlen, "%s: unreadable certificate", image_path);
     else if (!ca || !key)
-        rv = fail(EMU_ERR_IO, err, errlen, "%s, %s: cannot read the test CA", ca_path,
+        rv = emu_fail(EMU_ERR_IO, err, errlen, "%s, %s: cannot read the test CA", ca_path,
                   key_path);
     else if (X509_check_private_key(ca, key) != 1 || X509_verify(leaf, key) != 1)
-        rv = fail(EMU_ERR_FORMAT, err, errlen, "%s: the card's certificate was not issued "
+        rv = emu_fail(EMU_ERR_FORMAT, err, errlen, "%s: the card's certificate was not issued "
                   "by this CA", ca_path);
     else if ((rv = read_prev_crl(crl_path, key, &prev, err, errlen)) == EMU_OK) {
         crl = emu_crl_next(ca, key, prev, X509_get0_serialNumber(leaf), leaf);
         rv = crl ? write_crl(crl_path, crl, err, errlen)
-                 : fail(EMU_ERR_CRYPTO, err, errlen, "%s: cannot make the CRL", crl_path);
+                 : emu_fail(EMU_ERR_CRYPTO, err, errlen, "%s: cannot make the CRL", crl_path);
     }
     X509_CRL_free(crl);
     X509_CRL_free(prev);

@@ -45,6 +45,7 @@
  * fsyncs it, renames it over the image and fsyncs the directory, so a crash
  * leaves either the old or the new image, never a mix.
  */
+#include "emu/error.h"
 #include "emu/image.h"
 #include "emu/holder.h"
 
@@ -67,21 +68,6 @@
 const char *const emu_image_file_keys[EMU_FILE_COUNT] = {
     "auth_cert", "auth_ca_cert", "sign_cert", "sign_ca_cert"
 };
-
-__attribute__((format(printf, 5, 6)))
-static emu_rv fail(emu_rv rv, char *err, size_t errlen, const char *path,
-                   const char *fmt, ...)
-{
-    if (err && errlen) {
-        char msg[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        snprintf(err, errlen, "%s: %s", path, msg);
-    }
-    return rv;
-}
 
 unsigned emu_pin_max_tries(int which)
 {
@@ -151,21 +137,21 @@ static emu_rv read_all(const char *path, char **out, size_t *out_len, struct sta
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return fail(EMU_ERR_IO, err, errlen, path, "cannot open: %s", strerror(errno));
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot open: %s", strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(EMU_ERR_IO, err, errlen, path, "not a regular file");
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "not a regular file");
     }
     if (st.st_size > IMAGE_MAX_SIZE) {
         close(fd);
-        return fail(EMU_ERR_FORMAT, err, errlen, path, "too large for a card image");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "too large for a card image");
     }
     size_t cap = (size_t)st.st_size + 1, len = 0;
     char *buf = OPENSSL_malloc(cap);
     if (!buf) {
         close(fd);
-        return fail(EMU_ERR_MEMORY, err, errlen, path, "out of memory");
+        return emu_fail_at(EMU_ERR_MEMORY, err, errlen, path, "out of memory");
     }
     for (;;) {
         ssize_t n = read(fd, buf + len, cap - len);
@@ -175,7 +161,7 @@ static emu_rv read_all(const char *path, char **out, size_t *out_len, struct sta
             int e = errno;
             close(fd);
             OPENSSL_clear_free(buf, cap);
-            return fail(EMU_ERR_IO, err, errlen, path, "read error: %s", strerror(e));
+            return emu_fail_at(EMU_ERR_IO, err, errlen, path, "read error: %s", strerror(e));
         }
         len += (size_t)n;
         if (n == 0 || len == cap)
@@ -184,7 +170,7 @@ static emu_rv read_all(const char *path, char **out, size_t *out_len, struct sta
     close(fd);
     if (len == cap) { /* grew while we read it: not a settled image */
         OPENSSL_clear_free(buf, cap);
-        return fail(EMU_ERR_FORMAT, err, errlen, path, "file changed while being read");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "file changed while being read");
     }
     *out = buf;
     *out_len = len;
@@ -207,11 +193,11 @@ static emu_rv next_field(parser *ps, const char *key, const char **val, size_t *
     const char *nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
     ps->line++;
     if (!nl)
-        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                     "line %u: truncated, expected '%s'", ps->line, key);
     if ((size_t)(nl - ps->p) <= klen + 1 || memcmp(ps->p, key, klen) != 0
         || ps->p[klen] != ' ')
-        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                     "line %u: expected field '%s'", ps->line, key);
     *val = ps->p + klen + 1;
     *len = (size_t)(nl - *val);
@@ -233,7 +219,7 @@ static emu_rv field_uint(parser *ps, const char *key, unsigned max, unsigned *ou
         n = n * 10 + (unsigned)(v[i] - '0');
     }
     if (!ok || n > max)
-        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                     "line %u: '%s' must be a number from 0 to %u", ps->line, key, max);
     *out = n;
     return EMU_OK;
@@ -247,7 +233,7 @@ static emu_rv field_pin(parser *ps, const char *key, int which, char *out)
     if (rv != EMU_OK)
         return rv;
     if (!emu_pin_valid(which, (const uint8_t *)v, len))
-        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                     "line %u: '%s' does not follow the PIN rules", ps->line, key);
     memcpy(out, v, len);
     out[len] = '\0';
@@ -277,16 +263,16 @@ static emu_rv field_hex(parser *ps, const char *key, size_t max, int absent_ok,
     if (absent_ok && len == 1 && v[0] == '-')
         return EMU_OK;
     if (len % 2 || len / 2 > max)
-        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                     "line %u: '%s' has a bad length", ps->line, key);
     uint8_t *b = OPENSSL_malloc(len / 2);
     if (!b)
-        return fail(EMU_ERR_MEMORY, ps->err, ps->errlen, ps->path, "out of memory");
+        return emu_fail_at(EMU_ERR_MEMORY, ps->err, ps->errlen, ps->path, "out of memory");
     for (size_t i = 0; i < len / 2; i++) {
         int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             OPENSSL_clear_free(b, len / 2);
-            return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+            return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                         "line %u: '%s' is not lower-case hex", ps->line, key);
         }
         b[i] = (uint8_t)(hi << 4 | lo);
@@ -311,10 +297,10 @@ static emu_rv field_key(parser *ps, emu_image *img, int which, const char *key)
     EVP_PKEY_free(k);
     OPENSSL_clear_free(der, len);
     if (!ok)
-        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                     "line %u: '%s' is not an RSA-2048 private key", ps->line, key);
     return rv == EMU_OK ? EMU_OK
-        : fail(rv, ps->err, ps->errlen, ps->path, "cannot store '%s'", key);
+        : emu_fail_at(rv, ps->err, ps->errlen, ps->path, "cannot store '%s'", key);
 }
 
 static X509 *parse_cert(const uint8_t *der, size_t len)
@@ -341,10 +327,10 @@ static emu_rv field_cert(parser *ps, emu_image *img, int f)
     int ok = x && (which < 0 || EVP_PKEY_eq(X509_get0_pubkey(x), img->key[which]) == 1);
     X509_free(x);
     if (!x)
-        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                     "line %u: '%s' is not a DER certificate", ps->line, emu_image_file_keys[f]);
     if (!ok)
-        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                     "line %u: '%s' does not match its private key", ps->line, emu_image_file_keys[f]);
     return EMU_OK;
 }
@@ -360,7 +346,7 @@ static emu_rv field_token_info(parser *ps, emu_image *img)
     for (size_t i = 0; ok && i < len; i++)
         ok = v[i] >= 'A' && v[i] <= 'Z';
     if (!ok)
-        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                     "line %u: 'token_info' must be 1-32 of A-Z", ps->line);
     memcpy(img->token_info, v, len);
     img->token_info[len] = '\0';
@@ -377,7 +363,7 @@ static emu_rv field_text(parser *ps, const char *key, size_t max,
     if (rv != EMU_OK)
         return rv;
     if (len > max || !check(v, len))
-        return fail(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                     "line %u: '%s' is not valid", ps->line, key);
     memcpy(out, v, len);
     out[len] = '\0';
@@ -447,7 +433,7 @@ static emu_rv check_frame(const char *path, const char *buf, size_t len, parser 
 {
     size_t mlen = strlen(IMAGE_MAGIC);
     if (len < mlen || memcmp(buf, IMAGE_MAGIC, mlen) != 0)
-        return fail(EMU_ERR_FORMAT, err, errlen, path, "not a card image (bad magic)");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "not a card image (bad magic)");
     const char *nl = memchr(buf, '\n', len);
     size_t vlen = nl ? (size_t)(nl - buf) - mlen : 0;
     unsigned long v = 0;
@@ -457,25 +443,25 @@ static emu_rv check_frame(const char *path, const char *buf, size_t len, parser 
         v = v * 10 + (unsigned long)(buf[mlen + i] - '0');
     }
     if (!ok)
-        return fail(EMU_ERR_FORMAT, err, errlen, path, "bad format version line");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "bad format version line");
     *version = (unsigned)v;
     if (*version < 1 || *version > EMU_IMAGE_VERSION)
-        return fail(EMU_ERR_VERSION, err, errlen, path,
+        return emu_fail_at(EMU_ERR_VERSION, err, errlen, path,
                     "format version %u is not supported (this build reads 1 to %d)",
                     *version, EMU_IMAGE_VERSION);
     const size_t tail = strlen("sha256 ") + 2 * SHA256_DIGEST_LENGTH + 1;
     if (len < tail + (size_t)(nl + 1 - buf))
-        return fail(EMU_ERR_FORMAT, err, errlen, path, "truncated (no checksum line)");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "truncated (no checksum line)");
     const char *sum = buf + len - tail;
     if (sum[-1] != '\n' || memcmp(sum, "sha256 ", 7) != 0 || buf[len - 1] != '\n')
-        return fail(EMU_ERR_FORMAT, err, errlen, path, "truncated (no checksum line)");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "truncated (no checksum line)");
     unsigned char md[SHA256_DIGEST_LENGTH];
     char hex[2 * SHA256_DIGEST_LENGTH + 1];
     SHA256((const unsigned char *)buf, (size_t)(sum - buf), md);
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
     if (memcmp(sum + 7, hex, 2 * SHA256_DIGEST_LENGTH) != 0)
-        return fail(EMU_ERR_FORMAT, err, errlen, path, "checksum mismatch (corrupt image)");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "checksum mismatch (corrupt image)");
     *ps = (parser){ .p = nl + 1, .end = sum, .line = 1, .path = path,
                     .err = err, .errlen = errlen };
     return EMU_OK;
@@ -504,7 +490,7 @@ emu_rv emu_image_load(const char *path, emu_image *img, emu_file_id *id,
     if (rv == EMU_OK)
         rv = parse_fields(&ps, img);
     if (rv == EMU_OK && ps.p != ps.end)
-        rv = fail(EMU_ERR_FORMAT, err, errlen, path, "line %u: unexpected extra data",
+        rv = emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "line %u: unexpected extra data",
                   ps.line + 1);
     OPENSSL_clear_free(buf, len + 1);
     if (rv != EMU_OK) {

@@ -8,6 +8,7 @@
  * leaves either the old or the new image, never a mix. Every buffer that
  * held the text (PINs, keys) is wiped.
  */
+#include "emu/error.h"
 #include "emu/image.h"
 
 #include <errno.h>
@@ -21,21 +22,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
-
-__attribute__((format(printf, 5, 6)))
-static emu_rv fail(emu_rv rv, char *err, size_t errlen, const char *path,
-                   const char *fmt, ...)
-{
-    if (err && errlen) {
-        char msg[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        snprintf(err, errlen, "%s: %s", path, msg);
-    }
-    return rv;
-}
 
 typedef struct {
     char *p;
@@ -161,13 +147,13 @@ static emu_rv replace_file(const char *path, const strbuf *sb, emu_file_id *id,
     size_t tlen = strlen(path) + sizeof ".tmp.XXXXXX";
     char *tmp = OPENSSL_malloc(tlen);
     if (!tmp)
-        return fail(EMU_ERR_MEMORY, err, errlen, path, "out of memory");
+        return emu_fail_at(EMU_ERR_MEMORY, err, errlen, path, "out of memory");
     snprintf(tmp, tlen, "%s.tmp.XXXXXX", path);
     int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600: PINs and keys inside */
     if (fd < 0) {
         int e = errno;
         OPENSSL_free(tmp);
-        return fail(EMU_ERR_IO, err, errlen, path, "cannot create temporary file: %s",
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot create temporary file: %s",
                     strerror(e));
     }
     struct stat st;
@@ -182,11 +168,11 @@ static emu_rv replace_file(const char *path, const strbuf *sb, emu_file_id *id,
         unlink(tmp);
     OPENSSL_free(tmp);
     if (!ok)
-        return fail(EMU_ERR_IO, err, errlen, path, "cannot write: %s", strerror(e));
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot write: %s", strerror(e));
     /* Without this the rename itself may not survive a crash. The new file
      * is in place either way; id is left alone so the next lock reloads. */
     if (fsync_parent_dir(path) != 0)
-        return fail(EMU_ERR_IO, err, errlen, path, "cannot sync directory: %s",
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot sync directory: %s",
                     strerror(errno));
     if (id)
         emu_file_id_from_stat(id, &st);
@@ -199,7 +185,7 @@ emu_rv emu_image_save(const char *path, const emu_image *img,
 {
     strbuf sb = { 0 };
     serialize(&sb, img, pins ? pins : &img->pins);
-    emu_rv rv = sb.oom ? fail(EMU_ERR_MEMORY, err, errlen, path, "out of memory")
+    emu_rv rv = sb.oom ? emu_fail_at(EMU_ERR_MEMORY, err, errlen, path, "out of memory")
                        : replace_file(path, &sb, id, err, errlen);
     OPENSSL_clear_free(sb.p, sb.cap);
     return rv;

@@ -8,6 +8,7 @@
  * names use the real string types (C PrintableString, the rest UTF8String),
  * so that a parser tested against these meets no surprise on a real card.
  */
+#include "emu/error.h"
 #include "emu/personalize.h"
 
 #include <errno.h>
@@ -57,18 +58,6 @@ typedef struct {
     unsigned gens;
     int expired, smartphone, pinpad, blocked_status_63c0, sign_pin_single_use;
 } plan;
-
-__attribute__((format(printf, 4, 5)))
-static emu_rv fail(emu_rv rv, char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rv;
-}
 
 /* An opaque id like the card's: date of issue, then random hex. */
 static int random_id(char *buf, size_t len)
@@ -254,7 +243,7 @@ static emu_rv write_pem(const char *dir, const char *name, X509 *cert, EVP_PKEY 
 {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
-        return fail(EMU_ERR_ARGS, err, errlen, "%s/%s: path too long", dir, name);
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "%s/%s: path too long", dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, key ? 0600 : 0644);
     FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
     int ok = fp && (!key || fchmod(fd, 0600) == 0)
@@ -266,7 +255,7 @@ static emu_rv write_pem(const char *dir, const char *name, X509 *cert, EVP_PKEY 
     else if (fd >= 0)
         close(fd);
     if (!ok)
-        return fail(EMU_ERR_IO, err, errlen, "%s: cannot write: %s", path, strerror(e));
+        return emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot write: %s", path, strerror(e));
     return EMU_OK;
 }
 
@@ -280,11 +269,11 @@ static emu_rv write_pki_dir(const char *image_path, const test_pki *pki,
     static const char *const stem[2] = { "auth-ca", "sign-ca" };
     char dir[4096], name[64];
     if ((size_t)snprintf(dir, sizeof dir, "%s.pki", image_path) >= sizeof dir - 32)
-        return fail(EMU_ERR_ARGS, err, errlen, "%s: path too long", image_path);
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "%s: path too long", image_path);
     struct stat st;
     if (mkdir(dir, 0700) != 0 && !(errno == EEXIST && stat(dir, &st) == 0
                                    && S_ISDIR(st.st_mode) && chmod(dir, 0700) == 0))
-        return fail(EMU_ERR_IO, err, errlen, "%s: cannot create directory: %s", dir,
+        return emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot create directory: %s", dir,
                     strerror(errno));
     emu_rv rv;
     for (int s = 0; s < 2; s++) {
@@ -303,7 +292,7 @@ static emu_rv write_pki_dir(const char *image_path, const test_pki *pki,
         char crl[4200];
         snprintf(crl, sizeof crl, "%s/%s.crl", dir, stem[s]);
         if (unlink(crl) != 0 && errno != ENOENT)
-            return fail(EMU_ERR_IO, err, errlen, "%s: cannot remove: %s", crl, strerror(errno));
+            return emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot remove: %s", crl, strerror(errno));
     }
     return EMU_OK;
 }
@@ -341,14 +330,14 @@ static emu_rv write_image(const char *path, const test_pki *pki, const plan *pl,
     const pki_pair *auth_ca = &pki->ca[0][pki->gens - 1], *sign_ca = &pki->ca[1][pki->gens - 1];
     emu_rv rv;
     if (emu_serial_random(img.serial) != 0 || emu_number_random(img.holder.number) != 0)
-        rv = fail(EMU_ERR_CRYPTO, err, errlen, "%s: no random numbers", path);
+        rv = emu_fail(EMU_ERR_CRYPTO, err, errlen, "%s: no random numbers", path);
     else if ((rv = emu_image_set_key(&img, EMU_PIN_AUTH, pki->auth.key))
         || (rv = emu_image_set_key(&img, EMU_PIN_SIGN, pki->sign.key))
         || (rv = set_cert_file(&img, EMU_FILE_AUTH_CERT, pki->auth.cert))
         || (rv = set_cert_file(&img, EMU_FILE_AUTH_CA, auth_ca->cert))
         || (rv = set_cert_file(&img, EMU_FILE_SIGN_CERT, pki->sign.cert))
         || (rv = set_cert_file(&img, EMU_FILE_SIGN_CA, sign_ca->cert)))
-        fail(rv, err, errlen, "%s: cannot encode the card's keys and certificates", path);
+        emu_fail(rv, err, errlen, "%s: cannot encode the card's keys and certificates", path);
     else
         rv = emu_image_save(path, &img, NULL, NULL, err, errlen);
     emu_image_clear(&img);
@@ -365,26 +354,26 @@ static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err, size_t errl
     pl->sign_pin = o && o->sign_pin ? o->sign_pin : EMU_DEFAULT_SIGN_PIN;
     pl->gens = o && o->ca_generations ? o->ca_generations : 1;
     if (!emu_pin_valid(EMU_PIN_AUTH, (const uint8_t *)pl->auth_pin, strlen(pl->auth_pin)))
-        return fail(EMU_ERR_ARGS, err, errlen, "the authentication PIN must be exactly 4 digits");
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "the authentication PIN must be exactly 4 digits");
     if (!emu_pin_valid(EMU_PIN_SIGN, (const uint8_t *)pl->sign_pin, strlen(pl->sign_pin)))
-        return fail(EMU_ERR_ARGS, err, errlen, "the signature PIN must be 6 to 16 characters, "
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "the signature PIN must be 6 to 16 characters, "
                     "upper-case letters A-Z and digits 0-9 only");
     if (!o)
         return EMU_OK;
     if (pl->gens > MAX_GENERATIONS)
-        return fail(EMU_ERR_ARGS, err, errlen, "CA generations must be 1 to %d",
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "CA generations must be 1 to %d",
                     MAX_GENERATIONS);
     if (o->name && !emu_text_valid(o->name, strlen(o->name), EMU_NAME_MAX))
-        return fail(EMU_ERR_ARGS, err, errlen, "the name must be 1 to %d bytes of UTF-8 "
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "the name must be 1 to %d bytes of UTF-8 "
                     "without control characters", EMU_NAME_MAX);
     if (o->address && !emu_text_valid(o->address, strlen(o->address), EMU_ADDRESS_MAX))
-        return fail(EMU_ERR_ARGS, err, errlen, "the address must be 1 to %d bytes of UTF-8 "
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "the address must be 1 to %d bytes of UTF-8 "
                     "without control characters", EMU_ADDRESS_MAX);
     if (o->birth && !emu_birth_valid(o->birth, strlen(o->birth)))
-        return fail(EMU_ERR_ARGS, err, errlen, "the birth date must be YYYYMMDD, a real "
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "the birth date must be YYYYMMDD, a real "
                     "date from 1900 to today");
     if (o->sex && !emu_sex_valid(o->sex, strlen(o->sex)))
-        return fail(EMU_ERR_ARGS, err, errlen, "the sex must be 1, 2 or 3");
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "the sex must be 1, 2 or 3");
     if (o->name)
         snprintf(pl->holder.name, sizeof pl->holder.name, "%s", o->name);
     if (o->address)
@@ -405,7 +394,7 @@ emu_rv emu_personalize(const char *image_path, const emu_init_opts *opts,
                        char *err, size_t errlen)
 {
     if (!image_path || !*image_path)
-        return fail(EMU_ERR_ARGS, err, errlen, "no card image path given");
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "no card image path given");
     plan pl;
     emu_rv rv = make_plan(opts, &pl, err, errlen);
     if (rv != EMU_OK)
@@ -414,7 +403,7 @@ emu_rv emu_personalize(const char *image_path, const emu_init_opts *opts,
     memset(&pki, 0, sizeof pki);
     if (!make_pki(&pki, &pl)) {
         pki_free(&pki);
-        return fail(EMU_ERR_CRYPTO, err, errlen, "%s: cannot make the test PKI (OpenSSL error)",
+        return emu_fail(EMU_ERR_CRYPTO, err, errlen, "%s: cannot make the test PKI (OpenSSL error)",
                     image_path);
     }
     rv = write_pki_dir(image_path, &pki, err, errlen);
