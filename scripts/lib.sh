@@ -11,9 +11,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 #   check                                                  unit tests
 #   openssl                                                verifying signatures
 #   opensc                                                 pkcs11-tool, the first real client
+#   pcscd vsmartcard-vpcd                                  a virtual PC/SC reader for the emulator
+#   opensc-pkcs11                                          OpenSC's JPKI driver, an independent client
+#   pcsc-tools                                             pcsc_scan, to look at the virtual reader
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev"
 DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
-TEST_PACKAGES="$DEMO_PACKAGES check"
+TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-tools"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 

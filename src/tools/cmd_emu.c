@@ -4,6 +4,8 @@
  *
  *   jpki-tool emu init --out CARD [--auth-pin PIN] [--sign-pin PIN] [--force]
  *   jpki-tool emu info CARD
+ *   jpki-tool emu revoke CARD --which auth|sign
+ *   jpki-tool emu serve CARD ...   (cmd_serve.c)
  *
  * "info" reads the certificates the way a host would, through APDUs, so it
  * shows what the card gives away without a PIN: the signature certificate
@@ -28,7 +30,10 @@ static void emu_usage(FILE *out)
 {
     fprintf(out,
             "Usage: " TOOL_NAME " emu init --out CARD [--auth-pin PIN] [--sign-pin PIN] [--force]\n"
+            "                     [card options below]\n"
             "       " TOOL_NAME " emu info CARD\n"
+            "       " TOOL_NAME " emu revoke CARD --which auth|sign\n"
+            "       " TOOL_NAME " emu serve CARD [--host H] [--port N] [--retry-seconds S] [--stats]\n"
             "\n"
             "init  make a test card image CARD with a fresh test PKI in CARD.pki/\n"
             "      --out, -o CARD     where to write the card image\n"
@@ -37,8 +42,23 @@ static void emu_usage(FILE *out)
             "      --sign-pin PIN     signature PIN, 6-16 of A-Z 0-9 (default "
             EMU_DEFAULT_SIGN_PIN ")\n"
             "      --force, -f        overwrite an existing card image\n"
+            "      --name TEXT        holder's name, UTF-8 (certificate and card-info AP)\n"
+            "      --address TEXT     holder's address, UTF-8\n"
+            "      --birth YYYYMMDD   holder's birth date\n"
+            "      --sex 1|2|3        holder's sex (ISO 5218 style)\n"
+            "      --expired          certificates whose validity ended yesterday\n"
+            "      --ca-generations N N CA generations (1-8) with one name; the newest\n"
+            "                         issues the card, older ones go to CARD.pki/*-ca-G.pem\n"
+            "      --smartphone       smartphone token (JPKIAPGPSETOKEN): the auth\n"
+            "                         certificate needs the auth PIN\n"
+            "      --pinpad           the card sits in a PIN-pad reader\n"
+            "      --blocked-status-63c0  retry query on a blocked PIN answers 63C0\n"
+            "      --sign-pin-single-use  each signature needs its own VERIFY\n"
             "info  show a card image's format, token info, PIN retry counters and\n"
-            "      certificates (never the PINs or the signature certificate)\n");
+            "      certificates (never the PINs or the signature certificate)\n"
+            "revoke revoke the card's auth or sign certificate in its test CA and\n"
+            "      write that CA's CRL to CARD.pki/auth-ca.crl or sign-ca.crl\n"
+            "serve put CARD into pcscd's virtual reader (vpcd); see 'emu serve --help'\n");
 }
 
 /* ---- init --------------------------------------------------------------- */
@@ -51,9 +71,20 @@ static int do_init(int argc, char **argv)
         { "sign-pin", required_argument, NULL, 's' },
         { "force", no_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
+        { "name", required_argument, NULL, 'N' },
+        { "address", required_argument, NULL, 'A' },
+        { "birth", required_argument, NULL, 'B' },
+        { "sex", required_argument, NULL, 'S' },
+        { "ca-generations", required_argument, NULL, 'G' },
+        { "expired", no_argument, NULL, 'E' },
+        { "smartphone", no_argument, NULL, 'P' },
+        { "pinpad", no_argument, NULL, 'K' },
+        { "blocked-status-63c0", no_argument, NULL, 'C' },
+        { "sign-pin-single-use", no_argument, NULL, 'U' },
         { NULL, 0, NULL, 0 },
     };
-    emu_init_opts io = { NULL, NULL };
+    emu_init_opts io = { .auth_pin = NULL };
+    char *end;
     const char *out = NULL;
     int force = 0, c;
     opterr = 0;
@@ -64,6 +95,23 @@ static int do_init(int argc, char **argv)
         case 's': io.sign_pin = optarg; break;
         case 'f': force = 1; break;
         case 'h': emu_usage(stdout); return TOOL_EXIT_OK;
+        case 'N': io.name = optarg; break;
+        case 'A': io.address = optarg; break;
+        case 'B': io.birth = optarg; break;
+        case 'S': io.sex = optarg; break;
+        case 'E': io.expired = 1; break;
+        case 'P': io.smartphone = 1; break;
+        case 'K': io.pinpad = 1; break;
+        case 'C': io.blocked_status_63c0 = 1; break;
+        case 'U': io.sign_pin_single_use = 1; break;
+        case 'G':
+            errno = 0;
+            io.ca_generations = (unsigned)strtoul(optarg, &end, 10);
+            if (errno || end == optarg || *end || io.ca_generations < 1 || io.ca_generations > 8) {
+                tool_error("emu init: --ca-generations must be a number from 1 to 8");
+                return TOOL_EXIT_USAGE;
+            }
+            break;
         default:
             tool_error("emu init: bad or incomplete option '%s' (see --help)",
                        argv[optind - 1]);
@@ -139,7 +187,8 @@ static void print_cert(emu_card *card, const char *label, uint16_t fid)
         return;
     }
     if (sw == 0x6982) {
-        printf("readable only after the signature PIN (not shown)\n");
+        printf("readable only after the %s PIN (not shown)\n",
+               fid == 0x000A ? "authentication" : "signature");
         return;
     }
     const unsigned char *p = buf;
@@ -190,8 +239,10 @@ static int do_info(int argc, char **argv)
            "format version", info.format_version, "token info", info.token_info);
     print_tries("auth PIN", info.auth_tries, info.auth_max_tries);
     print_tries("sign PIN", info.sign_tries, info.sign_max_tries);
-    printf("%-18sblocked_status_63c0=%d sign_pin_single_use=%d\n", "switches",
-           info.blocked_status_63c0, info.sign_pin_single_use);
+    printf("%-18sblocked_status_63c0=%d sign_pin_single_use=%d pinpad=%d\n", "switches",
+           info.blocked_status_63c0, info.sign_pin_single_use, info.pinpad);
+    print_tries("card-info PIN", info.info_tries, info.info_max_tries);
+    printf("%-18s%s\n", "serial", info.serial);
     int ok = transmit(card, select_jpki, sizeof select_jpki, rsp, &n) == 0x9000;
     if (ok) {
         print_cert(card, "auth certificate", 0x000A);
@@ -203,6 +254,43 @@ static int do_info(int argc, char **argv)
     }
     emu_card_free(card);
     return ok ? TOOL_EXIT_OK : TOOL_EXIT_ERROR;
+}
+
+/* ---- revoke ------------------------------------------------------------- */
+
+static int do_revoke(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "which", required_argument, NULL, 'w' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *which = NULL;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "w:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'w': which = optarg; break;
+        case 'h': emu_usage(stdout); return TOOL_EXIT_OK;
+        default:
+            tool_error("emu revoke: bad or incomplete option '%s' (see --help)",
+                       argv[optind - 1]);
+            return TOOL_EXIT_USAGE;
+        }
+    }
+    int w = which && strcmp(which, "auth") == 0 ? 0 : which && strcmp(which, "sign") == 0 ? 1 : -1;
+    if (w < 0 || optind != argc - 1) {
+        tool_error("emu revoke: give one card image and --which auth or --which sign");
+        return TOOL_EXIT_USAGE;
+    }
+    char err[512] = "";
+    emu_rv rv = emu_revoke(argv[optind], w, err, sizeof err);
+    if (rv != EMU_OK) {
+        tool_error("emu revoke: %s", err[0] ? err : emu_strerror(rv));
+        return TOOL_EXIT_ERROR;
+    }
+    printf("revoked the %s certificate; CRL: %s.pki/%s-ca.crl\n", which, argv[optind], which);
+    return TOOL_EXIT_OK;
 }
 
 int cmd_emu(int argc, char **argv)
@@ -219,6 +307,10 @@ int cmd_emu(int argc, char **argv)
         return do_init(argc - 1, argv + 1);
     if (strcmp(argv[1], "info") == 0)
         return do_info(argc - 1, argv + 1);
+    if (strcmp(argv[1], "revoke") == 0)
+        return do_revoke(argc - 1, argv + 1);
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     tool_error("emu: unknown subcommand '%s' (see '" TOOL_NAME " emu --help')", argv[1]);
     return TOOL_EXIT_USAGE;
 }

@@ -21,5 +21,7 @@ void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_reset_getopt(void);
 
 int cmd_emu(int argc, char **argv);
+/* "emu serve", dispatched by cmd_emu (cmd_serve.c). */
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Sourced (after lib.sh) by end-to-end tests that go through PC/SC: pcscd
+# with vsmartcard's vpcd driver, and the emulator serving a card image in
+# one of vpcd's virtual readers.
+#
+# Only one pcscd can run per machine (its socket path is fixed), and others
+# may be testing on it: a running pcscd is reused and left running; only a
+# pcscd this test started is stopped, by its pid.
+
+PATH="$PATH:/usr/sbin:/sbin"        # pcscd lives in sbin
+PCSCD_COMM=/run/pcscd/pcscd.comm
+PCSCD_PID=""        # set only when this test started pcscd
+EMU_PID=""
+EMU_HOOKED=""
+VPCD_READER=""      # "Virtual PCD 00 0N", chosen by emu_serve
+VPCD_PORT=""
+
+# need_vpcd: skip (or fail under scripts/test) without vsmartcard's driver.
+need_vpcd() {
+    need pcscd opensc-tool
+    grep -qs libifdvpcd /etc/reader.conf.d/* || missing "vsmartcard-vpcd (pcscd's vpcd driver)"
+}
+
+# wait_for SECONDS CMD...: retry CMD every 0.1 s; false if it never succeeds.
+wait_for() {
+    _limit=$(($1 * 10)); shift
+    _i=0
+    until "$@" >/dev/null 2>&1; do
+        _i=$((_i + 1))
+        [ "$_i" -lt "$_limit" ] || return 1
+        sleep 0.1
+    done
+}
+
+# reader_card NAME: prints "Yes" or "No" (card present?), nothing if no
+# such reader.
+reader_card() {
+    timeout 5 opensc-tool -l 2>/dev/null |
+        awk -v r="$1" 'index($0, r) { print $2; exit }'
+}
+reader_has_card() { [ "$(reader_card "$1")" = Yes ]; }
+reader_is_empty() { [ "$(reader_card "$1")" = No ]; }
+reader_exists() { [ -n "$(reader_card "$1")" ]; }
+
+pcscd_alive() { [ -n "$PCSCD_PID" ] && kill -0 "$PCSCD_PID" 2>/dev/null; }
+
+pcscd_start() {
+    if pidof pcscd >/dev/null 2>&1; then
+        # Running, perhaps still starting: give it its socket.
+        wait_for 10 test -S "$PCSCD_COMM" ||
+            fail "a pcscd runs (pid $(pidof pcscd)) but $PCSCD_COMM never appeared"
+        echo "pcscd: reusing the running one (pid $(pidof pcscd)); it stays running"
+    elif [ -S "$PCSCD_COMM" ] && timeout 5 opensc-tool -l >/dev/null 2>&1; then
+        # systemd's socket activation: the first client started it.
+        echo "pcscd: reusing the one systemd starts on demand; it stays running"
+    else
+        # Not with the ASan runtime a sanitizer build preloads for clients.
+        env -u LD_PRELOAD pcscd -f -a > "$WORK/pcscd.log" 2>&1 &
+        PCSCD_PID=$!
+        at_exit pcscd_stop
+        wait_for 10 test -S "$PCSCD_COMM" ||
+            { cat "$WORK/pcscd.log"; fail "pcscd started but $PCSCD_COMM never appeared"; }
+        echo "pcscd: started (pid $PCSCD_PID), log in $WORK/pcscd.log"
+    fi
+    wait_for 10 reader_exists "Virtual PCD 00 00" || {
+        [ -n "$PCSCD_PID" ] && cat "$WORK/pcscd.log"
+        timeout 5 opensc-tool -l || true
+        fail "pcscd shows no 'Virtual PCD 00 00' reader (a pcscd started before vsmartcard-vpcd was installed?)"
+    }
+}
+
+pcscd_stop() {
+    pcscd_alive || return 0
+    kill -TERM "$PCSCD_PID" 2>/dev/null
+    wait "$PCSCD_PID" 2>/dev/null
+    PCSCD_PID=""
+}
+
+# emu_serve CARD: put CARD into the first empty vpcd reader (others may be
+# serving a card of their own) and wait until pcscd sees it. Sets
+# VPCD_READER and VPCD_PORT; the server's output is in $WORK/serve.log.
+emu_serve() {
+    VPCD_READER=""
+    for n in 0 1; do
+        if reader_is_empty "Virtual PCD 00 0$n"; then
+            VPCD_READER="Virtual PCD 00 0$n"
+            VPCD_PORT=$((35963 + n))
+            break
+        fi
+    done
+    [ -n "$VPCD_READER" ] || fail "both vpcd readers already hold a card"
+    : > "$WORK/serve.log"
+    "$TOOL" emu serve "$1" --port "$VPCD_PORT" --stats >> "$WORK/serve.log" 2>&1 &
+    EMU_PID=$!
+    [ -n "$EMU_HOOKED" ] || { at_exit emu_stop; EMU_HOOKED=1; }
+    wait_for 10 reader_has_card "$VPCD_READER" ||
+        { cat "$WORK/serve.log"; fail "the card never appeared in $VPCD_READER"; }
+    grep -q '^serving ' "$WORK/serve.log" || fail "emu serve did not say it was serving"
+    echo "emulator: pid $EMU_PID serves $1 in $VPCD_READER"
+}
+
+# emu_stop: remove the card (stop the server); waits until pcscd notices.
+emu_stop() {
+    [ -n "$EMU_PID" ] || return 0
+    kill -TERM "$EMU_PID" 2>/dev/null
+    wait "$EMU_PID" 2>/dev/null
+    _rc=$?
+    EMU_PID=""
+    [ -n "$VPCD_READER" ] && wait_for 10 reader_is_empty "$VPCD_READER"
+    return "$_rc"
+}
+
+# emu_apdus: how many APDUs the served card has answered so far (asks the
+# server for its counters with SIGUSR1).
+emu_apdus() {
+    _n=$(grep -c '^stats:' "$WORK/serve.log" || true)
+    kill -USR1 "$EMU_PID"
+    wait_for 5 sh -c "[ \$(grep -c '^stats:' '$WORK/serve.log') -gt $_n ]" ||
+        fail "emu serve printed no statistics"
+    grep '^stats:' "$WORK/serve.log" | tail -n 1 | sed 's/.* apdus=\([0-9]*\).*/\1/'
+}
