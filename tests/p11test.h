@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * p11test.h - shared by the two files of the PKCS#11 test program
- * (test_pkcs11.c: fixtures, helpers, lifecycle, information, sessions;
- * test_pkcs11_ops.c: objects, login, signing, removal, threads).
+ * p11test.h - shared by the files of the PKCS#11 test program (p11test.c
+ * holds the fixtures and helpers declared here).
  */
 #ifndef JPKI_P11TEST_H
 #define JPKI_P11TEST_H
@@ -81,8 +80,9 @@ void t_sign_verify(CK_SESSION_HANDLE h);
 int t_list_has(const CK_SLOT_ID *l, CK_ULONG n, CK_SLOT_ID id);
 void t_card_tries(unsigned *auth, unsigned *sig);
 
-/* test_pkcs11_ops.c */
+/* test_pkcs11_ops.c, test_pkcs11_sign.c */
 void t_add_ops_tests(Suite *s);
+void t_add_sign_tests(Suite *s);
 /* test_pkcs11_more.c */
 void t_add_more_tests(Suite *s);
 
