@@ -5,39 +5,15 @@
  */
 #include "p11test.h"
 
-#include <errno.h>
-#include <ftw.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/rsa.h>
 
 #include "emu/emu.h"
-
-/* DER DigestInfo headers (RFC 8017, section 9.2, note 1). */
-static const unsigned char di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05,
-                                         0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
-                                         0x00, 0x04, 0x14 };
-static const unsigned char di_sha256[] = { 0x30, 0x31, 0x30, 0x0d, 0x06,
-                                           0x09, 0x60, 0x86, 0x48, 0x01,
-                                           0x65, 0x03, 0x04, 0x02, 0x01,
-                                           0x05, 0x00, 0x04, 0x20 };
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 
 /* ---- objects ------------------------------------------------------------ */
 
