@@ -303,8 +303,28 @@ START_TEST(mock_smartphone_token)
     mock_answer(&script, "9000");
     mock_answer(&script, "9000");
     mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000"); /* JPKIAPGPSETOKEN */
+    /* a phone: the serial-number AP, then back to the JPKI-AP */
+    mock_answer(&script, "9000");
+    mock_answer(&script, "040E 3132333435363738394142434445 9000");
+    mock_answer(&script, "9000");
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
     ck_assert(jpki_card_is_smartphone(jc));
+    ck_assert_str_eq(mock_cmd_hex(&script, 3), "00A4040C0AD3921000310001010100");
+    ck_assert_str_eq(mock_cmd_hex(&script, 4), "00B2010C00");
+    ck_assert_str_eq(mock_cmd_hex(&script, 5), SELECT_AP);
+    ck_assert_str_eq(jpki_card_serial(jc), "123456789ABCDE");
+}
+END_TEST
+
+START_TEST(mock_smartphone_no_serial_ap)
+{
+    mock_answer(&script, "9000");
+    mock_answer(&script, "9000");
+    mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000");
+    mock_answer(&script, "6A82");   /* no serial-number AP: no error */
+    mock_answer(&script, "9000");
+    ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
+    ck_assert_ptr_null(jpki_card_serial(jc));
 }
 END_TEST
 
@@ -523,6 +543,7 @@ static Suite *jpki_suite(void)
     tcase_add_checked_fixture(mock, mock_setup, mock_teardown);
     tcase_add_test(mock, mock_not_jpki);
     tcase_add_test(mock, mock_smartphone_token);
+    tcase_add_test(mock, mock_smartphone_no_serial_ap);
     tcase_add_test(mock, mock_read_length_from_header);
     tcase_add_test(mock, mock_read_garbage);
     tcase_add_test(mock, mock_ca_absent);

@@ -278,6 +278,39 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
 
 /* ---- open / close ---------------------------------------------------------- */
 
+static const uint8_t SERIAL_AID[] = { 0xD3, 0x92, 0x10, 0x00, 0x31,
+                                      0x00, 0x01, 0x01, 0x01, 0x00 };
+
+/* READ RECORD 1 of SFI 1 in the serial-number application: a BER value
+ * whose characters [2..15] are the serial (CARD.md, one source). Failure is
+ * no error: the serial is a nicety. Leaves the JPKI-AP selected. */
+static jpki_rv read_serial(jpki_card *c)
+{
+    apdu_cmd sel = { .cla = 0x00, .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C,
+                     .data = SERIAL_AID, .lc = sizeof(SERIAL_AID) };
+    apdu_cmd rec = { .cla = 0x00, .ins = 0xB2, .p1 = 0x01, .p2 = 0x0C,
+                     .le = 256 };
+    uint8_t rsp[256];
+    size_t n = 0, i;
+    uint16_t sw = 0;
+    jpki_rv rv = jpki_send_apdu(c, &sel, NULL, 0, NULL, &sw);
+
+    c->ap_selected = 0;
+    if (rv == JPKI_OK && sw == SW_OK)
+        rv = jpki_send_apdu(c, &rec, rsp, sizeof(rsp), &n, &sw);
+    if (rv == JPKI_OK && sw == SW_OK && n >= 16) {
+        for (i = 0; i < 14 && rsp[2 + i] > 0x20 && rsp[2 + i] < 0x7F; i++)
+            c->serial[i] = (char)rsp[2 + i];
+        c->serial[i == 14 ? 14 : 0] = '\0';
+    }
+    return rv == JPKI_OK ? jpki_select_ap(c) : rv;
+}
+
+const char *jpki_card_serial(const jpki_card *c)
+{
+    return c && c->serial[0] ? c->serial : NULL;
+}
+
 jpki_rv jpki_card_open(reader *r, jpki_card **out)
 {
     jpki_card *c;
@@ -296,6 +329,8 @@ jpki_rv jpki_card_open(reader *r, jpki_card **out)
         rv = jpki_select_ap(c);
         if (rv == JPKI_OK)
             rv = read_token_info(c);
+        if (rv == JPKI_OK && c->smartphone)
+            rv = read_serial(c);
         jpki_card_end(c);
     }
     if (rv != JPKI_OK) {

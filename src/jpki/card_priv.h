@@ -24,6 +24,7 @@ struct jpki_card {
     int ap_selected;        /* the JPKI-AP is the current application */
     unsigned long resets;   /* security state lost behind our back */
     int smartphone;
+    char serial[15];        /* serial-number AP, "" if not read */
 };
 
 /* One APDU through the codec; READER_ERR_RESET is counted as a reset. */

@@ -71,6 +71,12 @@ unsigned long jpki_card_resets(const jpki_card *c);
 /* Token kind from EF 0006: a card, or a smartphone's secure element. */
 int jpki_card_is_smartphone(const jpki_card *c);
 
+/* The manufacturing serial (14 characters) from the serial-number
+ * application, or NULL. Read at open only where no free certificate can
+ * tell cards apart (a smartphone token): selecting that application clears
+ * the security state, which at open costs nothing. */
+const char *jpki_card_serial(const jpki_card *c);
+
 /* Reads the key's certificate (ca = 0) or its CA certificate (ca = 1).
  * *der is malloc'd; the caller frees it (and wipes it, for the signature
  * certificate: personal data). JPKI_ERR_SECURITY if the PIN is needed. */

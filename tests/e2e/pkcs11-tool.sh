@@ -95,9 +95,13 @@ $P11 --slot 0 --login --pin 1234 -O >/dev/null
 $P11 -L | grep -A8 'JPKI User Authentication' | grep 'token flags' | grep -q 'count low' &&
     fail "counter not reset"
 
-step "three wrong PINs lock the auth PIN; the sign PIN is untouched"
+step "three wrong PINs lock the auth PIN; the flags follow; the sign PIN is untouched"
+auth_flags() { $P11 -L | grep -A8 'JPKI User Authentication' | grep 'token flags'; }
 expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 0000 -O
+auth_flags | grep -q 'count low' || fail "no count-low flag after 1 wrong PIN"
+auth_flags | grep -q 'final user PIN try' && fail "final-try flag after 1 wrong PIN"
 expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 0000 -O
+auth_flags | grep -q 'final user PIN try' || fail "no final-try flag after 2 wrong PINs"
 expect_ckr CKR_PIN_LOCKED $P11 --slot 0 --login --pin 0000 -O
 expect_ckr CKR_PIN_LOCKED $P11 --slot 0 --login --pin 1234 -O
 $P11 -L | tee "$WORK/L2"

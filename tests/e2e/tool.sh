@@ -1,0 +1,80 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# jpki-tool's emulator commands as a user runs them: init options, info,
+# revoke; the certificates checked by an independent verifier (openssl).
+. "$(dirname "$0")/lib.sh"
+need openssl pkcs11-tool
+
+P11="pkcs11-tool --module $MODULE"
+# The leaf certificates of a card, read through the module.
+certs() {
+    JPKI_PKCS11_EMULATOR="$1" $P11 --slot 0 --read-object --type cert --id 01 \
+        -o "$WORK/auth.der" >/dev/null
+    openssl x509 -inform DER -in "$WORK/auth.der" -out "$WORK/auth.pem"
+}
+
+step "init with holder data and custom PINs; info never shows a PIN"
+"$TOOL" emu init --out "$WORK/a.img" --auth-pin 4321 --sign-pin ZX9Y8W7 \
+    --name "試験 太郎" --address "東京都千代田区試験町1-1" --birth 19800405 --sex 1
+"$TOOL" emu info "$WORK/a.img" | tee "$WORK/info"
+grep -q '4321\|ZX9Y8W7' "$WORK/info" && fail "emu info shows a PIN"
+grep -q '試験\|19800405' "$WORK/info" && fail "emu info shows personal data"
+JPKI_PKCS11_EMULATOR="$WORK/a.img" $P11 --slot 1 --login --pin ZX9Y8W7 \
+    --read-object --type cert --id 02 -o "$WORK/sign.der" >/dev/null
+openssl x509 -inform DER -in "$WORK/sign.der" -noout -text > "$WORK/sign.txt"
+grep -q '1.2.392.200149.8.5.1.0.20' "$WORK/sign.txt" || fail "no test-card policy"
+
+step "refuses bad input with a clear message"
+"$TOOL" emu init --out "$WORK/a.img" 2>"$WORK/err" && fail "overwrote a card"
+grep -q 'exists' "$WORK/err" || fail "no message for an existing card"
+"$TOOL" emu init --out "$WORK/b.img" --sign-pin abc123 2>"$WORK/err" && fail "lower-case sign PIN"
+"$TOOL" emu init --out "$WORK/b.img" --birth 19801340 2>"$WORK/err" && fail "bad birth date"
+"$TOOL" emu info "$WORK/nothing.img" 2>"$WORK/err" && fail "info on a missing card"
+[ -s "$WORK/err" ] || fail "no message for a missing card"
+
+step "the chain verifies; revoked after emu revoke (openssl -crl_check)"
+certs "$WORK/a.img"
+openssl verify -CAfile "$WORK/a.img.pki/auth-ca.pem" "$WORK/auth.pem"
+"$TOOL" emu revoke "$WORK/a.img" --which auth
+openssl crl -inform DER -in "$WORK/a.img.pki/auth-ca.crl" -out "$WORK/auth.crl"
+if openssl verify -crl_check -CAfile "$WORK/a.img.pki/auth-ca.pem" \
+    -CRLfile "$WORK/auth.crl" "$WORK/auth.pem" > "$WORK/v" 2>&1; then
+    fail "a revoked certificate verifies"
+fi
+grep -q 'revoked' "$WORK/v" || { cat "$WORK/v"; fail "not reported as revoked"; }
+
+step "--expired: an expired leaf"
+"$TOOL" emu init --out "$WORK/e.img" --expired >/dev/null
+certs "$WORK/e.img"
+if openssl verify -CAfile "$WORK/e.img.pki/auth-ca.pem" "$WORK/auth.pem" > "$WORK/v" 2>&1; then
+    fail "an expired certificate verifies"
+fi
+grep -q 'expired' "$WORK/v" || { cat "$WORK/v"; fail "not reported as expired"; }
+
+step "--ca-generations 3: one CA name, three keys, the newest issues"
+"$TOOL" emu init --out "$WORK/g.img" --ca-generations 3 >/dev/null
+certs "$WORK/g.img"
+openssl verify -CAfile "$WORK/g.img.pki/auth-ca.pem" "$WORK/auth.pem"
+for old in "$WORK"/g.img.pki/auth-ca-*.pem; do
+    [ "$(openssl x509 -in "$old" -noout -subject)" = \
+      "$(openssl x509 -in "$WORK/g.img.pki/auth-ca.pem" -noout -subject)" ] ||
+        fail "CA generations differ in name"
+    openssl verify -CAfile "$old" "$WORK/auth.pem" >/dev/null 2>&1 &&
+        fail "an old generation verifies the new leaf"
+done
+[ "$(ls "$WORK"/g.img.pki/auth-ca-*.pem | wc -l)" -eq 2 ] || fail "expected 2 older generations"
+
+step "--smartphone: a phone token, its auth certificate behind the PIN"
+"$TOOL" emu init --out "$WORK/p.img" --smartphone >/dev/null
+JPKI_PKCS11_EMULATOR="$WORK/p.img" $P11 -L | tee "$WORK/L"
+grep -q 'JPKI User Authentication (phone)' "$WORK/L" || fail "phone token not named"
+grep 'serial num' "$WORK/L" | grep -qv ': 0$' || fail "phone token without a serial"
+JPKI_PKCS11_EMULATOR="$WORK/p.img" $P11 --slot 0 -O > "$WORK/O"
+grep -q 'Certificate Object' "$WORK/O" && ! grep -q 'User Authentication CA' "$WORK/O" &&
+    fail "auth certificate visible before the PIN"
+JPKI_PKCS11_EMULATOR="$WORK/p.img" $P11 --slot 0 --login --pin 1234 -O > "$WORK/O2"
+grep -q 'User Authentication Certificate' "$WORK/O2" || fail "no auth certificate after login"
+JPKI_PKCS11_EMULATOR="$WORK/p.img" $P11 --slot 0 --login --pin 1234 --sign \
+    -m SHA256-RSA-PKCS --id 01 -i "$WORK/info" -o "$WORK/sig"
+
+echo "jpki-tool end-to-end: all steps passed"
