@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -313,6 +314,39 @@ START_TEST(test_finalize_wakes_waiter)
 }
 END_TEST
 
+/* ---- finalize from atexit (NSS does) ------------------------------------------ */
+
+static void at_exit_finalize(void)
+{
+    /* Exit status tells the parent what the module answered here. */
+    if (p11->C_CloseAllSessions(0) != CKR_OK ||
+        p11->C_CloseAllSessions(1) != CKR_OK)
+        _exit(3);
+    if (p11->C_Finalize(NULL) != CKR_OK)
+        _exit(4);
+}
+
+START_TEST(test_finalize_at_exit)
+{
+    int status = -1;
+    pid_t pid = fork();
+
+    ck_assert_int_ne(pid, -1);
+    if (pid == 0) {
+        CK_SESSION_HANDLE h;
+        if (p11->C_Initialize(NULL) != CKR_OK)
+            _exit(2);
+        atexit(at_exit_finalize);
+        h = t_open_login(1);
+        t_sign_verify(h);
+        exit(0); /* sessions still open, token logged in */
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child status 0x%x", status);
+}
+END_TEST
+
 /* ---- PIN pad ------------------------------------------------------------------ */
 
 START_TEST(test_no_pinpad_needs_pin)
@@ -377,6 +411,8 @@ void t_add_more_tests(Suite *s)
     tcase_add_test(tc, test_finalize_wakes_waiter);
     tc = t_tcase(s, "pinpad", t_setup_card);
     tcase_add_loop_test(tc, test_pinpad_login, 0, 2);
+    tc = t_tcase(s, "atexit", t_setup_card);
+    tcase_add_test(tc, test_finalize_at_exit);
     tc = t_tcase(s, "no_pinpad", t_setup_init);
     tcase_add_test(tc, test_no_pinpad_needs_pin);
 }
