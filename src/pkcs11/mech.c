@@ -96,3 +96,16 @@ CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
     info->flags = CKF_SIGN | CKF_VERIFY | (m->digest ? 0 : CKF_HW);
     return CKR_OK;
 }
+
+CK_RV p11_input_append(unsigned char *buf, size_t cap, size_t *used,
+                       size_t max, const CK_BYTE *data, CK_ULONG len)
+{
+    if (max > cap)
+        max = cap;
+    if (*used > max || len > max - *used)
+        return CKR_DATA_LEN_RANGE;
+    if (len)
+        memcpy(buf + *used, data, len);
+    *used += len;
+    return CKR_OK;
+}

@@ -189,6 +189,10 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
                     CK_ULONG_PTR count);
 CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
                     CK_MECHANISM_INFO_PTR info);
+/* CKM_RSA_PKCS input collects in a buffer, one RSA block at most (max):
+ * more is CKR_DATA_LEN_RANGE, which the caller must hear about. */
+CK_RV p11_input_append(unsigned char *buf, size_t cap, size_t *used,
+                       size_t max, const CK_BYTE *data, CK_ULONG len);
 
 /* login.c */
 CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,

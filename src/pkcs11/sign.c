@@ -146,13 +146,9 @@ static CK_RV take(p11_session *s, CK_BYTE_PTR data, CK_ULONG len)
     if (s->md_ctx)
         return EVP_DigestUpdate(s->md_ctx, data, len) == 1 ? CKR_OK
                                                           : CKR_GENERAL_ERROR;
-    if (len > jpki_cert_max_sign_input(s->tok->cert) - s->sign_buf_len ||
-        len > sizeof(s->sign_buf) - s->sign_buf_len)
-        return CKR_DATA_LEN_RANGE;
-    if (len)
-        memcpy(s->sign_buf + s->sign_buf_len, data, len);
-    s->sign_buf_len += len;
-    return CKR_OK;
+    return p11_input_append(s->sign_buf, sizeof(s->sign_buf),
+                            &s->sign_buf_len,
+                            jpki_cert_max_sign_input(s->tok->cert), data, len);
 }
 
 CK_RV p11_sign(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,

@@ -105,20 +105,13 @@ static CK_RV finish(p11_session *s, CK_BYTE_PTR sig, CK_ULONG sig_len)
 
 static CK_RV take(p11_session *s, CK_BYTE_PTR data, CK_ULONG len)
 {
-    size_t max;
-
     if (s->verify_md_ctx)
         return EVP_DigestVerifyUpdate(s->verify_md_ctx, data, len) == 1
                    ? CKR_OK : CKR_GENERAL_ERROR;
-    max = key_size(s) > 11 ? key_size(s) - 11 : 0;
-
-    if (len > max - s->verify_buf_len ||
-        len > sizeof(s->verify_buf) - s->verify_buf_len)
-        return CKR_DATA_LEN_RANGE;
-    if (len)
-        memcpy(s->verify_buf + s->verify_buf_len, data, len);
-    s->verify_buf_len += len;
-    return CKR_OK;
+    return p11_input_append(s->verify_buf, sizeof(s->verify_buf),
+                            &s->verify_buf_len,
+                            key_size(s) > 11 ? key_size(s) - 11 : 0, data,
+                            len);
 }
 
 CK_RV p11_verify(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,
