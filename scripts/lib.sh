@@ -14,9 +14,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 #   pcscd vsmartcard-vpcd                                  a virtual PC/SC reader for the emulator
 #   opensc-pkcs11                                          OpenSC's JPKI driver, an independent client
 #   pcsc-tools                                             pcsc_scan, to look at the virtual reader
+#   gnutls-bin libnss3-tools libengine-pkcs11-openssl      the clients users have: p11tool,
+#   poppler-utils openjdk-17-jdk-headless                  NSS certutil, OpenSSL's engine, pdfsig, Java
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev"
 DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
-TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-tools"
+TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-tools \
+    gnutls-bin libnss3-tools libengine-pkcs11-openssl poppler-utils openjdk-17-jdk-headless"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
