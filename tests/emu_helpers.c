@@ -183,6 +183,18 @@ void spit(const char *p, const char *buf, size_t len)
 }
 
 /* Set field key to value (appended if absent) and recompute the checksum. */
+void spit_signed(const char *p, char *text, size_t len)
+{
+    unsigned char md[32];
+
+    SHA256((unsigned char *)text, len, md);
+    len += (size_t)sprintf(text + len, "sha256 ");
+    for (int i = 0; i < 32; i++)
+        len += (size_t)sprintf(text + len, "%02x", md[i]);
+    text[len++] = '\n';
+    spit(p, text, len);
+}
+
 void rewrite_field(const char *p, const char *key, const char *value)
 {
     size_t len, klen = strlen(key), o = 0;
@@ -205,13 +217,7 @@ void rewrite_field(const char *p, const char *key, const char *value)
     }
     if (!found)
         o += (size_t)sprintf(out + o, "%s %s\n", key, value);
-    unsigned char md[32];
-    SHA256((unsigned char *)out, o, md);
-    o += (size_t)sprintf(out + o, "sha256 ");
-    for (int i = 0; i < 32; i++)
-        o += (size_t)sprintf(out + o, "%02x", md[i]);
-    out[o++] = '\n';
-    spit(p, out, o);
+    spit_signed(p, out, o);
     free(in);
     free(out);
 }

@@ -61,6 +61,9 @@ void sign_and_check(uint16_t key_fid, uint16_t cert_fid, const char *msg);
 char *slurp(const char *p, size_t *len);
 /* Replace file p with buf through a rename, as the emulator saves. */
 void spit(const char *p, const char *buf, size_t len);
+/* Appends the image's checksum line to text (room for 72 more bytes
+ * needed) and writes it to p: an edited image that still loads. */
+void spit_signed(const char *p, char *text, size_t len);
 /* Set field key to value (appended if absent) and recompute the checksum. */
 void rewrite_field(const char *p, const char *key, const char *value);
 /* Value of field key in image p, malloc'd (caller frees). */

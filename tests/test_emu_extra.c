@@ -454,13 +454,7 @@ static void make_v1(const char *p)
         }
         line += ll;
     }
-    unsigned char md[32];
-    SHA256((unsigned char *)out, o, md);
-    o += (size_t)sprintf(out + o, "sha256 ");
-    for (int i = 0; i < 32; i++)
-        o += (size_t)sprintf(out + o, "%02x", md[i]);
-    out[o++] = '\n';
-    spit(p, out, o);
+    spit_signed(p, out, o);
     free(in);
     free(out);
 }
