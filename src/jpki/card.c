@@ -16,6 +16,9 @@
 
 static const uint8_t JPKI_AID[] = { 0xD3, 0x92, 0xF0, 0x00, 0x26,
                                     0x01, 0x00, 0x00, 0x00, 0x01 };
+/* The application that holds the chip's serial number. */
+static const uint8_t SERIAL_AID[] = { 0xD3, 0x92, 0x10, 0x00, 0x31,
+                                      0x00, 0x01, 0x01, 0x01, 0x00 };
 
 #define TOKEN_INFO_LEN 0x20
 #define READ_CHUNK 256
@@ -75,12 +78,22 @@ jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
     return from_reader(rv);
 }
 
-jpki_rv jpki_select_ap(jpki_card *c)
+/* SELECT by AID, no FCI. Selecting any application clears the card's
+ * security state: the JPKI-AP counts as not selected until this succeeds. */
+static jpki_rv select_aid(jpki_card *c, const uint8_t *aid, size_t len,
+                          uint16_t *sw)
 {
     apdu_cmd cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C,
-                     .data = JPKI_AID, .lc = sizeof(JPKI_AID) };
+                     .data = aid, .lc = len };
+
+    c->ap_selected = 0;
+    return jpki_send_apdu(c, &cmd, NULL, 0, NULL, sw);
+}
+
+jpki_rv jpki_select_ap(jpki_card *c)
+{
     uint16_t sw;
-    jpki_rv rv = jpki_send_apdu(c, &cmd, NULL, 0, NULL, &sw);
+    jpki_rv rv = select_aid(c, JPKI_AID, sizeof(JPKI_AID), &sw);
 
     if (rv != JPKI_OK)
         return rv;
@@ -278,24 +291,18 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
 
 /* ---- open / close ---------------------------------------------------------- */
 
-static const uint8_t SERIAL_AID[] = { 0xD3, 0x92, 0x10, 0x00, 0x31,
-                                      0x00, 0x01, 0x01, 0x01, 0x00 };
-
 /* READ RECORD 1 of SFI 1 in the serial-number application: a BER value
  * whose characters [2..15] are the serial (CARD.md, one source). Failure is
  * no error: the serial is a nicety. Leaves the JPKI-AP selected. */
 static jpki_rv read_serial(jpki_card *c)
 {
-    apdu_cmd sel = { .cla = 0x00, .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C,
-                     .data = SERIAL_AID, .lc = sizeof(SERIAL_AID) };
     apdu_cmd rec = { .cla = 0x00, .ins = 0xB2, .p1 = 0x01, .p2 = 0x0C,
                      .le = 256 };
     uint8_t rsp[256];
     size_t n = 0, i;
     uint16_t sw = 0;
-    jpki_rv rv = jpki_send_apdu(c, &sel, NULL, 0, NULL, &sw);
+    jpki_rv rv = select_aid(c, SERIAL_AID, sizeof(SERIAL_AID), &sw);
 
-    c->ap_selected = 0;
     if (rv == JPKI_OK && sw == SW_OK)
         rv = jpki_send_apdu(c, &rec, rsp, sizeof(rsp), &n, &sw);
     if (rv == JPKI_OK && sw == SW_OK && n >= 16) {
