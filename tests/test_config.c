@@ -32,6 +32,8 @@ static void setup(void)
     unsetenv("JPKI_PKCS11_TOKENS");
     unsetenv("JPKI_PKCS11_PCSC");
     unsetenv("JPKI_PKCS11_EMULATOR");
+    unsetenv("JPKI_PKCS11_READERS_ALLOW");
+    unsetenv("JPKI_PKCS11_READERS_DENY");
 }
 
 static void teardown(void)
@@ -52,6 +54,8 @@ START_TEST(test_defaults)
     ck_assert_int_eq(cfg.show_sign, 1);
     ck_assert_int_eq(cfg.pcsc, 1);
     ck_assert_str_eq(cfg.emulator, "");
+    ck_assert_str_eq(cfg.readers_allow, "");
+    ck_assert_str_eq(cfg.readers_deny, "");
     /* a missing file is the defaults, not an error */
     p11_config_load_file(&cfg, "/nonexistent/jpki-pkcs11.conf");
     ck_assert_int_eq(cfg.pcsc, 1);
@@ -110,6 +114,33 @@ START_TEST(test_bad_lines_skipped)
 }
 END_TEST
 
+/* Reader selection: read from the file, the environment wins, a value
+ * too long is refused (the old value stays), not truncated. */
+START_TEST(test_readers_keys)
+{
+    static char text[3000];
+    p11_config cfg;
+
+    write_conf("readers_allow = SCR 3310, Virtual PCD\n"
+               "readers_deny = Virtual PCD 00 01 # the second one\n");
+    p11_config_load_file(&cfg, conf);
+    ck_assert_str_eq(cfg.readers_allow, "SCR 3310, Virtual PCD");
+    ck_assert_str_eq(cfg.readers_deny, "Virtual PCD 00 01");
+    setenv("JPKI_PKCS11_READERS_DENY", "ACS", 1);
+    p11_config_load_file(&cfg, conf);
+    ck_assert_str_eq(cfg.readers_deny, "ACS");
+    ck_assert_str_eq(cfg.readers_allow, "SCR 3310, Virtual PCD");
+    unsetenv("JPKI_PKCS11_READERS_DENY");
+    strcpy(text, "readers_allow = Gemalto\nreaders_deny = ");
+    memset(text + strlen(text), 'x', 1500);
+    strcat(text, "\n");
+    write_conf(text);
+    p11_config_load_file(&cfg, conf);
+    ck_assert_str_eq(cfg.readers_allow, "Gemalto");
+    ck_assert_str_eq(cfg.readers_deny, "");
+}
+END_TEST
+
 /* "tokens = sign" through the PKCS#11 API: the auth slot is not offered. */
 START_TEST(test_one_token_only)
 {
@@ -151,6 +182,7 @@ int main(void)
     tcase_add_test(tc, test_env_wins);
     tcase_add_test(tc, test_bad_lines_skipped);
     tcase_add_test(tc, test_one_token_only);
+    tcase_add_test(tc, test_readers_keys);
     suite_add_tcase(s, tc);
     tu_template_pki_dir();
     sr = srunner_create(s);

@@ -7,6 +7,10 @@
  *   tokens    = both|auth|sign  JPKI_PKCS11_TOKENS
  *   pcsc      = on|off        JPKI_PKCS11_PCSC
  *   emulator  = IMAGE[:IMAGE] JPKI_PKCS11_EMULATOR
+ *   readers_allow = PAT[,PAT] JPKI_PKCS11_READERS_ALLOW
+ *   readers_deny  = PAT[,PAT] JPKI_PKCS11_READERS_DENY
+ *       PC/SC readers whose name contains PAT (any case); deny wins, an
+ *       empty allow list allows every reader.
  *
  * The environment variable beside each key wins over the file.
  */
@@ -80,6 +84,16 @@ static int set_path(char *out, const char *v)
     return 0;
 }
 
+static int set_list(char *out, const char *v)
+{
+    size_t n = strlen(v);
+
+    if (n >= P11_CFG_LIST_MAX)
+        return -1;
+    memcpy(out, v, n + 1);
+    return 0;
+}
+
 /* -1: bad value, -2: unknown key. */
 static int apply(p11_config *cfg, const char *key, const char *v)
 {
@@ -93,6 +107,10 @@ static int apply(p11_config *cfg, const char *key, const char *v)
         return set_onoff(&cfg->pcsc, v);
     if (strcmp(key, "emulator") == 0)
         return set_path(cfg->emulator, v);
+    if (strcmp(key, "readers_allow") == 0)
+        return set_list(cfg->readers_allow, v);
+    if (strcmp(key, "readers_deny") == 0)
+        return set_list(cfg->readers_deny, v);
     return -2;
 }
 
@@ -147,6 +165,8 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     from_env(cfg, "JPKI_PKCS11_TOKENS", "tokens");
     from_env(cfg, "JPKI_PKCS11_PCSC", "pcsc");
     from_env(cfg, "JPKI_PKCS11_EMULATOR", "emulator");
+    from_env(cfg, "JPKI_PKCS11_READERS_ALLOW", "readers_allow");
+    from_env(cfg, "JPKI_PKCS11_READERS_DENY", "readers_deny");
 }
 
 void p11_config_load(p11_config *cfg)

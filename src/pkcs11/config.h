@@ -8,6 +8,7 @@
 #define JPKI_P11_CONFIG_H
 
 #define P11_CFG_PATH_MAX 4096
+#define P11_CFG_LIST_MAX 1024
 
 typedef struct {
     int log_level;               /* -1: not set */
@@ -15,6 +16,10 @@ typedef struct {
     int show_auth, show_sign;    /* "tokens = both | auth | sign" */
     int pcsc;                    /* PC/SC readers on (1) or off (0) */
     char emulator[P11_CFG_PATH_MAX]; /* card images, ':'-separated */
+    /* PC/SC readers used: ','-separated name substrings, any case; deny
+     * wins; an empty allow list allows every reader. */
+    char readers_allow[P11_CFG_LIST_MAX];
+    char readers_deny[P11_CFG_LIST_MAX];
 } p11_config;
 
 /* Fills cfg from the defaults, the file, then the environment. A missing

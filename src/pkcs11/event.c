@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * event.c - C_WaitForSlotEvent: card insertion and removal.
+ * event.c - C_WaitForSlotEvent: card insertion and removal, readers
+ * plugged in and out.
  *
- * Presence is polled (a cheap call for both backends) every POLL_MS, with
- * the module lock held only for each look. C_Finalize cancels waiters and
- * waits for them to leave before it tears anything down: the waiters'
+ * With PC/SC the waiting thread blocks in SCardGetStatusChange on every
+ * reader and on "\\?PnP?\Notification" (reader_watch), without the module
+ * lock, and looks at the slots whenever pcscd reports a change. The watch's
+ * snapshot is taken *before* each look, so a change between the look and
+ * the wait is not lost. The in-process emulator is not seen by pcscd: with
+ * an emulator reader (or without pcscd) presence is polled every POLL_MS.
+ * C_Finalize cancels waiters (a flag, a condition variable and SCardCancel)
+ * and waits for them to leave before it tears anything down: the waiters'
  * bookkeeping lives outside the module state for that reason.
  */
 #include "pkcs11/p11.h"
@@ -13,11 +19,17 @@
 #include <time.h>
 
 #define POLL_MS 200
+/* Longest single block in pcscd: a missed wake-up costs at most this. */
+#define WATCH_MS 1000
 
 static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wait_cond = PTHREAD_COND_INITIALIZER;
 static int waiters;
 static int cancelled;
+
+/* The watches of the threads now waiting, for p11_events_cancel. */
+#define MAX_WATCHES 16
+static reader_watch *watches[MAX_WATCHES];
 
 /* One look at every reader: the first pending event, if any. */
 static CK_RV poll_once(CK_SLOT_ID_PTR slot)
@@ -25,8 +37,9 @@ static CK_RV poll_once(CK_SLOT_ID_PTR slot)
     size_t i;
     int k;
 
+    p11_readers_refresh();
     for (i = 0; i < p11_g.n_cards; i++) {
-        p11_card *c = &p11_g.cards[i];
+        p11_card *c = p11_g.cards[i];
         p11_card_refresh(c);
         for (k = 0; k < 2; k++) {
             if (c->events & (1u << k)) {
@@ -41,25 +54,29 @@ static CK_RV poll_once(CK_SLOT_ID_PTR slot)
     return CKR_NO_EVENT;
 }
 
-static CK_RV look(CK_SLOT_ID_PTR slot)
+/* *poll: set when pcscd cannot tell us about every change. */
+static CK_RV look(CK_SLOT_ID_PTR slot, int *poll)
 {
     CK_RV rv = p11_enter();
 
     if (rv != CKR_OK)
         return rv;
     rv = poll_once(slot);
+    if (poll)
+        *poll = p11_g.has_emulator || !p11_g.cfg.pcsc;
     p11_leave();
     return rv;
 }
 
-/* Sleeps up to POLL_MS; returns nonzero when C_Finalize wants us out. */
-static int nap(void)
+/* Sleeps up to ms; returns nonzero when C_Finalize wants us out. */
+static int nap(long ms)
 {
     struct timespec until;
     int stop;
 
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += POLL_MS * 1000000L;
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
     if (until.tv_nsec >= 1000000000L) {
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
@@ -73,38 +90,113 @@ static int nap(void)
     return stop;
 }
 
-CK_RV p11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID_PTR slot)
+static int is_cancelled(void)
 {
-    CK_RV rv;
+    int c;
 
-    if (flags & CKF_DONT_BLOCK)
-        return look(slot);
+    pthread_mutex_lock(&wait_lock);
+    c = cancelled;
+    pthread_mutex_unlock(&wait_lock);
+    return c;
+}
+
+/* Registers w (may be NULL) as a waiter; 0 if C_Finalize is under way. */
+static int enter_wait(reader_watch *w)
+{
+    int i;
+
     pthread_mutex_lock(&wait_lock);
     if (cancelled) {
         pthread_mutex_unlock(&wait_lock);
-        return CKR_CRYPTOKI_NOT_INITIALIZED;
+        return 0;
     }
     waiters++;
+    for (i = 0; w && i < MAX_WATCHES; i++)
+        if (!watches[i]) {
+            watches[i] = w;
+            break;
+        }
     pthread_mutex_unlock(&wait_lock);
-    do {
-        rv = look(slot);
-    } while (rv == CKR_NO_EVENT && !nap());
-    if (rv == CKR_NO_EVENT)
-        rv = CKR_CRYPTOKI_NOT_INITIALIZED; /* C_Finalize came */
+    return 1;
+}
+
+static void leave_wait(reader_watch *w)
+{
+    int i;
+
     pthread_mutex_lock(&wait_lock);
+    for (i = 0; w && i < MAX_WATCHES; i++)
+        if (watches[i] == w)
+            watches[i] = NULL;
     waiters--;
     pthread_cond_broadcast(&wait_cond);
     pthread_mutex_unlock(&wait_lock);
+}
+
+/* Waits for the next change: in pcscd when it can tell, else a nap.
+ * Returns nonzero when C_Finalize wants us out. */
+static int wait_change(reader_watch *w, int poll, int have_snapshot)
+{
+    if (w && have_snapshot &&
+        reader_watch_wait(w, poll ? POLL_MS : WATCH_MS) == READER_OK)
+        return is_cancelled();
+    return nap(POLL_MS);
+}
+
+CK_RV p11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID_PTR slot)
+{
+    reader_watch *w = NULL;
+    int poll = 1, snap;
+    CK_RV rv;
+
+    if (flags & CKF_DONT_BLOCK)
+        return look(slot, NULL);
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    snap = p11_g.cfg.pcsc;
+    p11_leave();
+    /* Without a watch (PC/SC off, no memory) the wait polls. */
+    if (!snap || reader_watch_new(&w) != READER_OK)
+        w = NULL;
+    if (!enter_wait(w)) {
+        reader_watch_free(w);
+        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    }
+    for (;;) {
+        snap = w && reader_watch_snapshot(w) == READER_OK;
+        rv = look(slot, &poll);
+        if (rv != CKR_NO_EVENT || wait_change(w, poll, snap))
+            break;
+    }
+    if (rv == CKR_NO_EVENT)
+        rv = CKR_CRYPTOKI_NOT_INITIALIZED; /* C_Finalize came */
+    leave_wait(w);
+    reader_watch_free(w);
     return rv;
 }
 
 void p11_events_cancel(void)
 {
+    int i;
+
     pthread_mutex_lock(&wait_lock);
     cancelled = 1;
     pthread_cond_broadcast(&wait_cond);
-    while (waiters > 0)
-        pthread_cond_wait(&wait_cond, &wait_lock);
+    while (waiters > 0) {
+        /* SCardCancel ends a wait in pcscd; a wait that began just after
+         * this still ends within WATCH_MS, seeing the flag. */
+        for (i = 0; i < MAX_WATCHES; i++)
+            if (watches[i])
+                reader_watch_cancel(watches[i]);
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 50 * 1000000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&wait_cond, &wait_lock, &t);
+    }
     /* The next C_Initialize starts with a clean slate. */
     cancelled = 0;
     pthread_mutex_unlock(&wait_lock);

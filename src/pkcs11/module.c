@@ -59,7 +59,21 @@ static void abandon_parent_state(void)
     if (p11_g.initialized && p11_g.pid != getpid()) {
         JLOG_DBG("C_Initialize after fork: dropping the parent's state");
         memset(&p11_g, 0, sizeof(p11_g));
+        reader_pcsc_abandon();
     }
+}
+
+static void free_cards(void)
+{
+    size_t i;
+
+    for (i = 0; i < p11_g.n_cards; i++) {
+        reader_free(p11_g.cards[i]->rd);
+        free(p11_g.cards[i]);
+    }
+    free(p11_g.cards);
+    p11_g.cards = NULL;
+    p11_g.n_cards = 0;
 }
 
 CK_RV p11_initialize(CK_VOID_PTR init_args)
@@ -88,34 +102,28 @@ CK_RV p11_initialize(CK_VOID_PTR init_args)
               p11_g.cfg.log_file[0] ? p11_g.cfg.log_file : NULL);
     if ((rv = lock_create()) != CKR_OK)
         return rv;
-    if (reader_list_all(p11_g.cfg.emulator, p11_g.cfg.pcsc, &readers, &n) !=
-        READER_OK) {
-        lock_destroy();
-        return CKR_HOST_MEMORY;
-    }
-    p11_g.cards = n ? calloc(n, sizeof(*p11_g.cards)) : NULL;
-    if (n && !p11_g.cards) {
-        reader_list_free(readers, n);
+    /* The emulator's readers first (indexes 0..), then PC/SC's; PC/SC
+     * readers plugged in later are added by p11_readers_refresh(). */
+    if (reader_list_all(p11_g.cfg.emulator, 0, &readers, &n) != READER_OK) {
         lock_destroy();
         return CKR_HOST_MEMORY;
     }
     for (i = 0; i < n; i++) {
-        p11_card *c = &p11_g.cards[i];
-        int k;
-        c->rd = readers[i];
-        for (k = 0; k < 2; k++) {
-            c->tok[k].card = c;
-            c->tok[k].key = (jpki_key)k;
-            c->tok[k].slot_id = (CK_SLOT_ID)(2 * i + (size_t)k);
-            c->tok[k].pin_tries = -1;
+        if (p11_card_add(readers[i]) != CKR_OK) {
+            for (; i < n; i++)
+                reader_free(readers[i]);
+            free(readers);
+            free_cards();
+            lock_destroy();
+            return CKR_HOST_MEMORY;
         }
     }
     free(readers); /* the readers now belong to the cards */
-    p11_g.n_cards = n;
+    p11_readers_refresh();
     p11_g.next_session = 1;
     p11_g.pid = getpid();
     p11_g.initialized = 1;
-    JLOG_DBG("initialized with %zu reader(s)", n);
+    JLOG_DBG("initialized with %zu reader(s)", p11_g.n_cards);
     return CKR_OK;
 }
 
@@ -124,11 +132,10 @@ CK_RV p11_finalize(void)
     size_t i;
 
     p11_session_close_all();
-    for (i = 0; i < p11_g.n_cards; i++) {
-        p11_card_forget(&p11_g.cards[i]);
-        reader_free(p11_g.cards[i].rd);
-    }
-    free(p11_g.cards);
+    for (i = 0; i < p11_g.n_cards; i++)
+        p11_card_forget(p11_g.cards[i]);
+    free_cards();
+    reader_pcsc_release();
     free(p11_g.sessions);
     p11_g.initialized = 0;
     p11_leave();

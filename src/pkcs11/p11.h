@@ -5,6 +5,9 @@
  * Model (shared/DESIGN.md section 2): every reader gives two slots, one
  * token per PIN of a JPKI card: slot id = 2 * reader index + jpki_key
  * (JPKI_AUTH = 0 "User Authentication", JPKI_SIGN = 1 "Digital Signature").
+ * A reader keeps its index while it is plugged in; readers plugged in later
+ * get the next free index; an unplugged reader keeps its index, reserved for
+ * its name (hotplug.c).
  * One module lock serializes every call (the card is serial anyway).
  */
 #ifndef JPKI_P11_H
@@ -58,6 +61,7 @@ typedef struct p11_card {
     unsigned long generation;    /* changes at every insertion/removal */
     char serial[17];
     int seen;                    /* presence known: changes are events */
+    int gone;                    /* the reader was unplugged (PC/SC) */
     unsigned events;             /* slot events not yet reported: bit k =
                                     slot 2 * index + k */
     p11_token tok[2];
@@ -93,8 +97,9 @@ typedef struct {
     int initialized;
     pid_t pid;
     p11_config cfg;
-    p11_card *cards;
+    p11_card **cards;            /* by reader index; never shrinks */
     size_t n_cards;
+    int has_emulator;            /* an emulator reader: presence is polled */
     p11_session **sessions;
     size_t n_sessions, cap_sessions;
     CK_SESSION_HANDLE next_session;
@@ -113,6 +118,13 @@ CK_RV p11_finalize(void);
 CK_RV p11_enter(void);           /* initialized check + lock */
 void p11_leave(void);
 int p11_is_initialized(void);
+
+/* hotplug.c */
+/* Appends a reader (index n_cards) and its two slots; r then belongs to it. */
+CK_RV p11_card_add(reader *r);
+/* Brings the PC/SC reader list up to date: unplugged readers are marked
+ * gone (their cards forgotten), new ones added. */
+void p11_readers_refresh(void);
 
 /* slot.c */
 /* Is the slot's token offered at all ("tokens = auth|sign" hides one)? */

@@ -75,7 +75,7 @@ void p11_card_refresh(p11_card *c)
 {
     int present = 0;
 
-    if (reader_present(c->rd, &present) != READER_OK)
+    if (c->gone || reader_present(c->rd, &present) != READER_OK)
         present = 0;
     if (!present) {
         if (c->jc || c->foreign)
@@ -123,7 +123,7 @@ static CK_RV slot_card(CK_SLOT_ID id, p11_card **c)
 {
     if (!p11_slot_shown(id))
         return CKR_SLOT_ID_INVALID;
-    *c = &p11_g.cards[id / 2];
+    *c = p11_g.cards[id / 2];
     return CKR_OK;
 }
 
@@ -133,14 +133,18 @@ CK_RV p11_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
     size_t i;
     int k;
 
+    /* Readers plugged in or out since the last look (PC/SC). */
+    p11_readers_refresh();
     for (i = 0; i < p11_g.n_cards; i++) {
-        p11_card_refresh(&p11_g.cards[i]);
+        p11_card *c = p11_g.cards[i];
+        if (c->gone)
+            continue; /* an unplugged reader has no slots */
+        p11_card_refresh(c);
         for (k = 0; k < 2; k++) {
-            if ((present && !p11_g.cards[i].jc) ||
-                !p11_slot_shown(p11_g.cards[i].tok[k].slot_id))
+            if ((present && !c->jc) || !p11_slot_shown(c->tok[k].slot_id))
                 continue;
             if (list && n < *count)
-                list[n] = p11_g.cards[i].tok[k].slot_id;
+                list[n] = c->tok[k].slot_id;
             n++;
         }
     }

@@ -1,31 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * pcsc.c - reader backend for PCSC-lite.
+ * pcsc.c - reader backend for PCSC-lite: one reader, its card.
  *
  * One PC/SC context per reader, so a reader can be used from any thread the
  * PKCS#11 layer serializes onto it. Cards are opened in shared mode; every
  * multi-APDU operation runs inside SCardBeginTransaction so no other program
  * can slip commands in between (and break the card's security state).
+ *
+ * pcscd going away (stopped, restarted) kills the context: every call then
+ * fails with SCARD_E_NO_SERVICE or SCARD_E_INVALID_HANDLE. The context is
+ * dropped and the next connect or presence check establishes a new one, so
+ * the module recovers without C_Initialize. The reader list and hot-plug
+ * are in pcsc_monitor.c, PIN pads in pcsc_pinpad.c.
  */
-#include "reader/reader.h"
+#include "reader/pcsc_priv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <PCSC/winscard.h>
-#include <PCSC/wintypes.h>
-
 #include "common/log.h"
 
-typedef struct {
-    SCARDCONTEXT ctx;
-    SCARDHANDLE card;
-    DWORD protocol;
-    int in_transaction;
-} pcsc_priv;
+int pcsc_context_lost(LONG rc)
+{
+    return rc == SCARD_E_NO_SERVICE || rc == SCARD_E_SERVICE_STOPPED ||
+           rc == SCARD_E_INVALID_HANDLE || rc == SCARD_F_COMM_ERROR;
+}
 
-static reader_rv map_error(LONG rc)
+reader_rv pcsc_map_error(LONG rc)
 {
     switch (rc) {
     case SCARD_S_SUCCESS: return READER_OK;
@@ -37,6 +39,8 @@ static reader_rv map_error(LONG rc)
         return READER_ERR_REMOVED;
     case SCARD_E_NO_SERVICE:
     case SCARD_E_SERVICE_STOPPED:
+    case SCARD_E_INVALID_HANDLE:
+    case SCARD_F_COMM_ERROR:
     case SCARD_E_NO_READERS_AVAILABLE:
     case SCARD_E_UNKNOWN_READER:
     case SCARD_E_READER_UNAVAILABLE:
@@ -47,37 +51,94 @@ static reader_rv map_error(LONG rc)
     }
 }
 
-static reader_rv pcsc_connect(reader *r)
+void pcsc_drop_context(reader *r)
+{
+    pcsc_priv *p = r->priv;
+
+    if (p->ctx) {
+        JLOG_INFO("[%s] lost the smart card service (pcscd); will reconnect",
+                  r->name);
+        SCardReleaseContext(p->ctx);
+    }
+    p->ctx = 0;
+    p->card = 0;
+    p->in_transaction = 0;
+}
+
+/* rc from a call on this reader: maps it, dropping a dead context. */
+static reader_rv failed(reader *r, LONG rc)
+{
+    if (pcsc_context_lost(rc))
+        pcsc_drop_context(r);
+    return pcsc_map_error(rc);
+}
+
+static reader_rv need_context(reader *r)
 {
     pcsc_priv *p = r->priv;
     LONG rc;
 
-    if (!p->ctx) {
-        rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx);
-        if (rc != SCARD_S_SUCCESS) {
-            p->ctx = 0;
-            return map_error(rc);
-        }
+    if (p->ctx)
+        return READER_OK;
+    rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx);
+    if (rc != SCARD_S_SUCCESS) {
+        p->ctx = 0;
+        return READER_ERR_NO_SERVICE;
     }
+    return READER_OK;
+}
+
+static reader_rv pcsc_connect(reader *r)
+{
+    pcsc_priv *p = r->priv;
+    reader_rv rv = need_context(r);
+    LONG rc;
+
+    if (rv != READER_OK)
+        return rv;
     rc = SCardConnect(p->ctx, r->name, SCARD_SHARE_SHARED,
                       SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card,
                       &p->protocol);
     if (rc == SCARD_E_NO_SMARTCARD || rc == SCARD_W_REMOVED_CARD ||
         rc == SCARD_W_UNRESPONSIVE_CARD || rc == SCARD_W_UNPOWERED_CARD)
         return READER_ERR_NO_CARD;
-    return map_error(rc);
+    if (rc != SCARD_S_SUCCESS)
+        return failed(r, rc);
+    pcsc_probe_features(r);
+    return READER_OK;
 }
 
 static void pcsc_disconnect(reader *r)
 {
     pcsc_priv *p = r->priv;
 
-    if (p->in_transaction)
-        SCardEndTransaction(p->card, SCARD_LEAVE_CARD);
+    if (p->card) {
+        if (p->in_transaction)
+            SCardEndTransaction(p->card, SCARD_LEAVE_CARD);
+        /* Reset on the way out: no PIN stays verified after we leave. */
+        SCardDisconnect(p->card, SCARD_RESET_CARD);
+    }
     p->in_transaction = 0;
-    /* Reset on the way out: no PIN stays verified after we leave. */
-    SCardDisconnect(p->card, SCARD_RESET_CARD);
     p->card = 0;
+    r->flags &= ~READER_FLAG_PINPAD;
+}
+
+/* After SCARD_W_RESET_CARD the handle must be reconnected before it can be
+ * used again; the card's security state is gone either way. */
+static reader_rv after_reset(reader *r)
+{
+    pcsc_priv *p = r->priv;
+    DWORD proto;
+    LONG rc = SCardReconnect(p->card, SCARD_SHARE_SHARED,
+                             SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+                             SCARD_LEAVE_CARD, &proto);
+
+    if (rc != SCARD_S_SUCCESS)
+        return failed(r, rc);
+    p->protocol = proto;
+    JLOG_INFO("[%s] the card was reset (by another program or the reader): "
+              "its PINs are no longer verified", r->name);
+    return READER_ERR_RESET;
 }
 
 static reader_rv pcsc_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
@@ -87,39 +148,43 @@ static reader_rv pcsc_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
     const SCARD_IO_REQUEST *pci = p->protocol == SCARD_PROTOCOL_T0
                                       ? SCARD_PCI_T0 : SCARD_PCI_T1;
     DWORD n = (DWORD)*rsp_len;
-    LONG rc = SCardTransmit(p->card, pci, cmd, (DWORD)cmd_len, NULL, rsp, &n);
+    LONG rc;
 
+    if (!p->card)
+        return READER_ERR_REMOVED; /* the context died under us */
+    rc = SCardTransmit(p->card, pci, cmd, (DWORD)cmd_len, NULL, rsp, &n);
+    if (rc == SCARD_W_RESET_CARD)
+        return after_reset(r);
     if (rc != SCARD_S_SUCCESS)
-        return map_error(rc);
+        return failed(r, rc);
     *rsp_len = n;
     return READER_OK;
 }
 
+/* Waits while another program holds a transaction on the card: pcscd
+ * grants it when that program ends its transaction, disconnects or dies
+ * (its socket closes). PC/SC has no timeout for this wait. */
 static reader_rv pcsc_begin(reader *r)
 {
     pcsc_priv *p = r->priv;
-    LONG rc = SCardBeginTransaction(p->card);
+    LONG rc;
 
-    if (rc == SCARD_W_RESET_CARD) {
-        /* Someone reset the card: reconnect, then report the lost state. */
-        DWORD proto;
-        rc = SCardReconnect(p->card, SCARD_SHARE_SHARED,
-                            SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
-                            SCARD_LEAVE_CARD, &proto);
-        if (rc == SCARD_S_SUCCESS)
-            p->protocol = proto;
-        return rc == SCARD_S_SUCCESS ? READER_ERR_RESET : map_error(rc);
-    }
-    if (rc == SCARD_S_SUCCESS)
-        p->in_transaction = 1;
-    return map_error(rc);
+    if (!p->card)
+        return READER_ERR_REMOVED;
+    rc = SCardBeginTransaction(p->card);
+    if (rc == SCARD_W_RESET_CARD)
+        return after_reset(r); /* the caller begins again */
+    if (rc != SCARD_S_SUCCESS)
+        return failed(r, rc);
+    p->in_transaction = 1;
+    return READER_OK;
 }
 
 static void pcsc_end(reader *r)
 {
     pcsc_priv *p = r->priv;
 
-    if (p->in_transaction)
+    if (p->in_transaction && p->card)
         SCardEndTransaction(p->card, SCARD_LEAVE_CARD);
     p->in_transaction = 0;
 }
@@ -128,21 +193,18 @@ static reader_rv pcsc_present(reader *r, int *present)
 {
     pcsc_priv *p = r->priv;
     SCARD_READERSTATE st;
+    reader_rv rv;
     LONG rc;
 
     *present = 0;
-    if (!p->ctx &&
-        SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx) !=
-            SCARD_S_SUCCESS) {
-        p->ctx = 0;
-        return READER_ERR_NO_SERVICE;
-    }
+    if ((rv = need_context(r)) != READER_OK)
+        return rv;
     memset(&st, 0, sizeof(st));
     st.szReader = r->name;
     st.dwCurrentState = SCARD_STATE_UNAWARE;
     rc = SCardGetStatusChange(p->ctx, 0, &st, 1);
     if (rc != SCARD_S_SUCCESS && rc != SCARD_E_TIMEOUT)
-        return map_error(rc);
+        return failed(r, rc);
     *present = (st.dwEventState & SCARD_STATE_PRESENT) &&
                !(st.dwEventState & SCARD_STATE_MUTE);
     return READER_OK;
@@ -164,15 +226,20 @@ static const reader_ops pcsc_ops = {
     .transmit = pcsc_transmit,
     .begin = pcsc_begin,
     .end = pcsc_end,
+    .pinpad_verify = pcsc_pinpad_verify,
     .present = pcsc_present,
     .destroy = pcsc_destroy,
 };
 
-static reader_rv pcsc_new(const char *name, reader **out)
+reader_rv reader_pcsc_new(const char *name, reader **out)
 {
-    reader *r = calloc(1, sizeof(*r));
-    pcsc_priv *p = calloc(1, sizeof(*p));
+    reader *r;
+    pcsc_priv *p;
 
+    if (!name || !*name || !out)
+        return READER_ERR_ARGS;
+    r = calloc(1, sizeof(*r));
+    p = calloc(1, sizeof(*p));
     if (!r || !p) {
         free(r);
         free(p);
@@ -183,36 +250,4 @@ static reader_rv pcsc_new(const char *name, reader **out)
     snprintf(r->name, sizeof(r->name), "%s", name);
     *out = r;
     return READER_OK;
-}
-
-reader_rv reader_pcsc_list(reader ***list, size_t *count)
-{
-    SCARDCONTEXT ctx;
-    DWORD len = 0;
-    char *names = NULL, *name;
-    reader_rv rv = READER_OK;
-    LONG rc;
-
-    rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
-    if (rc != SCARD_S_SUCCESS) {
-        JLOG_DBG("PC/SC not available: %s", pcsc_stringify_error(rc));
-        return READER_OK;
-    }
-    rc = SCardListReaders(ctx, NULL, NULL, &len);
-    if (rc == SCARD_S_SUCCESS && len > 0 && (names = malloc(len)) != NULL)
-        rc = SCardListReaders(ctx, NULL, names, &len);
-    if (rc == SCARD_S_SUCCESS && names) {
-        for (name = names; *name && rv == READER_OK; name += strlen(name) + 1) {
-            reader *r = NULL;
-            rv = pcsc_new(name, &r);
-            if (rv == READER_OK &&
-                (rv = reader_list_push(list, count, r)) != READER_OK)
-                reader_free(r);
-        }
-    } else if (rc != SCARD_E_NO_READERS_AVAILABLE && rc != SCARD_S_SUCCESS) {
-        JLOG_DBG("SCardListReaders: %s", pcsc_stringify_error(rc));
-    }
-    free(names);
-    SCardReleaseContext(ctx);
-    return rv;
 }

@@ -161,7 +161,7 @@ reader_rv reader_list_all(const char *emulators, int pcsc, reader ***list,
     *count = 0;
     rv = list_emulators(emulators, list, count);
     if (rv == READER_OK && pcsc)
-        rv = reader_pcsc_list(list, count);
+        rv = reader_pcsc_list(NULL, NULL, list, count);
     if (rv != READER_OK) {
         reader_list_free(*list, *count);
         *list = NULL;

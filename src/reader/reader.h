@@ -65,9 +65,38 @@ struct reader {
 
 /* Backends. */
 reader_rv reader_emu_new(const char *image_path, reader **out);
-/* Appends every PC/SC reader to *list (grown with realloc). A missing pcscd
+/* ---- PC/SC (pcsc*.c) ---------------------------------------------------- */
+/* A PC/SC reader by name (not connected). */
+reader_rv reader_pcsc_new(const char *name, reader **out);
+/* Appends every PC/SC reader that passes the allow/deny filter (see
+ * pcsc_part10.h; NULL: none) to *list (grown with realloc). A missing pcscd
  * is not an error: no readers are added. */
-reader_rv reader_pcsc_list(reader ***list, size_t *count);
+reader_rv reader_pcsc_list(const char *allow, const char *deny,
+                           reader ***list, size_t *count);
+/* The names of the PC/SC readers now, filtered: a malloc'd list
+ * "name\0name\0\0", or NULL for none. READER_ERR_NO_SERVICE without pcscd
+ * (a pcscd that was restarted is reconnected to by itself). */
+reader_rv reader_pcsc_names(const char *allow, const char *deny, char **names);
+/* Releases the shared listing context (C_Finalize). */
+void reader_pcsc_release(void);
+/* In the child of a fork: forgets the parent's listing context without
+ * releasing it (that would end the parent's). */
+void reader_pcsc_abandon(void);
+
+/* Waiting for PC/SC changes (C_WaitForSlotEvent): a card inserted or
+ * removed, a reader plugged in or out. One watch per waiting thread. */
+typedef struct reader_watch reader_watch;
+reader_rv reader_watch_new(reader_watch **out);
+void reader_watch_free(reader_watch *w);
+/* Records the state of every reader, and the reader list, as of now. */
+reader_rv reader_watch_snapshot(reader_watch *w);
+/* Blocks until something differs from the snapshot, timeout_ms passed, or
+ * reader_watch_cancel() was called: READER_OK in all three cases (the
+ * caller looks again). READER_ERR_NO_SERVICE without pcscd: the caller
+ * must sleep instead. */
+reader_rv reader_watch_wait(reader_watch *w, unsigned timeout_ms);
+/* From any thread: ends a reader_watch_wait() in progress (SCardCancel). */
+void reader_watch_cancel(reader_watch *w);
 
 /* All readers of the configuration: one per emulator card image in
  * `emulators` (':'-separated; NULL or "" for none), then the PC/SC readers
