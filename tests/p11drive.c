@@ -19,7 +19,8 @@
  *   sign                find the private key, C_SignInit
  *                       (CKM_SHA256_RSA_PKCS) and C_Sign; the first call that
  *                       fails gives the result
- *   info                C_GetSessionInfo on the current session
+ *   info[:STATE]        C_GetSessionInfo on the current session; STATE
+ *                       "public" or "user": the session must be in it
  *   drain               consume pending slot events (CKF_DONT_BLOCK)
  *   no-event            C_WaitForSlotEvent(CKF_DONT_BLOCK) says CKR_NO_EVENT
  *   event:MS:FILE       blocking C_WaitForSlotEvent; FILE holds the time the
@@ -335,6 +336,13 @@ static void run(const char *s)
         do_sign();
     } else if (IS("info")) {
         check(p11->C_GetSessionInfo(cur, &si), "C_GetSessionInfo");
+        if (*arg && expected == CKR_OK) {
+            int user = si.state == CKS_RO_USER_FUNCTIONS ||
+                       si.state == CKS_RW_USER_FUNCTIONS;
+            printf("  state: %s\n", user ? "user" : "public");
+            if (strcmp(arg, user ? "user" : "public") != 0)
+                die("the session is not in state '%s'", arg);
+        }
     } else if (IS("drain")) {
         CK_SLOT_ID slot;
         while (p11->C_WaitForSlotEvent(CKF_DONT_BLOCK, &slot, NULL) == CKR_OK)

@@ -5,7 +5,8 @@
 #
 # Only one pcscd can run per machine (its socket path is fixed), and others
 # may be testing on it: a running pcscd is reused and left running; only a
-# pcscd this test started is stopped, by its pid.
+# pcscd this test started is stopped, by its pid. Tests that use pcscd take
+# the machine's pcscd lock first (pcscd_start does), so two runs serialize.
 
 PATH="$PATH:/usr/sbin:/sbin"        # pcscd lives in sbin
 PCSCD_COMM=/run/pcscd/pcscd.comm
@@ -14,6 +15,24 @@ EMU_PID=""
 EMU_HOOKED=""
 VPCD_READER=""      # "Virtual PCD 00 0N", chosen by emu_serve
 VPCD_PORT=""
+EMU_ALL=""          # "PID:N ..." every server still running (N: vpcd reader)
+PCSCD_LOCK="${JPKI_PCSCD_LOCK:-/tmp/jpki-pcscd.lock}"
+
+# pcscd_lock: take the machine's pcscd lock (flock on fd 9, held until the
+# test exits). A caller that runs us under "flock $PCSCD_LOCK ..." already
+# holds it, on a descriptor we inherited: then there is nothing to take.
+pcscd_lock() {
+    for _fd in /proc/$$/fd/*; do
+        if [ "$(readlink "$_fd" 2>/dev/null)" = "$PCSCD_LOCK" ]; then
+            echo "pcscd lock: held by our caller (fd ${_fd##*/})"
+            return 0
+        fi
+    done
+    need flock
+    exec 9>>"$PCSCD_LOCK"
+    echo "pcscd lock: taking $PCSCD_LOCK"
+    flock -w 1200 9 || fail "$PCSCD_LOCK was not released within 20 minutes"
+}
 
 # need_vpcd: skip (or fail under scripts/test) without vsmartcard's driver.
 need_vpcd() {
@@ -45,6 +64,7 @@ reader_exists() { [ -n "$(reader_card "$1")" ]; }
 pcscd_alive() { [ -n "$PCSCD_PID" ] && kill -0 "$PCSCD_PID" 2>/dev/null; }
 
 pcscd_start() {
+    [ -n "${PCSCD_LOCKED:-}" ] || { pcscd_lock; PCSCD_LOCKED=1; }
     if pidof pcscd >/dev/null 2>&1; then
         # Running, perhaps still starting: give it its socket.
         wait_for 10 test -S "$PCSCD_COMM" ||
@@ -76,6 +96,27 @@ pcscd_stop() {
     PCSCD_PID=""
 }
 
+# pcscd_restart: stop the pcscd this test started and start a new one
+# (false, doing nothing, when the pcscd is not ours to stop). The cards
+# served to it are gone with it (vpcd closes their connections).
+pcscd_restart() {
+    pcscd_alive || return 1
+    pcscd_stop
+    wait_for 10 sh -c "! pidof pcscd" || fail "pcscd did not stop"
+    for _e in $EMU_ALL; do
+        wait_for 10 sh -c "! kill -0 ${_e%%:*}" ||
+            fail "emu serve ${_e%%:*} outlived pcscd"
+        wait "${_e%%:*}" 2>/dev/null || true
+    done
+    EMU_ALL=""
+    EMU_PID=""
+    env -u LD_PRELOAD pcscd -f -a >> "$WORK/pcscd.log" 2>&1 &
+    PCSCD_PID=$!
+    wait_for 10 test -S "$PCSCD_COMM" || fail "pcscd did not come back"
+    wait_for 10 reader_exists "Virtual PCD 00 00" || fail "no vpcd reader after the restart"
+    echo "pcscd: restarted (pid $PCSCD_PID)"
+}
+
 # emu_serve CARD: put CARD into the first empty vpcd reader (others may be
 # serving a card of their own) and wait until pcscd sees it. Sets
 # VPCD_READER and VPCD_PORT; the server's output is in $WORK/serve.log.
@@ -88,26 +129,49 @@ emu_serve() {
             break
         fi
     done
+    # (n: the reader's number, used below)
     [ -n "$VPCD_READER" ] || fail "both vpcd readers already hold a card"
     : > "$WORK/serve.log"
     "$TOOL" emu serve "$1" --port "$VPCD_PORT" --stats >> "$WORK/serve.log" 2>&1 &
     EMU_PID=$!
-    [ -n "$EMU_HOOKED" ] || { at_exit emu_stop; EMU_HOOKED=1; }
+    EMU_ALL="$EMU_ALL $EMU_PID:$n"
+    [ -n "$EMU_HOOKED" ] || { at_exit emu_stop_all; EMU_HOOKED=1; }
     wait_for 10 reader_has_card "$VPCD_READER" ||
         { cat "$WORK/serve.log"; fail "the card never appeared in $VPCD_READER"; }
     grep -q '^serving ' "$WORK/serve.log" || fail "emu serve did not say it was serving"
     echo "emulator: pid $EMU_PID serves $1 in $VPCD_READER"
 }
 
-# emu_stop: remove the card (stop the server); waits until pcscd notices.
+# emu_stop_pid PID N: remove the card PID serves in vpcd reader N (stop
+# that server); waits until pcscd notices. Its exit status.
+emu_stop_pid() {
+    _rest=""
+    for _e in $EMU_ALL; do
+        [ "${_e%%:*}" = "$1" ] || _rest="$_rest $_e"
+    done
+    EMU_ALL=$_rest
+    kill -TERM "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    _rc=$?
+    pcscd_alive || [ -z "$PCSCD_PID" ] || return "$_rc"
+    wait_for 10 reader_is_empty "Virtual PCD 00 0$2" || true
+    return "$_rc"
+}
+
+# emu_stop: remove the card emu_serve put in last.
 emu_stop() {
     [ -n "$EMU_PID" ] || return 0
-    kill -TERM "$EMU_PID" 2>/dev/null
-    wait "$EMU_PID" 2>/dev/null
-    _rc=$?
+    _pid=$EMU_PID
     EMU_PID=""
-    [ -n "$VPCD_READER" ] && wait_for 10 reader_is_empty "$VPCD_READER"
-    return "$_rc"
+    emu_stop_pid "$_pid" "${VPCD_READER##* 0}"
+}
+
+# emu_stop_all: every card this test still serves (at exit).
+emu_stop_all() {
+    for _e in $EMU_ALL; do
+        emu_stop_pid "${_e%%:*}" "${_e##*:}" || true
+    done
+    EMU_PID=""
 }
 
 # emu_apdus: how many APDUs the served card has answered so far (asks the
