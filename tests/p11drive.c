@@ -19,6 +19,7 @@
  *   sign                find the private key, C_SignInit
  *                       (CKM_SHA256_RSA_PKCS) and C_Sign; the first call that
  *                       fails gives the result
+ *   privkeys:N          N private keys visible in the current session
  *   info[:STATE]        C_GetSessionInfo on the current session; STATE
  *                       "public" or "user": the session must be in it
  *   drain               consume pending slot events (CKF_DONT_BLOCK)
@@ -325,6 +326,20 @@ static void run(const char *s)
             sleep_ms(50);
         }
         printf("  %ld present slots after %.0f ms\n", want, (now_s() - t0) * 1000);
+    } else if (IS("privkeys")) {
+        CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+        CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof(cls) };
+        CK_OBJECT_HANDLE keys[4];
+        CK_ULONG found = 0;
+        CK_RV rv = p11->C_FindObjectsInit(cur, &tmpl, 1);
+        if (rv == CKR_OK) {
+            rv = p11->C_FindObjects(cur, keys, 4, &found);
+            p11->C_FindObjectsFinal(cur);
+        }
+        check(rv, "C_FindObjects(private keys)");
+        printf("  %lu private key(s) visible\n", (unsigned long)found);
+        if ((long)found != atol(arg))
+            die("expected %s private key(s)", arg);
     } else if (IS("serials")) {
         do_serials(atoi(arg));
     } else if (IS("open")) {

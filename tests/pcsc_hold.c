@@ -4,13 +4,18 @@
  * and holds a PC/SC transaction for SECONDS, so a test can show that the
  * module waits its turn (tests/e2e/pcsc.sh).
  *
- *   pcsc_hold READER SECONDS
+ *   pcsc_hold READER SECONDS [reset]
+ *
+ * With "reset" it leaves with SCardDisconnect(SCARD_RESET_CARD): the card
+ * is reset under every other program connected to it (their PINs are no
+ * longer verified).
  *
  * Prints "held T" once the transaction is ours and "released T" after it
  * ended (T: CLOCK_REALTIME seconds), each on its own flushed line.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,8 +37,8 @@ int main(int argc, char **argv)
     DWORD proto;
     LONG rc;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: pcsc_hold READER SECONDS\n");
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "reset") == 0)) {
+        fprintf(stderr, "usage: pcsc_hold READER SECONDS [reset]\n");
         return 2;
     }
     rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
@@ -52,7 +57,7 @@ int main(int argc, char **argv)
     printf("released %.6f\n", now_s());
     fflush(stdout);
     SCardEndTransaction(card, SCARD_LEAVE_CARD);
-    SCardDisconnect(card, SCARD_LEAVE_CARD);
+    SCardDisconnect(card, argc == 4 ? SCARD_RESET_CARD : SCARD_LEAVE_CARD);
     SCardReleaseContext(ctx);
     return 0;
 }

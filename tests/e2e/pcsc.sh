@@ -155,6 +155,21 @@ awk -v r="$released" -v s="$signed" 'BEGIN { exit !(s >= r) }' ||
     fail "the module signed ($signed) before the other program released the card ($released)"
 echo "the signature came after the release, as it must"
 
+step "another program resets the card: the token is logged out, no PIN is re-sent"
+rm -f "$WORK"/ready* "$WORK"/go*
+JPKI_PKCS11_DEBUG=3 JPKI_PKCS11_LOG_FILE="$WORK/reset.log" \
+    "$DRIVE" "$MODULE" open:Signature:0 login:ABC123 info:user touch:"$WORK/ready1" \
+    waitfile:"$WORK/go1" privkeys:0 info:public \
+    login:ABC123 sign > "$WORK/reset.out" 2>&1 &
+DRV=$!
+wait_for 60 test -e "$WORK/ready1" || { cat "$WORK/reset.out"; fail "driver stuck"; }
+"$HOLD" "$R0" 0 reset > "$WORK/hold.out" 2>&1 || { cat "$WORK/hold.out"; fail "pcsc_hold reset"; }
+touch "$WORK/go1"
+wait "$DRV" || { cat "$WORK/reset.out" "$WORK/reset.log"; fail "reset scenario"; }
+cat "$WORK/reset.out"
+grep -i "reset" "$WORK/reset.log" || fail "the module did not say the card was reset"
+grep -i "lost its login" "$WORK/reset.log" || fail "the module did not say the login is gone"
+
 step "pcscd stopped and started again under the module"
 if [ -n "$PCSCD_PID" ]; then
     rm -f "$WORK"/ready* "$WORK"/go*
