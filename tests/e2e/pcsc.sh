@@ -94,6 +94,8 @@ PID_B=$EMU_PID
 $P11 -L > "$WORK/L2"
 [ "$(tokens "$WORK/L2")" -eq 4 ] || { cat "$WORK/L2"; fail "expected 4 tokens"; }
 drive slots:4 serials:2
+# readers_deny leaves the second reader (and its card) out
+JPKI_PKCS11_READERS_DENY="pcd 00 01" "$DRIVE" "$MODULE" slots:2 serials:1
 
 step "card pulled out mid-session, then put back: errors, then a fresh token"
 rm -f "$WORK"/ready* "$WORK"/go*
@@ -128,10 +130,15 @@ emu_stop_pid "$PID_A" 0 || true
 stamped "$WORK/t_out"
 wait_for 60 test -e "$WORK/ready2" || { cat "$WORK/event.out"; fail "driver stuck"; }
 sleep 0.5
-stamp "$WORK/t_in"
+# The card is in when the server has connected to vpcd (it then prints
+# "serving"): looked for every 10 ms, so the time is at most ~20 ms late.
+: > "$WORK/serve.log"
+( until grep -q '^serving ' "$WORK/serve.log"; do sleep 0.01; done
+  stamp "$WORK/t_in"; stamped "$WORK/t_in" ) &
+STAMPER=$!
 emu_serve "$CA"
 PID_A=$EMU_PID
-stamped "$WORK/t_in"
+wait "$STAMPER"
 wait "$DRV" || { cat "$WORK/event.out"; fail "slot events too late or missing"; }
 cat "$WORK/event.out"
 grep 'ms after the card changed' "$WORK/event.out" | sed 's/^ */latency: /' > "$WORK/latency"
@@ -178,13 +185,24 @@ if [ -n "$PCSCD_PID" ]; then
           open:Authentication:0 login:1234 sign open:Signature:1 login:ABC123 sign \
           > "$WORK/restart.out" 2>&1 &
     DRV=$!
+    # and one blocked in C_WaitForSlotEvent: the readers vanish (PnP)
+    drive drain touch:"$WORK/ready2" event:1000:"$WORK/t_stop" > "$WORK/restart-ev.out" 2>&1 &
+    DRV2=$!
     wait_for 60 test -e "$WORK/ready1" || { cat "$WORK/restart.out"; fail "driver stuck"; }
+    wait_for 60 test -e "$WORK/ready2" || { cat "$WORK/restart-ev.out"; fail "driver stuck"; }
+    sleep 0.5
+    stamp "$WORK/t_stop"
     pcscd_restart
+    stamped "$WORK/t_stop"
     emu_serve "$CA"
     emu_serve "$CB"
     touch "$WORK/go1"
     wait "$DRV" || { cat "$WORK/restart.out"; fail "no recovery after the pcscd restart"; }
     cat "$WORK/restart.out"
+    wait "$DRV2" || { cat "$WORK/restart-ev.out"; fail "no slot event when pcscd went away"; }
+    cat "$WORK/restart-ev.out"
+    grep 'ms after the card changed' "$WORK/restart-ev.out" |
+        sed 's/^ */latency (pcscd stopped): /' >> "$WORK/latency"
 else
     echo "SKIP this step: pcscd was not started by this test (it is not ours to stop)"
 fi
