@@ -120,7 +120,7 @@ static void pcsc_disconnect(reader *r)
     }
     p->in_transaction = 0;
     p->card = 0;
-    r->flags &= ~READER_FLAG_PINPAD;
+    r->flags &= ~(READER_FLAG_PINPAD | READER_FLAG_PINPAD_MODIFY);
 }
 
 /* After SCARD_W_RESET_CARD the handle must be reconnected before it can be
@@ -227,6 +227,7 @@ static const reader_ops pcsc_ops = {
     .begin = pcsc_begin,
     .end = pcsc_end,
     .pinpad_verify = pcsc_pinpad_verify,
+    .pinpad_modify = pcsc_pinpad_modify,
     .present = pcsc_present,
     .destroy = pcsc_destroy,
 };

@@ -33,5 +33,7 @@ void pcsc_drop_context(reader *r);
 void pcsc_probe_features(reader *r);
 reader_rv pcsc_pinpad_verify(reader *r, const reader_pinpad_req *req,
                              uint16_t *sw);
+reader_rv pcsc_pinpad_modify(reader *r, const reader_pinpad_req *req,
+                             uint16_t *sw);
 
 #endif

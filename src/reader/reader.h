@@ -25,6 +25,7 @@ typedef enum {
 
 #define READER_FLAG_EMULATED 0x1u  /* the bundled emulator, not a real card */
 #define READER_FLAG_PINPAD 0x2u    /* PINs can be typed on the reader */
+#define READER_FLAG_PINPAD_MODIFY 0x4u /* ... and changed on it */
 
 /* A VERIFY whose PIN the holder types on the reader's keypad: the reader
  * builds the APDU from this header and the typed digits. */
@@ -49,6 +50,11 @@ typedef struct reader_ops {
     /* PIN-pad verification (NULL when the reader has no keypad); *sw
      * receives the card's status word. */
     reader_rv (*pinpad_verify)(reader *r, const reader_pinpad_req *req,
+                               uint16_t *sw);
+    /* PIN-pad change (NULL when the reader cannot): the command (req's
+     * header) carries only the new PIN, typed twice on the keypad; *sw
+     * receives the card's status word. */
+    reader_rv (*pinpad_modify)(reader *r, const reader_pinpad_req *req,
                                uint16_t *sw);
     /* Is a card present right now? (Cheap; no APDU.) */
     reader_rv (*present)(reader *r, int *present);
@@ -113,6 +119,9 @@ reader_rv reader_begin(reader *r);
 void reader_end(reader *r);
 reader_rv reader_present(reader *r, int *present);
 reader_rv reader_pinpad_verify(reader *r, const reader_pinpad_req *req,
+                               uint16_t *sw);
+/* READER_ERR_ARGS when the reader cannot change PINs on its keypad. */
+reader_rv reader_pinpad_modify(reader *r, const reader_pinpad_req *req,
                                uint16_t *sw);
 reader_rv reader_transmit_raw(reader *r, const uint8_t *cmd, size_t cmd_len,
                               uint8_t *rsp, size_t *rsp_len);
