@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The module with real readers: pcscd + vsmartcard's vpcd readers + cards
 # served by "jpki-tool emu serve". Both tokens of a card sign (pkcs11-tool)
@@ -27,7 +27,7 @@ export JPKI_PKCS11_READERS_ALLOW="Virtual PCD"
 export JPKI_PKCS11_CONF=/dev/null
 P11="pkcs11-tool --module $MODULE"
 drive() { "$DRIVE" "$MODULE" "$@"; }
-stamp() { date +%s.%N > "$1.tmp"; }        # the time the test acts...
+stamp() { now_s > "$1.tmp"; }              # when the test acts...
 stamped() { mv "$1.tmp" "$1"; }             # ...published once it acted
 
 CA="$WORK/a.img" CB="$WORK/b.img"
@@ -131,14 +131,11 @@ stamped "$WORK/t_out"
 wait_for 60 test -e "$WORK/ready2" || { cat "$WORK/event.out"; fail "driver stuck"; }
 sleep 0.5
 # The card is in when the server has connected to vpcd (it then prints
-# "serving"): looked for every 10 ms, so the time is at most ~20 ms late.
-: > "$WORK/serve.log"
-( until grep -q '^serving ' "$WORK/serve.log"; do sleep 0.01; done
-  stamp "$WORK/t_in"; stamped "$WORK/t_in" ) &
-STAMPER=$!
+# "serving"): emu_serve notes that time in t_in.
+EMU_STAMP="$WORK/t_in"
 emu_serve "$CA"
+EMU_STAMP=""
 PID_A=$EMU_PID
-wait "$STAMPER"
 wait "$DRV" || { cat "$WORK/event.out"; fail "slot events too late or missing"; }
 cat "$WORK/event.out"
 grep 'ms after the card changed' "$WORK/event.out" | sed 's/^ */latency: /' > "$WORK/latency"
@@ -185,10 +182,12 @@ if [ -n "$PCSCD_PID" ]; then
           open:Authentication:0 login:1234 sign open:Signature:1 login:ABC123 sign \
           > "$WORK/restart.out" 2>&1 &
     DRV=$!
-    # and one blocked in C_WaitForSlotEvent: the readers vanish (PnP)
+    wait_for 60 test -e "$WORK/ready1" || { cat "$WORK/restart.out"; fail "driver stuck"; }
+    # and one blocked in C_WaitForSlotEvent: the readers vanish (PnP).
+    # Started only now: opening the card selects the JPKI-AP, which would
+    # log the first driver out between its login and its signature.
     drive drain touch:"$WORK/ready2" event:1000:"$WORK/t_stop" > "$WORK/restart-ev.out" 2>&1 &
     DRV2=$!
-    wait_for 60 test -e "$WORK/ready1" || { cat "$WORK/restart.out"; fail "driver stuck"; }
     wait_for 60 test -e "$WORK/ready2" || { cat "$WORK/restart-ev.out"; fail "driver stuck"; }
     sleep 0.5
     stamp "$WORK/t_stop"

@@ -117,9 +117,23 @@ pcscd_restart() {
     echo "pcscd: restarted (pid $PCSCD_PID)"
 }
 
+# now_s: the time, SECONDS.NANOSECONDS. Under bash without starting a
+# process (a process start can take 100 ms on a loaded machine, more with
+# the ASan runtime preloaded).
+now_s() {
+    if [ -n "${EPOCHREALTIME:-}" ]; then
+        echo "$EPOCHREALTIME"
+    else
+        env -u LD_PRELOAD date +%s.%N
+    fi
+}
+
 # emu_serve CARD: put CARD into the first empty vpcd reader (others may be
 # serving a card of their own) and wait until pcscd sees it. Sets
 # VPCD_READER and VPCD_PORT; the server's output is in $WORK/serve.log.
+# With EMU_STAMP=FILE set, FILE receives the time (date +%s.%N) at which the
+# server said it was connected to vpcd, i.e. the card went in: its output is
+# read line by line through a FIFO, so the time is taken as it is printed.
 emu_serve() {
     VPCD_READER=""
     for n in 0 1; do
@@ -132,8 +146,24 @@ emu_serve() {
     # (n: the reader's number, used below)
     [ -n "$VPCD_READER" ] || fail "both vpcd readers already hold a card"
     : > "$WORK/serve.log"
-    "$TOOL" emu serve "$1" --port "$VPCD_PORT" --stats >> "$WORK/serve.log" 2>&1 &
-    EMU_PID=$!
+    if [ -n "${EMU_STAMP:-}" ]; then
+        rm -f "$WORK/serve.fifo"
+        mkfifo "$WORK/serve.fifo"
+        "$TOOL" emu serve "$1" --port "$VPCD_PORT" --stats > "$WORK/serve.fifo" 2>&1 &
+        EMU_PID=$!
+        while IFS= read -r _l; do
+            case $_l in
+            "serving "*) now_s > "$EMU_STAMP.tmp"
+                         mv "$EMU_STAMP.tmp" "$EMU_STAMP" ;;
+            esac
+            printf '%s\n' "$_l" >> "$WORK/serve.log"
+        done < "$WORK/serve.fifo" &
+        wait_for 10 grep -q '^serving ' "$WORK/serve.log" ||
+            { cat "$WORK/serve.log"; fail "emu serve never connected to vpcd"; }
+    else
+        "$TOOL" emu serve "$1" --port "$VPCD_PORT" --stats >> "$WORK/serve.log" 2>&1 &
+        EMU_PID=$!
+    fi
     EMU_ALL="$EMU_ALL $EMU_PID:$n"
     [ -n "$EMU_HOOKED" ] || { at_exit emu_stop_all; EMU_HOOKED=1; }
     wait_for 10 reader_has_card "$VPCD_READER" ||
