@@ -163,7 +163,10 @@ static reader_rv pcsc_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
 
 /* Waits while another program holds a transaction on the card: pcscd
  * grants it when that program ends its transaction, disconnects or dies
- * (its socket closes). PC/SC has no timeout for this wait. */
+ * (its socket closes). PC/SC has no timeout for this wait, and with
+ * pcsc-lite 1.9.9 nothing ends it from outside: SCardDisconnect from a
+ * watchdog thread on the same handle blocks until the wait is over (tried:
+ * the client library holds the context's mutex all along). */
 static reader_rv pcsc_begin(reader *r)
 {
     pcsc_priv *p = r->priv;
