@@ -234,4 +234,10 @@ JPKI_PKCS11_ANCHORS="$B" JPKI_PKCS11_ALLOW_TEST_PKI=on pkcs11-tool --module "$MO
     --slot 1 --login --pin ABC123 -O >/dev/null
 grep -q "signature certificate valid" "$WORK/log" || fail "sign certificate not checked at login"
 grep -q '試験\|東京都\|Chiyoda' "$WORK/log" && fail "personal data in the log"
+# the same from the configuration file; a bad value is reported, not fatal
+printf 'anchors = %s\ninvalid_cert = hide\n' "$ROOTS" > "$WORK/conf"
+[ "$(JPKI_PKCS11_CONF="$WORK/conf" tokens)" = 0 ] || fail "invalid_cert = hide in the file"
+printf 'anchors = %s\ninvalid_cert = maybe\n' "$B" > "$WORK/conf"
+[ "$(JPKI_PKCS11_CONF="$WORK/conf" tokens)" = 2 ] || fail "a bad setting hid the card"
+grep -q "bad value for 'invalid_cert'" "$WORK/log" || fail "bad invalid_cert not reported"
 echo "PASS"
