@@ -178,10 +178,14 @@ static uint8_t *anon_alloc(void *ctx, size_t size)
     return m;
 }
 
+/* Written in 64 KiB pieces: the page cache sizes its folios by the write,
+ * and a lookup's page fault maps the whole folio (up to 2 MiB, with one
+ * PMD when aligned) into the checking process. Small folios keep a check's
+ * memory growth to the fault-around window. */
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
     while (len > 0) {
-        ssize_t k = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
+        ssize_t k = write(fd, p, len > 65536 ? 65536 : len);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -230,6 +234,16 @@ static void ident_of(const struct stat *st, crlx_ident *id)
     id->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 }
 
+/* Maps an index file read-only for lookups: no readahead, a lookup touches
+ * two or three pages. */
+static void *map_index(int fd, size_t size)
+{
+    void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (m != MAP_FAILED)
+        madvise(m, size, MADV_RANDOM);
+    return m;
+}
+
 /* The existing index, if valid, for this very CRL file and these issuers. */
 static int try_existing(const char *idx, const crlx_ident *id, STACK_OF(X509) *issuers,
                         uint8_t **image, size_t *size)
@@ -240,7 +254,7 @@ static int try_existing(const char *idx, const crlx_ident *id, STACK_OF(X509) *i
         return -1;
     void *m = MAP_FAILED;
     if (fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(crlx_hdr))
-        m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        m = map_index(fd, (size_t)st.st_size);
     close(fd);
     if (m == MAP_FAILED)
         return -1;
@@ -323,7 +337,7 @@ static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id, STACK_OF(X509) 
         munmap(s.map, s.size);
     void *m = MAP_FAILED;
     if (rv == JPKI_CRLX_OK) {           /* the renamed file, read-only */
-        m = mmap(NULL, *size, PROT_READ, MAP_SHARED, fd, 0);
+        m = map_index(fd, *size);
         if (m == MAP_FAILED)
             rv = JPKI_CRLX_ERR_IO;
     } else if (fd >= 0) {
