@@ -6,6 +6,8 @@
  */
 #include "test_crl_index.h"
 
+#include "jpki/crl_priv.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,6 +360,53 @@ START_TEST(test_many_entries)
 }
 END_TEST
 
+/* Lengths must be definite and minimal; times strict DER. */
+START_TEST(test_non_der)
+{
+    tca ca = tca_make("CA one", 0x11, 0);
+    uint8_t *der;
+    size_t len = tcrl_make(&ca, three, 3, 0, &der);
+    jpki_crlx *x = NULL;
+    ck_assert_uint_eq(der[1], 0x82);                    /* 30 82 hi lo */
+    uint8_t *longer = malloc(len + 1);
+    longer[0] = 0x30;
+    longer[1] = 0x83;
+    longer[2] = 0x00;                                   /* 30 83 00 hi lo */
+    memcpy(longer + 3, der + 2, len - 2);
+    ck_assert_int_eq(open_der(&ca, NULL, longer, len + 1, &x), JPKI_CRLX_ERR_PARSE);
+    longer[1] = 0x80;                                   /* indefinite */
+    ck_assert_int_eq(open_der(&ca, NULL, longer, len + 1, &x), JPKI_CRLX_ERR_PARSE);
+    free(longer);
+    ck_assert_ptr_null(x);
+    OPENSSL_free(der);
+    tca_free(&ca);
+
+    const struct { const char *t; unsigned tag; int ok; int64_t want; } tv[] = {
+        { "270115083000Z", 0x17, 1, 1800001800 },
+        { "20270115083000Z", 0x18, 1, 1800001800 },
+        { "491231235959Z", 0x17, 1, 2524607999 },
+        { "500101000000Z", 0x17, 1, -631152000 },
+        { "20240229000000Z", 0x18, 1, 1709164800 },
+        { "20230229000000Z", 0x18, 0, 0 },
+        { "270115083000", 0x17, 0, 0 },
+        { "2701150830Z", 0x17, 0, 0 },
+        { "270115083000+0900", 0x17, 0, 0 },
+        { "271315083000Z", 0x17, 0, 0 },
+        { "270115246000Z", 0x17, 0, 0 },
+        { "27011508300aZ", 0x17, 0, 0 },
+        { "20270115083000.5Z", 0x18, 0, 0 },
+        { "270115083000Z", 0x18, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof tv / sizeof tv[0]; i++) {
+        int64_t got = 0;
+        crlx_span v = { (const uint8_t *)tv[i].t, strlen(tv[i].t) };
+        ck_assert_msg((crlx_der_time(tv[i].tag, v, &got) == 0) == tv[i].ok, "%s", tv[i].t);
+        if (tv[i].ok)
+            ck_assert_msg(got == tv[i].want, "%s: %lld", tv[i].t, (long long)got);
+    }
+}
+END_TEST
+
 Suite *crl_suite(void);
 Suite *crl_suite(void)
 {
@@ -374,6 +423,7 @@ Suite *crl_suite(void)
     tcase_add_test(tc, test_truncated_and_garbage);
     tcase_add_test(tc, test_unsupported);
     tcase_add_test(tc, test_many_entries);
+    tcase_add_test(tc, test_non_der);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tcase_crl_cache());
     return s;

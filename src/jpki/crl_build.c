@@ -6,12 +6,12 @@
  * name equal to the CRL's issuer, SKI equal to the CRL's AKI keyIdentifier
  * when it has one: every JPKI CA generation has the same name), and the
  * signature over the raw tbsCertList bytes verified, before a single entry
- * is read. Then two passes over revokedCertificates: one validates every
- * entry and finds the count and the longest serial (the entry width), the
- * second writes fixed-width entries straight into the output image, which
- * is then sorted in place (a counting pass on the top serial bits gives the
- * bucket table, an in-place permutation fills the buckets, each small
- * bucket is sorted on its own). Memory: the image plus O(buckets).
+ * is read. Then three passes over revokedCertificates: a light one finds
+ * the count and the longest serial (the entry width), a second counts the
+ * entries per bucket (the top bits of the serial), the third validates
+ * every entry and writes it, fixed-width, straight into its bucket's slot
+ * in the output image; each small bucket is then sorted in place.
+ * Memory: the image plus O(buckets).
  */
 #include "jpki/crl_priv.h"
 
@@ -25,15 +25,19 @@
 
 #define CHUNK (size_t)(4u << 20)
 
-int crlx_spki_sha256(X509 *x, uint8_t out[32])
+int crlx_spki_der(X509 *x, uint8_t **der)
 {
-    unsigned char *der = NULL;
-    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-    if (len <= 0)
-        return -1;
-    SHA256(der, (size_t)len, out);
-    OPENSSL_free(der);
-    return 0;
+    *der = NULL;
+    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), der);
+    return len > 0 ? len : -1;
+}
+
+uint64_t crlx_fnv(uint64_t h, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+    return h;
 }
 
 static int issuer_matches(X509 *x, const crlx_crl *c)
@@ -99,10 +103,10 @@ static int hash_and_verify(const uint8_t *der, size_t len, const crlx_crl *c, EV
     return rv;
 }
 
-/* Finds the issuer whose key verifies the CRL; its SPKI hash to spki. */
+/* Finds the issuer whose key verifies the CRL; *who gets it. */
 static jpki_crlx_rv check_signature(const uint8_t *der, size_t len, const crlx_crl *c,
-                                    STACK_OF(X509) *issuers, uint8_t sha[32],
-                                    uint8_t spki[32], release_fn release)
+                                    STACK_OF(X509) *issuers, uint8_t sha[32], X509 **who,
+                                    release_fn release)
 {
     const EVP_MD *md;
     int pk_nid, candidates = 0;
@@ -118,26 +122,49 @@ static jpki_crlx_rv check_signature(const uint8_t *der, size_t len, const crlx_c
         if (!key || EVP_PKEY_get_base_id(key) != pk_nid)
             continue;
         int v = hash_and_verify(der, len, c, key, md, sha, release);
-        if (v == 1)
-            return crlx_spki_sha256(x, spki) == 0 ? JPKI_CRLX_OK : JPKI_CRLX_ERR_MEMORY;
+        if (v == 1) {
+            *who = x;
+            return JPKI_CRLX_OK;
+        }
     }
     return candidates ? JPKI_CRLX_ERR_SIGNATURE : JPKI_CRLX_ERR_ISSUER;
 }
 
-/* Pass 1: every entry valid; count and longest serial. */
-static jpki_crlx_rv scan_entries(const crlx_crl *c, uint64_t *n, size_t *width,
-                                 release_fn release)
+/* Top `bits` bits of the serial right-aligned in a w-byte field. */
+static uint32_t bucket_of_serial(const uint8_t *s, size_t len, size_t w, unsigned bits)
+{
+    if (bits == 0)
+        return 0;
+    uint32_t v = 0;
+    size_t pad = w - len;
+    for (size_t k = 0; k < 4; k++)
+        v = v << 8 | (k < pad ? 0 : s[k - pad]);
+    return v >> (32 - bits);
+}
+
+/* A light pass over the entries: only each one's serial (pass 3 validates
+ * everything). counts NULL: the entry count and longest serial; otherwise
+ * the number of entries per bucket. */
+static jpki_crlx_rv light_pass(const crlx_crl *c, size_t w, unsigned bits, uint32_t *counts,
+                               uint64_t *n, size_t *width, release_fn release)
 {
     const uint8_t *p = c->revoked.p, *end = p + c->revoked.len, *done = p;
     *n = 0;
     *width = 1;
     while (p < end) {
-        crlx_entry_raw e;
-        jpki_crlx_rv rv = crlx_parse_entry(c, &p, end, &e);
-        if (rv != JPKI_CRLX_OK)
-            return rv;
-        if (e.serial_len > *width)
-            *width = e.serial_len;
+        crlx_span seq, serial;
+        const uint8_t *s;
+        size_t len;
+        if (crlx_der_expect(&p, end, 0x30, &seq, NULL) != 0)
+            return JPKI_CRLX_ERR_PARSE;
+        const uint8_t *q = seq.p;
+        if (crlx_der_expect(&q, seq.p + seq.len, 0x02, &serial, NULL) != 0
+            || crlx_serial_norm(serial.p, serial.len, &s, &len) != 0)
+            return JPKI_CRLX_ERR_PARSE;
+        if (counts)
+            counts[bucket_of_serial(s, len, w, bits)]++;
+        else if (len > *width)
+            *width = len;
         if (++*n >= UINT32_MAX)
             return JPKI_CRLX_ERR_UNSUPPORTED;
         if (release && (size_t)(p - done) >= CHUNK) {
@@ -146,15 +173,6 @@ static jpki_crlx_rv scan_entries(const crlx_crl *c, uint64_t *n, size_t *width,
         }
     }
     return JPKI_CRLX_OK;
-}
-
-static uint32_t bucket_of(const uint8_t *rec, unsigned bits)
-{
-    if (bits == 0)
-        return 0;
-    uint32_t v = (uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 | (uint32_t)rec[2] << 8
-        | rec[3];
-    return v >> (32 - bits);
 }
 
 static void put_entry(uint8_t *rec, size_t w, const crlx_entry_raw *e)
@@ -176,6 +194,22 @@ static void swap_rec(uint8_t *a, uint8_t *b, size_t es)
     memcpy(b, t, es);
 }
 
+static void insertion_sort(uint8_t *base, size_t n, size_t es, size_t k)
+{
+    uint8_t t[CRLX_MAX_SERIAL + 8];
+    for (size_t i = 1; i < n; i++) {
+        uint8_t *ri = base + i * es;
+        if (memcmp(ri - es, ri, k) <= 0)
+            continue;
+        size_t j = i - 1;
+        while (j > 0 && memcmp(base + (j - 1) * es, ri, k) > 0)
+            j--;
+        memcpy(t, ri, es);
+        memmove(base + (j + 1) * es, base + j * es, (i - j) * es);
+        memcpy(base + j * es, t, es);
+    }
+}
+
 /* In-place heapsort of n records by their first k bytes (large buckets). */
 static void sift(uint8_t *base, size_t es, size_t k, size_t i, size_t n)
 {
@@ -194,10 +228,8 @@ static void sift(uint8_t *base, size_t es, size_t k, size_t i, size_t n)
 
 static void sort_range(uint8_t *base, size_t n, size_t es, size_t k)
 {
-    if (n <= 24) {
-        for (size_t i = 1; i < n; i++)
-            for (size_t j = i; j > 0 && memcmp(base + (j - 1) * es, base + j * es, k) > 0; j--)
-                swap_rec(base + (j - 1) * es, base + j * es, es);
+    if (n <= 64) {
+        insertion_sort(base, n, es, k);
         return;
     }
     for (size_t i = n / 2; i-- > 0;)
@@ -208,29 +240,22 @@ static void sort_range(uint8_t *base, size_t n, size_t es, size_t k)
     }
 }
 
-/* Pass 2 and the sort: entries into ents, bucket starts into starts. */
-static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents, size_t w, unsigned bits,
-                                 uint32_t *starts, release_fn release)
+/* Passes 2 and 3 and the sort: bucket starts into starts, then every
+ * entry validated and written straight into its bucket's next slot (no
+ * permutation pass), then each small bucket sorted on its own. */
+static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents, uint32_t count, size_t w,
+                                 unsigned bits, uint32_t *starts, release_fn release)
 {
     size_t es = w + 7, nb = (size_t)1 << bits;
     uint32_t *next = calloc(nb, sizeof *next);
     if (!next)
         return JPKI_CRLX_ERR_MEMORY;
-    const uint8_t *p = c->revoked.p, *end = p + c->revoked.len, *done = p;
-    uint32_t n = 0;
-    while (p < end) {
-        crlx_entry_raw e;
-        if (crlx_parse_entry(c, &p, end, &e) != JPKI_CRLX_OK) {
-            free(next);
-            return JPKI_CRLX_ERR_PARSE;     /* cannot happen after pass 1 */
-        }
-        put_entry(ents + (size_t)n * es, w, &e);
-        next[bucket_of(ents + (size_t)n * es, bits)]++;
-        n++;
-        if (release && (size_t)(p - done) >= CHUNK) {
-            release(done, (size_t)(p - done));
-            done = p;
-        }
+    uint64_t n;
+    size_t unused;
+    jpki_crlx_rv rv = light_pass(c, w, bits, next, &n, &unused, release);
+    if (rv != JPKI_CRLX_OK || n != count) {
+        free(next);
+        return rv != JPKI_CRLX_OK ? rv : JPKI_CRLX_ERR_PARSE;
     }
     uint32_t sum = 0;
     for (size_t b = 0; b < nb; b++) {
@@ -239,14 +264,20 @@ static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents, size_t w, uns
         next[b] = starts[b];
     }
     starts[nb] = sum;
-    for (size_t b = 0; b < nb; b++) {           /* American flag permutation */
-        while (next[b] < starts[b + 1]) {
-            uint8_t *rec = ents + (size_t)next[b] * es;
-            uint32_t to = bucket_of(rec, bits);
-            if (to == b)
-                next[b]++;
-            else
-                swap_rec(rec, ents + (size_t)next[to]++ * es, es);
+    const uint8_t *p = c->revoked.p, *end = p + c->revoked.len, *done = p;
+    while (p < end) {
+        crlx_entry_raw e;
+        rv = crlx_parse_entry(c, &p, end, &e);
+        uint32_t b = rv == JPKI_CRLX_OK && e.serial_len <= w
+            ? bucket_of_serial(e.serial, e.serial_len, w, bits) : 0;
+        if (rv != JPKI_CRLX_OK || e.serial_len > w || next[b] >= starts[b + 1]) {
+            free(next);                 /* (the last two: the bytes changed) */
+            return rv != JPKI_CRLX_OK ? rv : JPKI_CRLX_ERR_PARSE;
+        }
+        put_entry(ents + (size_t)next[b]++ * es, w, &e);
+        if (release && (size_t)(p - done) >= CHUNK) {
+            release(done, (size_t)(p - done));
+            done = p;
         }
     }
     free(next);
@@ -258,9 +289,9 @@ static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents, size_t w, uns
 static unsigned choose_bits(uint64_t n, size_t w)
 {
     unsigned bits = 0;
-    while (bits < 20 && (UINT64_C(16) << bits) <= n)
+    while (bits < 20 && (UINT64_C(8) << bits) <= n)
         bits++;
-    return bits > 8 * w ? (unsigned)(8 * w) : bits;     /* ~8-16 entries/bucket */
+    return bits > 8 * w ? (unsigned)(8 * w) : bits;     /* ~4-8 entries/bucket */
 }
 
 static size_t align8(size_t x)
@@ -275,15 +306,23 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     crlx_crl c;
     crlx_hdr h;
     memset(&h, 0, sizeof h);
+    X509 *who = NULL;
+    uint8_t *spki = NULL;
+    int spki_len = -1;
     jpki_crlx_rv rv = crlx_parse(der, len, &c);
     if (rv == JPKI_CRLX_OK)
-        rv = check_signature(der, len, &c, issuers, h.crl_sha256, h.issuer_spki_sha256, release);
+        rv = check_signature(der, len, &c, issuers, h.crl_sha256, &who, release);
+    if (rv == JPKI_CRLX_OK && (spki_len = crlx_spki_der(who, &spki)) < 0)
+        rv = JPKI_CRLX_ERR_MEMORY;
     uint64_t n = 0;
     size_t w = 1;
     if (rv == JPKI_CRLX_OK)
-        rv = scan_entries(&c, &n, &w, release);
-    if (rv != JPKI_CRLX_OK)
+        rv = light_pass(&c, 0, 0, NULL, &n, &w, release);
+    if (rv != JPKI_CRLX_OK) {
+        OPENSSL_free(spki);
         return rv;
+    }
+    SHA256(spki, (size_t)spki_len, h.issuer_spki_sha256);
     if (w < 4)
         w = 4;                          /* bucket_of reads 4 bytes */
     memcpy(h.magic, CRLX_MAGIC, sizeof CRLX_MAGIC);
@@ -308,19 +347,25 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     h.idp_len = c.idp.p ? c.idp.len : 0;
     h.num_off = align8(h.idp_off + h.idp_len);
     h.num_len = c.crl_number.p ? c.crl_number.len : 0;
-    h.buckets_off = align8(h.num_off + h.num_len);
+    h.spki_off = align8(h.num_off + h.num_len);
+    h.spki_len = (uint64_t)spki_len;
+    h.buckets_off = align8(h.spki_off + h.spki_len);
     h.entries_off = align8(h.buckets_off + (((size_t)1 << h.bucket_bits) + 1) * 4);
     h.file_size = h.entries_off + n * h.entry_size;
     uint8_t *img = sink->alloc(sink->ctx, h.file_size);
-    if (!img)
+    if (!img) {
+        OPENSSL_free(spki);
         return JPKI_CRLX_ERR_IO;
+    }
+    memcpy(img + h.spki_off, spki, h.spki_len);
+    OPENSSL_free(spki);
     memcpy(img, &h, sizeof h);
     memcpy(img + h.issuer_off, c.issuer.p, h.issuer_len);
     if (h.idp_len)
         memcpy(img + h.idp_off, c.idp.p, h.idp_len);
     if (h.num_len)
         memcpy(img + h.num_off, c.crl_number.p, h.num_len);
-    rv = fill_entries(&c, img + h.entries_off, w, h.bucket_bits,
+    rv = fill_entries(&c, img + h.entries_off, (uint32_t)n, w, h.bucket_bits,
                       (uint32_t *)(void *)(img + h.buckets_off), release);
     if (rv != JPKI_CRLX_OK)
         return rv;

@@ -8,60 +8,6 @@
 
 #include <string.h>
 
-int crlx_der_next(const uint8_t **p, const uint8_t *end, unsigned *tag, crlx_span *val,
-                  crlx_span *tlv)
-{
-    const uint8_t *q = *p;
-    if (q >= end || end - q < 2)
-        return -1;
-    unsigned t = *q++;
-    if ((t & 0x1f) == 0x1f)
-        return -1;                      /* multi-byte tags: never in a CRL */
-    size_t len = *q++;
-    if (len & 0x80) {
-        size_t n = len & 0x7f;
-        if (n == 0 || n > sizeof(size_t) || n > (size_t)(end - q))
-            return -1;                  /* indefinite, or runs off the end */
-        if (*q == 0)
-            return -1;                  /* not minimal */
-        len = 0;
-        for (size_t i = 0; i < n; i++)
-            len = (len << 8) | *q++;
-        if (len < 0x80)
-            return -1;                  /* long form for a short length */
-    }
-    if (len > (size_t)(end - q))
-        return -1;
-    if (tag)
-        *tag = t;
-    if (val) {
-        val->p = q;
-        val->len = len;
-    }
-    if (tlv) {
-        tlv->p = *p;
-        tlv->len = (size_t)(q + len - *p);
-    }
-    *p = q + len;
-    return 0;
-}
-
-int crlx_der_expect(const uint8_t **p, const uint8_t *end, unsigned tag, crlx_span *val,
-                    crlx_span *tlv)
-{
-    unsigned t;
-    const uint8_t *q = *p;
-    crlx_span v, w;
-    if (crlx_der_next(&q, end, &t, &v, &w) != 0 || t != tag)
-        return -1;
-    if (val)
-        *val = v;
-    if (tlv)
-        *tlv = w;
-    *p = q;
-    return 0;
-}
-
 static int digits(const uint8_t *s, int n, int *out)
 {
     int v = 0;

@@ -2,7 +2,7 @@
 /*
  * crl_file.c - the index file in the cache directory.
  *
- * Name: "<cache_dir>/crl-<first 128 bits of SHA-256(realpath of the CRL)>.idx",
+ * Name: "<cache_dir>/crl-<128-bit FNV-1a of the CRL's realpath>.idx",
  * so a warm open finds it without reading the CRL. Whether it still
  * describes the CRL is decided by the CRL file's identity recorded in the
  * header (device, inode, size, mtime and ctime in ns): a replaced or
@@ -10,12 +10,17 @@
  * The CRL's own SHA-256 is in the header too (computed during the build,
  * never on a warm open).
  *
- * Write: a temporary file in the cache directory, filled through a shared
- * mapping, msync + fsync, rename over the old name, fsync of the directory.
+ * Write: the image is built in anonymous memory (transparent huge pages:
+ * first-touch faults of 4 KiB pages are slow on virtual machines), written
+ * to a temporary file in the cache directory, fsync, rename over the old
+ * name, fsync of the directory; then the file is mapped read-only.
  * A crash at any point leaves the previous index (or none) in place.
  *
- * Read: mmap read-only; the header, every size and offset, and a SHA-256
- * over header and metadata are checked before anything is believed; a bad
+ * Read: mmap read-only; the header, every size and offset, and a checksum
+ * over header and metadata are checked before anything is believed; the
+ * verifying issuer's SPKI (stored whole) must be among the given issuers
+ * (no hashing and no OpenSSL digest on this path: it is the warm first
+ * check, whose budget is a fraction of a millisecond); a bad
  * or truncated file is rebuilt. Lookups clamp bucket bounds, so even an
  * entry table damaged later cannot make them read outside the mapping.
  */
@@ -33,28 +38,22 @@
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>
-#include <openssl/sha.h>
 
 void (*crlx_test_mid_write_hook)(void);
 
-static void meta_sha256(const uint8_t *image, uint8_t out[32])
+static uint64_t meta_check(const uint8_t *image)
 {
     crlx_hdr h;
     memcpy(&h, image, sizeof h);
-    memset(h.check, 0, sizeof h.check);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1
-        || EVP_DigestUpdate(ctx, &h, sizeof h) != 1
-        || EVP_DigestUpdate(ctx, image + h.issuer_off, h.buckets_off - h.issuer_off) != 1
-        || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
-        memset(out, 0xff, 32);          /* never equal to a real check */
-    EVP_MD_CTX_free(ctx);
+    h.check = 0;
+    uint64_t c = crlx_fnv(CRLX_FNV_INIT, &h, sizeof h);
+    return crlx_fnv(c, image + h.issuer_off, h.buckets_off - h.issuer_off);
 }
 
 void crlx_hdr_seal(uint8_t *image)
 {
     crlx_hdr *h = (crlx_hdr *)(void *)image;
-    meta_sha256(image, h->check);
+    h->check = meta_check(image);
 }
 
 static int span_ok(uint64_t off, uint64_t len, uint64_t lo, uint64_t hi)
@@ -78,14 +77,13 @@ int crlx_image_check(const uint8_t *image, size_t size)
     if (!span_ok(h.issuer_off, h.issuer_len, sizeof h, size)
         || !span_ok(h.idp_off, h.idp_len, h.issuer_off + h.issuer_len, size)
         || !span_ok(h.num_off, h.num_len, h.idp_off + h.idp_len, size)
-        || !span_ok(h.buckets_off, nb * 4, h.num_off + h.num_len, size)
+        || !span_ok(h.spki_off, h.spki_len, h.num_off + h.num_len, size)
+        || !span_ok(h.buckets_off, nb * 4, h.spki_off + h.spki_len, size)
         || h.buckets_off % 4 != 0
         || !span_ok(h.entries_off, h.entries * h.entry_size, h.buckets_off + nb * 4, size)
         || h.entries_off + h.entries * h.entry_size != size)
         return -1;
-    uint8_t sum[32];
-    meta_sha256(image, sum);
-    if (memcmp(sum, h.check, 32) != 0)
+    if (meta_check(image) != h.check)
         return -1;
     const uint32_t *b = (const uint32_t *)(const void *)(image + h.buckets_off);
     return b[0] == 0 && b[nb - 1] == h.entries ? 0 : -1;
@@ -164,22 +162,38 @@ static void release_behind(const uint8_t *from, size_t len)
 }
 
 typedef struct {
-    int fd;
     uint8_t *map;
     size_t size;
-} file_sink;
+} anon_sink;
 
-static uint8_t *file_alloc(void *ctx, size_t size)
+static uint8_t *anon_alloc(void *ctx, size_t size)
 {
-    file_sink *s = ctx;
-    if (ftruncate(s->fd, (off_t)size) != 0)
-        return NULL;
-    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, s->fd, 0);
+    anon_sink *s = ctx;
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
+    madvise(m, size, MADV_HUGEPAGE);
     s->map = m;
     s->size = size;
     return m;
+}
+
+/* Written in 64 KiB pieces: the page cache sizes its folios by the write,
+ * and a lookup's page fault maps the whole folio (up to 2 MiB, with one
+ * PMD when aligned) into the checking process. Small folios keep a check's
+ * memory growth to the fault-around window. */
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t k = write(fd, p, len > 65536 ? 65536 : len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        len -= (size_t)k;
+    }
+    return 0;
 }
 
 static int mkdir_0700(const char *dir)
@@ -202,17 +216,13 @@ static int mkdir_0700(const char *dir)
 static int index_path(const char *crl_path, const char *cache_dir, char *out, size_t outlen)
 {
     char real[PATH_MAX];
-    uint8_t h[32];
     if (!realpath(crl_path, real))
         return -1;
-    SHA256((const unsigned char *)real, strlen(real), h);
-    int n = snprintf(out, outlen, "%s/crl-", cache_dir);
-    for (int i = 0; i < 16 && n > 0 && (size_t)n + 3 < outlen; i++)
-        n += snprintf(out + n, outlen - (size_t)n, "%02x", h[i]);
-    if (n <= 0 || (size_t)n + 5 >= outlen)
-        return -1;
-    memcpy(out + n, ".idx", 5);
-    return 0;
+    uint64_t a = crlx_fnv(CRLX_FNV_INIT, real, strlen(real));
+    uint64_t b = crlx_fnv(a ^ UINT64_C(0x9e3779b97f4a7c15), real, strlen(real));
+    int n = snprintf(out, outlen, "%s/crl-%016llx%016llx.idx", cache_dir, (unsigned long long)a,
+                     (unsigned long long)b);
+    return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
 static void ident_of(const struct stat *st, crlx_ident *id)
@@ -222,6 +232,16 @@ static void ident_of(const struct stat *st, crlx_ident *id)
     id->size = st->st_size;
     id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
     id->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+/* Maps an index file read-only for lookups: no readahead, a lookup touches
+ * two or three pages. */
+static void *map_index(int fd, size_t size)
+{
+    void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (m != MAP_FAILED)
+        madvise(m, size, MADV_RANDOM);
+    return m;
 }
 
 /* The existing index, if valid, for this very CRL file and these issuers. */
@@ -234,7 +254,7 @@ static int try_existing(const char *idx, const crlx_ident *id, STACK_OF(X509) *i
         return -1;
     void *m = MAP_FAILED;
     if (fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(crlx_hdr))
-        m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        m = map_index(fd, (size_t)st.st_size);
     close(fd);
     if (m == MAP_FAILED)
         return -1;
@@ -244,9 +264,11 @@ static int try_existing(const char *idx, const crlx_ident *id, STACK_OF(X509) *i
         && h->crl_mtime_ns == id->mtime_ns && h->crl_ctime_ns == id->ctime_ns;
     int found = 0;
     for (int i = 0; ok && !found && i < sk_X509_num(issuers); i++) {
-        uint8_t spki[32];
-        found = crlx_spki_sha256(sk_X509_value(issuers, i), spki) == 0
-            && memcmp(spki, h->issuer_spki_sha256, 32) == 0;
+        uint8_t *spki;
+        int len = crlx_spki_der(sk_X509_value(issuers, i), &spki);
+        found = len > 0 && (uint64_t)len == h->spki_len
+            && memcmp(spki, (const uint8_t *)m + h->spki_off, (size_t)len) == 0;
+        OPENSSL_free(spki);
     }
     if (!ok || !found) {
         munmap(m, (size_t)st.st_size);
@@ -285,33 +307,47 @@ static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id, STACK_OF(X509) 
         munmap(in, (size_t)id->size);
         return rv;
     }
-    char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", idx);
-    file_sink s = { mkostemp(tmp, O_CLOEXEC), NULL, 0 };
-    if (s.fd < 0)
-        rv = JPKI_CRLX_ERR_IO;
-    if (rv == JPKI_CRLX_OK) {
-        crlx_sink sink = { file_alloc, &s };
-        rv = crlx_build(der, der_len, issuers, id, &sink, size, owned ? NULL : release_behind);
-    }
+    anon_sink s = { NULL, 0 };
+    crlx_sink sink = { anon_alloc, &s };
+    rv = crlx_build(der, der_len, issuers, id, &sink, size, owned ? NULL : release_behind);
     OPENSSL_free(owned);
     munmap(in, (size_t)id->size);
+    struct stat st;                     /* the bytes indexed are the bytes verified */
+    crlx_ident now;
+    if (rv == JPKI_CRLX_OK && fstat(crl_fd, &st) == 0) {
+        ident_of(&st, &now);
+        if (now.dev != id->dev || now.ino != id->ino || now.size != id->size
+            || now.mtime_ns != id->mtime_ns || now.ctime_ns != id->ctime_ns)
+            rv = JPKI_CRLX_ERR_IO;      /* the CRL changed during the import */
+    }
+    char tmp[PATH_MAX + 16];
+    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", idx);
+    int fd = rv == JPKI_CRLX_OK ? mkostemp(tmp, O_CLOEXEC) : -1;
+    if (rv == JPKI_CRLX_OK && fd < 0)
+        rv = JPKI_CRLX_ERR_IO;
+    if (rv == JPKI_CRLX_OK && write_all(fd, s.map, s.size / 2) != 0)
+        rv = JPKI_CRLX_ERR_IO;
     if (rv == JPKI_CRLX_OK && crlx_test_mid_write_hook)
         crlx_test_mid_write_hook();
-    if (rv == JPKI_CRLX_OK && (msync(s.map, s.size, MS_SYNC) != 0 || fsync(s.fd) != 0
-                               || rename(tmp, idx) != 0 || sync_dir(cache_dir) != 0
-                               || mprotect(s.map, s.size, PROT_READ) != 0))
+    if (rv == JPKI_CRLX_OK && (write_all(fd, s.map + s.size / 2, s.size - s.size / 2) != 0
+                               || fsync(fd) != 0 || rename(tmp, idx) != 0
+                               || sync_dir(cache_dir) != 0))
         rv = JPKI_CRLX_ERR_IO;
-    if (s.fd >= 0)
-        close(s.fd);
-    if (rv != JPKI_CRLX_OK) {
-        if (s.map)
-            munmap(s.map, s.size);
-        if (s.fd >= 0)
-            unlink(tmp);
-        return rv;
+    if (s.map)
+        munmap(s.map, s.size);
+    void *m = MAP_FAILED;
+    if (rv == JPKI_CRLX_OK) {           /* the renamed file, read-only */
+        m = map_index(fd, *size);
+        if (m == MAP_FAILED)
+            rv = JPKI_CRLX_ERR_IO;
+    } else if (fd >= 0) {
+        unlink(tmp);
     }
-    *image = s.map;
+    if (fd >= 0)
+        close(fd);
+    if (rv != JPKI_CRLX_OK)
+        return rv;
+    *image = m;
     return JPKI_CRLX_OK;
 }
 

@@ -35,12 +35,63 @@ typedef struct {
 /* ---- crl_der.c ---- */
 
 /* Reads one TLV at *p (before end): single-byte tags only, definite minimal
- * lengths. On success *p moves past it. 0 or -1. */
-int crlx_der_next(const uint8_t **p, const uint8_t *end, unsigned *tag, crlx_span *val,
-                  crlx_span *tlv);
-/* The same, requiring the tag. */
-int crlx_der_expect(const uint8_t **p, const uint8_t *end, unsigned tag, crlx_span *val,
-                    crlx_span *tlv);
+ * lengths. On success *p moves past it. 0 or -1. (Inline: it runs ~10
+ * times per CRL entry.) */
+static inline int crlx_der_next(const uint8_t **p, const uint8_t *end, unsigned *tag,
+                                crlx_span *val, crlx_span *tlv)
+{
+    const uint8_t *q = *p;
+    if (q >= end || end - q < 2)
+        return -1;
+    unsigned t = *q++;
+    if ((t & 0x1f) == 0x1f)
+        return -1;                      /* multi-byte tags: never in a CRL */
+    size_t len = *q++;
+    if (len & 0x80) {
+        size_t n = len & 0x7f;
+        if (n == 0 || n > sizeof(size_t) || n > (size_t)(end - q))
+            return -1;                  /* indefinite, or runs off the end */
+        if (*q == 0)
+            return -1;                  /* not minimal */
+        len = 0;
+        for (size_t i = 0; i < n; i++)
+            len = (len << 8) | *q++;
+        if (len < 0x80)
+            return -1;                  /* long form for a short length */
+    }
+    if (len > (size_t)(end - q))
+        return -1;
+    if (tag)
+        *tag = t;
+    if (val) {
+        val->p = q;
+        val->len = len;
+    }
+    if (tlv) {
+        tlv->p = *p;
+        tlv->len = (size_t)(q + len - *p);
+    }
+    *p = q + len;
+    return 0;
+}
+
+static inline int crlx_der_expect(const uint8_t **p, const uint8_t *end, unsigned tag,
+                                  crlx_span *val, crlx_span *tlv)
+{
+    unsigned t;
+    const uint8_t *q = *p;
+    crlx_span v, w;
+    if (crlx_der_next(&q, end, &t, &v, &w) != 0 || t != tag)
+        return -1;
+    if (val)
+        *val = v;
+    if (tlv)
+        *tlv = w;
+    *p = q;
+    return 0;
+}
+
+/* crlx_der_expect: the same, requiring the tag. */
 /* UTCTime (0x17) or GeneralizedTime (0x18), DER form ...Z, to epoch secs. */
 int crlx_der_time(unsigned tag, crlx_span v, int64_t *out);
 /* Serial normalisation: strip leading 0x00 octets. The sign is not kept:
@@ -95,15 +146,18 @@ typedef struct {
 } crlx_ident;
 
 /* Verifies der (already PEM-decoded) against issuers and lays out the
- * complete index (header, metadata, buckets, sorted entries) in the buffer
- * sink->alloc returns. *size gets its size. release (may be NULL) is called
+ * complete index (header, metadata, buckets, sorted entries) in the zeroed
+ * buffer sink->alloc returns. *size gets its size. release (may be NULL) is called
  * with byte offsets of der already consumed, so a mapping can drop them. */
 jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
                         const crlx_ident *id, const crlx_sink *sink, size_t *size,
                         void (*release)(const uint8_t *from, size_t len));
 
-/* SHA-256 of an issuer's DER SubjectPublicKeyInfo. 0 or -1. */
-int crlx_spki_sha256(X509 *x, uint8_t out[32]);
+/* An issuer's DER SubjectPublicKeyInfo (OPENSSL_free) and its length. */
+int crlx_spki_der(X509 *x, uint8_t **der);
+/* FNV-1a 64 over buf, continuing from h (start: CRLX_FNV_INIT). */
+#define CRLX_FNV_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t crlx_fnv(uint64_t h, const void *buf, size_t len);
 
 /* ---- crl_file.c ---- */
 
@@ -123,7 +177,10 @@ typedef struct {
     uint64_t issuer_off, issuer_len, idp_off, idp_len, num_off, num_len;
     uint64_t buckets_off, entries_off;
     uint8_t crl_sha256[32], issuer_spki_sha256[32];
-    uint8_t check[32];  /* SHA-256 of the header (check zeroed) + metadata */
+    uint64_t spki_off, spki_len;    /* the verifying issuer's SPKI, DER */
+    uint64_t check;     /* FNV-1a of the header (check zeroed) + metadata:
+                         * catches damage, not forgery (the 0700 cache dir
+                         * is the user's own) */
 } crlx_hdr;
 
 /* Computes hdr->check over the header and the metadata bytes in image. */
