@@ -155,7 +155,8 @@ typedef struct {
     unsigned flags;              /* JPKI_VF_* */
 } jpki_vopts;
 
-/* Checks a certificate (DER or PEM) and fills *res. Returns res->status. */
+/* Checks a certificate (DER or PEM) and fills *res. Returns res->status.
+ * Reentrant: no global state; preloaded anchors may be shared by threads. */
 jpki_vstatus jpki_verify(const uint8_t *cert, size_t len, const jpki_vopts *opts,
                          jpki_vresult *res);
 jpki_vstatus jpki_verify_x509(X509 *leaf, const jpki_vopts *opts, jpki_vresult *res);
