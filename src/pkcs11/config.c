@@ -11,6 +11,10 @@
  *   readers_deny  = PAT[,PAT] JPKI_PKCS11_READERS_DENY
  *       PC/SC readers whose name contains PAT (any case); deny wins, an
  *       empty allow list allows every reader.
+ *   anchors   = DIR           JPKI_PKCS11_ANCHORS   (trust.c)
+ *   crl       = FILE|DIR      JPKI_PKCS11_CRL
+ *   invalid_cert = offer|hide JPKI_PKCS11_INVALID_CERT
+ *   allow_test_pki = on|off   JPKI_PKCS11_ALLOW_TEST_PKI
  *
  * The environment variable beside each key wins over the file.
  */
@@ -111,6 +115,18 @@ static int apply(p11_config *cfg, const char *key, const char *v)
         return set_list(cfg->readers_allow, v);
     if (strcmp(key, "readers_deny") == 0)
         return set_list(cfg->readers_deny, v);
+    if (strcmp(key, "anchors") == 0)
+        return set_path(cfg->anchors, v);
+    if (strcmp(key, "crl") == 0)
+        return set_path(cfg->crl, v);
+    if (strcmp(key, "invalid_cert") == 0 && (!strcmp(v, "offer") || !strcmp(v, "hide"))) {
+        cfg->invalid_cert_hide = strcmp(v, "hide") == 0;
+        return 0;
+    }
+    if (strcmp(key, "invalid_cert") == 0)
+        return -1;
+    if (strcmp(key, "allow_test_pki") == 0)
+        return set_onoff(&cfg->allow_test_pki, v);
     return -2;
 }
 
@@ -167,6 +183,10 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     from_env(cfg, "JPKI_PKCS11_EMULATOR", "emulator");
     from_env(cfg, "JPKI_PKCS11_READERS_ALLOW", "readers_allow");
     from_env(cfg, "JPKI_PKCS11_READERS_DENY", "readers_deny");
+    from_env(cfg, "JPKI_PKCS11_ANCHORS", "anchors");
+    from_env(cfg, "JPKI_PKCS11_CRL", "crl");
+    from_env(cfg, "JPKI_PKCS11_INVALID_CERT", "invalid_cert");
+    from_env(cfg, "JPKI_PKCS11_ALLOW_TEST_PKI", "allow_test_pki");
 }
 
 void p11_config_load(p11_config *cfg)

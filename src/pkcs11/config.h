@@ -20,6 +20,11 @@ typedef struct {
      * wins; an empty allow list allows every reader. */
     char readers_allow[P11_CFG_LIST_MAX];
     char readers_deny[P11_CFG_LIST_MAX];
+    /* certificate checks (trust.c) */
+    char anchors[P11_CFG_PATH_MAX]; /* "" : the installed J-LIS roots */
+    char crl[P11_CFG_PATH_MAX];     /* CRL file or directory, "" none */
+    int invalid_cert_hide;          /* "invalid_cert = offer | hide" */
+    int allow_test_pki;             /* accept the test cards' policy */
 } p11_config;
 
 /* Fills cfg from the defaults, the file, then the environment. A missing
