@@ -8,10 +8,11 @@
  * signature over the raw tbsCertList bytes verified, before a single entry
  * is read. Then three passes over revokedCertificates: a light one finds
  * the count and the longest serial (the entry width), a second counts the
- * entries per bucket (the top bits of the serial), the third validates
- * every entry and writes it, fixed-width, straight into its bucket's slot
- * in the output image; each small bucket is then sorted in place.
- * Memory: the image plus O(buckets).
+ * entries per coarse bucket (top 12 bits of the serial), the third
+ * validates every entry and writes it, fixed-width, straight into its
+ * coarse bucket's next slot in the output image; each coarse bucket is then
+ * sorted where it sits, and the lookup bucket table is read off the sorted
+ * entries. Memory: the image plus one coarse bucket and the tables.
  */
 #include "jpki/crl_priv.h"
 
