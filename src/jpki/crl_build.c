@@ -8,10 +8,11 @@
  * signature over the raw tbsCertList bytes verified, before a single entry
  * is read. Then three passes over revokedCertificates: a light one finds
  * the count and the longest serial (the entry width), a second counts the
- * entries per bucket (the top bits of the serial), the third validates
- * every entry and writes it, fixed-width, straight into its bucket's slot
- * in the output image; each small bucket is then sorted in place.
- * Memory: the image plus O(buckets).
+ * entries per coarse bucket (top 12 bits of the serial), the third
+ * validates every entry and writes it, fixed-width, straight into its
+ * coarse bucket's next slot in the output image; each coarse bucket is then
+ * sorted where it sits, and the lookup bucket table is read off the sorted
+ * entries. Memory: the image plus one coarse bucket and the tables.
  */
 #include "jpki/crl_priv.h"
 
@@ -24,6 +25,9 @@
 #include <openssl/x509v3.h>
 
 #define CHUNK (size_t)(4u << 20)
+#ifndef CRLX_MAX_BITS
+#define CRLX_MAX_BITS 18
+#endif
 
 int crlx_spki_der(X509 *x, uint8_t **der)
 {
@@ -240,56 +244,107 @@ static void sort_range(uint8_t *base, size_t n, size_t es, size_t k)
     }
 }
 
-/* Passes 2 and 3 and the sort: bucket starts into starts, then every
- * entry validated and written straight into its bucket's next slot (no
- * permutation pass), then each small bucket sorted on its own. */
+static uint32_t top32(const uint8_t *rec)
+{
+    return (uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 | (uint32_t)rec[2] << 8 | rec[3];
+}
+
+#define COARSE_BITS 12          /* scatter streams: 4096 (their cache lines fit L2) */
+#define LOCAL_MAX 65536         /* larger coarse buckets (skewed serials): heapsort */
+
+/* Sorts one coarse bucket: a counting sort on the next 8 bits through tmp
+ * (a bucket's worth, cache-resident), then each tiny sub-bucket. */
+static void local_sort(uint8_t *base, size_t m, size_t es, size_t k, uint8_t *tmp)
+{
+    if (m <= 64 || !tmp || m > LOCAL_MAX) {
+        sort_range(base, m, es, k);
+        return;
+    }
+    uint32_t cnt[257] = { 0 };
+    const unsigned shift = 32 - COARSE_BITS - 8;
+    for (size_t i = 0; i < m; i++)
+        cnt[((top32(base + i * es) >> shift) & 0xff) + 1]++;
+    for (int d = 0; d < 256; d++)
+        cnt[d + 1] += cnt[d];
+    uint32_t pos[256];
+    memcpy(pos, cnt, sizeof pos);
+    for (size_t i = 0; i < m; i++) {
+        const uint8_t *r = base + i * es;
+        memcpy(tmp + (size_t)pos[(top32(r) >> shift) & 0xff]++ * es, r, es);
+    }
+    memcpy(base, tmp, m * es);
+    for (int d = 0; d < 256; d++)
+        sort_range(base + (size_t)cnt[d] * es, cnt[d + 1] - cnt[d], es, k);
+}
+
+/* Passes 2 and 3 and the sort: a light pass counts entries per coarse
+ * bucket (top 12 bits of the serial); the full pass validates every entry
+ * and writes it straight into its coarse bucket's next slot; each coarse
+ * bucket is then sorted locally; finally the lookup bucket table (bits
+ * wide) is read off the sorted entries in one sequential pass. */
 static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents, uint32_t count, size_t w,
                                  unsigned bits, uint32_t *starts, release_fn release)
 {
-    size_t es = w + 7, nb = (size_t)1 << bits;
-    uint32_t *next = calloc(nb, sizeof *next);
-    if (!next)
-        return JPKI_CRLX_ERR_MEMORY;
+    size_t es = w + 7, nc = (size_t)1 << COARSE_BITS, nb = (size_t)1 << bits;
+    uint32_t *cstart = calloc(nc + 1, sizeof *cstart), *next = calloc(nc, sizeof *next);
+    uint8_t *tmp = NULL;
     uint64_t n;
     size_t unused;
-    jpki_crlx_rv rv = light_pass(c, w, bits, next, &n, &unused, release);
-    if (rv != JPKI_CRLX_OK || n != count) {
-        free(next);
-        return rv != JPKI_CRLX_OK ? rv : JPKI_CRLX_ERR_PARSE;
+    jpki_crlx_rv rv = cstart && next ? light_pass(c, w, COARSE_BITS, next, &n, &unused, release)
+                                     : JPKI_CRLX_ERR_MEMORY;
+    if (rv == JPKI_CRLX_OK && n != count)
+        rv = JPKI_CRLX_ERR_PARSE;
+    size_t biggest = 0;
+    if (rv == JPKI_CRLX_OK) {
+        uint32_t sum = 0;
+        for (size_t b = 0; b < nc; b++) {
+            cstart[b] = sum;
+            sum += next[b];
+            biggest = next[b] > biggest ? next[b] : biggest;
+            next[b] = cstart[b];
+        }
+        cstart[nc] = sum;
     }
-    uint32_t sum = 0;
-    for (size_t b = 0; b < nb; b++) {
-        starts[b] = sum;
-        sum += next[b];
-        next[b] = starts[b];
-    }
-    starts[nb] = sum;
     const uint8_t *p = c->revoked.p, *end = p + c->revoked.len, *done = p;
-    while (p < end) {
+    while (rv == JPKI_CRLX_OK && p < end) {
         crlx_entry_raw e;
         rv = crlx_parse_entry(c, &p, end, &e);
         uint32_t b = rv == JPKI_CRLX_OK && e.serial_len <= w
-            ? bucket_of_serial(e.serial, e.serial_len, w, bits) : 0;
-        if (rv != JPKI_CRLX_OK || e.serial_len > w || next[b] >= starts[b + 1]) {
-            free(next);                 /* (the last two: the bytes changed) */
-            return rv != JPKI_CRLX_OK ? rv : JPKI_CRLX_ERR_PARSE;
-        }
+            ? bucket_of_serial(e.serial, e.serial_len, w, COARSE_BITS) : 0;
+        if (rv == JPKI_CRLX_OK && (e.serial_len > w || next[b] >= cstart[b + 1]))
+            rv = JPKI_CRLX_ERR_PARSE;   /* the bytes changed between passes */
+        if (rv != JPKI_CRLX_OK)
+            break;
         put_entry(ents + (size_t)next[b]++ * es, w, &e);
         if (release && (size_t)(p - done) >= CHUNK) {
             release(done, (size_t)(p - done));
             done = p;
         }
     }
+    if (rv == JPKI_CRLX_OK && biggest > 64 && biggest <= LOCAL_MAX)
+        tmp = malloc(biggest * es);
+    for (size_t b = 0; rv == JPKI_CRLX_OK && b < nc; b++)
+        local_sort(ents + (size_t)cstart[b] * es, cstart[b + 1] - cstart[b], es, w + 1, tmp);
+    if (rv == JPKI_CRLX_OK) {
+        size_t cur = 0;
+        for (uint32_t i = 0; i < count; i++) {
+            size_t b = bits ? top32(ents + (size_t)i * es) >> (32 - bits) : 0;
+            while (cur <= b)
+                starts[cur++] = i;
+        }
+        while (cur <= nb)
+            starts[cur++] = count;
+    }
+    free(tmp);
+    free(cstart);
     free(next);
-    for (size_t b = 0; b < nb; b++)
-        sort_range(ents + (size_t)starts[b] * es, starts[b + 1] - starts[b], es, w + 1);
-    return JPKI_CRLX_OK;
+    return rv;
 }
 
 static unsigned choose_bits(uint64_t n, size_t w)
 {
     unsigned bits = 0;
-    while (bits < 20 && (UINT64_C(8) << bits) <= n)
+    while (bits < CRLX_MAX_BITS && (UINT64_C(8) << bits) <= n)
         bits++;
     return bits > 8 * w ? (unsigned)(8 * w) : bits;     /* ~4-8 entries/bucket */
 }
