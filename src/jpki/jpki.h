@@ -83,8 +83,13 @@ const char *jpki_card_serial(const jpki_card *c);
 jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca,
                             uint8_t **der, size_t *len);
 
-/* Retry counter without spending a try. 0 means locked. */
+/* Retry counter without spending a try. 0 means locked. A counter read
+ * from the card, or learnt from our own VERIFY, is believed for the card's
+ * PIN status TTL (pin.c says why) unless the card was reset meanwhile. */
 jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left);
+#define JPKI_PIN_STATUS_TTL_MS 1000u
+/* Sets that TTL in milliseconds; 0: ask the card every time. */
+void jpki_card_set_pin_status_ttl(jpki_card *c, unsigned ms);
 
 /* Verifies a PIN. A PIN that breaks the rules is refused on the host; a
  * locked PIN is never sent. *tries_left (may be NULL) after the attempt,

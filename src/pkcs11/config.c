@@ -93,6 +93,9 @@ static int apply(p11_config *cfg, const char *key, const char *v)
         return set_onoff(&cfg->pcsc, v);
     if (strcmp(key, "emulator") == 0)
         return set_path(cfg->emulator, v);
+    if (strcmp(key, "cache") == 0)
+        return strcmp(v, "off") == 0 || v[0] == '/' ? set_path(cfg->cache, v)
+                                                      : -1;
     return -2;
 }
 
@@ -147,6 +150,7 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     from_env(cfg, "JPKI_PKCS11_TOKENS", "tokens");
     from_env(cfg, "JPKI_PKCS11_PCSC", "pcsc");
     from_env(cfg, "JPKI_PKCS11_EMULATOR", "emulator");
+    from_env(cfg, "JPKI_PKCS11_CACHE", "cache");
 }
 
 void p11_config_load(p11_config *cfg)

@@ -15,6 +15,7 @@ typedef struct {
     int show_auth, show_sign;    /* "tokens = both | auth | sign" */
     int pcsc;                    /* PC/SC readers on (1) or off (0) */
     char emulator[P11_CFG_PATH_MAX]; /* card images, ':'-separated */
+    char cache[P11_CFG_PATH_MAX];    /* "cache = off | DIR"; "": default */
 } p11_config;
 
 /* Fills cfg from the defaults, the file, then the environment. A missing

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "jpki/cache.h"
 
 p11_module p11_g;
 
@@ -86,6 +87,7 @@ CK_RV p11_initialize(CK_VOID_PTR init_args)
     p11_config_load(&p11_g.cfg);
     jlog_init(p11_g.cfg.log_level,
               p11_g.cfg.log_file[0] ? p11_g.cfg.log_file : NULL);
+    jpki_cache_configure(p11_g.cfg.cache);
     if ((rv = lock_create()) != CKR_OK)
         return rv;
     if (reader_list_all(p11_g.cfg.emulator, p11_g.cfg.pcsc, &readers, &n) !=

@@ -96,11 +96,11 @@ static CK_RV load_ca(p11_token *tok)
     return tok->ca ? p11_object_build(tok, P11_OBJ_CA, tok->ca, 0) : CKR_OK;
 }
 
-CK_RV p11_token_load_public(p11_token *tok)
+CK_RV p11_token_load_public(p11_token *tok, int want_ca, int want_key)
 {
-    CK_RV rv = load_ca(tok);
+    CK_RV rv = want_ca ? load_ca(tok) : CKR_OK;
 
-    return rv == CKR_OK ? p11_token_load_cert(tok) : rv;
+    return rv == CKR_OK && want_key ? p11_token_load_cert(tok) : rv;
 }
 
 CK_RV p11_token_load_private(p11_token *tok)
