@@ -35,6 +35,10 @@ emu_rv emu_card_load(const char *path, emu_card **out, char *err, size_t errlen)
     c->ef = -1;
     c->trace.fd = -1;
     emu_rv rv = emu_faults_parse(getenv("JPKI_EMU_FAULTS"), &c->faults, err, errlen);
+    if (rv == EMU_OK && emu_latency_parse(getenv("JPKI_EMU_LATENCY"), &c->latency) != 0) {
+        snprintf(err, errlen, "JPKI_EMU_LATENCY: expected off, on or APDU_MS,BYTE_US,SIGN_MS");
+        rv = EMU_ERR_ARGS;
+    }
     if (rv == EMU_OK)
         rv = emu_image_load(path, &c->img, &c->file_id, err, errlen);
     if (rv != EMU_OK) {
