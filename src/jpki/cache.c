@@ -54,11 +54,13 @@
 #define MAGIC "JPKI-PKCS11 CACHE 1\n"
 #define MAX_FILE (256u * 1024u)
 #define MAX_ENTRY 0x7FFFu
-#define N_PUBLIC 4
+#define N_PUBLIC 5
 
-/* The files that may be cached: public data only. */
+/* The files that may be cached: public data only (and the card id, a hash
+ * of the authentication certificate's issuer and serial number). */
 static const uint16_t public_fids[N_PUBLIC] = { EF_TOKEN_INFO, EF_AUTH_CERT,
-                                                EF_AUTH_CA, EF_SIGN_CA };
+                                                EF_AUTH_CA, EF_SIGN_CA,
+                                                JPKI_CACHE_CARD_ID };
 
 struct jpki_cache {
     char *identity;

@@ -180,7 +180,7 @@ int jpki_card_is_smartphone(const jpki_card *c)
 
 /* ---- files ---------------------------------------------------------------- */
 
-static jpki_rv read_binary(jpki_card *c, size_t off, size_t want,
+jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want,
                            uint8_t *out, size_t *got)
 {
     apdu_cmd cmd = { .cla = 0x00, .ins = 0xB0, .p1 = (uint8_t)(off >> 8),
@@ -229,7 +229,7 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
 
     if ((rv = jpki_select_ef(c, fid)) != JPKI_OK)
         return rv;
-    if ((rv = read_binary(c, 0, READ_CHUNK, first, &got)) != JPKI_OK)
+    if ((rv = jpki_read_binary(c, 0, READ_CHUNK, first, &got)) != JPKI_OK)
         return rv;
     if (first[0] == 0x00 || first[0] == 0xFF)
         return JPKI_ERR_NOT_FOUND; /* an unwritten file */
@@ -242,7 +242,7 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
     memcpy(buf, first, off);
     while (off < total && rv == JPKI_OK) {
         size_t want = total - off > READ_CHUNK ? READ_CHUNK : total - off;
-        rv = read_binary(c, off, want, buf + off, &got);
+        rv = jpki_read_binary(c, off, want, buf + off, &got);
         if (rv == JPKI_OK)
             off += got > want ? want : got;
     }
@@ -272,7 +272,7 @@ static jpki_rv read_token_info(jpki_card *c)
     }
     rv = jpki_select_ef(c, EF_TOKEN_INFO);
     if (rv == JPKI_OK)
-        rv = read_binary(c, 0, sizeof(info), info, &got);
+        rv = jpki_read_binary(c, 0, sizeof(info), info, &got);
     if (rv == JPKI_ERR_NOT_FOUND)
         return JPKI_OK; /* treat as a plain card */
     if (rv != JPKI_OK)

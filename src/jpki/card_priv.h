@@ -33,6 +33,7 @@ struct jpki_card {
     uint64_t tries_ms[2];
     unsigned long tries_resets[2];
     unsigned tries_ttl_ms;  /* jpki_card_set_pin_status_ttl */
+    char id[17];            /* jpki_card_id, "" until known */
 };
 
 
@@ -42,5 +43,11 @@ jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
                        size_t cap, size_t *len, uint16_t *sw);
 jpki_rv jpki_select_ap(jpki_card *c);
 jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid);
+/* READ BINARY of want bytes (at most 256) at off of the current EF. */
+jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want,
+                         uint8_t *out, size_t *got);
+
+/* Not a file of the card: the card id (card_id.c), cached with the files. */
+#define JPKI_CACHE_CARD_ID 0xFF01
 
 #endif

@@ -77,6 +77,13 @@ int jpki_card_is_smartphone(const jpki_card *c);
  * the security state, which at open costs nothing. */
 const char *jpki_card_serial(const jpki_card *c);
 
+/* A card id for token serial numbers: 16 hex digits, stable for a card,
+ * different between cards, no personal data. A hash of the authentication
+ * certificate's issuer and serial number (only the first READ BINARY of
+ * that certificate is needed, or nothing when cached), or on a smartphone
+ * of the chip's serial. JPKI_ERR_NOT_FOUND if neither can be had. */
+jpki_rv jpki_card_id(jpki_card *c, char out[17]);
+
 /* Reads the key's certificate (ca = 0) or its CA certificate (ca = 1).
  * *der is malloc'd; the caller frees it (and wipes it, for the signature
  * certificate: personal data). JPKI_ERR_SECURITY if the PIN is needed. */
