@@ -444,6 +444,38 @@ START_TEST(pin_status_other_process)
 }
 END_TEST
 
+/* In a logged-in session a signature is the floor: select the key file,
+ * COMPUTE DIGITAL SIGNATURE. Nothing else, however many. */
+START_TEST(sign_at_the_floor)
+{
+    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof cls };
+    CK_OBJECT_HANDLE key;
+    CK_BYTE sig[512];
+    CK_ULONG n = 0, len;
+    int i;
+
+    OK(p11->C_Initialize(NULL));
+    CK_SESSION_HANDLE h = open_session(0);
+    OK(p11->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)EMU_DEFAULT_AUTH_PIN, 4));
+    OK(p11->C_FindObjectsInit(h, &t, 1));
+    OK(p11->C_FindObjects(h, &key, 1, &n));
+    OK(p11->C_FindObjectsFinal(h));
+    ck_assert_uint_eq(n, 1);
+    log_clear();
+    for (i = 0; i < 3; i++) {
+        len = sizeof sig;
+        OK(p11->C_SignInit(h, &m, key));
+        OK(p11->C_Sign(h, (CK_BYTE_PTR) "data", 4, sig, &len));
+    }
+    ck_assert_int_eq(log_count("INS=", NULL), 6);
+    ck_assert_int_eq(log_count("INS=A4 P1=02", NULL), 3);
+    ck_assert_int_eq(log_count("INS=2A", NULL), 3);
+    OK(p11->C_Finalize(NULL));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cache");
@@ -468,6 +500,7 @@ int main(void)
     tcase_add_test(tc, no_signature_certificate_on_disk);
     tcase_add_test(tc, pin_status_other_session);
     tcase_add_test(tc, pin_status_other_process);
+    tcase_add_test(tc, sign_at_the_floor);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
