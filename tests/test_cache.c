@@ -275,6 +275,32 @@ START_TEST(truncated_file_ignored_and_rewritten)
 }
 END_TEST
 
+/* Files of insertions long gone are removed when a new one is written;
+ * recent ones (another card in another reader) stay. */
+START_TEST(old_files_pruned)
+{
+    char old[4400], recent[4400];
+    struct timespec ts[2] = { { time(NULL) - 8 * 24 * 3600, 0 },
+                              { time(NULL) - 8 * 24 * 3600, 0 } };
+    struct stat st;
+    CK_ULONG l;
+    int r;
+    FILE *f;
+
+    ck_assert_int_eq(mkdir(cdir, 0700), 0);
+    snprintf(old, sizeof old, "%s/card-0123456789abcdef0123456789abcdef", cdir);
+    snprintf(recent, sizeof recent, "%s/card-fedcba9876543210fedcba9876543210", cdir);
+    ck_assert_ptr_nonnull(f = fopen(old, "we"));
+    fclose(f);
+    ck_assert_ptr_nonnull(f = fopen(recent, "we"));
+    fclose(f);
+    ck_assert_int_eq(utimensat(AT_FDCWD, old, ts, 0), 0);
+    free(one_process(&l, &r));
+    ck_assert_int_ne(stat(old, &st), 0);
+    ck_assert_int_eq(stat(recent, &st), 0);
+}
+END_TEST
+
 START_TEST(loose_directory_tightened)
 {
     struct stat st;
@@ -495,6 +521,7 @@ int main(void)
     tcase_add_test(tc, corrupted_file_ignored_and_rewritten);
     tcase_add_test(tc, truncated_file_ignored_and_rewritten);
     tcase_add_test(tc, loose_directory_tightened);
+    tcase_add_test(tc, old_files_pruned);
     tcase_add_test(tc, default_directory);
     tcase_add_test(tc, cache_off);
     tcase_add_test(tc, no_signature_certificate_on_disk);

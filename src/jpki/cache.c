@@ -37,6 +37,7 @@
  */
 #include "jpki/cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -44,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -55,6 +57,11 @@
 #define MAX_FILE (256u * 1024u)
 #define MAX_ENTRY 0x7FFFu
 #define N_PUBLIC 5
+/* An insertion identity never comes back once the card is out, so old
+ * files are only litter: a file untouched this long is removed when
+ * another is written (a card left in its reader that long costs one
+ * re-read). */
+#define PRUNE_AGE_S (7 * 24 * 3600)
 
 /* The files that may be cached: public data only (and the card id, a hash
  * of the authentication certificate's issuer and serial number). */
@@ -340,6 +347,28 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+static void prune(const char *dir, const char *keep)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    time_t now = time(NULL);
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char p[PATH_MAX];
+        struct stat st;
+        if (strncmp(e->d_name, "card-", 5) != 0 ||
+            (size_t)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= sizeof(p) ||
+            strcmp(p, keep) == 0)
+            continue;
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+            st.st_mtime + PRUNE_AGE_S < now)
+            unlink(p);
+    }
+    closedir(d);
+}
+
 /* Temporary file beside the target, fsync, rename, fsync of the directory:
  * a reader sees the old file or the new one, never a part. */
 static int save(const jpki_cache *c)
@@ -372,6 +401,7 @@ static int save(const jpki_cache *c)
             fsync(fd);
             close(fd);
         }
+        prune(dir, c->path);
     }
     return ok ? 0 : -1;
 }
