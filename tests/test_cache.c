@@ -20,6 +20,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include "emu/emu.h"
+#include "pkcs11/config.h"
 #include "testutil.h"
 
 static CK_FUNCTION_LIST_PTR p11;
@@ -502,6 +503,32 @@ START_TEST(sign_at_the_floor)
 }
 END_TEST
 
+/* cache = off | an absolute directory; anything else is refused (and the
+ * default kept), never taken as a path relative to the program's cwd. */
+START_TEST(config_key)
+{
+    char conf[4400];
+    p11_config cfg;
+    FILE *f;
+
+    unsetenv("JPKI_PKCS11_CACHE");
+    snprintf(conf, sizeof conf, "%s/c.conf", dir);
+    ck_assert_ptr_nonnull(f = fopen(conf, "we"));
+    fputs("cache = /var/cache/x\n", f);
+    fclose(f);
+    p11_config_load_file(&cfg, conf);
+    ck_assert_str_eq(cfg.cache, "/var/cache/x");
+    ck_assert_ptr_nonnull(f = fopen(conf, "we"));
+    fputs("cache = relative/dir\n", f);
+    fclose(f);
+    p11_config_load_file(&cfg, conf);
+    ck_assert_str_eq(cfg.cache, "");
+    setenv("JPKI_PKCS11_CACHE", "off", 1);
+    p11_config_load_file(&cfg, conf);
+    ck_assert_str_eq(cfg.cache, "off");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cache");
@@ -528,6 +555,7 @@ int main(void)
     tcase_add_test(tc, pin_status_other_session);
     tcase_add_test(tc, pin_status_other_process);
     tcase_add_test(tc, sign_at_the_floor);
+    tcase_add_test(tc, config_key);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
