@@ -287,6 +287,8 @@ static void mock_open(void)
     ck_assert_str_eq(mock_cmd_hex(&script, 1), "00A4020C020006");
     ck_assert_str_eq(mock_cmd_hex(&script, 2), "00B0000020");
     script.n_cmds = script.n_steps = 0;
+    /* These tests script every status query: none is remembered. */
+    jpki_card_set_pin_status_ttl(jc, 0);
 }
 
 START_TEST(mock_not_jpki)
@@ -458,6 +460,46 @@ START_TEST(mock_locked_pin_not_sent)
 }
 END_TEST
 
+/* A retry counter is remembered for the TTL: C_GetTokenInfo in a loop
+ * costs one query, and a VERIFY right after needs no status query. Our
+ * own VERIFY's answer is what the next status says, with no APDU. */
+START_TEST(mock_pin_status_remembered)
+{
+    int tries = -1;
+
+    mock_open();
+    jpki_card_set_pin_status_ttl(jc, 60000);
+    mock_answer(&script, "9000");
+    mock_answer(&script, "63C3");
+    ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_AUTH, &tries), JPKI_OK);
+    ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_AUTH, &tries), JPKI_OK);
+    ck_assert_int_eq(tries, 3);
+    ck_assert_uint_eq(script.n_cmds, 2);
+    mock_answer(&script, "9000");   /* SELECT 0018 */
+    mock_answer(&script, "63C2");   /* the wrong PIN: no status before */
+    ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1111", 4, &tries),
+                     JPKI_ERR_PIN_INCORRECT);
+    ck_assert_uint_eq(script.n_cmds, 4);
+    ck_assert_str_eq(mock_cmd_hex(&script, 3), "002000800431313131");
+    ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_AUTH, &tries), JPKI_OK);
+    ck_assert_int_eq(tries, 2);
+    ck_assert_uint_eq(script.n_cmds, 4);
+    /* The other PIN is its own: asked once. */
+    mock_answer(&script, "9000");
+    mock_answer(&script, "63C5");
+    ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_SIGN, &tries), JPKI_OK);
+    ck_assert_int_eq(tries, 5);
+    ck_assert_uint_eq(script.n_cmds, 6);
+    /* TTL 0: asked again. */
+    jpki_card_set_pin_status_ttl(jc, 0);
+    mock_answer(&script, "9000");
+    mock_answer(&script, "63C1");
+    ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_AUTH, &tries), JPKI_OK);
+    ck_assert_int_eq(tries, 1);
+    ck_assert_uint_eq(script.n_cmds, 8);
+}
+END_TEST
+
 START_TEST(mock_verify_answers)
 {
     int tries = -1;
@@ -550,6 +592,7 @@ static Suite *jpki_suite(void)
     tcase_add_test(mock, mock_pin_status_words);
     tcase_add_test(mock, mock_locked_pin_not_sent);
     tcase_add_test(mock, mock_verify_answers);
+    tcase_add_test(mock, mock_pin_status_remembered);
     tcase_add_test(mock, mock_sign_commands);
     tcase_add_test(mock, mock_reset_counted);
     suite_add_tcase(s, mock);

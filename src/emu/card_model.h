@@ -15,6 +15,7 @@
 #include "emu/holder.h"
 #include "emu/image.h"
 #include "emu/trace.h"
+#include "emu/latency.h"
 
 /* Applications the card answers SELECT for. */
 enum {
@@ -53,6 +54,7 @@ struct emu_card {
     int powered_off;            /* power-loss fired: gone until reset */
     emu_trace trace;
     emu_stats stats;
+    emu_latency latency;        /* JPKI_EMU_LATENCY: a real card's timing */
 };
 
 /* Process one command as the card (no faults, no log, no locking); the

@@ -120,6 +120,11 @@ emu_rv emu_card_transmit(emu_card *card, const uint8_t *cmd, size_t cmd_len,
     *rsp_len = 0;
     emu_rv rv = link_transmit(card, cmd, cmd ? cmd_len : 0, rsp, rsp_len, &note);
     emu_trace_apdu(&card->trace, t0, cmd, cmd ? cmd_len : 0, rsp, *rsp_len, note);
+    if (card->latency.on)
+        emu_latency_wait(&card->latency, t0,
+                         emu_latency_cost_us(&card->latency, cmd_len, *rsp_len,
+                                             cmd_len >= 2 && cmd[0] == 0x80 &&
+                                                 cmd[1] == 0x2A));
     return rv;
 }
 

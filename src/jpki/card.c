@@ -180,7 +180,7 @@ int jpki_card_is_smartphone(const jpki_card *c)
 
 /* ---- files ---------------------------------------------------------------- */
 
-static jpki_rv read_binary(jpki_card *c, size_t off, size_t want,
+jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want,
                            uint8_t *out, size_t *got)
 {
     apdu_cmd cmd = { .cla = 0x00, .ins = 0xB0, .p1 = (uint8_t)(off >> 8),
@@ -229,7 +229,7 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
 
     if ((rv = jpki_select_ef(c, fid)) != JPKI_OK)
         return rv;
-    if ((rv = read_binary(c, 0, READ_CHUNK, first, &got)) != JPKI_OK)
+    if ((rv = jpki_read_binary(c, 0, READ_CHUNK, first, &got)) != JPKI_OK)
         return rv;
     if (first[0] == 0x00 || first[0] == 0xFF)
         return JPKI_ERR_NOT_FOUND; /* an unwritten file */
@@ -242,7 +242,7 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
     memcpy(buf, first, off);
     while (off < total && rv == JPKI_OK) {
         size_t want = total - off > READ_CHUNK ? READ_CHUNK : total - off;
-        rv = read_binary(c, off, want, buf + off, &got);
+        rv = jpki_read_binary(c, off, want, buf + off, &got);
         if (rv == JPKI_OK)
             off += got > want ? want : got;
     }
@@ -257,20 +257,38 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
     return JPKI_OK;
 }
 
+/* EF 0006 tells a card from a smartphone token: from the cache, else one
+ * READ BINARY. */
 static jpki_rv read_token_info(jpki_card *c)
 {
     uint8_t info[TOKEN_INFO_LEN];
+    const uint8_t *cached;
     size_t got = 0;
-    jpki_rv rv = jpki_select_ef(c, EF_TOKEN_INFO);
+    jpki_rv rv;
 
+    if (jpki_cache_get(c->cache, EF_TOKEN_INFO, &cached, &got)) {
+        c->smartphone = got >= 15 && memcmp(cached, "JPKIAPGPSETOKEN", 15) == 0;
+        return JPKI_OK;
+    }
+    rv = jpki_select_ef(c, EF_TOKEN_INFO);
     if (rv == JPKI_OK)
-        rv = read_binary(c, 0, sizeof(info), info, &got);
+        rv = jpki_read_binary(c, 0, sizeof(info), info, &got);
     if (rv == JPKI_ERR_NOT_FOUND)
         return JPKI_OK; /* treat as a plain card */
     if (rv != JPKI_OK)
         return rv;
     c->smartphone = got >= 15 && memcmp(info, "JPKIAPGPSETOKEN", 15) == 0;
+    jpki_cache_put(c->cache, EF_TOKEN_INFO, info, got);
     return JPKI_OK;
+}
+
+/* The files that may be kept on disk: never the signature certificate
+ * (personal data), nor a smartphone's authentication certificate (it needs
+ * the PIN there). */
+static int cacheable(const jpki_card *c, uint16_t fid)
+{
+    return fid == EF_AUTH_CA || fid == EF_SIGN_CA ||
+           (fid == EF_AUTH_CERT && !c->smartphone);
 }
 
 jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
@@ -278,14 +296,29 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
 {
     static const uint16_t fids[2][2] = { { EF_AUTH_CERT, EF_AUTH_CA },
                                          { EF_SIGN_CERT, EF_SIGN_CA } };
+    const uint8_t *cached;
+    uint16_t fid;
+    size_t n;
     jpki_rv rv;
 
     if (!c || !der || !len || (key != JPKI_AUTH && key != JPKI_SIGN))
         return JPKI_ERR_ARGS;
+    fid = fids[key][ca ? 1 : 0];
+    if (cacheable(c, fid) && jpki_cache_get(c->cache, fid, &cached, &n)) {
+        if (!(*der = malloc(n)))
+            return JPKI_ERR_MEMORY;
+        memcpy(*der, cached, n);
+        *len = n;
+        return JPKI_OK;
+    }
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
-    rv = read_der_file(c, fids[key][ca ? 1 : 0], der, len);
+    rv = read_der_file(c, fid, der, len);
     jpki_card_end(c);
+    if (rv == JPKI_OK && cacheable(c, fid)) {
+        jpki_cache_put(c->cache, fid, *der, *len);
+        jpki_cache_flush(c->cache); /* outside the transaction */
+    }
     return rv;
 }
 
@@ -320,6 +353,7 @@ const char *jpki_card_serial(const jpki_card *c)
 
 jpki_rv jpki_card_open(reader *r, jpki_card **out)
 {
+    char ident[512];
     jpki_card *c;
     jpki_rv rv;
 
@@ -331,6 +365,13 @@ jpki_rv jpki_card_open(reader *r, jpki_card **out)
     if (!(c = calloc(1, sizeof(*c))))
         return JPKI_ERR_MEMORY;
     c->rd = r;
+    c->tries[0] = c->tries[1] = -1;
+    c->tries_ttl_ms = JPKI_PIN_STATUS_TTL_MS;
+    /* Taken after the connect, before any APDU: if the card was swapped
+     * since, our handle is dead and the first APDU fails; nothing of the
+     * new card is ever read under the old identity. */
+    if (reader_identity(r, ident, sizeof(ident)) == READER_OK)
+        c->cache = jpki_cache_open(ident);
     rv = jpki_card_begin(c);
     if (rv == JPKI_OK) {
         rv = jpki_select_ap(c);
@@ -341,6 +382,7 @@ jpki_rv jpki_card_open(reader *r, jpki_card **out)
         jpki_card_end(c);
     }
     if (rv != JPKI_OK) {
+        jpki_cache_free(c->cache);
         free(c);
         return rv;
     }
@@ -350,6 +392,10 @@ jpki_rv jpki_card_open(reader *r, jpki_card **out)
 
 void jpki_card_close(jpki_card *c)
 {
+    if (!c)
+        return;
+    jpki_cache_flush(c->cache);
+    jpki_cache_free(c->cache);
     free(c);
 }
 

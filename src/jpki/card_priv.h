@@ -4,6 +4,7 @@
 #define JPKI_CARD_PRIV_H
 
 #include "jpki/jpki.h"
+#include "jpki/cache.h"
 
 /* JPKI-AP file ids (shared/CARD.md). */
 enum {
@@ -25,12 +26,28 @@ struct jpki_card {
     unsigned long resets;   /* security state lost behind our back */
     int smartphone;
     char serial[15];        /* serial-number AP, "" if not read */
+    jpki_cache *cache;      /* public files on disk; NULL: none */
+    /* Last known retry counter of each PIN (pin.c), -1 unknown, with when
+     * it was learnt and the reset count then. */
+    int tries[2];
+    uint64_t tries_ms[2];
+    unsigned long tries_resets[2];
+    unsigned tries_ttl_ms;  /* jpki_card_set_pin_status_ttl */
+    char id[17];            /* jpki_card_id, "" until known */
 };
+
+
 
 /* One APDU through the codec; READER_ERR_RESET is counted as a reset. */
 jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
                        size_t cap, size_t *len, uint16_t *sw);
 jpki_rv jpki_select_ap(jpki_card *c);
 jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid);
+/* READ BINARY of want bytes (at most 256) at off of the current EF. */
+jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want,
+                         uint8_t *out, size_t *got);
+
+/* Not a file of the card: the card id (card_id.c), cached with the files. */
+#define JPKI_CACHE_CARD_ID 0xFF01
 
 #endif

@@ -77,14 +77,26 @@ int jpki_card_is_smartphone(const jpki_card *c);
  * the security state, which at open costs nothing. */
 const char *jpki_card_serial(const jpki_card *c);
 
+/* A card id for token serial numbers: 16 hex digits, stable for a card,
+ * different between cards, no personal data. A hash of the authentication
+ * certificate's issuer and serial number (only the first READ BINARY of
+ * that certificate is needed, or nothing when cached), or on a smartphone
+ * of the chip's serial. JPKI_ERR_NOT_FOUND if neither can be had. */
+jpki_rv jpki_card_id(jpki_card *c, char out[17]);
+
 /* Reads the key's certificate (ca = 0) or its CA certificate (ca = 1).
  * *der is malloc'd; the caller frees it (and wipes it, for the signature
  * certificate: personal data). JPKI_ERR_SECURITY if the PIN is needed. */
 jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca,
                             uint8_t **der, size_t *len);
 
-/* Retry counter without spending a try. 0 means locked. */
+/* Retry counter without spending a try. 0 means locked. A counter read
+ * from the card, or learnt from our own VERIFY, is believed for the card's
+ * PIN status TTL (pin.c says why) unless the card was reset meanwhile. */
 jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left);
+#define JPKI_PIN_STATUS_TTL_MS 1000u
+/* Sets that TTL in milliseconds; 0: ask the card every time. */
+void jpki_card_set_pin_status_ttl(jpki_card *c, unsigned ms);
 
 /* Verifies a PIN. A PIN that breaks the rules is refused on the host; a
  * locked PIN is never sent. *tries_left (may be NULL) after the attempt,

@@ -6,6 +6,8 @@
  */
 #include "jpki/jpki.h"
 
+#include <time.h>
+
 #include "jpki/card_priv.h"
 
 /* ---- PIN rules ---------------------------------------------------------- */
@@ -67,18 +69,68 @@ static jpki_rv query_status(jpki_card *c, int *tries)
     return JPKI_OK;
 }
 
+/* ---- the retry counter, remembered ------------------------------------
+ *
+ * A retry counter can change only by a VERIFY (ours, or another
+ * program's), a CHANGE REFERENCE DATA or an unblock. Ours all go through
+ * this file, which records their outcome; a reset seen by the reader
+ * (jpki_card_resets) forgets it. What cannot be seen is another program's
+ * VERIFY: PC/SC tells of insertions, removals and resets, not of other
+ * programs' transactions. So a counter read from the card is believed for
+ * the TTL (JPKI_PIN_STATUS_TTL_MS) only; after that the next C_GetTokenInfo asks the
+ * card again. The trade-off: a wrong PIN typed in another program shows in
+ * our token flags at most that long after our last look, and in exchange a
+ * client calling C_GetTokenInfo in a loop (pkcs11-tool does 3 times per
+ * run, browsers often) costs one status query per PIN per interval. A
+ * stale counter never costs a try: a VERIFY on a PIN that another program
+ * locked meanwhile is refused by the card without counting. */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void remember(jpki_card *c, jpki_key key, int tries)
+{
+    c->tries[key] = tries;
+    c->tries_ms[key] = now_ms();
+    c->tries_resets[key] = c->resets;
+}
+
+/* The remembered counter if still believed, else -1. */
+static int remembered(const jpki_card *c, jpki_key key)
+{
+    if (c->tries[key] < 0 || c->tries_resets[key] != c->resets ||
+        now_ms() - c->tries_ms[key] >= c->tries_ttl_ms)
+        return -1;
+    return c->tries[key];
+}
+
+void jpki_card_set_pin_status_ttl(jpki_card *c, unsigned ms)
+{
+    if (c)
+        c->tries_ttl_ms = ms;
+}
+
 jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left)
 {
     jpki_rv rv;
 
     if (!c || !tries_left || (key != JPKI_AUTH && key != JPKI_SIGN))
         return JPKI_ERR_ARGS;
+    if ((*tries_left = remembered(c, key)) >= 0)
+        return JPKI_OK;
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
     rv = jpki_select_ef(c, pin_ef(key));
     if (rv == JPKI_OK)
         rv = query_status(c, tries_left);
     jpki_card_end(c);
+    if (rv == JPKI_OK)
+        remember(c, key, *tries_left);
     return rv;
 }
 
@@ -131,10 +183,11 @@ static jpki_rv send_verify_pinpad(jpki_card *c, jpki_key key, int *tries)
 static jpki_rv verify_in_transaction(jpki_card *c, jpki_key key,
                                      const char *pin, size_t len, int *tries)
 {
-    /* pin == NULL: typed on the reader's PIN pad. */
+    /* pin == NULL: typed on the reader's PIN pad. A counter learnt just
+     * now saves the status query; a locked PIN is not sent either way. */
     jpki_rv rv = jpki_select_ef(c, pin_ef(key));
 
-    if (rv == JPKI_OK)
+    if (rv == JPKI_OK && (*tries = remembered(c, key)) < 0)
         rv = query_status(c, tries);
     if (rv == JPKI_OK && *tries == 0)
         rv = JPKI_ERR_PIN_LOCKED;
@@ -144,6 +197,11 @@ static jpki_rv verify_in_transaction(jpki_card *c, jpki_key key,
         if (rv == JPKI_OK)
             *tries = jpki_pin_max_tries(key);
     }
+    if (rv == JPKI_OK || rv == JPKI_ERR_PIN_INCORRECT ||
+        rv == JPKI_ERR_PIN_LOCKED)
+        remember(c, key, *tries);
+    else
+        c->tries[key] = -1;
     return rv;
 }
 

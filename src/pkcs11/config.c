@@ -127,6 +127,9 @@ static int apply(p11_config *cfg, const char *key, const char *v)
         return -1;
     if (strcmp(key, "allow_test_pki") == 0)
         return set_onoff(&cfg->allow_test_pki, v);
+    if (strcmp(key, "cache") == 0)
+        return strcmp(v, "off") == 0 || v[0] == '/' ? set_path(cfg->cache, v)
+                                                      : -1;
     return -2;
 }
 
@@ -187,6 +190,7 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     from_env(cfg, "JPKI_PKCS11_CRL", "crl");
     from_env(cfg, "JPKI_PKCS11_INVALID_CERT", "invalid_cert");
     from_env(cfg, "JPKI_PKCS11_ALLOW_TEST_PKI", "allow_test_pki");
+    from_env(cfg, "JPKI_PKCS11_CACHE", "cache");
 }
 
 void p11_config_load(p11_config *cfg)

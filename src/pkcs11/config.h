@@ -25,6 +25,7 @@ typedef struct {
     char crl[P11_CFG_PATH_MAX];     /* CRL file or directory, "" none */
     int invalid_cert_hide;          /* "invalid_cert = offer | hide" */
     int allow_test_pki;             /* accept the test cards' policy */
+    char cache[P11_CFG_PATH_MAX];    /* "cache = off | DIR"; "": default */
 } p11_config;
 
 /* Fills cfg from the defaults, the file, then the environment. A missing

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "jpki/cache.h"
 
 p11_module p11_g;
 
@@ -100,6 +101,7 @@ CK_RV p11_initialize(CK_VOID_PTR init_args)
     p11_config_load(&p11_g.cfg);
     jlog_init(p11_g.cfg.log_level,
               p11_g.cfg.log_file[0] ? p11_g.cfg.log_file : NULL);
+    jpki_cache_configure(p11_g.cfg.cache);
     if ((rv = lock_create()) != CKR_OK)
         return rv;
     /* The emulator's readers first (indexes 0..), then PC/SC's; PC/SC

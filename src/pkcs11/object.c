@@ -307,6 +307,34 @@ static int matches(const p11_object *o, const CK_ATTRIBUTE *tmpl, CK_ULONG n)
     return 1;
 }
 
+/* Can an object of the CA (ca = 1) or of the key pair (ca = 0) match the
+ * template, judging by CKA_CLASS and CKA_ID alone? A search that cannot
+ * find a CA certificate (a signing tool looking for its private key by id)
+ * must not cost the card a certificate read. */
+static int may_match(const p11_token *tok, int ca, const CK_ATTRIBUTE *tmpl,
+                     CK_ULONG n)
+{
+    CK_BYTE id = ca ? ca_id[tok->key] : key_id[tok->key];
+    CK_ULONG i;
+
+    for (i = 0; i < n; i++) {
+        const CK_ATTRIBUTE *a = &tmpl[i];
+        if (a->type == CKA_CLASS && a->ulValueLen == sizeof(CK_OBJECT_CLASS)) {
+            CK_OBJECT_CLASS cls;
+            memcpy(&cls, a->pValue, sizeof(cls));
+            if (ca ? cls != CKO_CERTIFICATE
+                   : cls != CKO_CERTIFICATE && cls != CKO_PUBLIC_KEY &&
+                         cls != CKO_PRIVATE_KEY)
+                return 0;
+        } else if (a->type == CKA_ID &&
+                   (a->ulValueLen != 1 ||
+                    *(const CK_BYTE *)a->pValue != id)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 {
     p11_token *tok = s->tok;
@@ -317,7 +345,8 @@ CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
     for (i = 0; i < n; i++)
         if (!tmpl[i].pValue && tmpl[i].ulValueLen)
             return CKR_ARGUMENTS_BAD;
-    rv = p11_token_load_public(tok);
+    rv = p11_token_load_public(tok, may_match(tok, 1, tmpl, n),
+                               may_match(tok, 0, tmpl, n));
     if (rv != CKR_OK)
         return rv;
     s->n_found = s->find_pos = 0;

@@ -145,8 +145,9 @@ void p11_pad(CK_UTF8CHAR *dst, size_t n, const char *src);
 
 /* token.c */
 CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info);
-/* Reads what may be read without a PIN, builds the public objects. */
-CK_RV p11_token_load_public(p11_token *tok);
+/* Reads what may be read without a PIN and builds the public objects: the
+ * CA certificate (want_ca) and/or the key's certificate (want_key). */
+CK_RV p11_token_load_public(p11_token *tok, int want_ca, int want_key);
 /* Only the key's certificate (when it needs no PIN): enough for the serial
  * number and the key type. */
 CK_RV p11_token_load_cert(p11_token *tok);

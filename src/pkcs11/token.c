@@ -96,11 +96,11 @@ static CK_RV load_ca(p11_token *tok)
     return tok->ca ? p11_object_build(tok, P11_OBJ_CA, tok->ca, 0) : CKR_OK;
 }
 
-CK_RV p11_token_load_public(p11_token *tok)
+CK_RV p11_token_load_public(p11_token *tok, int want_ca, int want_key)
 {
-    CK_RV rv = load_ca(tok);
+    CK_RV rv = want_ca ? load_ca(tok) : CKR_OK;
 
-    return rv == CKR_OK ? p11_token_load_cert(tok) : rv;
+    return rv == CKR_OK && want_key ? p11_token_load_cert(tok) : rv;
 }
 
 CK_RV p11_token_load_private(p11_token *tok)
@@ -145,36 +145,11 @@ void p11_token_free(p11_token *tok)
 }
 
 /* A serial that is stable for a card and differs between cards, without
- * personal data: a hash of the authentication certificate's issuer and
- * serial number, or on a smartphone token of the chip's serial. */
+ * personal data (jpki_card_id: one READ BINARY at most, none when cached). */
 static void card_serial(p11_card *c)
 {
-    p11_token *auth = &c->tok[JPKI_AUTH];
-    const char *chip = jpki_card_serial(c->jc);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0, i;
-    EVP_MD_CTX *ctx;
-    int ok;
-
-    if (c->serial[0])
-        return;
-    /* A phone's auth certificate needs the PIN: use the chip's serial. */
-    if (!chip && (p11_token_load_cert(auth) != CKR_OK || !auth->cert))
-        return;
-    ctx = EVP_MD_CTX_new();
-    ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-    if (ok && chip)
-        ok = EVP_DigestUpdate(ctx, chip, strlen(chip)) == 1;
-    else if (ok)
-        ok = EVP_DigestUpdate(ctx, auth->cert->issuer.p,
-                              auth->cert->issuer.len) == 1 &&
-             EVP_DigestUpdate(ctx, auth->cert->serial.p,
-                              auth->cert->serial.len) == 1;
-    if (ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= 8) {
-        for (i = 0; i < 8; i++)
-            snprintf(c->serial + 2 * i, 3, "%02X", md[i]);
-    }
-    EVP_MD_CTX_free(ctx);
+    if (!c->serial[0] && c->jc && jpki_card_id(c->jc, c->serial) != JPKI_OK)
+        c->serial[0] = '\0';
 }
 
 static CK_FLAGS pin_flags(p11_token *tok)

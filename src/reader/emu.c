@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -21,15 +22,38 @@ typedef struct {
     emu_card *card;
     int locked;
     char last_error[256]; /* said once, not at every presence check */
+    char ident[192];      /* this insertion: see emu_identity */
 } emu_priv;
+
+/* An emulated card's insertion is the image file as it was when loaded:
+ * path, device, inode, size and modification time (a save renames a new
+ * file into place, so any change to the image, another image copied over
+ * it, or another card image under that name gives another identity). The
+ * file is looked at before and after loading: if it changed meanwhile the
+ * insertion has no identity (no cache) rather than a wrong one. */
+static void file_ident(const char *path, char *out, size_t cap)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, cap, "emu:%s:%ju:%ju:%jd:%jd.%09ld", path,
+             (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+             (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
 
 static reader_rv emu_connect(reader *r)
 {
     emu_priv *p = r->priv;
     char err[256];
 
+    char before[sizeof(p->ident)];
+
     if (access(p->path, F_OK) != 0)
         return READER_ERR_NO_CARD;
+    file_ident(p->path, before, sizeof(before));
     if (emu_card_load(p->path, &p->card, err, sizeof(err)) != EMU_OK) {
         /* A broken image is a card that does not answer: say why, once. */
         if (strcmp(err, p->last_error) != 0)
@@ -38,6 +62,9 @@ static reader_rv emu_connect(reader *r)
         return READER_ERR_NO_CARD;
     }
     p->last_error[0] = '\0';
+    file_ident(p->path, p->ident, sizeof(p->ident));
+    if (strcmp(before, p->ident) != 0)
+        p->ident[0] = '\0';
     if (emu_card_has_pinpad(p->card))
         r->flags |= READER_FLAG_PINPAD;
     return READER_OK;
@@ -49,6 +76,7 @@ static void emu_disconnect(reader *r)
 
     emu_card_free(p->card);
     p->card = NULL;
+    p->ident[0] = '\0';
     r->flags &= ~READER_FLAG_PINPAD;
 }
 
@@ -123,6 +151,16 @@ static reader_rv emu_present(reader *r, int *present)
     return READER_OK;
 }
 
+static reader_rv emu_identity(reader *r, char *buf, size_t cap)
+{
+    emu_priv *p = r->priv;
+
+    if (!p->card || !p->ident[0] || strlen(p->ident) >= cap)
+        return READER_ERR_ARGS;
+    memcpy(buf, p->ident, strlen(p->ident) + 1);
+    return READER_OK;
+}
+
 static void emu_destroy(reader *r)
 {
     emu_priv *p = r->priv;
@@ -141,6 +179,7 @@ static const reader_ops emu_ops = {
     .end = emu_end,
     .pinpad_verify = emu_pinpad_verify,
     .present = emu_present,
+    .identity = emu_identity,
     .destroy = emu_destroy,
 };
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 
@@ -26,6 +27,9 @@ int pcsc_context_lost(LONG rc)
     return rc == SCARD_E_NO_SERVICE || rc == SCARD_E_SERVICE_STOPPED ||
            rc == SCARD_E_INVALID_HANDLE || rc == SCARD_F_COMM_ERROR;
 }
+
+/* Written by pcscd at each start (pcsc-lite's USE_RUN_PID). */
+#define PCSCD_PID_FILE "/run/pcscd/pcscd.pid"
 
 reader_rv pcsc_map_error(LONG rc)
 {
@@ -213,6 +217,42 @@ static reader_rv pcsc_present(reader *r, int *present)
     return READER_OK;
 }
 
+/* The insertion identity (reader.h) without an APDU: pcscd counts card
+ * insertions and removals per reader in the high word of dwEventState, so
+ * within one pcscd process (reader name, counter) names one insertion. A
+ * pcscd restart starts the counters again: its pid file (written at every
+ * start: inode, mtime, pid) names the pcscd process. The ATR is added for
+ * good measure. No pid file, no identity: the caller then caches nothing. */
+static reader_rv pcsc_identity(reader *r, char *buf, size_t cap)
+{
+    pcsc_priv *p = r->priv;
+    SCARD_READERSTATE st;
+    struct stat ps;
+    char atr[2 * MAX_ATR_SIZE + 1] = "", pid[16] = "";
+    FILE *f;
+    DWORD i;
+    int n;
+
+    if (stat(PCSCD_PID_FILE, &ps) != 0 || !(f = fopen(PCSCD_PID_FILE, "re")))
+        return READER_ERR_ARGS;
+    n = fgets(pid, sizeof(pid), f) ? (int)strcspn(pid, "\n") : 0;
+    fclose(f);
+    pid[n] = '\0';
+    memset(&st, 0, sizeof(st));
+    st.szReader = r->name;
+    st.dwCurrentState = SCARD_STATE_UNAWARE;
+    if (!p->ctx || SCardGetStatusChange(p->ctx, 0, &st, 1) != SCARD_S_SUCCESS ||
+        !(st.dwEventState & SCARD_STATE_PRESENT) || st.cbAtr > MAX_ATR_SIZE)
+        return READER_ERR_ARGS;
+    for (i = 0; i < st.cbAtr; i++)
+        snprintf(atr + 2 * i, 3, "%02X", st.rgbAtr[i]);
+    n = snprintf(buf, cap, "pcsc:%s:%lu:%s:pcscd=%s/%ju/%jd.%09ld", r->name,
+                 (unsigned long)(st.dwEventState >> 16) & 0xFFFFu, atr, pid,
+                 (uintmax_t)ps.st_ino, (intmax_t)ps.st_mtim.tv_sec,
+                 ps.st_mtim.tv_nsec);
+    return n > 0 && (size_t)n < cap ? READER_OK : READER_ERR_ARGS;
+}
+
 static void pcsc_destroy(reader *r)
 {
     pcsc_priv *p = r->priv;
@@ -232,6 +272,7 @@ static const reader_ops pcsc_ops = {
     .pinpad_verify = pcsc_pinpad_verify,
     .pinpad_modify = pcsc_pinpad_modify,
     .present = pcsc_present,
+    .identity = pcsc_identity,
     .destroy = pcsc_destroy,
 };
 

@@ -54,6 +54,15 @@ reader_rv reader_begin(reader *r)
     return r->ops->begin(r);
 }
 
+reader_rv reader_identity(reader *r, char *buf, size_t cap)
+{
+    if (!r || !buf || !cap || !r->ops->identity)
+        return READER_ERR_ARGS;
+    if (!r->connected)
+        return READER_ERR_NO_CARD;
+    return r->ops->identity(r, buf, cap);
+}
+
 void reader_end(reader *r)
 {
     if (r && r->connected)

@@ -58,6 +58,10 @@ typedef struct reader_ops {
                                uint16_t *sw);
     /* Is a card present right now? (Cheap; no APDU.) */
     reader_rv (*present)(reader *r, int *present);
+    /* What names this insertion of the card, without an APDU: a string
+     * that another insertion (another card, or the same one re-inserted)
+     * never yields. NULL when the backend cannot tell: no cache. */
+    reader_rv (*identity)(reader *r, char *buf, size_t cap);
     void (*destroy)(reader *r);
 } reader_ops;
 
@@ -118,6 +122,9 @@ void reader_disconnect(reader *r);
 reader_rv reader_begin(reader *r);
 void reader_end(reader *r);
 reader_rv reader_present(reader *r, int *present);
+/* The connected card's insertion identity (see reader_ops.identity);
+ * READER_ERR_ARGS when the backend has none. */
+reader_rv reader_identity(reader *r, char *buf, size_t cap);
 reader_rv reader_pinpad_verify(reader *r, const reader_pinpad_req *req,
                                uint16_t *sw);
 /* READER_ERR_ARGS when the reader cannot change PINs on its keypad. */

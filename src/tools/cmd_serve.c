@@ -57,6 +57,7 @@ static void serve_usage(FILE *out)
 {
     fprintf(out,
             "Usage: " TOOL_NAME " emu serve CARD [--host H] [--port N] [--retry-seconds S] [--stats]\n"
+            "       [--latency on|APDU_MS,BYTE_US,SIGN_MS]\n"
             "\n"
             "Insert the card image CARD into vsmartcard's virtual reader (pcscd's\n"
             "vpcd driver) until interrupted; stopping removes the card.\n"
@@ -65,7 +66,11 @@ static void serve_usage(FILE *out)
             "                       the next port is \"Virtual PCD 00 01\")\n"
             "  --retry-seconds S    keep trying to connect this long while pcscd\n"
             "                       starts (default %d)\n"
-            "  --stats              print the card's counters at exit and on SIGUSR1\n",
+            "  --stats              print the card's counters at exit and on SIGUSR1\n"
+            "  --latency SPEC       answer as slowly as a real contact card: \"on\" for\n"
+            "                       12 ms per APDU, 200 us per byte, 350 ms per\n"
+            "                       signature (sources: bench/README.md), or your own\n"
+            "                       (same as JPKI_EMU_LATENCY)\n",
             EMU_VPCD_DEFAULT_PORT, RETRY_DEFAULT_S);
 }
 
@@ -124,6 +129,7 @@ int cmd_serve(int argc, char **argv)
         { "port", required_argument, NULL, 'p' },
         { "retry-seconds", required_argument, NULL, 'r' },
         { "stats", no_argument, NULL, 's' },
+        { "latency", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -131,7 +137,7 @@ int cmd_serve(int argc, char **argv)
     long port = EMU_VPCD_DEFAULT_PORT, retry_s = RETRY_DEFAULT_S;
     int stats = 0, c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "H:p:r:sh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "H:p:r:sl:h", opts, NULL)) != -1) {
         switch (c) {
         case 'H': host = optarg; break;
         case 'p':
@@ -147,6 +153,10 @@ int cmd_serve(int argc, char **argv)
             }
             break;
         case 's': stats = 1; break;
+        case 'l':
+            /* emu_card_load reads it, and says what is wrong with it */
+            setenv("JPKI_EMU_LATENCY", optarg, 1);
+            break;
         case 'h': serve_usage(stdout); return TOOL_EXIT_OK;
         default:
             tool_error("emu serve: bad or incomplete option '%s' (see --help)",
