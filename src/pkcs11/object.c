@@ -349,6 +349,9 @@ CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
                                may_match(tok, 0, tmpl, n));
     if (rv != CKR_OK)
         return rv;
+    /* A search may touch no APDU at all: still learn of a reset by another
+     * program, so that private objects are not shown after the login died. */
+    p11_token_logged_in_now(tok);
     s->n_found = s->find_pos = 0;
     for (k = 0; k < P11_OBJ_KINDS; k++) {
         p11_object *o = p11_object_get(tok, p11_object_handle(tok, k), NULL);

@@ -49,6 +49,8 @@ typedef struct p11_token {
     jpki_cert *cert;             /* NULL until read (sign: until login) */
     jpki_cert *ca;               /* NULL if absent or not read yet */
     int ca_read;
+    int trust_checked;           /* trust.c: cert's verdict logged */
+    int trust_valid;             /* ... and it was JPKI_VS_VALID */
     p11_object obj[P11_OBJ_KINDS];
     CK_ULONG sessions, rw_sessions;
 } p11_token;
@@ -158,13 +160,16 @@ void p11_token_drop_private(p11_token *tok);
 void p11_token_free(p11_token *tok);
 /* Logged in, and the card has not lost the state since? */
 int p11_token_logged_in(p11_token *tok);
+/* The same, first asking the reader (no APDU: a transaction begins and
+ * ends) whether the card was reset behind our back. */
+int p11_token_logged_in_now(p11_token *tok);
 
 /* trust.c: the card's certificates against the configured anchors/CRL */
-/* At first sight: checks and logs; 1 if the card is hidden (invalid_cert =
- * hide), having been forgotten like a foreign card. */
+/* At first sight, only with invalid_cert = hide: checks; 1 if the card is
+ * hidden, having been forgotten like a foreign card. */
 int p11_trust_card_inserted(p11_card *c);
-/* After login: checks and logs the certificate only a login can read. */
-void p11_trust_token_login(p11_token *tok);
+/* Checks and logs the token's certificate, once, when it is first read. */
+void p11_trust_token_cert(p11_token *tok);
 
 /* event.c */
 CK_RV p11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID_PTR slot);

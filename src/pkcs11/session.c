@@ -146,7 +146,7 @@ CK_RV p11_session_info(p11_session *s, CK_SESSION_INFO_PTR info)
     memset(info, 0, sizeof(*info));
     info->slotID = s->tok->slot_id;
     info->flags = s->flags;
-    if (p11_token_logged_in(s->tok))
+    if (p11_token_logged_in_now(s->tok))
         info->state = rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
     else
         info->state = rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;

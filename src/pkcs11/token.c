@@ -37,6 +37,16 @@ int p11_token_logged_in(p11_token *tok)
     return tok->logged_in;
 }
 
+int p11_token_logged_in_now(p11_token *tok)
+{
+    /* Only a logged-in token has anything to lose; asking costs two calls
+     * to pcscd and no APDU. A reset seen here counts in jpki_card_resets. */
+    if (tok->logged_in && tok->card->jc &&
+        jpki_card_begin(tok->card->jc) == JPKI_OK)
+        jpki_card_end(tok->card->jc);
+    return p11_token_logged_in(tok);
+}
+
 static CK_RV read_cert(p11_token *tok, int ca, jpki_cert **out)
 {
     uint8_t *der = NULL;
@@ -80,6 +90,8 @@ CK_RV p11_token_load_cert(p11_token *tok)
     rv = read_cert(tok, 0, &tok->cert);
     if (rv == CKR_OK)
         rv = build_key_objects(tok, 0);
+    if (rv == CKR_OK)
+        p11_trust_token_cert(tok); /* trust.c: logs the verdict */
     return rv;
 }
 
@@ -113,7 +125,7 @@ CK_RV p11_token_load_private(p11_token *tok)
     if (rv == CKR_OK)
         rv = build_key_objects(tok, cert_needs_pin(tok));
     if (rv == CKR_OK)
-        p11_trust_token_login(tok); /* trust.c: logs the verdict */
+        p11_trust_token_cert(tok); /* trust.c: logs the verdict */
     return rv;
 }
 
@@ -127,6 +139,7 @@ void p11_token_drop_private(p11_token *tok)
         p11_object_clear(&tok->obj[k]);
     jpki_cert_free(tok->cert);
     tok->cert = NULL;
+    tok->trust_checked = 0; /* checked again at the next login */
 }
 
 void p11_token_free(p11_token *tok)

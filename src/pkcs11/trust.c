@@ -2,10 +2,11 @@
 /*
  * trust.c - the module checks the card's certificates (src/jpki/verify.h)
  * against the configured anchors and CRL, and logs the verdict:
- *   - at first sight of a card, its authentication certificate (readable
- *     without a PIN); "invalid_cert = hide" then hides the whole card, as
- *     if it were not a JPKI card, until it is removed; "offer" (the
- *     default) offers it with a warning in the log;
+ *   - the authentication certificate when the module first reads it
+ *     (listing objects, signing) - no extra card access - or, with
+ *     "invalid_cert = hide", at first sight of the card, which it then
+ *     hides, as if it were not a JPKI card, until it is removed; "offer"
+ *     (the default) offers it with a warning in the log;
  *   - after login to the signature token, its certificate (readable only
  *     then); logged only, since the user has already chosen the token.
  * A smartphone token's authentication certificate also needs the PIN: it
@@ -59,14 +60,17 @@ int p11_trust_card_inserted(p11_card *c)
 {
     p11_token *auth = &c->tok[JPKI_AUTH];
 
-    if (jpki_card_is_smartphone(c->jc))
-        return 0; /* its certificate needs the PIN: checked after login */
+    /* With "offer" the verdict changes nothing but the log: the certificate
+     * is checked when it is read anyway (p11_trust_token_cert), so listing
+     * a card costs no extra READ BINARY. "hide" needs the verdict now. */
+    if (!p11_g.cfg.invalid_cert_hide || jpki_card_is_smartphone(c->jc))
+        return 0; /* a phone's certificate needs the PIN: checked after login */
     if (p11_token_load_cert(auth) != CKR_OK || !auth->cert) {
         JLOG_WARN("card in '%s': authentication certificate unreadable, not checked",
                   c->rd->name);
         return 0;
     }
-    if (check(auth) == JPKI_VS_VALID || !p11_g.cfg.invalid_cert_hide)
+    if (auth->trust_valid)
         return 0;
     JLOG_WARN("card in '%s': hidden (invalid_cert = hide)", c->rd->name);
     /* Treated like a card of another kind until it is removed; no slot
@@ -80,8 +84,10 @@ int p11_trust_card_inserted(p11_card *c)
     return 1;
 }
 
-void p11_trust_token_login(p11_token *tok)
+void p11_trust_token_cert(p11_token *tok)
 {
-    if (tok->cert && (tok->key == JPKI_SIGN || jpki_card_is_smartphone(tok->card->jc)))
-        check(tok);
+    if (!tok->cert || tok->trust_checked)
+        return;
+    tok->trust_valid = check(tok) == JPKI_VS_VALID;
+    tok->trust_checked = 1;
 }

@@ -217,10 +217,13 @@ vrc 4 "$WORK/g.auth.der" --anchors "$WORK/old"
 cat "$WORK"/old/*.pem > "$WORK/old.pem"
 ossl fail "" -CAfile "$WORK/old.pem" "$WORK/g.auth.pem"
 
-step "the module checks the card at first sight: offer (default) or hide"
+step "the module checks the card: when read (offer, default), or at first sight (hide)"
 tokens() { pkcs11-tool --module "$MODULE" -L 2>/dev/null | grep -c 'token label' || true; }
 export JPKI_PKCS11_EMULATOR="$WORK/b.img" JPKI_PKCS11_DEBUG=3 JPKI_PKCS11_LOG_FILE="$WORK/log"
 [ "$(JPKI_PKCS11_ANCHORS="$ROOTS" tokens)" = 2 ] || fail "an untrusted card is not offered"
+# offer: checked when the certificate is read anyway, not at -L
+grep -q "certificate untrusted" "$WORK/log" && fail "-L read the certificate only to check it"
+JPKI_PKCS11_ANCHORS="$ROOTS" pkcs11-tool --module "$MODULE" --slot 0 -O >/dev/null
 grep -q "authentication certificate untrusted: no-issuer" "$WORK/log" || fail "no warning"
 [ "$(JPKI_PKCS11_ANCHORS="$ROOTS" JPKI_PKCS11_INVALID_CERT=hide tokens)" = 0 ] ||
     fail "an untrusted card is offered with invalid_cert = hide"
