@@ -122,8 +122,11 @@ reader_rv apdu_transmit(reader *r, const apdu_cmd *c, uint8_t *rsp,
         return READER_ERR_ARGS; /* extended length: no card use needs it */
     *rsp_len = 0;
     rv = exchange(r, c, piece, &n, sw);
-    if (rv == READER_OK && SW1(*sw) == 0x6C) {
-        /* Wrong Le: the card says how many bytes it has; ask once more. */
+    if (rv == READER_OK && SW1(*sw) == 0x6C && c->le) {
+        /* Wrong Le: the card says how many bytes it has; ask once more.
+         * Only a command that asked for data: 6Cxx to one without Le
+         * (SELECT, VERIFY) is a broken answer, and re-sending it would
+         * send a PIN twice for one C_Login. */
         again = *c;
         again.le = SW2(*sw) ? SW2(*sw) : 256;
         rv = exchange(r, &again, piece, &n, sw);
