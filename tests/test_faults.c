@@ -94,9 +94,10 @@ static size_t n_cases;
 static unsigned long flow_apdus[16];
 static int verbose;
 
-/* VERIFY commands that carried a PIN to the card (the emulator's APDU log:
- * INS 20 with data), whatever the card did with them. */
-static unsigned long pins_sent(const char *log)
+/* Commands with INS ins that carried data (a PIN: VERIFY 20, CHANGE
+ * REFERENCE DATA 24) to the card, from the emulator's APDU log, whatever
+ * the card did with them. */
+static unsigned long pins_sent(const char *log, const char *ins)
 {
     char line[512];
     unsigned long n = 0;
@@ -105,7 +106,7 @@ static unsigned long pins_sent(const char *log)
     if (!fp)
         return 0; /* no APDU at all */
     while (fgets(line, sizeof line, fp))
-        if (strstr(line, " INS=20 ") && !strstr(line, " Lc=- ") &&
+        if (strstr(line, ins) && !strstr(line, " Lc=- ") &&
             !strstr(line, "fault=drop"))
             n++;
     fclose(fp);
@@ -137,7 +138,7 @@ START_TEST(test_fault_case)
     const fault_case *c = &cases[_i];
     const tf_flow *fl = &tf_flows[c->flow];
     char spec[64], log[4200];
-    unsigned long sent;
+    unsigned long sent, changes;
     unsigned tries[2];
     const unsigned max[2] = { 3, 5 };
     emu_stats st;
@@ -153,7 +154,8 @@ START_TEST(test_fault_case)
     unsetenv("JPKI_EMU_FAULTS");
     unsetenv("JPKI_EMU_LOG");
     ts_stats(&st);
-    sent = pins_sent(log);
+    sent = pins_sent(log, " INS=20 ");
+    changes = pins_sent(log, " INS=24 ");
     unlink(log);
     if (verbose)
         printf("%-9s %-22s -> 0x%03lx at %s (verifies %lu, signatures %lu)\n",
@@ -181,6 +183,9 @@ START_TEST(test_fault_case)
     ck_assert_msg(sent <= fl->verifies,
                   "%s with %s: the PIN went to the card %lu times for the "
                   "user's %u", fl->name, spec, sent, fl->verifies);
+    ck_assert_msg(changes <= fl->changes,
+                  "%s with %s: the new PIN went to the card %lu times",
+                  fl->name, spec, changes);
     ck_assert_msg(st.signatures <= fl->signatures,
                   "%s with %s: %lu signatures for the user's %u", fl->name,
                   spec, st.signatures, fl->signatures);

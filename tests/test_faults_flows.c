@@ -223,12 +223,12 @@ static tf_result flow_wrong_pin(void)
 }
 
 const tf_flow tf_flows[] = {
-    { "list", flow_list, 0, 0, -1, 0 },
-    { "login", flow_login, 1, 0, 0, 0 },
-    { "sign-auth", flow_sign_auth, 1, 1, 0, 0 },
-    { "sign-sign", flow_sign_sign, 1, 1, 1, 0 },
-    { "set-pin", flow_set_pin, 1, 0, 1, 0 },
-    { "wrong-pin", flow_wrong_pin, 1, 0, 1, 1 },
+    { "list", flow_list, 0, 0, -1, 0, 0 },
+    { "login", flow_login, 1, 0, 0, 0, 0 },
+    { "sign-auth", flow_sign_auth, 1, 1, 0, 0, 0 },
+    { "sign-sign", flow_sign_sign, 1, 1, 1, 0, 0 },
+    { "set-pin", flow_set_pin, 1, 0, 1, 0, 1 },
+    { "wrong-pin", flow_wrong_pin, 1, 0, 1, 1, 0 },
 };
 const unsigned tf_n_flows = sizeof tf_flows / sizeof tf_flows[0];
 

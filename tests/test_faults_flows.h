@@ -22,6 +22,7 @@ typedef struct {
     int pin_key;         /* the token whose retry counter the flow may spend
                           * (0 auth, 1 sign), -1 none */
     unsigned tries_spent; /* on a clean card: 1 for a wrong PIN, else 0 */
+    unsigned changes;     /* CHANGE REFERENCE DATA commands (new PIN) */
 } tf_flow;
 
 extern const tf_flow tf_flows[];
