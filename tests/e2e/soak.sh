@@ -4,8 +4,9 @@
 # threads (default 8) sign and list against one card for SOAK_SECONDS
 # (default 20): first on the in-process emulator (processes share the card
 # image under its flock), then through pcscd and vpcd (emu serve). Errors
-# must be 0; the only tolerated code is CKR_USER_NOT_LOGGED_IN through
-# pcscd, counted as contention (tests/soak.c says why). The card's
+# must be 0; the only tolerated codes are CKR_USER_NOT_LOGGED_IN (a
+# signature) and CKR_OBJECT_HANDLE_INVALID (the signature certificate)
+# through pcscd, counted as contention (tests/soak.c says why). The card's
 # signature counter must equal the good signatures; no PIN try is lost.
 # The pcscd part uses the machine's one pcscd: run this under
 # 'flock /tmp/jpki-pcscd.lock'.
