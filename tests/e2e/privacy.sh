@@ -86,6 +86,10 @@ openssl x509 -inform DER -in "$PRIV/sign.der" -pubkey -noout > "$PRIV/sign.pub"
 openssl dgst -sha256 -verify "$PRIV/sign.pub" -signature "$PRIV/sig-sign" \
     "$PRIV/doc" > /dev/null || fail "the signature does not verify"
 
+# The module is done: the search runs with plain tools (some, like dd,
+# abort with a sanitizer build's preloaded ASan runtime).
+unset LD_PRELOAD
+
 step "what the search looks for"
 # The certificate is personal data as a whole. A slice of its signature
 # value (the last bytes: unique to this certificate, unlike the CPS URLs
