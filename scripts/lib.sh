@@ -19,7 +19,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev"
 DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
 TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-tools \
-    gnutls-bin libnss3-tools libengine-pkcs11-openssl poppler-utils openjdk-17-jdk-headless"
+    gnutls-bin libnss3-tools libengine-pkcs11-openssl poppler-utils openjdk-17-jdk-headless \
+    valgrind"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -229,15 +229,21 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
 
     if ((rv = jpki_select_ef(c, fid)) != JPKI_OK)
         return rv;
-    if ((rv = jpki_read_binary(c, 0, READ_CHUNK, first, &got)) != JPKI_OK)
+    /* first holds the start of the file (the signature certificate is
+     * personal data): every way out wipes it. */
+    rv = jpki_read_binary(c, 0, READ_CHUNK, first, &got);
+    total = rv == JPKI_OK ? ber_total_len(first, got) : 0;
+    if (rv == JPKI_OK && (first[0] == 0x00 || first[0] == 0xFF))
+        rv = JPKI_ERR_NOT_FOUND; /* an unwritten file */
+    else if (rv == JPKI_OK && (first[0] != 0x30 || total < 4 ||
+                               total > MAX_FILE_LEN))
+        rv = JPKI_ERR_BAD_DATA;
+    else if (rv == JPKI_OK && !(buf = malloc(total)))
+        rv = JPKI_ERR_MEMORY;
+    if (rv != JPKI_OK) {
+        OPENSSL_cleanse(first, sizeof(first));
         return rv;
-    if (first[0] == 0x00 || first[0] == 0xFF)
-        return JPKI_ERR_NOT_FOUND; /* an unwritten file */
-    total = ber_total_len(first, got);
-    if (first[0] != 0x30 || total < 4 || total > MAX_FILE_LEN)
-        return JPKI_ERR_BAD_DATA;
-    if (!(buf = malloc(total)))
-        return JPKI_ERR_MEMORY;
+    }
     off = got < total ? got : total;
     memcpy(buf, first, off);
     while (off < total && rv == JPKI_OK) {

@@ -88,6 +88,11 @@ CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
     tok->logged_in = 1;
     tok->login_resets = jpki_card_resets(tok->card->jc);
     rv = p11_token_load_private(tok);
+    /* Reading the objects re-selected the application (a file answered
+     * "not found"): the card forgot the PIN. Saying CKR_OK would leave a
+     * session that looks logged in and is not; the PIN is never replayed. */
+    if (rv == CKR_OK && !p11_token_logged_in(tok))
+        rv = CKR_DEVICE_ERROR;
     if (rv != CKR_OK && tok->card->jc)
         p11_token_logout(tok); /* verified but unusable: undo */
     return rv;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/log.h"
 
 /* A card that keeps answering 61xx must not loop us forever. */
@@ -84,16 +86,18 @@ static reader_rv exchange(reader *r, const apdu_cmd *c, uint8_t *data,
         return READER_ERR_ARGS;
     trace_cmd(r, cmd, cmd_len);
     rv = reader_transmit_raw(r, cmd, cmd_len, rsp, &rsp_len);
-    explicit_bzero(cmd, sizeof(cmd)); /* it may have held a PIN */
-    if (rv != READER_OK)
-        return rv;
-    if (rsp_len < 2 || rsp_len > sizeof(rsp))
-        return READER_ERR_COMM;
-    *sw = (uint16_t)(rsp[rsp_len - 2] << 8 | rsp[rsp_len - 1]);
-    *data_len = rsp_len - 2;
-    memcpy(data, rsp, *data_len);
-    trace_rsp(r, *data_len, *sw);
-    return READER_OK;
+    OPENSSL_cleanse(cmd, sizeof(cmd)); /* it may have held a PIN */
+    if (rv == READER_OK && (rsp_len < 2 || rsp_len > sizeof(rsp)))
+        rv = READER_ERR_COMM;
+    if (rv == READER_OK) {
+        *sw = (uint16_t)(rsp[rsp_len - 2] << 8 | rsp[rsp_len - 1]);
+        *data_len = rsp_len - 2;
+        memcpy(data, rsp, *data_len);
+        trace_rsp(r, *data_len, *sw);
+    }
+    /* The answer may be a piece of the signature certificate. */
+    OPENSSL_cleanse(rsp, sizeof(rsp));
+    return rv;
 }
 
 static reader_rv append(uint8_t *rsp, size_t cap, size_t *used,
@@ -107,23 +111,23 @@ static reader_rv append(uint8_t *rsp, size_t cap, size_t *used,
     return READER_OK;
 }
 
-reader_rv apdu_transmit(reader *r, const apdu_cmd *c, uint8_t *rsp,
-                        size_t cap, size_t *rsp_len, uint16_t *sw)
+/* The exchange and its GET RESPONSE / 6Cxx follow-ups; piece is scratch. */
+static reader_rv transmit(reader *r, const apdu_cmd *c, uint8_t *rsp,
+                          size_t cap, size_t *rsp_len, uint16_t *sw,
+                          uint8_t piece[APDU_SHORT_MAX])
 {
-    uint8_t piece[APDU_SHORT_MAX];
     size_t n = 0;
     apdu_cmd again;
     reader_rv rv;
     int i;
 
-    if (!r || !c || !sw || !rsp_len || (cap && !rsp))
-        return READER_ERR_ARGS;
-    if (c->lc > 255 || c->le > 256)
-        return READER_ERR_ARGS; /* extended length: no card use needs it */
     *rsp_len = 0;
     rv = exchange(r, c, piece, &n, sw);
-    if (rv == READER_OK && SW1(*sw) == 0x6C) {
-        /* Wrong Le: the card says how many bytes it has; ask once more. */
+    if (rv == READER_OK && SW1(*sw) == 0x6C && c->le) {
+        /* Wrong Le: the card says how many bytes it has; ask once more.
+         * Only a command that asked for data: 6Cxx to one without Le
+         * (SELECT, VERIFY) is a broken answer, and re-sending it would
+         * send a PIN twice for one C_Login. */
         again = *c;
         again.le = SW2(*sw) ? SW2(*sw) : 256;
         rv = exchange(r, &again, piece, &n, sw);
@@ -140,5 +144,20 @@ reader_rv apdu_transmit(reader *r, const apdu_cmd *c, uint8_t *rsp,
         if (rv == READER_OK)
             rv = append(rsp, cap, rsp_len, piece, n);
     }
+    return rv;
+}
+
+reader_rv apdu_transmit(reader *r, const apdu_cmd *c, uint8_t *rsp,
+                        size_t cap, size_t *rsp_len, uint16_t *sw)
+{
+    uint8_t piece[APDU_SHORT_MAX];
+    reader_rv rv;
+
+    if (!r || !c || !sw || !rsp_len || (cap && !rsp))
+        return READER_ERR_ARGS;
+    if (c->lc > 255 || c->le > 256)
+        return READER_ERR_ARGS; /* extended length: no card use needs it */
+    rv = transmit(r, c, rsp, cap, rsp_len, sw, piece);
+    OPENSSL_cleanse(piece, sizeof(piece)); /* as in exchange() */
     return rv;
 }
