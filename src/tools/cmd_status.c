@@ -249,8 +249,8 @@ static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
         show_token(jc, JPKI_AUTH, 2 * idx, cfg->show_auth, phone, 1);
         show_token(jc, JPKI_SIGN, 2 * idx + 1, cfg->show_sign, phone, 0);
         jpki_card_end(jc);
-        /* Nothing verified was there to clear, but leave it clean. */
-        jpki_card_logout(jc);
+        /* No logout: nothing was verified. (Selecting the JPKI-AP at open
+         * already cleared any other program's login on this card.) */
         jpki_card_close(jc);
         if (json)
             printf("]");
