@@ -16,11 +16,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 #   pcsc-tools                                             pcsc_scan, to look at the virtual reader
 #   gnutls-bin libnss3-tools libengine-pkcs11-openssl      the clients users have: p11tool,
 #   poppler-utils openjdk-17-jdk-headless                  NSS certutil, OpenSSL's engine, pdfsig, Java
+#   man-db groff-base                                      man page checks (man --warnings, groff -ww)
+#   p11-kit                                                p11-kit list-modules: the registration file
+#   debhelper dh-autoreconf dpkg-dev                       scripts/deb builds the .deb
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev"
 DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
 TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-tools \
     gnutls-bin libnss3-tools libengine-pkcs11-openssl poppler-utils openjdk-17-jdk-headless \
-    valgrind"
+    man-db groff-base p11-kit python3 valgrind"
+DEB_PACKAGES="$TEST_PACKAGES debhelper dh-autoreconf dpkg-dev"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 

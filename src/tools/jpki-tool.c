@@ -24,6 +24,7 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    { "status", cmd_status, "readers, cards, tokens, PIN tries left (--json)" },
     { "emu", cmd_emu, "make and inspect emulator card images" },
     { "verify", cmd_verify, "check a certificate's chain, revocation and purpose" },
 };

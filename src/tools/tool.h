@@ -21,6 +21,8 @@ void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_reset_getopt(void);
 
 int cmd_emu(int argc, char **argv);
+/* "status": readers, cards, tokens, PIN tries left (cmd_status.c). */
+int cmd_status(int argc, char **argv);
 /* "emu serve", dispatched by cmd_emu (cmd_serve.c). */
 int cmd_serve(int argc, char **argv);
 /* "verify": a relying party's certificate check (cmd_verify.c). */

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cmd_status.c - "jpki-tool status [--json]": what the module would see.
+ *
+ * Readers come from the module's own configuration (jpki-pkcs11.conf and
+ * the JPKI_PKCS11_* environment), in the module's order, so "slot" here is
+ * the module's slot id. For each JPKI card: both tokens, the PIN retry
+ * counters (read with the card's status query: no try is spent, no PIN is
+ * ever asked for or sent) and the certificates a host can read without a
+ * PIN. The signature certificate carries personal data and needs the
+ * signature PIN: it is never read here.
+ *
+ * Exit status: 0 a JPKI card was found; 1 no card (no reader, empty
+ * readers, or other cards only); 2 usage; 3 PC/SC is wanted but pcscd is
+ * not reachable, and no card was found elsewhere.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <PCSC/winscard.h>
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/x509.h>
+
+#include "common/log.h"
+#include "jpki/jpki.h"
+#include "pkcs11/config.h"
+#include "reader/reader.h"
+#include "tools/tool.h"
+
+#define EXIT_NO_CARD 1
+#define EXIT_NO_PCSC 3
+
+static const char *const token_label[2] = { "JPKI User Authentication",
+                                            "JPKI Digital Signature" };
+static const char *const key_name[2] = { "auth", "sign" };
+
+static int json;
+
+/* ---- output helpers ------------------------------------------------------ */
+
+/* A JSON string: quotes, backslashes and control characters escaped; other
+ * bytes (UTF-8) pass through. */
+static void jstr(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7F)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
+static void jkey(const char *key, const char *val, int comma)
+{
+    jstr(key);
+    putchar(':');
+    if (val)
+        jstr(val);
+    else
+        fputs("null", stdout);
+    if (comma)
+        putchar(',');
+}
+
+static const char *pin_state(int tries, int max)
+{
+    if (tries < 0)
+        return "unknown";
+    if (tries == 0)
+        return "locked";
+    if (tries == 1)
+        return "final try";
+    return tries < max ? "count low" : "ok";
+}
+
+/* "YYYY-MM-DD HH:MM:SS UTC" */
+static void fmt_time(const ASN1_TIME *t, char *out, size_t n)
+{
+    struct tm tm;
+    if (!t || !ASN1_TIME_to_tm(t, &tm) ||
+        !strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(out, n, "unknown");
+}
+
+/* ---- one token ----------------------------------------------------------- */
+
+typedef struct {
+    char subject[512], not_before[32], not_after[32];
+    int expired;       /* 1 past notAfter, -1 not yet valid, 0 valid */
+    const char *why;   /* NULL: read; else why not */
+} cert_view;
+
+static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
+{
+    uint8_t *der = NULL;
+    size_t len = 0;
+    memset(v, 0, sizeof(*v));
+    if (key == JPKI_SIGN) {
+        /* Never even tried: it holds personal data and needs the PIN. */
+        v->why = "needs the signature PIN (not read: jpki-tool never asks for a PIN)";
+        return;
+    }
+    jpki_rv rv = jpki_card_read_cert(jc, key, 0, &der, &len);
+    if (rv == JPKI_ERR_SECURITY) {
+        v->why = "needs the authentication PIN on this token (not read)";
+        return;
+    }
+    if (rv != JPKI_OK) {
+        v->why = jpki_strerror(rv);
+        return;
+    }
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    free(der);
+    if (!x) {
+        v->why = "malformed certificate";
+        return;
+    }
+    BIO *mem = BIO_new(BIO_s_mem());
+    if (mem && X509_NAME_print_ex(mem, X509_get_subject_name(x), 0,
+                                  XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        int n = BIO_read(mem, v->subject, sizeof(v->subject) - 1);
+        v->subject[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(mem);
+    fmt_time(X509_get0_notBefore(x), v->not_before, sizeof(v->not_before));
+    fmt_time(X509_get0_notAfter(x), v->not_after, sizeof(v->not_after));
+    if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
+        v->expired = 1;
+    else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
+        v->expired = -1;
+    X509_free(x);
+}
+
+static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
+                       int phone, int first)
+{
+    int tries = -1, max = jpki_pin_max_tries(key);
+    jpki_rv prv = jpki_card_pin_status(jc, key, &tries);
+    cert_view v;
+    char label[64];
+
+    if (prv != JPKI_OK)
+        tries = -1;
+    read_cert(jc, key, &v);
+    snprintf(label, sizeof(label), "%s%s", token_label[key], phone ? " (phone)" : "");
+    if (json) {
+        printf("%s{", first ? "" : ",");
+        jkey("key", key_name[key], 1);
+        jkey("label", label, 1);
+        printf("\"slot\":%zu,\"offered\":%s,", slot, shown ? "true" : "false");
+        if (tries >= 0)
+            printf("\"pin_tries_left\":%d,", tries);
+        else
+            printf("\"pin_tries_left\":null,");
+        printf("\"pin_max_tries\":%d,", max);
+        jkey("pin_state", pin_state(tries, max), 1);
+        printf("\"certificate\":{\"read\":%s,", v.why ? "false" : "true");
+        if (v.why) {
+            jkey("reason", v.why, 0);
+        } else {
+            jkey("subject", v.subject, 1);
+            jkey("not_before", v.not_before, 1);
+            jkey("not_after", v.not_after, 1);
+            jkey("validity", v.expired > 0 ? "expired"
+                             : v.expired < 0 ? "not yet valid" : "valid", 0);
+        }
+        printf("}}");
+        return;
+    }
+    printf("  token  %s (slot %zu)%s\n", label, slot,
+           shown ? "" : " - not offered: 'tokens' setting");
+    if (tries < 0)
+        printf("    PIN          retry counter unreadable: %s\n", jpki_strerror(prv));
+    else if (tries == 0)
+        printf("    PIN          LOCKED (0 of %d tries left): only the municipal "
+               "office can reset it\n", max);
+    else
+        printf("    PIN          %d of %d tries left%s\n", tries, max,
+               tries == 1 ? " (FINAL TRY: a wrong PIN locks it)"
+               : tries < max ? " (a wrong PIN was entered before)" : "");
+    if (v.why) {
+        printf("    certificate  %s\n", v.why);
+    } else {
+        printf("    certificate  %s\n", v.subject);
+        printf("    valid        %s to %s%s\n", v.not_before, v.not_after,
+               v.expired > 0 ? " (EXPIRED)" : v.expired < 0 ? " (NOT YET VALID)" : "");
+    }
+}
+
+/* ---- one reader ---------------------------------------------------------- */
+
+/* Returns 1 when the reader holds a JPKI card. */
+static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
+{
+    jpki_card *jc = NULL;
+    jpki_rv rv = jpki_card_open(r, &jc);
+    const char *kind = (r->flags & READER_FLAG_EMULATED) ? "emulator" : "pcsc";
+    const char *card = rv == JPKI_OK ? "jpki"
+                       : rv == JPKI_ERR_NO_CARD ? "none"
+                       : rv == JPKI_ERR_NOT_JPKI ? "other"
+                       : rv == JPKI_ERR_BUSY ? "busy" : "error";
+    int phone = rv == JPKI_OK && jpki_card_is_smartphone(jc);
+
+    if (json) {
+        printf("%s{", first ? "" : ",");
+        jkey("name", r->name, 1);
+        jkey("kind", kind, 1);
+        printf("\"pinpad\":%s,", (r->flags & READER_FLAG_PINPAD) ? "true" : "false");
+        jkey("card", card, 1);
+        if (rv != JPKI_OK) {
+            jkey("error", jpki_strerror(rv), 0);
+        } else {
+            jkey("token_kind", phone ? "smartphone" : "card", 1);
+            jkey("serial", jpki_card_serial(jc), 1);
+            printf("\"tokens\":[");
+        }
+    } else {
+        printf("reader %s [%s%s]\n", r->name, kind,
+               (r->flags & READER_FLAG_PINPAD) ? ", PIN pad" : "");
+        switch (rv) {
+        case JPKI_OK:
+            printf("  card   %s\n", phone ? "JPKI smartphone token" : "My Number Card (JPKI)");
+            break;
+        case JPKI_ERR_NO_CARD:
+            printf("  card   none: insert the My Number Card\n");
+            break;
+        case JPKI_ERR_NOT_JPKI:
+            printf("  card   not a My Number Card (no JPKI application)\n");
+            break;
+        case JPKI_ERR_BUSY:
+            printf("  card   in use by another program (try again when it is done)\n");
+            break;
+        default:
+            printf("  card   unreadable: %s (reinsert the card)\n", jpki_strerror(rv));
+        }
+    }
+    if (rv == JPKI_OK) {
+        jpki_card_begin(jc);
+        show_token(jc, JPKI_AUTH, 2 * idx, cfg->show_auth, phone, 1);
+        show_token(jc, JPKI_SIGN, 2 * idx + 1, cfg->show_sign, phone, 0);
+        jpki_card_end(jc);
+        /* No logout: nothing was verified. (Selecting the JPKI-AP at open
+         * already cleared any other program's login on this card.) */
+        jpki_card_close(jc);
+        if (json)
+            printf("]");
+    }
+    if (json)
+        printf("}");
+    return rv == JPKI_OK;
+}
+
+/* ---- the command --------------------------------------------------------- */
+
+static int pcsc_reachable(void)
+{
+    SCARDCONTEXT ctx;
+    if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx) != SCARD_S_SUCCESS)
+        return 0;
+    SCardReleaseContext(ctx);
+    return 1;
+}
+
+static void status_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: " TOOL_NAME " status [--json]\n"
+            "\n"
+            "Show the readers the module sees (same configuration: jpki-pkcs11.conf\n"
+            "and JPKI_PKCS11_*), their cards, both tokens with their slot ids, PIN\n"
+            "tries left (read without spending a try) and the certificates readable\n"
+            "without a PIN. Never asks for or sends a PIN.\n"
+            "\n"
+            "  --json   one JSON object, for scripts\n"
+            "\n"
+            "Exit status: 0 a JPKI card was found, 1 no card, 2 usage error,\n"
+            "3 pcscd is not reachable (and no card was found elsewhere).\n");
+}
+
+int cmd_status(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    json = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            status_usage(stdout);
+            return TOOL_EXIT_OK;
+        default:
+            tool_error("status: unknown option '%s' (see --help)", argv[optind - 1]);
+            return TOOL_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        tool_error("status: unexpected argument '%s' (see --help)", argv[optind]);
+        return TOOL_EXIT_USAGE;
+    }
+
+    p11_config cfg;
+    jlog_init(-1, NULL);
+    p11_config_load(&cfg);
+    jlog_init(cfg.log_level, cfg.log_file[0] ? cfg.log_file : NULL);
+    int pcsc_up = cfg.pcsc && pcsc_reachable();
+
+    reader **list = NULL;
+    size_t n = 0, cards = 0;
+    if (reader_list_all(cfg.emulator, cfg.pcsc, &list, &n) != READER_OK) {
+        tool_error("status: out of memory");
+        return TOOL_EXIT_ERROR;
+    }
+    const char *pcsc = !cfg.pcsc ? "off" : pcsc_up ? "running" : "not running";
+    if (json) {
+        printf("{");
+        jkey("version", PACKAGE_VERSION, 1);
+        jkey("pcsc", pcsc, 1);
+        printf("\"readers\":[");
+    } else {
+        printf("PC/SC  %s\n", !cfg.pcsc ? "off (pcsc = off or JPKI_PKCS11_PCSC=off)"
+                             : pcsc_up ? "pcscd is running"
+                             : "pcscd is NOT running: start it (systemctl start pcscd.socket)");
+    }
+    for (size_t i = 0; i < n; i++)
+        cards += (size_t)show_reader(list[i], i, &cfg, i == 0);
+    reader_list_free(list, n);
+    if (json) {
+        printf("],\"cards\":%zu}\n", cards);
+    } else if (n == 0) {
+        printf("no reader found: %s\n",
+               !cfg.pcsc ? "PC/SC is off and no emulator card is configured"
+               : pcsc_up ? "connect a card reader"
+               : "PC/SC readers are only seen while pcscd runs");
+    } else if (cards == 0) {
+        printf("no My Number Card found\n");
+    }
+    jlog_close();
+    if (cards)
+        return TOOL_EXIT_OK;
+    return cfg.pcsc && !pcsc_up ? EXIT_NO_PCSC : EXIT_NO_CARD;
+}
