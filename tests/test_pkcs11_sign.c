@@ -419,7 +419,8 @@ END_TEST
 
 
 /* Two different cards (the second personalized here) on one module:
- * slots 0/1 and 2/3. Tokens of a card share a serial, cards do not. */
+ * slots 0/1 and 2/3. Four distinct token serials; the tokens of a card
+ * share the card's part (the first 14 characters), cards do not. */
 static int rm_entry(const char *p, const struct stat *st, int f, struct FTW *w)
 {
     (void)st, (void)f, (void)w;
@@ -445,14 +446,18 @@ START_TEST(test_serial_two_cards)
         OK(p11->C_GetTokenInfo(s, &ti));
         memcpy(serial[s], ti.serialNumber, 16);
         serial[s][16] = '\0';
-        for (i = 0; i < 16; i++)
+        for (i = 0; i < 14; i++)
             ck_assert_msg(strchr("0123456789ABCDEFabcdef", serial[s][i]) &&
                               serial[s][i],
-                          "serial '%s' is not 16 hex digits", serial[s]);
+                          "serial '%s' is not 14 hex digits and a suffix", serial[s]);
+        ck_assert_str_eq(serial[s] + 14, s % 2 ? "-S" : "-A");
     }
-    ck_assert_str_eq(serial[0], serial[1]);
-    ck_assert_str_eq(serial[2], serial[3]);
-    ck_assert_str_ne(serial[0], serial[2]);
+    for (s = 0; s < 4; s++)
+        for (i = 0; i < (int)s; i++)
+            ck_assert_str_ne(serial[s], serial[i]);
+    ck_assert_mem_eq(serial[0], serial[1], 14);
+    ck_assert_mem_eq(serial[2], serial[3], 14);
+    ck_assert(memcmp(serial[0], serial[2], 14) != 0);
     OK(p11->C_Finalize(NULL));
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

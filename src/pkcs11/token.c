@@ -165,6 +165,21 @@ static void card_serial(p11_card *c)
         c->serial[0] = '\0';
 }
 
+/* Each token has a serial of its own (PKCS#11 and pkcs11: URIs tell tokens
+ * apart by it), and both share the card's part, so a user sees which card
+ * a token is on: the card's first 14 characters, then "-A" for the
+ * authentication token or "-S" for the signature token. */
+static void token_serial(const p11_token *tok, char out[17])
+{
+    const char *card = tok->card->serial;
+
+    if (!card[0]) {
+        snprintf(out, 17, "0");
+        return;
+    }
+    snprintf(out, 17, "%.14s-%c", card, tok->key == JPKI_AUTH ? 'A' : 'S');
+}
+
 static CK_FLAGS pin_flags(p11_token *tok)
 {
     int max = jpki_pin_max_tries(tok->key);
@@ -188,7 +203,7 @@ static const char *token_model(const p11_card *c)
 CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
 {
     p11_card *c = tok->card;
-    char label[64];
+    char label[64], serial[17];
     int tries;
     jpki_rv jrv;
 
@@ -208,8 +223,8 @@ CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
     p11_pad(info->manufacturerID, sizeof(info->manufacturerID),
             (c->rd->flags & READER_FLAG_EMULATED) ? "jpki-pkcs11" : "J-LIS");
     p11_pad(info->model, sizeof(info->model), token_model(c));
-    p11_pad(info->serialNumber, sizeof(info->serialNumber),
-            c->serial[0] ? c->serial : "0");
+    token_serial(tok, serial);
+    p11_pad(info->serialNumber, sizeof(info->serialNumber), serial);
     info->flags = CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED |
                   CKF_USER_PIN_INITIALIZED | pin_flags(tok);
     if (jpki_card_has_pinpad(c->jc))

@@ -3,7 +3,7 @@
 # The module with real readers: pcscd + vsmartcard's vpcd readers + cards
 # served by "jpki-tool emu serve". Both tokens of a card sign (pkcs11-tool)
 # and verify; a non-JPKI card gives no token; two cards on the two vpcd
-# readers give four tokens and two serials; a card pulled out mid-session
+# readers give four tokens with four serials; a card pulled out mid-session
 # gives CKR_DEVICE_REMOVED then CKR_SESSION_HANDLE_INVALID, and its return a
 # fresh token; C_WaitForSlotEvent reports insertion and removal within one
 # second; another program holding a PC/SC transaction makes the module wait
@@ -88,14 +88,14 @@ $P11 --slot "$SS" --login --pin ABC123 --sign -m SHA256-RSA-PKCS --id 02 \
 verify "$WORK/sign.der" "$WORK/sign.sig"
 PID_A=$EMU_PID
 
-step "two cards in the two readers: four tokens, two card serials"
+step "two cards in the two readers: four tokens, four serials"
 emu_serve "$CB"
 PID_B=$EMU_PID
 $P11 -L > "$WORK/L2"
 [ "$(tokens "$WORK/L2")" -eq 4 ] || { cat "$WORK/L2"; fail "expected 4 tokens"; }
-drive slots:4 serials:2
+drive slots:4 serials:4
 # readers_deny leaves the second reader (and its card) out
-JPKI_PKCS11_READERS_DENY="pcd 00 01" "$DRIVE" "$MODULE" slots:2 serials:1
+JPKI_PKCS11_READERS_DENY="pcd 00 01" "$DRIVE" "$MODULE" slots:2 serials:2
 
 step "card pulled out mid-session, then put back: errors, then a fresh token"
 rm -f "$WORK"/ready* "$WORK"/go*
@@ -178,7 +178,7 @@ step "pcscd stopped and started again under the module"
 if [ -n "$PCSCD_PID" ]; then
     rm -f "$WORK"/ready* "$WORK"/go*
     drive open:Authentication:0 login:1234 sign touch:"$WORK/ready1" waitfile:"$WORK/go1" \
-          expect:CKR_DEVICE_REMOVED sign wait-slots:4:10000 serials:2 \
+          expect:CKR_DEVICE_REMOVED sign wait-slots:4:10000 serials:4 \
           open:Authentication:0 login:1234 sign open:Signature:1 login:ABC123 sign \
           > "$WORK/restart.out" 2>&1 &
     DRV=$!

@@ -16,8 +16,12 @@ $P11 -L | tee "$WORK/L"
 [ "$(grep -c 'token label' "$WORK/L")" -eq 2 ] || fail "expected 2 tokens"
 grep -q 'JPKI User Authentication' "$WORK/L" || fail "no auth token"
 grep -q 'JPKI Digital Signature' "$WORK/L" || fail "no sign token"
-[ "$(grep 'serial num' "$WORK/L" | sort -u | wc -l)" -eq 1 ] ||
-    fail "both tokens of one card must share its serial"
+# a serial per token, sharing the card's part: XXXXXXXXXXXXXX-A / -S
+[ "$(grep 'serial num' "$WORK/L" | sort -u | wc -l)" -eq 2 ] ||
+    fail "each token must have a serial of its own"
+[ "$(grep 'serial num' "$WORK/L" | sed 's/.*: *//; s/-[AS]$//' | sort -u | wc -l)" -eq 1 ] ||
+    fail "both tokens of one card must share the card's part of the serial"
+grep 'serial num' "$WORK/L" | grep -q -- '-A$' || fail "no -A serial"
 
 step "objects of the auth token, no login"
 $P11 --slot 0 -O | tee "$WORK/O"
