@@ -16,10 +16,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 #   pcsc-tools                                             pcsc_scan, to look at the virtual reader
 #   gnutls-bin libnss3-tools libengine-pkcs11-openssl      the clients users have: p11tool,
 #   poppler-utils openjdk-17-jdk-headless                  NSS certutil, OpenSSL's engine, pdfsig, Java
+#   curl                                                   HTTPS with the card's key (tls.sh)
+#   p11-kit p11-kit-modules                                p11-kit list-modules/server, the proxy
+#                                                          and client modules (p11kit.sh)
+#   firefox-esr                                            the browser, headless (firefox.sh)
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev"
 DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
 TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-tools \
-    gnutls-bin libnss3-tools libengine-pkcs11-openssl poppler-utils openjdk-17-jdk-headless"
+    gnutls-bin libnss3-tools libengine-pkcs11-openssl poppler-utils openjdk-17-jdk-headless \
+    curl p11-kit p11-kit-modules firefox-esr"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 

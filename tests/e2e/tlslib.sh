@@ -21,14 +21,15 @@ tls_pki() {
 # srv_start NAME CLIENT_CA [s_server options...]: a TLS 1.2 only server
 # ($SRV_VERSIONS, "-tls1_2" unless set; "" lets it do TLS 1.3 too) on
 # 127.0.0.1 (a free port, in $PORT) that requires a client certificate
-# issued by CLIENT_CA, serves one connection and exits. It logs to
+# issued by CLIENT_CA, serves one connection and exits (unless
+# SRV_NACCEPT="": browsers open speculative connections). It logs to
 # $WORK/srv-NAME.log; without -www it prints the client certificate there.
 # Its standard input is a FIFO it holds open itself, so it never sees EOF.
 srv_start() {
     name=$1 ca=$2; shift 2
     mkfifo "$WORK/srv-$name.in"
     # shellcheck disable=SC2086
-    openssl s_server -accept 127.0.0.1:0 ${SRV_VERSIONS--tls1_2} -naccept 1 \
+    openssl s_server -accept 127.0.0.1:0 ${SRV_VERSIONS--tls1_2} ${SRV_NACCEPT--naccept 1} \
         -cert "$WORK/srv.pem" -key "$WORK/srv.key" \
         -Verify 1 -verify_return_error -CAfile "$ca" "$@" \
         0<>"$WORK/srv-$name.in" > "$WORK/srv-$name.log" 2>&1 &
@@ -94,4 +95,26 @@ srv_saw() {
     if grep -q '^Protocol *:' "$src"; then
         grep -q '^ *Protocol *: TLSv1\.2$' "$src" || fail "$name: $(grep 'Protocol *:' "$src")"
     fi
+}
+
+# srv_received NAME EXPECTED_PEM: with -trace, the server NAME logs every
+# certificate in the handshake as PEM; EXPECTED_PEM is among them (the
+# server never sends a client's certificate, so it arrived), and the
+# client's CertificateVerify used RSA PKCS#1 v1.5.
+srv_received() {
+    name=$1 want=$2
+    openssl x509 -in "$want" -outform DER > "$WORK/want-$name.der"
+    awk -v dir="$WORK" -v n="$name" '
+        /^-----BEGIN CERTIFICATE-----$/ { f = sprintf("%s/trace-%s-%d.pem", dir, n, ++i); p = 1 }
+        p { print > f }
+        /^-----END CERTIFICATE-----$/ { p = 0; close(f) }' "$WORK/srv-$name.log"
+    found=""
+    for f in "$WORK/trace-$name"-*.pem; do
+        [ -f "$f" ] || continue
+        openssl x509 -in "$f" -outform DER | cmp -s - "$WORK/want-$name.der" && found=$f
+    done
+    [ -n "$found" ] || fail "$name: the card's certificate did not arrive at the server"
+    echo "$name: the server received $(openssl x509 -in "$found" -noout -subject -serial | tr '\n' ' ')"
+    grep -A1 '^ *CertificateVerify,' "$WORK/srv-$name.log" | grep 'Signature Algorithm' |
+        tee "$WORK/cv-$name" | grep -q 'rsa_pkcs1_sha' || fail "$name: CertificateVerify: $(cat "$WORK/cv-$name")"
 }
