@@ -80,6 +80,12 @@ passed openssl-s_client
 
 # curl over OpenSSL: a pkcs11: URI as --key selects the pkcs11 engine by
 # itself; the certificate comes from a file or from the token.
+# Debian's curl 7.88 deadlocks at start (in setlocale, before any TLS or
+# PKCS#11) when the ASan runtime is preloaded, so a sanitizer build cannot
+# run it with the instrumented module; the normal build runs these steps.
+if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
+    echo "curl: not run with the ASan runtime preloaded (it hangs without the module too); see the normal build"
+else
 CURL="curl -sS --cacert $WORK/srv-ca.pem --key $KEY"
 step "curl, no workaround: fails like s_client"
 srv_start curl-pss "$AUTH_CA" -www
@@ -104,6 +110,7 @@ srv_stop
 srv_saw curl-uri "$WORK/auth.pem" "$WORK/curl.out"
 curl --version | head -1
 passed curl
+fi
 
 step "gnutls-cli: certificate and key by pkcs11: URI, PIN from GNUTLS_PIN"
 gnutls_cli() {
