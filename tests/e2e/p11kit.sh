@@ -14,6 +14,13 @@
 # claim the emulated card a second time, is out of the way.
 . "$(dirname "$0")/lib.sh"
 need p11-kit pkcs11-tool openssl pkg-config unshare
+# p11-kit hangs with the ASan runtime preloaded (`p11-kit list-modules`
+# does, with no module of ours registered), so a sanitizer build cannot
+# load its instrumented module through it. The normal build runs this test.
+if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
+    echo "p11-kit: cannot run with the ASan runtime preloaded; this test runs in the normal build"
+    exit 0
+fi
 CONFIGS=$(pkg-config --variable=p11_module_configs p11-kit-1) || missing "p11-kit-1.pc (libp11-kit-dev)"
 PROXY=$(pkg-config --variable=proxy_module p11-kit-1)
 CLIENT="$(pkg-config --variable=p11_module_path p11-kit-1)/p11-kit-client.so"
