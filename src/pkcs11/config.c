@@ -7,6 +7,10 @@
  *   tokens    = both|auth|sign  JPKI_PKCS11_TOKENS
  *   pcsc      = on|off        JPKI_PKCS11_PCSC
  *   emulator  = IMAGE[:IMAGE] JPKI_PKCS11_EMULATOR
+ *   anchors   = DIR           JPKI_PKCS11_ANCHORS   (trust.c)
+ *   crl       = FILE|DIR      JPKI_PKCS11_CRL
+ *   invalid_cert = offer|hide JPKI_PKCS11_INVALID_CERT
+ *   allow_test_pki = on|off   JPKI_PKCS11_ALLOW_TEST_PKI
  *
  * The environment variable beside each key wins over the file.
  */
@@ -93,6 +97,18 @@ static int apply(p11_config *cfg, const char *key, const char *v)
         return set_onoff(&cfg->pcsc, v);
     if (strcmp(key, "emulator") == 0)
         return set_path(cfg->emulator, v);
+    if (strcmp(key, "anchors") == 0)
+        return set_path(cfg->anchors, v);
+    if (strcmp(key, "crl") == 0)
+        return set_path(cfg->crl, v);
+    if (strcmp(key, "invalid_cert") == 0 && (!strcmp(v, "offer") || !strcmp(v, "hide"))) {
+        cfg->invalid_cert_hide = strcmp(v, "hide") == 0;
+        return 0;
+    }
+    if (strcmp(key, "invalid_cert") == 0)
+        return -1;
+    if (strcmp(key, "allow_test_pki") == 0)
+        return set_onoff(&cfg->allow_test_pki, v);
     return -2;
 }
 
@@ -147,6 +163,10 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     from_env(cfg, "JPKI_PKCS11_TOKENS", "tokens");
     from_env(cfg, "JPKI_PKCS11_PCSC", "pcsc");
     from_env(cfg, "JPKI_PKCS11_EMULATOR", "emulator");
+    from_env(cfg, "JPKI_PKCS11_ANCHORS", "anchors");
+    from_env(cfg, "JPKI_PKCS11_CRL", "crl");
+    from_env(cfg, "JPKI_PKCS11_INVALID_CERT", "invalid_cert");
+    from_env(cfg, "JPKI_PKCS11_ALLOW_TEST_PKI", "allow_test_pki");
 }
 
 void p11_config_load(p11_config *cfg)

@@ -15,6 +15,11 @@ typedef struct {
     int show_auth, show_sign;    /* "tokens = both | auth | sign" */
     int pcsc;                    /* PC/SC readers on (1) or off (0) */
     char emulator[P11_CFG_PATH_MAX]; /* card images, ':'-separated */
+    /* certificate checks (trust.c) */
+    char anchors[P11_CFG_PATH_MAX]; /* "" : the installed J-LIS roots */
+    char crl[P11_CFG_PATH_MAX];     /* CRL file or directory, "" none */
+    int invalid_cert_hide;          /* "invalid_cert = offer | hide" */
+    int allow_test_pki;             /* accept the test cards' policy */
 } p11_config;
 
 /* Fills cfg from the defaults, the file, then the environment. A missing

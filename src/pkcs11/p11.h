@@ -146,6 +146,13 @@ void p11_token_free(p11_token *tok);
 /* Logged in, and the card has not lost the state since? */
 int p11_token_logged_in(p11_token *tok);
 
+/* trust.c: the card's certificates against the configured anchors/CRL */
+/* At first sight: checks and logs; 1 if the card is hidden (invalid_cert =
+ * hide), having been forgotten like a foreign card. */
+int p11_trust_card_inserted(p11_card *c);
+/* After login: checks and logs the certificate only a login can read. */
+void p11_trust_token_login(p11_token *tok);
+
 /* event.c */
 CK_RV p11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID_PTR slot);
 /* Wakes and waits out every C_WaitForSlotEvent; before C_Finalize locks. */

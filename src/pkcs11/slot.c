@@ -50,6 +50,8 @@ static void card_insert(p11_card *c)
     jpki_rv rv = jpki_card_open(c->rd, &c->jc);
 
     if (rv == JPKI_OK) {
+        if (p11_trust_card_inserted(c))
+            return; /* invalid certificate and invalid_cert = hide */
         c->generation++;
         /* A card already there when we first looked is no event. */
         if (c->seen)

@@ -112,6 +112,8 @@ CK_RV p11_token_load_private(p11_token *tok)
     rv = read_cert(tok, 0, &tok->cert);
     if (rv == CKR_OK)
         rv = build_key_objects(tok, cert_needs_pin(tok));
+    if (rv == CKR_OK)
+        p11_trust_token_login(tok); /* trust.c: logs the verdict */
     return rv;
 }
 
