@@ -12,6 +12,13 @@ need certtool p11tool openssl
 # Verifiers use no module: they run without the ASan runtime (certtool
 # --p7-verify with it preloaded hangs when it refuses a signature).
 plain() { env -u LD_PRELOAD "$@"; }
+# GnuTLS's programs hang at random with the ASan runtime preloaded
+# (gnutls-cli connecting nowhere, without our module, always does), so a
+# sanitizer build does not run this test; the normal build does.
+if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
+    echo "certtool: cannot run reliably with the ASan runtime preloaded; this test runs in the normal build"
+    exit 0
+fi
 
 START=$(date +%s)
 CARD="$WORK/card.img"
@@ -36,15 +43,16 @@ cat "$WORK/uri.out"
 grep -q 'Could not open pkcs11:' "$WORK/uri.out" || fail "certtool failed another way"
 
 step "the certificate exported once with p11tool --login"
-GNUTLS_PIN=ABC123 $T p11tool --provider "$MODULE" --login --export "$TOK;id=%02;type=cert" > "$WORK/cert.pem"
+GNUTLS_PIN=ABC123 $T p11tool --provider "$MODULE" --login --export "$TOK;id=%02;type=cert" \
+    > "$WORK/cert.pem" || fail "p11tool --export"
 openssl x509 -in "$WORK/cert.pem" -noout -serial
 
 for mode in detached attached; do
     step "certtool --p7-${mode%ached}-sign with the card's key"
     opt=--p7-sign; [ $mode = detached ] && opt=--p7-detached-sign
     GNUTLS_PIN=ABC123 $T certtool --provider "$MODULE" $opt --load-privkey "$KEY" \
-        --load-certificate "$WORK/cert.pem" --infile "$WORK/doc" --outfile "$WORK/$mode.p7" ||
-        fail "certtool $opt"
+        --load-certificate "$WORK/cert.pem" --infile "$WORK/doc" --outfile "$WORK/$mode.p7" \
+        || fail "certtool $opt"
     data=""; [ $mode = detached ] && data="--load-data $WORK/doc"
     # shellcheck disable=SC2086
     plain $T certtool --p7-verify --load-ca-certificate "$SIGN_CA" $data --infile "$WORK/$mode.p7" \

@@ -113,26 +113,26 @@ passed curl
 fi
 
 step "gnutls-cli: certificate and key by pkcs11: URI, PIN from GNUTLS_PIN"
-# With the ASan runtime preloaded, gnutls-cli hangs when it exits (so it
-# does connecting nowhere, without our module): in a sanitizer build only
-# the server's record and the absence of a sanitizer report count.
-GT=$T; SAN_OK=false
-if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then GT="timeout 15"; SAN_OK=true; fi
-no_san_report() {
-    if grep -q 'AddressSanitizer\|runtime error' "$1"; then cat "$1"; fail "sanitizer report"; fi
-}
+# GnuTLS's programs hang at random with the ASan runtime preloaded
+# (gnutls-cli connecting nowhere, without our module, always does), so a
+# sanitizer build does not run them; the normal build does.
+GNUTLS_RUNS=true
+[ "${JPKI_TEST_SANITIZERS:-no}" != yes ] || GNUTLS_RUNS=false
 gnutls_cli() {
-    GNUTLS_PIN=1234 $GT gnutls-cli --provider "$MODULE" --x509cafile "$WORK/srv-ca.pem" \
+    GNUTLS_PIN=1234 $T gnutls-cli --provider "$MODULE" --x509cafile "$WORK/srv-ca.pem" \
         --x509certfile "$TOK;id=%01;type=cert" --x509keyfile "$TOK;id=%01;type=private" \
         -p "$PORT" "$@" localhost < /dev/null
 }
-srv_start gnutls "$AUTH_CA"
-gnutls_cli > "$WORK/gnutls.out" 2>&1 || $SAN_OK || { cat "$WORK/gnutls.out"; fail "gnutls-cli"; }
-no_san_report "$WORK/gnutls.out"
-srv_stop
-srv_saw gnutls "$WORK/auth.pem"
-gnutls-cli --version | head -1
-passed gnutls-cli
+if $GNUTLS_RUNS; then
+    srv_start gnutls "$AUTH_CA"
+    gnutls_cli > "$WORK/gnutls.out" 2>&1 || { cat "$WORK/gnutls.out"; fail "gnutls-cli"; }
+    srv_stop
+    srv_saw gnutls "$WORK/auth.pem"
+    gnutls-cli --version | head -1
+    passed gnutls-cli
+else
+    echo "gnutls-cli: not run with the ASan runtime preloaded; see the normal build"
+fi
 
 step "NSS tstclnt: the module in an NSS database, the certificate by nickname"
 NSS="sql:$WORK/nss"
@@ -165,16 +165,17 @@ grep -q '^ *Protocol *: TLSv1\.2$' "$WORK/o13.out" || fail "s_client with $CNF d
 srv_saw ossl13-cnf "$WORK/auth.pem"
 # GnuTLS and NSS negotiate TLS 1.3 and then send no certificate: the server
 # refuses them. Limited to TLS 1.2 they work.
-srv_start gnutls13 "$AUTH_CA"
-gnutls_cli > "$WORK/g13.out" 2>&1 && fail "gnutls-cli succeeded on TLS 1.3 (update the README)"
-srv_stop
-srv_saw_none gnutls13
-srv_start gnutls13-12 "$AUTH_CA"
-gnutls_cli --priority NORMAL:-VERS-TLS1.3 > "$WORK/g13.out" 2>&1 || $SAN_OK ||
-    { cat "$WORK/g13.out"; fail "gnutls-cli without TLS 1.3"; }
-no_san_report "$WORK/g13.out"
-srv_stop
-srv_saw gnutls13-12 "$WORK/auth.pem"
+if $GNUTLS_RUNS; then
+    srv_start gnutls13 "$AUTH_CA"
+    gnutls_cli > "$WORK/g13.out" 2>&1 && fail "gnutls-cli succeeded on TLS 1.3 (update the README)"
+    srv_stop
+    srv_saw_none gnutls13
+    srv_start gnutls13-12 "$AUTH_CA"
+    gnutls_cli --priority NORMAL:-VERS-TLS1.3 > "$WORK/g13.out" 2>&1 ||
+        { cat "$WORK/g13.out"; fail "gnutls-cli without TLS 1.3"; }
+    srv_stop
+    srv_saw gnutls13-12 "$WORK/auth.pem"
+fi
 srv_start nss13 "$AUTH_CA"
 tstclnt_ > "$WORK/n13.out" 2>&1 && fail "tstclnt succeeded on TLS 1.3 (update the README)"
 srv_stop
