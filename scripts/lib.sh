@@ -19,11 +19,16 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 #   man-db groff-base                                      man page checks (man --warnings, groff -ww)
 #   p11-kit                                                p11-kit list-modules: the registration file
 #   debhelper dh-autoreconf dpkg-dev                       scripts/deb builds the .deb
+#   curl                                                   HTTPS with the card's key (tls.sh)
+#   p11-kit p11-kit-modules                                p11-kit list-modules/server, the proxy
+#                                                          and client modules (p11kit.sh)
+#   firefox-esr                                            the browser, headless (firefox.sh)
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev"
 DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
 TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-tools \
     gnutls-bin libnss3-tools libengine-pkcs11-openssl poppler-utils openjdk-17-jdk-headless \
-    man-db groff-base p11-kit python3 valgrind"
+    man-db groff-base p11-kit python3 valgrind \
+    curl p11-kit-modules firefox-esr"
 DEB_PACKAGES="$TEST_PACKAGES debhelper dh-autoreconf dpkg-dev"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
