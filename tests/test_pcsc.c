@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "reader/pcsc_part10.h"
+#include "reader/reader_filter.h"
 
 START_TEST(test_features)
 {

@@ -15,6 +15,8 @@
  *   crl       = FILE|DIR      JPKI_PKCS11_CRL
  *   invalid_cert = offer|hide JPKI_PKCS11_INVALID_CERT
  *   allow_test_pki = on|off   JPKI_PKCS11_ALLOW_TEST_PKI
+ *   cache     = off|DIR       JPKI_PKCS11_CACHE   (src/jpki/cache.c; also
+ *       where the CRL index goes: DIR/crl)
  *
  * The environment variable beside each key wins over the file.
  */

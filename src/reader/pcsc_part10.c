@@ -6,7 +6,6 @@
  */
 #include "reader/pcsc_part10.h"
 
-#include <ctype.h>
 #include <string.h>
 
 int pcsc_parse_features(const uint8_t *buf, size_t len, pcsc_features *f)
@@ -135,54 +134,4 @@ size_t pcsc_build_modify(const reader_pinpad_req *req, uint8_t *out,
     data_len = apdu_template(req, block, out + PCSC_MODIFY_HDR);
     put_le32(out + 20, (uint32_t)data_len); /* ulDataLength */
     return PCSC_MODIFY_HDR + data_len;
-}
-
-/* Does the pattern p (length n) occur in name, ignoring case? */
-static int contains(const char *name, const char *p, size_t n)
-{
-    size_t i, len = strlen(name);
-
-    for (i = 0; n <= len && i <= len - n; i++) {
-        size_t j = 0;
-        while (j < n && tolower((unsigned char)name[i + j]) ==
-                            tolower((unsigned char)p[j]))
-            j++;
-        if (j == n)
-            return 1;
-    }
-    return 0;
-}
-
-/* -1: the list has no pattern; 1: one matches; 0: none does. */
-static int list_match(const char *list, const char *name)
-{
-    int any = 0;
-
-    while (list && *list) {
-        const char *end = strchr(list, ','), *s = list, *e;
-        if (!end)
-            end = list + strlen(list);
-        e = end;
-        while (s < e && isspace((unsigned char)*s))
-            s++;
-        while (e > s && isspace((unsigned char)e[-1]))
-            e--;
-        if (e > s) {
-            any = 1;
-            if (contains(name, s, (size_t)(e - s)))
-                return 1;
-        }
-        list = *end ? end + 1 : end;
-    }
-    return any ? 0 : -1;
-}
-
-int pcsc_reader_allowed(const char *allow, const char *deny,
-                        const char *name)
-{
-    if (!name)
-        return 0;
-    if (list_match(deny, name) == 1)
-        return 0;
-    return list_match(allow, name) != 0;
 }

@@ -48,12 +48,4 @@ size_t pcsc_build_verify(const reader_pinpad_req *req, uint8_t *out,
 size_t pcsc_build_modify(const reader_pinpad_req *req, uint8_t *out,
                          size_t cap);
 
-/* Reader selection of the configuration. allow and deny are lists of
- * patterns separated by ','; blanks around a pattern are ignored. A
- * pattern matches when it occurs in the name, ignoring case. A reader is
- * used when allow is empty or one of its patterns matches, and no pattern
- * of deny matches (deny wins). NULL lists are empty. */
-int pcsc_reader_allowed(const char *allow, const char *deny,
-                        const char *name);
-
 #endif

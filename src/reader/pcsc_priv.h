@@ -10,6 +10,7 @@
 #include <PCSC/wintypes.h>
 
 #include "reader/pcsc_part10.h"
+#include "reader/reader_filter.h"
 #include "reader/reader.h"
 
 typedef struct {

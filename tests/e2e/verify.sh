@@ -233,6 +233,14 @@ grep -q "authentication certificate valid" "$WORK/log" || fail "no verdict logge
 [ "$(JPKI_PKCS11_ANCHORS="$B" JPKI_PKCS11_CRL="$WORK/chiyoda.crl.pem" \
      JPKI_PKCS11_INVALID_CERT=hide tokens)" = 0 ] || fail "a revoked card is offered"
 grep -q "authentication certificate revoked" "$WORK/log" || fail "revocation not logged"
+# the CRL index goes with the certificate cache: DIR/crl, or nowhere (off)
+rm -rf "${XDG_CACHE_HOME:?}/jpki-pkcs11/crl"
+[ "$(JPKI_PKCS11_CACHE=off JPKI_PKCS11_ANCHORS="$B" JPKI_PKCS11_CRL="$WORK/chiyoda.crl.pem" \
+     JPKI_PKCS11_INVALID_CERT=hide tokens)" = 0 ] || fail "cache = off: a revoked card is offered"
+[ ! -e "$XDG_CACHE_HOME/jpki-pkcs11/crl" ] || fail "cache = off wrote a CRL index"
+[ "$(JPKI_PKCS11_CACHE="$WORK/cdir" JPKI_PKCS11_ANCHORS="$B" JPKI_PKCS11_CRL="$WORK/chiyoda.crl.pem" \
+     JPKI_PKCS11_INVALID_CERT=hide tokens)" = 0 ] || fail "cache = DIR: a revoked card is offered"
+ls "$WORK/cdir/crl/"*.idx >/dev/null 2>&1 || fail "cache = DIR: no CRL index in DIR/crl"
 JPKI_PKCS11_ANCHORS="$B" JPKI_PKCS11_ALLOW_TEST_PKI=on pkcs11-tool --module "$MODULE" \
     --slot 1 --login --pin ABC123 -O >/dev/null
 grep -q "signature certificate valid" "$WORK/log" || fail "sign certificate not checked at login"
