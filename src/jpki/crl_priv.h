@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * crl_priv.h - internals shared by the CRL index files (private to src/jpki).
+ *
+ *   crl_der.c    strict DER primitives: tag/length, times, integers
+ *   crl_parse.c  the CRL's structure and extensions, one entry at a time
+ *   crl_build.c  issuer choice, signature check, the sorted entry table
+ *   crl_file.c   the index file: layout, name, atomic write, mmap, checks
+ *   crl_index.c  the public API of crl_index.h
+ *
+ * Index entry (fixed width E = W + 7, W = the longest serial of this CRL):
+ *   [W bytes serial, big-endian, right-aligned, zero-padded]
+ *   [1 byte: serial length]                       -- key = first W + 1 bytes
+ *   [5 bytes revocation date, big-endian, seconds + CRLX_DATE_BIAS]
+ *   [1 byte reason, 0xff = none]
+ */
+#ifndef JPKI_CRL_PRIV_H
+#define JPKI_CRL_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "jpki/crl_index.h"
+
+#define CRLX_MAX_SERIAL 32              /* longer (RFC 5280: <= 20) -> PARSE */
+#define CRLX_DATE_BIAS (INT64_C(1) << 39)
+#define CRLX_NO_REASON 0xff
+
+typedef struct {
+    const uint8_t *p;
+    size_t len;
+} crlx_span;
+
+/* ---- crl_der.c ---- */
+
+/* Reads one TLV at *p (before end): single-byte tags only, definite minimal
+ * lengths. On success *p moves past it. 0 or -1. */
+int crlx_der_next(const uint8_t **p, const uint8_t *end, unsigned *tag, crlx_span *val,
+                  crlx_span *tlv);
+/* The same, requiring the tag. */
+int crlx_der_expect(const uint8_t **p, const uint8_t *end, unsigned tag, crlx_span *val,
+                    crlx_span *tlv);
+/* UTCTime (0x17) or GeneralizedTime (0x18), DER form ...Z, to epoch secs. */
+int crlx_der_time(unsigned tag, crlx_span v, int64_t *out);
+/* Serial normalisation: strip leading 0x00 octets. The sign is not kept:
+ * callers pass either DER content octets (00 80 ..) or OpenSSL's
+ * ASN1_INTEGER data, which is the magnitude (80 ..); both must hit. A
+ * (non-conformant) negative serial thus matches its positive twin, which
+ * errs towards "revoked". -1 if empty or longer than CRLX_MAX_SERIAL. */
+int crlx_serial_norm(const uint8_t *s, size_t len, const uint8_t **out, size_t *out_len);
+
+/* ---- crl_parse.c ---- */
+
+typedef struct {
+    crlx_span tbs;          /* tbsCertList TLV: the signed bytes */
+    crlx_span sig_alg;      /* signatureAlgorithm TLV */
+    crlx_span sig;          /* signature bits (unused-bits octet dropped) */
+    crlx_span issuer;       /* issuer Name TLV */
+    int64_t this_update, next_update;
+    crlx_span revoked;      /* revokedCertificates content (may be empty) */
+    crlx_span aki_keyid;    /* AKI keyIdentifier, p NULL if none */
+    crlx_span idp;          /* IDP extnValue content, p NULL if none */
+    crlx_span crl_number;   /* cRLNumber INTEGER content, p NULL if none */
+    int v2;
+} crlx_crl;
+
+typedef struct {
+    const uint8_t *serial;  /* normalised */
+    size_t serial_len;
+    int64_t date;
+    int reason;             /* -1 if none */
+} crlx_entry_raw;
+
+/* The CRL's outer structure and its extensions; the entries are only
+ * skipped. Rejects delta/indirect CRLs and unknown critical extensions. */
+jpki_crlx_rv crlx_parse(const uint8_t *der, size_t len, crlx_crl *out);
+/* One entry at *p (within c->revoked); moves *p. */
+jpki_crlx_rv crlx_parse_entry(const crlx_crl *c, const uint8_t **p, const uint8_t *end,
+                              crlx_entry_raw *e);
+
+/* ---- crl_build.c ---- */
+
+/* Where a build writes: the caller provides the output buffer. */
+typedef struct {
+    uint8_t *(*alloc)(void *ctx, size_t size);  /* the whole index file */
+    void *ctx;
+} crlx_sink;
+
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    int64_t mtime_ns, ctime_ns;
+} crlx_ident;
+
+/* Verifies der (already PEM-decoded) against issuers and lays out the
+ * complete index (header, metadata, buckets, sorted entries) in the buffer
+ * sink->alloc returns. *size gets its size. release (may be NULL) is called
+ * with byte offsets of der already consumed, so a mapping can drop them. */
+jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
+                        const crlx_ident *id, const crlx_sink *sink, size_t *size,
+                        void (*release)(const uint8_t *from, size_t len));
+
+/* SHA-256 of an issuer's DER SubjectPublicKeyInfo. 0 or -1. */
+int crlx_spki_sha256(X509 *x, uint8_t out[32]);
+
+/* ---- crl_file.c ---- */
+
+#define CRLX_MAGIC "JPKICRX"
+#define CRLX_VERSION 1
+
+/* The index header, native byte order (a cache of this machine only). */
+typedef struct {
+    char magic[8];
+    uint32_t version, hdr_size;
+    uint64_t file_size;
+    uint64_t crl_dev, crl_ino, crl_size;
+    int64_t crl_mtime_ns, crl_ctime_ns;
+    int64_t this_update, next_update;
+    uint64_t entries;
+    uint32_t key_width, entry_size, bucket_bits, pad;
+    uint64_t issuer_off, issuer_len, idp_off, idp_len, num_off, num_len;
+    uint64_t buckets_off, entries_off;
+    uint8_t crl_sha256[32], issuer_spki_sha256[32];
+    uint8_t check[32];  /* SHA-256 of the header (check zeroed) + metadata */
+} crlx_hdr;
+
+/* Computes hdr->check over the header and the metadata bytes in image. */
+void crlx_hdr_seal(uint8_t *image);
+/* Validates a whole image (sizes, offsets, check). 0 or -1. */
+int crlx_image_check(const uint8_t *image, size_t size);
+
+/* An opened index: a mapping (or heap buffer) that passed crlx_image_check. */
+struct jpki_crlx {
+    uint8_t *image;
+    size_t size;
+    int mapped;
+    jpki_crlx_info info;
+};
+
+/* Builds, writes and maps; or maps the existing valid index. */
+jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers,
+                            const char *cache_dir, uint8_t **image, size_t *size);
+/* Builds in memory (heap). */
+jpki_crlx_rv crlx_mem_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
+                            uint8_t **image, size_t *size);
+/* DER of a CRL given as DER or PEM: *der points into in or to a heap
+ * buffer (*owned, free with OPENSSL_free). */
+jpki_crlx_rv crlx_pem_or_der(const uint8_t *in, size_t len, const uint8_t **der,
+                             size_t *der_len, uint8_t **owned);
+
+/* Test hook: when set, crlx_file_open calls it after writing part of the
+ * temporary index file, before the rename (a test kills the process). */
+extern void (*crlx_test_mid_write_hook)(void);
+
+#endif
