@@ -62,11 +62,12 @@ static void sign(jpki_card *c, jpki_key key, uint8_t op)
     free(sig);
 }
 
+/* The retry counter is the card's 4-bit x of 63Cx (or -1: unknown). */
 static void check_tries(jpki_rv rv, int tries)
 {
     if (rv == JPKI_OK && tries < 0)
         abort();
-    if (tries > 5 || tries < -1)
+    if (tries > 15 || tries < -1)
         abort();
 }
 
