@@ -25,6 +25,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     { "emu", cmd_emu, "make and inspect emulator card images" },
+    { "verify", cmd_verify, "check a certificate's chain, revocation and purpose" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -23,5 +23,7 @@ void tool_reset_getopt(void);
 int cmd_emu(int argc, char **argv);
 /* "emu serve", dispatched by cmd_emu (cmd_serve.c). */
 int cmd_serve(int argc, char **argv);
+/* "verify": a relying party's certificate check (cmd_verify.c). */
+int cmd_verify(int argc, char **argv);
 
 #endif
