@@ -51,8 +51,8 @@ target cert -- libjpki
 target image -- libemu
 target config -- libp11
 target p11 -- libp11 libemu
-[ -f "$f/fuzz_crl.c" ] && target crl -- libjpki
-[ -f "$f/fuzz_san.c" ] && target san -- libjpki
+target crl -- libjpki
+target san -- libjpki libemu
 
 if [ "${1:-}" = seeds ]; then
     echo "  SEEDS    tests/fuzz/seeds"
@@ -60,5 +60,5 @@ if [ "${1:-}" = seeds ]; then
     $CC -std=c11 $cflags $inc -o seed-apdu "$f/seed_apdu.c" \
         "$f/fuzz_apdu.c" "$f/fuzzreader.c" "$f/fuzzutil.c" \
         .libs/libjpki.a .libs/libemu.a $libs -lpthread
-    sh "$f/seeds.sh" "$out"
+    sh "$f/seeds.sh" "$out" "${FUZZ_ROOTS:-}"
 fi

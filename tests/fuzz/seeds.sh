@@ -25,7 +25,8 @@ hex() {
     done
 }
 
-mkdir -p "$c/apdu" "$c/cert" "$c/image" "$c/config" "$c/p11"
+mkdir -p "$c/apdu" "$c/cert" "$c/image" "$c/config" "$c/p11" "$c/crl" "$c/san" \
+    "$tmp/empty"
 "$out/jpki-tool" emu init --out "$tmp/card.img" >/dev/null
 "$out/jpki-tool" emu init --out "$tmp/phone.img" --smartphone --pinpad >/dev/null
 
@@ -90,4 +91,8 @@ hex "00 $open0 0b 00 00 04 0b 00 00 05 0b 00 00 80 00 0004 0b f0 00 00 00 0e 00 
 hex "00 $open0 $login_auth $find_priv $objects 18 00 03 00 0000 00 00 1c 00 02 0005 6162636465 01 \
 1c 00 02 0003 666768 01 1d 00 02 0100 19 00 03 00 0000 00 1b 00 02 0003 616263 02 0100 80 \
 1f 00 0a 00 17 00 00 16 00 00 15 00 00 00 0f 00 02 0010" >"$c/p11/seed-multipart"
+# crl, san: the targets write their own seeds (a CRL of their test CA; the
+# subjectAltName of a test card's signature certificate).
+FUZZ_WRITE_SEEDS=$c/crl "$out/fuzz-crl" -runs=0 "$tmp/empty" 2>/dev/null
+FUZZ_WRITE_SEEDS=$c/san "$out/fuzz-san" -runs=0 "$tmp/empty" 2>/dev/null
 echo "seeds written to $c"
