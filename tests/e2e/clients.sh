@@ -34,38 +34,48 @@ openssl verify -CAfile "$SIGN_CA" "$WORK/cert.pem" ||
 printf 'a document to sign\n' > "$WORK/doc"
 openssl dgst -sha256 -binary "$WORK/doc" > "$WORK/hash.bin"
 
-step "GnuTLS p11tool: tokens"
-$T p11tool --provider "$MODULE" --list-tokens | tee "$WORK/tokens"
-grep -q "URL: .*token=JPKI%20User%20Authentication$" "$WORK/tokens" || fail "p11tool: no auth token"
-grep -q "URL: .*token=JPKI%20Digital%20Signature$" "$WORK/tokens" || fail "p11tool: no sign token"
+# GnuTLS's programs hang at random with the ASan runtime preloaded (without
+# our module too: see tls.sh), so a sanitizer build leaves p11tool to the
+# normal build, which runs every step below.
+p11tool_steps() {
+    step "GnuTLS p11tool: tokens"
+    $T p11tool --provider "$MODULE" --list-tokens | tee "$WORK/tokens"
+    grep -q "URL: .*token=JPKI%20User%20Authentication$" "$WORK/tokens" || fail "p11tool: no auth token"
+    grep -q "URL: .*token=JPKI%20Digital%20Signature$" "$WORK/tokens" || fail "p11tool: no sign token"
 
-step "GnuTLS p11tool: sign token before login: only its CA"
-$T p11tool --provider "$MODULE" --list-all "$TOKEN" | tee "$WORK/p11t0"
-[ "$(grep -c 'type=cert$' "$WORK/p11t0")" -eq 1 ] || fail "p11tool: expected only the CA before login"
-grep -q 'object=Digital%20Signature%20CA;type=cert$' "$WORK/p11t0" || fail "p11tool: no CA before login"
-grep -q 'type=private$' "$WORK/p11t0" && fail "p11tool: private key visible before login"
+    step "GnuTLS p11tool: sign token before login: only its CA"
+    $T p11tool --provider "$MODULE" --list-all "$TOKEN" | tee "$WORK/p11t0"
+    [ "$(grep -c 'type=cert$' "$WORK/p11t0")" -eq 1 ] || fail "p11tool: expected only the CA before login"
+    grep -q 'object=Digital%20Signature%20CA;type=cert$' "$WORK/p11t0" || fail "p11tool: no CA before login"
+    grep -q 'type=private$' "$WORK/p11t0" && fail "p11tool: private key visible before login"
 
-step "GnuTLS p11tool: sign token after login"
-GNUTLS_PIN=ABC123 $T p11tool --provider "$MODULE" --list-all --login "$TOKEN" | tee "$WORK/p11t1"
-grep -q 'id=%02;object=Digital%20Signature%20Certificate;type=cert$' "$WORK/p11t1" ||
-    fail "p11tool: no signature certificate after login"
-grep -q 'id=%02;object=Digital%20Signature%20Private%20Key;type=private$' "$WORK/p11t1" ||
-    fail "p11tool: no signature key after login"
+    step "GnuTLS p11tool: sign token after login"
+    GNUTLS_PIN=ABC123 $T p11tool --provider "$MODULE" --list-all --login "$TOKEN" | tee "$WORK/p11t1"
+    grep -q 'id=%02;object=Digital%20Signature%20Certificate;type=cert$' "$WORK/p11t1" ||
+        fail "p11tool: no signature certificate after login"
+    grep -q 'id=%02;object=Digital%20Signature%20Private%20Key;type=private$' "$WORK/p11t1" ||
+        fail "p11tool: no signature key after login"
 
-step "GnuTLS p11tool: export the certificate, test-sign with the key"
-GNUTLS_PIN=ABC123 $T p11tool --provider "$MODULE" --login --export \
-    "$TOKEN;id=%02;type=cert" > "$WORK/p11t-cert.pem"
-openssl x509 -in "$WORK/p11t-cert.pem" -outform DER | cmp - "$WORK/cert.der" ||
-    fail "p11tool exports another certificate"
-for h in sha256 sha384 sha512; do
-    GNUTLS_PIN=ABC123 $T p11tool --provider "$MODULE" --login --test-sign --hash "$h" \
-        "$TOKEN;id=%02;type=private" > "$WORK/ts" 2>&1 || { cat "$WORK/ts"; fail "p11tool --test-sign $h"; }
-    cat "$WORK/ts"
-    grep -q "^Signing using RSA-$(echo "$h" | tr a-z A-Z)\.\.\. ok" "$WORK/ts" || fail "p11tool: signing $h"
-    grep -q '^Verifying against private key parameters... ok' "$WORK/ts" || fail "p11tool: verify $h"
-    grep -q '^Verifying against public key in the token... ok' "$WORK/ts" || fail "p11tool: verify with token key $h"
-done
-passed p11tool
+    step "GnuTLS p11tool: export the certificate, test-sign with the key"
+    GNUTLS_PIN=ABC123 $T p11tool --provider "$MODULE" --login --export \
+        "$TOKEN;id=%02;type=cert" > "$WORK/p11t-cert.pem"
+    openssl x509 -in "$WORK/p11t-cert.pem" -outform DER | cmp - "$WORK/cert.der" ||
+        fail "p11tool exports another certificate"
+    for h in sha256 sha384 sha512; do
+        GNUTLS_PIN=ABC123 $T p11tool --provider "$MODULE" --login --test-sign --hash "$h" \
+            "$TOKEN;id=%02;type=private" > "$WORK/ts" 2>&1 || { cat "$WORK/ts"; fail "p11tool --test-sign $h"; }
+        cat "$WORK/ts"
+        grep -q "^Signing using RSA-$(echo "$h" | tr a-z A-Z)\.\.\. ok" "$WORK/ts" || fail "p11tool: signing $h"
+        grep -q '^Verifying against private key parameters... ok' "$WORK/ts" || fail "p11tool: verify $h"
+        grep -q '^Verifying against public key in the token... ok' "$WORK/ts" || fail "p11tool: verify with token key $h"
+    done
+    passed p11tool
+}
+if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
+    echo "GnuTLS p11tool: left to the normal build (the ASan runtime hangs GnuTLS programs)"
+else
+    p11tool_steps
+fi
 
 step "OpenSSL + libp11 engine: pkeyutl, dgst, cms"
 [ -n "$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"/\1/p')" ] &&

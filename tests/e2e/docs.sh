@@ -6,6 +6,9 @@
 # every jpki-tool command has its place in jpki-tool(1); the version is the
 # same in configure.ac, jpki-tool --version and debian/changelog.
 . "$(dirname "$0")/lib.sh"
+# No module is loaded here: man, groff and col run without the ASan
+# runtime a sanitizer build preloads for clients (man fails under it).
+unset LD_PRELOAD
 need man groff
 
 SRC=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
