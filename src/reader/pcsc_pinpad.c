@@ -66,8 +66,11 @@ static reader_rv control(reader *r, uint32_t code, const uint8_t *in,
     return READER_OK;
 }
 
-reader_rv pcsc_pinpad_verify(reader *r, const reader_pinpad_req *req,
-                             uint16_t *sw)
+/* VERIFY or MODIFY PIN DIRECT: the structure made by build, sent with the
+ * reader's control code for it (0: the reader has no such feature). */
+static reader_rv pinpad(reader *r, uint32_t code,
+                        size_t (*build)(const reader_pinpad_req *, uint8_t *, size_t),
+                        const reader_pinpad_req *req, uint16_t *sw)
 {
     pcsc_priv *p = r->priv;
     uint8_t in[PCSC_PIN_STRUCT_MAX];
@@ -75,25 +78,25 @@ reader_rv pcsc_pinpad_verify(reader *r, const reader_pinpad_req *req,
 
     if (!p->card)
         return READER_ERR_REMOVED;
-    if (!p->features.verify_pin_direct)
+    if (!code)
         return READER_ERR_ARGS;
-    if (!(len = pcsc_build_verify(req, in, sizeof(in))))
+    if (!(len = build(req, in, sizeof(in))))
         return READER_ERR_ARGS;
-    return control(r, p->features.verify_pin_direct, in, len, sw);
+    return control(r, code, in, len, sw);
+}
+
+reader_rv pcsc_pinpad_verify(reader *r, const reader_pinpad_req *req,
+                             uint16_t *sw)
+{
+    pcsc_priv *p = r->priv;
+
+    return pinpad(r, p->features.verify_pin_direct, pcsc_build_verify, req, sw);
 }
 
 reader_rv pcsc_pinpad_modify(reader *r, const reader_pinpad_req *req,
                              uint16_t *sw)
 {
     pcsc_priv *p = r->priv;
-    uint8_t in[PCSC_PIN_STRUCT_MAX];
-    size_t len;
 
-    if (!p->card)
-        return READER_ERR_REMOVED;
-    if (!p->features.modify_pin_direct)
-        return READER_ERR_ARGS;
-    if (!(len = pcsc_build_modify(req, in, sizeof(in))))
-        return READER_ERR_ARGS;
-    return control(r, p->features.modify_pin_direct, in, len, sw);
+    return pinpad(r, p->features.modify_pin_direct, pcsc_build_modify, req, sw);
 }
