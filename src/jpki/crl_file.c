@@ -357,8 +357,6 @@ jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers,
     char idx[PATH_MAX];
     struct stat st;
     crlx_ident id;
-    if (mkdir_0700(cache_dir) != 0)
-        return JPKI_CRLX_ERR_IO;
     int fd = open(crl_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return JPKI_CRLX_ERR_IO;
@@ -369,8 +367,9 @@ jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers,
     }
     ident_of(&st, &id);
     jpki_crlx_rv rv = JPKI_CRLX_OK;
-    if (try_existing(idx, &id, issuers, image, size) != 0)
-        rv = build_file(fd, &id, issuers, cache_dir, idx, image, size);
+    if (try_existing(idx, &id, issuers, image, size) != 0)      /* the warm path: no mkdir */
+        rv = mkdir_0700(cache_dir) != 0 ? JPKI_CRLX_ERR_IO
+                                        : build_file(fd, &id, issuers, cache_dir, idx, image, size);
     close(fd);
     return rv;
 }
