@@ -234,8 +234,9 @@ static void ident_of(const struct stat *st, crlx_ident *id)
     id->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 }
 
-/* Maps an index file read-only for lookups: no readahead, a lookup touches
- * two or three pages. */
+/* Maps an index file read-only for lookups: no readahead; the header,
+ * metadata and (<= 16 KiB) bucket table come in with the first fault, a
+ * lookup then touches one entry page in the common case. */
 static void *map_index(int fd, size_t size)
 {
     void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
