@@ -176,6 +176,9 @@ jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial, size_t 
     size_t m = hi - lo, r = 2;
     while (r * r < m)
         r *= 2;
+    for (size_t d = r / 4; d; d /= 2)   /* down to ~ceil(sqrt(m)), r >= 2 */
+        if ((r - d) * (r - d) >= m)
+            r -= d;
     size_t a = i > lo + r ? i - r : lo, z = i + r + 1 < hi ? i + r + 1 : hi;
     for (const uint8_t *p = ents + a * es; p < ents + z * es; p += 64)
         __builtin_prefetch(p);
