@@ -234,8 +234,9 @@ static void ident_of(const struct stat *st, crlx_ident *id)
     id->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 }
 
-/* Maps an index file read-only for lookups: no readahead, a lookup touches
- * two or three pages. */
+/* Maps an index file read-only for lookups: no readahead; the header,
+ * metadata and (<= 16 KiB) bucket table come in with the first fault, a
+ * lookup then touches one entry page in the common case. */
 static void *map_index(int fd, size_t size)
 {
     void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
@@ -357,8 +358,6 @@ jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers,
     char idx[PATH_MAX];
     struct stat st;
     crlx_ident id;
-    if (mkdir_0700(cache_dir) != 0)
-        return JPKI_CRLX_ERR_IO;
     int fd = open(crl_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return JPKI_CRLX_ERR_IO;
@@ -369,8 +368,9 @@ jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers,
     }
     ident_of(&st, &id);
     jpki_crlx_rv rv = JPKI_CRLX_OK;
-    if (try_existing(idx, &id, issuers, image, size) != 0)
-        rv = build_file(fd, &id, issuers, cache_dir, idx, image, size);
+    if (try_existing(idx, &id, issuers, image, size) != 0)      /* the warm path: no mkdir */
+        rv = mkdir_0700(cache_dir) != 0 ? JPKI_CRLX_ERR_IO
+                                        : build_file(fd, &id, issuers, cache_dir, idx, image, size);
     close(fd);
     return rv;
 }

@@ -162,7 +162,7 @@ uint64_t crlx_fnv(uint64_t h, const void *buf, size_t len);
 /* ---- crl_file.c ---- */
 
 #define CRLX_MAGIC "JPKICRX"
-#define CRLX_VERSION 1
+#define CRLX_VERSION 2           /* 2: <= 4096 buckets, interpolated lookups */
 
 /* The index header, native byte order (a cache of this machine only). */
 typedef struct {
