@@ -74,7 +74,7 @@ firefox() {
     s=$(date +%s)
     JPKI_EMU_LOG="$WORK/apdu-$run.log" MOZ_HEADLESS=1 timeout 60 "$FIREFOX" --headless --no-remote \
         --profile "$prof" --screenshot "$WORK/$run.png" "https://localhost:$PORT/" \
-        > "$WORK/ff-$run.out" 2>&1 || { cat "$WORK/ff-$run.out"; grep -v "^ " "$WORK/srv-$run.log" | tail -20; fail "firefox ($run) failed or hung"; }
+        > "$WORK/ff-$run.out" 2>&1 || { cat "$WORK/ff-$run.out"; grep -v "^ " "$WORK/srv-$run.log" | tail -20; tail -20 "$WORK/srv-$run.err"; fail "firefox ($run) failed or hung"; }
     echo "firefox ($run): $(($(date +%s) - s))s"
     kill "$SRV_PID"; wait "$SRV_PID" 2>/dev/null || true
     [ -s "$WORK/$run.png" ] || fail "firefox ($run) took no screenshot"

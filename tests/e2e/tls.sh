@@ -46,7 +46,7 @@ srv_start nocert "$AUTH_CA"
 $T openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$WORK/srv-ca.pem" \
     -verify_return_error < /dev/null > "$WORK/nocert.out" 2>&1 || true
 srv_stop
-grep -q 'peer did not return a certificate' "$WORK/srv-nocert.log" || fail "the server let a client without certificate in"
+cat "$WORK/srv-nocert.log" "$WORK/srv-nocert.err" | grep -q 'peer did not return a certificate' || fail "the server let a client without certificate in"
 srv_saw_none nocert
 
 # s_client with the card's key through the engine; $@ are extra options.

@@ -24,6 +24,8 @@ tls_pki() {
 # issued by CLIENT_CA, serves one connection and exits (unless
 # SRV_NACCEPT="": browsers open speculative connections). It logs to
 # $WORK/srv-NAME.log; without -www it prints the client certificate there.
+# Its errors go to $WORK/srv-NAME.err: stdout is block-buffered, and error
+# lines written in between would land inside a PEM block of the trace.
 # Its standard input is a FIFO it holds open itself, so it never sees EOF.
 srv_start() {
     name=$1 ca=$2; shift 2
@@ -34,7 +36,7 @@ srv_start() {
     openssl s_server -accept 127.0.0.1:0 ${SRV_VERSIONS--tls1_2} ${SRV_NACCEPT--naccept 1} \
         -cert "$WORK/srv.pem" -key "$WORK/srv.key" \
         -Verify 1 -verify_return_error -CAfile "$ca" "$@" \
-        0<>"$WORK/srv-$name.in" > "$WORK/srv-$name.log" 2>&1 &
+        0<>"$WORK/srv-$name.in" > "$WORK/srv-$name.log" 2> "$WORK/srv-$name.err" &
     SRV_PID=$!
     at_exit "kill $SRV_PID 2>/dev/null"
     i=0
