@@ -85,6 +85,17 @@ static int same_file(const struct stat *a, const struct stat *b)
         && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_size == b->st_size;
 }
 
+/* A fixture whose CRL (listing sa) has been indexed once into the cache. */
+static void fx_built(fixture *f)
+{
+    jpki_crlx *x = NULL;
+
+    fx_setup(f);
+    fx_write_crl(f, sa, 0);
+    ck_assert_int_eq(fx_open(f, NULL, &x), JPKI_CRLX_OK);
+    jpki_crlx_close(x);
+}
+
 START_TEST(test_warm_open_reuses)
 {
     fixture f;
@@ -112,11 +123,8 @@ END_TEST
 START_TEST(test_replaced_crl_rebuilds)
 {
     fixture f;
-    fx_setup(&f);
-    fx_write_crl(&f, sa, 0);
     jpki_crlx *x = NULL;
-    ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);
-    jpki_crlx_close(x);
+    fx_built(&f);
     struct stat st1, st2;
     idx_stat(&f, &st1);
     fx_write_crl(&f, sb, 1);                    /* a new CRL, now as PEM */
@@ -153,11 +161,8 @@ static void damage(const char *idx, long off, int truncate_to)
 START_TEST(test_corrupt_index_rebuilt)
 {
     fixture f;
-    fx_setup(&f);
-    fx_write_crl(&f, sa, 0);
     jpki_crlx *x = NULL;
-    ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);
-    jpki_crlx_close(x);
+    fx_built(&f);
     char idx[4400];
     ck_assert_int_eq(tindex_file(f.cache, idx, sizeof idx), 0);
     const long offs[] = { 0, 9, 16, 60, 100, (long)sizeof(crlx_hdr) - 1,
@@ -184,11 +189,8 @@ END_TEST
 START_TEST(test_foreign_issuer_refused)
 {
     fixture f;
-    fx_setup(&f);
-    fx_write_crl(&f, sa, 0);
     jpki_crlx *x = NULL;
-    ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);
-    jpki_crlx_close(x);
+    fx_built(&f);
     tca other = tca_make("CA one", 0x11, 1);    /* same name, same SKI, other key */
     ck_assert_int_eq(fx_open(&f, &other, &x), JPKI_CRLX_ERR_SIGNATURE);
     tca named = tca_make("CA zwei", 0x11, 1);
@@ -212,11 +214,8 @@ static void die_now(void)
 START_TEST(test_crash_mid_build)
 {
     fixture f;
-    fx_setup(&f);
-    fx_write_crl(&f, sa, 0);
     jpki_crlx *x = NULL;
-    ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);
-    jpki_crlx_close(x);
+    fx_built(&f);
     struct stat st1, st2;
     idx_stat(&f, &st1);
     fx_write_crl(&f, sb, 0);
