@@ -73,7 +73,10 @@ chmod 755 "$WORK"; mkdir -m 1777 "$WORK/shared"
 cp "$JPKI_PKCS11_EMULATOR" "$WORK/shared/card.img"; chmod 666 "$WORK/shared/card.img"
 export JPKI_PKCS11_EMULATOR="$WORK/shared/card.img"
 mkdir -p "$WORK/.config/pkcs11/modules"
-sed "s|^module: .*|module: $MODULE|" "$mod" > "$WORK/.config/pkcs11/modules/jpki-pkcs11.module"
+# nobody must reach the module too: the build tree may sit under a 0700
+# directory (a mktemp -d clone), so a copy goes into $WORK.
+cp "$MODULE" "$WORK/shared/jpki-pkcs11.so"; chmod 755 "$WORK/shared/jpki-pkcs11.so"
+sed "s|^module: .*|module: $WORK/shared/jpki-pkcs11.so|" "$mod" > "$WORK/.config/pkcs11/modules/jpki-pkcs11.module"
 chmod -R a+rX "$WORK/.config"
 as_user() {
     if [ "$(id -u)" -eq 0 ]; then
