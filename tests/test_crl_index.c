@@ -435,6 +435,7 @@ Suite *crl_suite(void)
     tcase_add_test(tc, test_non_der);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tcase_crl_cache());
+    suite_add_tcase(s, tcase_crl_lookup());
     return s;
 }
 

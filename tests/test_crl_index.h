@@ -50,5 +50,6 @@ void twrite(const char *path, const void *buf, size_t len);
 int tindex_file(const char *dir, char *out, size_t len);
 
 TCase *tcase_crl_cache(void);
+TCase *tcase_crl_lookup(void);
 
 #endif

@@ -71,7 +71,8 @@ int crlx_image_check(const uint8_t *image, size_t size)
         || h.hdr_size != sizeof h || h.file_size != size)
         return -1;
     if (h.key_width < 4 || h.key_width > CRLX_MAX_SERIAL || h.entry_size != h.key_width + 7
-        || h.bucket_bits > 20 || h.entries >= UINT32_MAX)
+        || h.bucket_bits > 20 || h.entries >= UINT32_MAX || h.window % 2 != 1
+        || h.window > CRLX_MAX_WINDOW || h.shift > 63)
         return -1;
     uint64_t nb = (UINT64_C(1) << h.bucket_bits) + 1;
     if (!span_ok(h.issuer_off, h.issuer_len, sizeof h, size)

@@ -5,10 +5,11 @@
  *
  * A lookup reads a small bucket table (<= 4096 buckets, 16 KiB: it stays
  * in cache and TLB) on the serial's top bits, interpolates the serial's
- * place inside its bucket, fetches a window of +-sqrt(bucket size) entries
- * around the guess in one go and bisects it (or, if the key lies outside,
- * the rest of the bucket): one random entry page in the common case,
- * O(log n) always, no allocation.
+ * place inside its bucket, fetches the fixed window of entries around the
+ * guess that the build chose (crl_build.c) in one go and bisects it without
+ * data-dependent branches (or, if the key lies outside, the rest of the
+ * bucket): one random entry page in the common case, O(log n) always, no
+ * allocation.
  */
 #include "jpki/crl_priv.h"
 
@@ -60,6 +61,7 @@ static jpki_crlx_rv wrap(uint8_t *image, size_t size, int mapped, jpki_crlx **ou
     memcpy(x->info.issuer_spki_sha256, h->issuer_spki_sha256, 32);
     memcpy(x->info.crl_sha256, h->crl_sha256, 32);
     x->info.entries = h->entries;
+    x->window = h->window;
     *out = x;
     return JPKI_CRLX_OK;
 }
@@ -119,11 +121,6 @@ const jpki_crlx_info *jpki_crlx_get_info(const jpki_crlx *x)
     return x ? &x->info : NULL;
 }
 
-static int cmp_at(const uint8_t *ents, size_t i, size_t es, const uint8_t *key, size_t w)
-{
-    return memcmp(ents + i * es, key, w + 1);
-}
-
 static jpki_crlx_rv found(const uint8_t *rec, size_t w, jpki_crlx_entry *out)
 {
     uint64_t d = 0;
@@ -133,6 +130,23 @@ static jpki_crlx_rv found(const uint8_t *rec, size_t w, jpki_crlx_entry *out)
     out->revocation_date = (int64_t)d - CRLX_DATE_BIAS;
     out->reason = rec[w + 6] == CRLX_NO_REASON ? -1 : rec[w + 6];
     return JPKI_CRLX_OK;
+}
+
+/* The first position in [base, base + n] whose key prefix is >= kp. No
+ * branch depends on the data (a conditional move per step, n fixed per
+ * index), so the CPU does not stall on mispredictions and can start the
+ * caller's next lookup while this one waits for memory. */
+static size_t lower_bound(const uint8_t *ents, size_t es, size_t base, size_t n, uint64_t kp,
+                          uint64_t mask)
+{
+    if (n == 0)
+        return base;
+    while (n > 1) {
+        size_t half = n / 2;
+        base = (crlx_be64(ents + (base + half - 1) * es) & mask) < kp ? base + half : base;
+        n -= half;
+    }
+    return base + ((crlx_be64(ents + base * es) & mask) < kp);
 }
 
 jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial, size_t serial_len,
@@ -151,56 +165,47 @@ jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial, size_t 
     size_t w = h->key_width, es = h->entry_size;
     if (len > w)
         return JPKI_CRLX_OK;
-    uint8_t key[CRLX_MAX_SERIAL + 1] = { 0 };
+    uint8_t key[CRLX_MAX_SERIAL + 8] = { 0 };
     memcpy(key + w - len, s, len);
     key[w] = (uint8_t)len;
+    uint64_t mask = crlx_prefix_mask(w), kp = crlx_be64(key) & mask;
+    unsigned shift = h->shift, bits = h->bucket_bits;
+    if (shift && (kp ^ h->prefix) >> (64 - shift))
+        return JPKI_CRLX_OK;            /* outside the listed serials' range */
     const uint32_t *b = (const uint32_t *)(const void *)(x->image + h->buckets_off);
-    uint64_t top = 0;
-    for (int i = 0; i < 8; i++)
-        top = top << 8 | key[i];
-    unsigned bits = h->bucket_bits;
-    size_t lo = b[bits ? top >> (64 - bits) : 0], hi = b[(bits ? top >> (64 - bits) : 0) + 1];
+    size_t k = crlx_bucket(kp, shift, bits), lo = b[k], hi = b[k + 1];
     if (hi > h->entries)
         hi = h->entries;                /* a damaged table cannot send us out */
     if (lo >= hi)
         return JPKI_CRLX_OK;
+    /* One memory round trip: the cache lines of the window and of the entry
+     * on each side of it at once, then a branch-free bisection; the rest of
+     * the bucket only when a neighbour shows the key lies beyond (about 1 in
+     * 1000 listed serials, by the build's choice of window). */
     const uint8_t *ents = x->image + h->entries_off;
-    /* Interpolate: serials are spread evenly, so the key's place inside
-     * its bucket is its fraction of the bucket's key range. */
-    uint64_t frac = (bits ? top << bits : top) >> 32;
-    size_t i = lo + (size_t)((frac * (uint64_t)(hi - lo)) >> 32);
-    /* The guess is off by ~sqrt(m)/2 entries for m entries in the bucket:
-     * ask for the cache lines of +-sqrt(m) entries at once (one memory
-     * round trip instead of a chain of dependent misses), then bisect
-     * that window, or the rest of the bucket if the key lies outside. */
-    size_t m = hi - lo, r = 2;
-    while (r * r < m)
-        r *= 2;
-    for (size_t d = r / 4; d; d /= 2)   /* down to ~ceil(sqrt(m)), r >= 2 */
-        if ((r - d) * (r - d) >= m)
-            r -= d;
-    size_t a = i > lo + r ? i - r : lo, z = i + r + 1 < hi ? i + r + 1 : hi;
-    for (const uint8_t *p = ents + a * es; p < ents + z * es; p += 64)
+    size_t a = crlx_window_start(lo, hi - lo, kp, shift, bits, x->window);
+    size_t n = hi - lo < x->window ? hi - lo : x->window;
+    const uint8_t *p = ents + (a > lo ? a - 1 : a) * es;
+    const uint8_t *e = ents + (a + n < hi ? a + n + 1 : a + n) * es;
+    for (p -= (uintptr_t)p % 64; p < e; p += 64)
         __builtin_prefetch(p);
-    int c;
-    if (a > lo && (c = cmp_at(ents, a, es, key, w)) >= 0) {
-        if (c == 0)
-            return found(ents + a * es, w, out);
-        hi = a;                         /* below the window */
-    } else {
-        if (a > lo)
-            lo = a + 1;
-        if (z < hi && (c = cmp_at(ents, z - 1, es, key, w)) <= 0) {
-            if (c == 0)
-                return found(ents + (z - 1) * es, w, out);
-            lo = z;                     /* above the window */
-        } else if (z < hi) {
-            hi = z - 1;
-        }
-    }
-    while (lo < hi) {
+    size_t pos = lower_bound(ents, es, a, n, kp, mask);
+    if (pos == a && a > lo && (crlx_be64(ents + (a - 1) * es) & mask) >= kp)
+        pos = lower_bound(ents, es, lo, a - 1 - lo, kp, mask);
+    else if (pos == a + n && a + n < hi && (crlx_be64(ents + (a + n) * es) & mask) < kp)
+        pos = lower_bound(ents, es, a + n + 1, hi - a - n - 1, kp, mask);
+    if (pos == hi || (crlx_be64(ents + pos * es) & mask) != kp)
+        return JPKI_CRLX_OK;
+    int c = memcmp(ents + pos * es, key, w + 1);
+    if (c == 0)
+        return found(ents + pos * es, w, out);
+    if (c > 0 || pos + 1 == hi || (crlx_be64(ents + (pos + 1) * es) & mask) != kp)
+        return JPKI_CRLX_OK;
+    /* Serials sharing their first 8 key bytes: bisect the rest on the whole
+     * key (O(log n) however many share them). */
+    for (lo = pos + 1; lo < hi;) {
         size_t mid = lo + (hi - lo) / 2;
-        c = cmp_at(ents, mid, es, key, w);
+        c = memcmp(ents + mid * es, key, w + 1);
         if (c == 0)
             return found(ents + mid * es, w, out);
         if (c < 0)

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "jpki/crl_index.h"
@@ -162,7 +163,8 @@ uint64_t crlx_fnv(uint64_t h, const void *buf, size_t len);
 /* ---- crl_file.c ---- */
 
 #define CRLX_MAGIC "JPKICRX"
-#define CRLX_VERSION 2           /* 2: <= 4096 buckets, interpolated lookups */
+#define CRLX_VERSION 3           /* 2: <= 4096 buckets, interpolated lookups;
+                                  * 3: a fixed search window, chosen at build */
 
 /* The index header, native byte order (a cache of this machine only). */
 typedef struct {
@@ -173,7 +175,12 @@ typedef struct {
     int64_t crl_mtime_ns, crl_ctime_ns;
     int64_t this_update, next_update;
     uint64_t entries;
-    uint32_t key_width, entry_size, bucket_bits, pad;
+    uint32_t key_width, entry_size, bucket_bits;
+    uint32_t window;    /* entries a lookup searches around its guess (odd,
+                         * 1..CRLX_MAX_WINDOW), see crlx_window_start */
+    uint32_t shift, pad;
+    uint64_t prefix;    /* every key's masked first 8 bytes share their top
+                         * `shift` bits, those of prefix */
     uint64_t issuer_off, issuer_len, idp_off, idp_len, num_off, num_len;
     uint64_t buckets_off, entries_off;
     uint8_t crl_sha256[32], issuer_spki_sha256[32];
@@ -182,6 +189,57 @@ typedef struct {
                          * catches damage, not forgery (the 0700 cache dir
                          * is the user's own) */
 } crlx_hdr;
+
+/* ---- the lookup's geometry, shared by crl_build.c and crl_index.c ---- */
+
+#define CRLX_MAX_WINDOW 255
+
+/* 8 bytes, big-endian, at any alignment: one load (and a byte swap). */
+static inline uint64_t crlx_be64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#elif !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__
+    v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+#endif
+    return v;
+}
+
+/* The part of an entry's first 8 bytes that belongs to its key (w + 1
+ * bytes): keys shorter than 8 bytes are followed by the date. */
+static inline uint64_t crlx_prefix_mask(size_t w)
+{
+    return w + 1 >= 8 ? ~UINT64_C(0) : ~UINT64_C(0) << (8 * (7 - w));
+}
+
+/* The lookup's geometry. Keys are compared on their masked first 8 bytes
+ * (kp) first. All keys of an index share the top `shift` bits of kp (a
+ * serial range's common prefix: leading zero bits of short or sequential
+ * serials, a positive serial's clear top bit); the `bits` after them pick
+ * the bucket, and the 32 after those place the key inside it. */
+static inline size_t crlx_bucket(uint64_t kp, unsigned shift, unsigned bits)
+{
+    return bits ? (size_t)((kp << shift) >> (64 - bits)) : 0;     /* shift <= 63 */
+}
+
+/* Where the search for kp starts inside its bucket [lo, lo + m): keys are
+ * spread evenly, so its place is its fraction of the bucket's key range;
+ * the window of `window` entries is centred there and kept inside the
+ * bucket (the whole bucket when m <= window). */
+static inline size_t crlx_window_start(size_t lo, size_t m, uint64_t kp, unsigned shift,
+                                       unsigned bits, size_t window)
+{
+    if (m <= window)
+        return lo;
+    uint64_t frac = shift + bits < 64 ? (kp << (shift + bits)) >> 32 : 0;
+    size_t guess = lo + (size_t)((frac * (uint64_t)m) >> 32), half = window / 2;
+    size_t a = guess > lo + half ? guess - half : lo;
+    return a < lo + m - window ? a : lo + m - window;
+}
 
 /* Computes hdr->check over the header and the metadata bytes in image. */
 void crlx_hdr_seal(uint8_t *image);
@@ -193,6 +251,7 @@ struct jpki_crlx {
     uint8_t *image;
     size_t size;
     int mapped;
+    size_t window;          /* the header's, copied: read on every lookup */
     jpki_crlx_info info;
 };
 
