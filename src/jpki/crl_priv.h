@@ -164,7 +164,8 @@ uint64_t crlx_fnv(uint64_t h, const void *buf, size_t len);
 
 #define CRLX_MAGIC "JPKICRX"
 #define CRLX_VERSION 3           /* 2: <= 4096 buckets, interpolated lookups;
-                                  * 3: a fixed search window, chosen at build */
+                                  * 3: the keys' common prefix, a search
+                                  * window chosen at build */
 
 /* The index header, native byte order (a cache of this machine only). */
 typedef struct {
