@@ -85,5 +85,6 @@ void t_add_ops_tests(Suite *s);
 void t_add_sign_tests(Suite *s);
 /* test_pkcs11_more.c */
 void t_add_more_tests(Suite *s);
+void t_add_pinpad_tests(Suite *s);
 
 #endif

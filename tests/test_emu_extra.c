@@ -430,6 +430,31 @@ START_TEST(test_pinpad)
     ck_assert_uint_eq(change_pin("2468"), 0x9000);
     ck_assert_int_eq(emu_card_pinpad_verify(card, 0, &sw), EMU_OK);
     ck_assert_uint_eq(sw, 0x9000);
+    /* a change typed on the keypad: without a new PIN the holder cancels,
+     * with one the card takes it (the auth PIN EF is selected, verified) */
+    unsetenv("JPKI_EMU_PINPAD_NEW_PIN");
+    ck_assert_int_eq(emu_card_pinpad_modify(card, 0, &sw), EMU_OK);
+    ck_assert_uint_eq(sw, 0x6401);
+    setenv("JPKI_EMU_PINPAD_NEW_PIN", "12", 1);             /* too short */
+    ck_assert_int_eq(emu_card_pinpad_modify(card, 0, &sw), EMU_OK);
+    ck_assert_uint_eq(sw, 0x6A80);
+    setenv("JPKI_EMU_PINPAD_NEW_PIN", "1357", 1);
+    ck_assert_int_eq(emu_card_pinpad_modify(card, 0, &sw), EMU_OK);
+    ck_assert_uint_eq(sw, 0x9000);
+    unsetenv("JPKI_EMU_PINPAD_NEW_PIN");
+    ck_assert_uint_eq(verify("1357"), 0x9000);
+    /* the holder cancels, or lets the entry time out: the reader's status,
+     * nothing reaches the card */
+    unsigned long before = stats().verifies;
+    ck_assert_int_eq(emu_card_set_faults(card, "pinpad-cancel"), EMU_OK);
+    ck_assert_int_eq(emu_card_pinpad_verify(card, 0, &sw), EMU_OK);
+    ck_assert_uint_eq(sw, 0x6401);
+    ck_assert_int_eq(emu_card_set_faults(card, "pinpad-timeout"), EMU_OK);
+    ck_assert_int_eq(emu_card_pinpad_modify(card, 0, &sw), EMU_OK);
+    ck_assert_uint_eq(sw, 0x6400);
+    ck_assert_uint_eq(stats().verifies, before);
+    ck_assert_uint_eq(info().auth_tries, 3);
+    ck_assert_int_eq(emu_card_set_faults(card, NULL), EMU_OK);
 }
 END_TEST
 

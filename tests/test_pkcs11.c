@@ -556,6 +556,7 @@ int main(void)
     t_add_ops_tests(s);
     t_add_sign_tests(s);
     t_add_more_tests(s);
+    t_add_pinpad_tests(s);
 
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -347,51 +347,6 @@ START_TEST(test_finalize_at_exit)
 }
 END_TEST
 
-/* ---- PIN pad ------------------------------------------------------------------ */
-
-START_TEST(test_no_pinpad_needs_pin)
-{
-    CK_SESSION_HANDLE h = t_open(0, 0);
-    unsigned auth = 0, sig = 0;
-
-    ck_assert(!(t_token_flags(0) & CKF_PROTECTED_AUTHENTICATION_PATH));
-    RV(CKR_ARGUMENTS_BAD, p11->C_Login(h, CKU_USER, NULL, 0));
-    t_card_tries(&auth, &sig);
-    ck_assert_uint_eq(auth, 3);
-}
-END_TEST
-
-/* A card made with a PIN pad: the module offers the protected path and
- * C_Login(NULL) verifies on the (simulated) keypad. */
-START_TEST(test_pinpad_login)
-{
-    emu_init_opts o = { .pinpad = 1 };
-    char dir[] = "/tmp/jpki-pinpad-XXXXXX", img[600], err[256];
-    CK_SESSION_HANDLE h;
-    CK_SLOT_ID slot = (CK_SLOT_ID)_i;
-
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(img, sizeof(img), "%s/card.img", dir);
-    ck_assert_msg(emu_personalize(img, &o, err, sizeof(err)) == EMU_OK, "%s", err);
-    setenv("JPKI_PKCS11_EMULATOR", img, 1);
-    OK(p11->C_Initialize(NULL));
-    ck_assert(t_token_flags(slot) & CKF_PROTECTED_AUTHENTICATION_PATH);
-    h = t_open(slot, 0);
-    OK(p11->C_Login(h, CKU_USER, NULL, 0));
-    ck_assert_uint_eq(t_state(h), CKS_RO_USER_FUNCTIONS);
-    t_sign_verify(h);
-    OK(p11->C_Logout(h));
-    /* a PIN typed on the host still works too */
-    OK(t_login(h, pins[slot]));
-    OK(p11->C_Finalize(NULL));
-    {
-        char cmd[700];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        ck_assert_int_eq(system(cmd), 0);
-    }
-}
-END_TEST
-
 void t_add_more_tests(Suite *s)
 {
     TCase *tc = t_tcase(s, "interfaces", t_setup_card);
@@ -409,10 +364,6 @@ void t_add_more_tests(Suite *s)
     tcase_add_test(tc, test_slot_events_nonblocking);
     tcase_add_test(tc, test_slot_event_blocking);
     tcase_add_test(tc, test_finalize_wakes_waiter);
-    tc = t_tcase(s, "pinpad", t_setup_card);
-    tcase_add_loop_test(tc, test_pinpad_login, 0, 2);
     tc = t_tcase(s, "atexit", t_setup_card);
     tcase_add_test(tc, test_finalize_at_exit);
-    tc = t_tcase(s, "no_pinpad", t_setup_init);
-    tcase_add_test(tc, test_no_pinpad_needs_pin);
 }

@@ -99,6 +99,13 @@ emu_rv emu_card_set_faults(emu_card *card, const char *spec);
  * EMU_ERR_ARGS if the image has no PIN pad, EMU_ERR_GONE as transmit. */
 int emu_card_has_pinpad(const emu_card *card);
 emu_rv emu_card_pinpad_verify(emu_card *card, int which, uint16_t *sw);
+/* A PIN change on that keypad (FEATURE_MODIFY_PIN_DIRECT): the holder types
+ * the new PIN twice and the reader sends CHANGE REFERENCE DATA (00 24 01 80)
+ * with it to the selected PIN EF. The holder types JPKI_EMU_PINPAD_NEW_PIN;
+ * without it they press Cancel (*sw 6401, nothing sent). For both keypad
+ * operations the faults pinpad-cancel and pinpad-timeout end the entry with
+ * the reader's 6401 or 6400 before anything reaches the card. */
+emu_rv emu_card_pinpad_modify(emu_card *card, int which, uint16_t *sw);
 
 /* The card's ATR; returns its length (at most max bytes copied). */
 size_t emu_card_atr(const emu_card *card, uint8_t *atr, size_t max);

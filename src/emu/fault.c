@@ -81,6 +81,10 @@ static emu_rv parse_item(const char *item, size_t len, emu_faults *f, char *err,
         f->get_response = 1;
     } else if (IS("wrong-le") && !val) {
         f->wrong_le = 1;
+    } else if (IS("pinpad-cancel") && !val) {
+        f->pinpad_sw = 0x6401;
+    } else if (IS("pinpad-timeout") && !val) {
+        f->pinpad_sw = 0x6400;
     } else if (IS("power-loss-at-sign")) {
         if (val && (parse_num(val, vlen, &n) != 0 || n == 0))
             return bad(err, errlen, "'%.*s' needs a signature number from 1", (int)len, item);

@@ -7,6 +7,7 @@
  */
 #include "emu/card_model.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -128,30 +129,62 @@ emu_rv emu_card_transmit(emu_card *card, const uint8_t *cmd, size_t cmd_len,
     return rv;
 }
 
-emu_rv emu_card_pinpad_verify(emu_card *card, int which, uint16_t *sw)
+/* The keypad sends header + pin as one command (under the lock, so the
+ * PIN is the one the image holds now); *sw the card's answer. */
+static emu_rv keypad_send(emu_card *card, const uint8_t hdr[4], const char *pin,
+                          uint16_t *sw)
 {
-    if (!card || !sw || (which != EMU_PIN_AUTH && which != EMU_PIN_SIGN))
-        return EMU_ERR_ARGS;
-    if (!card->img.pinpad)
-        return EMU_ERR_ARGS;
-    /* Read the PIN under the lock, so it is the one the image holds now. */
-    int implicit = !card->locked && emu_card_lock(card) == EMU_OK;
     uint8_t cmd[5 + EMU_PIN_MAX_LEN], rsp[EMU_RSP_MAX];
-    const char *pin = card->img.pins.pin[which];
     size_t plen = strlen(pin), n = 0;
-    cmd[0] = 0x00;
-    cmd[1] = 0x20;
-    cmd[2] = 0x00;
-    cmd[3] = 0x80;
+    if (plen > EMU_PIN_MAX_LEN) {
+        *sw = 0x6A80;   /* more than the keypad takes: the card never sees it */
+        return EMU_OK;
+    }
+    memcpy(cmd, hdr, 4);
     cmd[4] = (uint8_t)plen;
     memcpy(cmd + 5, pin, plen);
     emu_rv rv = emu_card_transmit(card, cmd, 5 + plen, rsp, &n);
     OPENSSL_cleanse(cmd, sizeof cmd);
-    if (implicit)
-        emu_card_unlock(card);
     if (rv == EMU_OK && n >= 2)
         *sw = (uint16_t)(rsp[n - 2] << 8 | rsp[n - 1]);
     else if (rv == EMU_OK)
         *sw = 0x6F00;    /* a garbled answer: the reader saw no status */
     return rv;
+}
+
+/* A keypad entry: the holder's behaviour from the faults, else keypad_send
+ * of hdr with the PIN the holder types (NULL: they cancel). */
+static emu_rv keypad(emu_card *card, int which, const uint8_t hdr[4], int modify,
+                     uint16_t *sw)
+{
+    if (!card || !sw || (which != EMU_PIN_AUTH && which != EMU_PIN_SIGN))
+        return EMU_ERR_ARGS;
+    if (!card->img.pinpad)
+        return EMU_ERR_ARGS;
+    if (card->faults.pinpad_sw) {
+        *sw = card->faults.pinpad_sw;
+        return EMU_OK;
+    }
+    int implicit = !card->locked && emu_card_lock(card) == EMU_OK;
+    const char *pin = modify ? getenv("JPKI_EMU_PINPAD_NEW_PIN") : card->img.pins.pin[which];
+    emu_rv rv = EMU_OK;
+    if (pin)
+        rv = keypad_send(card, hdr, pin, sw);
+    else
+        *sw = 0x6401;
+    if (implicit)
+        emu_card_unlock(card);
+    return rv;
+}
+
+emu_rv emu_card_pinpad_verify(emu_card *card, int which, uint16_t *sw)
+{
+    static const uint8_t verify[4] = { 0x00, 0x20, 0x00, 0x80 };
+    return keypad(card, which, verify, 0, sw);
+}
+
+emu_rv emu_card_pinpad_modify(emu_card *card, int which, uint16_t *sw)
+{
+    static const uint8_t change[4] = { 0x00, 0x24, 0x01, 0x80 };
+    return keypad(card, which, change, 1, sw);
 }

@@ -43,6 +43,7 @@ const char *jpki_strerror(jpki_rv rv)
     case JPKI_ERR_NOT_FOUND: return "file not found";
     case JPKI_ERR_CARD: return "unexpected answer from the card";
     case JPKI_ERR_BAD_DATA: return "malformed data";
+    case JPKI_ERR_PIN_CANCELED: return "PIN entry cancelled or timed out on the PIN pad";
     }
     return "unknown error";
 }

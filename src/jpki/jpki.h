@@ -28,6 +28,8 @@ typedef enum {
     JPKI_ERR_NOT_FOUND,      /* 6A82, or an empty file */
     JPKI_ERR_CARD,           /* an unexpected status word */
     JPKI_ERR_BAD_DATA,       /* malformed data from the card or caller */
+    JPKI_ERR_PIN_CANCELED,   /* PIN pad: the holder cancelled (6401) or did
+                              * not type in time (6400); no try spent */
 } jpki_rv;
 
 /* The two key/PIN pairs of the JPKI-AP. */
@@ -109,6 +111,14 @@ int jpki_card_has_pinpad(const jpki_card *c);
 /* Verifies a PIN typed on the reader's PIN pad (never seen by the host).
  * A locked PIN is not asked for. */
 jpki_rv jpki_card_verify_pinpad(jpki_card *c, jpki_key key, int *tries_left);
+
+/* Can PINs be changed on the reader's PIN pad (both typed there)? */
+int jpki_card_has_pinpad_modify(const jpki_card *c);
+/* Changes a PIN on the PIN pad: VERIFY with the old PIN typed there, then
+ * CHANGE REFERENCE DATA whose new PIN the holder types twice there; the
+ * host never sees either. JPKI_ERR_PIN_FORMAT when the card refuses the new
+ * PIN (6A80). A locked PIN is not asked for. */
+jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key, int *tries_left);
 
 /* Changes a PIN: VERIFY with the old PIN, then CHANGE REFERENCE DATA on the
  * same PIN file, in one transaction. Both PINs are checked on the host

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "jpki/card_priv.h"
+#include "common/log.h"
 
 /* ---- PIN rules ---------------------------------------------------------- */
 
@@ -161,21 +162,38 @@ static jpki_rv send_verify(jpki_card *c, const char *pin, size_t len,
     return rv == JPKI_OK ? verify_result(sw, tries) : rv;
 }
 
-/* The same VERIFY, with the PIN typed on the reader. */
-static jpki_rv send_verify_pinpad(jpki_card *c, jpki_key key, int *tries)
+/* A command whose PIN is typed on the reader (VERIFY, or CHANGE REFERENCE
+ * DATA with modify set): *sw is the card's status word, except that the
+ * reader's own 6401 (cancelled) and 6400 (timed out) become
+ * JPKI_ERR_PIN_CANCELED: nothing reached the card, no try was spent. */
+static jpki_rv pinpad_command(jpki_card *c, jpki_key key, uint8_t ins, uint8_t p1, int modify,
+                              uint16_t *sw)
 {
-    reader_pinpad_req req = { .cla = 0x00, .ins = 0x20, .p1 = 0x00,
+    reader_pinpad_req req = { .cla = 0x00, .ins = ins, .p1 = p1,
                               .p2 = 0x80, .min_len = jpki_pin_min_len(key),
                               .max_len = jpki_pin_max_len(key),
                               .which = (unsigned)key };
-    uint16_t sw = 0;
-    reader_rv rv = reader_pinpad_verify(c->rd, &req, &sw);
+    reader_rv rv = modify ? reader_pinpad_modify(c->rd, &req, sw)
+                          : reader_pinpad_verify(c->rd, &req, sw);
 
     if (rv == READER_ERR_REMOVED || rv == READER_ERR_NO_CARD)
         return JPKI_ERR_REMOVED;
     if (rv != READER_OK)
         return JPKI_ERR_COMM;
-    return verify_result(sw, tries);
+    if (*sw == 0x6401 || *sw == 0x6400) {
+        JLOG_INFO("PIN pad: entry %s", *sw == 0x6401 ? "cancelled" : "timed out");
+        return JPKI_ERR_PIN_CANCELED;
+    }
+    return JPKI_OK;
+}
+
+/* The same VERIFY, with the PIN typed on the reader. */
+static jpki_rv send_verify_pinpad(jpki_card *c, jpki_key key, int *tries)
+{
+    uint16_t sw = 0;
+    jpki_rv rv = pinpad_command(c, key, 0x20, 0x00, 0, &sw);
+
+    return rv == JPKI_OK ? verify_result(sw, tries) : rv;
 }
 
 /* Selects the PIN file, asks the retry counter and, unless the PIN is
@@ -198,7 +216,7 @@ static jpki_rv verify_in_transaction(jpki_card *c, jpki_key key,
             *tries = jpki_pin_max_tries(key);
     }
     if (rv == JPKI_OK || rv == JPKI_ERR_PIN_INCORRECT ||
-        rv == JPKI_ERR_PIN_LOCKED)
+        rv == JPKI_ERR_PIN_LOCKED || rv == JPKI_ERR_PIN_CANCELED)
         remember(c, key, *tries);
     else
         c->tries[key] = -1;
@@ -261,6 +279,35 @@ static jpki_rv send_change(jpki_card *c, const char *pin, size_t len)
     if (sw == SW_OK)
         return JPKI_OK;
     return sw == 0x6982 ? JPKI_ERR_SECURITY : JPKI_ERR_CARD;
+}
+
+int jpki_card_has_pinpad_modify(const jpki_card *c)
+{
+    return c && (c->rd->flags & READER_FLAG_PINPAD_MODIFY);
+}
+
+jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key, int *tries_left)
+{
+    int tries = -1;
+    uint16_t sw = 0;
+    jpki_rv rv;
+
+    if (tries_left)
+        *tries_left = -1;
+    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN) || !jpki_card_has_pinpad_modify(c))
+        return JPKI_ERR_ARGS;
+    if ((rv = jpki_card_begin(c)) != JPKI_OK)
+        return rv;
+    rv = verify_in_transaction(c, key, NULL, 0, &tries);
+    if (rv == JPKI_OK)
+        rv = pinpad_command(c, key, 0x24, 0x01, 1, &sw);
+    if (rv == JPKI_OK && sw != SW_OK)
+        rv = sw == 0x6A80 ? JPKI_ERR_PIN_FORMAT : sw == 0x6982 ? JPKI_ERR_SECURITY
+                                                              : JPKI_ERR_CARD;
+    jpki_card_end(c);
+    if (tries_left)
+        *tries_left = tries;
+    return rv;
 }
 
 jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,

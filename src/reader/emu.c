@@ -66,7 +66,7 @@ static reader_rv emu_connect(reader *r)
     if (strcmp(before, p->ident) != 0)
         p->ident[0] = '\0';
     if (emu_card_has_pinpad(p->card))
-        r->flags |= READER_FLAG_PINPAD;
+        r->flags |= READER_FLAG_PINPAD | READER_FLAG_PINPAD_MODIFY;
     return READER_OK;
 }
 
@@ -77,7 +77,7 @@ static void emu_disconnect(reader *r)
     emu_card_free(p->card);
     p->card = NULL;
     p->ident[0] = '\0';
-    r->flags &= ~READER_FLAG_PINPAD;
+    r->flags &= ~(READER_FLAG_PINPAD | READER_FLAG_PINPAD_MODIFY);
 }
 
 static reader_rv emu_begin(reader *r)
@@ -128,6 +128,15 @@ static reader_rv emu_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
     return READER_OK;
 }
 
+static reader_rv keypad_rv(emu_rv rv)
+{
+    switch (rv) {
+    case EMU_OK: return READER_OK;
+    case EMU_ERR_GONE: return READER_ERR_REMOVED;
+    default: return READER_ERR_COMM;
+    }
+}
+
 /* The simulated keypad "types" the image's PIN for req->which. */
 static reader_rv emu_pinpad_verify(reader *r, const reader_pinpad_req *req,
                                    uint16_t *sw)
@@ -136,11 +145,18 @@ static reader_rv emu_pinpad_verify(reader *r, const reader_pinpad_req *req,
 
     if (!p->card)
         return READER_ERR_NO_CARD;
-    switch (emu_card_pinpad_verify(p->card, (int)req->which, sw)) {
-    case EMU_OK: return READER_OK;
-    case EMU_ERR_GONE: return READER_ERR_REMOVED;
-    default: return READER_ERR_COMM;
-    }
+    return keypad_rv(emu_card_pinpad_verify(p->card, (int)req->which, sw));
+}
+
+/* ... and a new PIN for a change (emu.h: JPKI_EMU_PINPAD_NEW_PIN). */
+static reader_rv emu_pinpad_modify(reader *r, const reader_pinpad_req *req,
+                                   uint16_t *sw)
+{
+    emu_priv *p = r->priv;
+
+    if (!p->card)
+        return READER_ERR_NO_CARD;
+    return keypad_rv(emu_card_pinpad_modify(p->card, (int)req->which, sw));
 }
 
 static reader_rv emu_present(reader *r, int *present)
@@ -178,6 +194,7 @@ static const reader_ops emu_ops = {
     .begin = emu_begin,
     .end = emu_end,
     .pinpad_verify = emu_pinpad_verify,
+    .pinpad_modify = emu_pinpad_modify,
     .present = emu_present,
     .identity = emu_identity,
     .destroy = emu_destroy,

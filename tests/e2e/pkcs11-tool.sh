@@ -122,6 +122,16 @@ JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 1 --login --sign \
     -m SHA256-RSA-PKCS --id 02 -i "$WORK/doc" -o "$WORK/sig"
 [ "$(stat -c %s "$WORK/sig")" -eq 256 ] || fail "no signature through the PIN pad"
 
+step "PIN pad: the holder cancels (no try spent), then changes the PIN there"
+JPKI_EMU_FAULTS=pinpad-cancel JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" \
+    $P11 --slot 0 --login --test > "$WORK/cancel" 2>&1 && fail "a cancelled PIN entry logged in"
+grep -q CKR_FUNCTION_CANCELED "$WORK/cancel" || { cat "$WORK/cancel"; fail "cancel not reported"; }
+"$TOOL" emu info "$WORK/pinpad.img" | grep -q 'auth PIN *3 of 3' || fail "a cancelled entry spent a try"
+JPKI_EMU_PINPAD_NEW_PIN=8642 JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" \
+    $P11 --slot 0 --change-pin
+JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 0 --login --pin 8642 --list-objects \
+    --type privkey | grep -q 'Private Key' || fail "the PIN changed on the PIN pad does not work"
+
 step "missing card image: no token, no crash"
 JPKI_PKCS11_EMULATOR="$WORK/nothing-here.img" $P11 -L 2>&1 | tee "$WORK/L3"
 grep -q 'token label' "$WORK/L3" && fail "a token without a card"

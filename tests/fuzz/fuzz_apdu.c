@@ -120,6 +120,11 @@ void fz_apdu_ops(reader *r, const uint8_t *ops, size_t n_ops)
             }
             break;
         case 9: (void)jpki_card_resets(c); (void)jpki_card_is_smartphone(c); break;
+        case 10:
+            tries = -1;
+            rv = jpki_card_change_pin_pinpad(c, key, &tries);
+            check_tries(rv, tries);
+            break;
         default:
             /* A PIN that breaks the rules: refused on the host, whatever
              * the card would have said. */

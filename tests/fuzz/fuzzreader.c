@@ -110,7 +110,8 @@ static void f_destroy(reader *r)
 static const reader_ops fz_ops = {
     .connect = f_connect, .disconnect = f_disconnect,
     .transmit = f_transmit, .begin = f_begin, .end = f_end,
-    .pinpad_verify = f_pinpad, .present = f_present, .destroy = f_destroy,
+    .pinpad_verify = f_pinpad, .pinpad_modify = f_pinpad, .present = f_present,
+    .destroy = f_destroy,
 };
 
 static const reader_ops fz_ops_nopad = {
@@ -129,7 +130,7 @@ reader *fz_reader_new(fz_in *in, unsigned flags)
     fc->in = in;
     fc->flags = flags;
     r->ops = (flags & FZR_PINPAD) ? &fz_ops : &fz_ops_nopad;
-    r->flags = (flags & FZR_PINPAD) ? READER_FLAG_PINPAD : 0;
+    r->flags = (flags & FZR_PINPAD) ? READER_FLAG_PINPAD | READER_FLAG_PINPAD_MODIFY : 0;
     r->priv = fc;
     snprintf(r->name, sizeof r->name, "fuzz");
     return r;
@@ -215,19 +216,30 @@ static void r_end(reader *r)
     reader_end(((rec_state *)r->priv)->inner);
 }
 
+static reader_rv r_record_sw(rec_state *s, reader_rv rv, uint16_t sw)
+{
+    uint8_t b[2] = { 0, 0 };
+
+    if (rv == READER_OK) {
+        b[0] = (uint8_t)(sw >> 8);
+        b[1] = (uint8_t)sw;
+    }
+    rec_answer(s->rec, rv, b, 2);
+    return rv;
+}
+
 static reader_rv r_pinpad(reader *r, const reader_pinpad_req *req,
                           uint16_t *sw)
 {
     rec_state *s = r->priv;
-    reader_rv rv = reader_pinpad_verify(s->inner, req, sw);
-    uint8_t b[2] = { 0, 0 };
+    return r_record_sw(s, reader_pinpad_verify(s->inner, req, sw), *sw);
+}
 
-    if (rv == READER_OK) {
-        b[0] = (uint8_t)(*sw >> 8);
-        b[1] = (uint8_t)*sw;
-    }
-    rec_answer(s->rec, rv, b, 2);
-    return rv;
+static reader_rv r_pinpad_modify(reader *r, const reader_pinpad_req *req,
+                                 uint16_t *sw)
+{
+    rec_state *s = r->priv;
+    return r_record_sw(s, reader_pinpad_modify(s->inner, req, sw), *sw);
 }
 
 static reader_rv r_present(reader *r, int *present)
@@ -244,7 +256,8 @@ static void r_destroy(reader *r)
 static const reader_ops rec_ops = {
     .connect = r_connect, .disconnect = r_disconnect,
     .transmit = r_transmit, .begin = r_begin, .end = r_end,
-    .pinpad_verify = r_pinpad, .present = r_present, .destroy = r_destroy,
+    .pinpad_verify = r_pinpad, .pinpad_modify = r_pinpad_modify, .present = r_present,
+    .destroy = r_destroy,
 };
 
 reader *fz_recorder_new(reader *inner, fz_recording *rec)
