@@ -6,12 +6,15 @@
  */
 #include "test_crl_index.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -211,6 +214,22 @@ static void die_now(void)
 
 /* A build killed after writing its temporary file, before the rename:
  * the previous index is untouched and still valid. */
+/* How many "*.tmp.*" files dir holds; the last one's path into out. */
+static int temp_files(const char *dir, char *out, size_t len)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    while (d && (de = readdir(d)))
+        if (strstr(de->d_name, ".tmp.")) {
+            snprintf(out, len, "%s/%s", dir, de->d_name);
+            n++;
+        }
+    if (d)
+        closedir(d);
+    return n;
+}
+
 START_TEST(test_crash_mid_build)
 {
     fixture f;
@@ -239,10 +258,22 @@ START_TEST(test_crash_mid_build)
     len = fread(buf, 1, sizeof buf, fp);
     fclose(fp);
     ck_assert_int_eq(crlx_image_check(buf, len), 0);        /* whole and valid */
+    /* the dead build's temporary file is left; the next build removes it
+     * once it is a minute old (younger, it might be a live writer's) */
+    char tmpf[4600];
+    ck_assert_int_eq(temp_files(f.cache, tmpf, sizeof tmpf), 1);
     ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);   /* now rebuilt */
     ck_assert_int_eq(listed(x, sb), 1);
     ck_assert_int_eq(listed(x, sa), 0);
     jpki_crlx_close(x);
+    ck_assert_int_eq(temp_files(f.cache, tmpf, sizeof tmpf), 1);
+    struct timespec old[2] = { { .tv_sec = time(NULL) - 120 }, { .tv_sec = time(NULL) - 120 } };
+    ck_assert_int_eq(utimensat(AT_FDCWD, tmpf, old, 0), 0);
+    fx_write_crl(&f, sa, 0);                                  /* a new CRL: a new build */
+    ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);
+    ck_assert_int_eq(listed(x, sa), 1);
+    jpki_crlx_close(x);
+    ck_assert_int_eq(temp_files(f.cache, tmpf, sizeof tmpf), 0);
     fx_teardown(&f);
 }
 END_TEST

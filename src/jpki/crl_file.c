@@ -14,7 +14,10 @@
  * first-touch faults of 4 KiB pages are slow on virtual machines), written
  * to a temporary file in the cache directory, fsync, rename over the old
  * name, fsync of the directory; then the file is mapped read-only.
- * A crash at any point leaves the previous index (or none) in place.
+ * A crash at any point leaves the previous index (or none) in place; the
+ * writer holds a flock on its temporary file, so the next build of the
+ * same index can tell a dead writer's leftover (unlocked, and untouched
+ * for a minute) from a live one and removes it.
  *
  * Read: mmap read-only; the header, every size and offset, and a checksum
  * over header and metadata are checked before anything is believed; the
@@ -32,8 +35,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -291,6 +297,33 @@ static int sync_dir(const char *cache_dir)
     return rc;
 }
 
+/* Removes "<idx>.tmp.*" files that a killed build left behind: a live
+ * writer holds its file's flock from creation to rename, and writes to it
+ * all along; a file unlocked and a minute old has no writer. */
+static void remove_dead_temps(const char *cache_dir, const char *idx)
+{
+    const char *base = strrchr(idx, '/') ? strrchr(idx, '/') + 1 : idx;
+    size_t blen = strlen(base);
+    DIR *d = opendir(cache_dir);
+    struct dirent *de;
+    time_t now = time(NULL);
+
+    while (d && (de = readdir(d))) {
+        if (strncmp(de->d_name, base, blen) != 0 || strncmp(de->d_name + blen, ".tmp.", 5) != 0)
+            continue;
+        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+            continue;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= 60
+            && flock(fd, LOCK_EX | LOCK_NB) == 0)
+            unlinkat(dirfd(d), de->d_name, 0);
+        close(fd);
+    }
+    if (d)
+        closedir(d);
+}
+
 /* Builds the index of the CRL open at crl_fd into a new file at idx. */
 static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id, STACK_OF(X509) *issuers,
                                const char *cache_dir, const char *idx, uint8_t **image,
@@ -324,8 +357,10 @@ static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id, STACK_OF(X509) 
     }
     char tmp[PATH_MAX + 16];
     snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", idx);
+    if (rv == JPKI_CRLX_OK)
+        remove_dead_temps(cache_dir, idx);
     int fd = rv == JPKI_CRLX_OK ? mkostemp(tmp, O_CLOEXEC) : -1;
-    if (rv == JPKI_CRLX_OK && fd < 0)
+    if (rv == JPKI_CRLX_OK && (fd < 0 || flock(fd, LOCK_EX) != 0))
         rv = JPKI_CRLX_ERR_IO;
     if (rv == JPKI_CRLX_OK && write_all(fd, s.map, s.size / 2) != 0)
         rv = JPKI_CRLX_ERR_IO;
