@@ -21,7 +21,7 @@ static const uint8_t SERIAL_AID[] = { 0xD3, 0x92, 0x10, 0x00, 0x31,
                                       0x00, 0x01, 0x01, 0x01, 0x00 };
 
 #define TOKEN_INFO_LEN 0x20
-#define READ_CHUNK 256
+#define READ_CHUNK JPKI_READ_CHUNK
 /* READ BINARY has a 15-bit offset: no file can be longer. */
 #define MAX_FILE_LEN 0x7FFF
 
@@ -232,7 +232,12 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
         return rv;
     /* first holds the start of the file (the signature certificate is
      * personal data): every way out wipes it. */
-    rv = jpki_read_binary(c, 0, READ_CHUNK, first, &got);
+    if (fid == EF_AUTH_CERT && c->auth_head_len) {    /* read for the card id */
+        memcpy(first, c->auth_head, c->auth_head_len);
+        got = c->auth_head_len;
+    } else {
+        rv = jpki_read_binary(c, 0, READ_CHUNK, first, &got);
+    }
     total = rv == JPKI_OK ? ber_total_len(first, got) : 0;
     if (rv == JPKI_OK && (first[0] == 0x00 || first[0] == 0xFF))
         rv = JPKI_ERR_NOT_FOUND; /* an unwritten file */

@@ -108,8 +108,9 @@ static int id_from_cert(const uint8_t *der, size_t n, char out[17])
     return hash_id(iss, il, ser, sl, out);
 }
 
-/* The first chunk of the authentication certificate: its head. */
-static jpki_rv read_head(jpki_card *c, uint8_t *buf, size_t cap, size_t *got)
+/* The first chunk of the authentication certificate: its head, kept in
+ * c->auth_head for the certificate's full read. */
+static jpki_rv read_head(jpki_card *c)
 {
     jpki_rv rv = jpki_card_begin(c);
 
@@ -117,7 +118,9 @@ static jpki_rv read_head(jpki_card *c, uint8_t *buf, size_t cap, size_t *got)
         return rv;
     rv = jpki_select_ef(c, EF_AUTH_CERT);
     if (rv == JPKI_OK)
-        rv = jpki_read_binary(c, 0, cap, buf, got);
+        rv = jpki_read_binary(c, 0, sizeof(c->auth_head), c->auth_head, &c->auth_head_len);
+    if (rv != JPKI_OK)
+        c->auth_head_len = 0;
     jpki_card_end(c);
     return rv;
 }
@@ -125,7 +128,7 @@ static jpki_rv read_head(jpki_card *c, uint8_t *buf, size_t cap, size_t *got)
 static jpki_rv compute(jpki_card *c, char out[17])
 {
     const uint8_t *p;
-    uint8_t head[256], *der = NULL;
+    uint8_t *der = NULL;
     size_t n = 0;
     jpki_rv rv;
 
@@ -141,9 +144,9 @@ static jpki_rv compute(jpki_card *c, char out[17])
     if (jpki_cache_get(c->cache, EF_AUTH_CERT, &p, &n) &&
         id_from_cert(p, n, out) == 0)
         return JPKI_OK;
-    if ((rv = read_head(c, head, sizeof(head), &n)) != JPKI_OK)
+    if ((rv = read_head(c)) != JPKI_OK)
         return rv;
-    if (id_from_cert(head, n, out) == 0)
+    if (id_from_cert(c->auth_head, c->auth_head_len, out) == 0)
         return JPKI_OK;
     /* An unusual certificate whose issuer ends past the first chunk. */
     if ((rv = jpki_card_read_cert(c, JPKI_AUTH, 0, &der, &n)) != JPKI_OK)

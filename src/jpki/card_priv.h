@@ -19,6 +19,8 @@ enum {
     EF_SIGN_PIN = 0x001B,
 };
 
+#define JPKI_READ_CHUNK 256     /* the most one READ BINARY asks for */
+
 struct jpki_card {
     reader *rd;
     int depth;              /* nesting of jpki_card_begin */
@@ -34,6 +36,11 @@ struct jpki_card {
     unsigned long tries_resets[2];
     unsigned tries_ttl_ms;  /* jpki_card_set_pin_status_ttl */
     char id[17];            /* jpki_card_id, "" until known */
+    /* The authentication certificate's first READ BINARY, kept from the
+     * card id's computation (public data, like the certificate) so reading
+     * the whole certificate later does not fetch it twice. */
+    uint8_t auth_head[JPKI_READ_CHUNK];
+    size_t auth_head_len;
 };
 
 
