@@ -299,11 +299,16 @@ int t_list_has(const CK_SLOT_ID *l, CK_ULONG n, CK_SLOT_ID id)
 /* Retry counters as the card image holds them. */
 void t_card_tries(unsigned *auth, unsigned *sig)
 {
+    t_image_tries(card, auth, sig);
+}
+
+void t_image_tries(const char *image, unsigned *auth, unsigned *sig)
+{
     emu_card *c = NULL;
     emu_info info;
     char err[256];
 
-    ck_assert_int_eq(emu_card_load(card, &c, err, sizeof err), EMU_OK);
+    ck_assert_int_eq(emu_card_load(image, &c, err, sizeof err), EMU_OK);
     ck_assert_int_eq(emu_card_get_info(c, &info), EMU_OK);
     *auth = info.auth_tries;
     *sig = info.sign_tries;

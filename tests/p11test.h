@@ -79,6 +79,8 @@ CK_ULONG t_sign(CK_SESSION_HANDLE h, CK_MECHANISM_TYPE type, const void *data,
 void t_sign_verify(CK_SESSION_HANDLE h);
 int t_list_has(const CK_SLOT_ID *l, CK_ULONG n, CK_SLOT_ID id);
 void t_card_tries(unsigned *auth, unsigned *sig);
+/* The same for another card image. */
+void t_image_tries(const char *image, unsigned *auth, unsigned *sig);
 
 /* test_pkcs11_ops.c, test_pkcs11_sign.c */
 void t_add_ops_tests(Suite *s);
