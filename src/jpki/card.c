@@ -378,7 +378,7 @@ jpki_rv jpki_card_open(reader *r, jpki_card **out)
         return JPKI_ERR_MEMORY;
     c->rd = r;
     c->tries[0] = c->tries[1] = -1;
-    c->tries_ttl_ms = JPKI_PIN_STATUS_TTL_MS;
+    c->tries_ttl_ms = jpki_pin_status_ttl_default;
     /* Taken after the connect, before any APDU: if the card was swapped
      * since, our handle is dead and the first APDU fails; nothing of the
      * new card is ever read under the old identity. */
