@@ -5,9 +5,8 @@
  * the same subject name, so the choice is by key identifier, never by name
  * alone (shared/jpki-roots/README.md).
  */
-#include "jpki/verify.h"
+#include "jpki/verify_priv.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,48 +86,22 @@ static int load_file(STACK_OF(X509) *certs, const char *path)
     return n;
 }
 
-static int name_cmp(const void *a, const void *b)
+typedef struct {
+    STACK_OF(X509) *certs;
+    int total;
+} load_ctx;
+
+static void load_one(const char *path, void *ctx)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    load_ctx *l = ctx;
+    l->total += load_file(l->certs, path);
 }
 
 /* Regular files of dir in name order (deterministic choice among equals). */
 static int load_dir(STACK_OF(X509) *certs, const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **nn = realloc(names, ncap * sizeof *nn);
-            if (!nn)
-                break;
-            names = nn;
-            cap = ncap;
-        }
-        if ((names[n] = strdup(e->d_name)) != NULL)
-            n++;
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, name_cmp);
-    int total = 0;
-    for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        struct stat st;
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) < sizeof path
-            && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            total += load_file(certs, path);
-        free(names[i]);
-    }
-    free(names);
-    return total;
+    load_ctx l = { certs, 0 };
+    return jpki_dir_files(dir, load_one, &l) == 0 ? l.total : -1;
 }
 
 jpki_anchors *jpki_anchors_load(const char *dir, char *err, size_t errlen)

@@ -17,7 +17,6 @@
  */
 #include "jpki/verify_priv.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,47 +177,27 @@ static void use_crl(const char *path, STACK_OF(X509) *issuers, const char *cache
     jpki_crlx_close(x);
 }
 
-static int name_cmp(const void *a, const void *b)
+typedef struct {
+    STACK_OF(X509) *issuers;
+    const char *cache;
+    const leaf_facts *f;
+    jpki_vresult *r;
+    rev_state *s;
+} dir_ctx;
+
+static void use_one(const char *path, void *ctx)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    dir_ctx *c = ctx;
+    use_crl(path, c->issuers, c->cache, c->f, c->r, c->s);
 }
 
 /* A directory: every regular file in it, in name order. */
 static void use_dir(const char *dir, STACK_OF(X509) *issuers, const char *cache,
                     const leaf_facts *f, jpki_vresult *r, rev_state *s)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
+    dir_ctx c = { issuers, cache, f, r, s };
+    if (jpki_dir_files(dir, use_one, &c) != 0)
         note_crl_error(r, dir, JPKI_CRLX_ERR_IO);
-        return;
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *nn);
-            if (!nn)
-                break;
-            names = nn;
-        }
-        if ((names[n] = strdup(e->d_name)) != NULL)
-            n++;
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, name_cmp);
-    for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        struct stat st;
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) < sizeof path
-            && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            use_crl(path, issuers, cache, f, r, s);
-        free(names[i]);
-    }
-    free(names);
 }
 
 void jpki_check_revocation(X509 *leaf, X509 *issuer, const jpki_anchors *anchors,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* verify_priv.h - shared between verify.c and revocation.c. */
+/* verify_priv.h - shared between verify.c, anchors.c, revocation.c and
+ * dir_files.c. */
 #ifndef JPKI_VERIFY_PRIV_H
 #define JPKI_VERIFY_PRIV_H
 
@@ -11,5 +12,9 @@ void jpki_vadd(jpki_vresult *r, jpki_vreason why);
  * against o->crls: sets r->revocation and the CRL reasons. */
 void jpki_check_revocation(X509 *leaf, X509 *issuer, const jpki_anchors *anchors,
                            const jpki_vopts *o, jpki_vresult *r);
+
+/* Calls fn for each regular file of dir (names starting with '.' skipped),
+ * in name order. -1 if dir cannot be read. (dir_files.c) */
+int jpki_dir_files(const char *dir, void (*fn)(const char *path, void *ctx), void *ctx);
 
 #endif
