@@ -22,17 +22,8 @@ need_vpcd
 SIGS=${BENCH_SIGNATURES:-1000}
 P11BENCH="$top_builddir/bench/p11bench"
 [ -x "$P11BENCH" ] || fail "build bench/p11bench first (make bench)"
-OPENSC=""
-for m in /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so \
-         "/usr/lib/$(gcc -print-multiarch 2>/dev/null)/opensc-pkcs11.so" \
-         /usr/lib64/opensc-pkcs11.so /usr/lib/opensc-pkcs11.so; do
-    [ -f "$m" ] && { OPENSC=$m; break; }
-done
-[ -n "$OPENSC" ] || missing "opensc-pkcs11 (OpenSC's PKCS#11 module)"
-
+use_opensc
 unset JPKI_PKCS11_EMULATOR JPKI_PKCS11_PCSC JPKI_EMU_LOG
-printf 'app default {\n    card_drivers = jpki;\n}\n' > "$WORK/opensc.conf"
-export OPENSC_CONF="$WORK/opensc.conf"
 export JPKI_PKCS11_CACHE="$WORK/cache"
 empty_cache() { rm -rf "$WORK/cache"; }
 

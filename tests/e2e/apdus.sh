@@ -12,20 +12,8 @@
 need pkcs11-tool awk timeout
 need_vpcd
 
-opensc_module() {
-    for m in /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so \
-             "/usr/lib/$(gcc -print-multiarch 2>/dev/null)/opensc-pkcs11.so" \
-             /usr/lib64/opensc-pkcs11.so /usr/lib/opensc-pkcs11.so; do
-        [ -f "$m" ] && { echo "$m"; return 0; }
-    done
-    dpkg -L opensc-pkcs11 2>/dev/null | grep '/opensc-pkcs11\.so$' | head -n 1 | grep .
-}
-OPENSC=$(opensc_module) || missing "opensc-pkcs11 (OpenSC's PKCS#11 module)"
-
+use_opensc
 unset JPKI_PKCS11_EMULATOR JPKI_PKCS11_PCSC
-# OpenSC with its JPKI driver alone, no file cache (its default).
-printf 'app default {\n    card_drivers = jpki;\n}\n' > "$WORK/opensc.conf"
-export OPENSC_CONF="$WORK/opensc.conf"
 export JPKI_PKCS11_CACHE="$WORK/cache"
 empty_cache() { rm -rf "$WORK/cache"; }
 

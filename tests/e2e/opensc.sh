@@ -11,23 +11,10 @@
 need pkcs11-tool openssl timeout awk
 need_vpcd
 
-opensc_module() {
-    for m in /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so \
-             "/usr/lib/$(gcc -print-multiarch 2>/dev/null)/opensc-pkcs11.so" \
-             /usr/lib64/opensc-pkcs11.so /usr/lib/opensc-pkcs11.so \
-             /usr/lib/pkcs11/opensc-pkcs11.so; do
-        [ -f "$m" ] && { echo "$m"; return 0; }
-    done
-    dpkg -L opensc-pkcs11 2>/dev/null | grep '/opensc-pkcs11\.so$' | head -n 1 | grep .
-}
-OPENSC=$(opensc_module) || missing "opensc-pkcs11 (OpenSC's PKCS#11 module)"
-
+use_opensc
 # Through PC/SC only: no in-process emulator for our module, and PC/SC on
 # (lib.sh turns it off for the tests that want only their own emulators).
 unset JPKI_PKCS11_EMULATOR JPKI_PKCS11_PCSC
-# OpenSC with its JPKI driver alone (else it probes ~30 other applications).
-printf 'app default {\n    card_drivers = jpki;\n}\n' > "$WORK/opensc.conf"
-export OPENSC_CONF="$WORK/opensc.conf"
 
 CARD="$WORK/card.img"
 "$TOOL" emu init --out "$CARD" >/dev/null

@@ -213,3 +213,22 @@ emu_apdus() {
         fail "emu serve printed no statistics"
     grep '^stats:' "$WORK/serve.log" | tail -n 1 | sed 's/.* apdus=\([0-9]*\).*/\1/'
 }
+
+# use_opensc: OpenSC's PKCS#11 module in $OPENSC (the test is skipped
+# without it), with its JPKI driver alone (else it probes ~30 other
+# applications), configured in $WORK/opensc.conf; OpenSC's file cache is
+# off (its default). The reference the flows are compared with.
+use_opensc() {
+    OPENSC=""
+    for m in /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so \
+             "/usr/lib/$(gcc -print-multiarch 2>/dev/null)/opensc-pkcs11.so" \
+             /usr/lib64/opensc-pkcs11.so /usr/lib/opensc-pkcs11.so \
+             /usr/lib/pkcs11/opensc-pkcs11.so; do
+        [ -f "$m" ] && { OPENSC=$m; break; }
+    done
+    [ -n "$OPENSC" ] ||
+        OPENSC=$(dpkg -L opensc-pkcs11 2>/dev/null | grep '/opensc-pkcs11\.so$' | head -n 1)
+    [ -n "$OPENSC" ] || missing "opensc-pkcs11 (OpenSC's PKCS#11 module)"
+    printf 'app default {\n    card_drivers = jpki;\n}\n' > "$WORK/opensc.conf"
+    export OPENSC_CONF="$WORK/opensc.conf"
+}
