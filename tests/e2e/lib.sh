@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared by the end-to-end tests: where the built module and tool are, a
 # scratch directory, and how to run a foreign client against a module that
-# may be built with sanitizers.
+# may be built with sanitizers. JPKI_TEST_KEEP=1 keeps a failed test's
+# scratch directory (its path is printed), e.g. with
+# JPKI_TEST_PCSCD_DEBUG=1 for pcscd's own log of every call (pcscd.sh).
 
 set -eu
 
@@ -24,7 +26,11 @@ run_exit_hooks() {
     set +e
     trap - EXIT
     eval "$EXIT_HOOKS"
-    rm -rf "$WORK"
+    if [ "$rc" -ne 0 ] && [ -n "${JPKI_TEST_KEEP:-}" ]; then
+        echo "JPKI_TEST_KEEP: the failed test's files stay in $WORK"
+    else
+        rm -rf "$WORK"
+    fi
     exit "$rc"
 }
 trap run_exit_hooks EXIT

@@ -9,7 +9,7 @@
 # the machine's pcscd lock first (pcscd_start does), so two runs serialize.
 
 PATH="$PATH:/usr/sbin:/sbin"        # pcscd lives in sbin
-PCSCD_COMM=/run/pcscd/pcscd.comm
+PCSCD_COMM=${JPKI_TEST_PCSC_SOCKET:-/run/pcscd/pcscd.comm}
 PCSCD_PID=""        # set only when this test started pcscd
 EMU_PID=""
 EMU_HOOKED=""
@@ -17,6 +17,10 @@ VPCD_READER=""      # "Virtual PCD 00 0N", chosen by emu_serve
 VPCD_PORT=""
 EMU_ALL=""          # "PID:N ..." every server still running (N: vpcd reader)
 PCSCD_LOCK="${JPKI_PCSCD_LOCK:-/tmp/jpki-pcscd.lock}"
+# JPKI_TEST_PCSCD_DEBUG=1: a pcscd this test starts logs every call and
+# APDU to $WORK/pcscd.log (keep it with JPKI_TEST_KEEP=1).
+PCSCD_DEBUG=""
+[ -z "${JPKI_TEST_PCSCD_DEBUG:-}" ] || PCSCD_DEBUG="--debug"
 
 # pcscd_lock: take the machine's pcscd lock (flock on fd 9, held until the
 # test exits). A caller that runs us under "flock $PCSCD_LOCK ..." already
@@ -65,6 +69,13 @@ pcscd_alive() { [ -n "$PCSCD_PID" ] && kill -0 "$PCSCD_PID" 2>/dev/null; }
 
 pcscd_start() {
     [ -n "${PCSCD_LOCKED:-}" ] || { pcscd_lock; PCSCD_LOCKED=1; }
+    # make check points every test at a socket where no pcscd listens (see
+    # AM_TESTS_ENVIRONMENT); holding the lock, this test gets the real one.
+    if [ -n "${JPKI_TEST_PCSC_SOCKET:-}" ]; then
+        export PCSCLITE_CSOCK_NAME="$JPKI_TEST_PCSC_SOCKET"
+    else
+        unset PCSCLITE_CSOCK_NAME
+    fi
     if pidof pcscd >/dev/null 2>&1; then
         # Running, perhaps still starting: give it its socket.
         wait_for 10 test -S "$PCSCD_COMM" ||
@@ -75,7 +86,7 @@ pcscd_start() {
         echo "pcscd: reusing the one systemd starts on demand; it stays running"
     else
         # Not with the ASan runtime a sanitizer build preloads for clients.
-        env -u LD_PRELOAD pcscd -f -a > "$WORK/pcscd.log" 2>&1 &
+        env -u LD_PRELOAD pcscd -f -a $PCSCD_DEBUG > "$WORK/pcscd.log" 2>&1 &
         PCSCD_PID=$!
         at_exit pcscd_stop
         wait_for 10 test -S "$PCSCD_COMM" ||
@@ -110,7 +121,7 @@ pcscd_restart() {
     done
     EMU_ALL=""
     EMU_PID=""
-    env -u LD_PRELOAD pcscd -f -a >> "$WORK/pcscd.log" 2>&1 &
+    env -u LD_PRELOAD pcscd -f -a $PCSCD_DEBUG >> "$WORK/pcscd.log" 2>&1 &
     PCSCD_PID=$!
     wait_for 10 test -S "$PCSCD_COMM" || fail "pcscd did not come back"
     wait_for 10 reader_exists "Virtual PCD 00 00" || fail "no vpcd reader after the restart"
@@ -204,15 +215,18 @@ emu_stop_all() {
     EMU_PID=""
 }
 
-# emu_apdus: how many APDUs the served card has answered so far (asks the
-# server for its counters with SIGUSR1).
-emu_apdus() {
+# emu_stat NAME: the card emu_serve put in last, its counter NAME so far
+# (apdus, verifies, signatures...: asks the server with SIGUSR1).
+emu_stat() {
     _n=$(grep -c '^stats:' "$WORK/serve.log" || true)
     kill -USR1 "$EMU_PID"
     wait_for 5 sh -c "[ \$(grep -c '^stats:' '$WORK/serve.log') -gt $_n ]" ||
         fail "emu serve printed no statistics"
-    grep '^stats:' "$WORK/serve.log" | tail -n 1 | sed 's/.* apdus=\([0-9]*\).*/\1/'
+    grep '^stats:' "$WORK/serve.log" | tail -n 1 | sed "s/.* $1=\([0-9]*\).*/\1/"
 }
+
+# emu_apdus: how many APDUs the served card has answered so far.
+emu_apdus() { emu_stat apdus; }
 
 # use_opensc: OpenSC's PKCS#11 module in $OPENSC (the test is skipped
 # without it), with its JPKI driver alone (else it probes ~30 other
