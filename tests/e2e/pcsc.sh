@@ -8,7 +8,9 @@
 # fresh token; C_WaitForSlotEvent reports insertion and removal within one
 # second; another program holding a PC/SC transaction makes the module wait
 # its turn; a pcscd restarted under the module (only a pcscd this test
-# started) is recovered from without C_Initialize. tests/p11drive holds the
+# started) is recovered from without C_Initialize; another program that
+# selects another application (as OpenSC probing does) ends the login, and
+# the module says so and sends no PIN. tests/p11drive holds the
 # sessions across those changes and asserts the CKR codes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pcscd.sh"
@@ -142,15 +144,16 @@ grep 'ms after the card changed' "$WORK/event.out" | sed 's/^ */latency: /' > "$
 
 step "another program holds a transaction: the module waits its turn"
 rm -f "$WORK"/ready* "$WORK"/go*
-drive open:Signature:0 login:ABC123 touch:"$WORK/ready1" waitfile:"$WORK/go1" \
-      now:sign-start sign now:signed > "$WORK/tx.out" 2>&1 &
+JPKI_PKCS11_DEBUG=3 JPKI_PKCS11_LOG_FILE="$WORK/tx.log" \
+    "$DRIVE" "$MODULE" open:Signature:0 login:ABC123 touch:"$WORK/ready1" waitfile:"$WORK/go1" \
+    now:sign-start sign now:signed > "$WORK/tx.out" 2>&1 &
 DRV=$!
 wait_for 60 test -e "$WORK/ready1" || { cat "$WORK/tx.out"; fail "driver stuck"; }
 "$HOLD" "$R0" 2 > "$WORK/hold.out" 2>&1 &
 HOLD_PID=$!
 wait_for 10 grep -q '^held' "$WORK/hold.out" || { cat "$WORK/hold.out"; fail "pcsc_hold did not get the transaction"; }
 touch "$WORK/go1"
-wait "$DRV" || { cat "$WORK/tx.out"; fail "signing after the other program's transaction"; }
+wait "$DRV" || { cat "$WORK/tx.out" "$WORK/tx.log" "$WORK/hold.out"; fail "signing after the other program's transaction"; }
 wait "$HOLD_PID" || fail "pcsc_hold failed"
 cat "$WORK/hold.out" "$WORK/tx.out"
 released=$(awk '/^released/ { print $2 }' "$WORK/hold.out")
@@ -173,6 +176,30 @@ wait "$DRV" || { cat "$WORK/reset.out" "$WORK/reset.log"; fail "reset scenario";
 cat "$WORK/reset.out"
 grep -i "reset" "$WORK/reset.log" || fail "the module did not say the card was reset"
 grep -i "lost its login" "$WORK/reset.log" || fail "the module did not say the login is gone"
+
+step "another program selects another application: the login is gone, no PIN is re-sent"
+# What OpenSC does when p11-kit loads it (Debian registers it): it probes
+# the card for its own applications between our transactions.
+rm -f "$WORK"/ready* "$WORK"/go*
+JPKI_PKCS11_DEBUG=3 JPKI_PKCS11_LOG_FILE="$WORK/select.log" \
+    "$DRIVE" "$MODULE" open:Signature:0 login:ABC123 touch:"$WORK/ready1" \
+    waitfile:"$WORK/go1" expect:CKR_USER_NOT_LOGGED_IN sign info:public \
+    login:ABC123 info:user sign > "$WORK/select.out" 2>&1 &
+DRV=$!
+wait_for 60 test -e "$WORK/ready1" || { cat "$WORK/select.out"; fail "driver stuck"; }
+verifies=$(emu_stat verifies)
+# the card-info AP (券面事項入力補助AP)
+"$HOLD" "$R0" 0 select D3921000310001010408 > "$WORK/hold.out" 2>&1 ||
+    { cat "$WORK/hold.out"; fail "pcsc_hold select"; }
+grep -q '^select 9000$' "$WORK/hold.out" || { cat "$WORK/hold.out"; fail "the card-info AP was not selected"; }
+touch "$WORK/go1"
+wait "$DRV" || { cat "$WORK/select.out" "$WORK/select.log"; fail "another application selected"; }
+cat "$WORK/select.out"
+grep "PIN not verified" "$WORK/select.log" || fail "the module did not say why the signature failed"
+verifies=$(($(emu_stat verifies) - verifies))
+[ "$verifies" -eq 1 ] ||
+    fail "$verifies VERIFY commands after the other program, expected 1 (the user's second login)"
+echo "one VERIFY after the other program: the user's own second login"
 
 step "pcscd stopped and started again under the module"
 if [ -n "$PCSCD_PID" ]; then
