@@ -36,5 +36,7 @@ const uint8_t *fz_bytes(fz_in *in, size_t want, size_t *got);
 const char *fz_tmpdir(void);
 void fz_path(char *buf, size_t cap, const char *name);
 int fz_write_file(const char *path, const void *data, size_t len);
+/* Removes everything inside DIR (DIR stays); 0 also when DIR is missing. */
+int fz_empty_dir(const char *dir);
 
 #endif

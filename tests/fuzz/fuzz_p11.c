@@ -2,8 +2,9 @@
 /*
  * fuzz_p11.c - sequences of PKCS#11 calls with fuzzed arguments against
  * the module and its in-process emulator card. Per input: the card image
- * is restored from a template (full PIN counters), C_Initialize, up to 64
- * calls chosen by the input, C_Finalize.
+ * is restored from a template (full PIN counters) and the module's
+ * certificate cache emptied (a cache of its own, in the fuzzer's scratch
+ * directory), C_Initialize, up to 64 calls chosen by the input, C_Finalize.
  *
  * Each call takes its function from one input byte and its arguments from
  * the next: handles (a session or object the module gave out, or any
@@ -26,6 +27,7 @@
 #define MAX_HANDLES 16
 
 static char card[4096];
+static char cache[4096];
 static uint8_t *tmpl;
 static size_t tmpl_len;
 static CK_FUNCTION_LIST_PTR f;
@@ -47,6 +49,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fz_path(card, sizeof card, "card.img");
     fz_path(conf, sizeof conf, "none.conf");
+    /* Every input's card has a new insertion identity (the image file is
+     * rewritten), so each one adds a cache file: not in the user's
+     * ~/.cache, and not piling up (each save scans the directory). */
+    fz_path(cache, sizeof cache, "cache");
     if (emu_personalize(card, NULL, err, sizeof err) != EMU_OK) {
         fprintf(stderr, "fuzz_p11: cannot make the card: %s\n", err);
         abort();
@@ -58,6 +64,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     setenv("JPKI_PKCS11_EMULATOR", card, 1);
     setenv("JPKI_PKCS11_PCSC", "off", 1);
     setenv("JPKI_PKCS11_CONF", conf, 1);
+    setenv("JPKI_PKCS11_CACHE", cache, 1);
     unsetenv("JPKI_PKCS11_TOKENS");
     unsetenv("JPKI_EMU_FAULTS");
     /* The whole log at the highest level goes nowhere: its formatting is
@@ -434,7 +441,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CK_C_INITIALIZE_ARGS args = { 0 };
     uint8_t mode;
 
-    if (fz_write_file(card, tmpl, tmpl_len) != 0)
+    if (fz_write_file(card, tmpl, tmpl_len) != 0 || fz_empty_dir(cache) != 0)
         abort();
     mode = fz_u8(&s.in);
     args.flags = (mode & 1) ? CKF_OS_LOCKING_OK : 0;

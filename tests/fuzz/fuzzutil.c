@@ -53,6 +53,18 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
     return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
+/* nftw callback for fz_empty_dir: every entry below the top. */
+static int rm_below(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    return ftw->level == 0 ? 0 : rm_entry(path, st, flag, ftw);
+}
+
+int fz_empty_dir(const char *dir)
+{
+    return nftw(dir, rm_below, 16, FTW_DEPTH | FTW_PHYS) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 static void rm_tmpdir(void)
 {
     if (tmp_dir[0] && getpid() == tmp_owner)
