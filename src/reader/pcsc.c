@@ -69,12 +69,19 @@ void pcsc_drop_context(reader *r)
     p->in_transaction = 0;
 }
 
-/* rc from a call on this reader: maps it, dropping a dead context. */
+/* rc from a call on this reader: maps it, dropping a dead context. The
+ * codes that become a plain communication error are named in the log:
+ * "communication error" alone would not say what pcscd answered. */
 static reader_rv failed(reader *r, LONG rc)
 {
+    reader_rv rv = pcsc_map_error(rc);
+
     if (pcsc_context_lost(rc))
         pcsc_drop_context(r);
-    return pcsc_map_error(rc);
+    if (rv == READER_ERR_COMM)
+        JLOG_WARN("[%s] PC/SC: %s (0x%08lX)", r->name,
+                  pcsc_stringify_error(rc), (unsigned long)rc);
+    return rv;
 }
 
 static reader_rv need_context(reader *r)
@@ -157,7 +164,11 @@ static reader_rv pcsc_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
     if (!p->card)
         return READER_ERR_REMOVED; /* the context died under us */
     rc = SCardTransmit(p->card, pci, cmd, (DWORD)cmd_len, NULL, rsp, &n);
-    if (rc == SCARD_W_RESET_CARD)
+    /* A protocol mismatch on a handle that worked is a reset too: pcscd
+     * (1.9.9) flags the reset to every handle before it resets the card and
+     * forgets the protocol, so a handle that reconnected in between is told
+     * "mismatch" at its next transmit. Reconnecting negotiates it again. */
+    if (rc == SCARD_W_RESET_CARD || rc == SCARD_E_PROTO_MISMATCH)
         return after_reset(r);
     if (rc != SCARD_S_SUCCESS)
         return failed(r, rc);
