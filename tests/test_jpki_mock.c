@@ -302,16 +302,69 @@ START_TEST(mock_sign_commands)
 }
 END_TEST
 
-START_TEST(mock_reset_counted)
+/* Another program resets the card inside our transaction (pcscd refuses
+ * the command, sends nothing, and the handle is connected again). */
+START_TEST(mock_reset_midway)
 {
-    uint8_t *der = NULL;
-    size_t len;
+    uint8_t *der = NULL, sig[300];
+    size_t len = 0, sig_len = sizeof(sig);
+    int tries = -1;
 
     mock_open();
+    jpki_card_set_pin_status_ttl(jc, 0);
+    /* A public read runs again: the AP is selected anew. */
+    mock_fail(&script, READER_ERR_RESET);   /* SELECT 000A */
+    mock_answer(&script, "9000");           /* SELECT JPKI-AP */
+    mock_answer(&script, "9000");           /* SELECT 000A */
+    mock_answer(&script, "3003020101 9000");
+    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len), JPKI_OK);
+    ck_assert_uint_eq(len, 5);
+    ck_assert_uint_eq(jpki_card_resets(jc), 1);
+    ck_assert_str_eq(mock_cmd_hex(&script, script.n_cmds - 3),
+                     "00A4040C0AD392F000260100000001");
+    free(der);
+    der = NULL;
+    /* ... once: a second reset in the same read is an error. */
+    mock_fail(&script, READER_ERR_RESET);
     mock_fail(&script, READER_ERR_RESET);
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len),
                      JPKI_ERR_COMM);
-    ck_assert_uint_eq(jpki_card_resets(jc), 1);
+    ck_assert_ptr_null(der);
+    ck_assert_uint_eq(jpki_card_resets(jc), 3);
+    /* A PIN status (no PIN in it) is asked again. */
+    mock_fail(&script, READER_ERR_RESET);   /* SELECT JPKI-AP */
+    mock_answer(&script, "9000");           /* SELECT JPKI-AP */
+    mock_answer(&script, "9000");           /* SELECT 0018 */
+    mock_answer(&script, "63C3");
+    ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_AUTH, &tries), JPKI_OK);
+    ck_assert_int_eq(tries, 3);
+    /* A signature is not: its PIN went with the reset. */
+    mock_answer(&script, "9000");           /* SELECT 0017 */
+    mock_fail(&script, READER_ERR_RESET);   /* COMPUTE DIGITAL SIGNATURE */
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
+                                    sizeof(digest_info), sig, &sig_len),
+                     JPKI_ERR_SECURITY);
+    ck_assert_uint_eq(jpki_card_resets(jc), 5);
+    /* A login: before the PIN goes out, the preparation runs again... */
+    mock_fail(&script, READER_ERR_RESET);   /* SELECT JPKI-AP */
+    mock_answer(&script, "9000");           /* SELECT JPKI-AP */
+    mock_answer(&script, "9000");           /* SELECT 0018 */
+    mock_answer(&script, "63C3");
+    mock_answer(&script, "9000");           /* VERIFY 1234 */
+    ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1234", 4, &tries),
+                     JPKI_OK);
+    /* ... but a VERIFY refused by a reset is not sent again. */
+    mock_answer(&script, "9000");           /* SELECT 0018 */
+    mock_answer(&script, "63C3");
+    mock_fail(&script, READER_ERR_RESET);   /* VERIFY 1234 */
+    ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1234", 4, &tries),
+                     JPKI_ERR_COMM);
+    size_t verifies = 0;
+    for (size_t i = 0; i < script.n_cmds; i++)
+        verifies += strncmp(mock_cmd_hex(&script, i), "0020008004", 10) == 0;
+    ck_assert_uint_eq(verifies, 2);     /* one per jpki_card_verify_pin */
+    ck_assert_str_eq(mock_cmd_hex(&script, script.n_cmds - 1), "002000800431323334");
+    ck_assert_int_eq(script.begins, script.ends);
 }
 END_TEST
 
@@ -331,6 +384,6 @@ TCase *jpki_mock_tcase(void)
     tcase_add_test(mock, mock_verify_answers);
     tcase_add_test(mock, mock_pin_status_remembered);
     tcase_add_test(mock, mock_sign_commands);
-    tcase_add_test(mock, mock_reset_counted);
+    tcase_add_test(mock, mock_reset_midway);
     return mock;
 }

@@ -141,6 +141,9 @@ jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid)
 
 /* ---- transactions -------------------------------------------------------- */
 
+/* Resets in a row that jpki_card_begin gets through. */
+#define BEGIN_RESET_TRIES 8
+
 jpki_rv jpki_card_begin(jpki_card *c)
 {
     reader_rv rv;
@@ -150,11 +153,18 @@ jpki_rv jpki_card_begin(jpki_card *c)
     if (c->depth++ > 0)
         return JPKI_OK;
     rv = reader_begin(c->rd);
-    if (rv == READER_ERR_RESET) {
-        /* The card was reset: the transaction is ours, the state is gone. */
+    /* The card was reset (the handle is connected again): the state is
+     * gone, the transaction can still be ours. Programs that end one after
+     * another each reset the card on their way out (as this module does),
+     * so another reset may be waiting: nothing was sent yet, try again. */
+    for (int i = 0; rv == READER_ERR_RESET && i < BEGIN_RESET_TRIES; i++) {
         c->ap_selected = 0;
         c->resets++;
         rv = reader_begin(c->rd);
+    }
+    if (rv == READER_ERR_RESET) {
+        c->ap_selected = 0;
+        c->resets++;
     }
     if (rv != READER_OK) {
         c->depth--;
@@ -167,6 +177,14 @@ void jpki_card_end(jpki_card *c)
 {
     if (c && c->depth > 0 && --c->depth == 0)
         reader_end(c->rd);
+}
+
+/* A command of this operation was refused because another program had
+ * reset the card (pcscd sends nothing then, and the handle is connected
+ * again): the transaction is still ours, the card's state is not. */
+int jpki_reset_midway(const jpki_card *c, unsigned long resets_before, jpki_rv rv)
+{
+    return rv == JPKI_ERR_COMM && c->resets != resets_before;
 }
 
 unsigned long jpki_card_resets(const jpki_card *c)
@@ -309,6 +327,7 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
     static const uint16_t fids[2][2] = { { EF_AUTH_CERT, EF_AUTH_CA },
                                          { EF_SIGN_CERT, EF_SIGN_CA } };
     const uint8_t *cached;
+    unsigned long resets;
     uint16_t fid;
     size_t n;
     jpki_rv rv;
@@ -325,7 +344,10 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
     }
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
+    resets = c->resets;
     rv = read_der_file(c, fid, der, len);
+    if (jpki_reset_midway(c, resets, rv)) /* public data: read it again */
+        rv = read_der_file(c, fid, der, len);
     jpki_card_end(c);
     if (rv == JPKI_OK && cacheable(c, fid)) {
         jpki_cache_put(c->cache, fid, *der, *len);

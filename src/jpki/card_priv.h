@@ -45,6 +45,11 @@ struct jpki_card {
 
 
 
+/* Inside a transaction: did rv come from a reset that another program
+ * made after resets_before was taken? Public reads then run again; a
+ * signature answers JPKI_ERR_SECURITY (its PIN is no longer verified). */
+int jpki_reset_midway(const jpki_card *c, unsigned long resets_before, jpki_rv rv);
+
 /* One APDU through the codec; READER_ERR_RESET is counted as a reset. */
 jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
                        size_t cap, size_t *len, uint16_t *sw);

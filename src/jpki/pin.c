@@ -118,6 +118,25 @@ void jpki_card_set_pin_status_ttl(jpki_card *c, unsigned ms)
         c->tries_ttl_ms = ms;
 }
 
+/* Selects the PIN file and, unless *tries is already known (>= 0), asks
+ * the retry counter. Inside a transaction; no PIN goes to the card, so a
+ * reset by another program on the way is answered by asking once more. */
+static jpki_rv status_in_transaction(jpki_card *c, jpki_key key, int *tries)
+{
+    unsigned long resets = c->resets;
+    jpki_rv rv = jpki_select_ef(c, pin_ef(key));
+
+    if (rv == JPKI_OK && *tries < 0)
+        rv = query_status(c, tries);
+    if (jpki_reset_midway(c, resets, rv)) {
+        *tries = -1;
+        rv = jpki_select_ef(c, pin_ef(key));
+        if (rv == JPKI_OK)
+            rv = query_status(c, tries);
+    }
+    return rv;
+}
+
 jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left)
 {
     jpki_rv rv;
@@ -128,9 +147,8 @@ jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left)
         return JPKI_OK;
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
-    rv = jpki_select_ef(c, pin_ef(key));
-    if (rv == JPKI_OK)
-        rv = query_status(c, tries_left);
+    *tries_left = -1;
+    rv = status_in_transaction(c, key, tries_left);
     jpki_card_end(c);
     if (rv == JPKI_OK)
         remember(c, key, *tries_left);
@@ -204,11 +222,13 @@ static jpki_rv verify_in_transaction(jpki_card *c, jpki_key key,
                                      const char *pin, size_t len, int *tries)
 {
     /* pin == NULL: typed on the reader's PIN pad. A counter learnt just
-     * now saves the status query; a locked PIN is not sent either way. */
-    jpki_rv rv = jpki_select_ef(c, pin_ef(key));
+     * now saves the status query; a locked PIN is not sent either way. A
+     * reset reported at the VERIFY itself is an error, not a retry: the
+     * PIN is sent at most once per call. */
+    jpki_rv rv;
 
-    if (rv == JPKI_OK && (*tries = remembered(c, key)) < 0)
-        rv = query_status(c, tries);
+    *tries = remembered(c, key);
+    rv = status_in_transaction(c, key, tries);
     if (rv == JPKI_OK && *tries == 0)
         rv = JPKI_ERR_PIN_LOCKED;
     if (rv == JPKI_OK) {

@@ -13,6 +13,7 @@ jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
 {
     apdu_cmd cmd = { .cla = 0x80, .ins = 0x2A, .p1 = 0x00, .p2 = 0x80,
                      .data = in, .lc = in_len, .le = APDU_SHORT_MAX };
+    unsigned long resets;
     size_t got = 0;
     uint16_t sw;
     jpki_rv rv;
@@ -22,11 +23,14 @@ jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
         return JPKI_ERR_ARGS;
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
+    resets = c->resets;
     /* The key EF must be the current file when the command comes. */
     rv = jpki_select_ef(c, key == JPKI_AUTH ? EF_AUTH_KEY : EF_SIGN_KEY);
     if (rv == JPKI_OK)
         rv = jpki_send_apdu(c, &cmd, sig, *sig_len, &got, &sw);
     jpki_card_end(c);
+    if (jpki_reset_midway(c, resets, rv))
+        return JPKI_ERR_SECURITY; /* reset under us: the PIN is gone */
     if (rv != JPKI_OK)
         return rv;
     if (sw == 0x6982)
