@@ -19,7 +19,7 @@
  * this one's PIN state (DESIGN.md: logout leaves nothing verified); the
  * module then drops the login and the signature certificate with it, and
  * never replays the PIN. Those are counted as contention and the thread
- * logs in again. With the in-process emulator the card's own
+ * (or the main thread, setting up) logs in again. With the in-process emulator the card's own
  * signature counter (test_faults_stats.h) must equal the good signatures.
  * Prints one "soak:" line; exits 1 on any error.
  */
@@ -227,10 +227,24 @@ int main(int argc, char **argv)
         return 1;
     }
     for (k = 0; k < 2; k++) {
-        if (p11->C_OpenSession((CK_SLOT_ID)k, CKF_SERIAL_SESSION, NULL, NULL,
-                               &hold[k]) != CKR_OK ||
-            login(hold[k], k) != CKR_OK || !(pub[k] = token_key(hold[k]))) {
-            fprintf(stderr, "soak: token %d: no session, login or certificate\n", k);
+        /* With a shared card, another process starting up may take the
+         * login away between our C_Login and the certificate (contention
+         * like any other): log in again, a few times. */
+        CK_RV rv = p11->C_OpenSession((CK_SLOT_ID)k, CKF_SERIAL_SESSION, NULL,
+                                      NULL, &hold[k]);
+        for (int attempt = 0; rv == CKR_OK; attempt++) {
+            rv = login(hold[k], k);
+            if (rv != CKR_OK || (pub[k] = token_key(hold[k])) != NULL)
+                break;
+            if (!shared_card || attempt == 19) {
+                rv = CKR_USER_NOT_LOGGED_IN;
+                break;
+            }
+            n_contention++;
+        }
+        if (rv != CKR_OK) {
+            fprintf(stderr, "soak: token %d: no session, login or certificate (0x%lx)\n",
+                    k, (unsigned long)rv);
             return 1;
         }
     }
