@@ -8,6 +8,8 @@
 # signature) and CKR_OBJECT_HANDLE_INVALID (the signature certificate)
 # through pcscd, counted as contention (tests/soak.c says why). The card's
 # signature counter must equal the good signatures; no PIN try is lost.
+# Last, through pcscd, programs that end one after another (each resets
+# the card as it leaves) must cause no error in the others.
 # The pcscd part uses the machine's one pcscd: run this under
 # 'flock /tmp/jpki-pcscd.lock'.
 . "$(dirname "$0")/lib.sh"
@@ -81,5 +83,33 @@ card_sigs=$(grep '^stats:' "$WORK/serve.log" | tail -n 1 | sed 's/.* signatures=
 [ "$card_sigs" -eq "$SIGS" ] ||
     fail "pcsc: the card signed $card_sigs times, the threads got $SIGS good signatures"
 tries_full pcsc
+
+step "through pcscd: programs that end one after another"
+# Each leaves with a card reset (no PIN stays verified), which pcscd may
+# land inside another program's transaction: 4 rounds of 4 processes of
+# 1..4 s, so that every round has three programs ending beside others.
+emu_serve "$CARD"
+round=0
+while [ $round -lt 4 ]; do
+    pids=""
+    for s in 1 2 3 4; do
+        SOAK_SHARED_CARD=1 timeout 60 "$SOAK" "$s" 4 \
+            > "$WORK/end.$round.$s.out" 2> "$WORK/end.$round.$s.err" &
+        pids="$pids $!"
+    done
+    rc=0
+    for pid in $pids; do wait "$pid" || rc=$?; done
+    [ $rc -eq 0 ] || { cat "$WORK/end.$round".*.out "$WORK/end.$round".*.err
+                       fail "round $round: a program failed (exit $rc)"; }
+    round=$((round + 1))
+done
+emu_stop
+grep -q 'AddressSanitizer\|ThreadSanitizer\|runtime error' "$WORK"/end.*.err &&
+    { cat "$WORK"/end.*.err; fail "ending programs: sanitizer report"; }
+END_SUMMARY="ending programs: $(cat "$WORK"/end.*.out | awk '
+    { for (i = 2; i <= NF; i++) { if ($i == "signatures,") g += $(i - 1); if ($i == "contention") c += $(i - 1) } }
+    END { printf "16 processes, %d signatures, 0 errors, %d contention", g, c }')"
+tries_full pcsc
 echo "$EMU_SUMMARY"
 echo "pcsc: $SIGS signatures (card: $card_sigs), $LISTS listings, $ERRS errors, $CONT contention"
+echo "$END_SUMMARY"
