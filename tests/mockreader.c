@@ -35,7 +35,17 @@ static reader_rv m_transmit(reader *r, const uint8_t *cmd, size_t len,
     return READER_OK;
 }
 
-static reader_rv m_begin(reader *r) { ((mock_script *)r->priv)->begins++; return READER_OK; }
+static reader_rv m_begin(reader *r)
+{
+    mock_script *s = r->priv;
+
+    if (s->begin_resets > 0) {
+        s->begin_resets--;
+        return READER_ERR_RESET; /* connected again, no transaction */
+    }
+    s->begins++;
+    return READER_OK;
+}
 static void m_end(reader *r) { ((mock_script *)r->priv)->ends++; }
 static reader_rv m_present(reader *r, int *p) { (void)r; *p = 1; return READER_OK; }
 static void m_destroy(reader *r) { free(r); }

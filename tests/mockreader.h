@@ -25,6 +25,8 @@ typedef struct {
     size_t cmd_len[MOCK_MAX_STEPS];
     size_t n_cmds;
     int begins, ends;
+    /* reader_begin answers READER_ERR_RESET this many times first. */
+    int begin_resets;
 } mock_script;
 
 reader *mock_reader_new(mock_script *script);

@@ -302,6 +302,35 @@ START_TEST(mock_sign_commands)
 }
 END_TEST
 
+/* Programs that end one after another each reset the card: the resets
+ * reported as a transaction begins are got through, up to a bound, and no
+ * command goes out before the transaction is ours. */
+START_TEST(mock_resets_at_begin)
+{
+    uint8_t *der = NULL;
+    size_t len = 0;
+
+    mock_open();
+    script.begin_resets = 8;
+    mock_answer(&script, "9000");           /* SELECT JPKI-AP, again */
+    mock_answer(&script, "9000");           /* SELECT 000A */
+    mock_answer(&script, "3003020101 9000");
+    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len), JPKI_OK);
+    ck_assert_uint_eq(jpki_card_resets(jc), 8);
+    ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_AP);
+    free(der);
+    der = NULL;
+    script.n_cmds = script.n_steps = 0;
+    script.begin_resets = 9;
+    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len),
+                     JPKI_ERR_COMM);
+    ck_assert_ptr_null(der);
+    ck_assert_uint_eq(jpki_card_resets(jc), 17);
+    ck_assert_uint_eq(script.n_cmds, 0);
+    ck_assert_int_eq(script.begins, script.ends);
+}
+END_TEST
+
 /* Another program resets the card inside our transaction (pcscd refuses
  * the command, sends nothing, and the handle is connected again). */
 START_TEST(mock_reset_midway)
@@ -384,6 +413,7 @@ TCase *jpki_mock_tcase(void)
     tcase_add_test(mock, mock_verify_answers);
     tcase_add_test(mock, mock_pin_status_remembered);
     tcase_add_test(mock, mock_sign_commands);
+    tcase_add_test(mock, mock_resets_at_begin);
     tcase_add_test(mock, mock_reset_midway);
     return mock;
 }

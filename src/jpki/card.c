@@ -157,14 +157,12 @@ jpki_rv jpki_card_begin(jpki_card *c)
      * gone, the transaction can still be ours. Programs that end one after
      * another each reset the card on their way out (as this module does),
      * so another reset may be waiting: nothing was sent yet, try again. */
-    for (int i = 0; rv == READER_ERR_RESET && i < BEGIN_RESET_TRIES; i++) {
+    for (int i = 0; rv == READER_ERR_RESET; i++) {
         c->ap_selected = 0;
         c->resets++;
+        if (i == BEGIN_RESET_TRIES)
+            break;
         rv = reader_begin(c->rd);
-    }
-    if (rv == READER_ERR_RESET) {
-        c->ap_selected = 0;
-        c->resets++;
     }
     if (rv != READER_OK) {
         c->depth--;

@@ -124,17 +124,16 @@ void jpki_card_set_pin_status_ttl(jpki_card *c, unsigned ms)
 static jpki_rv status_in_transaction(jpki_card *c, jpki_key key, int *tries)
 {
     unsigned long resets = c->resets;
-    jpki_rv rv = jpki_select_ef(c, pin_ef(key));
+    jpki_rv rv;
 
-    if (rv == JPKI_OK && *tries < 0)
-        rv = query_status(c, tries);
-    if (jpki_reset_midway(c, resets, rv)) {
-        *tries = -1;
+    for (int again = 0;; again = 1) {
         rv = jpki_select_ef(c, pin_ef(key));
-        if (rv == JPKI_OK)
+        if (rv == JPKI_OK && *tries < 0)
             rv = query_status(c, tries);
+        if (again || !jpki_reset_midway(c, resets, rv))
+            return rv;
+        *tries = -1; /* a counter from before the reset: ask the card */
     }
-    return rv;
 }
 
 jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left)
