@@ -77,9 +77,8 @@ unset JPKI_PKCS11_EMULATOR JPKI_PKCS11_PCSC
 pcscd_start
 emu_serve "$CARD"
 SOAK_SHARED_CARD=1 soak_run pcsc
+card_sigs=$(emu_stat signatures)
 emu_stop
-card_sigs=$(grep '^stats:' "$WORK/serve.log" | tail -n 1 | sed 's/.* signatures=\([0-9]*\).*/\1/')
-[ -n "$card_sigs" ] || { cat "$WORK/serve.log"; fail "emu serve printed no statistics"; }
 [ "$card_sigs" -eq "$SIGS" ] ||
     fail "pcsc: the card signed $card_sigs times, the threads got $SIGS good signatures"
 tries_full pcsc
