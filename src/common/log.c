@@ -47,11 +47,6 @@ int jlog_level(void)
     return __atomic_load_n(&log_level, __ATOMIC_RELAXED);
 }
 
-void jlog_set_level(int level)
-{
-    __atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
-}
-
 void jlog(int level, const char *fmt, ...)
 {
     static const char *const names[] = { "", "error", "warning", "info",

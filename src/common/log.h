@@ -26,7 +26,6 @@ void jlog_init(int level, const char *file);
 /* Closes a log file opened by jlog_init. */
 void jlog_close(void);
 int jlog_level(void);
-void jlog_set_level(int level);
 
 void jlog(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
