@@ -79,7 +79,7 @@ reader_rv reader_pinpad_verify(reader *r, const reader_pinpad_req *req,
         return READER_ERR_NO_CARD;
     if (!(r->flags & READER_FLAG_PINPAD) || !r->ops->pinpad_verify)
         return READER_ERR_ARGS;
-    jlog(JLOG_TRACE, "[%s] > PIN pad VERIFY %02X %02X %02X %02X", r->name,
+    jlog(JLOG_LEVEL_TRACE, "[%s] > PIN pad VERIFY %02X %02X %02X %02X", r->name,
          req->cla, req->ins, req->p1, req->p2);
     return r->ops->pinpad_verify(r, req, sw);
 }
@@ -93,7 +93,7 @@ reader_rv reader_pinpad_modify(reader *r, const reader_pinpad_req *req,
         return READER_ERR_NO_CARD;
     if (!(r->flags & READER_FLAG_PINPAD_MODIFY) || !r->ops->pinpad_modify)
         return READER_ERR_ARGS;
-    jlog(JLOG_TRACE, "[%s] > PIN pad CHANGE %02X %02X %02X %02X", r->name,
+    jlog(JLOG_LEVEL_TRACE, "[%s] > PIN pad CHANGE %02X %02X %02X %02X", r->name,
          req->cla, req->ins, req->p1, req->p2);
     return r->ops->pinpad_modify(r, req, sw);
 }
