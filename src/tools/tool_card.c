@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "jpki/cache.h"
 #include "pkcs11/config.h"
 #include "tools/tool.h"
 
@@ -23,6 +24,7 @@ int tool_card_open(tool_card *tc, const char *cmd)
     jlog_init(-1, NULL);
     p11_config_load(&cfg);
     jlog_init(cfg.log_level, cfg.log_file[0] ? cfg.log_file : NULL);
+    jpki_cache_configure(cfg.cache); /* "cache = off" holds for the tool too */
     if (reader_list_all(cfg.emulator, 0, &tc->list, &tc->n) != READER_OK ||
         (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny,
                                       &tc->list, &tc->n) != READER_OK)) {
