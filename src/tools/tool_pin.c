@@ -133,13 +133,15 @@ static int read_tty(const char *prompt, tool_pin *p)
     t = tty_saved;
     t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
     t.c_lflag |= ECHONL | ICANON;
-    (void)!write(tty_fd, prompt, strlen(prompt));
     tty_changed = 1;
     if (tcsetattr(tty_fd, TCSAFLUSH, &t) != 0) {
         tty_changed = 0;
         tool_error("cannot turn off echo on the terminal: give the PIN with --pin-fd N");
         rc = -1;
     } else {
+        /* The prompt only once echo is off: nothing typed after it shows,
+         * and nothing is flushed away. */
+        (void)!write(tty_fd, prompt, strlen(prompt));
         rc = read_line(tty_fd, p);
         tty_restore();
         if (rc != 0)

@@ -8,7 +8,7 @@
 # through the module, and the holder's personal data must not appear in
 # stderr, the debug log or temporary files.
 . "$(dirname "$0")/lib.sh"
-need openssl ssh-keygen timeout
+need openssl ssh-keygen timeout script stty
 
 NAME_J=個人情報花子
 ADDR_A=ZQPEOPLEADDR
@@ -63,6 +63,21 @@ run "$WORK/l" 2 $T sign "$WORK/doc" --pin ABC123
 run "$WORK/l" 1 setsid $T sign "$WORK/doc" < /dev/null
 grep -q 'pin-fd' "$WORK/err" || fail "no hint at --pin-fd without a terminal"
 [ "$(apdus "$WORK/l")" -eq 0 ] || fail "the card was touched without a PIN"
+
+step "terminal: the PIN is read without echo, and echo is back afterwards"
+# script(1) gives the tool a terminal; the PIN is typed once the prompt shows.
+rm -f "$WORK/tty"
+( i=0
+  while ! grep -q 'Signature PIN' "$WORK/tty" 2>/dev/null && [ $i -lt 300 ]; do
+      sleep 0.1; i=$((i + 1))
+  done
+  printf 'abc123\n'; sleep 2 ) |
+    timeout 60 script -qec "$TOOL cert sign; stty -a" /dev/null > "$WORK/tty" ||
+    { cat "$WORK/tty"; fail "cert sign on a terminal failed"; }
+cat "$WORK/tty"
+grep -qi 'abc123' "$WORK/tty" && fail "the PIN was echoed"
+grep -q '^name  *ZQPEOPLENAME' "$WORK/tty" || fail "the PIN typed on the terminal did not work"
+grep -q '[^-]echo ' "$WORK/tty" || fail "echo not restored on the terminal"
 
 step "sign: lower case accepted as upper case, one VERIFY, openssl verifies"
 printf 'abc123\n' | run "$WORK/l" 0 $T sign "$WORK/doc" --pin-fd 0
