@@ -12,8 +12,6 @@
  * never through a symlink and never over an existing file. Every text taken
  * from a certificate is escaped before it reaches the terminal.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,27 +186,13 @@ static void summary(X509 *x, const char *what, int holder)
 
 /* ---- export ---------------------------------------------------------------- */
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int export(const unsigned char *der, size_t len, int fmt, const char *out)
 {
     BIO *mem = NULL;
     const unsigned char *data = der;
     char *pem = NULL;
     long n = (long)len;
-    int fd = STDOUT_FILENO, rc = TOOL_EXIT_OK;
+    int rc;
 
     if (fmt == FMT_PEM) {
         const unsigned char *p = der;
@@ -223,30 +207,14 @@ static int export(const unsigned char *der, size_t len, int fmt, const char *out
         X509_free(x);
         data = (const unsigned char *)pem;
     }
-    if (out) {
-        fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-            if (errno == EEXIST || errno == ELOOP)
-                tool_error("cert: %s exists already: not overwritten (remove it or "
-                           "choose another name)", out);
-            else
-                tool_error("cert: cannot create %s: %s", out, strerror(errno));
-            BIO_free(mem);
-            return TOOL_EXIT_ERROR;
-        }
-    } else if (fmt == FMT_DER && isatty(STDOUT_FILENO)) {
+    if (!out && fmt == FMT_DER && isatty(STDOUT_FILENO)) {
         tool_error("cert: DER is binary: write it with -o FILE or redirect the output");
         BIO_free(mem);
         return TOOL_EXIT_USAGE;
     }
-    if (write_all(fd, data, (size_t)n) != 0 || (out && close(fd) != 0)) {
-        tool_error("cert: writing %s failed: %s", out ? out : "the output", strerror(errno));
-        if (out)
-            unlink(out);
-        rc = TOOL_EXIT_ERROR;
-    } else if (out) {
+    rc = tool_write_new("cert", out, data, (size_t)n);
+    if (rc == 0 && out)
         fprintf(stderr, "Wrote %s (mode 0600).\n", out);
-    }
     BIO_free(mem);
     return rc;
 }

@@ -88,35 +88,6 @@ fail:
     return NULL;
 }
 
-static int write_new(const char *path, const unsigned char *p, size_t n)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (errno == EEXIST || errno == ELOOP)
-            tool_error("sign: %s exists already: not overwritten (remove it or use -o)", path);
-        else
-            tool_error("sign: cannot create %s: %s", path, strerror(errno));
-        return TOOL_EXIT_ERROR;
-    }
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        p += w;
-        n -= (size_t)w;
-    }
-    if (n || close(fd) != 0) {
-        tool_error("sign: writing %s failed: %s", path, strerror(errno));
-        if (n)
-            close(fd);
-        unlink(path);
-        return TOOL_EXIT_ERROR;
-    }
-    return TOOL_EXIT_OK;
-}
-
 static X509 *to_x509(unsigned char *der, size_t len)
 {
     const unsigned char *p = der;
@@ -252,7 +223,7 @@ int cmd_sign(int argc, char **argv)
         rc = TOOL_EXIT_ERROR;
         goto done;
     }
-    rc = write_new(out, sig, sig_len);
+    rc = tool_write_new("sign", out, sig, sig_len);
     if (rc == 0)
         fprintf(stderr, "Signed: %s (%s signature, verified against your certificate).\n",
                 out, detached ? "detached" : "attached");

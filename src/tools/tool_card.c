@@ -7,8 +7,11 @@
  */
 #include "tools/tool_card.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "jpki/cache.h"
@@ -163,6 +166,44 @@ int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
     if (rv != JPKI_OK)
         return tool_card_fail(cmd, rv);
     return 0;
+}
+
+/* ---- output files -------------------------------------------------------- */
+
+int tool_write_new(const char *cmd, const char *path, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    int fd = STDOUT_FILENO;
+
+    if (path) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            if (errno == EEXIST || errno == ELOOP)
+                tool_error("%s: %s exists already: not overwritten (remove it or "
+                           "choose another name)", cmd, path);
+            else
+                tool_error("%s: cannot create %s: %s", cmd, path, strerror(errno));
+            return TOOL_EXIT_ERROR;
+        }
+    }
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        p += w;
+        n -= (size_t)w;
+    }
+    int err = n ? errno : 0;
+    if (path && close(fd) != 0 && !err)
+        err = errno ? errno : EIO;
+    if (!err)
+        return 0;
+    tool_error("%s: writing %s failed: %s", cmd, path ? path : "the output", strerror(err));
+    if (path)
+        unlink(path);
+    return TOOL_EXIT_ERROR;
 }
 
 /* ---- escaping ------------------------------------------------------------ */

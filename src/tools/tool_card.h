@@ -79,6 +79,12 @@ void tool_card_locked(const char *cmd, jpki_key key);
 int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
                         unsigned char **der, size_t *len);
 
+/* Writes n bytes to path, created new (O_EXCL | O_NOFOLLOW, mode 0600: an
+ * existing file or a planted symlink is refused), or to stdout when path is
+ * NULL. Returns 0, or TOOL_EXIT_ERROR after a message; a partly written
+ * file is removed. */
+int tool_write_new(const char *cmd, const char *path, const void *p, size_t n);
+
 /* Prints s with every byte that is not printable UTF-8 text (controls, C1,
  * invalid UTF-8, bidirectional overrides) as \xNN. LOCAL: the lead swaps
  * this for the shared escaping function of src/tools when merging. */
