@@ -152,27 +152,9 @@ out:
 
 int cmd_pin(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "pin-fd", required_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            if (tool_pin_use_fd(optarg) != 0)
-                return TOOL_EXIT_USAGE;
-            break;
-        case 'h':
-            pin_usage(stdout);
-            return TOOL_EXIT_OK;
-        default:
-            tool_error("pin: unknown option '%s' (see --help)", argv[optind - 1]);
-            return TOOL_EXIT_USAGE;
-        }
-    }
+    int rc = tool_pin_options(argc, argv, "pin", pin_usage);
+    if (rc >= 0)
+        return rc;
     int nargs = argc - optind;
     if (nargs == 1 && strcmp(argv[optind], "status") == 0)
         return do_status();

@@ -48,27 +48,9 @@ static size_t put_string(unsigned char *p, const unsigned char *s, size_t n, int
 
 int cmd_sshkey(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "pin-fd", required_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            if (tool_pin_use_fd(optarg) != 0)
-                return TOOL_EXIT_USAGE;
-            break;
-        case 'h':
-            sshkey_usage(stdout);
-            return TOOL_EXIT_OK;
-        default:
-            tool_error("ssh-key: unknown option '%s' (see --help)", argv[optind - 1]);
-            return TOOL_EXIT_USAGE;
-        }
-    }
+    int rc = tool_pin_options(argc, argv, "ssh-key", sshkey_usage);
+    if (rc >= 0)
+        return rc;
     if (optind < argc) {
         tool_error("ssh-key: unexpected argument '%s' (see --help)", argv[optind]);
         return TOOL_EXIT_USAGE;
@@ -78,7 +60,7 @@ int cmd_sshkey(int argc, char **argv)
     unsigned char *der = NULL;
     size_t len = 0;
     char id[17] = "";
-    int rc = tool_card_open(&tc, "ssh-key");
+    rc = tool_card_open(&tc, "ssh-key");
     if (rc != 0)
         return rc;
     rc = tool_card_read_cert(&tc, "ssh-key", JPKI_AUTH, 0, &der, &len);

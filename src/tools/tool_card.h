@@ -35,6 +35,10 @@ typedef struct {
  * or -1 after a message (not a number, or not an open descriptor). */
 int tool_pin_use_fd(const char *arg);
 
+/* Parses the options of a command that has only --pin-fd and --help.
+ * Returns -1 to go on (operands from optind), else the exit status. */
+int tool_pin_options(int argc, char **argv, const char *cmd, void (*usage)(FILE *));
+
 /* Reads a PIN for key and checks its rules; a signature PIN is upper-cased
  * first (the card holds upper case only). `prompt` is shown on the terminal
  * (not with --pin-fd). Returns 0, or TOOL_EXIT_* / TOOL_EXIT_PIN after a

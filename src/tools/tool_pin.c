@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,33 @@ int tool_pin_use_fd(const char *arg)
     }
     pin_fd = (int)v;
     return 0;
+}
+
+int tool_pin_options(int argc, char **argv, const char *cmd, void (*usage)(FILE *))
+{
+    static const struct option opts[] = {
+        { "pin-fd", required_argument, NULL, 'p' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (tool_pin_use_fd(optarg) != 0)
+                return TOOL_EXIT_USAGE;
+            break;
+        case 'h':
+            usage(stdout);
+            return TOOL_EXIT_OK;
+        default:
+            tool_error("%s: unknown option or missing value: '%s' (see --help)", cmd,
+                       argv[optind - 1]);
+            return TOOL_EXIT_USAGE;
+        }
+    }
+    return -1;
 }
 
 void tool_pin_wipe(tool_pin *p)
