@@ -191,6 +191,12 @@ grep -q "^name  *ZQPEOPLENAME $NAME_J" "$WORK/out" || fail "holder's name not sh
 grep -q '^birth date  *1971-02-03' "$WORK/out" || fail "birth date not shown"
 grep -q '^sex  *female' "$WORK/out" || fail "sex not shown"
 
+step "cert: text from a certificate is escaped (a bidi override in the name)"
+"$TOOL" emu init --out "$WORK/e.img" --name "$(printf 'EVIL\342\200\256NAME')" > /dev/null
+printf 'ABC123\n' | JPKI_PKCS11_EMULATOR="$WORK/e.img" run "$WORK/l" 0 $T cert sign --pin-fd 0
+grep -qF 'EVIL\xE2\x80\xAENAME' "$WORK/out" || fail "the override is not escaped"
+grep -q "$(printf '\342\200\256')" "$WORK/out" && fail "a raw override reached the terminal"
+
 step "ssh-key: one line, the key ssh-keygen -D finds through the module"
 run "$WORK/l" 0 $T ssh-key
 [ "$(wc -l < "$WORK/out")" -eq 1 ] || fail "not exactly one line"
