@@ -241,6 +241,31 @@ done
 echo "$total pull positions: no crash, no hang, no file without a signature"
 export JPKI_PKCS11_EMULATOR="$CARD"
 
+step "a card pulled at each APDU of pin change: a failure before the change, no try lost"
+"$TOOL" emu init --out "$WORK/pc0.img" > /dev/null
+cp "$WORK/pc0.img" "$WORK/pc.img"
+export JPKI_PKCS11_EMULATOR="$WORK/pc.img"
+printf '1234\n5678\n5678\n' | run "$WORK/l" 0 $T pin change auth --pin-fd 0
+total=$(apdus "$WORK/l")
+chg_at=$(grep -n 'INS=24' "$WORK/l" | head -n 1 | cut -d: -f1)
+n=0
+while [ "$n" -lt "$total" ]; do
+    cp "$WORK/pc0.img" "$WORK/pc.img"
+    rm -f "$WORK/l"
+    rc=0
+    printf '1234\n5678\n5678\n' | JPKI_EMU_FAULTS="drop-after=$n" JPKI_EMU_LOG="$WORK/l" \
+        $T pin change auth --pin-fd 0 > "$WORK/out" 2>&1 || rc=$?
+    grep -q 'AddressSanitizer\|runtime error\|Segmentation' "$WORK/out" && fail "crash at $n"
+    [ "$rc" -eq 124 ] && fail "hang with the card pulled after APDU $n"
+    [ "$n" -lt "$chg_at" ] && [ "$rc" -eq 0 ] && fail "changed although pulled after APDU $n"
+    [ "$(verifies "$WORK/l")" -le 1 ] || fail "PIN re-sent after a pull at $n"
+    left=$("$TOOL" emu info "$WORK/pc.img" | sed -n 's/^auth PIN *\([0-9]*\) of .*/\1/p')
+    [ "$left" = 3 ] || fail "a pull at $n cost a try ($left left)"
+    n=$((n + 1))
+done
+echo "$total pull positions of pin change: no crash, no hang, no try lost"
+export JPKI_PKCS11_EMULATOR="$CARD"
+
 step "privacy: no personal data in stderr, the debug log or temporary files"
 mkdir -p "$WORK/tmp" "$WORK/logs"
 [ -d "$WORK/cache/jpki-pkcs11" ] || fail "no cache written: the scan would miss it"
