@@ -280,6 +280,8 @@ int cmd_cert(int argc, char **argv)
     size_t len = 0;
     int rc;
     memset(&pin, 0, sizeof pin);
+    if (out && (rc = tool_out_free("cert", out)) != 0)
+        return rc;
     if (personal) {
         fprintf(stderr,
                 "The signature certificate holds your name, address, birth date and sex\n"
@@ -293,13 +295,16 @@ int cmd_cert(int argc, char **argv)
         return rc;
     }
     if (personal) {
-        jpki_card_begin(tc.card);
-        rc = tool_card_verify(&tc, "cert", JPKI_SIGN, &pin);
+        jpki_rv brv = jpki_card_begin(tc.card);
+        rc = brv != JPKI_OK ? tool_card_fail("cert", brv)
+                            : tool_card_verify(&tc, "cert", JPKI_SIGN, &pin);
         tool_pin_wipe(&pin);
         if (rc == 0)
             rc = tool_card_read_cert(&tc, "cert", JPKI_SIGN, 0, &der, &len);
-        jpki_card_logout(tc.card);
-        jpki_card_end(tc.card);
+        if (brv == JPKI_OK) {
+            jpki_card_logout(tc.card);
+            jpki_card_end(tc.card);
+        }
     } else {
         rc = tool_card_read_cert(&tc, "cert", which[w].key, which[w].ca, &der, &len);
     }

@@ -59,7 +59,9 @@ static int do_status(void)
     if (rc != 0)
         return rc;
     int locked = 0;
-    jpki_card_begin(tc.card);
+    /* One transaction for both counters; if it cannot be had, each query
+     * opens its own and reports the card's state. */
+    int in_tx = jpki_card_begin(tc.card) == JPKI_OK;
     for (int k = JPKI_AUTH; k <= JPKI_SIGN && rc == 0; k++) {
         int tries = -1;
         jpki_rv rv = jpki_card_pin_status(tc.card, (jpki_key)k, &tries);
@@ -70,7 +72,8 @@ static int do_status(void)
         print_tries((jpki_key)k, tries);
         locked |= tries == 0;
     }
-    jpki_card_end(tc.card);
+    if (in_tx)
+        jpki_card_end(tc.card);
     tool_card_close(&tc);
     if (rc == 0 && locked)
         printf("A locked PIN can be reset at your municipal office (市区町村窓口): "

@@ -109,7 +109,12 @@ static int sign_on_card(const tool_pin *pin, const unsigned char *data, size_t l
 
     if (rc != 0)
         return rc;
-    jpki_card_begin(tc.card);
+    jpki_rv brv = jpki_card_begin(tc.card);
+    if (brv != JPKI_OK) {
+        rc = tool_card_fail("sign", brv);
+        tool_card_close(&tc);
+        return rc;
+    }
     rc = tool_card_verify(&tc, "sign", JPKI_SIGN, pin);
     if (rc == 0)
         rc = tool_card_read_cert(&tc, "sign", JPKI_SIGN, 0, &der, &der_len);
@@ -202,10 +207,8 @@ int cmd_sign(int argc, char **argv)
 
     if (!data)
         goto done;
-    if (access(out, F_OK) == 0) { /* say so before the PIN; open() checks again */
-        tool_error("sign: %s exists already: not overwritten (remove it or use -o)", out);
+    if (tool_out_free("sign", out) != 0) /* before the PIN; checked again at the end */
         goto done;
-    }
     fprintf(stderr,
             "The signature will carry your signature certificate, which holds your\n"
             "name, address, birth date and sex (氏名・住所・生年月日・性別): whoever\n"

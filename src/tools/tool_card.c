@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -170,6 +171,22 @@ int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
 
 /* ---- output files -------------------------------------------------------- */
 
+static void exists(const char *cmd, const char *path)
+{
+    tool_error("%s: %s exists already: not overwritten (remove it or choose "
+               "another name)", cmd, path);
+}
+
+int tool_out_free(const char *cmd, const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        exists(cmd, path);
+        return TOOL_EXIT_ERROR;
+    }
+    return 0;
+}
+
 int tool_write_new(const char *cmd, const char *path, const void *data, size_t n)
 {
     const unsigned char *p = data;
@@ -179,8 +196,7 @@ int tool_write_new(const char *cmd, const char *path, const void *data, size_t n
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
             if (errno == EEXIST || errno == ELOOP)
-                tool_error("%s: %s exists already: not overwritten (remove it or "
-                           "choose another name)", cmd, path);
+                exists(cmd, path);
             else
                 tool_error("%s: cannot create %s: %s", cmd, path, strerror(errno));
             return TOOL_EXIT_ERROR;

@@ -88,6 +88,10 @@ int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
  * NULL. Returns 0, or TOOL_EXIT_ERROR after a message; a partly written
  * file is removed. */
 int tool_write_new(const char *cmd, const char *path, const void *p, size_t n);
+/* Before a PIN is asked: 0 if nothing (not even a dangling symlink) is at
+ * path yet, else TOOL_EXIT_ERROR after the message tool_write_new would
+ * give. tool_write_new still refuses anything that appears meanwhile. */
+int tool_out_free(const char *cmd, const char *path);
 
 /* Prints s with every byte that is not printable UTF-8 text (controls, C1,
  * invalid UTF-8, bidirectional overrides) as \xNN. LOCAL: the lead swaps
