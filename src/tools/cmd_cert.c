@@ -71,23 +71,39 @@ static void put_name(const char *label, const X509_NAME *name)
     BIO_free(mem);
 }
 
-static void put_time(const char *label, const ASN1_TIME *t, int with_days)
+/* Renewal opens 3 months before expiry; 90 days is the safe side of it. */
+#define RENEWAL_DAYS 90
+
+enum { LEFT_OK, LEFT_RENEWABLE, LEFT_EXPIRED };
+
+static int put_time(const char *label, const ASN1_TIME *t, int with_days)
 {
     struct tm tm;
-    int days = 0, secs = 0;
+    int days = 0, secs = 0, state = LEFT_OK;
     char buf[32];
     if (!t || !ASN1_TIME_to_tm(t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm)) {
         printf("%-13s unknown\n", label);
-        return;
+        return LEFT_OK;
     }
     printf("%-13s %s", label, buf);
     if (with_days && ASN1_TIME_diff(&days, &secs, NULL, t)) {
-        if (days > 0 || (days == 0 && secs > 0))
-            printf(" (%d days left)", days);
-        else
-            printf(" (EXPIRED %d days ago)", -days);
+        if (days > 0 || (days == 0 && secs > 0)) {
+            if (days == 1)
+                printf(" (1 day left)");
+            else
+                printf(" (%d days left)", days);
+            if (days < RENEWAL_DAYS)
+                state = LEFT_RENEWABLE;
+        } else {
+            if (days == -1)
+                printf(" (EXPIRED 1 day ago)");
+            else
+                printf(" (EXPIRED %d days ago)", -days);
+            state = LEFT_EXPIRED;
+        }
     }
     putchar('\n');
+    return state;
 }
 
 static int all_digits(const char *s, size_t n)
@@ -152,7 +168,7 @@ static void put_holder(X509 *x)
     GENERAL_NAMES_free(gens);
 }
 
-static void summary(X509 *x, const char *what, int holder)
+static void summary(X509 *x, const char *what, int leaf, int holder)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -169,7 +185,13 @@ static void summary(X509 *x, const char *what, int holder)
         putchar('\n');
     }
     put_time("valid from", X509_get0_notBefore(x), 0);
-    put_time("valid until", X509_get0_notAfter(x), 1);
+    int left = put_time("valid until", X509_get0_notAfter(x), 1);
+    if (leaf && left == LEFT_RENEWABLE)
+        printf("%-13s %s\n", "renewal", "possible now: renew it free of charge at "
+               "your municipal office (from 3 months before expiry)");
+    else if (leaf && left == LEFT_EXPIRED)
+        printf("%-13s %s\n", "renewal", "this certificate no longer works: get a "
+               "new one at your municipal office");
     if (pk)
         printf("%-13s %s %d bits\n", "key",
                EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA ? "RSA"
@@ -318,7 +340,7 @@ int cmd_cert(int argc, char **argv)
             tool_error("cert: the card's certificate is malformed");
             rc = TOOL_EXIT_ERROR;
         } else {
-            summary(x, which[w].what, personal);
+            summary(x, which[w].what, !which[w].ca, personal);
             X509_free(x);
         }
     } else {

@@ -196,6 +196,14 @@ grep -q "^name  *ZQPEOPLENAME $NAME_J" "$WORK/out" || fail "holder's name not sh
 grep -q '^birth date  *1971-02-03' "$WORK/out" || fail "birth date not shown"
 grep -q '^sex  *female' "$WORK/out" || fail "sex not shown"
 
+step "cert: an expired certificate says so and what to do"
+"$TOOL" emu init --out "$WORK/x.img" --expired > /dev/null
+JPKI_PKCS11_EMULATOR="$WORK/x.img" run "$WORK/l" 0 $T cert auth
+grep -q '^valid until .*(EXPIRED [0-9]* days\{0,1\} ago)' "$WORK/out" || fail "expiry not shown"
+grep -q '^renewal .*no longer works.*municipal office' "$WORK/out" || fail "no advice"
+JPKI_PKCS11_EMULATOR="$WORK/x.img" run "$WORK/l" 0 $T cert auth-ca
+grep -q '^renewal' "$WORK/out" && fail "renewal advice for a CA certificate"
+
 step "cert: text from a certificate is escaped (a bidi override in the name)"
 "$TOOL" emu init --out "$WORK/e.img" --name "$(printf 'EVIL\342\200\256NAME')" > /dev/null
 printf 'ABC123\n' | JPKI_PKCS11_EMULATOR="$WORK/e.img" run "$WORK/l" 0 $T cert sign --pin-fd 0
