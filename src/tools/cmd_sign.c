@@ -133,6 +133,10 @@ static int sign_on_card(const tool_pin *pin, const unsigned char *data, size_t l
         if (!*signer || (ca_len && !ca)) {
             tool_error("sign: the card's certificate is malformed");
             rc = TOOL_EXIT_ERROR;
+        } else if (X509_cmp_current_time(X509_get0_notAfter(*signer)) < 0) {
+            fprintf(stderr, "Warning: your signature certificate has expired: whoever "
+                            "checks this signature will reject it. A new certificate "
+                            "is issued at your municipal office.\n");
         }
     }
     if (rc == 0) {

@@ -203,6 +203,9 @@ grep -q '^valid until .*(EXPIRED [0-9]* days\{0,1\} ago)' "$WORK/out" || fail "e
 grep -q '^renewal .*no longer works.*municipal office' "$WORK/out" || fail "no advice"
 JPKI_PKCS11_EMULATOR="$WORK/x.img" run "$WORK/l" 0 $T cert auth-ca
 grep -q '^renewal' "$WORK/out" && fail "renewal advice for a CA certificate"
+printf 'ABC123\n' | JPKI_PKCS11_EMULATOR="$WORK/x.img" run "$WORK/l" 0 $T sign "$WORK/doc" \
+    -o "$WORK/x.p7s" --pin-fd 0
+grep -q 'signature certificate has expired' "$WORK/err" || fail "no warning for an expired certificate"
 
 step "cert: text from a certificate is escaped (a bidi override in the name)"
 "$TOOL" emu init --out "$WORK/e.img" --name "$(printf 'EVIL\342\200\256NAME')" > /dev/null
