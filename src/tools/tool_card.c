@@ -29,7 +29,7 @@ int tool_card_open(tool_card *tc, const char *cmd)
     p11_config_load(&cfg);
     jlog_init(cfg.log_level, cfg.log_file[0] ? cfg.log_file : NULL);
     jpki_cache_configure(cfg.cache); /* "cache = off" holds for the tool too */
-    if (reader_list_all(cfg.emulator, 0, &tc->list, &tc->n) != READER_OK ||
+    if (reader_list_emulators(cfg.emulator, &tc->list, &tc->n) != READER_OK ||
         (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny,
                                       &tc->list, &tc->n) != READER_OK)) {
         tool_error("%s: out of memory", cmd);
