@@ -76,13 +76,40 @@ missing() {
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# expect_rc CODE CMD...: run CMD, which must fail naming CKR code CODE.
+# must_fail CMD...: CMD must fail by itself, with an exit status from 1 to
+# 123: a timeout (124), a command that could not run (125-127) or a crash
+# (128 and above: killed by a signal) is not the failure expected.
+must_fail() {
+    _rc=0
+    "$@" || _rc=$?
+    [ "$_rc" -ne 0 ] || fail "expected a failure, the command succeeded: $*"
+    [ "$_rc" -lt 124 ] || fail "exit $_rc (a timeout, not run, or a crash): $*"
+    return 0
+}
+
+# run_to FILE CMD...: CMD's output (stdout and stderr) into FILE; the test
+# fails, showing FILE, when CMD fails. The shell is POSIX sh, which has no
+# pipefail: read FILE afterwards instead of piping CMD into grep.
+run_to() {
+    _f=$1; shift
+    _rc=0
+    "$@" > "$_f" 2>&1 || _rc=$?
+    [ "$_rc" -eq 0 ] || { cat "$_f"; fail "exit $_rc from: $*"; }
+    ! grep -q 'AddressSanitizer\|runtime error' "$_f" ||
+        { cat "$_f"; fail "sanitizer report from: $*"; }
+}
+
+# expect_ckr CODE CMD...: run CMD, which must fail (not time out or crash)
+# naming CKR code CODE.
 expect_ckr() {
     code=$1; shift
-    if out=$("$@" 2>&1); then
+    _rc=0
+    out=$("$@" 2>&1) || _rc=$?
+    if [ "$_rc" -eq 0 ]; then
         echo "$out"; fail "expected $code, the command succeeded: $*"
     fi
     echo "$out"
+    [ "$_rc" -lt 124 ] || fail "expected $code, got exit $_rc (a timeout or a crash): $*"
     echo "$out" | grep -q "$code" || fail "expected $code from: $*"
     echo "$out" | grep -q "AddressSanitizer\|runtime error" && fail "sanitizer report"
     return 0
