@@ -48,6 +48,7 @@ soak_run() {
     }
     SIGS=$(total signatures, "$1")
     LISTS=$(total listings, "$1")
+    LOGINS=$(total logins, "$1")
     ERRS=$(total errors, "$1")
     CONT=$(total contention "$1")
     [ "$ERRS" -eq 0 ] || fail "$1: $ERRS errors"
@@ -56,6 +57,9 @@ soak_run() {
         "$LISTS listings, $ERRS errors, $CONT contention"
 }
 
+# tries_full WHAT: the card's counters are full. A right PIN restores them,
+# so this alone cannot see a try spent and restored: the card's PIN count
+# must also equal the logins (soak.c in-process, emu_stat through pcscd).
 tries_full() {
     "$TOOL" emu info "$CARD" > "$WORK/info"
     grep -q '^auth PIN *3 of 3' "$WORK/info" && grep -q '^sign PIN *5 of 5' "$WORK/info" ||
@@ -78,9 +82,12 @@ pcscd_start
 emu_serve "$CARD"
 SOAK_SHARED_CARD=1 soak_run pcsc
 card_sigs=$(emu_stat signatures)
+card_pins=$(emu_stat verifies)
 emu_stop
 [ "$card_sigs" -eq "$SIGS" ] ||
     fail "pcsc: the card signed $card_sigs times, the threads got $SIGS good signatures"
+[ "$card_pins" -eq "$LOGINS" ] ||
+    fail "pcsc: the card saw $card_pins PINs, the processes made $LOGINS logins"
 tries_full pcsc
 
 step "through pcscd: programs that end one after another"
