@@ -18,7 +18,9 @@
  *   login:PIN           C_Login(CKU_USER) on the current session
  *   sign                find the private key, C_SignInit
  *                       (CKM_SHA256_RSA_PKCS) and C_Sign; the first call that
- *                       fails gives the result
+ *                       fails gives the result; a signature must verify
+ *                       with the public key of the token's certificate of
+ *                       the same CKA_ID
  *   privkeys:N          N private keys visible in the current session
  *   info[:STATE]        C_GetSessionInfo on the current session; STATE
  *                       "public" or "user": the session must be in it
@@ -44,6 +46,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include <p11-kit/pkcs11.h>
 
@@ -173,6 +178,42 @@ static void do_open(const char *arg)
         colon ? colon + 1 : "0");
 }
 
+/* The signature over data verifies with the public key of the current
+ * session's certificate whose CKA_ID is the key's (id, id_len). */
+static void verify_sig(const CK_BYTE *id, CK_ULONG id_len, const CK_BYTE *data,
+                       size_t data_len, const CK_BYTE *sig, size_t sig_len)
+{
+    CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+    CK_ATTRIBUTE tmpl[2] = { { CKA_CLASS, &cls, sizeof(cls) },
+                             { CKA_ID, (void *)id, id_len } };
+    CK_OBJECT_HANDLE cert = 0;
+    CK_ULONG found = 0;
+    static CK_BYTE der[8192];
+    CK_ATTRIBUTE val = { CKA_VALUE, der, sizeof(der) };
+    const unsigned char *p = der;
+    X509 *x = NULL;
+    EVP_PKEY *k = NULL;
+    EVP_MD_CTX *ctx = NULL;
+    int ok = 0;
+
+    if (p11->C_FindObjectsInit(cur, tmpl, 2) == CKR_OK) {
+        p11->C_FindObjects(cur, &cert, 1, &found);
+        p11->C_FindObjectsFinal(cur);
+    }
+    if (found != 1 || p11->C_GetAttributeValue(cur, cert, &val, 1) != CKR_OK)
+        die("no certificate with the key's CKA_ID to verify the signature");
+    if ((x = d2i_X509(NULL, &p, (long)val.ulValueLen)) && (k = X509_get_pubkey(x)) &&
+        (ctx = EVP_MD_CTX_new()) &&
+        EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k) == 1)
+        ok = EVP_DigestVerify(ctx, sig, sig_len, data, data_len) == 1;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(k);
+    X509_free(x);
+    if (!ok)
+        die("the signature does not verify with the certificate's public key");
+    printf("  signature verified with the certificate's public key\n");
+}
+
 static void do_sign(void)
 {
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
@@ -180,7 +221,8 @@ static void do_sign(void)
     CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
     CK_OBJECT_HANDLE key = 0;
     CK_ULONG found = 0, sig_len = 512;
-    CK_BYTE data[] = "a document signed by p11drive", sig[512];
+    CK_BYTE data[] = "a document signed by p11drive", sig[512], id[64];
+    CK_ATTRIBUTE id_attr = { CKA_ID, id, sizeof(id) };
     CK_RV rv = p11->C_FindObjectsInit(cur, &tmpl, 1);
 
     if (rv == CKR_OK) {
@@ -190,12 +232,14 @@ static void do_sign(void)
             die("no private key found");
     }
     if (rv == CKR_OK)
+        rv = p11->C_GetAttributeValue(cur, key, &id_attr, 1);
+    if (rv == CKR_OK)
         rv = p11->C_SignInit(cur, &mech, key);
     if (rv == CKR_OK)
         rv = p11->C_Sign(cur, data, sizeof(data) - 1, sig, &sig_len);
-    check(rv, "find key, C_SignInit, C_Sign");
-    if (rv == CKR_OK && sig_len != 256)
-        die("signature of unexpected length");
+    check(rv, "find key, CKA_ID, C_SignInit, C_Sign");
+    if (rv == CKR_OK)
+        verify_sig(id, id_attr.ulValueLen, data, sizeof(data) - 1, sig, sig_len);
 }
 
 static void do_serials(int want)

@@ -22,8 +22,10 @@ pkcs11-tool --module "$MODULE" --slot 1 --login --pin ABC123 --read-object --typ
 openssl x509 -inform DER -in "$WORK/cert.der" -pubkey -noout |
     cmp - "$WORK/doc.txt.pub.pem" || fail "public key is not the certificate's"
 step "sign-and-verify.sh fails on a wrong PIN, a tampered document, bad arguments"
-JPKI_SIGN_PIN=WRONG9 "$EX/sign-and-verify.sh" "$WORK/doc.txt" "$MODULE" >/dev/null 2>&1 &&
-    fail "signed with a wrong PIN"
+# must_fail: the script's own failure, not a timeout or a crash
+must_fail env JPKI_SIGN_PIN=WRONG9 "$EX/sign-and-verify.sh" "$WORK/doc.txt" "$MODULE" \
+    > "$WORK/wrong.out" 2>&1 || { cat "$WORK/wrong.out"; fail "a wrong PIN"; }
+grep -q CKR_PIN_INCORRECT "$WORK/wrong.out" || { cat "$WORK/wrong.out"; fail "a wrong PIN, not said"; }
 printf 'changed\n' >> "$WORK/doc.txt"
 openssl dgst -sha256 -verify "$WORK/doc.txt.pub.pem" -signature "$WORK/doc.txt.sig" \
     "$WORK/doc.txt" >/dev/null 2>&1 && fail "a tampered document verifies"

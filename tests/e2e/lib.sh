@@ -76,15 +76,15 @@ missing() {
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# must_fail CMD...: CMD must fail by itself, with an exit status from 1 to
-# 123: a timeout (124), a command that could not run (125-127) or a crash
-# (128 and above: killed by a signal) is not the failure expected.
+# must_fail CMD... || fail WHY: true when CMD failed by itself, with an exit
+# status from 1 to 123; a success, a timeout (124), a command that could not
+# run (125-127) or a crash (128 and above: a signal) is not the failure
+# expected: says which on stderr and returns 1.
 must_fail() {
     _rc=0
     "$@" || _rc=$?
-    [ "$_rc" -ne 0 ] || fail "expected a failure, the command succeeded: $*"
-    [ "$_rc" -lt 124 ] || fail "exit $_rc (a timeout, not run, or a crash): $*"
-    return 0
+    [ "$_rc" -ne 0 ] || { echo "expected a failure, the command succeeded: $*" >&2; return 1; }
+    [ "$_rc" -lt 124 ] || { echo "exit $_rc (a timeout, not run, or a crash): $*" >&2; return 1; }
 }
 
 # run_to FILE CMD...: CMD's output (stdout and stderr) into FILE; the test

@@ -138,7 +138,11 @@ run_to "$WORK/L5" env JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 -L; cat "$WOR
 [ "$(grep -c 'PIN pad present' "$WORK/L5")" -eq 2 ] || fail "no protected authentication path"
 JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 1 --login --sign \
     -m SHA256-RSA-PKCS --id 02 -i "$WORK/doc" -o "$WORK/sig"
-[ "$(stat -c %s "$WORK/sig")" -eq 256 ] || fail "no signature through the PIN pad"
+run_to "$WORK/pp.out" env JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 1 --login \
+    --read-object --type cert --id 02 -o "$WORK/pp.der"
+openssl x509 -inform DER -in "$WORK/pp.der" -pubkey -noout > "$WORK/pp.pem"
+openssl dgst -sha256 -verify "$WORK/pp.pem" -signature "$WORK/sig" "$WORK/doc" ||
+    fail "the PIN-pad signature does not verify with the certificate's key"
 
 step "PIN pad: the holder cancels (no try spent), then changes the PIN there"
 JPKI_EMU_FAULTS=pinpad-cancel JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" \
