@@ -229,6 +229,8 @@ if [ -n "$PCSCD_PID" ]; then
     cat "$WORK/restart-ev.out"
     grep 'ms after the card changed' "$WORK/restart-ev.out" |
         sed 's/^ */latency (pcscd stopped): /' >> "$WORK/latency"
+elif [ "${JPKI_E2E_REQUIRED:-0}" = 1 ]; then
+    fail "pcscd was not started by this test (it is not ours to stop): stop it and run again"
 else
     echo "SKIP this step: pcscd was not started by this test (it is not ours to stop)"
 fi
