@@ -21,6 +21,10 @@
  *                       fails gives the result; a signature must verify
  *                       with the public key of the token's certificate of
  *                       the same CKA_ID
+ *   logout              C_Logout on the current session
+ *   close               C_CloseSession on the current session
+ *   exit                ends the program at once (status 0), without
+ *                       C_Finalize: a program that just exits
  *   privkeys:N          N private keys visible in the current session
  *   info[:STATE]        C_GetSessionInfo on the current session; STATE
  *                       "public" or "user": the session must be in it
@@ -393,6 +397,14 @@ static void run(const char *s)
                            (CK_ULONG)strlen(arg)), "C_Login");
     } else if (IS("sign")) {
         do_sign();
+    } else if (IS("logout")) {
+        check(p11->C_Logout(cur), "C_Logout");
+    } else if (IS("close")) {
+        check(p11->C_CloseSession(cur), "C_CloseSession");
+    } else if (IS("exit")) {
+        printf("  exit without C_Finalize\n");
+        fflush(stdout);
+        exit(0);
     } else if (IS("info")) {
         check(p11->C_GetSessionInfo(cur, &si), "C_GetSessionInfo");
         if (*arg && expected == CKR_OK) {
