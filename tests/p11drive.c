@@ -34,7 +34,8 @@
  *                       test acted ("SECONDS.NANOSECONDS", CLOCK_REALTIME,
  *                       waited for up to 30 s); fails if the event came
  *                       later than MS after it. Prints the latency.
- *   cancel-wait         a thread blocks in C_WaitForSlotEvent; C_Finalize
+ *   cancel-wait         a thread blocks in C_WaitForSlotEvent (seen asleep
+ *                       in it, /proc); C_Finalize
  *                       from here must end it (CKR_CRYPTOKI_NOT_INITIALIZED)
  *                       within 2 s; then C_Initialize again
  *   now:LABEL           prints "LABEL SECONDS.NANOSECONDS"
@@ -42,12 +43,17 @@
  *   waitfile:FILE       waits (up to 60 s) for FILE to exist
  *   sleep:MS
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* syscall(SYS_gettid) */
+#endif
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -313,12 +319,49 @@ static void do_event(const char *arg)
         die("the event came too late");
 }
 
+static atomic_long waiter_tid; /* set just before the waiter's call */
+
 static void *waiter(void *arg)
 {
     CK_SLOT_ID slot;
 
+    atomic_store(&waiter_tid, (long)syscall(SYS_gettid));
     *(CK_RV *)arg = p11->C_WaitForSlotEvent(0, &slot, NULL);
     return NULL;
+}
+
+/* Thread TID of this process is asleep (state S in its /proc stat). */
+static int thread_asleep(long tid)
+{
+    char path[64], buf[512], *p;
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", tid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* The waiter is blocked in C_WaitForSlotEvent: past the point where it
+ * noted its id (nothing else sleeps after that) and asleep in three
+ * samples 20 ms apart. Up to 5 s. */
+static void wait_blocked(void)
+{
+    int i, asleep = 0;
+
+    for (i = 0; i < 250 && asleep < 3; i++) {
+        long tid = atomic_load(&waiter_tid);
+        asleep = tid && thread_asleep(tid) ? asleep + 1 : 0;
+        sleep_ms(20);
+    }
+    if (asleep < 3)
+        die("the waiter never blocked in C_WaitForSlotEvent");
+    printf("  the waiter is blocked in C_WaitForSlotEvent\n");
 }
 
 static void do_cancel_wait(void)
@@ -327,8 +370,9 @@ static void do_cancel_wait(void)
     CK_RV got = CKR_OK;
     double t0;
 
+    atomic_store(&waiter_tid, 0);
     pthread_create(&t, NULL, waiter, &got);
-    sleep_ms(300);
+    wait_blocked();
     t0 = now_s();
     check(p11->C_Finalize(NULL), "C_Finalize with a waiter");
     pthread_join(t, NULL);
