@@ -39,7 +39,8 @@
  *                       from here must end it (CKR_CRYPTOKI_NOT_INITIALIZED)
  *                       within 2 s; then C_Initialize again
  *   now:LABEL           prints "LABEL SECONDS.NANOSECONDS"
- *   touch:FILE          creates FILE (tells the test script we got here)
+ *   touch:FILE          creates FILE holding our pid (tells the test
+ *                       script we got here, and who we are)
  *   waitfile:FILE       waits (up to 60 s) for FILE to exist
  *   sleep:MS
  */
@@ -308,8 +309,7 @@ static void do_event(const char *arg)
     rv = p11->C_WaitForSlotEvent(0, &slot, NULL);
     t_event = now_s();
     check(rv, "C_WaitForSlotEvent");
-    wait_file(file, 30);
-    sleep_ms(20); /* written by the shell: let it finish the line */
+    wait_file(file, 30); /* the shell moves it there once written */
     if (!(f = fopen(file, "r")) || fscanf(f, "%lf", &t_act) != 1)
         die("cannot read the time in %s", file);
     fclose(f);
@@ -477,6 +477,7 @@ static void run(const char *s)
         FILE *f = fopen(arg, "w");
         if (!f)
             die("cannot create %s", arg);
+        fprintf(f, "%ld\n", (long)getpid());
         fclose(f);
     } else if (IS("waitfile")) {
         wait_file(arg, 60);
