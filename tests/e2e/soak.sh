@@ -75,17 +75,33 @@ grep -c 'card: ' "$WORK"/emu.*.out | grep -q ":0$" && fail "emu: no card count"
 tries_full emu
 EMU_SUMMARY="emu: $SIGS signatures, $LISTS listings, $ERRS errors"
 
+# wipes LOG: SELECTs of the application that found a PIN verified on the
+# card (the card's APDU log): each clears every program's login at once,
+# and is the only cause of contention there is.
+wipes() {
+    awk '/INS=20 / && !/Lc=-/ && /SW=9000/ { v = 1; next }
+         /INS=A4 P1=04/ { if (v) n++; v = 0 }
+         END { print n + 0 }' "$1"
+}
+
 step "through pcscd and vpcd: one card, $PROCS processes"
 need_vpcd
 unset JPKI_PKCS11_EMULATOR JPKI_PKCS11_PCSC
 pcscd_start
-emu_serve "$CARD"
+JPKI_EMU_LOG="$WORK/pcsc-apdu.log" emu_serve "$CARD"
 SOAK_SHARED_CARD=1 soak_run pcsc
 card_sigs=$(emu_stat signatures)
 card_pins=$(emu_stat verifies)
 emu_stop
 [ "$card_sigs" -eq "$SIGS" ] ||
     fail "pcsc: the card signed $card_sigs times, the threads got $SIGS good signatures"
+# Contention: at most one per thread (and main thread) of every process
+# per SELECT that cleared a verified PIN; a module losing logins by itself
+# goes over.
+W=$(wipes "$WORK/pcsc-apdu.log")
+[ "$CONT" -le $((W * PROCS * (THREADS + 1))) ] ||
+    fail "pcsc: $CONT contention, more than $W clearing SELECTs can cause"
+echo "pcsc: $CONT contention from $W SELECTs that cleared a verified PIN"
 [ "$card_pins" -eq "$LOGINS" ] ||
     fail "pcsc: the card saw $card_pins PINs, the processes made $LOGINS logins"
 tries_full pcsc

@@ -102,4 +102,39 @@ if [ -d "$WORK/pcache" ]; then
     [ ! -s "$WORK/leak" ] || { cat "$WORK/leak"; fail "the phone certificate is in the cache"; }
 fi
 
+step "command-line mistakes: exit 2 and a message; --help: exit 0 and the usage"
+# usage_error CMD...: jpki-tool CMD... is refused as a command-line mistake
+usage_error() {
+    rc=0
+    "$TOOL" "$@" > "$WORK/u.out" 2> "$WORK/u.err" || rc=$?
+    [ $rc -eq 2 ] || { cat "$WORK/u.out" "$WORK/u.err"; fail "jpki-tool $*: exit $rc, expected 2"; }
+    [ -s "$WORK/u.err" ] || fail "jpki-tool $*: no message"
+}
+usage_error
+usage_error --bogus
+usage_error bogus
+usage_error emu
+usage_error emu bogus
+usage_error emu init
+usage_error emu init --out "$WORK/x.img" extra
+usage_error emu init --out "$WORK/x.img" --ca-generations 9
+usage_error emu init --bogus
+usage_error emu info
+usage_error emu revoke "$WORK/a.img"
+usage_error emu revoke --bogus
+usage_error emu serve
+usage_error emu serve "$WORK/a.img" --port 70000
+usage_error emu serve "$WORK/a.img" --retry-seconds x
+usage_error emu serve --bogus
+for c in "--help" "emu --help" "emu init --help" "emu info --help" "emu revoke --help" \
+         "emu serve --help"; do
+    # shellcheck disable=SC2086
+    run_to "$WORK/h.out" "$TOOL" $c
+    grep -q '^Usage: ' "$WORK/h.out" || { cat "$WORK/h.out"; fail "jpki-tool $c: no usage"; }
+done
+rc=0; "$TOOL" emu info "$WORK/none.img" > "$WORK/u.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || { cat "$WORK/u.out"; fail "emu info on a missing image: exit $rc"; }
+rc=0; "$TOOL" emu serve "$WORK/none.img" --port 9 > "$WORK/u.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || { cat "$WORK/u.out"; fail "emu serve of a missing image: exit $rc"; }
+
 echo "jpki-tool end-to-end: all steps passed"
