@@ -141,7 +141,7 @@ END_TEST
 START_TEST(emu_malformed_pins_spend_nothing)
 {
     static const char *const bad_auth[] = { "123", "12345", "12a4", "" };
-    static const char *const bad_sign[] = { "abc123", "ABC12",
+    static const char *const bad_sign[] = { "abc-12", "ABC12",
                                             "ABCDEFGHIJ1234567", "ABC 12" };
     int tries, i;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jpki/jpki.h"
+#include "jpki/card_priv.h"
 #include "mockreader.h"
 #include "test_jpki.h"
 
@@ -28,15 +29,21 @@ static void mock_teardown(void)
     reader_free(rd);
 }
 
+#define SELECT_TOKEN_INFO "00A4020C020006"
+
+/* A card fresh from a reset: no application is current, so the look at
+ * EF 0006 finds nothing and the JPKI-AP is selected. */
 static void mock_open(void)
 {
+    mock_answer(&script, "6A82");   /* SELECT 0006: no JPKI-AP current */
     mock_answer(&script, "9000");   /* SELECT AP */
     mock_answer(&script, "9000");   /* SELECT 0006 */
     mock_answer(&script, "4A504B49415049434354 4F4B454E 9000"); /* "JPKIAPICCTOKEN" */
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
-    ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_AP);
-    ck_assert_str_eq(mock_cmd_hex(&script, 1), "00A4020C020006");
-    ck_assert_str_eq(mock_cmd_hex(&script, 2), "00B0000020");
+    ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_TOKEN_INFO);
+    ck_assert_str_eq(mock_cmd_hex(&script, 1), SELECT_AP);
+    ck_assert_str_eq(mock_cmd_hex(&script, 2), SELECT_TOKEN_INFO);
+    ck_assert_str_eq(mock_cmd_hex(&script, 3), "00B0000020");
     script.n_cmds = script.n_steps = 0;
     /* These tests script every status query: none is remembered. */
     jpki_card_set_pin_status_ttl(jc, 0);
@@ -44,6 +51,7 @@ static void mock_open(void)
 
 START_TEST(mock_not_jpki)
 {
+    mock_answer(&script, "6A82");   /* no EF 0006 in what is current */
     mock_answer(&script, "6A82");
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_ERR_NOT_JPKI);
     ck_assert_ptr_null(jc);
@@ -53,24 +61,84 @@ END_TEST
 
 START_TEST(mock_smartphone_token)
 {
+    char id[17], id2[17];
+
+    mock_answer(&script, "6A82");
     mock_answer(&script, "9000");
     mock_answer(&script, "9000");
     mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000"); /* JPKIAPGPSETOKEN */
-    /* a phone: the serial-number AP, then back to the JPKI-AP */
+    /* a phone: the serial-number AP, then back to the JPKI-AP. The record
+     * is one TLV; the serial is characters [2, 15) of its value. */
     mock_answer(&script, "9000");
-    mock_answer(&script, "040E 3132333435363738394142434445 9000");
+    mock_answer(&script, "0410 4142 31323334353637383941424344 5A 9000");
     mock_answer(&script, "9000");
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
     ck_assert(jpki_card_is_smartphone(jc));
-    ck_assert_str_eq(mock_cmd_hex(&script, 3), "00A4040C0AD3921000310001010100");
-    ck_assert_str_eq(mock_cmd_hex(&script, 4), "00B2010C00");
-    ck_assert_str_eq(mock_cmd_hex(&script, 5), SELECT_AP);
-    ck_assert_str_eq(jpki_card_serial(jc), "123456789ABCDE");
+    ck_assert_str_eq(mock_cmd_hex(&script, 4), "00A4040C0AD3921000310001010100");
+    ck_assert_str_eq(mock_cmd_hex(&script, 5), "00B2010C00");
+    ck_assert_str_eq(mock_cmd_hex(&script, 6), SELECT_AP);
+    ck_assert_str_eq(jpki_card_serial(jc), "123456789ABCD");
+    /* the card id comes from it, with no APDU */
+    ck_assert_int_eq(jpki_card_id(jc, id), JPKI_OK);
+    ck_assert_uint_eq(script.n_cmds, 7);
+    ck_assert_int_eq(jpki_card_id(jc, id2), JPKI_OK);
+    ck_assert_str_eq(id, id2);
 }
 END_TEST
 
+/* The serial record as the card may garble it: never a crash, never a
+ * byte read outside the record, never a wrong serial. */
+START_TEST(mock_serial_record_malformed)
+{
+    static const struct { const char *hex; const char *want; } cases[] = {
+        { "0410 4142 31323334353637383941424344 5A", "123456789ABCD" },
+        /* long-form length, exactly 15 characters */
+        { "048110 4142 31323334353637383941424344 5A", "123456789ABCD" },
+        { "040F 4142 31323334353637383941424344", "123456789ABCD" },
+        { "040E 4142 313233343536373839414243", "" },       /* value too short */
+        { "0420 4142 31323334353637383941424344 5A", "" },  /* length past the end */
+        { "048A 4142 31323334353637383941424344 5A", "" },  /* 10 length bytes */
+        { "0480 4142", "" },                                /* indefinite */
+        { "1F01 10 4142 31323334353637383941424344 5A", "" }, /* multi-byte tag */
+        { "0410 4142 31323334350037383941424344 5A", "" },  /* a NUL inside */
+        { "0410 4142 31323334352037383941424344 5A", "" },  /* a blank inside */
+        { "04", "" },
+        { "", "" },
+        { "0482FFFF 4142", "" },
+    };
+    char out[JPKI_SERIAL_LEN + 1];
+    uint8_t rec[64];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = 0;
+        unsigned v;
+        for (const char *h = cases[i].hex; *h;) {
+            if (*h == ' ') { h++; continue; }
+            ck_assert(sscanf(h, "%2x", &v) == 1);
+            rec[n++] = (uint8_t)v;
+            h += 2;
+        }
+        memset(out, 'X', sizeof(out));
+        /* exactly n bytes: ASan sees any read past them */
+        uint8_t *exact = malloc(n ? n : 1);
+        memcpy(exact, rec, n);
+        jpki_serial_from_record(exact, n, out);
+        free(exact);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu: '%s'", i, out);
+    }
+    jpki_serial_from_record(NULL, 5, out);
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
+/* A phone token without the serial-number AP: the id falls back to the
+ * serialNumber field of EF 0006 (free, inside the JPKI-AP), and to none
+ * when that field says nothing. */
 START_TEST(mock_smartphone_no_serial_ap)
 {
+    char id[17];
+
+    mock_answer(&script, "6A82");
     mock_answer(&script, "9000");
     mock_answer(&script, "9000");
     mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000");
@@ -78,6 +146,99 @@ START_TEST(mock_smartphone_no_serial_ap)
     mock_answer(&script, "9000");
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
     ck_assert_ptr_null(jpki_card_serial(jc));
+    script.n_cmds = script.n_steps = 0;
+    mock_answer(&script, "9000");   /* SELECT 0006 */
+    mock_answer(&script, "53452D303031323334353637383941 42 9000"); /* "SE-0123456789AB" + "B" */
+    ck_assert_int_eq(jpki_card_id(jc, id), JPKI_OK);
+    ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_TOKEN_INFO);
+    ck_assert_str_eq(mock_cmd_hex(&script, 1), "00B0005010");
+    ck_assert_uint_eq(strlen(id), 16);
+    ck_assert_uint_eq(script.n_cmds, 2);
+}
+END_TEST
+
+START_TEST(mock_smartphone_no_id)
+{
+    static const char *const fields[] = {
+        "20202020202020202020202020202020 9000", /* blanks */
+        "30303030303030303030303030303030 9000", /* zeros */
+        "00112233445566778899AABBCCDDEEFF 9000", /* not text */
+        "6B00",                                   /* a 32-byte EF */
+    };
+    char id[17];
+
+    mock_answer(&script, "6A82");
+    mock_answer(&script, "9000");
+    mock_answer(&script, "9000");
+    mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000");
+    mock_answer(&script, "6A82");
+    mock_answer(&script, "9000");
+    ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        script.n_cmds = script.n_steps = 0;
+        mock_answer(&script, "9000");
+        mock_answer(&script, fields[i]);
+        ck_assert_int_eq(jpki_card_id(jc, id), JPKI_ERR_NOT_FOUND);
+    }
+}
+END_TEST
+
+/* The JPKI-AP is already current (another program uses the card): it is
+ * not selected again, which could end that program's login. */
+START_TEST(mock_open_ap_current)
+{
+    mock_answer(&script, "9000");   /* SELECT 0006 */
+    mock_answer(&script, "4A504B49415049434354 4F4B454E32 9000"); /* JPKIAPICCTOKEN2 */
+    ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
+    ck_assert_uint_eq(script.n_cmds, 2);
+    ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_TOKEN_INFO);
+    ck_assert(!jpki_card_is_smartphone(jc));
+    /* a public read goes on without a SELECT of the application */
+    script.n_cmds = script.n_steps = 0;
+    mock_answer(&script, "9000");
+    mock_answer(&script, "3003020101 9000");
+    uint8_t *der = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len), JPKI_OK);
+    ck_assert_str_eq(mock_cmd_hex(&script, 0), "00A4020C02000A");
+    ck_assert_uint_eq(script.n_cmds, 2);
+    free(der);
+}
+END_TEST
+
+/* Another application is current and has an EF 0006 of its own: its
+ * content is not JPKI's label, so the JPKI-AP is selected. */
+START_TEST(mock_open_other_app_same_fid)
+{
+    mock_answer(&script, "9000");   /* SELECT 0006 in the other application */
+    mock_answer(&script, "0102030405060708 9000");
+    mock_answer(&script, "9000");   /* SELECT AP */
+    mock_answer(&script, "9000");
+    mock_answer(&script, "4A504B49415049434354 4F4B454E32 9000");
+    ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
+    ck_assert_str_eq(mock_cmd_hex(&script, 2), SELECT_AP);
+    jpki_card_close(jc);
+    jc = NULL;
+    /* ... or it needs a PIN there */
+    script.n_cmds = script.n_steps = 0;
+    mock_answer(&script, "9000");
+    mock_answer(&script, "6982");
+    mock_answer(&script, "9000");
+    mock_answer(&script, "9000");
+    mock_answer(&script, "4A504B49415049434354 4F4B454E32 9000");
+    ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
+    ck_assert_str_eq(mock_cmd_hex(&script, 2), SELECT_AP);
+}
+END_TEST
+
+/* A logout does not rely on a re-select: the reader resets the card. */
+START_TEST(mock_logout_resets)
+{
+    mock_open();
+    ck_assert_int_eq(jpki_card_logout(jc), JPKI_OK);
+    ck_assert_int_eq(script.card_resets, 1);
+    ck_assert_uint_eq(script.n_cmds, 0);
+    ck_assert_int_eq(script.begins, script.ends);
 }
 END_TEST
 
@@ -155,12 +316,24 @@ START_TEST(mock_ca_absent)
     size_t len;
 
     mock_open();
+    /* The JPKI-AP is still current: the file is absent, and the AP is not
+     * selected again (that could end another program's login). */
     mock_answer(&script, "6A82");   /* SELECT 000B */
+    mock_answer(&script, "9000");   /* SELECT 0006 */
+    mock_answer(&script, "4A504B49415049434354 4F4B454E 9000");
+    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 1, &der, &len),
+                     JPKI_ERR_NOT_FOUND);
+    ck_assert_uint_eq(script.n_cmds, 3);
+    ck_assert_uint_eq(jpki_card_resets(jc), 0);
+    /* Another program selected another application meanwhile. */
+    script.n_cmds = script.n_steps = 0;
+    mock_answer(&script, "6A82");   /* SELECT 000B */
+    mock_answer(&script, "6A82");   /* SELECT 0006 */
     mock_answer(&script, "9000");   /* SELECT AP again */
     mock_answer(&script, "6A82");   /* still not there */
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 1, &der, &len),
                      JPKI_ERR_NOT_FOUND);
-    ck_assert_str_eq(mock_cmd_hex(&script, 1), SELECT_AP);
+    ck_assert_str_eq(mock_cmd_hex(&script, 2), SELECT_AP);
     /* re-selecting the AP wiped the security state: that is reported */
     ck_assert_uint_eq(jpki_card_resets(jc), 1);
 }
@@ -187,6 +360,10 @@ START_TEST(mock_pin_status_words)
     ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_SIGN, &tries), JPKI_OK);
     ck_assert_int_eq(tries, 0);
     mock_answer(&script, "9000");
+    mock_answer(&script, "6984");
+    ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_SIGN, &tries), JPKI_OK);
+    ck_assert_int_eq(tries, 0);
+    mock_answer(&script, "9000");
     mock_answer(&script, "6700");
     ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_SIGN, &tries), JPKI_ERR_CARD);
 }
@@ -206,7 +383,11 @@ START_TEST(mock_locked_pin_not_sent)
     mock_answer(&script, "63C0");
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_SIGN, "ABC123", 6, &tries),
                      JPKI_ERR_PIN_LOCKED);
-    ck_assert_uint_eq(script.n_cmds, 4); /* 2 x (select, status): no VERIFY */
+    mock_answer(&script, "9000");
+    mock_answer(&script, "6984");
+    ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1234", 4, &tries),
+                     JPKI_ERR_PIN_LOCKED);
+    ck_assert_uint_eq(script.n_cmds, 6); /* 3 x (select, status): no VERIFY */
     ck_assert_int_eq(tries, 0);
 }
 END_TEST
@@ -273,6 +454,19 @@ START_TEST(mock_verify_answers)
     mock_answer(&script, "6A80");   /* nonsense */
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1111", 4, &tries),
                      JPKI_ERR_CARD);
+    /* the try that blocks, answered by either blocked word */
+    mock_answer(&script, "9000");
+    mock_answer(&script, "63C1");
+    mock_answer(&script, "6983");
+    ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_SIGN, "ABC124", 6, &tries),
+                     JPKI_ERR_PIN_LOCKED);
+    ck_assert_int_eq(tries, 0);
+    mock_answer(&script, "9000");
+    mock_answer(&script, "63C1");
+    mock_answer(&script, "6984");
+    ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1111", 4, &tries),
+                     JPKI_ERR_PIN_LOCKED);
+    ck_assert_int_eq(tries, 0);
 }
 END_TEST
 
@@ -292,6 +486,22 @@ START_TEST(mock_sign_commands)
     ck_assert_uint_eq(script.cmd[1][1], 0x2A);
     ck_assert_uint_eq(script.cmd[1][4], sizeof(digest_info));
     ck_assert_uint_eq(script.cmd[1][script.cmd_len[1] - 1], 0x00); /* Le */
+    /* any 69xx is the key not usable now: a lost login, never a broken card */
+    static const char *const refusals[] = { "6985", "6984", "6983", "6986" };
+    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        mock_answer(&script, "9000");
+        mock_answer(&script, refusals[i]);
+        sig_len = sizeof(sig);
+        ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
+                                        sizeof(digest_info), sig, &sig_len),
+                         JPKI_ERR_SECURITY);
+    }
+    mock_answer(&script, "9000");
+    mock_answer(&script, "6A88");   /* not 69xx: the card's error */
+    sig_len = sizeof(sig);
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
+                                    sizeof(digest_info), sig, &sig_len),
+                     JPKI_ERR_CARD);
     mock_answer(&script, "9000");
     mock_fail(&script, READER_ERR_REMOVED);
     sig_len = sizeof(sig);
@@ -312,12 +522,13 @@ START_TEST(mock_resets_at_begin)
 
     mock_open();
     script.begin_resets = 8;
+    mock_answer(&script, "6A82");           /* SELECT 0006: nothing current */
     mock_answer(&script, "9000");           /* SELECT JPKI-AP, again */
     mock_answer(&script, "9000");           /* SELECT 000A */
     mock_answer(&script, "3003020101 9000");
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len), JPKI_OK);
     ck_assert_uint_eq(jpki_card_resets(jc), 8);
-    ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_AP);
+    ck_assert_str_eq(mock_cmd_hex(&script, 1), SELECT_AP);
     free(der);
     der = NULL;
     script.n_cmds = script.n_steps = 0;
@@ -343,6 +554,7 @@ START_TEST(mock_reset_midway)
     jpki_card_set_pin_status_ttl(jc, 0);
     /* A public read runs again: the AP is selected anew. */
     mock_fail(&script, READER_ERR_RESET);   /* SELECT 000A */
+    mock_answer(&script, "6A82");           /* SELECT 0006: nothing current */
     mock_answer(&script, "9000");           /* SELECT JPKI-AP */
     mock_answer(&script, "9000");           /* SELECT 000A */
     mock_answer(&script, "3003020101 9000");
@@ -361,7 +573,8 @@ START_TEST(mock_reset_midway)
     ck_assert_ptr_null(der);
     ck_assert_uint_eq(jpki_card_resets(jc), 3);
     /* A PIN status (no PIN in it) is asked again. */
-    mock_fail(&script, READER_ERR_RESET);   /* SELECT JPKI-AP */
+    mock_fail(&script, READER_ERR_RESET);   /* SELECT 0006 */
+    mock_answer(&script, "6A82");           /* SELECT 0006 */
     mock_answer(&script, "9000");           /* SELECT JPKI-AP */
     mock_answer(&script, "9000");           /* SELECT 0018 */
     mock_answer(&script, "63C3");
@@ -375,7 +588,8 @@ START_TEST(mock_reset_midway)
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(jpki_card_resets(jc), 5);
     /* A login: before the PIN goes out, the preparation runs again... */
-    mock_fail(&script, READER_ERR_RESET);   /* SELECT JPKI-AP */
+    mock_fail(&script, READER_ERR_RESET);   /* SELECT 0006 */
+    mock_answer(&script, "6A82");           /* SELECT 0006 */
     mock_answer(&script, "9000");           /* SELECT JPKI-AP */
     mock_answer(&script, "9000");           /* SELECT 0018 */
     mock_answer(&script, "63C3");
@@ -405,6 +619,11 @@ TCase *jpki_mock_tcase(void)
     tcase_add_test(mock, mock_not_jpki);
     tcase_add_test(mock, mock_smartphone_token);
     tcase_add_test(mock, mock_smartphone_no_serial_ap);
+    tcase_add_test(mock, mock_smartphone_no_id);
+    tcase_add_test(mock, mock_serial_record_malformed);
+    tcase_add_test(mock, mock_open_ap_current);
+    tcase_add_test(mock, mock_open_other_app_same_fid);
+    tcase_add_test(mock, mock_logout_resets);
     tcase_add_test(mock, mock_read_length_from_header);
     tcase_add_test(mock, mock_read_garbage);
     tcase_add_test(mock, mock_ca_absent);

@@ -90,7 +90,7 @@ $P11 -L | grep -A8 'JPKI User Authentication' | grep 'token flags' | grep -q 'co
     fail "count-low flag not shown"
 
 step "a PIN that cannot be right is refused without spending a try"
-expect_ckr CKR_PIN_INCORRECT $P11 --slot 1 --login --pin abc123 -O
+expect_ckr CKR_PIN_INCORRECT $P11 --slot 1 --login --pin abc-12 -O
 $P11 -L | grep -A8 'JPKI Digital Signature' | grep 'token flags' | grep -q 'count low' &&
     fail "a malformed PIN spent a try"
 
