@@ -257,6 +257,7 @@ static Suite *jpki_suite(void)
     Suite *s = suite_create("jpki");
     TCase *emu = tcase_create("emulator");
     TCase *mock = jpki_mock_tcase();
+    TCase *open_tc = jpki_open_tcase();
 
     tcase_set_timeout(emu, 60);
     tcase_add_checked_fixture(emu, emu_setup, emu_teardown);
@@ -271,6 +272,7 @@ static Suite *jpki_suite(void)
     suite_add_tcase(s, emu);
 
     suite_add_tcase(s, mock);
+    suite_add_tcase(s, open_tc);
     return s;
 }
 

@@ -483,7 +483,13 @@ static jpki_rv read_serial(jpki_card *c)
     uint16_t sw = 0;
     jpki_rv rv = select_aid(c, SERIAL_AID, sizeof(SERIAL_AID), &sw);
 
-    if (rv == JPKI_OK && sw == SW_OK)
+    if (rv == JPKI_OK && sw != SW_OK) {
+        /* No such application: a failed SELECT leaves the current one
+         * current, and selecting the JPKI-AP again could end a login. */
+        c->ap_selected = 1;
+        return JPKI_OK;
+    }
+    if (rv == JPKI_OK)
         rv = jpki_send_apdu(c, &rec, rsp, sizeof(rsp), &n, &sw);
     if (rv == JPKI_OK && sw == SW_OK)
         jpki_serial_from_record(rsp, n, c->serial);
