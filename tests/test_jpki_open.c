@@ -161,6 +161,19 @@ START_TEST(mock_open_ap_current)
 }
 END_TEST
 
+/* A phone token whose JPKI-AP is current (another program may hold a
+ * login): the serial-number AP is not selected. */
+START_TEST(mock_open_phone_current)
+{
+    mock_answer(&script, "9000");   /* SELECT 0006 */
+    mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000");
+    ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
+    ck_assert(jpki_card_is_smartphone(jc));
+    ck_assert_uint_eq(script.n_cmds, 2);
+    ck_assert_ptr_null(jpki_card_serial(jc));
+}
+END_TEST
+
 /* Another application is current and has an EF 0006 of its own: its
  * content is not JPKI's label, so the JPKI-AP is selected. */
 START_TEST(mock_open_other_app_same_fid)
@@ -207,6 +220,7 @@ TCase *jpki_open_tcase(void)
     tcase_add_test(tc, mock_smartphone_no_serial_ap);
     tcase_add_test(tc, mock_smartphone_no_id);
     tcase_add_test(tc, mock_open_ap_current);
+    tcase_add_test(tc, mock_open_phone_current);
     tcase_add_test(tc, mock_open_other_app_same_fid);
     tcase_add_test(tc, mock_logout_resets);
     return tc;

@@ -505,12 +505,12 @@ const char *jpki_card_serial(const jpki_card *c)
  * ap_is_current), and EF 0006. A phone token's serial needs another
  * application selected, which would end a login held by another program:
  * it is read only when the JPKI-AP was not current anyway (no login to
- * lose), or when the card id is not known from the cache. */
+ * lose). Otherwise the card id comes from the cache or, without one, from
+ * EF 0006 (card_id.c). */
 static jpki_rv open_in_transaction(jpki_card *c)
 {
     uint8_t info[TOKEN_INFO_LEN];
-    const uint8_t *cached;
-    size_t got = 0, n = 0;
+    size_t got = 0;
     int current;
     jpki_rv rv = ap_is_current(c, info, &got, &current);
 
@@ -522,8 +522,7 @@ static jpki_rv open_in_transaction(jpki_card *c)
     } else if ((rv = jpki_select_ap(c)) == JPKI_OK) {
         rv = read_token_info(c);
     }
-    if (rv == JPKI_OK && c->smartphone &&
-        (!current || !jpki_cache_get(c->cache, JPKI_CACHE_CARD_ID, &cached, &n)))
+    if (rv == JPKI_OK && c->smartphone && !current)
         rv = read_serial(c);
     return rv;
 }
