@@ -80,7 +80,7 @@ expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 1234 -O
 $P11 --slot 0 --login --pin 5678 --sign -m SHA256-RSA-PKCS --id 01 -i "$WORK/doc" -o "$WORK/sig"
 $P11 --slot 1 --login --pin NEWPIN42 --sign -m SHA256-RSA-PKCS --id 02 -i "$WORK/doc" -o "$WORK/sig"
 expect_ckr CKR_PIN_LEN_RANGE $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin ABC
-expect_ckr CKR_PIN_INVALID $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin abcdef
+expect_ckr CKR_PIN_INVALID $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin abc-def
 $P11 --slot 0 --login --pin 5678 --change-pin --new-pin 1234
 $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin ABC123
 
