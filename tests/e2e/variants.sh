@@ -11,6 +11,8 @@
 #     signatures on one login (one, then CKR_USER_NOT_LOGGED_IN where a
 #     VERIFY covers one signature); C_Logout; closing the last session;
 #   - a holder keeps its login while other programs look (coexistence);
+#   - a program killed while logged in leaves nothing verified (pcscd's
+#     clean-up resets the card);
 #   - the authentication PIN blocked: CKR_PIN_LOCKED, the token's flags,
 #     and no VERIFY ever sent to the blocked PIN;
 # and after each: no signature without a PIN this program verified, nothing
@@ -124,6 +126,18 @@ flows() {
     wait "$DRV" || { cat "$WORK/drive.out"; fail "$VARIANT: the holder could not sign after the lookers"; }
     counts 1 1 0
     nothing_verified "after the holder exited"
+
+    # a program killed while logged in (no C_Finalize): pcscd cleans up
+    # after it, and the card is left with nothing verified
+    "$DRIVE" "$MODULE" open:"Digital Signature" login:ABC123 touch:"$WORK/at-5" \
+        waitfile:"$WORK/go-never" > "$WORK/drive.out" 2>&1 &
+    DRV=$!
+    gate 5
+    [ "$(card sign_verified)" -eq 1 ] || fail "$VARIANT: the killed program was not logged in"
+    kill -9 "$DRV"
+    wait "$DRV" 2>/dev/null || true
+    wait_for 10 sh -c "kill -USR1 $EMU_PID; sleep 0.2; grep '^stats:' '$WORK/serve.log' | tail -n 1 | grep -q ' sign_verified=0'" ||
+        fail "$VARIANT: the sign PIN stayed verified after its program was killed"
 
     # the authentication PIN blocked: the blocking try and everything after
     mark
