@@ -470,7 +470,7 @@ void jpki_serial_from_record(const uint8_t *rec, size_t n,
     out[JPKI_SERIAL_LEN] = '\0';
 }
 
-/* READ RECORD 1 of SFI 1 in the serial-number application (CARD.md, one
+/* READ RECORD 1 of SFI 1 in the serial-number application (docs/card.md, one
  * source). Failure is no error: the serial is a nicety, and without the
  * application (6A82) card_id.c falls back to another identifier. Leaves
  * the JPKI-AP selected. */

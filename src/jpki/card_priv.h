@@ -20,7 +20,7 @@ enum {
 };
 
 #define JPKI_READ_CHUNK 256     /* the most one READ BINARY asks for */
-/* Every token-info label of a JPKI-AP starts so (CARD.md). */
+/* Every token-info label of a JPKI-AP starts so (docs/card.md). */
 #define JPKI_LABEL_PREFIX "JPKIAP"
 #define JPKI_LABEL_PREFIX_LEN 6
 
