@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * card.c - the JPKI-AP of the My Number Card (shared/CARD.md): application
+ * card.c - the JPKI-AP of the My Number Card (docs/card.md): application
  * and file selection, reading files of any length, PIN status and
  * verification, signature. Every APDU the module sends is built here.
  */
