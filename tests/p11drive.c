@@ -16,6 +16,10 @@
  *   open:TEXT[:I]       C_OpenSession on the I-th (from 0) present token
  *                       whose label contains TEXT; it becomes the current one
  *   login:PIN           C_Login(CKU_USER) on the current session
+ *   logout              C_Logout on the current session
+ *   close               C_CloseSession on the current session
+ *   sign2               as sign, twice in a row with one login (the second
+ *                       call's result is the step's)
  *   sign                find the private key, C_SignInit
  *                       (CKM_SHA256_RSA_PKCS) and C_Sign; the first call that
  *                       fails gives the result; a signature must verify
@@ -77,6 +81,7 @@ static const struct { CK_RV rv; const char *name; } ckr_names[] = {
     { CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT" },
     { CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN" },
     { CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT" },
+    { CKR_PIN_LOCKED, "CKR_PIN_LOCKED" },
     { CKR_SLOT_ID_INVALID, "CKR_SLOT_ID_INVALID" },
     { CKR_NO_EVENT, "CKR_NO_EVENT" },
     { CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED" },
@@ -400,6 +405,16 @@ static void run(const char *s)
     if (IS("expect")) {
         expected = ckr_value(arg);
         return; /* keeps `expected` for the next step */
+    } else if (IS("logout")) {
+        check(p11->C_Logout(cur), "C_Logout");
+    } else if (IS("close")) {
+        check(p11->C_CloseSession(cur), "C_CloseSession");
+    } else if (IS("sign2")) {
+        CK_RV want = expected;
+        expected = CKR_OK;
+        do_sign();
+        expected = want;
+        do_sign();
     } else if (IS("slots")) {
         CK_SLOT_ID list[64];
         CK_ULONG n = present_slots(list, 64);

@@ -108,6 +108,12 @@ START_TEST(test_no_rng)
     RV(CKR_RANDOM_NO_RNG, p11->C_GenerateRandom(h, buf, sizeof(buf)));
     RV(CKR_RANDOM_NO_RNG, p11->C_SeedRandom(h, buf, sizeof(buf)));
     RV(CKR_SESSION_HANDLE_INVALID, p11->C_GenerateRandom(h + 100, buf, 8));
+    /* a NULL buffer: CKR_ARGUMENTS_BAD before anything else, even a bad
+     * session handle */
+    RV(CKR_ARGUMENTS_BAD, p11->C_GenerateRandom(h, NULL, 8));
+    RV(CKR_ARGUMENTS_BAD, p11->C_SeedRandom(h, NULL, 8));
+    RV(CKR_ARGUMENTS_BAD, p11->C_GenerateRandom(h + 100, NULL, 8));
+    RV(CKR_ARGUMENTS_BAD, p11->C_SeedRandom(h + 100, NULL, 0));
 }
 END_TEST
 
@@ -145,7 +151,7 @@ START_TEST(test_set_pin_rules)
     RV(CKR_PIN_INVALID, set_pin(a, "1234", "12a4"));
     RV(CKR_PIN_LEN_RANGE, set_pin(s, "ABC123", "ABC"));
     RV(CKR_PIN_LEN_RANGE, set_pin(s, "ABC123", "ABCDEFGHIJKLMNOPQ"));
-    RV(CKR_PIN_INVALID, set_pin(s, "ABC123", "abc123"));
+    RV(CKR_PIN_INVALID, set_pin(s, "ABC123", "abc-12"));
     RV2(CKR_ARGUMENTS_BAD, CKR_PIN_INVALID,
         p11->C_SetPIN(s, NULL, 0, (CK_UTF8CHAR_PTR) "ABC123", 6));
     /* none of that reached the card */

@@ -15,6 +15,18 @@ TOOL="$top_builddir/jpki-tool"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/jpki-e2e.XXXXXX")
 
+# JPKI_TEST_EMU_INIT="OPTIONS": every card a test makes with
+# "$TOOL emu init" gets these emulator options too (e.g. --reselect-keeps-pins),
+# so any test can run against an emulator variant: $TOOL becomes a wrapper
+# that adds them (exec: its pid is the tool's, for signals to emu serve).
+if [ -n "${JPKI_TEST_EMU_INIT:-}" ]; then
+    printf '#!/bin/sh\nif [ "$1" = emu ] && [ "$2" = init ]; then\n    shift 2\n    exec "%s" emu init $JPKI_TEST_EMU_INIT "$@"\nfi\nexec "%s" "$@"\n' \
+        "$TOOL" "$TOOL" > "$WORK/jpki-tool"
+    chmod +x "$WORK/jpki-tool"
+    TOOL="$WORK/jpki-tool"
+    export JPKI_TEST_EMU_INIT
+fi
+
 # at_exit CMD: run CMD (e.g. a function that stops a daemon the test
 # started) when the test ends, however it ends; the last added runs first,
 # and $WORK is removed after all of them. A failing hook does not stop the

@@ -71,7 +71,7 @@ step "C_WaitForSlotEvent: CKF_DONT_BLOCK, and C_Finalize ends a blocked wait"
 drive drain no-event cancel-wait no-event
 
 step "a card without the JPKI-AP gives no token, quietly"
-export JPKI_EMU_FAULTS="sw-at=1:6A82"   # its first SELECT: 6A82, no such AP
+export JPKI_EMU_FAULTS="sw-at=1:6A82,sw-at=2:6A82"   # the token-info look and the SELECT: 6A82, no such AP
 emu_serve "$CA"
 unset JPKI_EMU_FAULTS
 JPKI_PKCS11_DEBUG=4 JPKI_PKCS11_LOG_FILE="$WORK/foreign.log" \

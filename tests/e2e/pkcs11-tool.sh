@@ -80,7 +80,7 @@ expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 1234 -O
 $P11 --slot 0 --login --pin 5678 --sign -m SHA256-RSA-PKCS --id 01 -i "$WORK/doc" -o "$WORK/sig"
 $P11 --slot 1 --login --pin NEWPIN42 --sign -m SHA256-RSA-PKCS --id 02 -i "$WORK/doc" -o "$WORK/sig"
 expect_ckr CKR_PIN_LEN_RANGE $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin ABC
-expect_ckr CKR_PIN_INVALID $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin abcdef
+expect_ckr CKR_PIN_INVALID $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin abc-def
 $P11 --slot 0 --login --pin 5678 --change-pin --new-pin 1234
 $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin ABC123
 
@@ -102,7 +102,7 @@ step "a PIN that cannot be right is refused without spending a try"
 # At C_Login, PKCS#11 has CKR_PIN_INCORRECT for any PIN that is not the
 # right one (CKR_PIN_LEN_RANGE and CKR_PIN_INVALID are C_SetPIN's); the card
 # must never see such a PIN.
-for bad in abc123 ABC12 ABCDEFGHIJ1234567 'ABC 123'; do
+for bad in abc-12 ABC12 ABCDEFGHIJ1234567 'ABC 123'; do
     JPKI_EMU_LOG="$WORK/bad.log" expect_ckr CKR_PIN_INCORRECT \
         $P11 --slot 1 --login --pin "$bad" -O
     grep 'INS=20' "$WORK/bad.log" | grep -v 'Lc=-' && fail "a malformed PIN ($bad) reached the card"
