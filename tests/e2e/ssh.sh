@@ -81,9 +81,10 @@ PermitRootLogin prohibit-password
 AllowUsers $ME
 LogLevel DEBUG3
 EOF
-    "$SSHD" -t -f "$WORK/sshd_config" || fail "sshd rejects the test configuration"
+    # sshd never loads the module: not with a sanitizer build's ASan runtime.
+    env -u LD_PRELOAD "$SSHD" -t -f "$WORK/sshd_config" || fail "sshd rejects the test configuration"
     : > "$WORK/sshd.log"
-    "$SSHD" -D -e -f "$WORK/sshd_config" 2>> "$WORK/sshd.log" &
+    env -u LD_PRELOAD "$SSHD" -D -e -f "$WORK/sshd_config" 2>> "$WORK/sshd.log" &
     SSHD_PID=$!
     i=0
     while kill -0 "$SSHD_PID" 2>/dev/null && ! grep -q "Server listening on 127.0.0.1 port $PORT" "$WORK/sshd.log"; do
@@ -149,7 +150,15 @@ AGENT_PID=""
 agent_stop() { [ -z "$AGENT_PID" ] || { kill "$AGENT_PID" 2>/dev/null; wait "$AGENT_PID" 2>/dev/null; }; }
 at_exit agent_stop
 export SSH_AUTH_SOCK="$WORK/agent.sock"
-ssh-agent -D -a "$SSH_AUTH_SOCK" -P "$MODULE" > "$WORK/agent.log" 2>&1 &
+# Debian's ssh-agent is setgid, so the loader drops LD_PRELOAD and its
+# helper (ssh-pkcs11-helper, which loads the module) would miss a sanitizer
+# build's ASan runtime: that build runs a copy without the setgid bit.
+AGENT=ssh-agent
+if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
+    cp "$(command -v ssh-agent)" "$WORK/ssh-agent"
+    AGENT="$WORK/ssh-agent"
+fi
+"$AGENT" -D -a "$SSH_AUTH_SOCK" -P "$MODULE" > "$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
 i=0
 while [ ! -S "$SSH_AUTH_SOCK" ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "ssh-agent did not start"; sleep 0.1; done
