@@ -104,6 +104,7 @@ step "a wrong PIN: refused, and the card counts the try"
 v0=$(count verify) s0=$(count sign)
 pam "$USER_" 1111 && { cat "$WORK/pam.out"; fail "pamtester accepted a wrong PIN"; }
 grep -v '^DEBUG' "$WORK/pam.out" || true
+grep -q 'Wrong smartcard PIN' "$WORK/pam.out" || fail "refused for another reason than the PIN"
 [ $(($(count verify) - v0)) -eq 1 ] || fail "expected one VERIFY for the wrong PIN"
 [ "$(count sign)" -eq "$s0" ] || fail "the card signed with a wrong PIN"
 [ "$(tries)" -eq 2 ] || fail "after a wrong PIN the card has $(tries) tries left, not 2"
@@ -117,8 +118,14 @@ step "a user the certificate does not map to is refused"
 OTHER=jpkie2x$$
 useradd -M -N -d /nonexistent -s /usr/sbin/nologin "$OTHER" || fail "useradd $OTHER"
 at_exit "userdel $OTHER 2>/dev/null"
-pam "$OTHER" 1234 && { cat "$WORK/pam.out"; fail "pamtester let in $OTHER, who is not mapped"; }
+# pam_pkcs11 0.6.12 itself reads past a heap buffer (strchr) when no
+# mapping matches: a sanitizer build's ASan runtime stops pamtester there,
+# in pam_pkcs11's code. That check is turned off for this step only, so
+# the step sees pam_pkcs11's answer rather than the crash.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}intercept_strchr=0" pam "$OTHER" 1234 &&
+    { cat "$WORK/pam.out"; fail "pamtester let in $OTHER, who is not mapped"; }
 grep -v '^DEBUG' "$WORK/pam.out" || true
+grep -q 'No matching certificate found' "$WORK/pam.out" || fail "$OTHER was refused for another reason"
 [ "$(tries)" -eq 3 ] || fail "auth PIN: $(tries) tries left"
 
 printf '\nPASS: PAM login with the card (%ss)\n' "$(($(date +%s) - START))"
