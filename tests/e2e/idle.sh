@@ -12,6 +12,7 @@
 # scales with it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tlslib.sh"
+. "$(dirname "$0")/cardlog.sh"
 need openssl certutil modutil firefox-esr
 # As in firefox.sh: Firefox does not start with the ASan runtime preloaded.
 if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
@@ -64,7 +65,7 @@ at_exit ff_stop
 # The login and the page: the server saw the card's certificate.
 i=0
 until grep -q '^GET / HTTP/1.1' "$WORK/srv-idle.log" 2>/dev/null &&
-      grep -q 'INS=20 P1=00 P2=80 Lc=4 ' "$WORK/apdu.log"; do
+      [ "$(card_count auth-verify)" -gt 0 ]; do
     i=$((i + 1))
     kill -0 "$FF_PID" 2>/dev/null || { cat "$WORK/ff.out"; fail "Firefox exited"; }
     [ $i -lt 600 ] || { cat "$WORK/ff.out"; fail "Firefox did not authenticate within 60 s"; }
@@ -72,7 +73,7 @@ until grep -q '^GET / HTTP/1.1' "$WORK/srv-idle.log" 2>/dev/null &&
 done
 sleep 5      # whatever Firefox does after sending the request
 srv_received idle "$WORK/auth.pem"
-[ "$(grep -c 'INS=20 P1=00 P2=80 Lc=4 ' "$WORK/apdu.log")" -eq 1 ] || fail "not one auth PIN-pad login"
+[ "$(card_count auth-verify)" -eq 1 ] || fail "not one auth PIN-pad login"
 echo "logged in: $(wc -l < "$WORK/apdu.log") APDUs so far"
 
 step "idle for $IDLE s"

@@ -10,6 +10,7 @@
 # The PAM service is a file of the test's own under /etc/pam.d (removed at
 # exit): no system service, no common-auth, is touched.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cardlog.sh"
 PATH="$PATH:/usr/sbin:/sbin"
 need pamtester openssl useradd userdel
 PAM_PKCS11=""
@@ -29,15 +30,7 @@ export JPKI_EMU_LOG="$WORK/apdu.log"
 : > "$JPKI_EMU_LOG"
 T="timeout 60"
 
-# tries: the auth PIN tries the card has left (the card's word).
-tries() { "$TOOL" emu info "$CARD" | sed -n 's/^auth PIN *\([0-9]*\) of.*/\1/p'; }
-# count WHAT: commands of a kind the card has seen so far.
-count() {
-    case $1 in
-    verify) grep -c "INS=20 P1=00 P2=80 Lc=4 " "$JPKI_EMU_LOG" || true ;;
-    sign) grep -c "INS=2A P1=00 P2=80 " "$JPKI_EMU_LOG" || true ;;
-    esac
-}
+tries() { card_tries "$CARD" auth; }
 
 step "a test user, the CA, the mapping and the PAM service"
 USER_=jpkie2e$$
@@ -92,21 +85,21 @@ pam() {
 }
 
 step "pamtester: the mapped user with the auth PIN"
-v0=$(count verify) s0=$(count sign)
+v0=$(card_count auth-verify) s0=$(card_count signature)
 pam "$USER_" 1234 || { cat "$WORK/pam.out"; fail "pamtester refused $USER_ with the right PIN"; }
 grep -v '^DEBUG' "$WORK/pam.out" || true
 grep -q "successfully authenticated" "$WORK/pam.out" || fail "pamtester did not say so"
-[ $(($(count verify) - v0)) -eq 1 ] || fail "expected one auth PIN VERIFY on the card"
-[ $(($(count sign) - s0)) -ge 1 ] || fail "the card signed no challenge: pam_pkcs11 did not check the key"
+[ $(($(card_count auth-verify) - v0)) -eq 1 ] || fail "expected one auth PIN VERIFY on the card"
+[ $(($(card_count signature) - s0)) -ge 1 ] || fail "the card signed no challenge: pam_pkcs11 did not check the key"
 [ "$(tries)" -eq 3 ] || fail "auth PIN: $(tries) tries left"
 
 step "a wrong PIN: refused, and the card counts the try"
-v0=$(count verify) s0=$(count sign)
+v0=$(card_count auth-verify) s0=$(card_count signature)
 pam "$USER_" 1111 && { cat "$WORK/pam.out"; fail "pamtester accepted a wrong PIN"; }
 grep -v '^DEBUG' "$WORK/pam.out" || true
 grep -q 'Wrong smartcard PIN' "$WORK/pam.out" || fail "refused for another reason than the PIN"
-[ $(($(count verify) - v0)) -eq 1 ] || fail "expected one VERIFY for the wrong PIN"
-[ "$(count sign)" -eq "$s0" ] || fail "the card signed with a wrong PIN"
+[ $(($(card_count auth-verify) - v0)) -eq 1 ] || fail "expected one VERIFY for the wrong PIN"
+[ "$(card_count signature)" -eq "$s0" ] || fail "the card signed with a wrong PIN"
 [ "$(tries)" -eq 2 ] || fail "after a wrong PIN the card has $(tries) tries left, not 2"
 echo "the card: $(tries) of 3 auth PIN tries left"
 

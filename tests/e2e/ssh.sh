@@ -11,6 +11,7 @@
 # card's, and its signature algorithm is rsa-sha2-256 or rsa-sha2-512
 # (never ssh-rsa/SHA-1).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cardlog.sh"
 PATH="$PATH:/usr/sbin:/sbin"
 need ssh ssh-keygen ssh-agent ssh-add python3
 command -v sshd >/dev/null 2>&1 || missing "sshd (openssh-server)"
@@ -27,11 +28,8 @@ export JPKI_EMU_LOG="$WORK/apdu.log"
 T="timeout 60"
 ME=$(id -un)
 
-# tries: the auth PIN tries the card has left (the card's word).
-tries() { "$TOOL" emu info "$CARD" | sed -n 's/^auth PIN *\([0-9]*\) of.*/\1/p'; }
-# verifies: how many VERIFY commands with a 4-byte PIN (the auth PIN) the
-# card has seen (the log has lengths only, never a PIN).
-verifies() { grep -c "INS=20 P1=00 P2=80 Lc=4 " "$WORK/apdu.log" || true; }
+tries() { card_tries "$CARD" auth; }
+verifies() { card_count auth-verify; }
 
 step "ssh-keygen -D: the card's keys"
 $T ssh-keygen -D "$MODULE" > "$WORK/keys" || fail "ssh-keygen -D"

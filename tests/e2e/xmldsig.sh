@@ -11,6 +11,7 @@
 # of Debian 12 (OpenSSL build) cannot sign through the PKCS#11 engine:
 # shown below, so the day it can, the test says to update the guide.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cardlog.sh"
 need xmlsec1 certutil modutil openssl java
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 EX="$top_srcdir/examples"
@@ -28,16 +29,7 @@ SIGN_CA="$CARD.pki/sign-ca.pem"
 HOME="$WORK/home"; export HOME; mkdir -p "$HOME"
 T="timeout 60"
 
-# tries: the sign PIN tries the card has left (the card's word).
-tries() { "$TOOL" emu info "$CARD" | sed -n 's/^sign PIN *\([0-9]*\) of.*/\1/p'; }
-# count WHAT: commands of a kind the card has seen so far (6-byte PINs are
-# the sign PIN's; the log has lengths only, never a PIN).
-count() {
-    case $1 in
-    verify) grep -c "INS=20 P1=00 P2=80 Lc=6 " "$JPKI_EMU_LOG" || true ;;
-    sign) grep -c "INS=2A P1=00 P2=80 " "$JPKI_EMU_LOG" || true ;;
-    esac
-}
+tries() { card_tries "$CARD" sign; }
 
 # The reference: the card's signature certificate.
 pkcs11-tool --module "$MODULE" --slot 1 --login --pin ABC123 --read-object --type cert --id 02 \
@@ -75,37 +67,37 @@ certutil -N -d "sql:$WORK/nss" --empty-password
 echo | $T modutil -dbdir "sql:$WORK/nss" -add jpki -libfile "$MODULE" -force > /dev/null
 grep -q '<KeyName>JPKI Digital Signature:Digital Signature Certificate</KeyName>' "$EX/xmldsig-template.xml" ||
     fail "the template names another certificate"
-v0=$(count verify) s0=$(count sign)
+v0=$(card_count sign-verify) s0=$(card_count signature)
 JPKI_SIGN_PIN=ABC123 $T "$SIGNER" "sql:$WORK/nss" "$EX/xmldsig-template.xml" "$WORK/nss-signed.xml" ||
     fail "xmldsig-sign"
-[ $(($(count verify) - v0)) -eq 1 ] || fail "expected one sign PIN VERIFY, saw $(($(count verify) - v0))"
-[ $(($(count sign) - s0)) -eq 1 ] || fail "expected one signature by the card, saw $(($(count sign) - s0))"
+[ $(($(card_count sign-verify) - v0)) -eq 1 ] || fail "expected one sign PIN VERIFY, saw $(($(card_count sign-verify) - v0))"
+[ $(($(card_count signature) - s0)) -eq 1 ] || fail "expected one signature by the card, saw $(($(card_count signature) - s0))"
 verified "$WORK/nss-signed.xml"
 
 step "libxmlsec1 + NSS, a wrong PIN: one try, no signature"
-v0=$(count verify) s0=$(count sign)
+v0=$(card_count sign-verify) s0=$(card_count signature)
 rc=0; JPKI_SIGN_PIN=ABC124 $T "$SIGNER" "sql:$WORK/nss" "$EX/xmldsig-template.xml" "$WORK/bad.xml" 2> "$WORK/bad.err" || rc=$?
 cat "$WORK/bad.err"
 [ "$rc" -eq 1 ] || fail "xmldsig-sign with a wrong PIN: exit $rc, not 1"
 [ ! -e "$WORK/bad.xml" ] || fail "a signed file was written with a wrong PIN"
-[ $(($(count verify) - v0)) -eq 1 ] || fail "a wrong PIN was tried $(($(count verify) - v0)) times, not once"
-[ "$(count sign)" -eq "$s0" ] || fail "the card signed with a wrong PIN"
+[ $(($(card_count sign-verify) - v0)) -eq 1 ] || fail "a wrong PIN was tried $(($(card_count sign-verify) - v0)) times, not once"
+[ "$(card_count signature)" -eq "$s0" ] || fail "the card signed with a wrong PIN"
 [ "$(tries)" -eq 4 ] || fail "the card has $(tries) sign PIN tries left, not 4"
 # No PIN at all: nothing is tried.
-v0=$(count verify)
+v0=$(card_count sign-verify)
 JPKI_SIGN_PIN= $T "$SIGNER" "sql:$WORK/nss" "$EX/xmldsig-template.xml" "$WORK/bad.xml" 2>/dev/null &&
     fail "xmldsig-sign signed without a PIN"
-[ "$(count verify)" -eq "$v0" ] || fail "a PIN was tried though none was given"
+[ "$(card_count sign-verify)" -eq "$v0" ] || fail "a PIN was tried though none was given"
 
 step "Java: examples/XmlDsigSign.java (javax.xml.crypto.dsig + SunPKCS11)"
 sed "s|^library = .*|library = $MODULE|" "$EX/java-pkcs11.cfg" > "$WORK/java.cfg"
 sed '/<Signature /,/<\/Signature>/d' "$EX/xmldsig-template.xml" > "$WORK/doc.xml"
 grep -q "<Signature" "$WORK/doc.xml" && fail "the unsigned document still has a Signature"
-v0=$(count verify) s0=$(count sign)
+v0=$(card_count sign-verify) s0=$(card_count signature)
 JPKI_SIGN_PIN=ABC123 $T java "$EX/XmlDsigSign.java" "$WORK/java.cfg" "$WORK/doc.xml" "$WORK/java-signed.xml" ||
     fail "XmlDsigSign.java"
-[ $(($(count verify) - v0)) -eq 1 ] || fail "Java: expected one sign PIN VERIFY"
-[ $(($(count sign) - s0)) -eq 1 ] || fail "Java: expected one signature by the card, saw $(($(count sign) - s0))"
+[ $(($(card_count sign-verify) - v0)) -eq 1 ] || fail "Java: expected one sign PIN VERIFY"
+[ $(($(card_count signature) - s0)) -eq 1 ] || fail "Java: expected one signature by the card, saw $(($(card_count signature) - s0))"
 [ "$(tries)" -eq 5 ] || fail "the card has $(tries) sign PIN tries left after a good PIN, not 5"
 grep -q '<KeyName>Digital Signature Certificate</KeyName>' "$WORK/java-signed.xml" || fail "Java: no KeyName"
 verified "$WORK/java-signed.xml"
@@ -114,7 +106,7 @@ step "the xmlsec1 command line cannot sign with a PKCS#11 key (Debian 12)"
 # The OpenSSL engine logs in, but xmlsec1 takes the engine's key for a
 # public one and finds no signing key.
 sed 's|<KeyName>.*</KeyName>|<KeyName/>|' "$EX/xmldsig-template.xml" > "$WORK/cli.xml"
-s0=$(count sign)
+s0=$(card_count signature)
 rc=0
 PKCS11_MODULE_PATH="$MODULE" OPENSSL_CONF=/dev/null $T xmlsec1 --sign --crypto openssl \
     --privkey-openssl-engine "pkcs11;pkcs11:token=JPKI%20Digital%20Signature;id=%02;type=private;pin-value=ABC123" \
@@ -122,6 +114,6 @@ PKCS11_MODULE_PATH="$MODULE" OPENSSL_CONF=/dev/null $T xmlsec1 --sign --crypto o
 tail -n 3 "$WORK/cli.err"
 [ "$rc" -ne 0 ] || fail "xmlsec1 signed through the engine: update the XML signature guide"
 grep -q 'key is not found' "$WORK/cli.err" || fail "xmlsec1 failed another way"
-[ "$(count sign)" -eq "$s0" ] || fail "xmlsec1 made the card sign"
+[ "$(card_count signature)" -eq "$s0" ] || fail "xmlsec1 made the card sign"
 
 printf '\nPASS: XML signatures with the card, NSS and Java (%ss)\n' "$(($(date +%s) - START))"
