@@ -21,3 +21,13 @@ card_count() {
     *) fail "card_count: $1?" ;;
     esac
 }
+
+# card_init [EMU INIT OPTIONS...]: a new card image, $CARD, that the module
+# uses (JPKI_PKCS11_EMULATOR), its APDU log empty in $JPKI_EMU_LOG.
+card_init() {
+    CARD="$WORK/card.img"
+    "$TOOL" emu init "$@" --out "$CARD" >/dev/null
+    JPKI_PKCS11_EMULATOR="$CARD" JPKI_EMU_LOG="$WORK/apdu.log"
+    export JPKI_PKCS11_EMULATOR JPKI_EMU_LOG
+    : > "$JPKI_EMU_LOG"
+}

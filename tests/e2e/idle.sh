@@ -25,11 +25,7 @@ LIMIT=$(((MAX_PER_MIN * IDLE + 59) / 60))
 
 START=$(date +%s)
 firefox-esr --version
-CARD="$WORK/card.img"
-export JPKI_PKCS11_EMULATOR="$CARD"
-"$TOOL" emu init --pinpad --out "$CARD" >/dev/null
-export JPKI_EMU_LOG="$WORK/apdu.log"
-: > "$JPKI_EMU_LOG"
+card_init --pinpad
 HOME="$WORK/home"; export HOME; mkdir -p "$HOME"
 pkcs11-tool --module "$MODULE" --slot 0 --read-object --type cert --id 01 -o "$WORK/auth.der" >/dev/null
 openssl x509 -inform DER -in "$WORK/auth.der" -out "$WORK/auth.pem"

@@ -23,11 +23,7 @@ done
 [ "$(id -u)" -eq 0 ] || missing "root, to add a test user and a PAM service"
 
 START=$(date +%s)
-CARD="$WORK/card.img"
-export JPKI_PKCS11_EMULATOR="$CARD"
-"$TOOL" emu init --out "$CARD" >/dev/null
-export JPKI_EMU_LOG="$WORK/apdu.log"
-: > "$JPKI_EMU_LOG"
+card_init
 T="timeout 60"
 
 tries() { card_tries "$CARD" auth; }

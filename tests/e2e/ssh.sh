@@ -21,10 +21,7 @@ SSHD=$(command -v sshd)
 
 START=$(date +%s)
 ssh -V
-CARD="$WORK/card.img"
-export JPKI_PKCS11_EMULATOR="$CARD"
-"$TOOL" emu init --out "$CARD" >/dev/null
-export JPKI_EMU_LOG="$WORK/apdu.log"
+card_init
 T="timeout 60"
 ME=$(id -un)
 

@@ -20,11 +20,7 @@ SIGNER="$top_builddir/examples/xmldsig-sign"
 
 START=$(date +%s)
 xmlsec1 --version
-CARD="$WORK/card.img"
-export JPKI_PKCS11_EMULATOR="$CARD"
-"$TOOL" emu init --out "$CARD" >/dev/null
-export JPKI_EMU_LOG="$WORK/apdu.log"
-: > "$JPKI_EMU_LOG"
+card_init
 SIGN_CA="$CARD.pki/sign-ca.pem"
 HOME="$WORK/home"; export HOME; mkdir -p "$HOME"
 T="timeout 60"
