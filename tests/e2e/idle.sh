@@ -7,10 +7,10 @@
 # and then sits idle for 60 s. The card's own APDU log counts what the idle
 # minute cost: at most 6 APDUs per idle minute, and no SELECT of the JPKI
 # application (on a contactless reader every APDU costs time and power,
-# and a SELECT can end the logins). Firefox ESR 153 made no call into the
-# module at all while idle (seen once with a build that logged each
-# call); a browser that polls, or a module that asks the card by itself,
-# shows here.
+# and a SELECT can end the logins). Firefox ESR 153 made no slot, token,
+# session, slot-event or object-search call into the module while idle
+# (seen once with a build that logged them); a browser that polls, or a
+# module that asks the card by itself, shows here.
 # JPKI_TEST_IDLE_SECONDS shortens the idle time for a quick look; the limit
 # scales with it.
 . "$(dirname "$0")/lib.sh"
