@@ -19,6 +19,7 @@ need_vpcd
 
 DRIVE="$top_builddir/tests/p11drive"
 HOLD="$top_builddir/tests/pcsc_hold"
+PROBE="$top_builddir/tests/pcsc_probe"
 [ -x "$DRIVE" ] && [ -x "$HOLD" ] ||
     fail "tests/p11drive and tests/pcsc_hold are not built (make check builds them)"
 
@@ -156,6 +157,16 @@ grep 'ms after the card changed' "$WORK/event.out" | sed 's/^ */latency: /' > "$
 
 step "another program holds a transaction: the module waits its turn"
 rm -f "$WORK"/ready* "$WORK"/go*
+# pcscd powers a card down once it has gone unused for a while, and that
+# power-down can land just after a new program connected: a reset under it
+# (the module then logs out, as it must; the next step tests that). This
+# step is about transactions: a connection of its own keeps the card
+# powered until the step is over.
+rm -f "$WORK/keep.in" && mkfifo "$WORK/keep.in"
+"$PROBE" "$R0" < "$WORK/keep.in" > "$WORK/keep.out" 2>&1 &
+KEEP_PID=$!
+exec 4> "$WORK/keep.in"
+wait_for 10 grep -q '^connected' "$WORK/keep.out" || { cat "$WORK/keep.out"; fail "the keeper did not connect"; }
 JPKI_PKCS11_DEBUG=3 JPKI_PKCS11_LOG_FILE="$WORK/tx.log" \
     "$DRIVE" "$MODULE" open:Signature:0 login:ABC123 touch:"$WORK/ready1" waitfile:"$WORK/go1" \
     now:sign-start sign now:signed > "$WORK/tx.out" 2>&1 &
@@ -173,6 +184,8 @@ signed=$(awk '/^signed/ { print $2 }' "$WORK/tx.out")
 awk -v r="$released" -v s="$signed" 'BEGIN { exit !(s >= r) }' ||
     fail "the module signed ($signed) before the other program released the card ($released)"
 echo "the signature came after the release, as it must"
+exec 4>&-
+wait "$KEEP_PID" || { cat "$WORK/keep.out"; fail "the keeper failed"; }
 
 step "another program resets the card: the token is logged out, no PIN is re-sent"
 rm -f "$WORK"/ready* "$WORK"/go*
