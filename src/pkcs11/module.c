@@ -4,7 +4,9 @@
  * (OS locking or the application's mutex callbacks), and fork awareness.
  *
  * No library constructor or destructor: NSS calls C_Finalize from atexit
- * handlers, so nothing may be torn down behind its back.
+ * handlers, so nothing may be torn down behind its back. The one exit
+ * handler (exit_guard.c) frees nothing: it resets cards this process left
+ * a PIN verified on.
  */
 #include "pkcs11/p11.h"
 
@@ -125,6 +127,7 @@ CK_RV p11_initialize(CK_VOID_PTR init_args)
     p11_g.next_session = 1;
     p11_g.pid = getpid();
     p11_g.initialized = 1;
+    p11_exit_guard_install();
     JLOG_DBG("initialized with %zu reader(s)", p11_g.n_cards);
     return CKR_OK;
 }

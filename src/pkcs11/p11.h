@@ -117,6 +117,9 @@ extern p11_module p11_g;
 /* module.c */
 CK_RV p11_initialize(CK_VOID_PTR init_args);
 CK_RV p11_finalize(void);
+/* Registers, once per process, the exit handler that resets the cards this
+ * process verified a PIN on when it ends without C_Finalize (exit_guard.c). */
+void p11_exit_guard_install(void);
 CK_RV p11_enter(void);           /* initialized check + lock */
 void p11_leave(void);
 int p11_is_initialized(void);
