@@ -12,7 +12,7 @@
  * validates every entry and writes it, fixed-width, straight into its
  * coarse bucket's next slot in the output image; each coarse bucket is then
  * sorted where it sits, and the lookup bucket table is read off the sorted
- * entries. Memory: the image plus one coarse bucket and the tables.
+ * entries; last, a sum per block of CRLX_BLOCK entries. Memory: the image plus one coarse bucket and the tables.
  */
 #include "jpki/crl_priv.h"
 
@@ -461,7 +461,8 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     h.spki_len = (uint64_t)spki_len;
     h.buckets_off = align8(h.spki_off + h.spki_len);
     h.entries_off = align8(h.buckets_off + (((size_t)1 << h.bucket_bits) + 1) * 4);
-    h.file_size = h.entries_off + n * h.entry_size;
+    h.sums_off = align8(h.entries_off + n * h.entry_size);
+    h.file_size = h.sums_off + (n + CRLX_BLOCK - 1) / CRLX_BLOCK * 4;
     uint8_t *img = sink->alloc(sink->ctx, h.file_size);
     if (!img) {
         OPENSSL_free(spki);
@@ -478,6 +479,9 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     if (rv != JPKI_CRLX_OK)
         return rv;
     lay_lookup(img + h.entries_off, (uint32_t)n, w, &h, (uint32_t *)(void *)(img + h.buckets_off));
+    uint32_t *sums = (uint32_t *)(void *)(img + h.sums_off);
+    for (uint64_t k = 0; k * CRLX_BLOCK < n; k++)
+        sums[k] = crlx_block_sum(img + h.entries_off, h.entry_size, n, k);
     memcpy(img, &h, sizeof h);
     crlx_hdr_seal(img);
     *size = h.file_size;

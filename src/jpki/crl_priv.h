@@ -8,6 +8,11 @@
  *   crl_file.c   the index file: layout, name, atomic write, mmap, checks
  *   crl_index.c  the public API of crl_index.h
  *
+ * Index file: header, metadata (issuer, IDP, CRL number, issuer SPKI),
+ * bucket table, sorted entries, then one 32-bit block sum per CRLX_BLOCK
+ * entries (crlx_sum of the block's bytes), which a lookup checks for the
+ * entries its answer rests on.
+ *
  * Index entry (fixed width E = W + 7, W = the longest serial of this CRL):
  *   [W bytes serial, big-endian, right-aligned, zero-padded]
  *   [1 byte: serial length]                       -- key = first W + 1 bytes
@@ -22,6 +27,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "common/fileutil.h"
 #include "jpki/crl_index.h"
 
 #define CRLX_MAX_SERIAL 32              /* longer (RFC 5280: <= 20) -> PARSE */
@@ -139,12 +145,7 @@ typedef struct {
     void *ctx;
 } crlx_sink;
 
-typedef struct {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    int64_t mtime_ns, ctime_ns;
-} crlx_ident;
+typedef fu_ident crlx_ident;
 
 /* Verifies der (already PEM-decoded) against issuers and lays out the
  * complete index (header, metadata, buckets, sorted entries) in the zeroed
@@ -163,9 +164,13 @@ uint64_t crlx_fnv(uint64_t h, const void *buf, size_t len);
 /* ---- crl_file.c ---- */
 
 #define CRLX_MAGIC "JPKICRX"
-#define CRLX_VERSION 3           /* 2: <= 4096 buckets, interpolated lookups;
+#define CRLX_VERSION 4           /* 2: <= 4096 buckets, interpolated lookups;
                                   * 3: the keys' common prefix, a search
-                                  * window chosen at build */
+                                  * window chosen at build;
+                                  * 4: block sums over the entries, the
+                                  * check covers the bucket table */
+#define CRLX_BLOCK 4             /* entries per block sum */
+#define CRLX_MAX_FILE (UINT64_C(1) << 34)  /* a larger index is not opened */
 
 /* The index header, native byte order (a cache of this machine only). */
 typedef struct {
@@ -180,15 +185,17 @@ typedef struct {
     uint32_t window;    /* entries a lookup searches around its guess (odd,
                          * 1..CRLX_MAX_WINDOW), see crlx_window_start */
     uint32_t shift, pad;
+    uint64_t sums_off;  /* ceil(entries / CRLX_BLOCK) uint32 block sums */
     uint64_t prefix;    /* every key's masked first 8 bytes share their top
                          * `shift` bits, those of prefix */
     uint64_t issuer_off, issuer_len, idp_off, idp_len, num_off, num_len;
     uint64_t buckets_off, entries_off;
     uint8_t crl_sha256[32], issuer_spki_sha256[32];
     uint64_t spki_off, spki_len;    /* the verifying issuer's SPKI, DER */
-    uint64_t check;     /* FNV-1a of the header (check zeroed) + metadata:
-                         * catches damage, not forgery (the 0700 cache dir
-                         * is the user's own) */
+    uint64_t check;     /* crlx_sum of the header (check zeroed), the
+                         * metadata and the bucket table: catches damage,
+                         * not forgery (the cache directory and file passed
+                         * the private rules: only their owner writes) */
 } crlx_hdr;
 
 /* ---- the lookup's geometry, shared by crl_build.c and crl_index.c ---- */
@@ -242,23 +249,73 @@ static inline size_t crlx_window_start(size_t lo, size_t m, uint64_t kp, unsigne
     return a < lo + m - window ? a : lo + m - window;
 }
 
+/* A fast 64-bit checksum of len bytes, continuing from seed: two lanes of
+ * (x ^ word) * odd, x ^= x >> 29 (each step a bijection, so a change in one
+ * word always changes the lane), then a final mix. For damage, not for
+ * forgery. */
+static inline uint64_t crlx_sum(uint64_t seed, const uint8_t *p, size_t len)
+{
+    const uint64_t k1 = UINT64_C(0xff51afd7ed558ccd), k2 = UINT64_C(0xc4ceb9fe1a85ec53);
+    uint64_t a = seed ^ UINT64_C(0x9e3779b97f4a7c15) ^ len, b = seed + UINT64_C(0x27d4eb2f165667c5);
+    uint64_t u[2];
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        memcpy(u, p + i, 16);
+        a = (a ^ u[0]) * k1;
+        b = (b ^ u[1]) * k2;
+        a ^= a >> 29;
+        b ^= b >> 29;
+    }
+    u[0] = u[1] = 0;
+    memcpy(u, p + i, len - i);
+    a = (a ^ u[0]) * k1;
+    b = (b ^ u[1]) * k2;
+    a ^= a >> 29;
+    b ^= b >> 29;
+    uint64_t h = a ^ (b * k1 + (b >> 31));
+    h ^= h >> 32;
+    h *= k2;
+    return h ^ (h >> 29);
+}
+
+/* The sum of block k of the n entries of size es at ents. */
+static inline uint32_t crlx_block_sum(const uint8_t *ents, size_t es, uint64_t n, uint64_t k)
+{
+    uint64_t first = k * CRLX_BLOCK, m = n - first < CRLX_BLOCK ? n - first : CRLX_BLOCK;
+    uint64_t h = crlx_sum(k, ents + first * es, (size_t)(m * es));
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 /* Computes hdr->check over the header and the metadata bytes in image. */
 void crlx_hdr_seal(uint8_t *image);
 /* Validates a whole image (sizes, offsets, check). 0 or -1. */
 int crlx_image_check(const uint8_t *image, size_t size);
 
-/* An opened index: a mapping (or heap buffer) that passed crlx_image_check. */
+/* An opened index: a mapping (or heap buffer) that passed crlx_image_check.
+ * Only the copies taken then are believed: the header (hdr) and the
+ * metadata (meta); the bucket table and the entries are read from the
+ * image, and every answer is checked against the block sums there. */
 struct jpki_crlx {
     uint8_t *image;
     size_t size;
     int mapped;
-    size_t window;          /* the header's, copied: read on every lookup */
+    crlx_hdr hdr;           /* the validated header, copied */
+    uint8_t *meta;          /* issuer .. SPKI, copied (info points here) */
+    size_t window;          /* hdr.window */
     jpki_crlx_info info;
 };
 
-/* Builds, writes and maps; or maps the existing valid index. */
-jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers,
-                            const char *cache_dir, uint8_t **image, size_t *size);
+/* The cache directory, checked (fileutil.h): a descriptor, or -1 after
+ * saying once why it is not used (the caller then builds in memory). */
+int crlx_cache_dir(const char *cache_dir);
+/* Builds, writes and maps; or maps the existing valid index (in the
+ * directory open at dirfd). */
+jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers, int dirfd,
+                            uint8_t **image, size_t *size);
+/* The CRL file's bytes, read (not mapped: a file that changes under the
+ * build must give an error, never SIGBUS). A heap buffer, or NULL with
+ * *rv set. */
+uint8_t *crlx_read_crl(const char *path, size_t *len, jpki_crlx_rv *rv);
 /* Builds in memory (heap). */
 jpki_crlx_rv crlx_mem_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
                             uint8_t **image, size_t *size);
