@@ -121,4 +121,11 @@ grep -q "cache directory $S/m not used (owned by another user)" "$WORK/log" ||
     fail "the refusal is not logged"
 [ "$(grep -c "cache directory $S/m not used" "$WORK/log")" = 1 ] || fail "the refusal is logged more than once"
 [ -z "$(find "$S" -mindepth 1 -user 0 -print)" ] || fail "the module wrote into a planted directory"
+
+step "the module: DIR/crl is private, but DIR is not: DIR/crl is not used either"
+as_nobody mkdir -m 777 "$S/m2"
+mkdir -m 700 "$S/m2/crl"                # left by an earlier run of the victim
+[ "$(JPKI_PKCS11_CACHE="$S/m2" JPKI_PKCS11_ANCHORS="$A" JPKI_PKCS11_CRL="$CRL" \
+     JPKI_PKCS11_INVALID_CERT=hide tokens)" = 0 ] || fail "a revoked card is offered"
+[ -z "$(ls -A "$S/m2/crl")" ] || fail "an index was written under a refused cache directory"
 echo "OK"
