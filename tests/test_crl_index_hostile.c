@@ -123,7 +123,7 @@ START_TEST(test_flipped_bits_never_good)
         uint8_t *img = malloc(len);
         memcpy(img, good, len);
         size_t off = t % 3 == 0 ? h.buckets_off + (size_t)rand() % (h.entries_off - h.buckets_off)
-                                : h.entries_off + (size_t)rand() % (h.sums_off - h.entries_off);
+                                : h.entries_off + (size_t)rand() % (len - h.entries_off);
         img[off] ^= (uint8_t)(1u << (rand() % 8));
         twrite(f.idx, img, len);
         jpki_crlx *x = NULL;

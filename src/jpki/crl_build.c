@@ -404,6 +404,20 @@ static unsigned choose_bits(uint64_t n, size_t w)
     return bits > 8 * w ? (unsigned)(8 * w) : bits;     /* >= 8 entries/bucket */
 }
 
+/* From the sorted entries, contiguous at ents, to their blocks, each
+ * followed by its sum (crlx_at): last block first, so that no entry is
+ * overwritten before it moved. */
+static void spread_blocks(uint8_t *ents, uint64_t n, size_t es)
+{
+    for (uint64_t k = (n + CRLX_BLOCK - 1) / CRLX_BLOCK; k-- > 0;) {
+        uint64_t first = k * CRLX_BLOCK, m = n - first < CRLX_BLOCK ? n - first : CRLX_BLOCK;
+        uint8_t *to = (uint8_t *)crlx_at(ents, es, (size_t)first);
+        memmove(to, ents + first * es, (size_t)(m * es));
+        uint32_t stored, sum = crlx_block_sum(ents, es, n, first, &stored);
+        memcpy(to + m * es, &sum, 4);
+    }
+}
+
 static size_t align8(size_t x)
 {
     return (x + 7) & ~(size_t)7;
@@ -461,8 +475,8 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     h.spki_len = (uint64_t)spki_len;
     h.buckets_off = align8(h.spki_off + h.spki_len);
     h.entries_off = align8(h.buckets_off + (((size_t)1 << h.bucket_bits) + 1) * 4);
-    h.sums_off = align8(h.entries_off + n * h.entry_size);
-    h.file_size = h.sums_off + (n + CRLX_BLOCK - 1) / CRLX_BLOCK * 4;
+    h.block = CRLX_BLOCK;
+    h.file_size = h.entries_off + crlx_area(n, h.entry_size);
     uint8_t *img = sink->alloc(sink->ctx, h.file_size);
     if (!img) {
         OPENSSL_free(spki);
@@ -479,9 +493,7 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     if (rv != JPKI_CRLX_OK)
         return rv;
     lay_lookup(img + h.entries_off, (uint32_t)n, w, &h, (uint32_t *)(void *)(img + h.buckets_off));
-    uint32_t *sums = (uint32_t *)(void *)(img + h.sums_off);
-    for (uint64_t k = 0; k * CRLX_BLOCK < n; k++)
-        sums[k] = crlx_block_sum(img + h.entries_off, h.entry_size, n, k);
+    spread_blocks(img + h.entries_off, n, h.entry_size);
     memcpy(img, &h, sizeof h);
     crlx_hdr_seal(img);
     *size = h.file_size;

@@ -109,11 +109,9 @@ int crlx_image_check(const uint8_t *image, size_t size)
         || !span_ok(h.spki_off, h.spki_len, h.num_off + h.num_len, size)
         || !span_ok(h.buckets_off, nb * 4, h.spki_off + h.spki_len, size)
         || h.buckets_off % 4 != 0
-        || !span_ok(h.entries_off, h.entries * h.entry_size, h.buckets_off + nb * 4, size)
-        || h.sums_off % 4 != 0
-        || !span_ok(h.sums_off, (h.entries + CRLX_BLOCK - 1) / CRLX_BLOCK * 4,
-                    h.entries_off + h.entries * h.entry_size, size)
-        || h.sums_off + (h.entries + CRLX_BLOCK - 1) / CRLX_BLOCK * 4 != size)
+        || h.block != CRLX_BLOCK
+        || !span_ok(h.entries_off, crlx_area(h.entries, h.entry_size), h.buckets_off + nb * 4, size)
+        || h.entries_off + crlx_area(h.entries, h.entry_size) != size)
         return -1;
     if (meta_check(image) != h.check)
         return -1;

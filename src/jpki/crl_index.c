@@ -146,28 +146,35 @@ const jpki_crlx_info *jpki_crlx_get_info(const jpki_crlx *x)
 
 static int block_ok(const jpki_crlx *x, const uint8_t *ents, uint64_t i)
 {
-    const crlx_hdr *h = &x->hdr;
-    uint32_t want;
-    memcpy(&want, x->image + h->sums_off + i / CRLX_BLOCK * 4, 4);
-    return crlx_block_sum(ents, h->entry_size, h->entries, i / CRLX_BLOCK) == want;
+    uint32_t stored;
+    return crlx_block_sum(ents, x->hdr.entry_size, x->hdr.entries, i, &stored) == stored;
+}
+
+/* Compares an entry's key with key (prefix kp): the 8-byte prefixes
+ * first, the whole key only when they are equal. */
+static inline int key_cmp(const uint8_t *rec, const uint8_t *key, size_t kw, uint64_t kp,
+                          uint64_t mask)
+{
+    uint64_t rp = crlx_be64(rec) & mask;
+    return rp != kp ? (rp < kp ? -1 : 1) : memcmp(rec, key, kw);
 }
 
 /* The answer for key, whose place in the sorted entries is ip (its first
  * position, or where it would be inserted): it rests on the entry at ip
  * (equal: listed) or on the entries at ip - 1 and ip (below and above it:
  * not listed). Those are checked, their blocks' sums too. */
-static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key,
-                           jpki_crlx_entry *out)
+static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key, uint64_t kp,
+                           uint64_t mask, jpki_crlx_entry *out)
 {
     const crlx_hdr *h = &x->hdr;
     const uint8_t *ents = x->image + h->entries_off;
     size_t es = h->entry_size, kw = h->key_width + 1, n = h->entries;
-    int above = ip < n ? memcmp(ents + ip * es, key, kw) : 1;
+    const uint8_t *rec = ip < n ? crlx_at(ents, es, ip) : NULL;
+    int above = rec ? key_cmp(rec, key, kw, kp, mask) : 1;
     if (above == 0) {
         if (!block_ok(x, ents, ip))
             return JPKI_CRLX_ERR_DAMAGED;
         uint64_t d = 0;
-        const uint8_t *rec = ents + ip * es;
         for (int i = 0; i < 5; i++)
             d = d << 8 | rec[kw + i];
         out->revoked = 1;
@@ -175,7 +182,7 @@ static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key,
         out->reason = rec[kw + 5] == CRLX_NO_REASON ? -1 : rec[kw + 5];
         return JPKI_CRLX_OK;
     }
-    if (above < 0 || (ip > 0 && memcmp(ents + (ip - 1) * es, key, kw) >= 0))
+    if (above < 0 || (ip > 0 && key_cmp(crlx_at(ents, es, ip - 1), key, kw, kp, mask) >= 0))
         return JPKI_CRLX_ERR_DAMAGED;   /* they do not bracket it: not sorted */
     if ((ip < n && !block_ok(x, ents, ip))
         || (ip > 0 && (ip == n || (ip - 1) / CRLX_BLOCK != ip / CRLX_BLOCK)
@@ -188,17 +195,17 @@ static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key,
  * branch depends on the data (a conditional move per step, n fixed per
  * index), so the CPU does not stall on mispredictions and can start the
  * caller's next lookup while this one waits for memory. */
-static size_t lower_bound(const uint8_t *ents, size_t es, size_t base, size_t n, uint64_t kp,
-                          uint64_t mask)
+static inline __attribute__((always_inline)) size_t
+lower_bound(const uint8_t *ents, size_t es, size_t base, size_t n, uint64_t kp, uint64_t mask)
 {
     if (n == 0)
         return base;
     while (n > 1) {
         size_t half = n / 2;
-        base = (crlx_be64(ents + (base + half - 1) * es) & mask) < kp ? base + half : base;
+        base = (crlx_be64(crlx_at(ents, es, base + half - 1)) & mask) < kp ? base + half : base;
         n -= half;
     }
-    return base + ((crlx_be64(ents + base * es) & mask) < kp);
+    return base + ((crlx_be64(crlx_at(ents, es, base)) & mask) < kp);
 }
 
 jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial, size_t serial_len,
@@ -231,7 +238,7 @@ jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial, size_t 
     if (lo > hi)
         lo = hi;                        /* (and settle then sees the damage) */
     if (lo == hi)
-        return settle(x, lo, key, out);
+        return settle(x, lo, key, kp, mask, out);
     /* One memory round trip: the cache lines of the window and of the entry
      * on each side of it at once (and of their block sums), then a
      * branch-free bisection; the rest of the bucket only when a neighbour
@@ -240,29 +247,28 @@ jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial, size_t 
     const uint8_t *ents = x->image + h->entries_off;
     size_t a = crlx_window_start(lo, hi - lo, kp, shift, bits, x->window);
     size_t n = hi - lo < x->window ? hi - lo : x->window;
-    const uint8_t *p = ents + (a > lo ? a - 1 : a) * es;
-    const uint8_t *e = ents + (a + n < hi ? a + n + 1 : a + n) * es;
+    const uint8_t *p = crlx_at(ents, es, a > lo ? a - 1 : a);
+    const uint8_t *e = crlx_at(ents, es, a + n < hi ? a + n + 1 : a + n);
     for (p -= (uintptr_t)p % 64; p < e; p += 64)
         __builtin_prefetch(p);
-    __builtin_prefetch(x->image + h->sums_off + a / CRLX_BLOCK * 4);
     size_t pos = lower_bound(ents, es, a, n, kp, mask);
-    if (pos == a && a > lo && (crlx_be64(ents + (a - 1) * es) & mask) >= kp)
+    if (pos == a && a > lo && (crlx_be64(crlx_at(ents, es, a - 1)) & mask) >= kp)
         pos = lower_bound(ents, es, lo, a - 1 - lo, kp, mask);
-    else if (pos == a + n && a + n < hi && (crlx_be64(ents + (a + n) * es) & mask) < kp)
+    else if (pos == a + n && a + n < hi && (crlx_be64(crlx_at(ents, es, a + n)) & mask) < kp)
         pos = lower_bound(ents, es, a + n + 1, hi - a - n - 1, kp, mask);
-    if (pos == hi || (crlx_be64(ents + pos * es) & mask) != kp
-        || memcmp(ents + pos * es, key, w + 1) >= 0)
-        return settle(x, pos, key, out);
+    if (pos == hi || (crlx_be64(crlx_at(ents, es, pos)) & mask) != kp
+        || memcmp(crlx_at(ents, es, pos), key, w + 1) >= 0)
+        return settle(x, pos, key, kp, mask, out);
     /* Serials sharing their first 8 key bytes: bisect the rest on the whole
      * key (O(log n) however many share them) for the first >= key. */
     for (lo = pos + 1; lo < hi;) {
         size_t mid = lo + (hi - lo) / 2;
-        if (memcmp(ents + mid * es, key, w + 1) < 0)
+        if (memcmp(crlx_at(ents, es, mid), key, w + 1) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return settle(x, lo, key, out);
+    return settle(x, lo, key, kp, mask, out);
 }
 
 void jpki_crlx_close(jpki_crlx *x)

@@ -9,9 +9,10 @@
  *   crl_index.c  the public API of crl_index.h
  *
  * Index file: header, metadata (issuer, IDP, CRL number, issuer SPKI),
- * bucket table, sorted entries, then one 32-bit block sum per CRLX_BLOCK
- * entries (crlx_sum of the block's bytes), which a lookup checks for the
- * entries its answer rests on.
+ * bucket table, then the sorted entries in blocks of CRLX_BLOCK, each
+ * block followed by its 32-bit sum (crlx_block_sum), which a lookup checks
+ * for the entries its answer rests on. The sum sits beside its entries, so
+ * checking it costs no memory access of its own (crlx_at, crlx_block_sum).
  *
  * Index entry (fixed width E = W + 7, W = the longest serial of this CRL):
  *   [W bytes serial, big-endian, right-aligned, zero-padded]
@@ -185,7 +186,7 @@ typedef struct {
     uint32_t window;    /* entries a lookup searches around its guess (odd,
                          * 1..CRLX_MAX_WINDOW), see crlx_window_start */
     uint32_t shift, pad;
-    uint64_t sums_off;  /* ceil(entries / CRLX_BLOCK) uint32 block sums */
+    uint64_t block;     /* entries per block sum: CRLX_BLOCK */
     uint64_t prefix;    /* every key's masked first 8 bytes share their top
                          * `shift` bits, those of prefix */
     uint64_t issuer_off, issuer_len, idp_off, idp_len, num_off, num_len;
@@ -249,40 +250,61 @@ static inline size_t crlx_window_start(size_t lo, size_t m, uint64_t kp, unsigne
     return a < lo + m - window ? a : lo + m - window;
 }
 
-/* A fast 64-bit checksum of len bytes, continuing from seed: two lanes of
- * (x ^ word) * odd, x ^= x >> 29 (each step a bijection, so a change in one
- * word always changes the lane), then a final mix. For damage, not for
- * forgery. */
+/* A fast 64-bit checksum of len bytes, continuing from seed: four lanes
+ * of (x ^ word) * odd, x ^= x >> 29 over 32 bytes at a time (each step a
+ * bijection, so a change in one word always changes its lane, and the
+ * lanes are combined so that a change in one changes the result); a tail
+ * is taken as the last 32 bytes (overlapping) when there are that many,
+ * zero-padded otherwise. For damage, not for forgery. */
 static inline uint64_t crlx_sum(uint64_t seed, const uint8_t *p, size_t len)
 {
     const uint64_t k1 = UINT64_C(0xff51afd7ed558ccd), k2 = UINT64_C(0xc4ceb9fe1a85ec53);
-    uint64_t a = seed ^ UINT64_C(0x9e3779b97f4a7c15) ^ len, b = seed + UINT64_C(0x27d4eb2f165667c5);
-    uint64_t u[2];
-    size_t i = 0;
-    for (; i + 16 <= len; i += 16) {
-        memcpy(u, p + i, 16);
-        a = (a ^ u[0]) * k1;
-        b = (b ^ u[1]) * k2;
-        a ^= a >> 29;
-        b ^= b >> 29;
+    uint64_t x[4] = { seed ^ UINT64_C(0x9e3779b97f4a7c15) ^ len, seed + UINT64_C(0x27d4eb2f165667c5),
+                      seed ^ UINT64_C(0x165667b19e3779f9), seed + UINT64_C(0x85ebca77c2b2ae63) };
+    uint64_t u[4] = { 0, 0, 0, 0 };
+    for (size_t i = 0;; i += 32) {
+        if (i + 32 <= len)
+            memcpy(u, p + i, 32);
+        else if (len >= 32)
+            memcpy(u, p + len - 32, 32);
+        else
+            memcpy(u, p, len);
+        for (int j = 0; j < 4; j++) {
+            x[j] = (x[j] ^ u[j]) * (j & 1 ? k2 : k1);
+            x[j] ^= x[j] >> 29;
+        }
+        if (i + 32 >= len)
+            break;
     }
-    u[0] = u[1] = 0;
-    memcpy(u, p + i, len - i);
-    a = (a ^ u[0]) * k1;
-    b = (b ^ u[1]) * k2;
-    a ^= a >> 29;
-    b ^= b >> 29;
-    uint64_t h = a ^ (b * k1 + (b >> 31));
+    uint64_t h = x[0] ^ (x[1] * k1 + (x[1] >> 31)) ^ (x[2] * k2 + (x[2] >> 27))
+        ^ ((x[3] << 17 | x[3] >> 47) * k1);
     h ^= h >> 32;
     h *= k2;
     return h ^ (h >> 29);
 }
 
-/* The sum of block k of the n entries of size es at ents. */
-static inline uint32_t crlx_block_sum(const uint8_t *ents, size_t es, uint64_t n, uint64_t k)
+/* Entry i of the entry area (blocks of CRLX_BLOCK entries, each followed
+ * by its 4-byte sum). */
+static inline const uint8_t *crlx_at(const uint8_t *ents, size_t es, size_t i)
 {
-    uint64_t first = k * CRLX_BLOCK, m = n - first < CRLX_BLOCK ? n - first : CRLX_BLOCK;
-    uint64_t h = crlx_sum(k, ents + first * es, (size_t)(m * es));
+    return ents + i * es + (i / CRLX_BLOCK) * 4;
+}
+
+/* The entry area's size for n entries of es bytes. */
+static inline uint64_t crlx_area(uint64_t n, size_t es)
+{
+    return n * es + (n + CRLX_BLOCK - 1) / CRLX_BLOCK * 4;
+}
+
+/* The sum of the block holding entry i (of n); *stored gets the one stored
+ * after it. */
+static inline uint32_t crlx_block_sum(const uint8_t *ents, size_t es, uint64_t n, uint64_t i,
+                                      uint32_t *stored)
+{
+    uint64_t first = i / CRLX_BLOCK * CRLX_BLOCK, m = n - first < CRLX_BLOCK ? n - first : CRLX_BLOCK;
+    const uint8_t *p = crlx_at(ents, es, (size_t)first);
+    memcpy(stored, p + m * es, 4);
+    uint64_t h = crlx_sum(first, p, (size_t)(m * es));
     return (uint32_t)(h ^ (h >> 32));
 }
 
