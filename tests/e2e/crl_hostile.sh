@@ -67,15 +67,28 @@ import os, struct, sys
 M = (1 << 64) - 1
 K1, K2 = 0xff51afd7ed558ccd, 0xc4ceb9fe1a85ec53
 def csum(seed, p):   # crlx_sum in src/jpki/crl_priv.h
-    n = len(p); a = (seed ^ 0x9e3779b97f4a7c15 ^ n) & M; b = (seed + 0x27d4eb2f165667c5) & M
+    n = len(p)
+    x = [(seed ^ 0x9e3779b97f4a7c15 ^ n) & M, (seed + 0x27d4eb2f165667c5) & M,
+         seed ^ 0x165667b19e3779f9, (seed + 0x85ebca77c2b2ae63) & M]
     i = 0
-    def step(a, b, u0, u1):
-        a = ((a ^ u0) * K1) & M; b = ((b ^ u1) * K2) & M
-        return a ^ (a >> 29), b ^ (b >> 29)
-    while i + 16 <= n:
-        a, b = step(a, b, *struct.unpack_from('<QQ', p, i)); i += 16
-    a, b = step(a, b, *struct.unpack('<QQ', p[i:] + bytes(16 - (n - i))))
-    h = a ^ ((b * K1 + (b >> 31)) & M); h ^= h >> 32; h = (h * K2) & M
+    while True:
+        if i + 32 <= n:
+            c = p[i:i + 32]
+        elif n >= 32:
+            c = p[n - 32:]
+        else:
+            c = p + bytes(32 - n)
+        u = struct.unpack('<4Q', c)
+        for j in range(4):
+            x[j] = ((x[j] ^ u[j]) * (K2 if j & 1 else K1)) & M
+            x[j] ^= x[j] >> 29
+        if i + 32 >= n:
+            break
+        i += 32
+    h = (x[0] ^ ((x[1] * K1 + (x[1] >> 31)) & M) ^ ((x[2] * K2 + (x[2] >> 27)) & M)
+         ^ ((((x[3] << 17) | (x[3] >> 47)) & M) * K1 & M))
+    h ^= h >> 32
+    h = (h * K2) & M
     return h ^ (h >> 29)
 img = bytearray(open(sys.argv[1], 'rb').read())
 st = os.stat(sys.argv[2])
