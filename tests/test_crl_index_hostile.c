@@ -138,6 +138,49 @@ START_TEST(test_flipped_bits_never_good)
 }
 END_TEST
 
+/* Every single bit of the entries around a listed serial flipped in turn,
+ * in an index in memory: each is caught (or harmless), never "not
+ * revoked". */
+START_TEST(test_every_bit_of_an_entry)
+{
+    hfix f;
+    hf_setup(&f, 17);
+    size_t len;
+    uint8_t *crl = slurp(f.crl, &len);
+    jpki_crlx *x = NULL;
+    ck_assert_int_eq(jpki_crlx_open_mem(crl, len, f.sk, &x), JPKI_CRLX_OK);
+    const crlx_hdr *h = &x->hdr;
+    uint8_t *ents = x->image + h->entries_off;
+    size_t es = h->entry_size, kw = h->key_width + 1;
+    uint8_t key[CRLX_MAX_SERIAL + 1] = { 0 };
+    memcpy(key + h->key_width - 16, f.ser[7], 16);
+    key[h->key_width] = 16;
+    size_t at = 0;
+    while (at < h->entries && memcmp(ents + at * es, key, kw) != 0)
+        at++;
+    ck_assert_uint_lt(at, h->entries);
+    int caught = 0;
+    for (size_t e = at > 0 ? at - 1 : at; e <= at + 1 && e < h->entries; e++) {
+        for (size_t bit = 0; bit < es * 8; bit++) {
+            ents[e * es + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+            jpki_crlx_entry r;
+            jpki_crlx_rv rv = jpki_crlx_lookup(x, f.ser[7], 16, &r);
+            ck_assert(rv == JPKI_CRLX_ERR_DAMAGED || rv == JPKI_CRLX_OK);
+            if (rv == JPKI_CRLX_OK)
+                ck_assert_msg(r.revoked == 1 && r.revocation_date == 1700000000,
+                              "entry %zu bit %zu: answered %d", e, bit, r.revoked);
+            caught += e == at && rv == JPKI_CRLX_ERR_DAMAGED;
+            ents[e * es + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        }
+    }
+    ck_assert_int_eq(caught, (int)(es * 8));    /* every flip of the entry itself */
+    ck_assert_int_eq(answers_safe(&f, x), 0);
+    jpki_crlx_close(x);
+    free(crl);
+    hf_teardown(&f);
+}
+END_TEST
+
 /* The index rewritten in place after the open (entries, bucket table,
  * everything): no crash, and never "not revoked" for a listed serial. */
 START_TEST(test_rewritten_after_open)
@@ -379,6 +422,7 @@ TCase *tcase_crl_hostile(void)
     TCase *tc = tcase_create("hostile");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_flipped_bits_never_good);
+    tcase_add_test(tc, test_every_bit_of_an_entry);
     tcase_add_test(tc, test_rewritten_after_open);
     tcase_add_test(tc, test_old_version_rebuilt);
     tcase_add_test(tc, test_shared_dir_not_trusted);

@@ -98,7 +98,7 @@ int crlx_image_check(const uint8_t *image, size_t size)
     if (memcmp(h.magic, CRLX_MAGIC, sizeof CRLX_MAGIC) != 0 || h.version != CRLX_VERSION
         || h.hdr_size != sizeof h || h.file_size != size)
         return -1;
-    if (h.key_width < 4 || h.key_width > CRLX_MAX_SERIAL || h.entry_size != h.key_width + 7
+    if (h.key_width < 4 || h.key_width > CRLX_MAX_SERIAL || h.entry_size != h.key_width + CRLX_ENTRY_EXTRA
         || h.bucket_bits > 20 || h.entries >= UINT32_MAX || h.window % 2 != 1
         || h.window > CRLX_MAX_WINDOW || h.shift > 63)
         return -1;
@@ -109,9 +109,9 @@ int crlx_image_check(const uint8_t *image, size_t size)
         || !span_ok(h.spki_off, h.spki_len, h.num_off + h.num_len, size)
         || !span_ok(h.buckets_off, nb * 4, h.spki_off + h.spki_len, size)
         || h.buckets_off % 4 != 0
-        || h.block != CRLX_BLOCK
-        || !span_ok(h.entries_off, crlx_area(h.entries, h.entry_size), h.buckets_off + nb * 4, size)
-        || h.entries_off + crlx_area(h.entries, h.entry_size) != size)
+        || h.check_bytes != 2
+        || !span_ok(h.entries_off, h.entries * h.entry_size, h.buckets_off + nb * 4, size)
+        || h.entries_off + h.entries * h.entry_size != size)
         return -1;
     if (meta_check(image) != h.check)
         return -1;

@@ -13,7 +13,7 @@
  *
  * Damage: an answer rests on at most two entries - the one found, or the
  * two neighbours between which the serial would lie - and the lookup
- * checks the block sums of exactly those (and that they do bracket the
+ * checks exactly those (their own checks, and that they do bracket the
  * serial) before it answers. A damaged entry or bucket table, even one
  * changed after the open, thus gives JPKI_CRLX_ERR_DAMAGED ("revocation
  * unknown" for the caller), never "not revoked". Only the header and
@@ -144,12 +144,6 @@ const jpki_crlx_info *jpki_crlx_get_info(const jpki_crlx *x)
     return x ? &x->info : NULL;
 }
 
-static int block_ok(const jpki_crlx *x, const uint8_t *ents, uint64_t i)
-{
-    uint32_t stored;
-    return crlx_block_sum(ents, x->hdr.entry_size, x->hdr.entries, i, &stored) == stored;
-}
-
 /* Compares an entry's key with key (prefix kp): the 8-byte prefixes
  * first, the whole key only when they are equal. */
 static inline int key_cmp(const uint8_t *rec, const uint8_t *key, size_t kw, uint64_t kp,
@@ -162,7 +156,7 @@ static inline int key_cmp(const uint8_t *rec, const uint8_t *key, size_t kw, uin
 /* The answer for key, whose place in the sorted entries is ip (its first
  * position, or where it would be inserted): it rests on the entry at ip
  * (equal: listed) or on the entries at ip - 1 and ip (below and above it:
- * not listed). Those are checked, their blocks' sums too. */
+ * not listed). Those are checked, their own checks too. */
 static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key, uint64_t kp,
                            uint64_t mask, jpki_crlx_entry *out)
 {
@@ -172,7 +166,7 @@ static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key, ui
     const uint8_t *rec = ip < n ? crlx_at(ents, es, ip) : NULL;
     int above = rec ? key_cmp(rec, key, kw, kp, mask) : 1;
     if (above == 0) {
-        if (!block_ok(x, ents, ip))
+        if (!crlx_entry_ok(rec, es, ip))
             return JPKI_CRLX_ERR_DAMAGED;
         uint64_t d = 0;
         for (int i = 0; i < 5; i++)
@@ -182,11 +176,10 @@ static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key, ui
         out->reason = rec[kw + 5] == CRLX_NO_REASON ? -1 : rec[kw + 5];
         return JPKI_CRLX_OK;
     }
-    if (above < 0 || (ip > 0 && key_cmp(crlx_at(ents, es, ip - 1), key, kw, kp, mask) >= 0))
+    const uint8_t *below = ip > 0 ? crlx_at(ents, es, ip - 1) : NULL;
+    if (above < 0 || (below && key_cmp(below, key, kw, kp, mask) >= 0))
         return JPKI_CRLX_ERR_DAMAGED;   /* they do not bracket it: not sorted */
-    if ((ip < n && !block_ok(x, ents, ip))
-        || (ip > 0 && (ip == n || (ip - 1) / CRLX_BLOCK != ip / CRLX_BLOCK)
-            && !block_ok(x, ents, ip - 1)))
+    if ((rec && !crlx_entry_ok(rec, es, ip)) || (below && !crlx_entry_ok(below, es, ip - 1)))
         return JPKI_CRLX_ERR_DAMAGED;
     return JPKI_CRLX_OK;
 }

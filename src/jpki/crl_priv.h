@@ -9,16 +9,17 @@
  *   crl_index.c  the public API of crl_index.h
  *
  * Index file: header, metadata (issuer, IDP, CRL number, issuer SPKI),
- * bucket table, then the sorted entries in blocks of CRLX_BLOCK, each
- * block followed by its 32-bit sum (crlx_block_sum), which a lookup checks
- * for the entries its answer rests on. The sum sits beside its entries, so
- * checking it costs no memory access of its own (crlx_at, crlx_block_sum).
+ * bucket table, then the sorted entries. Each entry carries a 16-bit
+ * check (crlx_entry_check), which a lookup verifies for the entries its
+ * answer rests on; it lies in the entry itself, so checking it costs no
+ * memory access of its own.
  *
- * Index entry (fixed width E = W + 7, W = the longest serial of this CRL):
+ * Index entry (fixed width E = W + 9, W = the longest serial of this CRL):
  *   [W bytes serial, big-endian, right-aligned, zero-padded]
  *   [1 byte: serial length]                       -- key = first W + 1 bytes
  *   [5 bytes revocation date, big-endian, seconds + CRLX_DATE_BIAS]
  *   [1 byte reason, 0xff = none]
+ *   [2 bytes check of the 7 + W bytes before, native order]
  */
 #ifndef JPKI_CRL_PRIV_H
 #define JPKI_CRL_PRIV_H
@@ -168,9 +169,9 @@ uint64_t crlx_fnv(uint64_t h, const void *buf, size_t len);
 #define CRLX_VERSION 4           /* 2: <= 4096 buckets, interpolated lookups;
                                   * 3: the keys' common prefix, a search
                                   * window chosen at build;
-                                  * 4: block sums over the entries, the
+                                  * 4: a check in every entry, the header's
                                   * check covers the bucket table */
-#define CRLX_BLOCK 4             /* entries per block sum */
+#define CRLX_ENTRY_EXTRA 9       /* entry bytes besides the serial */
 #define CRLX_MAX_FILE (UINT64_C(1) << 34)  /* a larger index is not opened */
 
 /* The index header, native byte order (a cache of this machine only). */
@@ -186,7 +187,7 @@ typedef struct {
     uint32_t window;    /* entries a lookup searches around its guess (odd,
                          * 1..CRLX_MAX_WINDOW), see crlx_window_start */
     uint32_t shift, pad;
-    uint64_t block;     /* entries per block sum: CRLX_BLOCK */
+    uint64_t check_bytes;   /* of each entry's check: 2 */
     uint64_t prefix;    /* every key's masked first 8 bytes share their top
                          * `shift` bits, those of prefix */
     uint64_t issuer_off, issuer_len, idp_off, idp_len, num_off, num_len;
@@ -283,29 +284,41 @@ static inline uint64_t crlx_sum(uint64_t seed, const uint8_t *p, size_t len)
     return h ^ (h >> 29);
 }
 
-/* Entry i of the entry area (blocks of CRLX_BLOCK entries, each followed
- * by its 4-byte sum). */
+/* Entry i of the entry area. */
 static inline const uint8_t *crlx_at(const uint8_t *ents, size_t es, size_t i)
 {
-    return ents + i * es + (i / CRLX_BLOCK) * 4;
+    return ents + i * es;
 }
 
-/* The entry area's size for n entries of es bytes. */
-static inline uint64_t crlx_area(uint64_t n, size_t es)
+/* The check of entry i (its first len = es - 2 bytes, 11..39), stored in
+ * its last two bytes: the top 16 bits of a sum of (word ^ place) * odd over
+ * the entry's 8-byte words (the last one overlapping) and i * odd (an entry
+ * moved elsewhere fails too). A flip of bit b of one word changes the sum
+ * by +-(2^b * k), whose top 16 bits are a 16-bit window of k and never all
+ * zeros or all ones for these constants, so it always changes the check
+ * (a byte that two words share, when len is not a multiple of 8, changes
+ * two products: caught with the odds below). Other damage passes with odds
+ * of 1 in 65536 per entry. The products are independent: a short chain. It
+ * reads only the entry itself. */
+static inline uint16_t crlx_entry_check(const uint8_t *rec, size_t len, uint64_t i)
 {
-    return n * es + (n + CRLX_BLOCK - 1) / CRLX_BLOCK * 4;
+    const uint64_t k1 = UINT64_C(0xff51afd7ed558ccd), k2 = UINT64_C(0xc4ceb9fe1a85ec53);
+    uint64_t h = (i + 1) * UINT64_C(0x9e3779b97f4a7c15), u;
+    size_t o = 0;
+    for (; o + 8 < len; o += 8) {
+        memcpy(&u, rec + o, 8);
+        h += (u ^ o) * k1;
+    }
+    memcpy(&u, rec + len - 8, 8);
+    h += (u ^ len) * k2;
+    return (uint16_t)(h >> 48);
 }
 
-/* The sum of the block holding entry i (of n); *stored gets the one stored
- * after it. */
-static inline uint32_t crlx_block_sum(const uint8_t *ents, size_t es, uint64_t n, uint64_t i,
-                                      uint32_t *stored)
+static inline int crlx_entry_ok(const uint8_t *rec, size_t es, uint64_t i)
 {
-    uint64_t first = i / CRLX_BLOCK * CRLX_BLOCK, m = n - first < CRLX_BLOCK ? n - first : CRLX_BLOCK;
-    const uint8_t *p = crlx_at(ents, es, (size_t)first);
-    memcpy(stored, p + m * es, 4);
-    uint64_t h = crlx_sum(first, p, (size_t)(m * es));
-    return (uint32_t)(h ^ (h >> 32));
+    uint16_t stored;
+    memcpy(&stored, rec + es - 2, 2);
+    return crlx_entry_check(rec, es - 2, i) == stored;
 }
 
 /* Computes hdr->check over the header and the metadata bytes in image. */
