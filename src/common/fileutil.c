@@ -15,11 +15,11 @@
 
 #define PIECE 65536
 
-int fu_write_all(int fd, const void *buf, size_t len)
+/* All of len bytes read or written, retrying EINTR; writes in pieces. */
+static int io_all(int fd, uint8_t *p, size_t len, int writing)
 {
-    const uint8_t *p = buf;
     while (len > 0) {
-        ssize_t k = write(fd, p, len > PIECE ? PIECE : len);
+        ssize_t k = writing ? write(fd, p, len > PIECE ? PIECE : len) : read(fd, p, len);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -30,19 +30,14 @@ int fu_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+int fu_write_all(int fd, const void *buf, size_t len)
+{
+    return io_all(fd, (uint8_t *)(uintptr_t)buf, len, 1);
+}
+
 int fu_read_all(int fd, void *buf, size_t len)
 {
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t k = read(fd, p, len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        len -= (size_t)k;
-    }
-    return 0;
+    return io_all(fd, buf, len, 0);
 }
 
 void fu_ident_of(const struct stat *st, fu_ident *id)

@@ -40,7 +40,7 @@
  * whole) must be among the given issuers (no hashing and no OpenSSL digest
  * on this path: it is the warm first check, whose budget is a fraction of
  * a millisecond); a bad or truncated file is rebuilt. The entries are
- * checked lazily: each lookup verifies the block sums of the entries its
+ * checked lazily: each lookup verifies the checks of the entries its
  * answer rests on (crl_index.c). What is assumed: only the owner can write
  * or truncate the file (its owner and mode were checked); if the owner
  * rewrites it while it is open, lookups see damage and answer "unknown";

@@ -233,10 +233,9 @@ jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial, size_t 
     if (lo == hi)
         return settle(x, lo, key, kp, mask, out);
     /* One memory round trip: the cache lines of the window and of the entry
-     * on each side of it at once (and of their block sums), then a
-     * branch-free bisection; the rest of the bucket only when a neighbour
-     * shows the key lies beyond (about 1 in 1000 listed serials, by the
-     * build's choice of window). */
+     * on each side of it at once, then a branch-free bisection; the rest of
+     * the bucket only when a neighbour shows the key lies beyond (about 1 in
+     * 1000 listed serials, by the build's choice of window). */
     const uint8_t *ents = x->image + h->entries_off;
     size_t a = crlx_window_start(lo, hi - lo, kp, shift, bits, x->window);
     size_t n = hi - lo < x->window ? hi - lo : x->window;

@@ -329,7 +329,7 @@ int crlx_image_check(const uint8_t *image, size_t size);
 /* An opened index: a mapping (or heap buffer) that passed crlx_image_check.
  * Only the copies taken then are believed: the header (hdr) and the
  * metadata (meta); the bucket table and the entries are read from the
- * image, and every answer is checked against the block sums there. */
+ * image, and every answer is checked against the entry checks there. */
 struct jpki_crlx {
     uint8_t *image;
     size_t size;
