@@ -109,7 +109,7 @@ static void refuse_dir(const char *dir, const char *why)
 
     if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
         return;
-    JLOG_WARN("cache directory %s not used (%s): nothing is cached and no "
+    JLOG_ERR("cache directory %s not used (%s): nothing is cached and no "
               "CRL index is kept on disk", dir, why);
 }
 

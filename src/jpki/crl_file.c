@@ -232,7 +232,7 @@ int crlx_cache_dir(const char *cache_dir)
     if (fd < 0 && why && strcmp(why, "missing") == 0)
         fd = fu_private_dir(cache_dir, 1, &why);
     if (fd < 0 && !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
-        JLOG_WARN("CRL cache directory %s not used (%s): CRLs are indexed in memory", cache_dir,
+        JLOG_ERR("CRL cache directory %s not used (%s): CRLs are indexed in memory", cache_dir,
                   why ? why : "unusable");
     return fd;
 }

@@ -121,6 +121,7 @@ as_nobody sh -c '
 for c in c1 c2 c3 c4 c5; do
     vrc 6 --crl-cache "$S/$c"
     grep -q '^status: *revoked' "$WORK/out" || fail "$c: not revoked"
+    grep -q "CRL cache directory $S/$c not used (" "$WORK/out" || fail "$c: no reason given"
 done
 [ -z "$(find "$S" -mindepth 1 -user 0 -print)" ] || { find "$S" -mindepth 1 -user 0 -ls; fail "the victim wrote into a planted directory"; }
 
