@@ -106,6 +106,22 @@ cp "$WORK/forged.idx" "$WORK/private/$name"
 vrc 0 --crl-cache "$WORK/private"
 rm -f "$WORK/private/$name"
 
+step "a flipped bit in the revoked entry of the victim's own index: unknown, not good"
+vrc 6 --crl-cache "$WORK/private"      # the index of the real CRL again
+cp "$WORK/private/$name" "$WORK/good.idx"
+python3 - "$WORK/private/$name" <<'PY'
+import struct, sys
+img = bytearray(open(sys.argv[1], 'rb').read())
+eo, es = struct.unpack_from('<Q', img, 184)[0], struct.unpack_from('<I', img, 92)[0]
+assert (len(img) - eo) % es == 0 and len(img) > eo
+img[eo + 3] ^= 0x10        # the CRL lists one serial: its first bytes
+open(sys.argv[1], 'r+b').write(img)
+PY
+vrc 9 --crl-cache "$WORK/private"
+grep -q 'the CRL index is damaged (revocation unknown)' "$WORK/out" || fail "damage not named"
+grep -q 'crl-unreadable' "$WORK/out" || fail "no crl-unreadable reason"
+cp "$WORK/good.idx" "$WORK/private/$name"
+
 step "nobody plants a cache directory, a forged index, a symlink and a FIFO"
 S="$WORK/shared"
 mkdir -m 1777 "$S"
