@@ -45,7 +45,4 @@ void jpki_cache_flush(jpki_cache *c);
  * another user could write: the reason is logged once). */
 const char *jpki_cache_crl_dir(char *buf, size_t len);
 
-/* The file this cache is stored in (for tests and logs), or NULL. */
-const char *jpki_cache_path(const jpki_cache *c);
-
 #endif

@@ -56,6 +56,10 @@ typedef struct reader_ops {
      * receives the card's status word. */
     reader_rv (*pinpad_modify)(reader *r, const reader_pinpad_req *req,
                                uint16_t *sw);
+    /* Warm reset of the connected card, keeping the connection: afterwards
+     * no application is selected and no PIN is verified, whatever the
+     * card does on a re-select. NULL when the backend cannot. */
+    reader_rv (*reset)(reader *r);
     /* Is a card present right now? (Cheap; no APDU.) */
     reader_rv (*present)(reader *r, int *present);
     /* What names this insertion of the card, without an APDU: a string
@@ -70,6 +74,12 @@ struct reader {
     char name[128];
     unsigned flags;
     int connected;
+    /* A PIN went to the card (VERIFY with data, or typed on the PIN pad)
+     * since the connect or the last reset: the card may hold a verified
+     * PIN of ours. Set by the caller (reader_note_pin), cleared by connect
+     * and reset; PC/SC resets the card at disconnect only when it is set,
+     * so a program that only looked leaves another program's login be. */
+    int pin_sent;
     void *priv;
 };
 
@@ -108,11 +118,10 @@ reader_rv reader_watch_wait(reader_watch *w, unsigned timeout_ms);
 /* From any thread: ends a reader_watch_wait() in progress (SCardCancel). */
 void reader_watch_cancel(reader_watch *w);
 
-/* All readers of the configuration: one per emulator card image in
- * `emulators` (':'-separated; NULL or "" for none), then the PC/SC readers
- * when `pcsc` is set. */
-reader_rv reader_list_all(const char *emulators, int pcsc, reader ***list,
-                          size_t *count);
+/* The emulator's readers: one per card image in `images` (':'-separated;
+ * NULL or "" for none). PC/SC readers are listed by reader_pcsc_list. */
+reader_rv reader_list_emulators(const char *images, reader ***list,
+                                size_t *count);
 void reader_list_free(reader **list, size_t count);
 /* For backends: append r to a list (grown with realloc). */
 reader_rv reader_list_push(reader ***list, size_t *count, reader *r);
@@ -122,6 +131,11 @@ void reader_disconnect(reader *r);
 reader_rv reader_begin(reader *r);
 void reader_end(reader *r);
 reader_rv reader_present(reader *r, int *present);
+/* Warm reset (reader_ops.reset); READER_ERR_ARGS when the backend has
+ * none. Clears pin_sent on success. */
+reader_rv reader_reset(reader *r);
+/* A PIN is being sent to the card (sets pin_sent). */
+void reader_note_pin(reader *r);
 /* The connected card's insertion identity (see reader_ops.identity);
  * READER_ERR_ARGS when the backend has none. */
 reader_rv reader_identity(reader *r, char *buf, size_t cap);
@@ -133,7 +147,6 @@ reader_rv reader_pinpad_modify(reader *r, const reader_pinpad_req *req,
 reader_rv reader_transmit_raw(reader *r, const uint8_t *cmd, size_t cmd_len,
                               uint8_t *rsp, size_t *rsp_len);
 void reader_free(reader *r);
-const char *reader_strerror(reader_rv rv);
 
 #include "reader/apdu.h"
 
