@@ -27,6 +27,7 @@ static const struct {
     { "status", cmd_status, "readers, cards, tokens, PIN tries left (--json)" },
     { "emu", cmd_emu, "make and inspect emulator card images" },
     { "verify", cmd_verify, "check a certificate's chain, revocation and purpose" },
+    { "diagnose", cmd_diagnose, "a field report on a card, for bug reports (--json)" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

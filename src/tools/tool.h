@@ -25,6 +25,8 @@ int cmd_emu(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 /* "emu serve", dispatched by cmd_emu (cmd_serve.c). */
 int cmd_serve(int argc, char **argv);
+/* "diagnose": a field report on a real card (cmd_diagnose*.c). */
+int cmd_diagnose(int argc, char **argv);
 /* "verify": a relying party's certificate check (cmd_verify.c). */
 int cmd_verify(int argc, char **argv);
 
