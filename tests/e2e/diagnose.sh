@@ -234,7 +234,7 @@ sign_tail=$(od -An -v -tx1 "$WORK/sign.der" | tr -d ' \n' | tail -c 96)
 } > "$WORK/secrets"
 outs="$WORK/*.text $WORK/*.json $WORK/*.err"
 # shellcheck disable=SC2086
-if grep -F -i -f "$WORK/secrets" $outs > "$WORK/found"; then
+if grep -o -F -i -f "$WORK/secrets" $outs > "$WORK/found"; then
     cat "$WORK/found"
     fail "diagnose printed a secret"
 fi
