@@ -19,20 +19,6 @@
 #define SELECT_JPKI_FCI APDU(0x00, 0xA4, 0x04, 0x00, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, \
                              0x01, 0x00, 0x00, 0x00, 0x01, 0x00)
 
-static emu_stats stats(void)
-{
-    emu_stats st;
-    emu_card_get_stats(card, &st);
-    return st;
-}
-
-static emu_info info(void)
-{
-    emu_info in;
-    ck_assert_int_eq(emu_card_get_info(card, &in), EMU_OK);
-    return in;
-}
-
 static void set_and_reload(const char *key, const char *value)
 {
     rewrite_field(path, key, value);

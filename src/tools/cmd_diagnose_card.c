@@ -394,64 +394,61 @@ static void exp_unverified(diag_link *l, diag_pins *pins, diag_report *rep, diag
              : "UNEXPECTED: the card signed (or did not answer) without a PIN verified here");
 }
 
+/* Select the JPKI-AP afresh, VERIFY PIN which, and make one signature with
+ * key_fid to show the PIN works. 1 when that signature was made; else the
+ * result says why and any login is ended. */
+static int verified_signature(diag_link *l, diag_pins *pins, int which, uint16_t key_fid,
+                              diag_result *out)
+{
+    static const char *const what[2] = { "authentication", "signature" };
+    size_t n = 0;
+    l->step = "select JPKI-AP";
+    select_aid(l, aid_jpki, 0x0C, NULL);
+    uint16_t sw = verify(l, pins, which, out);
+    if (sw != 0x9000) {
+        refused(out, what[which], sw);
+        return 0;
+    }
+    sw = sign(l, key_fid, "sign after VERIFY", &n);
+    out->sig_len = n;
+    if (sw == 0x9000)
+        return 1;
+    snprintf(out->answer, sizeof(out->answer), "not settled");
+    snprintf(out->detail, sizeof(out->detail), "a signature right after VERIFY answered %04X",
+             sw);
+    leave_jpki(l);
+    return 0;
+}
+
+/* The answer to a second signature: "yes" if it was made, "no" if the card
+ * refused it for a missing PIN (69xx), else not settled. */
+static void second_signature(diag_link *l, uint16_t key_fid, const char *step,
+                             const char *yes, const char *no, diag_result *out)
+{
+    size_t n;
+    uint16_t sw = sign(l, key_fid, step, &n);
+    out->conclusive = sw == 0x9000 || (sw >> 8) == 0x69;
+    snprintf(out->answer, sizeof(out->answer), "%s", sw == 0x9000 ? yes
+             : out->conclusive ? no : "not settled");
+    snprintf(out->detail, sizeof(out->detail), "%s: the signature answered %04X", step, sw);
+    leave_jpki(l);
+}
+
 static void exp_reselect(diag_link *l, diag_pins *pins, diag_report *rep, diag_result *out)
 {
     (void)rep;
-    l->step = "select JPKI-AP";
-    select_aid(l, aid_jpki, 0x0C, NULL);
-    uint16_t sw = verify(l, pins, DIAG_AUTH, out);
-    if (sw != 0x9000) {
-        refused(out, "authentication", sw);
+    if (!verified_signature(l, pins, DIAG_AUTH, 0x0017, out))
         return;
-    }
-    size_t n = 0;
-    sw = sign(l, 0x0017, "sign after VERIFY", &n);
-    out->sig_len = n;
-    if (sw != 0x9000) {
-        snprintf(out->answer, sizeof(out->answer), "not settled");
-        snprintf(out->detail, sizeof(out->detail), "a signature right after VERIFY "
-                 "answered %04X", sw);
-        leave_jpki(l);
-        return;
-    }
     l->step = "re-select JPKI-AP";
     select_aid(l, aid_jpki, 0x0C, NULL);
-    sw = sign(l, 0x0017, "sign after re-select", &n);
-    out->conclusive = sw == 0x9000 || (sw >> 8) == 0x69;
-    snprintf(out->answer, sizeof(out->answer), "%s", sw == 0x9000 ? "keeps"
-             : out->conclusive ? "clears" : "not settled");
-    snprintf(out->detail, sizeof(out->detail), "after the re-select a signature answered "
-             "%04X", sw);
-    leave_jpki(l);
+    second_signature(l, 0x0017, "sign after re-select", "keeps", "clears", out);
 }
 
 static void exp_sign_covers(diag_link *l, diag_pins *pins, diag_report *rep, diag_result *out)
 {
     (void)rep;
-    l->step = "select JPKI-AP";
-    select_aid(l, aid_jpki, 0x0C, NULL);
-    uint16_t sw = verify(l, pins, DIAG_SIGN, out);
-    if (sw != 0x9000) {
-        refused(out, "signature", sw);
-        return;
-    }
-    size_t n = 0;
-    sw = sign(l, 0x001A, "first signature", &n);
-    out->sig_len = n;
-    if (sw != 0x9000) {
-        snprintf(out->answer, sizeof(out->answer), "not settled");
-        snprintf(out->detail, sizeof(out->detail), "the first signature after VERIFY "
-                 "answered %04X", sw);
-        leave_jpki(l);
-        return;
-    }
-    sw = sign(l, 0x001A, "second signature", &n);
-    out->conclusive = sw == 0x9000 || (sw >> 8) == 0x69;
-    snprintf(out->answer, sizeof(out->answer), "%s", sw == 0x9000 ? "several"
-             : out->conclusive ? "one" : "not settled");
-    snprintf(out->detail, sizeof(out->detail), "a second signature without a new VERIFY "
-             "answered %04X", sw);
-    leave_jpki(l);
+    if (verified_signature(l, pins, DIAG_SIGN, 0x001A, out))
+        second_signature(l, 0x001A, "second signature, no new VERIFY", "several", "one", out);
 }
 
 /* The experiments, in the order they run. Each starts from the JPKI-AP

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tools/cmd_diagnose.h"
+#include "tools/tool.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -176,27 +177,12 @@ void diag_print_text(const diag_report *r)
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static void js(const char *s)
-{
-    putchar('"');
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20 || ch == 0x7F)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 /* "key": "value", */
 static void jkv(const char *key, const char *val)
 {
-    js(key);
+    tool_json_string(key);
     putchar(':');
-    js(val);
+    tool_json_string(val);
     putchar(',');
 }
 
@@ -238,9 +224,9 @@ static void json_findings(const diag_report *r)
         jkv("issuer", r->issuer);
         jkv("not_before", r->not_before);
         jkv("not_after", r->not_after);
-        js("key_type");
+        tool_json_string("key_type");
         putchar(':');
-        js(r->key_type);
+        tool_json_string(r->key_type);
         printf("},");
     } else {
         printf("null,");
@@ -270,9 +256,9 @@ static void json_experiments(const diag_report *r)
         printf("\"verifies_sent\":{\"auth\":%u,\"sign\":%u},\"signature_length\":%zu,",
                x->auth_spent, x->sign_spent, x->sig_len);
         jkv("detail", x->detail);
-        js("answer");
+        tool_json_string("answer");
         putchar(':');
-        js(x->ran ? x->answer : "skipped");
+        tool_json_string(x->ran ? x->answer : "skipped");
         printf("}");
     }
     printf("],\"verifies\":{\"announced\":{\"auth\":%u,\"sign\":%u},"
@@ -308,9 +294,9 @@ void diag_print_json(const diag_report *const *reps, size_t n, int with_pin)
         jkv("kind", r->emulated ? "emulator" : "pcsc");
         jkv("atr", r->atr);
         jkv("protocol", r->protocol);
-        js("card");
+        tool_json_string("card");
         putchar(':');
-        js(r->card);
+        tool_json_string(r->card);
         if (!strcmp(r->card, "jpki")) {
             putchar(',');
             json_findings(r);
