@@ -5,7 +5,7 @@
  * The signature certificate's subjectAltName carries otherNames (UTF8String)
  * under 1.2.392.200149.8.5.5: .1 name, .2 name substitute-character
  * positions, .3 sex, .4 birth date "EYYYYMMDD", .5 address, .6 address
- * substitute-character positions (shared/CARD.md).
+ * substitute-character positions (docs/card.md).
  *
  * This is personal data. Decode it only when the caller asks (a relying
  * party entitled to see it), never log it, and wipe it with

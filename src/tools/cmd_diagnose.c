@@ -10,15 +10,10 @@
  * in prompt order), and runs the experiments. A PIN the card refuses is
  * never sent again, and a PIN with fewer than two tries left is not risked.
  */
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <PCSC/winscard.h>
 #include <openssl/crypto.h>
@@ -28,6 +23,7 @@
 #include "pkcs11/config.h"
 #include "tools/cmd_diagnose.h"
 #include "tools/tool.h"
+#include "tools/tool_card.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -127,109 +123,26 @@ static diag_report *survey_reader(reader *r)
 
 /* ---- PINs --------------------------------------------------------------- */
 
-/* One line from fd into buf (without its newline); -1 at EOF or error. */
-static int read_line(int fd, char *buf, size_t cap)
+/* Each PIN an experiment needs, asked once (tool_pin.c: terminal without
+ * echo, or --pin-fd; the rules checked, the signature PIN upper-cased). A
+ * PIN that breaks the rules is not kept: what needs it is skipped. -1 when
+ * no PIN could be read at all. */
+static int get_pins(const int need[2], diag_pins *pins)
 {
-    size_t n = 0;
-    for (;;) {
-        char ch;
-        ssize_t got = read(fd, &ch, 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return n ? 0 : -1;
-        if (ch == '\n')
-            break;
-        if (n + 1 < cap)
-            buf[n++] = ch;
-        else
-            n = cap;    /* too long: remembered as such below */
-    }
-    if (n >= cap) {
-        OPENSSL_cleanse(buf, cap);
-        buf[0] = '\0';
-        return 1;
-    }
-    buf[n] = '\0';
-    if (n && buf[n - 1] == '\r')
-        buf[n - 1] = '\0';
-    return 0;
-}
-
-static void say(int fd, const char *s)
-{
-    ssize_t w = write(fd, s, strlen(s));
-    (void)w;    /* a prompt that cannot be shown changes nothing */
-}
-
-/* Asks on the terminal with echo off. */
-static int ask_tty(const char *prompt, char *buf, size_t cap)
-{
-    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-    struct termios old, quiet;
-    if (fd < 0)
-        return -1;
-    int restore = tcgetattr(fd, &old) == 0;
-    if (restore) {
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-        tcsetattr(fd, TCSAFLUSH, &quiet);
-    }
-    say(fd, prompt);
-    int rv = read_line(fd, buf, cap);
-    if (restore)
-        tcsetattr(fd, TCSAFLUSH, &old);
-    say(fd, "\n");
-    close(fd);
-    return rv;
-}
-
-/* The PIN rules of the card; the signature PIN is upper-cased first (the
- * card holds upper case only). 1 if pin is acceptable. */
-static int pin_ok(int which, char *pin)
-{
-    size_t n = strlen(pin);
-    if (which == DIAG_AUTH) {
-        if (n != 4)
-            return 0;
-        for (size_t i = 0; i < n; i++)
-            if (!isdigit((unsigned char)pin[i]))
-                return 0;
-        return 1;
-    }
-    if (n < 6 || n > DIAG_PIN_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        pin[i] = (char)toupper((unsigned char)pin[i]);
-        if (!isdigit((unsigned char)pin[i]) && !(pin[i] >= 'A' && pin[i] <= 'Z'))
-            return 0;
-    }
-    return 1;
-}
-
-static int get_pins(const int need[2], int pin_fd, diag_pins *pins)
-{
+    static const char *const prompt[2] = { "Authentication PIN for jpki-tool diagnose: ",
+                                           "Signature PIN for jpki-tool diagnose: " };
     for (int w = 0; w < 2; w++) {
-        char prompt[96], buf[64];
+        tool_pin p;
         if (!need[w])
             continue;
-        snprintf(prompt, sizeof(prompt), "%s PIN for jpki-tool diagnose: ", pin_name[w]);
-        prompt[0] = (char)toupper((unsigned char)prompt[0]);
-        int rv = pin_fd >= 0 ? read_line(pin_fd, buf, sizeof(buf))
-                             : ask_tty(prompt, buf, sizeof(buf));
-        if (rv < 0) {
-            tool_error("diagnose: no %s PIN given (%s)", pin_name[w],
-                       pin_fd >= 0 ? "--pin-fd ended" : "no terminal: use --pin-fd");
+        int rc = tool_pin_ask(w == DIAG_AUTH ? JPKI_AUTH : JPKI_SIGN, prompt[w], &p);
+        if (rc == TOOL_EXIT_ERROR)
             return -1;
-        }
-        if (rv > 0 || !pin_ok(w, buf))
-            fprintf(stderr, TOOL_NAME ": diagnose: that is not a valid %s PIN; it is not "
-                    "sent, and what needs it is skipped\n", pin_name[w]);
-        else {
+        if (rc == 0 && p.len <= DIAG_PIN_MAX) {
             pins->have[w] = 1;
-            memcpy(pins->pin[w], buf, strlen(buf) + 1);
+            memcpy(pins->pin[w], p.s, p.len + 1);
         }
-        OPENSSL_cleanse(buf, sizeof(buf));
+        tool_pin_wipe(&p);
     }
     return 0;
 }
@@ -269,14 +182,14 @@ static void plan(diag_report *rep, int need[2])
             total[0], total[1]);
 }
 
-static void with_pin(diag_report *rep, int pin_fd)
+static void with_pin(diag_report *rep)
 {
     diag_pins pins;
     int need[2];
     memset(&pins, 0, sizeof(pins));
     rep->with_pin = 1;
     plan(rep, need);
-    if (get_pins(need, pin_fd, &pins) == 0 && reader_begin(rep->link.r) == READER_OK) {
+    if (get_pins(need, &pins) == 0 && reader_begin(rep->link.r) == READER_OK) {
         for (size_t i = 0; i < diag_n_experiments; i++)
             for (int w = 0; w < 2; w++)
                 if (rep->run[i] && diag_experiments[i].verifies[w] && !pins.have[w]) {
@@ -294,8 +207,7 @@ static void with_pin(diag_report *rep, int pin_fd)
 
 /* ---- the command -------------------------------------------------------- */
 
-static int parse_args(int argc, char **argv, int *json, int *pin, int *pin_fd,
-                      const char **only)
+static int parse_args(int argc, char **argv, int *json, int *pin, const char **only)
 {
     static const struct option opts[] = {
         { "with-pin", no_argument, NULL, 'p' },
@@ -305,8 +217,7 @@ static int parse_args(int argc, char **argv, int *json, int *pin, int *pin_fd,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    int c;
-    char *end;
+    int c, pin_fd = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
@@ -314,12 +225,9 @@ static int parse_args(int argc, char **argv, int *json, int *pin, int *pin_fd,
         case 'j': *json = 1; break;
         case 'r': *only = optarg; break;
         case 'f':
-            errno = 0;
-            *pin_fd = (int)strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || *pin_fd < 0) {
-                tool_error("diagnose: --pin-fd wants a file descriptor number");
+            if (tool_pin_use_fd(optarg) != 0)
                 return TOOL_EXIT_USAGE;
-            }
+            pin_fd = 1;
             break;
         case 'h':
             diagnose_usage(stdout);
@@ -335,7 +243,7 @@ static int parse_args(int argc, char **argv, int *json, int *pin, int *pin_fd,
                    "command line; see --help)", argv[optind]);
         return TOOL_EXIT_USAGE;
     }
-    if (*pin_fd >= 0 && !*pin) {
+    if (pin_fd && !*pin) {
         tool_error("diagnose: --pin-fd goes with --with-pin");
         return TOOL_EXIT_USAGE;
     }
@@ -344,9 +252,9 @@ static int parse_args(int argc, char **argv, int *json, int *pin, int *pin_fd,
 
 int cmd_diagnose(int argc, char **argv)
 {
-    int json = 0, pin = 0, pin_fd = -1;
+    int json = 0, pin = 0;
     const char *only = NULL;
-    int rv = parse_args(argc, argv, &json, &pin, &pin_fd, &only);
+    int rv = parse_args(argc, argv, &json, &pin, &only);
     if (rv >= 0)
         return rv;
     p11_config cfg;
@@ -355,7 +263,7 @@ int cmd_diagnose(int argc, char **argv)
     jlog_init(cfg.log_level, cfg.log_file[0] ? cfg.log_file : NULL);
     reader **list = NULL;
     size_t n = 0, cards = 0, nrep = 0;
-    if (reader_list_all(cfg.emulator, 0, &list, &n) != READER_OK ||
+    if (reader_list_emulators(cfg.emulator, &list, &n) != READER_OK ||
         (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny, &list, &n) != READER_OK)) {
         tool_error("diagnose: out of memory");
         return TOOL_EXIT_ERROR;
@@ -378,7 +286,7 @@ int cmd_diagnose(int argc, char **argv)
         tool_error("diagnose: --with-pin needs exactly one My Number Card (found %zu); "
                    "choose its reader with --reader", cards);
     else if (pin)
-        with_pin(card, pin_fd);
+        with_pin(card);
     if (!json)
         printf("jpki-tool diagnose %s: %s\n\n", PACKAGE_VERSION,
                pin && cards == 1 ? "with PINs (VERIFYs as announced)" : "no PIN asked for or sent");

@@ -211,7 +211,7 @@ step "bad command lines"
 grep -q 'never given on the command line' "$WORK/err" || fail "no message"
 JPKI_EMU_LOG="$WORK/nopins.text.apdu" JPKI_PKCS11_EMULATOR="$WORK/base.img" \
     "$TOOL" diagnose --with-pin --pin-fd 3 3< /dev/null > /dev/null 2> "$WORK/err" || true
-grep -q 'no authentication PIN given' "$WORK/err" || { cat "$WORK/err"; fail "no message"; }
+grep -q 'no more PINs' "$WORK/err" || { cat "$WORK/err"; fail "no message"; }
 [ "$(verifies nopins text)" -eq 0 ] || fail "VERIFY with no PIN given"
 
 step "privacy: no PIN, no personal data, no auth subject/serial, no card serial"
