@@ -196,6 +196,16 @@ for sw in 6983 6984 63c0; do
 done
 grep -q 'sign PIN status *6984 (blocked)' "$WORK/b6984.text" || fail "blocked not said"
 
+step "an authentication PIN with one try left is not risked"
+card last
+set_field "$WORK/last.img" auth_tries 1
+# only the signature PIN is asked for: it is the first line
+PIN_A=$SIGN_PIN diag last "$WORK/last.img" --with-pin
+expect last experiments.reselect.answer skipped
+expect last experiments.sign-pin-covers.answer several
+announced_ok last 0 1
+"$TOOL" emu info "$WORK/last.img" | grep -q 'auth PIN *1 of 3' || fail "a try was spent"
+
 step "a wrong authentication PIN is sent once, never again"
 card wrong
 PIN_A=9999 diag wrong "$WORK/wrong.img" --with-pin
