@@ -155,7 +155,7 @@ static void plan(diag_report *rep, int need[2])
 {
     unsigned total[2] = { 0, 0 };
     need[0] = need[1] = 0;
-    for (size_t i = 0; i < diag_n_experiments && i < 16; i++) {
+    for (size_t i = 0; i < diag_n_experiments; i++) {
         const diag_experiment *x = &diag_experiments[i];
         int ok = 1;
         for (int w = 0; w < 2; w++) {
@@ -176,6 +176,8 @@ static void plan(diag_report *rep, int need[2])
             need[w] |= x->verifies[w] > 0;
         }
     }
+    rep->announced[0] = total[0];
+    rep->announced[1] = total[1];
     fprintf(stderr, "diagnose will send exactly %u VERIFY of the authentication PIN and "
             "%u VERIFY of the signature PIN, and make signatures over a fixed test text.\n"
             "A right PIN spends no try; a wrong one spends one and is not sent again.\n",

@@ -90,6 +90,7 @@ extern const diag_experiment diag_experiments[];
 extern const size_t diag_n_experiments;
 
 #define DIAG_N_FILES 5
+#define DIAG_MAX_EXPERIMENTS 16
 
 struct diag_report {
     char reader[128];
@@ -111,8 +112,9 @@ struct diag_report {
     long serial_value_len;
     int serial_value_alnum; /* value characters [2,15) are all 0-9 A-Z */
     int with_pin;
-    int run[16];            /* experiment i was planned */
-    diag_result results[16];
+    unsigned announced[2];  /* VERIFYs announced before the PINs were asked */
+    int run[DIAG_MAX_EXPERIMENTS];      /* experiment i runs */
+    diag_result results[DIAG_MAX_EXPERIMENTS];
     diag_link link;
 };
 

@@ -463,6 +463,8 @@ const diag_experiment diag_experiments[] = {
       { 0, 1 }, exp_sign_covers },
 };
 const size_t diag_n_experiments = sizeof(diag_experiments) / sizeof(diag_experiments[0]);
+_Static_assert(sizeof(diag_experiments) / sizeof(diag_experiments[0]) <= DIAG_MAX_EXPERIMENTS,
+               "diag_report has room for DIAG_MAX_EXPERIMENTS results");
 
 void diag_run_experiments(diag_report *rep, diag_pins *pins)
 {

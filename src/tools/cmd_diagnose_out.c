@@ -59,15 +59,13 @@ static size_t sig_len(const diag_report *r)
 
 static void spent(const diag_report *r, unsigned out[2], unsigned announced[2])
 {
-    out[0] = out[1] = announced[0] = announced[1] = 0;
+    out[0] = out[1] = 0;
     for (size_t i = 0; i < diag_n_experiments; i++) {
         out[0] += r->results[i].auth_spent;
         out[1] += r->results[i].sign_spent;
-        if (r->run[i]) {
-            announced[0] += diag_experiments[i].verifies[0];
-            announced[1] += diag_experiments[i].verifies[1];
-        }
     }
+    announced[0] = r->announced[0];
+    announced[1] = r->announced[1];
 }
 
 /* ---- text --------------------------------------------------------------- */
