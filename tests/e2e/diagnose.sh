@@ -40,8 +40,8 @@ diag() {
     for _f in text json; do
         _j=""
         [ $_f = json ] && _j=--json
-        printf '%s\n%s\n' "${PIN_A:-$AUTH_PIN}" "$(printf '%s' "$SIGN_PIN" | tr A-Z a-z)" \
-            > "$WORK/pins"
+        printf '%s\n%s\n' "${PIN_A:-$AUTH_PIN}" \
+            "${PIN_S:-$(printf '%s' "$SIGN_PIN" | tr A-Z a-z)}" > "$WORK/pins"
         rc=0
         JPKI_EMU_LOG="$WORK/$_n.$_f.apdu" JPKI_PKCS11_EMULATOR="$_img" \
             "$TOOL" diagnose $_j "$@" --pin-fd 3 3< "$WORK/pins" \
@@ -205,6 +205,15 @@ expect last experiments.reselect.answer skipped
 expect last experiments.sign-pin-covers.answer several
 announced_ok last 0 1
 "$TOOL" emu info "$WORK/last.img" | grep -q 'auth PIN *1 of 3' || fail "a try was spent"
+
+step "a signature PIN that breaks the rules is not sent"
+card rules
+PIN_S=AB-12 diag rules "$WORK/rules.img" --with-pin
+grep -q 'nothing was sent to the card' "$WORK/rules.text.err" || fail "no message"
+expect rules experiments.sign-pin-covers.answer skipped
+expect rules verifies.announced.sign 1
+expect rules verifies.sent.sign 0
+[ "$(verifies rules text)" -eq 1 ] || fail "the card saw more than the auth VERIFY"
 
 step "a wrong authentication PIN is sent once, never again"
 card wrong
