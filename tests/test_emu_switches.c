@@ -105,6 +105,20 @@ START_TEST(test_blocked_sw)
 }
 END_TEST
 
+/* Format 2 had one flag: the retry query alone answered 63C0. */
+START_TEST(test_blocked_status_switch)
+{
+    make_old_image(path, 2);                    /* the switch as format 2 had it */
+    rewrite_field(path, "blocked_status_63c0", "1");
+    rewrite_field(path, "auth_tries", "0");
+    reload_card();
+    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
+    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    ck_assert_uint_eq(query_on(card), 0x63C0);
+    ck_assert_uint_eq(verify("1234"), 0x6983);
+}
+END_TEST
+
 /* The last wrong try answers 63C0 whatever the switch: the card counts it. */
 START_TEST(test_blocking_try_then_switch)
 {
@@ -223,6 +237,7 @@ START_TEST(test_token_info_labels)
     ck_assert_uint_eq(d[96 + 3] & 0x04, 0x04);      /* flags: CKF_LOGIN_REQUIRED */
     ck_assert_uint_eq(d[96 + 23], 16);              /* ulMaxPinLen, big-endian */
     ck_assert_uint_eq(d[96 + 27], 4);               /* ulMinPinLen */
+    ck_assert_mem_eq(d + 140, "0301", 4);           /* versions, in ASCII */
 }
 END_TEST
 
@@ -321,6 +336,7 @@ TCase *emu_switches_tcase(void)
     TCase *tc = tcase("switches");
     tcase_add_loop_test(tc, test_reselect, 0, 2);
     tcase_add_loop_test(tc, test_blocked_sw, 0, (int)(sizeof blocked / sizeof blocked[0]));
+    tcase_add_test(tc, test_blocked_status_switch);
     tcase_add_test(tc, test_blocking_try_then_switch);
     tcase_add_loop_test(tc, test_unverified_sign_sw, 0, 3);
     tcase_add_loop_test(tc, test_sign_pin_covers, 0, 2);
