@@ -174,6 +174,19 @@ static reader_rv emu_pinpad_modify(reader *r, const reader_pinpad_req *req,
     return keypad_rv(emu_card_pinpad_modify(p->card, (int)req->which, sw));
 }
 
+/* The emulated card's warm reset: no application, no PIN verified. */
+static reader_rv emu_reset(reader *r)
+{
+    emu_priv *p = r->priv;
+
+    if (!p->card)
+        return READER_ERR_NO_CARD;
+    if (access(p->path, F_OK) != 0)
+        return READER_ERR_REMOVED;
+    emu_card_reset(p->card);
+    return READER_OK;
+}
+
 static reader_rv emu_present(reader *r, int *present)
 {
     emu_priv *p = r->priv;
@@ -212,6 +225,7 @@ static const reader_ops emu_ops = {
     .end = emu_end,
     .pinpad_verify = emu_pinpad_verify,
     .pinpad_modify = emu_pinpad_modify,
+    .reset = emu_reset,
     .present = emu_present,
     .identity = emu_identity,
     .destroy = emu_destroy,
