@@ -113,6 +113,7 @@ struct diag_report {
     int serial_value_alnum; /* value characters [2,15) are all 0-9 A-Z */
     int with_pin;
     unsigned announced[2];  /* VERIFYs announced before the PINs were asked */
+    reader_rv reset_rv;     /* the reset after the experiments */
     int run[DIAG_MAX_EXPERIMENTS];      /* experiment i runs */
     diag_result results[DIAG_MAX_EXPERIMENTS];
     diag_link link;

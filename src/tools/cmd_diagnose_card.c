@@ -325,6 +325,7 @@ static uint16_t verify(diag_link *l, diag_pins *pins, int which, diag_result *ou
         return sw;
     cmd[4] = (uint8_t)len;
     memcpy(cmd + 5, pins->pin[which], len);
+    reader_note_pin(l->r);      /* so that letting go of the card resets it */
     sw = diag_send(l, cmd, 5 + len, rsp, sizeof(rsp), &n);
     OPENSSL_cleanse(cmd, sizeof(cmd));
     if (which == DIAG_AUTH)
@@ -475,4 +476,8 @@ void diag_run_experiments(diag_report *rep, diag_pins *pins)
         out->ran = 1;
         diag_experiments[i].run(&rep->link, pins, rep, out);
     }
+    /* Each experiment ended its login by selecting another application;
+     * a reset makes sure, whatever the card does on a selection. */
+    if (rep->link.r->pin_sent)
+        rep->reset_rv = reader_reset(rep->link.r);
 }

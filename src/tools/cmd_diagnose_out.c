@@ -134,6 +134,10 @@ static void text_experiments(const diag_report *r)
     spent(r, sent, announced);
     printf("  %-22s auth %u, sign %u (announced: auth %u, sign %u)\n", "VERIFYs sent",
            sent[0], sent[1], announced[0], announced[1]);
+    if (sent[0] + sent[1])
+        printf("  %-22s %s\n", "card reset after", r->reset_rv == READER_OK
+               ? "done: no PIN stays verified"
+               : "not possible here: the card is reset when diagnose lets go of it");
 }
 
 static void text_apdus(const diag_link *l)
@@ -261,6 +265,8 @@ static void json_experiments(const diag_report *r)
     }
     printf("],\"verifies\":{\"announced\":{\"auth\":%u,\"sign\":%u},"
            "\"sent\":{\"auth\":%u,\"sign\":%u}}", announced[0], announced[1], sent[0], sent[1]);
+    printf(",\"card_reset\":%s",
+           sent[0] + sent[1] && r->reset_rv == READER_OK ? "true" : "false");
 }
 
 static void json_apdus(const diag_link *l)

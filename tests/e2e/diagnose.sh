@@ -140,6 +140,7 @@ expect base-pin experiments.unverified-signature.answer 6982
 expect base-pin experiments.reselect.answer clears
 expect base-pin experiments.sign-pin-covers.answer several
 expect base-pin experiments.sign-pin-covers.signature_length 256
+expect base-pin card_reset True
 "$TOOL" emu info "$WORK/base.img" | grep -q 'sign PIN *5 of 5' ||
     fail "the lower-case signature PIN was not upper-cased (a try was spent)"
 
@@ -289,6 +290,7 @@ expect served kind pcsc
 expect served protocol T=1
 expect served findings.token_label JPKIAPICCTOKEN2
 expect served experiments.reselect.answer clears
+expect served card_reset True
 [ $((v1 - v0)) -eq 2 ] || fail "the served card saw $((v1 - v0)) VERIFYs, 2 were announced"
 [ -n "$(jget served atr)" ] || fail "no ATR through PC/SC"
 echo "through pcscd: ATR $(jget served atr), 2 VERIFYs as announced"
