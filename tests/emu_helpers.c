@@ -313,3 +313,17 @@ void make_old_image(const char *p, unsigned version)
     free(in);
     free(out);
 }
+
+emu_stats stats(void)
+{
+    emu_stats st;
+    emu_card_get_stats(card, &st);
+    return st;
+}
+
+emu_info info(void)
+{
+    emu_info in;
+    ck_assert_int_eq(emu_card_get_info(card, &in), EMU_OK);
+    return in;
+}

@@ -72,6 +72,9 @@ char *get_field(const char *p, const char *key);
  * lack dropped, the blocked-PIN switch as format 2 had it, a 14-character
  * serial ending in Z, the JPKIAPICCTOKEN label). */
 void make_old_image(const char *p, unsigned version);
+/* The global card's counters and security state, and its persistent state. */
+emu_stats stats(void);
+emu_info info(void);
 /* Reload the global card from its image (after a rewrite). */
 void reload_card(void);
 /* Load image p and free it again; checks the handle is NULL on failure. */

@@ -436,6 +436,7 @@ Suite *crl_suite(void)
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tcase_crl_cache());
     suite_add_tcase(s, tcase_crl_lookup());
+    suite_add_tcase(s, tcase_crl_hostile());
     return s;
 }
 

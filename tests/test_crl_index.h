@@ -51,5 +51,6 @@ int tindex_file(const char *dir, char *out, size_t len);
 
 TCase *tcase_crl_cache(void);
 TCase *tcase_crl_lookup(void);
+TCase *tcase_crl_hostile(void);
 
 #endif

@@ -130,7 +130,6 @@ START_TEST(test_read_token_info_and_chunks)
     ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), buf, &n), 0x9000);
     ck_assert_uint_eq(n, 160);                  /* a serialised CK_TOKEN_INFO */
     ck_assert_mem_eq(buf, "JPKIAPICCTOKEN2                 ", 0x20);
-    ck_assert_mem_eq(buf + 140, "0301", 4);     /* versions, in ASCII */
     ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x9E, 0x10), buf, &n), 0x9000);
     ck_assert_uint_eq(n, 2);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0xA0, 0x01)), 0x6B00);
@@ -283,19 +282,6 @@ START_TEST(test_lockout_persists)
     ck_assert_int_eq(emu_card_get_info(card, &info), EMU_OK);
     ck_assert_uint_eq(info.auth_tries, 0);
     ck_assert_uint_eq(info.sign_tries, 5);
-}
-END_TEST
-
-START_TEST(test_blocked_status_switch)
-{
-    make_old_image(path, 2);                    /* the switch as format 2 had it */
-    rewrite_field(path, "blocked_status_63c0", "1");
-    rewrite_field(path, "auth_tries", "0");
-    reload_card();
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
-    ck_assert_uint_eq(query_on(card), 0x63C0);
-    ck_assert_uint_eq(verify("1234"), 0x6983);
 }
 END_TEST
 
@@ -572,7 +558,6 @@ static Suite *emu_suite(void)
     tcase_add_test(tc, test_verify_sign_lockout);
     tcase_add_test(tc, test_verify_success_resets_counter);
     tcase_add_test(tc, test_lockout_persists);
-    tcase_add_test(tc, test_blocked_status_switch);
     tcase_add_test(tc, test_wrong_pin_drops_verification);
     tcase_add_test(tc, test_change_auth_pin);
     tcase_add_test(tc, test_change_sign_pin);

@@ -21,20 +21,6 @@
 #include "test_emu_extra.h"
 #include "testutil.h"
 
-static emu_stats stats(void)
-{
-    emu_stats st;
-    emu_card_get_stats(card, &st);
-    return st;
-}
-
-static emu_info info(void)
-{
-    emu_info in;
-    ck_assert_int_eq(emu_card_get_info(card, &in), EMU_OK);
-    return in;
-}
-
 /* Raw exchange: the emu_rv and the whole response. */
 static emu_rv raw(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t *n)
 {

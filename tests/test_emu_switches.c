@@ -19,20 +19,6 @@
 #define SELECT_JPKI_FCI APDU(0x00, 0xA4, 0x04, 0x00, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, \
                              0x01, 0x00, 0x00, 0x00, 0x01, 0x00)
 
-static emu_stats stats(void)
-{
-    emu_stats st;
-    emu_card_get_stats(card, &st);
-    return st;
-}
-
-static emu_info info(void)
-{
-    emu_info in;
-    ck_assert_int_eq(emu_card_get_info(card, &in), EMU_OK);
-    return in;
-}
-
 static void set_and_reload(const char *key, const char *value)
 {
     rewrite_field(path, key, value);
@@ -116,6 +102,20 @@ START_TEST(test_blocked_sw)
     /* a PIN that is not blocked is not affected */
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(query_on(card), 0x63C3);
+}
+END_TEST
+
+/* Format 2 had one flag: the retry query alone answered 63C0. */
+START_TEST(test_blocked_status_switch)
+{
+    make_old_image(path, 2);                    /* the switch as format 2 had it */
+    rewrite_field(path, "blocked_status_63c0", "1");
+    rewrite_field(path, "auth_tries", "0");
+    reload_card();
+    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
+    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    ck_assert_uint_eq(query_on(card), 0x63C0);
+    ck_assert_uint_eq(verify("1234"), 0x6983);
 }
 END_TEST
 
@@ -237,6 +237,7 @@ START_TEST(test_token_info_labels)
     ck_assert_uint_eq(d[96 + 3] & 0x04, 0x04);      /* flags: CKF_LOGIN_REQUIRED */
     ck_assert_uint_eq(d[96 + 23], 16);              /* ulMaxPinLen, big-endian */
     ck_assert_uint_eq(d[96 + 27], 4);               /* ulMinPinLen */
+    ck_assert_mem_eq(d + 140, "0301", 4);           /* versions, in ASCII */
 }
 END_TEST
 
@@ -335,6 +336,7 @@ TCase *emu_switches_tcase(void)
     TCase *tc = tcase("switches");
     tcase_add_loop_test(tc, test_reselect, 0, 2);
     tcase_add_loop_test(tc, test_blocked_sw, 0, (int)(sizeof blocked / sizeof blocked[0]));
+    tcase_add_test(tc, test_blocked_status_switch);
     tcase_add_test(tc, test_blocking_try_then_switch);
     tcase_add_loop_test(tc, test_unverified_sign_sw, 0, 3);
     tcase_add_loop_test(tc, test_sign_pin_covers, 0, 2);

@@ -20,7 +20,10 @@
  * (and rewritten at the next read from the card). Only public data is
  * stored (token info, authentication certificate, the two CA
  * certificates), in a directory of the user (0700), files 0600, written
- * to a temporary file, fsynced and renamed into place.
+ * to a temporary file, fsynced and renamed into place. The directory and
+ * the file must pass the private rules of common/fileutil.h (owner, mode,
+ * no symlink, regular file, size): a directory another user could write
+ * is not used at all (logged once), a file that fails is ignored.
  *
  * Worst case: the identity repeats for another card. That needs pcscd's
  * 16-bit counter to wrap (32768 insertions in one reader within one pcscd
@@ -50,6 +53,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/fileutil.h"
 #include "common/log.h"
 #include "jpki/card_priv.h"
 
@@ -71,7 +75,9 @@ static const uint16_t public_fids[N_PUBLIC] = { EF_TOKEN_INFO, EF_AUTH_CERT,
 
 struct jpki_cache {
     char *identity;
-    char path[PATH_MAX];
+    int dirfd;              /* the checked cache directory (fileutil.h) */
+    char name[40];          /* "card-<hash>" inside it */
+    char path[PATH_MAX];    /* for the log */
     uint8_t *data[N_PUBLIC];
     size_t len[N_PUBLIC];
     int dirty;              /* entries not yet on disk */
@@ -96,50 +102,60 @@ static int slot_of(uint16_t fid)
 
 /* ---- the directory ------------------------------------------------------ */
 
-/* mkdir that accepts an existing directory. */
-static int make_dir(const char *path)
+/* Says once per process why the cache directory is not used. */
+static void refuse_dir(const char *dir, const char *why)
 {
-    return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+    static int said;
+
+    if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+        return;
+    JLOG_ERR("cache directory %s not used (%s): nothing is cached and no "
+              "CRL index is kept on disk", dir, why);
 }
 
-/* The directory exists, is ours and is 0700 (tightened if it was looser). */
-static int own_private_dir(const char *dir)
-{
-    struct stat st;
-
-    if (make_dir(dir) != 0 || lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
-        st.st_uid != geteuid())
-        return -1;
-    if ((st.st_mode & 0777) != 0700 && chmod(dir, 0700) != 0)
-        return -1;
-    return 0;
-}
-
-static int cache_dir(char *out, size_t cap)
+/* The configured (or default) directory's path; -1 when the cache is off
+ * or there is none. */
+static int cache_path(char *out, size_t cap)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char base[PATH_MAX];
+    int n;
 
     if (strcmp(g_setting, "off") == 0)
         return -1;
-    if (g_setting[0]) {
-        if ((size_t)snprintf(out, cap, "%s", g_setting) >= cap)
-            return -1;
-        return own_private_dir(out);
-    }
-    if (xdg && xdg[0] == '/') {
-        snprintf(base, sizeof(base), "%s", xdg);
-    } else if (home && home[0] == '/') {
-        if ((size_t)snprintf(base, sizeof(base), "%s/.cache", home) >=
-            sizeof(base))
-            return -1;
-    } else {
+    if (g_setting[0])
+        n = snprintf(out, cap, "%s", g_setting);
+    else if (xdg && xdg[0] == '/')
+        n = snprintf(out, cap, "%s/jpki-pkcs11", xdg);
+    else if (home && home[0] == '/')
+        n = snprintf(out, cap, "%s/.cache/jpki-pkcs11", home);
+    else
         return -1;
-    }
-    if (make_dir(base) != 0 ||
-        (size_t)snprintf(out, cap, "%s/jpki-pkcs11", base) >= cap)
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* The cache directory, opened and checked (fileutil.h): its descriptor,
+ * or -1 (the reason logged once). */
+static int cache_dir(char *out, size_t cap)
+{
+    const char *why = NULL;
+    int fd;
+
+    if (cache_path(out, cap) != 0)
         return -1;
-    return own_private_dir(out);
+    if ((fd = fu_private_dir(out, 1, &why)) < 0)
+        refuse_dir(out, why);
+    return fd;
+}
+
+const char *jpki_cache_crl_dir(char *buf, size_t len)
+{
+    char dir[PATH_MAX];
+    int fd = cache_dir(dir, sizeof(dir));
+
+    if (fd < 0)
+        return NULL;
+    close(fd);
+    return (size_t)snprintf(buf, len, "%s/crl", dir) < len ? buf : NULL;
 }
 
 /* ---- the file ------------------------------------------------------------ */
@@ -219,32 +235,25 @@ static void load(jpki_cache *c)
 {
     uint8_t *buf;
     struct stat st;
-    size_t got = 0;
-    int fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    const char *why = NULL;
+    int fd = fu_open_private(c->dirfd, c->name, MAX_FILE, &st, &why);
 
-    if (fd < 0)
-        return; /* not cached yet */
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_uid != geteuid() || st.st_size <= 0 ||
-        (size_t)st.st_size > MAX_FILE ||
-        !(buf = malloc((size_t)st.st_size))) {
+    if (fd < 0) {
+        if (errno != ENOENT) /* not cached yet: nothing to say */
+            JLOG_WARN("cache file %s ignored: %s", c->path, why);
+        return;
+    }
+    if (st.st_size <= 0 || !(buf = malloc((size_t)st.st_size))) {
         close(fd);
         return;
     }
-    while (got < (size_t)st.st_size) {
-        ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fd);
-    if (got != (size_t)st.st_size || parse(c, buf, got) != 0) {
+    if (fu_read_all(fd, buf, (size_t)st.st_size) != 0 ||
+        parse(c, buf, (size_t)st.st_size) != 0) {
         drop_entries(c);
         JLOG_WARN("cache file %s is damaged: ignored, rewritten at the next "
                   "read", c->path);
     }
+    close(fd);
     free(buf);
 }
 
@@ -253,20 +262,23 @@ jpki_cache *jpki_cache_open(const char *identity)
     char dir[PATH_MAX];
     uint8_t md[32];
     jpki_cache *c;
-    int i, n;
+    int i, n, dfd;
 
     if (!identity || !identity[0] || strchr(identity, '\n') ||
-        cache_dir(dir, sizeof(dir)) != 0 ||
-        sha256((const uint8_t *)identity, strlen(identity), md) != 0)
+        sha256((const uint8_t *)identity, strlen(identity), md) != 0 ||
+        (dfd = cache_dir(dir, sizeof(dir))) < 0)
         return NULL;
     if (!(c = calloc(1, sizeof(*c))) || !(c->identity = strdup(identity))) {
         free(c);
+        close(dfd);
         return NULL;
     }
-    n = snprintf(c->path, sizeof(c->path), "%s/card-", dir);
-    for (i = 0; i < 16 && n > 0 && (size_t)n + 3 < sizeof(c->path); i++)
-        n += snprintf(c->path + n, sizeof(c->path) - (size_t)n, "%02x", md[i]);
-    if (i < 16) {
+    c->dirfd = dfd;
+    n = snprintf(c->name, sizeof(c->name), "card-");
+    for (i = 0; i < 16; i++)
+        n += snprintf(c->name + n, sizeof(c->name) - (size_t)n, "%02x", md[i]);
+    if ((size_t)snprintf(c->path, sizeof(c->path), "%s/%s", dir, c->name) >=
+        sizeof(c->path)) {
         jpki_cache_free(c);
         return NULL;
     }
@@ -279,6 +291,8 @@ void jpki_cache_free(jpki_cache *c)
     if (!c)
         return;
     drop_entries(c);
+    if (c->dirfd >= 0)
+        close(c->dirfd);
     free(c->identity);
     free(c);
 }
@@ -328,76 +342,40 @@ static uint8_t *serialize(const jpki_cache *c, size_t *out_len)
     return buf;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+static void prune(int dirfd, const char *keep)
 {
-    while (n) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-static void prune(const char *dir, const char *keep)
-{
-    DIR *d = opendir(dir);
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     struct dirent *e;
     time_t now = time(NULL);
 
-    if (!d)
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     while ((e = readdir(d)) != NULL) {
-        char p[PATH_MAX];
         struct stat st;
-        if (strncmp(e->d_name, "card-", 5) != 0 ||
-            (size_t)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= sizeof(p) ||
-            strcmp(p, keep) == 0)
+        if (strncmp(e->d_name, "card-", 5) != 0 || strcmp(e->d_name, keep) == 0)
             continue;
-        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
-            st.st_mtime + PRUNE_AGE_S < now)
-            unlink(p);
+        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && st.st_mtime + PRUNE_AGE_S < now)
+            unlinkat(dirfd, e->d_name, 0);
     }
     closedir(d);
 }
 
-/* Temporary file beside the target, fsync, rename, fsync of the directory:
- * a reader sees the old file or the new one, never a part. */
+/* An atomic replacement in the checked directory (fileutil.h): a reader
+ * sees the old file or the new one, never a part. */
 static int save(const jpki_cache *c)
 {
-    char tmp[PATH_MAX + 8], dir[PATH_MAX];
     size_t len = 0;
     uint8_t *buf = serialize(c, &len);
-    char *slash;
-    int fd, ok;
+    int ok = buf && fu_atomic_replace(c->dirfd, c->name, buf, len) == 0;
 
-    if (!buf || (size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", c->path) >=
-                    sizeof(tmp)) {
-        free(buf);
-        return -1;
-    }
-    fd = mkstemp(tmp); /* 0600 */
-    ok = fd >= 0 && fchmod(fd, 0600) == 0 && write_all(fd, buf, len) == 0 &&
-         fsync(fd) == 0;
-    if (fd >= 0 && close(fd) != 0)
-        ok = 0;
-    if (ok && rename(tmp, c->path) != 0)
-        ok = 0;
-    if (!ok && fd >= 0)
-        unlink(tmp);
     free(buf);
-    snprintf(dir, sizeof(dir), "%s", c->path);
-    if (ok && (slash = strrchr(dir, '/')) != NULL) {
-        *slash = '\0';
-        if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-        prune(dir, c->path);
-    }
+    if (ok)
+        prune(c->dirfd, c->name);
     return ok ? 0 : -1;
 }
 

@@ -39,4 +39,10 @@ void jpki_cache_put(jpki_cache *c, uint16_t fid, const uint8_t *p,
  * the card transaction (fsync may take milliseconds). */
 void jpki_cache_flush(jpki_cache *c);
 
+/* The CRL index directory that goes with the cache: "<dir>/crl" when the
+ * cache is on and its directory passes the private-directory rules
+ * (common/fileutil.h), else NULL (cache off, no directory, or one that
+ * another user could write: the reason is logged once). */
+const char *jpki_cache_crl_dir(char *buf, size_t len);
+
 #endif

@@ -12,7 +12,7 @@
  * validates every entry and writes it, fixed-width, straight into its
  * coarse bucket's next slot in the output image; each coarse bucket is then
  * sorted where it sits, and the lookup bucket table is read off the sorted
- * entries. Memory: the image plus one coarse bucket and the tables.
+ * entries; last, every entry's check. Memory: the image plus one coarse bucket and the tables.
  */
 #include "jpki/crl_priv.h"
 
@@ -198,7 +198,7 @@ static void put_entry(uint8_t *rec, size_t w, const crlx_entry_raw *e)
 
 static void swap_rec(uint8_t *a, uint8_t *b, size_t es)
 {
-    uint8_t t[CRLX_MAX_SERIAL + 8];
+    uint8_t t[CRLX_MAX_SERIAL + CRLX_ENTRY_EXTRA];
     memcpy(t, a, es);
     memcpy(a, b, es);
     memcpy(b, t, es);
@@ -206,7 +206,7 @@ static void swap_rec(uint8_t *a, uint8_t *b, size_t es)
 
 static void insertion_sort(uint8_t *base, size_t n, size_t es, size_t k)
 {
-    uint8_t t[CRLX_MAX_SERIAL + 8];
+    uint8_t t[CRLX_MAX_SERIAL + CRLX_ENTRY_EXTRA];
     for (size_t i = 1; i < n; i++) {
         uint8_t *ri = base + i * es;
         if (memcmp(ri - es, ri, k) <= 0)
@@ -290,7 +290,7 @@ static void local_sort(uint8_t *base, size_t m, size_t es, size_t k, uint8_t *tm
 static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents, uint32_t count, size_t w,
                                  release_fn release)
 {
-    size_t es = w + 7, nc = (size_t)1 << COARSE_BITS;
+    size_t es = w + CRLX_ENTRY_EXTRA, nc = (size_t)1 << COARSE_BITS;
     uint32_t *cstart = calloc(nc + 1, sizeof *cstart), *next = calloc(nc, sizeof *next);
     uint8_t *tmp = NULL;
     uint64_t n;
@@ -350,7 +350,7 @@ static void lay_lookup(const uint8_t *ents, uint32_t count, size_t w, crlx_hdr *
                        uint32_t *starts)
 {
     enum { HALF = CRLX_MAX_WINDOW / 2 };
-    size_t es = w + 7, nb = (size_t)1 << h->bucket_bits;
+    size_t es = w + CRLX_ENTRY_EXTRA, nb = (size_t)1 << h->bucket_bits;
     unsigned bits = h->bucket_bits;
     uint64_t mask = crlx_prefix_mask(w);
     uint64_t first = count ? crlx_be64(ents) & mask : 0;
@@ -449,7 +449,7 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     h.next_update = c.next_update;
     h.entries = n;
     h.key_width = (uint32_t)w;
-    h.entry_size = (uint32_t)(w + 7);
+    h.entry_size = (uint32_t)(w + CRLX_ENTRY_EXTRA);
     h.bucket_bits = choose_bits(n, w);
     h.issuer_off = align8(sizeof h);
     h.issuer_len = c.issuer.len;
@@ -461,6 +461,7 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     h.spki_len = (uint64_t)spki_len;
     h.buckets_off = align8(h.spki_off + h.spki_len);
     h.entries_off = align8(h.buckets_off + (((size_t)1 << h.bucket_bits) + 1) * 4);
+    h.check_bytes = 2;
     h.file_size = h.entries_off + n * h.entry_size;
     uint8_t *img = sink->alloc(sink->ctx, h.file_size);
     if (!img) {
@@ -478,6 +479,11 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     if (rv != JPKI_CRLX_OK)
         return rv;
     lay_lookup(img + h.entries_off, (uint32_t)n, w, &h, (uint32_t *)(void *)(img + h.buckets_off));
+    for (uint64_t i = 0; i < n; i++) {
+        uint8_t *rec = img + h.entries_off + i * h.entry_size;
+        uint16_t check = crlx_entry_check(rec, h.entry_size - 2, i);
+        memcpy(rec + h.entry_size - 2, &check, 2);
+    }
     memcpy(img, &h, sizeof h);
     crlx_hdr_seal(img);
     *size = h.file_size;

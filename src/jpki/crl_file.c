@@ -10,22 +10,42 @@
  * The CRL's own SHA-256 is in the header too (computed during the build,
  * never on a warm open).
  *
+ * Trust: the identity and the issuer key are public, so the index is only
+ * as good as the directory it lies in. The directory must pass the private
+ * rules of common/fileutil.h (ours, writable by nobody else, no symlink),
+ * and the index file those for a file (regular, ours, not group/other
+ * writable, size capped; opened O_NOFOLLOW | O_NONBLOCK, so a FIFO cannot
+ * hang us), both reached through the directory's descriptor. A directory
+ * that fails is not used at all: the caller builds the index in memory and
+ * the reason is logged once.
+ *
  * Write: the image is built in anonymous memory (transparent huge pages:
  * first-touch faults of 4 KiB pages are slow on virtual machines), written
  * to a temporary file in the cache directory, fsync, rename over the old
- * name, fsync of the directory; then the file is mapped read-only.
+ * name, fsync of the directory (fileutil.h); then the file is mapped.
  * A crash at any point leaves the previous index (or none) in place; the
  * writer holds a flock on its temporary file, so the next build of the
  * same index can tell a dead writer's leftover (unlocked, and untouched
  * for a minute) from a live one and removes it.
  *
- * Read: mmap read-only; the header, every size and offset, and a checksum
- * over header and metadata are checked before anything is believed; the
- * verifying issuer's SPKI (stored whole) must be among the given issuers
- * (no hashing and no OpenSSL digest on this path: it is the warm first
- * check, whose budget is a fraction of a millisecond); a bad
- * or truncated file is rebuilt. Lookups clamp bucket bounds, so even an
- * entry table damaged later cannot make them read outside the mapping.
+ * The CRL is never mapped while it is indexed: it is copied first (into an
+ * unnamed file in the cache directory, which nobody else can reach, or
+ * read into memory), so a CRL truncated under the build gives an error
+ * instead of SIGBUS.
+ *
+ * Read: mmap MAP_PRIVATE, read-only; the header, every size and offset,
+ * and a checksum over header, metadata and bucket table are checked before
+ * anything is believed, and the header and metadata are then copied
+ * (crl_index.c uses only the copies); the verifying issuer's SPKI (stored
+ * whole) must be among the given issuers (no hashing and no OpenSSL digest
+ * on this path: it is the warm first check, whose budget is a fraction of
+ * a millisecond); a bad or truncated file is rebuilt. The entries are
+ * checked lazily: each lookup verifies the checks of the entries its
+ * answer rests on (crl_index.c). What is assumed: only the owner can write
+ * or truncate the file (its owner and mode were checked); if the owner
+ * rewrites it while it is open, lookups see damage and answer "unknown";
+ * if the owner truncates it in place (this module never does: it renames
+ * a new file over the name), a lookup may fault.
  */
 #include "jpki/crl_priv.h"
 
@@ -45,6 +65,8 @@
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 
+#include "common/log.h"
+
 void (*crlx_test_mid_write_hook)(void);
 
 static uint64_t meta_check(const uint8_t *image)
@@ -52,8 +74,8 @@ static uint64_t meta_check(const uint8_t *image)
     crlx_hdr h;
     memcpy(&h, image, sizeof h);
     h.check = 0;
-    uint64_t c = crlx_fnv(CRLX_FNV_INIT, &h, sizeof h);
-    return crlx_fnv(c, image + h.issuer_off, h.buckets_off - h.issuer_off);
+    uint64_t c = crlx_sum(0, (const uint8_t *)&h, sizeof h);
+    return crlx_sum(c, image + h.issuer_off, h.entries_off - h.issuer_off);
 }
 
 void crlx_hdr_seal(uint8_t *image)
@@ -76,7 +98,7 @@ int crlx_image_check(const uint8_t *image, size_t size)
     if (memcmp(h.magic, CRLX_MAGIC, sizeof CRLX_MAGIC) != 0 || h.version != CRLX_VERSION
         || h.hdr_size != sizeof h || h.file_size != size)
         return -1;
-    if (h.key_width < 4 || h.key_width > CRLX_MAX_SERIAL || h.entry_size != h.key_width + 7
+    if (h.key_width < 4 || h.key_width > CRLX_MAX_SERIAL || h.entry_size != h.key_width + CRLX_ENTRY_EXTRA
         || h.bucket_bits > 20 || h.entries >= UINT32_MAX || h.window % 2 != 1
         || h.window > CRLX_MAX_WINDOW || h.shift > 63)
         return -1;
@@ -87,6 +109,7 @@ int crlx_image_check(const uint8_t *image, size_t size)
         || !span_ok(h.spki_off, h.spki_len, h.num_off + h.num_len, size)
         || !span_ok(h.buckets_off, nb * 4, h.spki_off + h.spki_len, size)
         || h.buckets_off % 4 != 0
+        || h.check_bytes != 2
         || !span_ok(h.entries_off, h.entries * h.entry_size, h.buckets_off + nb * 4, size)
         || h.entries_off + h.entries * h.entry_size != size)
         return -1;
@@ -185,97 +208,75 @@ static uint8_t *anon_alloc(void *ctx, size_t size)
     return m;
 }
 
-/* Written in 64 KiB pieces: the page cache sizes its folios by the write,
- * and a lookup's page fault maps the whole folio (up to 2 MiB, with one
- * PMD when aligned) into the checking process. Small folios keep a check's
- * memory growth to the fault-around window. */
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t k = write(fd, p, len > 65536 ? 65536 : len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        len -= (size_t)k;
-    }
-    return 0;
-}
-
-static int mkdir_0700(const char *dir)
-{
-    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
-        return 0;
-    if (errno != ENOENT)
-        return -1;
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", dir);
-    char *slash = strrchr(parent, '/');
-    if (!slash || slash == parent)
-        return -1;
-    *slash = '\0';
-    if (mkdir_0700(parent) != 0)
-        return -1;
-    return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
-}
-
-static int index_path(const char *crl_path, const char *cache_dir, char *out, size_t outlen)
+/* The index's file name (written in 64 KiB pieces by fu_write_all: the
+ * page cache sizes its folios by the write, and a lookup's page fault maps
+ * the whole folio into the checking process; small folios keep a check's
+ * memory growth to the fault-around window). */
+static int index_name(const char *crl_path, char *out, size_t outlen)
 {
     char real[PATH_MAX];
     if (!realpath(crl_path, real))
         return -1;
     uint64_t a = crlx_fnv(CRLX_FNV_INIT, real, strlen(real));
     uint64_t b = crlx_fnv(a ^ UINT64_C(0x9e3779b97f4a7c15), real, strlen(real));
-    int n = snprintf(out, outlen, "%s/crl-%016llx%016llx.idx", cache_dir, (unsigned long long)a,
+    int n = snprintf(out, outlen, "crl-%016llx%016llx.idx", (unsigned long long)a,
                      (unsigned long long)b);
     return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
-static void ident_of(const struct stat *st, crlx_ident *id)
+int crlx_cache_dir(const char *cache_dir)
 {
-    id->dev = st->st_dev;
-    id->ino = st->st_ino;
-    id->size = st->st_size;
-    id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-    id->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+    static int said;
+    const char *why = NULL;
+    int fd = fu_private_dir(cache_dir, 0, &why);
+    if (fd < 0 && why && strcmp(why, "missing") == 0)
+        fd = fu_private_dir(cache_dir, 1, &why);
+    if (fd < 0 && !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+        JLOG_ERR("CRL cache directory %s not used (%s): CRLs are indexed in memory", cache_dir,
+                  why ? why : "unusable");
+    return fd;
 }
 
-/* Maps an index file read-only for lookups: no readahead; the header,
- * metadata and (<= 16 KiB) bucket table come in with the first fault, a
- * lookup then touches one entry page in the common case. */
+/* Maps an index file privately and read-only for lookups: no readahead;
+ * the header, metadata and (<= 16 KiB) bucket table come in with the first
+ * fault, a lookup then touches one entry page in the common case. */
 static void *map_index(int fd, size_t size)
 {
-    void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m != MAP_FAILED)
         madvise(m, size, MADV_RANDOM);
     return m;
 }
 
 /* The existing index, if valid, for this very CRL file and these issuers. */
-static int try_existing(const char *idx, const crlx_ident *id, STACK_OF(X509) *issuers,
-                        uint8_t **image, size_t *size)
+static int try_existing(int dirfd, const char *idx, const crlx_ident *id,
+                        STACK_OF(X509) *issuers, uint8_t **image, size_t *size)
 {
-    int fd = open(idx, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (fd < 0)
+    const char *why = NULL;
+    int fd = fu_open_private(dirfd, idx, CRLX_MAX_FILE, &st, &why);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            JLOG_WARN("CRL index %s not trusted (%s): rebuilt", idx, why);
         return -1;
+    }
     void *m = MAP_FAILED;
-    if (fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(crlx_hdr))
+    if (st.st_size >= (off_t)sizeof(crlx_hdr))
         m = map_index(fd, (size_t)st.st_size);
     close(fd);
     if (m == MAP_FAILED)
         return -1;
-    const crlx_hdr *h = m;
-    int ok = crlx_image_check(m, (size_t)st.st_size) == 0 && h->crl_dev == (uint64_t)id->dev
-        && h->crl_ino == (uint64_t)id->ino && h->crl_size == (uint64_t)id->size
-        && h->crl_mtime_ns == id->mtime_ns && h->crl_ctime_ns == id->ctime_ns;
+    crlx_hdr h;                 /* checked below, from this copy only */
+    memcpy(&h, m, sizeof h);
+    int ok = crlx_image_check(m, (size_t)st.st_size) == 0 && memcmp(&h, m, sizeof h) == 0
+        && h.crl_dev == id->dev && h.crl_ino == id->ino && h.crl_size == id->size
+        && h.crl_mtime_ns == id->mtime_ns && h.crl_ctime_ns == id->ctime_ns;
     int found = 0;
     for (int i = 0; ok && !found && i < sk_X509_num(issuers); i++) {
         uint8_t *spki;
         int len = crlx_spki_der(sk_X509_value(issuers, i), &spki);
-        found = len > 0 && (uint64_t)len == h->spki_len
-            && memcmp(spki, (const uint8_t *)m + h->spki_off, (size_t)len) == 0;
+        found = len > 0 && (uint64_t)len == h.spki_len
+            && memcmp(spki, (const uint8_t *)m + h.spki_off, (size_t)len) == 0;
         OPENSSL_free(spki);
     }
     if (!ok || !found) {
@@ -287,126 +288,180 @@ static int try_existing(const char *idx, const crlx_ident *id, STACK_OF(X509) *i
     return 0;
 }
 
-static int sync_dir(const char *cache_dir)
-{
-    int fd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 /* Removes "<idx>.tmp.*" files that a killed build left behind: a live
  * writer holds its file's flock from creation to rename, and writes to it
  * all along; a file unlocked and a minute old has no writer. */
-static void remove_dead_temps(const char *cache_dir, const char *idx)
+static void remove_dead_temps(int dirfd, const char *base)
 {
-    const char *base = strrchr(idx, '/') ? strrchr(idx, '/') + 1 : idx;
     size_t blen = strlen(base);
-    DIR *d = opendir(cache_dir);
+    int dfd = dup(dirfd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d && dfd >= 0)
+        close(dfd);
     struct dirent *de;
     time_t now = time(NULL);
 
     while (d && (de = readdir(d))) {
         if (strncmp(de->d_name, base, blen) != 0 || strncmp(de->d_name + blen, ".tmp.", 5) != 0)
             continue;
-        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         if (fd < 0)
             continue;
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= 60
             && flock(fd, LOCK_EX | LOCK_NB) == 0)
-            unlinkat(dirfd(d), de->d_name, 0);
+            unlinkat(dirfd, de->d_name, 0);
         close(fd);
     }
     if (d)
         closedir(d);
 }
 
-/* Builds the index of the CRL open at crl_fd into a new file at idx. */
-static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id, STACK_OF(X509) *issuers,
-                               const char *cache_dir, const char *idx, uint8_t **image,
-                               size_t *size)
+/* The CRL's bytes as they are now, never a mapping of the CRL file itself:
+ * copied into an unnamed file in the cache directory and mapped from there
+ * (the page cache holds it, and release_behind can drop what was read), or
+ * read into anonymous memory when that is not possible. The CRL must still
+ * have identity id afterwards. */
+typedef struct {
+    uint8_t *p;
+    size_t len;
+    int file;           /* 1: a mapping of the private copy */
+} crl_copy;
+
+static jpki_crlx_rv copy_crl(int crl_fd, const crlx_ident *id, int dirfd, crl_copy *c)
 {
-    if (id->size <= 0)
+    struct stat st;
+    crlx_ident now;
+    size_t len = (size_t)id->size;
+    c->p = MAP_FAILED;
+    c->len = len;
+    c->file = 0;
+    int t = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (t >= 0) {
+        loff_t in = 0;
+        size_t got = 0;
+        ssize_t k = 1;
+        while (got < len && (k = copy_file_range(crl_fd, &in, t, NULL, len - got, 0)) > 0)
+            got += (size_t)k;
+        if (got == len && fstat(t, &st) == 0 && (uint64_t)st.st_size == len)
+            c->p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, t, 0);
+        c->file = c->p != MAP_FAILED;
+        close(t);
+    }
+    if (c->p == MAP_FAILED) {
+        c->p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (c->p == MAP_FAILED)
+            return JPKI_CRLX_ERR_MEMORY;
+        if (pread(crl_fd, c->p, len, 0) != (ssize_t)len) {
+            munmap(c->p, len);
+            return JPKI_CRLX_ERR_IO;    /* shorter than it was: changed */
+        }
+    }
+    if (fstat(crl_fd, &st) != 0 || (fu_ident_of(&st, &now), !fu_ident_same(&now, id))) {
+        munmap(c->p, len);
+        return JPKI_CRLX_ERR_IO;        /* the CRL changed while it was copied */
+    }
+    return JPKI_CRLX_OK;
+}
+
+/* Builds the index of the CRL open at crl_fd into a new file idx in the
+ * directory open at dirfd. */
+static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id, STACK_OF(X509) *issuers,
+                               int dirfd, const char *idx, uint8_t **image, size_t *size)
+{
+    if (id->size == 0)
         return JPKI_CRLX_ERR_PARSE;
-    uint8_t *in = mmap(NULL, (size_t)id->size, PROT_READ, MAP_PRIVATE, crl_fd, 0);
-    if (in == MAP_FAILED)
-        return JPKI_CRLX_ERR_IO;
+    crl_copy in;
+    jpki_crlx_rv rv = copy_crl(crl_fd, id, dirfd, &in);
+    if (rv != JPKI_CRLX_OK)
+        return rv;
     const uint8_t *der;
     size_t der_len;
     uint8_t *owned;
-    jpki_crlx_rv rv = crlx_pem_or_der(in, (size_t)id->size, &der, &der_len, &owned);
+    rv = crlx_pem_or_der(in.p, in.len, &der, &der_len, &owned);
     if (rv != JPKI_CRLX_OK) {
-        munmap(in, (size_t)id->size);
+        munmap(in.p, in.len);
         return rv;
     }
     anon_sink s = { NULL, 0 };
     crlx_sink sink = { anon_alloc, &s };
-    rv = crlx_build(der, der_len, issuers, id, &sink, size, owned ? NULL : release_behind);
+    rv = crlx_build(der, der_len, issuers, id, &sink, size,
+                    owned || !in.file ? NULL : release_behind);
     OPENSSL_free(owned);
-    munmap(in, (size_t)id->size);
-    struct stat st;                     /* the bytes indexed are the bytes verified */
-    crlx_ident now;
-    if (rv == JPKI_CRLX_OK && fstat(crl_fd, &st) == 0) {
-        ident_of(&st, &now);
-        if (now.dev != id->dev || now.ino != id->ino || now.size != id->size
-            || now.mtime_ns != id->mtime_ns || now.ctime_ns != id->ctime_ns)
-            rv = JPKI_CRLX_ERR_IO;      /* the CRL changed during the import */
-    }
-    char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", idx);
+    munmap(in.p, in.len);
+    fu_atomic a = { .fd = -1 };
     if (rv == JPKI_CRLX_OK)
-        remove_dead_temps(cache_dir, idx);
-    int fd = rv == JPKI_CRLX_OK ? mkostemp(tmp, O_CLOEXEC) : -1;
-    if (rv == JPKI_CRLX_OK && (fd < 0 || flock(fd, LOCK_EX) != 0))
+        remove_dead_temps(dirfd, idx);
+    if (rv == JPKI_CRLX_OK && (fu_atomic_begin(&a, dirfd, idx) != 0 || flock(a.fd, LOCK_EX) != 0))
         rv = JPKI_CRLX_ERR_IO;
-    if (rv == JPKI_CRLX_OK && write_all(fd, s.map, s.size / 2) != 0)
+    if (rv == JPKI_CRLX_OK && fu_write_all(a.fd, s.map, s.size / 2) != 0)
         rv = JPKI_CRLX_ERR_IO;
     if (rv == JPKI_CRLX_OK && crlx_test_mid_write_hook)
         crlx_test_mid_write_hook();
-    if (rv == JPKI_CRLX_OK && (write_all(fd, s.map + s.size / 2, s.size - s.size / 2) != 0
-                               || fsync(fd) != 0 || rename(tmp, idx) != 0
-                               || sync_dir(cache_dir) != 0))
+    if (rv == JPKI_CRLX_OK && fu_write_all(a.fd, s.map + s.size / 2, s.size - s.size / 2) != 0)
         rv = JPKI_CRLX_ERR_IO;
+    if (rv == JPKI_CRLX_OK && fu_atomic_commit(&a) != 0) {
+        close(a.fd);                    /* the temporary file is gone */
+        a.fd = -1;
+        rv = JPKI_CRLX_ERR_IO;
+    }
     if (s.map)
         munmap(s.map, s.size);
     void *m = MAP_FAILED;
     if (rv == JPKI_CRLX_OK) {           /* the renamed file, read-only */
-        m = map_index(fd, *size);
+        m = map_index(a.fd, *size);
         if (m == MAP_FAILED)
             rv = JPKI_CRLX_ERR_IO;
-    } else if (fd >= 0) {
-        unlink(tmp);
+        close(a.fd);
+    } else {
+        fu_atomic_abort(&a);
     }
-    if (fd >= 0)
-        close(fd);
     if (rv != JPKI_CRLX_OK)
         return rv;
     *image = m;
     return JPKI_CRLX_OK;
 }
 
-jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers,
-                            const char *cache_dir, uint8_t **image, size_t *size)
+jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers, int dirfd,
+                            uint8_t **image, size_t *size)
 {
-    char idx[PATH_MAX];
+    char idx[64];
     struct stat st;
     crlx_ident id;
-    int fd = open(crl_path, O_RDONLY | O_CLOEXEC);
+    int fd = fu_open_regular(crl_path, &st, NULL);
     if (fd < 0)
         return JPKI_CRLX_ERR_IO;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)
-        || index_path(crl_path, cache_dir, idx, sizeof idx) != 0) {
+    if (index_name(crl_path, idx, sizeof idx) != 0) {
         close(fd);
         return JPKI_CRLX_ERR_IO;
     }
-    ident_of(&st, &id);
+    fu_ident_of(&st, &id);
     jpki_crlx_rv rv = JPKI_CRLX_OK;
-    if (try_existing(idx, &id, issuers, image, size) != 0)      /* the warm path: no mkdir */
-        rv = mkdir_0700(cache_dir) != 0 ? JPKI_CRLX_ERR_IO
-                                        : build_file(fd, &id, issuers, cache_dir, idx, image, size);
+    if (try_existing(dirfd, idx, &id, issuers, image, size) != 0)
+        rv = build_file(fd, &id, issuers, dirfd, idx, image, size);
     close(fd);
     return rv;
+}
+
+uint8_t *crlx_read_crl(const char *path, size_t *len, jpki_crlx_rv *rv)
+{
+    struct stat st;
+    uint8_t *buf = NULL;
+    int fd = fu_open_regular(path, &st, NULL);
+    *rv = JPKI_CRLX_ERR_IO;
+    if (fd < 0)
+        return NULL;
+    if (st.st_size == 0)
+        *rv = JPKI_CRLX_ERR_PARSE;
+    else if ((uint64_t)st.st_size > SIZE_MAX / 2 || !(buf = malloc((size_t)st.st_size)))
+        *rv = JPKI_CRLX_ERR_MEMORY;
+    else if (fu_read_all(fd, buf, (size_t)st.st_size) != 0) {
+        free(buf);                      /* shorter than it was: changed */
+        buf = NULL;
+    } else {
+        *len = (size_t)st.st_size;
+        *rv = JPKI_CRLX_OK;
+    }
+    close(fd);
+    return buf;
 }

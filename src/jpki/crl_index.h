@@ -38,6 +38,8 @@ typedef enum {
     JPKI_CRLX_ERR_SIGNATURE,   /* the signature does not verify */
     JPKI_CRLX_ERR_UNSUPPORTED, /* delta or indirect CRL, or an unknown
                                 * critical extension (CRL or entry) */
+    JPKI_CRLX_ERR_DAMAGED,     /* lookup: the index's entries or table are
+                                * damaged; the revocation is unknown */
 } jpki_crlx_rv;
 
 const char *jpki_crlx_strerror(jpki_crlx_rv rv);
@@ -66,7 +68,12 @@ typedef struct {
  * signature, and is all-or-nothing: a crash mid-build leaves any previous
  * index in use. A warm open still refuses an index whose verifying issuer
  * key is not among `issuers`. cache_dir NULL: the index is built in memory
- * only (nothing written). cache_dir is created (mode 0700) if missing. */
+ * only (nothing written). cache_dir is created (mode 0700) if missing; a
+ * cache_dir or index file that fails the private rules of common/fileutil.h
+ * (another user could write it, a symlink, a FIFO...) is never trusted nor
+ * written: the index is then built in memory, and the reason logged once.
+ * The CRL is read, never mapped: one that changes during the build gives
+ * JPKI_CRLX_ERR_IO. */
 jpki_crlx_rv jpki_crlx_open(const char *crl_path, STACK_OF(X509) *issuers,
                             const char *cache_dir, jpki_crlx **out);
 
@@ -84,7 +91,9 @@ typedef struct {
 } jpki_crlx_entry;
 
 /* Looks a certificate serial up. serial: the content octets of the DER
- * INTEGER (big-endian, as in the certificate, without tag and length). */
+ * INTEGER (big-endian, as in the certificate, without tag and length).
+ * JPKI_CRLX_ERR_DAMAGED when the entries the answer rests on fail their
+ * check: the caller must treat the revocation as unknown. */
 jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial,
                               size_t serial_len, jpki_crlx_entry *out);
 

@@ -8,11 +8,18 @@
  *   crl_file.c   the index file: layout, name, atomic write, mmap, checks
  *   crl_index.c  the public API of crl_index.h
  *
- * Index entry (fixed width E = W + 7, W = the longest serial of this CRL):
+ * Index file: header, metadata (issuer, IDP, CRL number, issuer SPKI),
+ * bucket table, then the sorted entries. Each entry carries a 16-bit
+ * check (crlx_entry_check), which a lookup verifies for the entries its
+ * answer rests on; it lies in the entry itself, so checking it costs no
+ * memory access of its own.
+ *
+ * Index entry (fixed width E = W + 9, W = the longest serial of this CRL):
  *   [W bytes serial, big-endian, right-aligned, zero-padded]
  *   [1 byte: serial length]                       -- key = first W + 1 bytes
  *   [5 bytes revocation date, big-endian, seconds + CRLX_DATE_BIAS]
  *   [1 byte reason, 0xff = none]
+ *   [2 bytes check of the 7 + W bytes before, native order]
  */
 #ifndef JPKI_CRL_PRIV_H
 #define JPKI_CRL_PRIV_H
@@ -22,6 +29,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "common/fileutil.h"
 #include "jpki/crl_index.h"
 
 #define CRLX_MAX_SERIAL 32              /* longer (RFC 5280: <= 20) -> PARSE */
@@ -139,12 +147,7 @@ typedef struct {
     void *ctx;
 } crlx_sink;
 
-typedef struct {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    int64_t mtime_ns, ctime_ns;
-} crlx_ident;
+typedef fu_ident crlx_ident;
 
 /* Verifies der (already PEM-decoded) against issuers and lays out the
  * complete index (header, metadata, buckets, sorted entries) in the zeroed
@@ -163,9 +166,13 @@ uint64_t crlx_fnv(uint64_t h, const void *buf, size_t len);
 /* ---- crl_file.c ---- */
 
 #define CRLX_MAGIC "JPKICRX"
-#define CRLX_VERSION 3           /* 2: <= 4096 buckets, interpolated lookups;
+#define CRLX_VERSION 4           /* 2: <= 4096 buckets, interpolated lookups;
                                   * 3: the keys' common prefix, a search
-                                  * window chosen at build */
+                                  * window chosen at build;
+                                  * 4: a check in every entry, the header's
+                                  * check covers the bucket table */
+#define CRLX_ENTRY_EXTRA 9       /* entry bytes besides the serial */
+#define CRLX_MAX_FILE (UINT64_C(1) << 34)  /* a larger index is not opened */
 
 /* The index header, native byte order (a cache of this machine only). */
 typedef struct {
@@ -180,15 +187,17 @@ typedef struct {
     uint32_t window;    /* entries a lookup searches around its guess (odd,
                          * 1..CRLX_MAX_WINDOW), see crlx_window_start */
     uint32_t shift, pad;
+    uint64_t check_bytes;   /* of each entry's check: 2 */
     uint64_t prefix;    /* every key's masked first 8 bytes share their top
                          * `shift` bits, those of prefix */
     uint64_t issuer_off, issuer_len, idp_off, idp_len, num_off, num_len;
     uint64_t buckets_off, entries_off;
     uint8_t crl_sha256[32], issuer_spki_sha256[32];
     uint64_t spki_off, spki_len;    /* the verifying issuer's SPKI, DER */
-    uint64_t check;     /* FNV-1a of the header (check zeroed) + metadata:
-                         * catches damage, not forgery (the 0700 cache dir
-                         * is the user's own) */
+    uint64_t check;     /* crlx_sum of the header (check zeroed), the
+                         * metadata and the bucket table: catches damage,
+                         * not forgery (the cache directory and file passed
+                         * the private rules: only their owner writes) */
 } crlx_hdr;
 
 /* ---- the lookup's geometry, shared by crl_build.c and crl_index.c ---- */
@@ -242,23 +251,106 @@ static inline size_t crlx_window_start(size_t lo, size_t m, uint64_t kp, unsigne
     return a < lo + m - window ? a : lo + m - window;
 }
 
+/* A fast 64-bit checksum of len bytes, continuing from seed: four lanes
+ * of (x ^ word) * odd, x ^= x >> 29 over 32 bytes at a time (each step a
+ * bijection, so a change in one word always changes its lane, and the
+ * lanes are combined so that a change in one changes the result); a tail
+ * is taken as the last 32 bytes (overlapping) when there are that many,
+ * zero-padded otherwise. For damage, not for forgery. */
+static inline uint64_t crlx_sum(uint64_t seed, const uint8_t *p, size_t len)
+{
+    const uint64_t k1 = UINT64_C(0xff51afd7ed558ccd), k2 = UINT64_C(0xc4ceb9fe1a85ec53);
+    uint64_t x[4] = { seed ^ UINT64_C(0x9e3779b97f4a7c15) ^ len, seed + UINT64_C(0x27d4eb2f165667c5),
+                      seed ^ UINT64_C(0x165667b19e3779f9), seed + UINT64_C(0x85ebca77c2b2ae63) };
+    uint64_t u[4] = { 0, 0, 0, 0 };
+    for (size_t i = 0;; i += 32) {
+        if (i + 32 <= len)
+            memcpy(u, p + i, 32);
+        else if (len >= 32)
+            memcpy(u, p + len - 32, 32);
+        else
+            memcpy(u, p, len);
+        for (int j = 0; j < 4; j++) {
+            x[j] = (x[j] ^ u[j]) * (j & 1 ? k2 : k1);
+            x[j] ^= x[j] >> 29;
+        }
+        if (i + 32 >= len)
+            break;
+    }
+    uint64_t h = x[0] ^ (x[1] * k1 + (x[1] >> 31)) ^ (x[2] * k2 + (x[2] >> 27))
+        ^ ((x[3] << 17 | x[3] >> 47) * k1);
+    h ^= h >> 32;
+    h *= k2;
+    return h ^ (h >> 29);
+}
+
+/* Entry i of the entry area. */
+static inline const uint8_t *crlx_at(const uint8_t *ents, size_t es, size_t i)
+{
+    return ents + i * es;
+}
+
+/* The check of entry i (its first len = es - 2 bytes, 11..39), stored in
+ * its last two bytes: the top 16 bits of a sum of (word ^ place) * odd over
+ * the entry's 8-byte words (the last one overlapping) and i * odd (an entry
+ * moved elsewhere fails too). A flip of bit b of one word changes the sum
+ * by +-(2^b * k), whose top 16 bits are a 16-bit window of k and never all
+ * zeros or all ones for these constants, so it always changes the check
+ * (a byte that two words share, when len is not a multiple of 8, changes
+ * two products: caught with the odds below). Other damage passes with odds
+ * of 1 in 65536 per entry. The products are independent: a short chain. It
+ * reads only the entry itself. */
+static inline uint16_t crlx_entry_check(const uint8_t *rec, size_t len, uint64_t i)
+{
+    const uint64_t k1 = UINT64_C(0xff51afd7ed558ccd), k2 = UINT64_C(0xc4ceb9fe1a85ec53);
+    uint64_t h = (i + 1) * UINT64_C(0x9e3779b97f4a7c15), u;
+    size_t o = 0;
+    for (; o + 8 < len; o += 8) {
+        memcpy(&u, rec + o, 8);
+        h += (u ^ o) * k1;
+    }
+    memcpy(&u, rec + len - 8, 8);
+    h += (u ^ len) * k2;
+    return (uint16_t)(h >> 48);
+}
+
+static inline int crlx_entry_ok(const uint8_t *rec, size_t es, uint64_t i)
+{
+    uint16_t stored;
+    memcpy(&stored, rec + es - 2, 2);
+    return crlx_entry_check(rec, es - 2, i) == stored;
+}
+
 /* Computes hdr->check over the header and the metadata bytes in image. */
 void crlx_hdr_seal(uint8_t *image);
 /* Validates a whole image (sizes, offsets, check). 0 or -1. */
 int crlx_image_check(const uint8_t *image, size_t size);
 
-/* An opened index: a mapping (or heap buffer) that passed crlx_image_check. */
+/* An opened index: a mapping (or heap buffer) that passed crlx_image_check.
+ * Only the copies taken then are believed: the header (hdr) and the
+ * metadata (meta); the bucket table and the entries are read from the
+ * image, and every answer is checked against the entry checks there. */
 struct jpki_crlx {
     uint8_t *image;
     size_t size;
     int mapped;
-    size_t window;          /* the header's, copied: read on every lookup */
+    crlx_hdr hdr;           /* the validated header, copied */
+    uint8_t *meta;          /* issuer .. SPKI, copied (info points here) */
+    size_t window;          /* hdr.window */
     jpki_crlx_info info;
 };
 
-/* Builds, writes and maps; or maps the existing valid index. */
-jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers,
-                            const char *cache_dir, uint8_t **image, size_t *size);
+/* The cache directory, checked (fileutil.h): a descriptor, or -1 after
+ * saying once why it is not used (the caller then builds in memory). */
+int crlx_cache_dir(const char *cache_dir);
+/* Builds, writes and maps; or maps the existing valid index (in the
+ * directory open at dirfd). */
+jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers, int dirfd,
+                            uint8_t **image, size_t *size);
+/* The CRL file's bytes, read (not mapped: a file that changes under the
+ * build must give an error, never SIGBUS). A heap buffer, or NULL with
+ * *rv set. */
+uint8_t *crlx_read_crl(const char *path, size_t *len, jpki_crlx_rv *rv);
 /* Builds in memory (heap). */
 jpki_crlx_rv crlx_mem_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
                             uint8_t **image, size_t *size);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "jpki/cache.h"
 #include "jpki/verify.h"
 
 static const char *const what[2] = { "authentication", "signature" };
@@ -31,7 +32,7 @@ static jpki_vstatus check(p11_token *tok)
     const char *crls[1] = { cfg->crl };
     jpki_vopts o;
     jpki_vresult r;
-    char why[512], crl_dir[P11_CFG_PATH_MAX + 8];
+    char why[512], crl_dir[4096];
     size_t n = 0;
 
     memset(&o, 0, sizeof(o));
@@ -40,14 +41,15 @@ static jpki_vstatus check(p11_token *tok)
     o.n_crls = cfg->crl[0] ? 1 : 0;
     o.purpose = tok->key == JPKI_SIGN ? JPKI_PURPOSE_SIGN : JPKI_PURPOSE_AUTH;
     o.flags = cfg->allow_test_pki ? JPKI_VF_ALLOW_TEST_PKI : 0;
-    /* The CRL index goes with the certificate cache: under "cache = DIR"
-     * in DIR/crl, nowhere on disk with "cache = off" (built in memory at
-     * each check, then), else in the default place. */
-    if (strcmp(cfg->cache, "off") == 0)
-        o.flags |= JPKI_VF_NO_CRL_CACHE;
-    else if (cfg->cache[0] &&
-             snprintf(crl_dir, sizeof(crl_dir), "%s/crl", cfg->cache) < (int)sizeof(crl_dir))
+    /* The CRL index goes with the certificate cache: in its directory's
+     * "crl" (the configured one, else the default place); nowhere on disk
+     * (built in memory at each check) with "cache = off" or when the cache
+     * refused its directory as unsafe - never in a directory the cache
+     * would not use. */
+    if (jpki_cache_crl_dir(crl_dir, sizeof(crl_dir)))
         o.crl_cache_dir = crl_dir;
+    else
+        o.flags |= JPKI_VF_NO_CRL_CACHE;
     jpki_verify(tok->cert->der.p, tok->cert->der.len, &o, &r);
     why[0] = '\0';
     for (int i = 0; i < JPKI_VR_COUNT && n < sizeof(why); i++)

@@ -45,6 +45,17 @@ static void file_ident(const char *path, char *out, size_t cap)
              (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 }
 
+/* A path that never named an image is a mistake in the setting, not an
+ * empty slot: say so once. After the image has loaded, a missing file is
+ * a card pulled out, which needs no word. */
+static void note_missing(emu_priv *p)
+{
+    if (!p->seen && strcmp(p->last_error, "missing") != 0)
+        JLOG_ERR("emulator card image %s (JPKI_PKCS11_EMULATOR) does not exist; "
+                 "its slot stays empty until it does", p->path);
+    snprintf(p->last_error, sizeof(p->last_error), "missing");
+}
+
 static reader_rv emu_connect(reader *r)
 {
     emu_priv *p = r->priv;
@@ -53,12 +64,7 @@ static reader_rv emu_connect(reader *r)
     char before[sizeof(p->ident)];
 
     if (access(p->path, F_OK) != 0) {
-        /* A path that never named an image is a mistake in the setting,
-         * not an empty slot: say so once. Later it is a card pulled out. */
-        if (!p->seen && strcmp(p->last_error, "missing") != 0)
-            JLOG_ERR("emulator card image %s (JPKI_PKCS11_EMULATOR) does not exist; "
-                     "its slot stays empty until it does", p->path);
-        snprintf(p->last_error, sizeof(p->last_error), "missing");
+        note_missing(p);
         return READER_ERR_NO_CARD;
     }
     file_ident(p->path, before, sizeof(before));
@@ -186,6 +192,8 @@ static reader_rv emu_present(reader *r, int *present)
     emu_priv *p = r->priv;
 
     *present = access(p->path, F_OK) == 0;
+    if (!*present)
+        note_missing(p);
     return READER_OK;
 }
 

@@ -31,6 +31,7 @@ static const struct {
     { "cert", cmd_cert, "show or export one of the card's certificates" },
     { "sign", cmd_sign, "sign a file (CMS/PKCS#7) with the signature key" },
     { "ssh-key", cmd_sshkey, "the authentication key for authorized_keys" },
+    { "diagnose", cmd_diagnose, "a field report on a card, for bug reports (--json)" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -42,6 +43,21 @@ void tool_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+void tool_json_string(const char *s)
+{
+    putchar('"');
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7F)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
 }
 
 void tool_reset_getopt(void)

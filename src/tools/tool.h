@@ -17,6 +17,10 @@
 /* "jpki-tool: <message>" on stderr. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* s as a JSON string on stdout: quotes, backslashes and control characters
+ * escaped, other bytes (UTF-8) as they are; NULL as "". */
+void tool_json_string(const char *s);
+
 /* Reset getopt before a subcommand parses its own options. */
 void tool_reset_getopt(void);
 
@@ -25,6 +29,8 @@ int cmd_emu(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 /* "emu serve", dispatched by cmd_emu (cmd_serve.c). */
 int cmd_serve(int argc, char **argv);
+/* "diagnose": a field report on a real card (cmd_diagnose*.c). */
+int cmd_diagnose(int argc, char **argv);
 /* "verify": a relying party's certificate check (cmd_verify.c). */
 int cmd_verify(int argc, char **argv);
 /* The holder's commands (tool_card.h has what they share). */

@@ -7,19 +7,26 @@
  *   1  a TBSCertList: the harness signs it with its test CA's key (a fixed
  *      EC P-256 key, so seeds stay valid) and opens the CRL: the fuzzer
  *      reaches the entries, extensions and the index build
- *   2  an index file: written over the cache index of a valid CRL file,
- *      with the fields that tie it to that file set right and its check
- *      recomputed where that is safe, then jpki_crlx_open on the file: a
- *      corrupted index must be refused (and rebuilt), never trusted
+ *   2  edits to the valid cache index of a valid CRL file (each 4 bytes: a
+ *      3-byte offset into the index, a byte to XOR there), written before
+ *      jpki_crlx_open; the checksums are never recomputed
+ *   3  the same edits made to the index file after it was opened (the
+ *      mapping sees them), before the lookups
+ * In modes 2 and 3 every answer must be the valid CRL's own (from an index
+ * built in memory) or JPKI_CRLX_ERR_DAMAGED: a damaged index may say
+ * "unknown", never "not revoked" for a listed serial. The harness looks up
+ * every listed serial as well as the input's.
  * The input is: mode, 2-byte length L, L bytes, then serials to look up
  * (a length byte, then the serial). FUZZ_WRITE_SEEDS=DIR writes seeds.
  */
 #include "fuzz.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -46,7 +53,9 @@ static const uint8_t ca_key_der[] = {
 static EVP_PKEY *ca_key;
 static STACK_OF(X509) *issuers;
 static char crl_path[4096], cache_dir[4096], idx_path[4096 + 300];
-static crlx_hdr good_hdr; /* of the valid index of crl_path */
+static uint8_t *good_idx;       /* the valid index of crl_path */
+static size_t good_idx_len;
+static jpki_crlx *ref;          /* the same CRL indexed in memory */
 
 static void die(const char *what)
 {
@@ -258,26 +267,53 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!idx_path[0])
         die("no index file");
     read_file(idx_path, &idx, &idx_len);
-    memcpy(&good_hdr, idx, sizeof good_hdr);
+    good_idx = idx;
+    good_idx_len = idx_len;
+    if (jpki_crlx_open_mem(crl, crl_len, issuers, &ref) != JPKI_CRLX_OK)
+        die("the valid CRL does not open in memory");
     if (seeds) {
         const uint8_t *q = crl;
         X509_CRL *c = d2i_X509_CRL(NULL, &q, (long)crl_len);
         int n = i2d_re_X509_CRL_tbs(c, &tbs);
         write_seed(seeds, "crl-der", 0, crl, crl_len);
         write_seed(seeds, "tbs", 1, tbs, (size_t)n);
-        write_seed(seeds, "index", 2, idx, idx_len);
+        /* one flipped bit in the first entry, before and after the open */
+        crlx_hdr h;
+        memcpy(&h, idx, sizeof h);
+        uint8_t edit[4] = { (uint8_t)(h.entries_off >> 16), (uint8_t)(h.entries_off >> 8),
+                            (uint8_t)h.entries_off, 0x01 };
+        write_seed(seeds, "index", 2, edit, sizeof edit);
+        write_seed(seeds, "index-after-open", 3, edit, sizeof edit);
         OPENSSL_free(tbs);
         X509_CRL_free(c);
     }
-    free(idx);
     free(crl);
     return 0;
 }
 
-static void lookups(jpki_crlx *x, fz_in *in)
+/* One lookup; checked against the valid CRL's answer when checked. */
+static void lookup_one(jpki_crlx *x, const uint8_t *s, size_t len, int checked)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    jpki_crlx_entry got, want;
+    memcpy(copy, s, len);
+    jpki_crlx_rv rv = jpki_crlx_lookup(x, copy, len, &got);
+    if (rv == JPKI_CRLX_OK && got.revoked != 0 && got.revoked != 1)
+        abort();
+    if (checked && rv != JPKI_CRLX_ERR_DAMAGED) {
+        if (jpki_crlx_lookup(ref, copy, len, &want) != rv)
+            abort();
+        if (rv == JPKI_CRLX_OK && (got.revoked != want.revoked
+                                   || got.revocation_date != want.revocation_date
+                                   || got.reason != want.reason))
+            abort();                    /* a damaged index answered wrong */
+    }
+    free(copy);
+}
+
+static void lookups(jpki_crlx *x, fz_in *in, int checked)
 {
     const jpki_crlx_info *info = jpki_crlx_get_info(x);
-    jpki_crlx_entry ent;
     volatile uint8_t sink = 0;
 
     if (!info)
@@ -291,42 +327,40 @@ static void lookups(jpki_crlx *x, fz_in *in)
     for (int i = 0; i < 8 && in->n; i++) {
         size_t want = fz_u8(in) % 40, got;
         const uint8_t *s = fz_bytes(in, want, &got);
-        uint8_t *copy = malloc(got ? got : 1);
-        memcpy(copy, s, got);
-        if (jpki_crlx_lookup(x, copy, got, &ent) == JPKI_CRLX_OK
-            && ent.revoked != 0 && ent.revoked != 1)
-            abort();
-        free(copy);
+        lookup_one(x, s, got, checked);
+    }
+    if (checked) {
+        static const uint8_t listed[][16] = {
+            { 0x01 }, { 0x12, 0x34 }, { 0x00, 0xff },
+            { 0x7f, 0xed, 0xcb, 0xa9, 0x87, 0x65, 0x43, 0x21, 0x0f, 0xed, 0xcb, 0xa9, 0x87,
+              0x65, 0x43, 0x21 } };
+        static const size_t lens[] = { 1, 2, 2, 16 };
+        for (size_t i = 0; i < 4; i++)
+            lookup_one(x, listed[i], lens[i], 1);
     }
 }
 
-/* Set the fields that bind an index to its CRL file and issuer from the
- * valid index; recompute the check when the metadata span lies inside. */
-static void patch_index(uint8_t *img, size_t len)
+/* Applies the input's edits (3-byte offset, XOR byte) to img, or in place
+ * to the file open at fd. */
+static void apply_edits(const uint8_t *e, size_t n, uint8_t *img, int fd)
 {
-    crlx_hdr h;
-
-    if (len < sizeof h)
-        return;
-    memcpy(&h, img, sizeof h);
-    h.crl_dev = good_hdr.crl_dev;
-    h.crl_ino = good_hdr.crl_ino;
-    h.crl_size = good_hdr.crl_size;
-    h.crl_mtime_ns = good_hdr.crl_mtime_ns;
-    h.crl_ctime_ns = good_hdr.crl_ctime_ns;
-    memcpy(h.issuer_spki_sha256, good_hdr.issuer_spki_sha256, 32);
-    memcpy(img, &h, sizeof h);
-    if (h.issuer_off >= sizeof h && h.issuer_off <= h.buckets_off && h.buckets_off <= len)
-        crlx_hdr_seal(img);
+    for (; n >= 4; e += 4, n -= 4) {
+        size_t off = ((size_t)e[0] << 16 | (size_t)e[1] << 8 | e[2]) % good_idx_len;
+        uint8_t b = good_idx[off] ^ e[3];
+        if (img)
+            img[off] = b;
+        else if (pwrite(fd, &b, 1, (off_t)off) != 1)
+            abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size };
-    uint8_t mode = fz_u8(&in) % 3;
+    uint8_t mode = fz_u8(&in) % 4;
     size_t want = fz_u16(&in), got;
     const uint8_t *body = fz_bytes(&in, want, &got);
-    uint8_t *buf = malloc(got ? got : 1), *crl = NULL;
+    uint8_t *buf = malloc(got ? got : 1), *crl = NULL, *img = NULL;
     size_t crl_len = 0;
     jpki_crlx *x = NULL;
     jpki_crlx_rv rv;
@@ -338,20 +372,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         crl = sign_tbs(buf, got, &crl_len);
         rv = jpki_crlx_open_mem(crl, crl_len, issuers, &x);
     } else {
-        patch_index(buf, got);
-        if (fz_write_file(idx_path, buf, got) != 0)
+        img = malloc(good_idx_len);
+        memcpy(img, good_idx, good_idx_len);
+        if (mode == 2)
+            apply_edits(buf, got, img, -1);
+        if (fz_write_file(idx_path, img, good_idx_len) != 0)
             abort();
         rv = jpki_crlx_open(crl_path, issuers, cache_dir, &x);
         /* The CRL file is valid: a bad index is rebuilt, never an error. */
         if (rv != JPKI_CRLX_OK)
             abort();
+        if (mode == 3) {
+            int fd = open(idx_path, O_WRONLY | O_CLOEXEC);
+            if (fd < 0)
+                abort();
+            apply_edits(buf, got, NULL, fd);
+            close(fd);
+        }
     }
     if (rv == JPKI_CRLX_OK) {
         if (!x)
             abort();
-        lookups(x, &in);
+        lookups(x, &in, mode >= 2);
         jpki_crlx_close(x);
     }
+    free(img);
     free(crl);
     free(buf);
     return 0;
