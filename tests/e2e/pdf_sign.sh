@@ -64,7 +64,22 @@ qpdf --object-streams=generate "$WORK/gs.pdf" "$WORK/qpdf.pdf"
 grep -aq '/Type */XRef' "$WORK/qpdf.pdf" || fail "qpdf made no cross-reference stream"
 grep -aq '/Type */ObjStm' "$WORK/qpdf.pdf" || fail "qpdf made no object stream"
 pdftocairo -pdf "$WORK/gs.pdf" "$WORK/cairo.pdf"
-producers="gs qpdf cairo"
+# A form: its AcroForm, /Fields and /Annots are objects of their own, which
+# the signature must extend (qpdf writes the cross-reference table).
+cat > "$WORK/hand.pdf" <<'EOF'
+%PDF-1.7
+1 0 obj << /Type /Catalog /Pages 2 0 R /AcroForm 5 0 R >> endobj
+2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj
+3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Annots 4 0 R >> endobj
+4 0 obj [7 0 R] endobj
+5 0 obj << /Fields 6 0 R /DA (/Helv 0 Tf 0 g) >> endobj
+6 0 obj [7 0 R] endobj
+7 0 obj << /Type /Annot /Subtype /Widget /FT /Tx /T (name) /Rect [10 10 90 30] /P 3 0 R >>
+endobj
+trailer << /Size 8 /Root 1 0 R >>
+EOF
+qpdf "$WORK/hand.pdf" "$WORK/form.pdf" 2>/dev/null || [ $? -eq 3 ] || fail "qpdf: the form"
+producers="gs qpdf cairo form"
 if command -v mutool > /dev/null 2>&1; then
     mutool clean "$WORK/gs.pdf" "$WORK/mupdf.pdf"
     producers="$producers mupdf"
@@ -108,6 +123,20 @@ for p in $producers; do
     else
         tail -c 600 "$out" | grep -aq '^trailer' || fail "$p: no trailer after a table file"
     fi
+    if [ "$p" = form ]; then
+        # The text field stays, beside the signature field, in both arrays.
+        show() { qpdf --show-object="$1" "$out"; }
+        form=$(show 1 | sed -n 's|.*/AcroForm \([0-9]*\) 0 R.*|\1|p')
+        fields=$(show "$form" | sed -n 's|.*/Fields \([0-9]*\) 0 R.*|\1|p')
+        page=$(qpdf --show-pages "$out" | sed -n 's|^page 1: \([0-9]*\) 0 R|\1|p')
+        annots=$(show "$page" | sed -n 's|.*/Annots \([0-9]*\) 0 R.*|\1|p')
+        [ -n "$fields" ] && [ -n "$annots" ] || fail "form: arrays not found"
+        show "$form" | grep -q '/SigFlags 3' || fail "form: no /SigFlags 3"
+        for o in "$fields" "$annots"; do
+            show "$o" | grep -q '^\[ [0-9]* 0 R [0-9]* 0 R \]$' ||
+                fail "form: object $o is not the old field and the new one"
+        done
+    fi
     cms "$out"
     openssl cms -verify -inform DER -in "$out.p7s" -binary -content "$out.signed" \
         -CAfile "$CA" -purpose any -out /dev/null || fail "$p: openssl cms -verify"
@@ -138,8 +167,8 @@ cat "$WORK/pdfsig"
 [ "$(grep 'Signature Field Name' "$WORK/pdfsig" | sort -u | wc -l)" -eq 2 ] ||
     fail "the second signature reuses the first field"
 qpdf --check "$WORK/two.pdf" > /dev/null || fail "qpdf --check: two signatures"
-# qpdf rewrites the signed file: the AcroForm and /Annots become objects of
-# their own, which the next signature must extend rather than replace.
+# qpdf rewrites the signed file as one revision: the next signature must
+# extend the AcroForm the first one made, not replace it.
 qpdf --object-streams=disable "$WORK/gs-signed.pdf" "$WORK/rewritten.pdf"
 printf 'ABC123\n' | run 0 $T sign --pdf "$WORK/rewritten.pdf" -o "$WORK/re.pdf" --pin-fd 0
 pdfsig "$WORK/re.pdf" > "$WORK/pdfsig" 2>&1 || true
