@@ -81,10 +81,10 @@ static int obj_at(pdf_doc *d, const unsigned char *p, const unsigned char *e, lo
     pdf_val n, g;
     if (pdf_parse(&p, e, &n) != 0 || n.kind != PV_INT || pdf_parse(&p, e, &g) != 0 ||
         g.kind != PV_INT || (num >= 0 && n.num != num))
-        return fail(d, "object %lld is not where the cross-reference table says", num);
+        return fail(d, "object %lld is not where the cross-reference data says (a damaged file: qpdf IN OUT repairs it)", num);
     p = pdf_skip_ws(p, e);
     if (!pdf_keyword(p, e, "obj"))
-        return fail(d, "object %lld is not where the cross-reference table says", num);
+        return fail(d, "object %lld is not where the cross-reference data says (a damaged file: qpdf IN OUT repairs it)", num);
     p += 3;
     if (pdf_parse(&p, e, v) != 0)
         return fail(d, "object %lld is malformed", n.num);
