@@ -101,9 +101,10 @@ static X509 *to_x509(unsigned char *der, size_t len)
     return x;
 }
 
-int tool_sign_on_card(const tool_pin *pin, const unsigned char *data, size_t len,
-                      int detached, tool_sign_prepare prepare, void *ctx,
-                      unsigned char **sig, size_t *sig_len, X509 **signer)
+/* The card session of tool_sign_on_card, once the PIN is read. */
+static int sign_session(const tool_pin *pin, const unsigned char *data, size_t len,
+                        int detached, tool_sign_prepare prepare, void *ctx,
+                        unsigned char **sig, size_t *sig_len, X509 **signer)
 {
     unsigned char md[32];
     tool_card tc;
@@ -163,6 +164,23 @@ int tool_sign_on_card(const tool_pin *pin, const unsigned char *data, size_t len
     OPENSSL_clear_free(der, der_len);
     OPENSSL_clear_free(ca_der, ca_len);
     X509_free(ca);
+    return rc;
+}
+
+int tool_sign_on_card(const unsigned char *data, size_t len, int detached,
+                      tool_sign_prepare prepare, void *ctx,
+                      unsigned char **sig, size_t *sig_len, X509 **signer)
+{
+    tool_pin pin;
+    fprintf(stderr,
+            "The signature will carry your signature certificate, which holds your\n"
+            "name, address, birth date and sex (氏名・住所・生年月日・性別): whoever\n"
+            "receives the signed file can read them.\n");
+    int rc = tool_pin_ask(JPKI_SIGN, "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
+    if (rc != 0)
+        return rc;
+    rc = sign_session(&pin, data, len, detached, prepare, ctx, sig, sig_len, signer);
+    tool_pin_wipe(&pin);
     return rc;
 }
 
@@ -226,22 +244,13 @@ int cmd_sign(int argc, char **argv)
     size_t len = 0, sig_len = 0;
     unsigned char *data = tool_sign_read(in, &len), *sig = NULL;
     X509 *signer = NULL;
-    tool_pin pin;
     int rc = TOOL_EXIT_ERROR;
 
     if (!data)
         goto done;
     if (tool_out_free("sign", out) != 0) /* before the PIN; checked again at the end */
         goto done;
-    fprintf(stderr,
-            "The signature will carry your signature certificate, which holds your\n"
-            "name, address, birth date and sex (氏名・住所・生年月日・性別): whoever\n"
-            "receives the signed file can read them.\n");
-    rc = tool_pin_ask(JPKI_SIGN, "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
-    if (rc != 0)
-        goto done;
-    rc = tool_sign_on_card(&pin, data, len, detached, NULL, NULL, &sig, &sig_len, &signer);
-    tool_pin_wipe(&pin);
+    rc = tool_sign_on_card(data, len, detached, NULL, NULL, &sig, &sig_len, &signer);
     if (rc != 0)
         goto done;
     if (!tool_cms_check(sig, sig_len, signer, data, len, detached)) {

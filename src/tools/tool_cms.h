@@ -10,7 +10,6 @@
 #include <openssl/x509.h>
 
 #include "jpki/jpki.h"
-#include "tools/tool_card.h"
 
 /* Signs data with the card's signature key (its PIN verified in the same
  * security state) into a DER ContentInfo: SHA-256, the signer certificate
@@ -37,12 +36,13 @@ int tool_cms_check(const unsigned char *der, size_t der_len, X509 *signer,
  * message. */
 typedef int (*tool_sign_prepare)(void *ctx, X509 *signer, X509 *ca, unsigned char md[32]);
 
-/* The PIN verified, the certificates read, and a signature made, in one
- * card transaction: of data (detached or carried), or with prepare of its
+/* The personal-data warning, the signature PIN asked (and checked), then
+ * in one card transaction the PIN verified, the certificates read and a
+ * signature made: of data (detached or carried), or with prepare of its
  * digest (PAdES). 0 with *sig (OPENSSL_malloc'd) and *signer, or an exit
  * status after a message. */
-int tool_sign_on_card(const tool_pin *pin, const unsigned char *data, size_t len,
-                      int detached, tool_sign_prepare prepare, void *ctx,
+int tool_sign_on_card(const unsigned char *data, size_t len, int detached,
+                      tool_sign_prepare prepare, void *ctx,
                       unsigned char **sig, size_t *sig_len, X509 **signer);
 
 /* A regular file of at most 1 GiB, read whole (malloc'd), or NULL after a

@@ -104,7 +104,6 @@ static int embed(pdf_signed *s, const unsigned char *sig, size_t n)
 int tool_pdf_sign(const char *in, const char *out)
 {
     pdf_job j;
-    tool_pin pin;
     unsigned char *pdf, *sig = NULL, *signed_bytes = NULL;
     size_t sig_len = 0, n = 0;
     X509 *signer = NULL;
@@ -123,15 +122,7 @@ int tool_pdf_sign(const char *in, const char *out)
     /* Everything that can be wrong with the file, before the PIN. */
     if ((rc = build(&j, CMS_OVERHEAD)) != 0 || (rc = tool_out_free("sign", out)) != 0)
         goto done;
-    fprintf(stderr,
-            "The signature will carry your signature certificate, which holds your\n"
-            "name, address, birth date and sex (氏名・住所・生年月日・性別): whoever\n"
-            "receives the signed PDF can read them.\n");
-    rc = tool_pin_ask(JPKI_SIGN, "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
-    if (rc != 0)
-        goto done;
-    rc = tool_sign_on_card(&pin, NULL, 0, 1, prepare, &j, &sig, &sig_len, &signer);
-    tool_pin_wipe(&pin);
+    rc = tool_sign_on_card(NULL, 0, 1, prepare, &j, &sig, &sig_len, &signer);
     if (rc != 0)
         goto done;
     rc = TOOL_EXIT_ERROR;
