@@ -9,6 +9,11 @@
  * is a '<' and '>' around the zeros asked for; /ByteRange covers all but
  * that; and the output is a PDF this reader opens again and can sign a
  * second time (an update that breaks the file would fail here).
+ *
+ * An input that starts with "R" is object bodies only: the harness appends
+ * a cross-reference table with the offsets of every "N 0 obj" it finds and
+ * a trailer with /Root 1 0 R, so the fuzzer reaches the page tree, the
+ * AcroForm and the writer without having to get offsets right.
  */
 #include "fuzz.h"
 
@@ -36,7 +41,52 @@ static void check(int ok, const char *what)
     }
 }
 
+#define MAX_OBJ 64
+
+/* data[1..] followed by a table of its "N 0 obj" offsets (N < MAX_OBJ). */
+static uint8_t *with_xref(const uint8_t *data, size_t size, size_t *out_len)
+{
+    size_t off[MAX_OBJ] = { 0 }, n = size - 1, cap = n + MAX_OBJ * 20 + 200;
+    uint8_t *b = malloc(cap);
+    if (!b)
+        return NULL;
+    memcpy(b, data + 1, n);
+    for (size_t i = 0; i < n; i++) {
+        unsigned num;
+        int used = 0;
+        if ((i == 0 || b[i - 1] == '\n') && i + 8 < n && b[i] >= '0' && b[i] <= '9' &&
+            sscanf((const char *)b + i, "%2u 0 obj%n", &num, &used) == 1 && used > 0 &&
+            num < MAX_OBJ && !memchr(b + i, 0, (size_t)used))
+            off[num] = i;
+    }
+    size_t x = n;
+    x += (size_t)snprintf((char *)b + x, cap - x, "\nxref\n0 %d\n", MAX_OBJ);
+    for (int i = 0; i < MAX_OBJ; i++)
+        x += (size_t)snprintf((char *)b + x, cap - x, off[i] ? "%010zu 00000 n\r\n"
+                                                             : "%010zu 65535 f\r\n", off[i]);
+    x += (size_t)snprintf((char *)b + x, cap - x,
+                          "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+                          MAX_OBJ, n + 1);
+    *out_len = x;
+    return b;
+}
+
+static int one(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 0 && data[0] == 'R') {
+        size_t n = 0;
+        uint8_t *b = with_xref(data, size, &n);
+        if (b)
+            one(b, n);
+        free(b);
+        return 0;
+    }
+    return one(data, size);
+}
+
+static int one(const uint8_t *data, size_t size)
 {
     pdf_signed s, again;
     char err[256], err2[256];
