@@ -237,8 +237,12 @@ static int page_and_form(update *u)
 
     if (pdf_dict_get(tr, "Root", &root) != 1 || get_dict(u, &root, &catalog, "catalog") != 0)
         return u->err[0] ? -1 : ufail(u, "the PDF has no catalog");
-    if (pdf_dict_get(&catalog, "Perms", &x) != 0)
-        return ufail(u, "the PDF is certified (/Perms): it restricts changes, "
+    /* A certification signature (DocMDP) restricts what may be added. */
+    int perms = pdf_dict_get(&catalog, "Perms", &x);
+    if (perms == 1 && pdf_resolve(u->d, &x, &x) == 0 && x.kind == PV_DICT)
+        perms = pdf_dict_get(&x, "DocMDP", &x) != 0;
+    if (perms != 0)
+        return ufail(u, "the PDF is certified (/Perms /DocMDP): it restricts changes, "
                         "so a signature is not added");
     if (first_page(u, &catalog, &pref, &page) != 0)
         return -1;
