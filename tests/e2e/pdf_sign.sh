@@ -258,4 +258,22 @@ done
     fail "a pulled card cost a PIN try"
 echo "$total pull positions: no crash, no hang, no output without a signature"
 
+step "privacy: no personal data or PIN in stderr, the debug log or temporary files"
+export JPKI_PKCS11_EMULATOR="$CARD"
+mkdir -p "$WORK/tmp" "$WORK/logs"
+printf 'ABC123\n' > "$WORK/pin"
+( export TMPDIR="$WORK/tmp" JPKI_PKCS11_DEBUG=5 JPKI_PKCS11_LOG_FILE="$WORK/logs/tool.log"
+  $T sign --pdf "$WORK/gs.pdf" -o "$WORK/p.pdf" --pin-fd 3 3< "$WORK/pin" 2> "$WORK/logs/err" ) ||
+    fail "the privacy flow failed"
+[ -s "$WORK/logs/tool.log" ] || fail "no debug log: the scan would prove nothing"
+for secret in ZQPDFNAME 署名花子 ABC123; do
+    if grep -rqF "$secret" "$WORK/logs" "$WORK/tmp" "$WORK/cache"; then
+        grep -rlF "$secret" "$WORK/logs" "$WORK/tmp" "$WORK/cache"; fail "'$secret' leaked"
+    fi
+done
+# The name is where it belongs, in the certificate inside /Contents (hex):
+# the scan looks for the right spelling.
+python3 -c "import sys; d=open(sys.argv[1],'rb').read(); sys.exit(0 if b'ZQPDFNAME'.hex().upper().encode() in d else 1)" \
+    "$WORK/p.pdf" || fail "the scan cannot see the name in the signature"
+
 echo "jpki-tool sign --pdf end-to-end: all steps passed"
