@@ -51,12 +51,15 @@ static uint8_t *with_xref(const uint8_t *data, size_t size, size_t *out_len)
     if (!b)
         return NULL;
     memcpy(b, data + 1, n);
-    for (size_t i = 0; i < n; i++) {
-        unsigned num;
-        int used = 0;
-        if ((i == 0 || b[i - 1] == '\n') && i + 8 < n && b[i] >= '0' && b[i] <= '9' &&
-            sscanf((const char *)b + i, "%2u 0 obj%n", &num, &used) == 1 && used > 0 &&
-            num < MAX_OBJ && !memchr(b + i, 0, (size_t)used))
+    /* At a line start: one or two digits, then " 0 obj" (b is not a C string). */
+    for (size_t i = 0; i + 8 <= n; i++) {
+        size_t d = 0;
+        unsigned num = 0;
+        if (i && b[i - 1] != '\n')
+            continue;
+        while (d < 2 && b[i + d] >= '0' && b[i + d] <= '9')
+            num = num * 10 + (unsigned)(b[i + d++] - '0');
+        if (d && num < MAX_OBJ && memcmp(b + i + d, " 0 obj", 6) == 0)
             off[num] = i;
     }
     size_t x = n;
