@@ -111,10 +111,11 @@ static obuf *add_changed(update *u, long long num, long gen)
     return &c->body;
 }
 
-/* dict with key set to val (a NUL-terminated value), the other entries
- * copied; key2/val2 likewise when key2 is not NULL. */
-static int dict_with(obuf *b, const pdf_val *dict, const char *key, const char *val,
-                     const char *key2, const char *val2)
+/* dict with key set to val, the other entries copied; key2/val2 likewise
+ * when key2 is not NULL. Values are bytes, not C strings: a PDF may hold a
+ * NUL anywhere. */
+static int dict_with(obuf *b, const pdf_val *dict, const char *key, const obuf *val,
+                     const char *key2, const obuf *val2)
 {
     const unsigned char *p = dict->s + 2, *e = dict->e - 2;
     pdf_val k, v;
@@ -129,41 +130,41 @@ static int dict_with(obuf *b, const pdf_val *dict, const char *key, const char *
         put(b, "\n", 1);
         put(b, k.s, (size_t)(v.e - k.s));
     }
-    putf(b, "\n/%s %s", key, val);
-    if (key2)
-        putf(b, "\n/%s %s", key2, val2);
+    putf(b, "\n/%s ", key);
+    put(b, val->p, val->len);
+    if (key2) {
+        putf(b, "\n/%s ", key2);
+        put(b, val2->p, val2->len);
+    }
     put(b, "\n>>", 3);
     return 0;
 }
 
-/* arr with "N 0 R" appended, into out (NUL-terminated, malloc'd). */
-static char *array_plus(const pdf_val *arr, long long num)
+/* arr with "N 0 R" appended, into out. */
+static void array_plus(obuf *out, const pdf_val *arr, long long num)
 {
-    size_t inner = (size_t)(arr->e - arr->s) - 2, n = inner + 48;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "[%.*s %lld 0 R]", (int)inner, (const char *)arr->s + 1, num);
-    return s;
+    put(out, arr->s, (size_t)(arr->e - arr->s) - 1);
+    putf(out, " %lld 0 R]", num);
 }
 
 /* In holder (object num/gen, or the caller's dict when num < 0), the array
  * entry key gets the widget: set inline, or the array object rewritten.
- * *inline_val: the value to put into holder (malloc'd), or NULL when the
+ * *inline_val: the value to put into holder, or empty (p NULL) when the
  * array object itself was rewritten. */
-static int add_to_array(update *u, const pdf_val *holder, const char *key, char **inline_val)
+static int add_to_array(update *u, const pdf_val *holder, const char *key, obuf *inline_val)
 {
     pdf_val v, arr;
-    char one[48];
     int got = pdf_dict_get(holder, key, &v);
-    *inline_val = NULL;
     if (got < 0)
         return ufail(u, "a dictionary of the PDF is malformed");
     if (got == 0) {
-        snprintf(one, sizeof one, "[%lld 0 R]", u->widget);
-        return (*inline_val = strdup(one)) ? 0 : ufail(u, "out of memory");
+        putf(inline_val, "[%lld 0 R]", u->widget);
+        return inline_val->oom ? ufail(u, "out of memory") : 0;
     }
-    if (v.kind == PV_ARRAY)
-        return (*inline_val = array_plus(&v, u->widget)) ? 0 : ufail(u, "out of memory");
+    if (v.kind == PV_ARRAY) {
+        array_plus(inline_val, &v, u->widget);
+        return inline_val->oom ? ufail(u, "out of memory") : 0;
+    }
     if (v.kind != PV_REF)
         return ufail(u, "an /Annots or /Fields entry of the PDF is not an array");
     int is_stream = 0;
@@ -172,22 +173,20 @@ static int add_to_array(update *u, const pdf_val *holder, const char *key, char 
     if (arr.kind != PV_ARRAY)
         return ufail(u, "an /Annots or /Fields entry of the PDF is not an array");
     obuf *b = add_changed(u, v.num, v.gen);
-    char *s = array_plus(&arr, u->widget);
-    if (!b || !s) {
-        free(s);
-        return ufail(u, b ? "out of memory" : "the PDF's objects are tangled");
-    }
-    put(b, s, strlen(s));
-    free(s);
+    if (!b)
+        return ufail(u, "the PDF's objects are tangled");
+    array_plus(b, &arr, u->widget);
     return 0;
 }
 
 /* Rewrites object ref (a dictionary) with key set through add_to_array,
  * or with an AcroForm. */
 static int rewrite_obj(update *u, const pdf_val *ref, const pdf_val *dict, const char *key,
-                       const char *val, const char *key2, const char *val2)
+                       const obuf *val, const char *key2, const obuf *val2)
 {
     obuf *b = add_changed(u, ref->num, ref->gen);
+    if (val->oom || (key2 && val2->oom))
+        return ufail(u, "out of memory");
     if (!b)
         return ufail(u, "the PDF's objects are tangled");
     return dict_with(b, dict, key, val, key2, val2) == 0 ? 0
@@ -232,7 +231,7 @@ static int page_and_form(update *u)
 {
     const pdf_val *tr = pdf_trailer(u->d);
     pdf_val root, catalog, pref, page, form, x;
-    char *annots = NULL, *fields = NULL, *formval = NULL;
+    obuf annots = { 0 }, fields = { 0 }, formval = { 0 }, three = { 0 };
     int rc = -1;
 
     if (pdf_dict_get(tr, "Root", &root) != 1 || get_dict(u, &root, &catalog, "catalog") != 0)
@@ -248,16 +247,15 @@ static int page_and_form(update *u)
         return -1;
     if (add_to_array(u, &page, "Annots", &annots) != 0)
         goto done;
-    if (annots && rewrite_obj(u, &pref, &page, "Annots", annots, NULL, NULL) != 0)
+    if (annots.p && rewrite_obj(u, &pref, &page, "Annots", &annots, NULL, NULL) != 0)
         goto done;
     u->page = pref; /* the widget's /P */
     int got = pdf_dict_get(&catalog, "AcroForm", &form);
     if (got < 0)
         goto bad;
     if (got == 0) {
-        char s[80];
-        snprintf(s, sizeof s, "<< /Fields [%lld 0 R] /SigFlags 3 >>", u->widget);
-        rc = rewrite_obj(u, &root, &catalog, "AcroForm", s, NULL, NULL);
+        putf(&formval, "<< /Fields [%lld 0 R] /SigFlags 3 >>", u->widget);
+        rc = rewrite_obj(u, &root, &catalog, "AcroForm", &formval, NULL, NULL);
         goto done;
     }
     pdf_val fref = form;
@@ -267,27 +265,25 @@ static int page_and_form(update *u)
         goto bad;
     if (add_to_array(u, &form, "Fields", &fields) != 0)
         goto done;
+    put(&three, "3", 1);
     if (fref.kind == PV_REF) {
         /* The AcroForm object: /SigFlags, and /Fields when inline. */
-        rc = rewrite_obj(u, &fref, &form, "SigFlags", "3", fields ? "Fields" : NULL, fields);
+        rc = rewrite_obj(u, &fref, &form, "SigFlags", &three, fields.p ? "Fields" : NULL,
+                         &fields);
         goto done;
     }
-    obuf nf = { 0 };
-    if (dict_with(&nf, &form, "SigFlags", "3", fields ? "Fields" : NULL, fields) != 0 || nf.oom) {
-        free(nf.p);
+    if (dict_with(&formval, &form, "SigFlags", &three, fields.p ? "Fields" : NULL,
+                  &fields) != 0)
         goto bad;
-    }
-    put(&nf, "", 0);
-    nf.p[nf.len] = 0;
-    formval = (char *)nf.p;
-    rc = rewrite_obj(u, &root, &catalog, "AcroForm", formval, NULL, NULL);
+    rc = rewrite_obj(u, &root, &catalog, "AcroForm", &formval, NULL, NULL);
     goto done;
 bad:
     ufail(u, "the PDF's /AcroForm is malformed");
 done:
-    free(annots);
-    free(fields);
-    free(formval);
+    free(annots.p);
+    free(fields.p);
+    free(formval.p);
+    free(three.p);
     return rc;
 }
 
@@ -402,6 +398,10 @@ int pdf_prepare_signature(const unsigned char *pdf, size_t len, size_t contents_
     if (len && pdf[len - 1] != '\n' && pdf[len - 1] != '\r')
         put(&b, "\n", 1);
     for (int i = 0; i < u.n; i++) {
+        if (u.ch[i].body.oom) {
+            ufail(&u, "out of memory");
+            goto done;
+        }
         rows[nrows++] = (xrow){ u.ch[i].num, u.ch[i].gen, b.len };
         putf(&b, "%lld %ld obj\n", u.ch[i].num, u.ch[i].gen);
         put(&b, u.ch[i].body.p, u.ch[i].body.len);
