@@ -9,7 +9,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 #   build-essential autoconf automake libtool pkg-config  the build
 #   libssl-dev libpcsclite-dev libp11-kit-dev              the module's libraries
 #   zlib1g-dev                                             jpki-tool only: inflating PDF streams (sign --pdf)
-#   zlib1g-dev                                             jpki-tool sign --pdf (compressed xref streams)
 #   check                                                  unit tests
 #   openssl                                                verifying signatures
 #   opensc                                                 pkcs11-tool, the first real client
