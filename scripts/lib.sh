@@ -8,6 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # What building and testing need, and why:
 #   build-essential autoconf automake libtool pkg-config  the build
 #   libssl-dev libpcsclite-dev libp11-kit-dev              the module's libraries
+#   zlib1g-dev                                             jpki-tool only: inflating PDF streams (sign --pdf)
 #   check                                                  unit tests
 #   openssl                                                verifying signatures
 #   opensc                                                 pkcs11-tool, the first real client
@@ -29,14 +30,17 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 #   xmlsec1 libxmlsec1-dev libxmlsec1-nss                  XML signatures: xmlsec1 --verify and the
 #                                                          NSS example examples/xmldsig-sign (xmldsig.sh)
 #   libpam-pkcs11 pamtester                                PAM login with the card (pam.sh)
-BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev"
+#   ghostscript qpdf mupdf-tools                           PDFs from other producers, qpdf --check
+#                                                          (pdf_sign.sh)
+BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev \
+    zlib1g-dev"
 DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
 TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-tools \
     gnutls-bin libnss3-tools libengine-pkcs11-openssl poppler-utils openjdk-17-jdk-headless \
     man-db groff-base p11-kit python3 valgrind \
     curl p11-kit-modules firefox-esr \
     openssh-server openssh-client chromium xvfb xdotool xmlsec1 libxmlsec1-dev libxmlsec1-nss \
-    libpam-pkcs11 pamtester"
+    libpam-pkcs11 pamtester ghostscript qpdf mupdf-tools"
 DEB_PACKAGES="$TEST_PACKAGES debhelper dh-autoreconf dpkg-dev"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }

@@ -206,13 +206,15 @@ static void read_public_objects(void)
     OK(p11->C_CloseSession(h));
 }
 
-START_TEST(test_cache_dir_of_someone_else_unused)
+/* A directory of user nobody with MODE as the cache: the module must
+ * neither write into it nor change it (as root it could do both). */
+static void someone_elses_cache_dir(mode_t mode)
 {
     char dir[] = "/tmp/jpki-promises.XXXXXX";
     struct stat st;
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    ck_assert_int_eq(chmod(dir, 0777), 0);
+    ck_assert_int_eq(chmod(dir, mode), 0);
     if (chown(dir, 65534, 65534) != 0) {
         /* Not root: no directory of someone else can be made. /tmp is
          * one (root's) that the module must leave alone. */
@@ -234,6 +236,12 @@ START_TEST(test_cache_dir_of_someone_else_unused)
         rmdir(dir);
     }
     t_teardown();
+}
+
+START_TEST(test_cache_dir_of_someone_else_unused)
+{
+    someone_elses_cache_dir(0777); /* writable by others, too */
+    someone_elses_cache_dir(0700); /* private, but not ours */
 }
 END_TEST
 

@@ -9,6 +9,8 @@
  * said before the PIN is asked. The PIN rules are checked before the card
  * is opened. The signature is verified against the certificate before the
  * file is written; OUT (default FILE.p7s) is created afresh, mode 0600.
+ * "sign --pdf IN -o OUT" signs a PDF instead (tool_pdf_sign.c), through
+ * the same card session (tool_sign_on_card).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +34,7 @@ static void sign_usage(FILE *out)
 {
     fprintf(out,
             "Usage: " TOOL_NAME " sign FILE [-o OUT] [--detached] [--pin-fd N]\n"
+            "       " TOOL_NAME " sign --pdf IN -o OUT [--pin-fd N]\n"
             "\n"
             "Sign FILE with the card's signature key: a CMS (PKCS#7) SignedData in\n"
             "DER, SHA-256, with your signature certificate and the card's signature CA\n"
@@ -41,15 +44,17 @@ static void sign_usage(FILE *out)
             "  -o, --out OUT  where to write the signature (default FILE.p7s); a new\n"
             "                 file, mode 0600\n"
             "  --detached     leave FILE out of the signature (the receiver needs both)\n"
+            "  --pdf          sign the PDF file IN into OUT: a PAdES signature added as\n"
+            "                 an incremental update (the original bytes unchanged)\n"
             "  --pin-fd N     read the signature PIN from file descriptor N\n"
             "\n"
             "Check it with: openssl cms -verify -inform DER -in OUT -CAfile CA.pem\n"
-            "(add -content FILE for --detached).\n"
+            "(add -content FILE for --detached); a signed PDF with: pdfsig OUT\n"
             "\n"
             "Exit status: 0 signed, 1 error, 2 usage, 4 wrong, locked or malformed PIN.\n");
 }
 
-static unsigned char *read_file(const char *path, size_t *len)
+unsigned char *tool_sign_read(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -96,11 +101,12 @@ static X509 *to_x509(unsigned char *der, size_t len)
     return x;
 }
 
-/* PIN verified, certificates read, signed, in one card transaction.
- * Returns 0 with *sig set, or an exit status after a message. */
-static int sign_on_card(const tool_pin *pin, const unsigned char *data, size_t len,
-                        int detached, unsigned char **sig, size_t *sig_len, X509 **signer)
+/* The card session of tool_sign_on_card, once the PIN is read. */
+static int sign_session(const tool_pin *pin, const unsigned char *data, size_t len,
+                        int detached, tool_sign_prepare prepare, void *ctx,
+                        unsigned char **sig, size_t *sig_len, X509 **signer)
 {
+    unsigned char md[32];
     tool_card tc;
     unsigned char *der = NULL, *ca_der = NULL;
     size_t der_len = 0, ca_len = 0;
@@ -139,8 +145,12 @@ static int sign_on_card(const tool_pin *pin, const unsigned char *data, size_t l
                             "is issued at your municipal office.\n");
         }
     }
+    if (rc == 0 && prepare)
+        rc = prepare(ctx, *signer, ca, md);
     if (rc == 0) {
-        jpki_rv srv = tool_cms_sign(tc.card, *signer, ca, data, len, detached, sig, sig_len);
+        jpki_rv srv = prepare ? tool_cms_sign_digest(tc.card, *signer, ca, md, sig, sig_len)
+                              : tool_cms_sign(tc.card, *signer, ca, data, len, detached,
+                                              sig, sig_len);
         if (srv == JPKI_ERR_MEMORY) {
             tool_error("sign: building the signature failed");
             rc = TOOL_EXIT_ERROR;
@@ -157,18 +167,36 @@ static int sign_on_card(const tool_pin *pin, const unsigned char *data, size_t l
     return rc;
 }
 
+int tool_sign_on_card(const unsigned char *data, size_t len, int detached,
+                      tool_sign_prepare prepare, void *ctx,
+                      unsigned char **sig, size_t *sig_len, X509 **signer)
+{
+    tool_pin pin;
+    fprintf(stderr,
+            "The signature will carry your signature certificate, which holds your\n"
+            "name, address, birth date and sex (氏名・住所・生年月日・性別): whoever\n"
+            "receives the signed file can read them.\n");
+    int rc = tool_pin_ask(JPKI_SIGN, "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
+    if (rc != 0)
+        return rc;
+    rc = sign_session(&pin, data, len, detached, prepare, ctx, sig, sig_len, signer);
+    tool_pin_wipe(&pin);
+    return rc;
+}
+
 int cmd_sign(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "out", required_argument, NULL, 'o' },
         { "detached", no_argument, NULL, 'd' },
+        { "pdf", no_argument, NULL, 'P' },
         { "pin-fd", required_argument, NULL, 'p' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *out = NULL;
     char *def_out = NULL;
-    int c, detached = 0;
+    int c, detached = 0, pdf = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
@@ -177,6 +205,9 @@ int cmd_sign(int argc, char **argv)
             break;
         case 'd':
             detached = 1;
+            break;
+        case 'P':
+            pdf = 1;
             break;
         case 'p':
             if (tool_pin_use_fd(optarg) != 0)
@@ -196,6 +227,13 @@ int cmd_sign(int argc, char **argv)
         return TOOL_EXIT_USAGE;
     }
     const char *in = argv[optind];
+    if (pdf) {
+        if (!out || detached) {
+            tool_error("sign: --pdf needs -o OUT, and no --detached (see --help)");
+            return TOOL_EXIT_USAGE;
+        }
+        return tool_pdf_sign(in, out);
+    }
     if (!out) {
         size_t n = strlen(in) + sizeof ".p7s";
         if (!(def_out = malloc(n)))
@@ -204,24 +242,15 @@ int cmd_sign(int argc, char **argv)
         out = def_out;
     }
     size_t len = 0, sig_len = 0;
-    unsigned char *data = read_file(in, &len), *sig = NULL;
+    unsigned char *data = tool_sign_read(in, &len), *sig = NULL;
     X509 *signer = NULL;
-    tool_pin pin;
     int rc = TOOL_EXIT_ERROR;
 
     if (!data)
         goto done;
     if (tool_out_free("sign", out) != 0) /* before the PIN; checked again at the end */
         goto done;
-    fprintf(stderr,
-            "The signature will carry your signature certificate, which holds your\n"
-            "name, address, birth date and sex (氏名・住所・生年月日・性別): whoever\n"
-            "receives the signed file can read them.\n");
-    rc = tool_pin_ask(JPKI_SIGN, "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
-    if (rc != 0)
-        goto done;
-    rc = sign_on_card(&pin, data, len, detached, &sig, &sig_len, &signer);
-    tool_pin_wipe(&pin);
+    rc = tool_sign_on_card(data, len, detached, NULL, NULL, &sig, &sig_len, &signer);
     if (rc != 0)
         goto done;
     if (!tool_cms_check(sig, sig_len, signer, data, len, detached)) {

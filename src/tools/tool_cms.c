@@ -18,7 +18,9 @@
  * encoding mistake here can never produce a file that does not verify.
  *
  * Attributes: contentType, signingTime, messageDigest and (CMS_CADES)
- * ESS signingCertificateV2, which makes it a CAdES-BES signature.
+ * ESS signingCertificateV2, which makes it a CAdES-BES signature. A PAdES
+ * signature (tool_cms_sign_digest) leaves signingTime out: ETSI EN 319 142-1
+ * puts the time in the PDF's signature dictionary (/M) instead.
  */
 #include "tools/tool_cms.h"
 
@@ -97,16 +99,17 @@ done:
     return ok;
 }
 
-static int add_attrs(CMS_SignerInfo *si, const unsigned char *data, size_t len)
+/* md: the content's SHA-256; with_time: a signingTime attribute too. */
+static int add_attrs(CMS_SignerInfo *si, const unsigned char md[32], int with_time)
 {
-    unsigned char md[32];
-    ASN1_TIME *now = X509_gmtime_adj(NULL, 0);
-    int ok = now && EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) &&
+    ASN1_TIME *now = with_time ? X509_gmtime_adj(NULL, 0) : NULL;
+    int ok = (now || !with_time) &&
              CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
                                          OBJ_nid2obj(NID_pkcs7_data), -1) &&
-             CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, now->type, now, -1) &&
+             (!with_time ||
+              CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, now->type, now, -1)) &&
              CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest,
-                                         V_ASN1_OCTET_STRING, md, sizeof md);
+                                         V_ASN1_OCTET_STRING, md, 32);
     ASN1_TIME_free(now);
     return ok;
 }
@@ -122,9 +125,10 @@ static int set_content(CMS_ContentInfo *cms, const unsigned char *data, size_t l
     return len <= 0x7FFFFFFF && ASN1_OCTET_STRING_set(*pos, data, (int)len);
 }
 
-jpki_rv tool_cms_sign(jpki_card *card, X509 *signer, X509 *ca,
-                      const unsigned char *data, size_t len, int detached,
-                      unsigned char **out, size_t *out_len)
+/* data (NULL when detached and md given) or md: what is signed. */
+static jpki_rv cms_sign(jpki_card *card, X509 *signer, X509 *ca, const unsigned char *data,
+                        size_t len, const unsigned char *md_in, int detached,
+                        unsigned char **out, size_t *out_len)
 {
     unsigned int flags = CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES;
     CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, NULL,
@@ -132,7 +136,7 @@ jpki_rv tool_cms_sign(jpki_card *card, X509 *signer, X509 *ca,
     CMS_SignerInfo *si = NULL;
     unsigned char *attrs = NULL, *der = NULL;
     size_t attrs_len = 0;
-    unsigned char di[sizeof sha256_prefix + 32], sig[512];
+    unsigned char di[sizeof sha256_prefix + 32], sig[512], md[32];
     size_t sig_len = sizeof sig;
     jpki_rv rv = JPKI_ERR_MEMORY;
     int der_len;
@@ -144,8 +148,12 @@ jpki_rv tool_cms_sign(jpki_card *card, X509 *signer, X509 *ca,
     if (!cms || !(si = CMS_add1_signer(cms, signer, X509_get0_pubkey(signer),
                                        EVP_sha256(), flags)))
         goto done;
+    if (md_in)
+        memcpy(md, md_in, sizeof md);
+    else if (!EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL))
+        goto done;
     if ((ca && !CMS_add1_cert(cms, ca)) || (!detached && !set_content(cms, data, len)) ||
-        !add_attrs(si, data, len) || !encode_signed_attrs(si, &attrs, &attrs_len))
+        !add_attrs(si, md, !md_in) || !encode_signed_attrs(si, &attrs, &attrs_len))
         goto done;
     memcpy(di, sha256_prefix, sizeof sha256_prefix);
     if (!EVP_Digest(attrs, attrs_len, di + sizeof sha256_prefix, NULL, EVP_sha256(), NULL))
@@ -165,6 +173,19 @@ done:
     free(attrs);
     CMS_ContentInfo_free(cms);
     return rv;
+}
+
+jpki_rv tool_cms_sign(jpki_card *card, X509 *signer, X509 *ca,
+                      const unsigned char *data, size_t len, int detached,
+                      unsigned char **out, size_t *out_len)
+{
+    return cms_sign(card, signer, ca, data, len, NULL, detached, out, out_len);
+}
+
+jpki_rv tool_cms_sign_digest(jpki_card *card, X509 *signer, X509 *ca,
+                             const unsigned char md[32], unsigned char **out, size_t *out_len)
+{
+    return cms_sign(card, signer, ca, NULL, 0, md, 1, out, out_len);
 }
 
 int tool_cms_check(const unsigned char *der, size_t der_len, X509 *signer,

@@ -19,8 +19,7 @@
 need openssl certutil modutil firefox-esr
 # As in firefox.sh: Firefox does not start with the ASan runtime preloaded.
 if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
-    echo "idle: Firefox cannot run with the ASan runtime preloaded; this test runs in the normal build"
-    exit 0
+    skip "Firefox cannot run with the ASan runtime preloaded; this test runs in the normal build"
 fi
 IDLE=${JPKI_TEST_IDLE_SECONDS:-60}
 MAX_PER_MIN=6

@@ -27,7 +27,7 @@ fi
 make -s -j"$jobs" libcommon.la libreader.la libemu.la libjpki.la libp11.la \
     ${1:+jpki-tool}
 
-libs=$(pkg-config --libs libcrypto libpcsclite)
+libs=$(pkg-config --libs libcrypto libpcsclite zlib)
 inc="-include $out/config.h -I$top/src -I$top/tests/fuzz -D_GNU_SOURCE $(pkg-config --cflags libpcsclite p11-kit-1)"
 f=$top/tests/fuzz
 
@@ -53,6 +53,8 @@ target config -- libp11
 target p11 -- libp11 libemu
 target crl -- libjpki
 target san -- libjpki libemu
+target pdf ../../src/tools/tool_pdf.c ../../src/tools/tool_pdf_lex.c \
+    ../../src/tools/tool_pdf_stream.c ../../src/tools/tool_pdf_write.c --
 
 if [ "${1:-}" = seeds ]; then
     echo "  SEEDS    tests/fuzz/seeds"
