@@ -107,6 +107,27 @@ void vp_ca_make(vp_ca *ca, time_t nb, time_t na)
     ck_assert(X509_sign(x, ca->key, EVP_sha256()) > 0);
 }
 
+void vp_ca_make_sub(vp_ca *ca, const vp_ca *parent, const char *cn)
+{
+    time_t now = time(NULL);
+    const rdn r[] = { { "C", "JP" }, { "O", "JPKI-TEST" }, { "CN", cn } };
+    ca->key = ec_key();
+    X509 *x = ca->cert = X509_new();
+    X509_NAME *n = emu_x509_name(r, 3);
+    X509_set_version(x, X509_VERSION_3);
+    set_serial(x);
+    X509_set_subject_name(x, n);
+    X509_set_issuer_name(x, X509_get_subject_name(parent->cert));
+    X509_NAME_free(n);
+    set_times(x, now - 25 * DAY, now + 3000 * DAY);
+    X509_set_pubkey(x, ca->key);
+    add_conf(x, parent->cert, NID_key_usage, "critical,keyCertSign,cRLSign");
+    add_conf(x, parent->cert, NID_basic_constraints, "critical,CA:TRUE");
+    add_conf(x, x, NID_subject_key_identifier, "hash");
+    add_conf(x, parent->cert, NID_authority_key_identifier, "keyid:always");
+    ck_assert(X509_sign(x, parent->key, EVP_sha256()) > 0);
+}
+
 void vp_ca_free(vp_ca *ca)
 {
     EVP_PKEY_free(ca->key);
@@ -176,7 +197,8 @@ X509_CRL *vp_crl(const vp_ca *ca, X509 *const *revoked, size_t n, time_t when,
     X509_CRL_set_version(crl, X509_CRL_VERSION_2);
     X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert));
     X509_CRL_set1_lastUpdate(crl, t1);
-    X509_CRL_set1_nextUpdate(crl, t2);
+    if (next_update != VP_NO_NEXT_UPDATE)
+        X509_CRL_set1_nextUpdate(crl, t2);
     for (size_t i = 0; i < n; i++) {
         X509_REVOKED *r = X509_REVOKED_new();
         ASN1_TIME *t = ASN1_TIME_set(NULL, when ? when : now - 60);

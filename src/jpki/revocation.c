@@ -10,7 +10,8 @@
  *     appear in the CRL's issuingDistributionPoint; a CRL without one
  *     covers every certificate of its issuer;
  *   - time: a CRL whose thisUpdate is after the check time is not usable,
- *     one past its nextUpdate is stale (a state of its own, not "good");
+ *     one past its nextUpdate, or without one, is stale (a state of its
+ *     own, not "good");
  *   - an entry revoked after the check time did not revoke it then.
  * Problems with CRLs that do not cover the leaf are reported as reasons;
  * they change the verdict only when no usable CRL covers the leaf.
@@ -149,7 +150,10 @@ static void use_crl(const char *path, STACK_OF(X509) *issuers, const char *cache
         jpki_crlx_close(x);
         return;
     }
-    int stale = info->next_update && r->at > info->next_update;
+    /* Without a nextUpdate nobody promised when a newer list comes: such a
+     * CRL may be years old, so it can never be current. Stale, like one
+     * past its nextUpdate (JPKI_VF_ALLOW_STALE_CRL accepts both). */
+    int stale = !info->next_update || r->at > info->next_update;
     jpki_crlx_entry e;
     rv = jpki_crlx_lookup(x, f->serial, f->serial_len, &e);
     if (rv != JPKI_CRLX_OK) {

@@ -54,7 +54,7 @@ static void verify_usage(FILE *out)
             "                       (default now); expired roots serve only past times\n"
             "  --purpose auth|sign  user authentication (default) or signature certificate\n"
             "  --allow-test-pki     accept the test cards' signature policy\n"
-            "  --allow-stale-crl    a CRL past its nextUpdate still counts as good\n"
+            "  --allow-stale-crl    a CRL past its nextUpdate (or without one) counts as good\n"
             "  --crl-cache DIR      CRL index cache (default $XDG_CACHE_HOME/jpki-pkcs11/crl\n"
             "                       or ~/.cache/jpki-pkcs11/crl)\n"
             "  --no-crl-cache       build CRL indexes in memory only\n"
