@@ -38,7 +38,20 @@ typedef struct {
     int unknown_critical;    /* an unknown critical extension */
     const char *partition;   /* CN of the CRL distribution point; NULL "Chiyoda-ku CRLDP" */
     time_t nb, na;           /* 0: 20 days ago .. in a year */
+    const char *cn;          /* subject CN (UTF8String); NULL "TEST-LEAF" */
+    const uint8_t *san;      /* subjectAltName DER (vp_san_der), or NULL */
+    size_t san_len;
 } vp_leaf_opts;
+
+/* A JPKI personal-data otherName. */
+typedef struct {
+    int arc;        /* under 1.2.392.200149.8.5.5; 0: another OID */
+    unsigned tag;   /* string tag, 0: UTF8String */
+    const char *value;
+} vp_attr;
+
+/* GeneralNames DER of otherNames (short lengths only); its length. */
+size_t vp_san_der(uint8_t *out, const vp_attr *a, size_t n);
 
 X509 *vp_leaf(const vp_ca *ca, const vp_leaf_opts *o);
 
