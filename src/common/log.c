@@ -52,6 +52,14 @@ void jlog_set_level(int level)
     __atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
 }
 
+void jlog_fork_lock(int lock)
+{
+    if (lock)
+        pthread_mutex_lock(&log_lock);
+    else
+        pthread_mutex_unlock(&log_lock);
+}
+
 void jlog(int level, const char *fmt, ...)
 {
     static const char *const names[] = { "", "error", "warning", "info",

@@ -175,6 +175,9 @@ void p11_trust_token_cert(p11_token *tok);
 CK_RV p11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID_PTR slot);
 /* Wakes and waits out every C_WaitForSlotEvent; before C_Finalize locks. */
 void p11_events_cancel(void);
+/* pthread_atfork phases (module.c registers them once). */
+enum { P11_FORK_PREPARE, P11_FORK_PARENT, P11_FORK_CHILD };
+void p11_events_fork(int phase);
 
 /* session.c */
 CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h);
