@@ -53,6 +53,12 @@ target config -- libp11
 target p11 -- libp11 libemu
 target crl -- libjpki
 target san -- libjpki libemu
+target pcsc -- libreader
+target cache -- libjpki
+target anchors -- libjpki libemu
+target revcov -- libjpki libemu
+target cardid fuzzreader.c -- libjpki libemu
+target vpcd -- libemu
 
 if [ "${1:-}" = seeds ]; then
     echo "  SEEDS    tests/fuzz/seeds"
