@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The speed benchmark of issue 9 (run by `make bench` under the machine's
+# The speed benchmark (run by `make bench` under the machine's
 # pcscd lock; alone: top_builddir=BUILD flock /tmp/jpki-pcscd.lock bench/run.sh).
 #
 # 1. The pkcs11-tool flows with OpenSC's opensc-pkcs11.so and with our

@@ -16,7 +16,7 @@
  * CKR_USER_NOT_LOGGED_IN from a signature and CKR_OBJECT_HANDLE_INVALID
  * reading the signature token's certificates: through pcscd the processes
  * share one card, and another process selecting the application clears
- * this one's PIN state (DESIGN.md: logout leaves nothing verified); the
+ * this one's PIN state (docs/design.md: logout leaves nothing verified); the
  * module then drops the login and the signature certificate with it, and
  * never replays the PIN. Those are counted as contention and the thread
  * (or the main thread, setting up) logs in again. With the in-process emulator the card's own

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_emu.c - unit tests of the card emulator's commands, through emu.h
- * only: every command and status word of the JPKI-AP as CARD.md describes
+ * only: every command and status word of the JPKI-AP as docs/card.md describes
  * it, PIN counters and their persistence, and the security state. The image
  * file and personalization are tested in test_emu_image.c.
  *

@@ -3,7 +3,7 @@
  * test_verify_san.c - personal data from the signature certificate's
  * subjectAltName (src/jpki/san.c): the emulator's card, era conversion,
  * substitute-character fields, garbage; and the six shipped J-LIS roots
- * against the fingerprints in README.md.
+ * against the fingerprints in docs/trust.md.
  */
 #include <check.h>
 #include <stdio.h>
@@ -175,7 +175,7 @@ START_TEST(garbage_san)
 END_TEST
 
 /* The six roots shipped in data/roots load, are self-signed CAs, and each
- * SHA-256 fingerprint is the one README.md publishes. */
+ * SHA-256 fingerprint is the one docs/trust.md publishes. */
 START_TEST(shipped_roots)
 {
     const char *src = getenv("top_srcdir");
@@ -186,7 +186,7 @@ START_TEST(shipped_roots)
     ck_assert_msg(a != NULL, "%s", err);
     STACK_OF(X509) *certs = jpki_anchors_certs(a);
     ck_assert_int_eq(sk_X509_num(certs), 6);
-    snprintf(path, sizeof path, "%s/README.md", src ? src : "..");
+    snprintf(path, sizeof path, "%s/docs/trust.md", src ? src : "..");
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
     static char readme[1 << 17];
@@ -202,7 +202,7 @@ START_TEST(shipped_roots)
         X509_digest(x, EVP_sha256(), md, &mdlen);
         for (int j = 0; j < 32; j++)
             snprintf(hex + 3 * j, 4, "%02X%s", md[j], j < 31 ? ":" : "");
-        ck_assert_msg(strstr(readme, hex) != NULL, "README lacks %s", hex);
+        ck_assert_msg(strstr(readme, hex) != NULL, "docs/trust.md lacks %s", hex);
         ck_assert_int_eq(X509_check_issued(x, x), X509_V_OK);
         ck_assert_int_eq(X509_verify(x, X509_get0_pubkey(x)), 1);
         ck_assert_int_eq(X509_check_ca(x), 1);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static int log_level = JLOG_ERROR;
+static int log_level = JLOG_LEVEL_ERROR;
 static FILE *log_file; /* NULL: stderr */
 
 void jlog_init(int level, const char *file)
@@ -18,13 +18,13 @@ void jlog_init(int level, const char *file)
     if (!path || !*path)
         path = file;
     pthread_mutex_lock(&log_lock);
-    if (level >= JLOG_NONE)
-        log_level = level > JLOG_TRACE ? JLOG_TRACE : level;
+    if (level >= JLOG_LEVEL_NONE)
+        log_level = level > JLOG_LEVEL_TRACE ? JLOG_LEVEL_TRACE : level;
     if (lvl && *lvl) {
         char *end;
         long v = strtol(lvl, &end, 10);
-        if (*end == '\0' && v >= JLOG_NONE)
-            log_level = v > JLOG_TRACE ? JLOG_TRACE : (int)v;
+        if (*end == '\0' && v >= JLOG_LEVEL_NONE)
+            log_level = v > JLOG_LEVEL_TRACE ? JLOG_LEVEL_TRACE : (int)v;
     }
     if (path && *path && !log_file) {
         /* "e": the log must not leak into programs the host executes. */
@@ -47,11 +47,6 @@ int jlog_level(void)
     return __atomic_load_n(&log_level, __ATOMIC_RELAXED);
 }
 
-void jlog_set_level(int level)
-{
-    __atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
-}
-
 void jlog_fork_lock(int lock)
 {
     if (lock)
@@ -67,7 +62,7 @@ void jlog(int level, const char *fmt, ...)
     va_list ap;
     FILE *out;
 
-    if (level > jlog_level() || level <= JLOG_NONE)
+    if (level > jlog_level() || level <= JLOG_LEVEL_NONE)
         return;
     pthread_mutex_lock(&log_lock);
     out = log_file ? log_file : stderr;

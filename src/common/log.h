@@ -10,13 +10,15 @@
 #ifndef JPKI_LOG_H
 #define JPKI_LOG_H
 
+/* The levels. The macros below log at one of them: JLOG_LEVEL_WARN is a
+ * level, JLOG_WARN(...) a call. */
 enum {
-    JLOG_NONE = 0,
-    JLOG_ERROR = 1,
-    JLOG_WARN = 2,
-    JLOG_INFO = 3,
-    JLOG_DEBUG = 4,
-    JLOG_TRACE = 5
+    JLOG_LEVEL_NONE = 0,
+    JLOG_LEVEL_ERROR = 1,
+    JLOG_LEVEL_WARN = 2,
+    JLOG_LEVEL_INFO = 3,
+    JLOG_LEVEL_DEBUG = 4,
+    JLOG_LEVEL_TRACE = 5
 };
 
 /* Sets the level and log file: the environment (JPKI_PKCS11_DEBUG,
@@ -26,7 +28,6 @@ void jlog_init(int level, const char *file);
 /* Closes a log file opened by jlog_init. */
 void jlog_close(void);
 int jlog_level(void);
-void jlog_set_level(int level);
 /* Around fork() (pthread_atfork, registered by the module): lock = 1 takes
  * the log's lock before the fork, lock = 0 releases it in parent and child,
  * so that a child never inherits it held by a thread it does not have. */
@@ -36,9 +37,9 @@ void jlog(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 #define jlog_enabled(lvl) (jlog_level() >= (lvl))
-#define JLOG_ERR(...) jlog(JLOG_ERROR, __VA_ARGS__)
-#define JLOG_WARN(...) jlog(JLOG_WARN, __VA_ARGS__)
-#define JLOG_INFO(...) jlog(JLOG_INFO, __VA_ARGS__)
-#define JLOG_DBG(...) jlog(JLOG_DEBUG, __VA_ARGS__)
+#define JLOG_ERR(...) jlog(JLOG_LEVEL_ERROR, __VA_ARGS__)
+#define JLOG_WARN(...) jlog(JLOG_LEVEL_WARN, __VA_ARGS__)
+#define JLOG_INFO(...) jlog(JLOG_LEVEL_INFO, __VA_ARGS__)
+#define JLOG_DBG(...) jlog(JLOG_LEVEL_DEBUG, __VA_ARGS__)
 
 #endif

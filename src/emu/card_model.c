@@ -3,7 +3,7 @@
  * card_model.c - the emulated My Number Card: APDU parsing, applications,
  * files and their access conditions, PIN objects, security state and the
  * card's signature, answering with the real card's status words
- * (shared/CARD.md). Besides the JPKI-AP: the serial-number AP's record and
+ * (docs/card.md). Besides the JPKI-AP: the serial-number AP's record and
  * the card-info AP (dummy data behind its own PIN). Faults, the log and
  * GET RESPONSE chaining are transmit.c's; life cycle is card.c's.
  *

@@ -3,7 +3,7 @@
  * emu.h - public interface of the bundled JPKI card emulator.
  *
  * The emulator is a card: it takes command APDUs and answers response APDUs
- * exactly as the My Number Card's JPKI-AP does (shared/CARD.md). Its state
+ * exactly as the My Number Card's JPKI-AP does (docs/card.md). Its state
  * (keys, certificates, PINs, retry counters, behaviour switches) lives in a
  * card image file that is saved atomically on every change, so a spent PIN
  * try survives any crash.

@@ -2,7 +2,7 @@
 /*
  * holder.c - the test card's holder data and identities: validation, the
  * defaults of format-1 images, and the BER encodings of the card-info AP's
- * files and the serial AP's record (shared/CARD.md).
+ * files and the serial AP's record (docs/card.md).
  */
 #include "emu/holder.h"
 

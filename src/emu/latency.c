@@ -11,8 +11,8 @@
  *   at 3.7-4.8 MHz, and at the default F/D = 372 a byte (12 ETU) takes
  *   about 1 ms; after PPS to F/D = 32 about 0.1 ms (fgrieu's explanation
  *   on the Oracle Java Card forum, thread 10886838).
- * - per RSA-2048 signature 350 ms: "a few hundred" milliseconds, as our
- *   issue 9 says of real cards; the JPKI card's own figure is not public.
+ * - per RSA-2048 signature 350 ms: "a few hundred" milliseconds, as is
+ *   commonly said of real cards; the JPKI card's own figure is not public.
  * The bench computes the same model from counted APDUs, bytes and
  * signatures, which needs no sleeping; here the emulator can also really
  * wait, for manual tests of how a client feels.

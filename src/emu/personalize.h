@@ -4,7 +4,7 @@
  *
  * emu_personalize() itself is declared in emu.h. This header holds the
  * profile of the test hierarchy: names and OIDs copied in shape from the
- * real J-LIS certificates (shared/jpki-roots/README.md), under O=JPKI-TEST
+ * real J-LIS certificates (docs/trust.md), under O=JPKI-TEST
  * like J-LIS's own test cards, with a clearly fictional card holder.
  */
 #ifndef JPKI_EMU_PERSONALIZE_H

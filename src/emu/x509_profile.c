@@ -2,7 +2,7 @@
 /*
  * x509_profile.c - the pieces of the JPKI certificate profile: names with
  * the real string types, and the extensions as the real certificates carry
- * them (shared/CARD.md, jpki-roots/README.md).
+ * them (docs/card.md, docs/trust.md).
  */
 #include "emu/x509_profile.h"
 

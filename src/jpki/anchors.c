@@ -3,7 +3,7 @@
  * anchors.c - trust anchors: loading a directory of roots, and choosing
  * the root that issued a certificate. Every generation of a J-LIS CA has
  * the same subject name, so the choice is by key identifier, never by name
- * alone (docs/card.md).
+ * alone (docs/trust.md).
  */
 #include "jpki/verify_priv.h"
 

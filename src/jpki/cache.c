@@ -283,11 +283,6 @@ void jpki_cache_free(jpki_cache *c)
     free(c);
 }
 
-const char *jpki_cache_path(const jpki_cache *c)
-{
-    return c ? c->path : NULL;
-}
-
 int jpki_cache_get(const jpki_cache *c, uint16_t fid, const uint8_t **p,
                    size_t *len)
 {

@@ -39,7 +39,4 @@ void jpki_cache_put(jpki_cache *c, uint16_t fid, const uint8_t *p,
  * the card transaction (fsync may take milliseconds). */
 void jpki_cache_flush(jpki_cache *c);
 
-/* The file this cache is stored in (for tests and logs), or NULL. */
-const char *jpki_cache_path(const jpki_cache *c);
-
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * card.c - the JPKI-AP of the My Number Card (shared/CARD.md): application
+ * card.c - the JPKI-AP of the My Number Card (docs/card.md): application
  * and file selection, reading files of any length, PIN status and
  * verification, signature. Every APDU the module sends is built here.
  */
@@ -357,7 +357,7 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
 /* ---- open / close ---------------------------------------------------------- */
 
 /* READ RECORD 1 of SFI 1 in the serial-number application: a BER value
- * whose characters [2..15] are the serial (CARD.md, one source). Failure is
+ * whose characters [2..15] are the serial (docs/card.md, one source). Failure is
  * no error: the serial is a nicety. Leaves the JPKI-AP selected. */
 static jpki_rv read_serial(jpki_card *c)
 {

@@ -6,7 +6,7 @@
 #include "jpki/jpki.h"
 #include "jpki/cache.h"
 
-/* JPKI-AP file ids (shared/CARD.md). */
+/* JPKI-AP file ids (docs/card.md). */
 enum {
     EF_SIGN_CERT = 0x0001,
     EF_SIGN_CA = 0x0002,

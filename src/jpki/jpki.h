@@ -2,7 +2,7 @@
 /*
  * jpki.h - the JPKI layer: the JPKI-AP protocol of the My Number Card and
  * the certificate model. Knows file ids, PIN rules and status words
- * (shared/CARD.md); knows nothing about PKCS#11.
+ * (docs/card.md); knows nothing about PKCS#11.
  */
 #ifndef JPKI_JPKI_H
 #define JPKI_JPKI_H

@@ -2,7 +2,7 @@
 /*
  * config.h - the module's configuration: the file jpki-pkcs11.conf (path
  * from JPKI_PKCS11_CONF, else SYSCONFDIR/jpki-pkcs11.conf), each setting
- * overridable by an environment variable. See jpki-pkcs11.conf.example.
+ * overridable by an environment variable. See examples/jpki-pkcs11.conf.
  */
 #ifndef JPKI_P11_CONFIG_H
 #define JPKI_P11_CONFIG_H

@@ -164,7 +164,7 @@ CK_RV p11_initialize(CK_VOID_PTR init_args)
         return rv;
     /* The emulator's readers first (indexes 0..), then PC/SC's; PC/SC
      * readers plugged in later are added by p11_readers_refresh(). */
-    if (reader_list_all(p11_g.cfg.emulator, 0, &readers, &n) != READER_OK) {
+    if (reader_list_emulators(p11_g.cfg.emulator, &readers, &n) != READER_OK) {
         lock_destroy();
         return CKR_HOST_MEMORY;
     }

@@ -193,7 +193,7 @@ static int build_pubkey(p11_object *o, const jpki_cert *c)
 
 /* The private key lives on the card: it signs and nothing else, and it is
  * neither readable nor extractable. CKA_ALWAYS_AUTHENTICATE stays false:
- * true breaks Java and makes libp11 prompt on a terminal (TESTING.md). */
+ * true breaks Java and makes libp11 prompt on a terminal (docs/design.md). */
 static int build_privkey(p11_object *o, const jpki_cert *c)
 {
     return build_key_common(o, c) || add_bool(o, CKA_SENSITIVE, 1) ||

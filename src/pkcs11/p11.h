@@ -2,7 +2,7 @@
 /*
  * p11.h - private header of the PKCS#11 layer.
  *
- * Model (shared/DESIGN.md section 2): every reader gives two slots, one
+ * Model (docs/design.md, "The PKCS#11 model"): every reader gives two slots, one
  * token per PIN of a JPKI card: slot id = 2 * reader index + jpki_key
  * (JPKI_AUTH = 0 "User Authentication", JPKI_SIGN = 1 "Digital Signature").
  * A reader keeps its index while it is plugged in; readers plugged in later

@@ -56,20 +56,20 @@ static void trace_cmd(const reader *r, const uint8_t *cmd, size_t len)
     char hex[3 * 32 + 1] = "";
     size_t i, shown = 0;
 
-    if (!jlog_enabled(JLOG_TRACE))
+    if (!jlog_enabled(JLOG_LEVEL_TRACE))
         return;
     if (len > 5 && cmd[1] == 0xA4)
         shown = len - 5 > 32 ? 32 : len - 5;
     for (i = 0; i < shown; i++)
         snprintf(hex + 3 * i, sizeof(hex) - 3 * i, " %02X", cmd[5 + i]);
-    jlog(JLOG_TRACE, "[%s] > %02X %02X %02X %02X (%zu bytes)%s%s", r->name,
+    jlog(JLOG_LEVEL_TRACE, "[%s] > %02X %02X %02X %02X (%zu bytes)%s%s", r->name,
          cmd[0], cmd[1], cmd[2], cmd[3], len, shown ? ":" : "", hex);
 }
 
 static void trace_rsp(const reader *r, size_t data_len, uint16_t sw)
 {
-    if (jlog_enabled(JLOG_TRACE))
-        jlog(JLOG_TRACE, "[%s] < %zu data bytes, SW %04X", r->name, data_len,
+    if (jlog_enabled(JLOG_LEVEL_TRACE))
+        jlog(JLOG_LEVEL_TRACE, "[%s] < %zu data bytes, SW %04X", r->name, data_len,
              sw);
 }
 

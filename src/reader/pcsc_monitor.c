@@ -50,7 +50,7 @@ static reader_rv list_names(SCARDCONTEXT ctx, const char *allow,
     }
     for (n = all, o = out; n < all + len && *n; n += strlen(n) + 1) {
         if (!pcsc_reader_allowed(allow, deny, n)) {
-            jlog(JLOG_TRACE, "reader '%s' left out by readers_allow/readers_deny", n);
+            jlog(JLOG_LEVEL_TRACE, "reader '%s' left out by readers_allow/readers_deny", n);
             continue;
         }
         memcpy(o, n, strlen(n) + 1);

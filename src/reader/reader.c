@@ -7,22 +7,6 @@
 
 #include "common/log.h"
 
-const char *reader_strerror(reader_rv rv)
-{
-    switch (rv) {
-    case READER_OK: return "success";
-    case READER_ERR_ARGS: return "bad arguments";
-    case READER_ERR_MEMORY: return "out of memory";
-    case READER_ERR_NO_SERVICE: return "smart card service (pcscd) not available";
-    case READER_ERR_NO_CARD: return "no card in the reader";
-    case READER_ERR_REMOVED: return "the card was removed";
-    case READER_ERR_RESET: return "the card was reset";
-    case READER_ERR_COMM: return "communication with the card failed";
-    case READER_ERR_BUSY: return "the card is in exclusive use by another program";
-    }
-    return "unknown reader error";
-}
-
 reader_rv reader_connect(reader *r)
 {
     reader_rv rv;
@@ -95,7 +79,7 @@ reader_rv reader_pinpad_verify(reader *r, const reader_pinpad_req *req,
         return READER_ERR_NO_CARD;
     if (!(r->flags & READER_FLAG_PINPAD) || !r->ops->pinpad_verify)
         return READER_ERR_ARGS;
-    jlog(JLOG_TRACE, "[%s] > PIN pad VERIFY %02X %02X %02X %02X", r->name,
+    jlog(JLOG_LEVEL_TRACE, "[%s] > PIN pad VERIFY %02X %02X %02X %02X", r->name,
          req->cla, req->ins, req->p1, req->p2);
     return r->ops->pinpad_verify(r, req, sw);
 }
@@ -109,7 +93,7 @@ reader_rv reader_pinpad_modify(reader *r, const reader_pinpad_req *req,
         return READER_ERR_NO_CARD;
     if (!(r->flags & READER_FLAG_PINPAD_MODIFY) || !r->ops->pinpad_modify)
         return READER_ERR_ARGS;
-    jlog(JLOG_TRACE, "[%s] > PIN pad CHANGE %02X %02X %02X %02X", r->name,
+    jlog(JLOG_LEVEL_TRACE, "[%s] > PIN pad CHANGE %02X %02X %02X %02X", r->name,
          req->cla, req->ins, req->p1, req->p2);
     return r->ops->pinpad_modify(r, req, sw);
 }
@@ -173,8 +157,8 @@ static reader_rv list_emulators(const char *images, reader ***list,
 #endif
 }
 
-reader_rv reader_list_all(const char *emulators, int pcsc, reader ***list,
-                          size_t *count)
+reader_rv reader_list_emulators(const char *images, reader ***list,
+                                size_t *count)
 {
     reader_rv rv;
 
@@ -182,9 +166,7 @@ reader_rv reader_list_all(const char *emulators, int pcsc, reader ***list,
         return READER_ERR_ARGS;
     *list = NULL;
     *count = 0;
-    rv = list_emulators(emulators, list, count);
-    if (rv == READER_OK && pcsc)
-        rv = reader_pcsc_list(NULL, NULL, list, count);
+    rv = list_emulators(images, list, count);
     if (rv != READER_OK) {
         reader_list_free(*list, *count);
         *list = NULL;

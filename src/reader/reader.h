@@ -111,11 +111,10 @@ reader_rv reader_watch_wait(reader_watch *w, unsigned timeout_ms);
 /* From any thread: ends a reader_watch_wait() in progress (SCardCancel). */
 void reader_watch_cancel(reader_watch *w);
 
-/* All readers of the configuration: one per emulator card image in
- * `emulators` (':'-separated; NULL or "" for none), then the PC/SC readers
- * when `pcsc` is set. */
-reader_rv reader_list_all(const char *emulators, int pcsc, reader ***list,
-                          size_t *count);
+/* The emulator's readers: one per card image in `images` (':'-separated;
+ * NULL or "" for none). PC/SC readers are listed by reader_pcsc_list. */
+reader_rv reader_list_emulators(const char *images, reader ***list,
+                                size_t *count);
 void reader_list_free(reader **list, size_t count);
 /* For backends: append r to a list (grown with realloc). */
 reader_rv reader_list_push(reader ***list, size_t *count, reader *r);
@@ -136,7 +135,6 @@ reader_rv reader_pinpad_modify(reader *r, const reader_pinpad_req *req,
 reader_rv reader_transmit_raw(reader *r, const uint8_t *cmd, size_t cmd_len,
                               uint8_t *rsp, size_t *rsp_len);
 void reader_free(reader *r);
-const char *reader_strerror(reader_rv rv);
 
 #include "reader/apdu.h"
 

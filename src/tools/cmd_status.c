@@ -309,7 +309,7 @@ int cmd_status(int argc, char **argv)
     size_t n = 0, cards = 0;
     /* The module's readers, in its order: emulator images, then the PC/SC
      * readers its readers_allow/readers_deny let through. */
-    if (reader_list_all(cfg.emulator, 0, &list, &n) != READER_OK ||
+    if (reader_list_emulators(cfg.emulator, &list, &n) != READER_OK ||
         (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny, &list,
                                       &n) != READER_OK)) {
         tool_error("status: out of memory");

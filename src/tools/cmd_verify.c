@@ -18,7 +18,7 @@
 #include "jpki/verify.h"
 #include "tools/tool.h"
 
-/* Exit codes (also in README "jpki-tool verify"). */
+/* Exit codes (also in docs/trust.md). */
 enum {
     VX_VALID = 0,
     VX_ERROR = TOOL_EXIT_ERROR,     /* 1 */

@@ -27,6 +27,10 @@ static const struct {
     { "status", cmd_status, "readers, cards, tokens, PIN tries left (--json)" },
     { "emu", cmd_emu, "make and inspect emulator card images" },
     { "verify", cmd_verify, "check a certificate's chain, revocation and purpose" },
+    { "pin", cmd_pin, "PIN tries left; change a PIN" },
+    { "cert", cmd_cert, "show or export one of the card's certificates" },
+    { "sign", cmd_sign, "sign a file (CMS/PKCS#7) with the signature key" },
+    { "ssh-key", cmd_sshkey, "the authentication key for authorized_keys" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -35,5 +35,14 @@ int cmd_status(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 /* "verify": a relying party's certificate check (cmd_verify.c). */
 int cmd_verify(int argc, char **argv);
+/* The holder's commands (tool_card.h has what they share). */
+/* "pin status", "pin change auth|sign" (cmd_pin.c). */
+int cmd_pin(int argc, char **argv);
+/* "cert auth|sign|auth-ca|sign-ca": show or export (cmd_cert.c). */
+int cmd_cert(int argc, char **argv);
+/* "sign FILE": CMS signature with the card's signature key (cmd_sign.c). */
+int cmd_sign(int argc, char **argv);
+/* "ssh-key": the authentication key for authorized_keys (cmd_sshkey.c). */
+int cmd_sshkey(int argc, char **argv);
 
 #endif

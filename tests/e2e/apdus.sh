@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Card round trips (issue 9), through pcscd + vpcd with the emulator as the
+# Card round trips, through pcscd + vpcd with the emulator as the
 # card: the pkcs11-tool flows with OpenSC's opensc-pkcs11.so and with our
 # module, in the same run, on the same card. Asserted (counts are
 # deterministic, unlike times): our APDUs with no cache are at most half of

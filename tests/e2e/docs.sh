@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The documentation cannot rot silently: the man pages format without a
 # warning; every configuration key the module parses and every environment
-# variable the code reads is documented in the man pages and the README;
-# every jpki-tool command has its place in jpki-tool(1); the version is the
-# same in configure.ac, jpki-tool --version and debian/changelog.
+# variable the code reads is documented in the man pages and in the README
+# or docs/; every jpki-tool command has its place in jpki-tool(1); every
+# relative link of README.md and docs/*.md resolves inside the repository;
+# the version is the same in configure.ac, jpki-tool --version and
+# debian/changelog.
 . "$(dirname "$0")/lib.sh"
 # No module is loaded here: man, groff and col run without the ASan
 # runtime a sanitizer build preloads for clients (man fails under it).
@@ -14,6 +16,9 @@ need man groff
 SRC=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 MAN="$SRC/man"
 README="$SRC/README.md"
+# The documentation: README.md, its front page, and docs/*.md.
+DOCS="$README $SRC/docs/*.md"
+cat $DOCS > "$WORK/docs.md"
 PAGES="jpki-pkcs11.8 jpki-pkcs11.conf.5 jpki-tool.1"
 
 step "man pages format cleanly (man --warnings, groff -ww)"
@@ -41,29 +46,57 @@ documented() {
 }
 bad=0
 
-step "configuration keys (src/pkcs11/config.c) in jpki-pkcs11(8), jpki-pkcs11.conf(5), README"
+step "configuration keys (src/pkcs11/config.c) in jpki-pkcs11(8), jpki-pkcs11.conf(5), docs"
 keys=$(grep -ohE 'strcmp\(key, "[a-z_]+"\)' "$SRC/src/pkcs11/config.c" | sed 's/.*"\(.*\)".*/\1/' | sort -u)
 [ "$(echo "$keys" | wc -w)" -ge 5 ] || fail "found only: $keys (did config.c change its parser?)"
 for k in $keys; do
-    documented "$k" "$WORK/jpki-pkcs11.8.txt" "$WORK/jpki-pkcs11.conf.5.txt" "$README" \
+    documented "$k" "$WORK/jpki-pkcs11.8.txt" "$WORK/jpki-pkcs11.conf.5.txt" "$WORK/docs.md" \
         "$SRC/examples/jpki-pkcs11.conf"
 done
 echo "keys: $(echo $keys)"
 
-step "environment variables the code reads, in jpki-pkcs11(8) and README"
+step "environment variables the code reads, in jpki-pkcs11(8) and docs"
 vars=$( (grep -rhoE 'getenv\("[A-Za-z0-9_]+"\)' "$SRC/src"; grep -rhoE '"JPKI_[A-Z0-9_]+"' "$SRC/src") |
     grep -oE '[A-Za-z0-9_]+"' | tr -d '"' | grep -v '^getenv$' | sort -u)
 [ "$(echo "$vars" | wc -w)" -ge 6 ] || fail "found only: $vars"
-for v in $vars; do documented "$v" "$WORK/jpki-pkcs11.8.txt" "$README"; done
+for v in $vars; do documented "$v" "$WORK/jpki-pkcs11.8.txt" "$WORK/docs.md"; done
 echo "variables: $(echo $vars)"
 
-step "every jpki-tool command in jpki-tool(1) and the README"
+step "every jpki-tool command in jpki-tool(1) and docs"
 cmds=$(grep -oE '^ *\{ "[a-z-]+", cmd_' "$SRC/src/tools/jpki-tool.c" | grep -oE '"[a-z-]+"' | tr -d '"')
 [ -n "$cmds" ] || fail "no commands found in jpki-tool.c"
-for c in $cmds; do documented "jpki-tool $c" "$WORK/jpki-tool.1.txt" "$README"; done
+for c in $cmds; do documented "jpki-tool $c" "$WORK/jpki-tool.1.txt" "$WORK/docs.md"; done
 "$TOOL" --help > "$WORK/help"
 for c in $cmds; do grep -q "^  $c " "$WORK/help" || fail "$c not in jpki-tool --help"; done
 echo "commands: $(echo $cmds)"
+
+step "every relative link in README.md and docs/*.md resolves"
+# anchors FILE: the GitHub anchor of each heading of FILE (outside code
+# blocks): lower case, ASCII punctuation but - and _ removed, spaces to -.
+anchors() {
+    LC_ALL=C awk '/^```/ { code = !code; next }
+        !code && /^#+ / { h = $0; sub(/^#+ +/, "", h); h = tolower(h)
+            gsub(/[]!"#$%&'\''()*+,.\/:;<=>?@[\\^`{|}~]/, "", h); gsub(/ /, "-", h); print h }' "$1"
+}
+links=0
+for f in $DOCS; do
+    dir=$(dirname "$f")
+    # every ](target) of the file, outside code blocks
+    for l in $(awk '/^```/ { code = !code; next } !code' "$f" |
+        grep -oE '\]\([^) ]+\)' | sed 's/^](//; s/)$//'); do
+        case "$l" in http://*|https://*|mailto:*) continue;; esac
+        links=$((links + 1))
+        path=${l%%#*}; anchor=
+        case "$l" in *"#"*) anchor=${l#*#};; esac
+        target=$f; [ -n "$path" ] && target="$dir/$path"
+        [ -e "$target" ] || { echo "${f#$SRC/}: broken link $l" >&2; bad=1; continue; }
+        case "$target" in *.md) ;; *) continue;; esac
+        [ -z "$anchor" ] || anchors "$target" | grep -qxF -- "$anchor" ||
+            { echo "${f#$SRC/}: no heading for $l" >&2; bad=1; }
+    done
+done
+[ "$links" -ge 20 ] || fail "found only $links links (did the docs move?)"
+echo "links: $links"
 
 step "one version: configure.ac, jpki-tool --version, debian/changelog"
 v=$(sed -n 's/^m4_define(\[jpki_\(major\|minor\|micro\)\], \[\([0-9]*\)\]).*/\2/p' "$SRC/configure.ac" | paste -sd.)
@@ -75,5 +108,5 @@ dv=$(sed -n '1s/^jpki-pkcs11 (\([^)]*\)).*/\1/p' "$SRC/debian/changelog")
 case "$dv" in "$v"|"$v"-*) ;; *) fail "debian/changelog has $dv, configure.ac $v";; esac
 echo "debian/changelog: $dv"
 
-[ $bad -eq 0 ] || fail "undocumented keys, variables or commands (see above)"
+[ $bad -eq 0 ] || fail "undocumented keys, variables or commands, or broken links (see above)"
 echo "docs: all steps passed"

@@ -69,14 +69,14 @@ mod="$top_builddir/jpki-pkcs11.module"
 grep -q '^module: .*/pkcs11/jpki-pkcs11.so$' "$mod" || fail "module line: $(cat "$mod")"
 # p11-kit reads ~/.config/pkcs11/modules/, but not as root: then as nobody.
 # The emulator rewrites its image next to it: a directory nobody can write.
-chmod 755 "$WORK"; mkdir -m 1777 "$WORK/shared"
-cp "$JPKI_PKCS11_EMULATOR" "$WORK/shared/card.img"; chmod 666 "$WORK/shared/card.img"
-export JPKI_PKCS11_EMULATOR="$WORK/shared/card.img"
+chmod 755 "$WORK"; mkdir -m 1777 "$WORK/public"
+cp "$JPKI_PKCS11_EMULATOR" "$WORK/public/card.img"; chmod 666 "$WORK/public/card.img"
+export JPKI_PKCS11_EMULATOR="$WORK/public/card.img"
 mkdir -p "$WORK/.config/pkcs11/modules"
 # nobody must reach the module too: the build tree may sit under a 0700
 # directory (a mktemp -d clone), so a copy goes into $WORK.
-cp "$MODULE" "$WORK/shared/jpki-pkcs11.so"; chmod 755 "$WORK/shared/jpki-pkcs11.so"
-sed "s|^module: .*|module: $WORK/shared/jpki-pkcs11.so|" "$mod" > "$WORK/.config/pkcs11/modules/jpki-pkcs11.module"
+cp "$MODULE" "$WORK/public/jpki-pkcs11.so"; chmod 755 "$WORK/public/jpki-pkcs11.so"
+sed "s|^module: .*|module: $WORK/public/jpki-pkcs11.so|" "$mod" > "$WORK/.config/pkcs11/modules/jpki-pkcs11.module"
 chmod -R a+rX "$WORK/.config"
 as_user() {
     if [ "$(id -u)" -eq 0 ]; then

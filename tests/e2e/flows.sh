@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Sourced (after lib.sh and pcscd.sh, with a card served by emu_serve) by
-# tests/e2e/apdus.sh and bench/run.sh: the pkcs11-tool flows of issue 9,
+# tests/e2e/apdus.sh and bench/run.sh: the pkcs11-tool flows both measure,
 # run with any PKCS#11 module, and what each cost the card (the served
 # emulator's counters, asked for with SIGUSR1).
 #

@@ -25,7 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     unsetenv("JPKI_PKCS11_EMULATOR");
     /* Bad lines are logged: keep the formatting, lose the output. */
     setenv("JPKI_PKCS11_LOG_FILE", "/dev/null", 1);
-    jlog_init(JLOG_TRACE, NULL);
+    jlog_init(JLOG_LEVEL_TRACE, NULL);
     return 0;
 }
 

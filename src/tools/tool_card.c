@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tool_card.c - finding the holder's card and reporting what it answered,
+ * for the pin, cert, sign and ssh-key commands. The card is opened through
+ * the module's own layers (src/jpki), with the module's configuration, so
+ * the tool sees exactly the readers the module would.
+ */
+#include "tools/tool_card.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "jpki/cache.h"
+#include "pkcs11/config.h"
+#include "tools/tool.h"
+
+int tool_card_open(tool_card *tc, const char *cmd)
+{
+    p11_config cfg;
+    jpki_rv last = JPKI_ERR_NO_CARD;
+
+    memset(tc, 0, sizeof(*tc));
+    jlog_init(-1, NULL);
+    p11_config_load(&cfg);
+    jlog_init(cfg.log_level, cfg.log_file[0] ? cfg.log_file : NULL);
+    jpki_cache_configure(cfg.cache); /* "cache = off" holds for the tool too */
+    if (reader_list_emulators(cfg.emulator, &tc->list, &tc->n) != READER_OK ||
+        (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny,
+                                      &tc->list, &tc->n) != READER_OK)) {
+        tool_error("%s: out of memory", cmd);
+        tool_card_close(tc);
+        return TOOL_EXIT_ERROR;
+    }
+    for (size_t i = 0; i < tc->n; i++) {
+        jpki_rv rv = jpki_card_open(tc->list[i], &tc->card);
+        if (rv == JPKI_OK)
+            return 0;
+        if (rv != JPKI_ERR_NO_CARD && rv != JPKI_ERR_NOT_JPKI)
+            last = rv;
+    }
+    if (tc->n == 0)
+        tool_error("%s: no card reader found (is pcscd running? see "
+                   "'jpki-tool status')", cmd);
+    else if (last == JPKI_ERR_NO_CARD)
+        tool_error("%s: no My Number Card found: insert the card and run the "
+                   "command again", cmd);
+    else
+        tool_card_fail(cmd, last);
+    tool_card_close(tc);
+    return TOOL_EXIT_ERROR;
+}
+
+void tool_card_close(tool_card *tc)
+{
+    if (tc->card)
+        jpki_card_close(tc->card);
+    if (tc->list)
+        reader_list_free(tc->list, tc->n);
+    memset(tc, 0, sizeof(*tc));
+    jlog_close();
+}
+
+int tool_card_fail(const char *cmd, jpki_rv rv)
+{
+    switch (rv) {
+    case JPKI_ERR_NO_CARD:
+    case JPKI_ERR_REMOVED:
+        tool_error("%s: the card was removed or stopped answering: insert it "
+                   "and run the command again", cmd);
+        break;
+    case JPKI_ERR_BUSY:
+        tool_error("%s: the card is in use by another program: try again when "
+                   "it is done", cmd);
+        break;
+    case JPKI_ERR_COMM:
+        tool_error("%s: communication with the card failed: reinsert the card "
+                   "and run the command again", cmd);
+        break;
+    case JPKI_ERR_SECURITY:
+        tool_error("%s: the card asks for the PIN again (it was reset or "
+                   "another program used it meanwhile): run the command again",
+                   cmd);
+        break;
+    default:
+        tool_error("%s: the card answered: %s", cmd, jpki_strerror(rv));
+    }
+    return TOOL_EXIT_ERROR;
+}
+
+void tool_card_locked(const char *cmd, jpki_key key)
+{
+    if (key == JPKI_AUTH)
+        tool_error("%s: the authentication PIN is locked (no tries left); no PIN "
+                   "was sent. It can be reset at your municipal office "
+                   "(市区町村窓口): bring the card.", cmd);
+    else
+        tool_error("%s: the signature PIN is locked (no tries left); no PIN "
+                   "was sent. It can be reset at your municipal office "
+                   "(市区町村窓口): bring the card.", cmd);
+}
+
+int tool_card_verify(tool_card *tc, const char *cmd, jpki_key key,
+                     const tool_pin *pin)
+{
+    int tries = -1;
+    jpki_rv rv = jpki_card_pin_status(tc->card, key, &tries);
+
+    if (rv != JPKI_OK)
+        return tool_card_fail(cmd, rv);
+    if (tries == 0) {
+        tool_card_locked(cmd, key);
+        return TOOL_EXIT_PIN;
+    }
+    rv = jpki_card_verify_pin(tc->card, key, pin->s, pin->len, &tries);
+    switch (rv) {
+    case JPKI_OK:
+        return 0;
+    case JPKI_ERR_PIN_INCORRECT:
+        if (key == JPKI_AUTH)
+            tool_error("%s: wrong authentication PIN: %d tries left%s", cmd, tries,
+                       tries == 1 ? " (one more wrong PIN locks it)" : "");
+        else
+            tool_error("%s: wrong signature PIN: %d tries left%s", cmd, tries,
+                       tries == 1 ? " (one more wrong PIN locks it)" : "");
+        return TOOL_EXIT_PIN;
+    case JPKI_ERR_PIN_LOCKED:
+        tool_card_locked(cmd, key);
+        return TOOL_EXIT_PIN;
+    case JPKI_ERR_PIN_FORMAT: /* checked before; the card disagrees */
+        tool_error("%s: the card refused the PIN's format", cmd);
+        return TOOL_EXIT_PIN;
+    default:
+        return tool_card_fail(cmd, rv);
+    }
+}
+
+int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
+                        unsigned char **der, size_t *len)
+{
+    jpki_rv rv = jpki_card_read_cert(tc->card, key, ca, der, len);
+
+    if (rv == JPKI_ERR_SECURITY && key == JPKI_AUTH && !ca) {
+        /* A smartphone token keeps its authentication certificate behind
+         * the authentication PIN. */
+        tool_pin pin;
+        int rc;
+        fprintf(stderr, "This token gives its authentication certificate only "
+                        "after the authentication PIN.\n");
+        if ((rc = tool_pin_ask(JPKI_AUTH, "Authentication PIN (4 digits): ", &pin)) != 0)
+            return rc;
+        rc = tool_card_verify(tc, cmd, JPKI_AUTH, &pin);
+        tool_pin_wipe(&pin);
+        if (rc != 0)
+            return rc;
+        rv = jpki_card_read_cert(tc->card, key, ca, der, len);
+        jpki_card_logout(tc->card);
+    }
+    if (rv == JPKI_ERR_NOT_FOUND) {
+        tool_error("%s: the card holds no such certificate", cmd);
+        return TOOL_EXIT_ERROR;
+    }
+    if (rv != JPKI_OK)
+        return tool_card_fail(cmd, rv);
+    return 0;
+}
+
+/* ---- output files -------------------------------------------------------- */
+
+static void exists(const char *cmd, const char *path)
+{
+    tool_error("%s: %s exists already: not overwritten (remove it or choose "
+               "another name)", cmd, path);
+}
+
+int tool_out_free(const char *cmd, const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        exists(cmd, path);
+        return TOOL_EXIT_ERROR;
+    }
+    return 0;
+}
+
+int tool_write_new(const char *cmd, const char *path, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    int fd = STDOUT_FILENO;
+
+    if (path) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            if (errno == EEXIST || errno == ELOOP)
+                exists(cmd, path);
+            else
+                tool_error("%s: cannot create %s: %s", cmd, path, strerror(errno));
+            return TOOL_EXIT_ERROR;
+        }
+    }
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        p += w;
+        n -= (size_t)w;
+    }
+    int err = n ? errno : 0;
+    if (path && close(fd) != 0 && !err)
+        err = errno ? errno : EIO;
+    if (!err)
+        return 0;
+    tool_error("%s: writing %s failed: %s", cmd, path ? path : "the output", strerror(err));
+    if (path)
+        unlink(path);
+    return TOOL_EXIT_ERROR;
+}
+
+/* ---- escaping ------------------------------------------------------------ */
+
+/* Length of a valid UTF-8 sequence at s (1-4), or 0. Overlong forms,
+ * surrogates and values beyond U+10FFFF are invalid. *cp: the code point. */
+static size_t utf8_seq(const unsigned char *s, unsigned long *cp)
+{
+    size_t n;
+    unsigned long v;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        n = 2;
+        v = s[0] & 0x1F;
+    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        n = 3;
+        v = s[0] & 0x0F;
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        n = 4;
+        v = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3F);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
+        (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+/* LOCAL: a minimal escaper until the shared one of src/tools is merged. */
+void tool_escape_local(FILE *out, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned long cp;
+        size_t n = utf8_seq(s, &cp);
+        int bad = n == 0 || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
+                  (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+                  cp == 0x200E || cp == 0x200F || cp == 0x061C;
+        if (n == 0)
+            n = 1;
+        if (bad) {
+            for (size_t i = 0; i < n; i++)
+                fprintf(out, "\\x%02X", s[i]);
+        } else if (*s == '\\') {
+            fputs("\\\\", out);
+        } else {
+            fwrite(s, 1, n, out);
+        }
+        s += n;
+    }
+}
