@@ -7,8 +7,9 @@
  *
  * Printable is well-formed UTF-8 (jpki_utf8_decode) except: C0 controls,
  * DEL and C1 controls; the invisible and direction-changing characters
- * (U+200B..U+200F, U+2028..U+202E, U+2060..U+206F, U+FEFF, U+FFF9..U+FFFB,
- * the tags U+E0000..U+E007F) and the noncharacters U+FFFE, U+FFFF.
+ * (U+061C, U+200B..U+200F, U+2028..U+202E, U+2060..U+206F, U+FEFF,
+ * U+FFF9..U+FFFB, the tags U+E0000..U+E007F) and the noncharacters U+FFFE,
+ * U+FFFF.
  *   - text: each byte of anything else as \xHH (a malformed byte alone);
  *   - JSON: a string with '"' and '\' escaped, a non-printable character as
  *     \uXXXX (a surrogate pair above U+FFFF), a malformed byte as \ufffd,
@@ -23,7 +24,7 @@
 
 static int printable(uint32_t c)
 {
-    return !jpki_utf8_is_control(c) && !(c >= 0x200B && c <= 0x200F)
+    return !jpki_utf8_is_control(c) && c != 0x061C && !(c >= 0x200B && c <= 0x200F)
         && !(c >= 0x2028 && c <= 0x202E) && !(c >= 0x2060 && c <= 0x206F) && c != 0xFEFF
         && !(c >= 0xFFF9 && c <= 0xFFFB) && c != 0xFFFE && c != 0xFFFF
         && !(c >= 0xE0000 && c <= 0xE007F);

@@ -11,6 +11,7 @@
  */
 #include "fuzz.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,28 @@ static const uint16_t fids[] = { 0x0006, 0x000A, 0x000B, 0x0002, 0xFF01 };
 #define N_FIDS (sizeof fids / sizeof fids[0])
 static char dir[4096];
 
+/* The file the cache keeps for IDENTITY: made once, then found by name. */
 static const char *cache_file(void)
 {
-    static char path[4200];
+    static char path[4400];
+    if (path[0])
+        return path;
+    static const uint8_t info[] = "JPKIAPICCTOKEN2";
     jpki_cache *c = jpki_cache_open(IDENTITY);
     if (!c)
         abort();
-    snprintf(path, sizeof path, "%s", jpki_cache_path(c));
+    jpki_cache_put(c, fids[0], info, sizeof info);
+    jpki_cache_flush(c);
     jpki_cache_free(c);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, "card-", 5) == 0)
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (d)
+        closedir(d);
+    if (!path[0])
+        abort();
     return path;
 }
 
