@@ -23,12 +23,20 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 #   p11-kit p11-kit-modules                                p11-kit list-modules/server, the proxy
 #                                                          and client modules (p11kit.sh)
 #   firefox-esr                                            the browser, headless (firefox.sh)
+#   openssh-server openssh-client                          sshd and ssh/ssh-agent with the card (ssh.sh)
+#   chromium xvfb xdotool                                  the other browser, headless and on a
+#                                                          private X display, its PIN dialog typed into (chromium.sh)
+#   xmlsec1 libxmlsec1-dev libxmlsec1-nss                  XML signatures: xmlsec1 --verify and the
+#                                                          NSS example examples/xmldsig-sign (xmldsig.sh)
+#   libpam-pkcs11 pamtester                                PAM login with the card (pam.sh)
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev"
 DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
 TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-tools \
     gnutls-bin libnss3-tools libengine-pkcs11-openssl poppler-utils openjdk-17-jdk-headless \
     man-db groff-base p11-kit python3 valgrind \
-    curl p11-kit-modules firefox-esr"
+    curl p11-kit-modules firefox-esr \
+    openssh-server openssh-client chromium xvfb xdotool xmlsec1 libxmlsec1-dev libxmlsec1-nss \
+    libpam-pkcs11 pamtester"
 DEB_PACKAGES="$TEST_PACKAGES debhelper dh-autoreconf dpkg-dev"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }

@@ -270,3 +270,46 @@ TCase *tcase(const char *name)
     tcase_set_timeout(tc, 120);   /* key generation under sanitizers */
     return tc;
 }
+
+/* One line of a format-3 image as format `version` has it: into out (room
+ * for the line and 2 more bytes); returns the length, 0 to drop it. */
+static size_t old_line(const char *line, size_t ll, unsigned version, char *out)
+{
+    static const char *const v3_only[] = { "blocked_query_sw ", "reselect_keeps_pins ",
+                                           "unverified_sign_sw ", "select_fci ",
+                                           "serial_ap ", "sha256 " };
+    static const char *const v2_only[] = { "info_tries ", "pinpad ", "serial ", "holder_" };
+    for (size_t i = 0; i < sizeof v3_only / sizeof v3_only[0]; i++)
+        if (strncmp(line, v3_only[i], strlen(v3_only[i])) == 0)
+            return 0;
+    for (size_t i = 0; version < 2 && i < sizeof v2_only / sizeof v2_only[0]; i++)
+        if (strncmp(line, v2_only[i], strlen(v2_only[i])) == 0)
+            return 0;
+    if (strncmp(line, "JPKI-EMU-CARD ", 14) == 0)
+        return (size_t)sprintf(out, "JPKI-EMU-CARD %u\n", version);
+    if (strncmp(line, "blocked_sw ", 11) == 0)
+        return (size_t)sprintf(out, "blocked_status_63c0 0\n");
+    if (strncmp(line, "token_info JPKIAPICCTOKEN2\n", 27) == 0)
+        return (size_t)sprintf(out, "token_info JPKIAPICCTOKEN\n");
+    memcpy(out, line, ll);
+    if (strncmp(line, "serial ", 7) == 0) { /* format 2 kept 14 characters */
+        memcpy(out + ll - 1, "Z\n", 2);
+        return ll + 1;
+    }
+    return ll;
+}
+
+void make_old_image(const char *p, unsigned version)
+{
+    size_t len, o = 0;
+    char *in = slurp(p, &len), *out = malloc(len + 200);
+    ck_assert_ptr_nonnull(out);
+    for (char *line = in; *line; ) {
+        size_t ll = strcspn(line, "\n") + 1;
+        o += old_line(line, ll, version, out + o);
+        line += ll;
+    }
+    spit_signed(p, out, o);
+    free(in);
+    free(out);
+}

@@ -68,6 +68,10 @@ void spit_signed(const char *p, char *text, size_t len);
 void rewrite_field(const char *p, const char *key, const char *value);
 /* Value of field key in image p, malloc'd (caller frees). */
 char *get_field(const char *p, const char *key);
+/* Turn the format-3 image at p into format 1 or 2 (what those formats
+ * lack dropped, the blocked-PIN switch as format 2 had it, a 14-character
+ * serial ending in Z, the JPKIAPICCTOKEN label). */
+void make_old_image(const char *p, unsigned version);
 /* Reload the global card from its image (after a rewrite). */
 void reload_card(void);
 /* Load image p and free it again; checks the handle is NULL on failure. */

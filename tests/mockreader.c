@@ -46,6 +46,14 @@ static reader_rv m_begin(reader *r)
     s->begins++;
     return READER_OK;
 }
+static reader_rv m_reset(reader *r)
+{
+    mock_script *s = r->priv;
+
+    s->card_resets++;
+    s->reset_at = s->n_cmds;
+    return READER_OK;
+}
 static void m_end(reader *r) { ((mock_script *)r->priv)->ends++; }
 static reader_rv m_present(reader *r, int *p) { (void)r; *p = 1; return READER_OK; }
 static void m_destroy(reader *r) { free(r); }
@@ -53,7 +61,7 @@ static void m_destroy(reader *r) { free(r); }
 static const reader_ops mock_ops = {
     .connect = m_connect, .disconnect = m_disconnect,
     .transmit = m_transmit, .begin = m_begin, .end = m_end,
-    .present = m_present, .destroy = m_destroy,
+    .present = m_present, .reset = m_reset, .destroy = m_destroy,
 };
 
 reader *mock_reader_new(mock_script *script)

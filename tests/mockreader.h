@@ -27,6 +27,10 @@ typedef struct {
     int begins, ends;
     /* reader_begin answers READER_ERR_RESET this many times first. */
     int begin_resets;
+    /* Warm resets asked for (reader_reset), and the number of commands
+     * sent before the last one. */
+    int card_resets;
+    size_t reset_at;
 } mock_script;
 
 reader *mock_reader_new(mock_script *script);

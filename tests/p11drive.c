@@ -16,9 +16,19 @@
  *   open:TEXT[:I]       C_OpenSession on the I-th (from 0) present token
  *                       whose label contains TEXT; it becomes the current one
  *   login:PIN           C_Login(CKU_USER) on the current session
+ *   logout              C_Logout on the current session
+ *   close               C_CloseSession on the current session
+ *   sign2               as sign, twice in a row with one login (the second
+ *                       call's result is the step's)
  *   sign                find the private key, C_SignInit
  *                       (CKM_SHA256_RSA_PKCS) and C_Sign; the first call that
- *                       fails gives the result
+ *                       fails gives the result; a signature must verify
+ *                       with the public key of the token's certificate of
+ *                       the same CKA_ID
+ *   logout              C_Logout on the current session
+ *   close               C_CloseSession on the current session
+ *   exit                ends the program at once (status 0), without
+ *                       C_Finalize: a program that just exits
  *   privkeys:N          N private keys visible in the current session
  *   info[:STATE]        C_GetSessionInfo on the current session; STATE
  *                       "public" or "user": the session must be in it
@@ -28,22 +38,32 @@
  *                       test acted ("SECONDS.NANOSECONDS", CLOCK_REALTIME,
  *                       waited for up to 30 s); fails if the event came
  *                       later than MS after it. Prints the latency.
- *   cancel-wait         a thread blocks in C_WaitForSlotEvent; C_Finalize
+ *   cancel-wait         a thread blocks in C_WaitForSlotEvent (seen asleep
+ *                       in it, /proc); C_Finalize
  *                       from here must end it (CKR_CRYPTOKI_NOT_INITIALIZED)
  *                       within 2 s; then C_Initialize again
  *   now:LABEL           prints "LABEL SECONDS.NANOSECONDS"
- *   touch:FILE          creates FILE (tells the test script we got here)
+ *   touch:FILE          creates FILE holding our pid (tells the test
+ *                       script we got here, and who we are)
  *   waitfile:FILE       waits (up to 60 s) for FILE to exist
  *   sleep:MS
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* syscall(SYS_gettid) */
+#endif
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include <p11-kit/pkcs11.h>
 
@@ -61,6 +81,7 @@ static const struct { CK_RV rv; const char *name; } ckr_names[] = {
     { CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT" },
     { CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN" },
     { CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT" },
+    { CKR_PIN_LOCKED, "CKR_PIN_LOCKED" },
     { CKR_SLOT_ID_INVALID, "CKR_SLOT_ID_INVALID" },
     { CKR_NO_EVENT, "CKR_NO_EVENT" },
     { CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED" },
@@ -173,6 +194,42 @@ static void do_open(const char *arg)
         colon ? colon + 1 : "0");
 }
 
+/* The signature over data verifies with the public key of the current
+ * session's certificate whose CKA_ID is the key's (id, id_len). */
+static void verify_sig(const CK_BYTE *id, CK_ULONG id_len, const CK_BYTE *data,
+                       size_t data_len, const CK_BYTE *sig, size_t sig_len)
+{
+    CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+    CK_ATTRIBUTE tmpl[2] = { { CKA_CLASS, &cls, sizeof(cls) },
+                             { CKA_ID, (void *)id, id_len } };
+    CK_OBJECT_HANDLE cert = 0;
+    CK_ULONG found = 0;
+    static CK_BYTE der[8192];
+    CK_ATTRIBUTE val = { CKA_VALUE, der, sizeof(der) };
+    const unsigned char *p = der;
+    X509 *x = NULL;
+    EVP_PKEY *k = NULL;
+    EVP_MD_CTX *ctx = NULL;
+    int ok = 0;
+
+    if (p11->C_FindObjectsInit(cur, tmpl, 2) == CKR_OK) {
+        p11->C_FindObjects(cur, &cert, 1, &found);
+        p11->C_FindObjectsFinal(cur);
+    }
+    if (found != 1 || p11->C_GetAttributeValue(cur, cert, &val, 1) != CKR_OK)
+        die("no certificate with the key's CKA_ID to verify the signature");
+    if ((x = d2i_X509(NULL, &p, (long)val.ulValueLen)) && (k = X509_get_pubkey(x)) &&
+        (ctx = EVP_MD_CTX_new()) &&
+        EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k) == 1)
+        ok = EVP_DigestVerify(ctx, sig, sig_len, data, data_len) == 1;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(k);
+    X509_free(x);
+    if (!ok)
+        die("the signature does not verify with the certificate's public key");
+    printf("  signature verified with the certificate's public key\n");
+}
+
 static void do_sign(void)
 {
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
@@ -180,7 +237,8 @@ static void do_sign(void)
     CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
     CK_OBJECT_HANDLE key = 0;
     CK_ULONG found = 0, sig_len = 512;
-    CK_BYTE data[] = "a document signed by p11drive", sig[512];
+    CK_BYTE data[] = "a document signed by p11drive", sig[512], id[64];
+    CK_ATTRIBUTE id_attr = { CKA_ID, id, sizeof(id) };
     CK_RV rv = p11->C_FindObjectsInit(cur, &tmpl, 1);
 
     if (rv == CKR_OK) {
@@ -190,12 +248,14 @@ static void do_sign(void)
             die("no private key found");
     }
     if (rv == CKR_OK)
+        rv = p11->C_GetAttributeValue(cur, key, &id_attr, 1);
+    if (rv == CKR_OK)
         rv = p11->C_SignInit(cur, &mech, key);
     if (rv == CKR_OK)
         rv = p11->C_Sign(cur, data, sizeof(data) - 1, sig, &sig_len);
-    check(rv, "find key, C_SignInit, C_Sign");
-    if (rv == CKR_OK && sig_len != 256)
-        die("signature of unexpected length");
+    check(rv, "find key, CKA_ID, C_SignInit, C_Sign");
+    if (rv == CKR_OK)
+        verify_sig(id, id_attr.ulValueLen, data, sizeof(data) - 1, sig, sig_len);
 }
 
 static void do_serials(int want)
@@ -254,8 +314,7 @@ static void do_event(const char *arg)
     rv = p11->C_WaitForSlotEvent(0, &slot, NULL);
     t_event = now_s();
     check(rv, "C_WaitForSlotEvent");
-    wait_file(file, 30);
-    sleep_ms(20); /* written by the shell: let it finish the line */
+    wait_file(file, 30); /* the shell moves it there once written */
     if (!(f = fopen(file, "r")) || fscanf(f, "%lf", &t_act) != 1)
         die("cannot read the time in %s", file);
     fclose(f);
@@ -265,12 +324,49 @@ static void do_event(const char *arg)
         die("the event came too late");
 }
 
+static atomic_long waiter_tid; /* set just before the waiter's call */
+
 static void *waiter(void *arg)
 {
     CK_SLOT_ID slot;
 
+    atomic_store(&waiter_tid, (long)syscall(SYS_gettid));
     *(CK_RV *)arg = p11->C_WaitForSlotEvent(0, &slot, NULL);
     return NULL;
+}
+
+/* Thread TID of this process is asleep (state S in its /proc stat). */
+static int thread_asleep(long tid)
+{
+    char path[64], buf[512], *p;
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", tid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* The waiter is blocked in C_WaitForSlotEvent: past the point where it
+ * noted its id (nothing else sleeps after that) and asleep in three
+ * samples 20 ms apart. Up to 5 s. */
+static void wait_blocked(void)
+{
+    int i, asleep = 0;
+
+    for (i = 0; i < 250 && asleep < 3; i++) {
+        long tid = atomic_load(&waiter_tid);
+        asleep = tid && thread_asleep(tid) ? asleep + 1 : 0;
+        sleep_ms(20);
+    }
+    if (asleep < 3)
+        die("the waiter never blocked in C_WaitForSlotEvent");
+    printf("  the waiter is blocked in C_WaitForSlotEvent\n");
 }
 
 static void do_cancel_wait(void)
@@ -279,8 +375,9 @@ static void do_cancel_wait(void)
     CK_RV got = CKR_OK;
     double t0;
 
+    atomic_store(&waiter_tid, 0);
     pthread_create(&t, NULL, waiter, &got);
-    sleep_ms(300);
+    wait_blocked();
     t0 = now_s();
     check(p11->C_Finalize(NULL), "C_Finalize with a waiter");
     pthread_join(t, NULL);
@@ -308,6 +405,16 @@ static void run(const char *s)
     if (IS("expect")) {
         expected = ckr_value(arg);
         return; /* keeps `expected` for the next step */
+    } else if (IS("logout")) {
+        check(p11->C_Logout(cur), "C_Logout");
+    } else if (IS("close")) {
+        check(p11->C_CloseSession(cur), "C_CloseSession");
+    } else if (IS("sign2")) {
+        CK_RV want = expected;
+        expected = CKR_OK;
+        do_sign();
+        expected = want;
+        do_sign();
     } else if (IS("slots")) {
         CK_SLOT_ID list[64];
         CK_ULONG n = present_slots(list, 64);
@@ -349,6 +456,14 @@ static void run(const char *s)
                            (CK_ULONG)strlen(arg)), "C_Login");
     } else if (IS("sign")) {
         do_sign();
+    } else if (IS("logout")) {
+        check(p11->C_Logout(cur), "C_Logout");
+    } else if (IS("close")) {
+        check(p11->C_CloseSession(cur), "C_CloseSession");
+    } else if (IS("exit")) {
+        printf("  exit without C_Finalize\n");
+        fflush(stdout);
+        exit(0);
     } else if (IS("info")) {
         check(p11->C_GetSessionInfo(cur, &si), "C_GetSessionInfo");
         if (*arg && expected == CKR_OK) {
@@ -377,6 +492,7 @@ static void run(const char *s)
         FILE *f = fopen(arg, "w");
         if (!f)
             die("cannot create %s", arg);
+        fprintf(f, "%ld\n", (long)getpid());
         fclose(f);
     } else if (IS("waitfile")) {
         wait_file(arg, 60);

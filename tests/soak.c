@@ -19,8 +19,9 @@
  * this one's PIN state (docs/design.md: logout leaves nothing verified); the
  * module then drops the login and the signature certificate with it, and
  * never replays the PIN. Those are counted as contention and the thread
- * (or the main thread, setting up) logs in again. With the in-process emulator the card's own
- * signature counter (test_faults_stats.h) must equal the good signatures.
+ * (or the main thread, setting up) logs in again. With the in-process
+ * emulator the card's own counters (test_faults_stats.h) must equal the
+ * good signatures, and its PIN count the successful logins (no try spent).
  * Prints one "soak:" line; exits 1 on any error.
  */
 #include <pthread.h>
@@ -43,7 +44,7 @@ static CK_FUNCTION_LIST_PTR p11;
 static EVP_PKEY *pub[2];
 static double deadline;
 static int shared_card;
-static atomic_ulong n_sign, n_list, n_contention, n_errors;
+static atomic_ulong n_sign, n_list, n_contention, n_errors, n_logins;
 static const char doc[] = "soak test document";
 static const char *const pins[2] = { EMU_DEFAULT_AUTH_PIN, EMU_DEFAULT_SIGN_PIN };
 
@@ -119,6 +120,8 @@ static CK_RV login(CK_SESSION_HANDLE h, int key)
     CK_RV rv = p11->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)pins[key],
                             strlen(pins[key]));
 
+    if (rv == CKR_OK)
+        n_logins++; /* one VERIFY with the right PIN reached the card */
     return rv == CKR_USER_ALREADY_LOGGED_IN ? CKR_OK : rv;
 }
 
@@ -259,20 +262,26 @@ int main(int argc, char **argv)
         EVP_PKEY_free(pub[k]);
     ts_stats(&st);
     printf("soak: pid %ld, %ld threads, %ld s: %lu signatures, %lu listings, "
-           "%lu errors, %lu contention",
+           "%lu logins, %lu errors, %lu contention",
            (long)getpid(), n_threads, secs, (unsigned long)n_sign,
-           (unsigned long)n_list, (unsigned long)n_errors,
-           (unsigned long)n_contention);
+           (unsigned long)n_list, (unsigned long)n_logins,
+           (unsigned long)n_errors, (unsigned long)n_contention);
     if (ts_loads() > 0) {
         /* in-process emulator: the card's own count */
         printf(", card: %lu signatures, %lu PIN tries, %lu card-info SELECTs",
                st.signatures, st.verifies, st.card_info_selects);
-        if (st.signatures != n_sign || st.card_info_selects != 0)
+        /* Every PIN the card saw was a login that succeeded: no try was
+         * spent (a wrong VERIFY restored later by a right one would
+         * otherwise go unseen). */
+        if (st.signatures != n_sign || st.card_info_selects != 0 ||
+            st.verifies != n_logins)
             bad = 1;
     }
     printf("\n");
     if (bad)
-        fprintf(stderr, "soak: the card signed %lu times, the threads got %lu "
-                "good signatures\n", st.signatures, (unsigned long)n_sign);
+        fprintf(stderr, "soak: the card signed %lu times and saw %lu PINs; the "
+                "threads got %lu good signatures from %lu logins\n",
+                st.signatures, st.verifies, (unsigned long)n_sign,
+                (unsigned long)n_logins);
     return n_errors || bad ? 1 : 0;
 }

@@ -128,11 +128,12 @@ START_TEST(test_read_token_info_and_chunks)
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0006), 0x9000);
     ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), buf, &n), 0x9000);
-    ck_assert_uint_eq(n, 0x20);
-    ck_assert_mem_eq(buf, "JPKIAPICCTOKEN                  ", 0x20);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x1E, 0x10), buf, &n), 0x9000);
+    ck_assert_uint_eq(n, 160);                  /* a serialised CK_TOKEN_INFO */
+    ck_assert_mem_eq(buf, "JPKIAPICCTOKEN2                 ", 0x20);
+    ck_assert_mem_eq(buf + 140, "0301", 4);     /* versions, in ASCII */
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x9E, 0x10), buf, &n), 0x9000);
     ck_assert_uint_eq(n, 2);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x20, 0x01)), 0x6B00);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0xA0, 0x01)), 0x6B00);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x7F, 0xFF, 0x01)), 0x6B00);
     /* certificate: Le=00 gives 256 bytes, other Le that many */
     ck_assert_uint_eq(select_ef(0x000A), 0x9000);
@@ -287,6 +288,7 @@ END_TEST
 
 START_TEST(test_blocked_status_switch)
 {
+    make_old_image(path, 2);                    /* the switch as format 2 had it */
     rewrite_field(path, "blocked_status_63c0", "1");
     rewrite_field(path, "auth_tries", "0");
     reload_card();
@@ -535,11 +537,11 @@ START_TEST(test_stats)
     emu_stats st;
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(read_file(0x0006, buf, sizeof buf, &len), 0x9000);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x40, 0x00)), 0x6B00);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0xA0, 0x00)), 0x6B00);
     emu_card_get_stats(card, &st);
     ck_assert_uint_eq(st.apdus, 4);
     ck_assert_uint_eq(st.read_binary, 2);
-    ck_assert_uint_eq(st.bytes_read, 0x20);
+    ck_assert_uint_eq(st.bytes_read, 160);
     ck_assert_uint_eq(st.signatures, 0);
 }
 END_TEST

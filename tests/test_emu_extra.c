@@ -49,18 +49,18 @@ START_TEST(test_serial_record)
     uint8_t rec[256];
     size_t n;
     const char *serial = info().serial;
-    ck_assert_uint_eq(strlen(serial), 14);
-    ck_assert_uint_eq(strspn(serial, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 14);
+    ck_assert_uint_eq(strlen(serial), 13);
+    ck_assert_uint_eq(strspn(serial, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 13);
     ck_assert_uint_eq(tx(SELECT_SERIAL), 0x9000);
     ck_assert_uint_eq(txc(card, APDU(0x00, 0xB2, 0x01, 0x0C, 0x00), rec, &n), 0x9000);
-    ck_assert_uint_eq(n, 16);
-    ck_assert_uint_eq(rec[0], 0x04);        /* a BER value ... */
-    ck_assert_uint_eq(rec[1], 14);
-    ck_assert_mem_eq(rec + 2, serial, 14);  /* ... whose characters [2..15] */
+    ck_assert_uint_eq(n, 17);
+    ck_assert_uint_eq(rec[0], 0x04);        /* one BER TLV ... */
+    ck_assert_uint_eq(rec[1], 15);
+    ck_assert_mem_eq(rec + 2 + 2, serial, 13);  /* ... value characters [2, 15) */
     ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x02, 0x0C, 0x00)), 0x6A83);  /* record 2 */
     ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x14, 0x00)), 0x6A82);  /* SFI 2 */
     ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x0D, 0x00)), 0x6A86);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x0C, 0x05)), 0x6C10);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x0C, 0x05)), 0x6C11);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x0C)), 0x6700);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00)), 0x6986);
     /* stable for the image */
@@ -256,14 +256,14 @@ START_TEST(test_fault_wrong_le)
     ck_assert_int_eq(emu_card_set_faults(card, "wrong-le"), EMU_OK);
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0006), 0x9000);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), d, &n), 0x6C20);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), d, &n), 0x6CA0);
     ck_assert_uint_eq(n, 0);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x20), d, &n), 0x9000);
-    ck_assert_uint_eq(n, 0x20);
-    ck_assert_mem_eq(d, "JPKIAPICCTOKEN  ", 16);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0xA0), d, &n), 0x9000);
+    ck_assert_uint_eq(n, 0xA0);
+    ck_assert_mem_eq(d, "JPKIAPICCTOKEN2 ", 16);
     ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x10, 0x08), d, &n), 0x9000);
     ck_assert_uint_eq(n, 8);                                /* asking less is fine */
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x1C, 0x00), d, &n), 0x6C04);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x9C, 0x00), d, &n), 0x6C04);
 }
 END_TEST
 
@@ -460,40 +460,16 @@ END_TEST
 
 /* ---- format 1 ----------------------------------------------------------- */
 
-/* Turn the image at p into format 1: no format-2 fields, version 1. */
-static void make_v1(const char *p)
-{
-    static const char *v2[] = { "info_tries ", "pinpad ", "serial ", "holder_" };
-    size_t len, o = 0;
-    char *in = slurp(p, &len), *out = malloc(len + 100);
-    for (char *line = in; *line; ) {
-        size_t ll = strcspn(line, "\n") + 1;
-        int drop = strncmp(line, "sha256 ", 7) == 0;
-        for (size_t i = 0; i < 4; i++)
-            drop |= strncmp(line, v2[i], strlen(v2[i])) == 0;
-        if (strncmp(line, "JPKI-EMU-CARD ", 14) == 0)
-            o += (size_t)sprintf(out + o, "JPKI-EMU-CARD 1\n");
-        else if (!drop) {
-            memcpy(out + o, line, ll);
-            o += ll;
-        }
-        line += ll;
-    }
-    spit_signed(p, out, o);
-    free(in);
-    free(out);
-}
-
 START_TEST(test_v1_image_loads)
 {
     char serial[15];
-    make_v1(path);
+    make_old_image(path, 1);
     reload_card();
     emu_info in = info();
     ck_assert_uint_eq(in.format_version, 1);
     ck_assert_int_eq(in.pinpad, 0);
     ck_assert_uint_eq(in.info_tries, 3);
-    ck_assert_uint_eq(strlen(in.serial), 14);
+    ck_assert_uint_eq(strlen(in.serial), 13);
     snprintf(serial, sizeof serial, "%s", in.serial);
     reload_card();
     ck_assert_str_eq(info().serial, serial);                /* derived, stable */
@@ -504,12 +480,12 @@ START_TEST(test_v1_image_loads)
     size_t n;
     ck_assert_uint_eq(read_file(0x0001, buf, sizeof buf, &n), 0x9000);
     ck_assert_uint_eq(buf[13], check_digit((char *)buf + 2));
-    /* the first change of state writes format 2, keeping the serial */
+    /* the first change of state writes format 3, keeping the serial */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("0000"), 0x63C2);
     reload_card();
-    ck_assert_uint_eq(info().format_version, 2);
+    ck_assert_uint_eq(info().format_version, 3);
     ck_assert_str_eq(info().serial, serial);
     ck_assert_uint_eq(info().auth_tries, 2);
     char *v = get_field(path, "holder_number");
@@ -559,6 +535,7 @@ static Suite *emu_extra_suite(void)
     suite_add_tcase(s, tc);
 
     suite_add_tcase(s, emu_extra_pki_tcase());
+    suite_add_tcase(s, emu_switches_tcase());
     return s;
 }
 

@@ -7,6 +7,8 @@
 
 /* The test PKI tests (test_emu_extra_pki.c). */
 TCase *emu_extra_pki_tcase(void);
+/* The card-behaviour switches (test_emu_switches.c). */
+TCase *emu_switches_tcase(void);
 
 /* SELECT of the serial-number AP and of the card-info AP. */
 #define SELECT_SERIAL APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0x10, 0x00, 0x31, \

@@ -36,14 +36,14 @@ END_TEST
 
 START_TEST(test_token_info_variant)
 {
-    uint8_t buf[64];
+    uint8_t buf[256];
     size_t n;
     rewrite_field(path, "token_info", "JPKIAPGPSETOKEN");
     reload_card();
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0006), 0x9000);
     ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), buf, &n), 0x9000);
-    ck_assert_uint_eq(n, 0x20);
+    ck_assert_uint_eq(n, 160);
     ck_assert_mem_eq(buf, "JPKIAPGPSETOKEN                 ", 0x20);
 }
 END_TEST
@@ -108,13 +108,21 @@ START_TEST(test_load_bad_fields)
     char *orig = slurp(path, &len);
     char *sign_key = get_field(path, "sign_key");
     const struct { const char *key, *value, *what; emu_rv rv; } cases[] = {
-        { "JPKI-EMU-CARD", "3", "version 3", EMU_ERR_VERSION },
+        { "JPKI-EMU-CARD", "4", "version 4", EMU_ERR_VERSION },
         { "auth_tries", "4", "auth_tries", EMU_ERR_FORMAT },
         { "sign_tries", "-1", "sign_tries", EMU_ERR_FORMAT },
         { "auth_pin", "12345", "auth_pin", EMU_ERR_FORMAT },
         { "sign_pin", "abc123", "sign_pin", EMU_ERR_FORMAT },
         { "token_info", "jpki", "token_info", EMU_ERR_FORMAT },
-        { "blocked_status_63c0", "2", "blocked_status_63c0", EMU_ERR_FORMAT },
+        { "token_info", "JPKI-AP", "token_info", EMU_ERR_FORMAT },
+        { "blocked_sw", "6982", "blocked_sw", EMU_ERR_FORMAT },
+        { "blocked_query_sw", "63C0", "blocked_query_sw", EMU_ERR_FORMAT },
+        { "unverified_sign_sw", "6a82", "unverified_sign_sw", EMU_ERR_FORMAT },
+        { "unverified_sign_sw", "698", "unverified_sign_sw", EMU_ERR_FORMAT },
+        { "reselect_keeps_pins", "2", "reselect_keeps_pins", EMU_ERR_FORMAT },
+        { "select_fci", "x", "select_fci", EMU_ERR_FORMAT },
+        { "serial_ap", "2", "serial_ap", EMU_ERR_FORMAT },
+        { "serial", "ABCDEFGHIJKLMN", "serial", EMU_ERR_FORMAT },
         { "auth_key", sign_key, "does not match", EMU_ERR_FORMAT },
         { "auth_key", "3082", "auth_key", EMU_ERR_FORMAT },
         { "auth_cert", "-", "auth_cert", EMU_ERR_FORMAT },
@@ -199,8 +207,8 @@ START_TEST(test_lock_reloads_changed_image)
     ck_assert_int_eq(emu_card_lock(card), EMU_OK);
     ck_assert_int_eq(emu_card_get_info(card, &info), EMU_OK);
     ck_assert_uint_eq(info.sign_tries, 2);
-    ck_assert_uint_eq(info.format_version, 2);
-    ck_assert_str_eq(info.token_info, "JPKIAPICCTOKEN");
+    ck_assert_uint_eq(info.format_version, 3);
+    ck_assert_str_eq(info.token_info, "JPKIAPICCTOKEN2");
     emu_card_unlock(card);
     /* a corrupt replacement is refused by lock; the card keeps its state */
     spit(path, "garbage", 7);

@@ -60,8 +60,11 @@ static const fault_kind kinds[] = {
       { CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT }, 2 },
     { "sw-6F00", "sw-at=", ":6F00", 0, 1,
       { CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT }, 2 },
+    /* A 61xx with nothing to fetch: the GET RESPONSE is refused (6985).
+     * At a signature any 69xx means the key is not usable now: the login
+     * is taken as lost (CKR_USER_NOT_LOGGED_IN), never a PIN re-sent. */
     { "sw-6110", "sw-at=", ":6110", 0, 1,
-      { CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT }, 2 },
+      { CKR_DEVICE_ERROR, CKR_USER_NOT_LOGGED_IN, CKR_TOKEN_NOT_PRESENT }, 3 },
     /* File not found: the module takes it for another program having
      * selected another application, selects the JPKI-AP again (which
      * clears the card's PIN state) and retries once. A login that this

@@ -79,6 +79,9 @@ void ts_stats(emu_stats *st)
         if (live[i]) {
             emu_card_get_stats(live[i], &s);
             add(st, &s);
+            /* The card's state now: a PIN verified on any loaded card. */
+            st->auth_verified |= s.auth_verified;
+            st->sign_verified |= s.sign_verified;
         }
     }
     pthread_mutex_unlock(&mu);

@@ -141,7 +141,7 @@ END_TEST
 START_TEST(emu_malformed_pins_spend_nothing)
 {
     static const char *const bad_auth[] = { "123", "12345", "12a4", "" };
-    static const char *const bad_sign[] = { "abc123", "ABC12",
+    static const char *const bad_sign[] = { "abc-12", "ABC12",
                                             "ABCDEFGHIJ1234567", "ABC 12" };
     int tries, i;
 
@@ -257,6 +257,7 @@ static Suite *jpki_suite(void)
     Suite *s = suite_create("jpki");
     TCase *emu = tcase_create("emulator");
     TCase *mock = jpki_mock_tcase();
+    TCase *open_tc = jpki_open_tcase();
 
     tcase_set_timeout(emu, 60);
     tcase_add_checked_fixture(emu, emu_setup, emu_teardown);
@@ -271,6 +272,7 @@ static Suite *jpki_suite(void)
     suite_add_tcase(s, emu);
 
     suite_add_tcase(s, mock);
+    suite_add_tcase(s, open_tc);
     return s;
 }
 

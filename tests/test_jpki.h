@@ -19,5 +19,12 @@ static const uint8_t digest_info[] = {
 
 /* tests/test_jpki_mock.c: against a scripted card. */
 TCase *jpki_mock_tcase(void);
+/* tests/test_jpki_open.c: opening, serial, logout (same fixture). */
+TCase *jpki_open_tcase(void);
+
+/* SELECT of the token-info EF 0006. */
+#define SELECT_TOKEN_INFO "00A4020C020006"
+
+
 
 #endif

@@ -9,34 +9,38 @@
 #include "jpki/jpki.h"
 #include "mockreader.h"
 #include "test_jpki.h"
+#include "test_jpki_mock.h"
 
-static reader *rd;
-static jpki_card *jc;
+reader *rd;
+jpki_card *jc;
+mock_script script;
 
-static mock_script script;
-
-static void mock_setup(void)
+void mock_setup(void)
 {
     memset(&script, 0, sizeof(script));
     rd = mock_reader_new(&script);
     jc = NULL;
 }
 
-static void mock_teardown(void)
+void mock_teardown(void)
 {
     jpki_card_close(jc);
     reader_free(rd);
 }
 
-static void mock_open(void)
+/* A card fresh from a reset: no application is current, so the look at
+ * EF 0006 finds nothing and the JPKI-AP is selected. */
+void mock_open(void)
 {
+    mock_answer(&script, "6A82");   /* SELECT 0006: no JPKI-AP current */
     mock_answer(&script, "9000");   /* SELECT AP */
     mock_answer(&script, "9000");   /* SELECT 0006 */
     mock_answer(&script, "4A504B49415049434354 4F4B454E 9000"); /* "JPKIAPICCTOKEN" */
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
-    ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_AP);
-    ck_assert_str_eq(mock_cmd_hex(&script, 1), "00A4020C020006");
-    ck_assert_str_eq(mock_cmd_hex(&script, 2), "00B0000020");
+    ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_TOKEN_INFO);
+    ck_assert_str_eq(mock_cmd_hex(&script, 1), SELECT_AP);
+    ck_assert_str_eq(mock_cmd_hex(&script, 2), SELECT_TOKEN_INFO);
+    ck_assert_str_eq(mock_cmd_hex(&script, 3), "00B0000020");
     script.n_cmds = script.n_steps = 0;
     /* These tests script every status query: none is remembered. */
     jpki_card_set_pin_status_ttl(jc, 0);
@@ -44,40 +48,11 @@ static void mock_open(void)
 
 START_TEST(mock_not_jpki)
 {
+    mock_answer(&script, "6A82");   /* no EF 0006 in what is current */
     mock_answer(&script, "6A82");
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_ERR_NOT_JPKI);
     ck_assert_ptr_null(jc);
     ck_assert_int_eq(script.begins, script.ends);
-}
-END_TEST
-
-START_TEST(mock_smartphone_token)
-{
-    mock_answer(&script, "9000");
-    mock_answer(&script, "9000");
-    mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000"); /* JPKIAPGPSETOKEN */
-    /* a phone: the serial-number AP, then back to the JPKI-AP */
-    mock_answer(&script, "9000");
-    mock_answer(&script, "040E 3132333435363738394142434445 9000");
-    mock_answer(&script, "9000");
-    ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
-    ck_assert(jpki_card_is_smartphone(jc));
-    ck_assert_str_eq(mock_cmd_hex(&script, 3), "00A4040C0AD3921000310001010100");
-    ck_assert_str_eq(mock_cmd_hex(&script, 4), "00B2010C00");
-    ck_assert_str_eq(mock_cmd_hex(&script, 5), SELECT_AP);
-    ck_assert_str_eq(jpki_card_serial(jc), "123456789ABCDE");
-}
-END_TEST
-
-START_TEST(mock_smartphone_no_serial_ap)
-{
-    mock_answer(&script, "9000");
-    mock_answer(&script, "9000");
-    mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000");
-    mock_answer(&script, "6A82");   /* no serial-number AP: no error */
-    mock_answer(&script, "9000");
-    ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
-    ck_assert_ptr_null(jpki_card_serial(jc));
 }
 END_TEST
 
@@ -155,12 +130,24 @@ START_TEST(mock_ca_absent)
     size_t len;
 
     mock_open();
+    /* The JPKI-AP is still current: the file is absent, and the AP is not
+     * selected again (that could end another program's login). */
     mock_answer(&script, "6A82");   /* SELECT 000B */
+    mock_answer(&script, "9000");   /* SELECT 0006 */
+    mock_answer(&script, "4A504B49415049434354 4F4B454E 9000");
+    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 1, &der, &len),
+                     JPKI_ERR_NOT_FOUND);
+    ck_assert_uint_eq(script.n_cmds, 3);
+    ck_assert_uint_eq(jpki_card_resets(jc), 0);
+    /* Another program selected another application meanwhile. */
+    script.n_cmds = script.n_steps = 0;
+    mock_answer(&script, "6A82");   /* SELECT 000B */
+    mock_answer(&script, "6A82");   /* SELECT 0006 */
     mock_answer(&script, "9000");   /* SELECT AP again */
     mock_answer(&script, "6A82");   /* still not there */
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 1, &der, &len),
                      JPKI_ERR_NOT_FOUND);
-    ck_assert_str_eq(mock_cmd_hex(&script, 1), SELECT_AP);
+    ck_assert_str_eq(mock_cmd_hex(&script, 2), SELECT_AP);
     /* re-selecting the AP wiped the security state: that is reported */
     ck_assert_uint_eq(jpki_card_resets(jc), 1);
 }
@@ -187,6 +174,10 @@ START_TEST(mock_pin_status_words)
     ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_SIGN, &tries), JPKI_OK);
     ck_assert_int_eq(tries, 0);
     mock_answer(&script, "9000");
+    mock_answer(&script, "6984");
+    ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_SIGN, &tries), JPKI_OK);
+    ck_assert_int_eq(tries, 0);
+    mock_answer(&script, "9000");
     mock_answer(&script, "6700");
     ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_SIGN, &tries), JPKI_ERR_CARD);
 }
@@ -206,7 +197,11 @@ START_TEST(mock_locked_pin_not_sent)
     mock_answer(&script, "63C0");
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_SIGN, "ABC123", 6, &tries),
                      JPKI_ERR_PIN_LOCKED);
-    ck_assert_uint_eq(script.n_cmds, 4); /* 2 x (select, status): no VERIFY */
+    mock_answer(&script, "9000");
+    mock_answer(&script, "6984");
+    ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1234", 4, &tries),
+                     JPKI_ERR_PIN_LOCKED);
+    ck_assert_uint_eq(script.n_cmds, 6); /* 3 x (select, status): no VERIFY */
     ck_assert_int_eq(tries, 0);
 }
 END_TEST
@@ -273,6 +268,19 @@ START_TEST(mock_verify_answers)
     mock_answer(&script, "6A80");   /* nonsense */
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1111", 4, &tries),
                      JPKI_ERR_CARD);
+    /* the try that blocks, answered by either blocked word */
+    mock_answer(&script, "9000");
+    mock_answer(&script, "63C1");
+    mock_answer(&script, "6983");
+    ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_SIGN, "ABC124", 6, &tries),
+                     JPKI_ERR_PIN_LOCKED);
+    ck_assert_int_eq(tries, 0);
+    mock_answer(&script, "9000");
+    mock_answer(&script, "63C1");
+    mock_answer(&script, "6984");
+    ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1111", 4, &tries),
+                     JPKI_ERR_PIN_LOCKED);
+    ck_assert_int_eq(tries, 0);
 }
 END_TEST
 
@@ -292,6 +300,22 @@ START_TEST(mock_sign_commands)
     ck_assert_uint_eq(script.cmd[1][1], 0x2A);
     ck_assert_uint_eq(script.cmd[1][4], sizeof(digest_info));
     ck_assert_uint_eq(script.cmd[1][script.cmd_len[1] - 1], 0x00); /* Le */
+    /* any 69xx is the key not usable now: a lost login, never a broken card */
+    static const char *const refusals[] = { "6985", "6984", "6983", "6986" };
+    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        mock_answer(&script, "9000");
+        mock_answer(&script, refusals[i]);
+        sig_len = sizeof(sig);
+        ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
+                                        sizeof(digest_info), sig, &sig_len),
+                         JPKI_ERR_SECURITY);
+    }
+    mock_answer(&script, "9000");
+    mock_answer(&script, "6A88");   /* not 69xx: the card's error */
+    sig_len = sizeof(sig);
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
+                                    sizeof(digest_info), sig, &sig_len),
+                     JPKI_ERR_CARD);
     mock_answer(&script, "9000");
     mock_fail(&script, READER_ERR_REMOVED);
     sig_len = sizeof(sig);
@@ -312,12 +336,13 @@ START_TEST(mock_resets_at_begin)
 
     mock_open();
     script.begin_resets = 8;
+    mock_answer(&script, "6A82");           /* SELECT 0006: nothing current */
     mock_answer(&script, "9000");           /* SELECT JPKI-AP, again */
     mock_answer(&script, "9000");           /* SELECT 000A */
     mock_answer(&script, "3003020101 9000");
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len), JPKI_OK);
     ck_assert_uint_eq(jpki_card_resets(jc), 8);
-    ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_AP);
+    ck_assert_str_eq(mock_cmd_hex(&script, 1), SELECT_AP);
     free(der);
     der = NULL;
     script.n_cmds = script.n_steps = 0;
@@ -343,6 +368,7 @@ START_TEST(mock_reset_midway)
     jpki_card_set_pin_status_ttl(jc, 0);
     /* A public read runs again: the AP is selected anew. */
     mock_fail(&script, READER_ERR_RESET);   /* SELECT 000A */
+    mock_answer(&script, "6A82");           /* SELECT 0006: nothing current */
     mock_answer(&script, "9000");           /* SELECT JPKI-AP */
     mock_answer(&script, "9000");           /* SELECT 000A */
     mock_answer(&script, "3003020101 9000");
@@ -361,7 +387,8 @@ START_TEST(mock_reset_midway)
     ck_assert_ptr_null(der);
     ck_assert_uint_eq(jpki_card_resets(jc), 3);
     /* A PIN status (no PIN in it) is asked again. */
-    mock_fail(&script, READER_ERR_RESET);   /* SELECT JPKI-AP */
+    mock_fail(&script, READER_ERR_RESET);   /* SELECT 0006 */
+    mock_answer(&script, "6A82");           /* SELECT 0006 */
     mock_answer(&script, "9000");           /* SELECT JPKI-AP */
     mock_answer(&script, "9000");           /* SELECT 0018 */
     mock_answer(&script, "63C3");
@@ -375,7 +402,8 @@ START_TEST(mock_reset_midway)
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(jpki_card_resets(jc), 5);
     /* A login: before the PIN goes out, the preparation runs again... */
-    mock_fail(&script, READER_ERR_RESET);   /* SELECT JPKI-AP */
+    mock_fail(&script, READER_ERR_RESET);   /* SELECT 0006 */
+    mock_answer(&script, "6A82");           /* SELECT 0006 */
     mock_answer(&script, "9000");           /* SELECT JPKI-AP */
     mock_answer(&script, "9000");           /* SELECT 0018 */
     mock_answer(&script, "63C3");
@@ -403,8 +431,6 @@ TCase *jpki_mock_tcase(void)
 
     tcase_add_checked_fixture(mock, mock_setup, mock_teardown);
     tcase_add_test(mock, mock_not_jpki);
-    tcase_add_test(mock, mock_smartphone_token);
-    tcase_add_test(mock, mock_smartphone_no_serial_ap);
     tcase_add_test(mock, mock_read_length_from_header);
     tcase_add_test(mock, mock_read_garbage);
     tcase_add_test(mock, mock_ca_absent);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "emu/emu.h"
 #include "p11test.h"
 #include "test_faults_stats.h"
@@ -155,7 +157,7 @@ START_TEST(test_malformed_pins_spend_nothing)
 {
     static const char *const bad[2][7] = {
         { "123", "12345", "12a4", "ABCD", "1 34", "", "1234567890123456" },
-        { "abc123", "AB12", "ABCDEFGHIJ1234567", "ABC-12", "ABC 123",
+        { "abc-12", "AB12", "ABCDEFGHIJ1234567", "ABC-12", "ABC 123",
           "ＡＢＣ１２３", "" },
     };
     CK_SESSION_HANDLE h = t_open((CK_SLOT_ID)_i, 0);
@@ -168,8 +170,9 @@ START_TEST(test_malformed_pins_spend_nothing)
     SPENDS(0, CKR_PIN_INCORRECT,
            p11->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR) "12\0004ABC", 4));
     SPENDS(0, CKR_ARGUMENTS_BAD, p11->C_Login(h, CKU_USER, NULL, 4));
-    SPENDS(0, CKR_USER_TYPE_INVALID, p11->C_Login(h, CKU_SO,
-                                                  (CK_UTF8CHAR_PTR)"1234", 4));
+    /* h is read-only: the standard's answer comes before "no SO" */
+    SPENDS(0, CKR_SESSION_READ_ONLY_EXISTS,
+           p11->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)"1234", 4));
     SPENDS(0, CKR_OPERATION_NOT_INITIALIZED,
            p11->C_Login(h, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)pins[_i],
                         strlen(pins[_i])));
@@ -248,9 +251,9 @@ START_TEST(test_set_pin_accounting)
     SPENDS(0, CKR_PIN_LEN_RANGE, set_pin(h, pins[_i], _i ? "AB1" : "123"));
     SPENDS(0, CKR_PIN_LEN_RANGE,
            set_pin(h, pins[_i], _i ? "ABCDEFGHIJ1234567" : "12345"));
-    SPENDS(0, CKR_PIN_INVALID, set_pin(h, pins[_i], _i ? "abc123" : "12a4"));
+    SPENDS(0, CKR_PIN_INVALID, set_pin(h, pins[_i], _i ? "abc-123" : "12a4"));
     /* an old PIN that cannot be right */
-    SPENDS(0, CKR_PIN_INCORRECT, set_pin(h, _i ? "abc123" : "12a4", next[_i]));
+    SPENDS(0, CKR_PIN_INCORRECT, set_pin(h, _i ? "abc-123" : "12a4", next[_i]));
     SPENDS(0, CKR_ARGUMENTS_BAD,
            p11->C_SetPIN(h, NULL, 0, (CK_UTF8CHAR_PTR)next[_i], 4));
     /* a wrong old PIN: one try, and the PIN stays */
@@ -271,6 +274,111 @@ START_TEST(test_set_pin_accounting)
 }
 END_TEST
 
+/* The card holds the signature PIN in upper case: a PIN typed in lower
+ * case is upper-cased before the rules and the card. It logs in with one
+ * VERIFY (the card's counter stays full: no try was spent on the case)
+ * and signs; C_SetPIN upper-cases both PINs. */
+START_TEST(test_lower_case_sign_pin)
+{
+    CK_SESSION_HANDLE h = t_open(1, CKF_RW_SESSION);
+    unsigned char sig[512];
+    unsigned a, s;
+
+    SPENDS(1, CKR_OK, login(h, "abc123"));
+    t_card_tries(&a, &s);
+    ck_assert_uint_eq(s, 5);
+    ck_assert_uint_eq(t_sign(h, CKM_SHA256_RSA_PKCS, "doc", 3, sig), 256);
+    SPENDS(0, CKR_OK, p11->C_Logout(h));
+    SPENDS(1, CKR_OK, login(h, "aBc123"));
+    SPENDS(0, CKR_OK, p11->C_Logout(h));
+    /* both PINs of C_SetPIN: the card then holds "NEW4567" */
+    SPENDS(1, CKR_OK, set_pin(h, "abc123", "new4567"));
+    SPENDS(1, CKR_OK, login(h, "NEW4567"));
+    SPENDS(0, CKR_OK, p11->C_Logout(h));
+    SPENDS(1, CKR_OK, set_pin(h, "New4567", "ABC123"));
+    t_card_tries(&a, &s);
+    ck_assert_uint_eq(s, 5);
+    /* the auth PIN is digits: a letter stays wrong, and is never sent */
+    SPENDS(0, CKR_PIN_INCORRECT, login(t_open(0, 0), "123a"));
+}
+END_TEST
+
+/* The card's switch KEY (a field of the image) set to VALUE, with the
+ * image's checksum over everything before its "sha256" line. */
+static void set_card_switch(const char *key, const char *value)
+{
+    FILE *f = fopen(card, "r");
+    char text[65536], line[8192];
+    size_t n = 0, klen = strlen(key);
+    unsigned char md[32];
+
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f) && strncmp(line, "sha256 ", 7) != 0) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+            snprintf(line, sizeof line, "%s %s\n", key, value);
+        ck_assert_uint_lt(n + strlen(line), sizeof text - 80);
+        memcpy(text + n, line, strlen(line));
+        n += strlen(line);
+    }
+    fclose(f);
+    SHA256((unsigned char *)text, n, md);
+    n += (size_t)sprintf(text + n, "sha256 ");
+    for (int i = 0; i < 32; i++)
+        n += (size_t)sprintf(text + n, "%02x", md[i]);
+    text[n++] = '\n';
+    ck_assert_ptr_nonnull(f = fopen(card, "w"));
+    ck_assert_uint_eq(fwrite(text, 1, n, f), n);
+    fclose(f);
+}
+
+static int sign_verified(void)
+{
+    emu_stats st;
+
+    ts_stats(&st);
+    return st.sign_verified;
+}
+
+/* A card on which one signature-PIN VERIFY covers one signature: the
+ * second signature on the same login is refused by the card; the module
+ * says CKR_USER_NOT_LOGGED_IN, the session is public again, and no PIN is
+ * sent that the user did not type. A context-specific login (the PKCS#11
+ * way to authenticate one operation) before the signature makes it work. */
+START_TEST(test_sign_pin_single_use)
+{
+    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_BYTE sig[512];
+    CK_ULONG len = sizeof sig;
+    CK_SESSION_HANDLE h;
+
+    OK(p11->C_Finalize(NULL));
+    set_card_switch("sign_pin_single_use", "1");
+    OK(p11->C_Initialize(NULL));
+    h = t_open(1, 0);
+    SPENDS(1, CKR_OK, login(h, "abc123"));
+    ck_assert_int_eq(sign_verified(), 1);
+    ck_assert_uint_eq(t_sign(h, CKM_SHA256_RSA_PKCS, "one", 3, sig), 256);
+    ck_assert_int_eq(sign_verified(), 0);   /* the card spent it */
+    OK(p11->C_SignInit(h, &m, t_privkey(h)));
+    SPENDS(0, CKR_USER_NOT_LOGGED_IN, p11->C_Sign(h, (CK_BYTE_PTR)"two", 3, sig, &len));
+    ck_assert_uint_eq(t_state(h), CKS_RO_PUBLIC_SESSION);
+    /* log in again; each signature authenticated on its own */
+    SPENDS(1, CKR_OK, login(h, "ABC123"));
+    for (int i = 0; i < 2; i++) {
+        CK_OBJECT_HANDLE key = t_privkey(h);
+        len = sizeof sig;
+        OK(p11->C_SignInit(h, &m, key));
+        if (i)
+            SPENDS(1, CKR_OK, p11->C_Login(h, CKU_CONTEXT_SPECIFIC,
+                                           (CK_UTF8CHAR_PTR)"abc123", 6));
+        SPENDS(0, CKR_OK, p11->C_Sign(h, (CK_BYTE_PTR)"doc", 3, sig, &len));
+        ck_assert_uint_eq(len, 256);
+    }
+    SPENDS(0, CKR_OK, p11->C_Logout(h));
+    ck_assert_int_eq(sign_verified(), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pin_accounting");
@@ -287,6 +395,8 @@ int main(void)
     tcase_add_loop_test(tc, test_wrong_and_locked, 0, 2);
     tcase_add_loop_test(tc, test_never_replayed, 0, 2);
     tcase_add_loop_test(tc, test_set_pin_accounting, 0, 2);
+    tcase_add_test(tc, test_lower_case_sign_pin);
+    tcase_add_test(tc, test_sign_pin_single_use);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

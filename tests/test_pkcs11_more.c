@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +108,12 @@ START_TEST(test_no_rng)
     RV(CKR_RANDOM_NO_RNG, p11->C_GenerateRandom(h, buf, sizeof(buf)));
     RV(CKR_RANDOM_NO_RNG, p11->C_SeedRandom(h, buf, sizeof(buf)));
     RV(CKR_SESSION_HANDLE_INVALID, p11->C_GenerateRandom(h + 100, buf, 8));
+    /* a NULL buffer: CKR_ARGUMENTS_BAD before anything else, even a bad
+     * session handle */
+    RV(CKR_ARGUMENTS_BAD, p11->C_GenerateRandom(h, NULL, 8));
+    RV(CKR_ARGUMENTS_BAD, p11->C_SeedRandom(h, NULL, 8));
+    RV(CKR_ARGUMENTS_BAD, p11->C_GenerateRandom(h + 100, NULL, 8));
+    RV(CKR_ARGUMENTS_BAD, p11->C_SeedRandom(h + 100, NULL, 0));
 }
 END_TEST
 
@@ -144,7 +151,7 @@ START_TEST(test_set_pin_rules)
     RV(CKR_PIN_INVALID, set_pin(a, "1234", "12a4"));
     RV(CKR_PIN_LEN_RANGE, set_pin(s, "ABC123", "ABC"));
     RV(CKR_PIN_LEN_RANGE, set_pin(s, "ABC123", "ABCDEFGHIJKLMNOPQ"));
-    RV(CKR_PIN_INVALID, set_pin(s, "ABC123", "abc123"));
+    RV(CKR_PIN_INVALID, set_pin(s, "ABC123", "abc-12"));
     RV2(CKR_ARGUMENTS_BAD, CKR_PIN_INVALID,
         p11->C_SetPIN(s, NULL, 0, (CK_UTF8CHAR_PTR) "ABC123", 6));
     /* none of that reached the card */
@@ -260,27 +267,61 @@ typedef struct {
     CK_RV rv;
     CK_SLOT_ID slot;
     double returned_at;
+    atomic_long tid; /* set just before the call */
 } waiter;
 
 static void *wait_thread(void *arg)
 {
     waiter *w = arg;
 
+    atomic_store(&w->tid, (long)syscall(SYS_gettid));
     w->rv = p11->C_WaitForSlotEvent(0, &w->slot, NULL);
     w->returned_at = now();
     return NULL;
 }
 
+/* Thread TID of this process is asleep (state S in its /proc stat). */
+static int thread_asleep(long tid)
+{
+    char path[64], buf[512], *p;
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* Instead of sleeping and hoping: the waiter is past the point where it
+ * noted its id (nothing else sleeps after that) and asleep, in C_Wait-
+ * ForSlotEvent, in three samples 20 ms apart. */
+static void wait_blocked(waiter *w)
+{
+    int i, asleep = 0;
+
+    for (i = 0; i < 250 && asleep < 3; i++) {
+        long tid = atomic_load(&w->tid);
+        asleep = tid && thread_asleep(tid) ? asleep + 1 : 0;
+        usleep(20 * 1000);
+    }
+    ck_assert_msg(asleep == 3, "the waiter never blocked in C_WaitForSlotEvent");
+}
+
 START_TEST(test_slot_event_blocking)
 {
-    waiter w = { CKR_GENERAL_ERROR, 99, 0 };
+    waiter w = { CKR_GENERAL_ERROR, 99, 0, 0 };
     CK_SLOT_ID slot;
     pthread_t th;
     double removed_at;
 
     RV(CKR_NO_EVENT, event(&slot)); /* baseline */
     ck_assert_int_eq(pthread_create(&th, NULL, wait_thread, &w), 0);
-    usleep(300 * 1000);
+    wait_blocked(&w);
     removed_at = now();
     ck_assert_int_eq(rename(card, away), 0);
     ck_assert_int_eq(pthread_join(th, NULL), 0);
@@ -295,14 +336,14 @@ END_TEST
 
 START_TEST(test_finalize_wakes_waiter)
 {
-    waiter w = { CKR_GENERAL_ERROR, 99, 0 };
+    waiter w = { CKR_GENERAL_ERROR, 99, 0, 0 };
     CK_SLOT_ID slot;
     pthread_t th;
     double t0;
 
     RV(CKR_NO_EVENT, event(&slot));
     ck_assert_int_eq(pthread_create(&th, NULL, wait_thread, &w), 0);
-    usleep(200 * 1000);
+    wait_blocked(&w);
     t0 = now();
     OK(p11->C_Finalize(NULL));
     ck_assert_int_eq(pthread_join(th, NULL), 0);

@@ -280,7 +280,7 @@ START_TEST(test_pin_format)
 {
     static const char *const bad_auth[] = { "12345", "12a4", "123", "12 4",
                                             "", "ABC123", "１２３４" };
-    static const char *const bad_sign[] = { "abc123", "ABC12", "ABC-123", "1234",
+    static const char *const bad_sign[] = { "abc-12", "ABC12", "ABC-123", "1234",
                                             "ABCDEFGHIJ1234567", "ABC 123", "" };
     CK_SESSION_HANDLE a = t_open(0, 0), s = t_open(1, 0);
     unsigned auth, sig;
@@ -304,7 +304,8 @@ START_TEST(test_login_state_errors)
 {
     CK_SESSION_HANDLE h = t_open(0, CKF_RW_SESSION), h2 = t_open(0, 0);
 
-    RV(CKR_USER_TYPE_INVALID, p11->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)"1234", 4));
+    /* h2 is read-only: an SO login is refused for that first */
+    RV(CKR_SESSION_READ_ONLY_EXISTS, p11->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)"1234", 4));
     RV(CKR_USER_TYPE_INVALID, p11->C_Login(h, 42, (CK_UTF8CHAR_PTR)"1234", 4));
     RV(CKR_OPERATION_NOT_INITIALIZED,
        p11->C_Login(h, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)"1234", 4));
@@ -315,6 +316,9 @@ START_TEST(test_login_state_errors)
     OK(p11->C_Logout(h2));
     RV(CKR_USER_NOT_LOGGED_IN, p11->C_Logout(h));
     ck_assert_uint_eq(t_state(h), CKS_RW_PUBLIC_SESSION);
+    /* only read-write sessions left: the card has no SO PIN */
+    OK(p11->C_CloseSession(h2));
+    RV(CKR_USER_TYPE_INVALID, p11->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)"1234", 4));
 }
 END_TEST
 

@@ -145,10 +145,14 @@ void emu_card_get_stats(const emu_card *card, emu_stats *st)
 {
     if (!st)
         return;
-    if (card)
-        *st = card->stats;
-    else
+    if (!card) {
         memset(st, 0, sizeof *st);
+        return;
+    }
+    *st = card->stats;
+    st->jpki_current = card->app == EMU_APP_JPKI;
+    st->auth_verified = card->verified[EMU_PIN_AUTH];
+    st->sign_verified = card->verified[EMU_PIN_SIGN];
 }
 
 int emu_card_has_pinpad(const emu_card *card)
@@ -169,8 +173,14 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
     info->sign_max_tries = EMU_SIGN_PIN_TRIES;
     info->info_tries = card->img.pins.tries[EMU_PIN_INFO];
     info->info_max_tries = EMU_INFO_PIN_TRIES;
-    info->blocked_status_63c0 = card->img.blocked_status_63c0;
+    info->blocked_status_63c0 = card->img.blocked_query_sw == 0x63C0;
+    info->blocked_sw = card->img.blocked_sw;
+    info->blocked_query_sw = card->img.blocked_query_sw;
     info->sign_pin_single_use = card->img.sign_pin_single_use;
+    info->reselect_keeps_pins = card->img.reselect_keeps_pins;
+    info->unverified_sign_sw = card->img.unverified_sign_sw;
+    info->select_fci = card->img.select_fci;
+    info->serial_ap = card->img.serial_ap;
     info->pinpad = card->img.pinpad;
     snprintf(info->serial, sizeof info->serial, "%s", card->img.serial);
     return EMU_OK;

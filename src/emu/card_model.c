@@ -156,7 +156,7 @@ static int read_pin_of(const emu_card *c, int ef)
 {
     if (jpki_efs[ef].app == EMU_APP_JPKI && jpki_efs[ef].kind == EF_CERT
         && jpki_efs[ef].idx == EMU_FILE_AUTH_CERT
-        && strcmp(c->img.token_info, EMU_TOKEN_INFO_PHONE) == 0)
+        && strcmp(c->img.token_info, EMU_TOKEN_ANDROID) == 0)
         return EMU_PIN_AUTH;
     return jpki_efs[ef].read_pin;
 }
@@ -195,17 +195,40 @@ static int persist(emu_card *c, const emu_pin_state *next)
 
 /* ---- SELECT ------------------------------------------------------------- */
 
-static uint16_t select_app(emu_card *c, const apdu *a)
+/* FCI of a selected application: 6F { 84 DF name }. */
+static void put_fci(apdu *a, const uint8_t *aid, size_t aid_len)
+{
+    a->out[0] = 0x6F;
+    a->out[1] = (uint8_t)(aid_len + 2);
+    a->out[2] = 0x84;
+    a->out[3] = (uint8_t)aid_len;
+    memcpy(a->out + 4, aid, aid_len);
+    a->out_len = aid_len + 4;
+}
+
+/* Selecting an application starts a new security state, except (switch
+ * reselect_keeps_pins) a SELECT of the JPKI-AP while it is the current one. */
+static uint16_t select_app(emu_card *c, apdu *a, int fci)
 {
     for (size_t i = 0; i < sizeof apps / sizeof apps[0]; i++) {
-        if (a->lc == sizeof apps[i].aid && memcmp(a->data, apps[i].aid, a->lc) == 0) {
-            c->app = apps[i].app;
-            c->ef = -1;
+        if (a->lc != sizeof apps[i].aid || memcmp(a->data, apps[i].aid, a->lc) != 0)
+            continue;
+        if (apps[i].app == EMU_APP_SERIAL && !c->img.serial_ap)
+            return SW_NOT_FOUND;
+        int again = apps[i].app == EMU_APP_JPKI && c->app == EMU_APP_JPKI;
+        c->app = apps[i].app;
+        c->ef = -1;
+        if (!(again && c->img.reselect_keeps_pins))
             clear_security_state(c);
-            if (c->app == EMU_APP_CARD_INFO)
-                c->stats.card_info_selects++;
-            return SW_OK;
+        c->stats.app_selects++;
+        c->stats.jpki_reselects += again;
+        if (c->app == EMU_APP_CARD_INFO)
+            c->stats.card_info_selects++;
+        if (fci) {
+            c->stats.fci_selects++;
+            put_fci(a, apps[i].aid, sizeof apps[i].aid);
         }
+        return SW_OK;
     }
     return SW_NOT_FOUND;
 }
@@ -221,6 +244,7 @@ static uint16_t select_ef(emu_card *c, const apdu *a)
         if (jpki_efs[i].kind == EF_CERT && !c->img.file[jpki_efs[i].idx])
             return SW_NOT_FOUND;
         c->ef = (int)i;
+        c->stats.ef_selects++;
         return SW_OK;
     }
     return SW_NOT_FOUND;
@@ -231,10 +255,13 @@ static uint16_t cmd_select(emu_card *c, apdu *a)
     /* P2=0C asks for no response data, so an Le byte is harmless. */
     if (a->kind != 3 && a->kind != 4)
         return SW_WRONG_LENGTH;
+    /* P2=00 (return the FCI) by AID: switch select_fci. */
+    if (a->p1 == 0x04 && a->p2 == 0x00 && c->img.select_fci)
+        return select_app(c, a, 1);
     if (a->p2 != 0x0C)
         return SW_WRONG_P1P2;
     if (a->p1 == 0x04)
-        return select_app(c, a);
+        return select_app(c, a, 0);
     if (a->p1 == 0x02)
         return select_ef(c, a);
     return SW_WRONG_P1P2;   /* 09 (path) and the rest are not supported */
@@ -279,7 +306,7 @@ static uint16_t retry_status(const emu_card *c, int w)
 {
     unsigned left = c->img.pins.tries[w];
     if (left == 0)
-        return c->img.blocked_status_63c0 ? SW_TRIES_LEFT : SW_BLOCKED;
+        return c->img.blocked_query_sw;
     return (uint16_t)(SW_TRIES_LEFT | left);
 }
 
@@ -287,7 +314,7 @@ static uint16_t try_pin(emu_card *c, int w, const uint8_t *pin, size_t len)
 {
     unsigned left = c->img.pins.tries[w];
     if (left == 0)
-        return SW_BLOCKED;
+        return c->img.blocked_sw;
     emu_pin_state next = c->img.pins;
     const char *want = pin_value(&next, w);
     size_t plen = strlen(want);
@@ -370,8 +397,10 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
     int w = current_ef(c, EF_KEY);
     if (w < 0)
         return SW_NO_CURRENT_EF;
-    if (!c->verified[w])
-        return SW_SECURITY;
+    if (!c->verified[w]) {
+        c->stats.refused_signatures++;
+        return c->img.unverified_sign_sw;
+    }
     EVP_PKEY *key = c->img.key[w];
     size_t k = (size_t)EVP_PKEY_get_size(key);
     if (a->lc + 11 > k)
@@ -464,11 +493,37 @@ uint16_t emu_card_process(emu_card *c, const uint8_t *cmd, size_t len,
 
 /* ---- derived state ------------------------------------------------------ */
 
+/* EF 0006: a CK_TOKEN_INFO with 32-bit big-endian integers. Only the
+ * label is known from real cards; the rest is plausible filler (text fields
+ * space padded, counts and memory "unavailable", versions in ASCII). */
+static void build_token_info(emu_card *c)
+{
+    uint8_t *t = c->token_info;
+    memset(t, ' ', 32 + 32 + 16 + 16);
+    memcpy(t, c->img.token_info, strlen(c->img.token_info));
+    memcpy(t + 32, "JPKI emulator", 13);
+    memcpy(t + 64, "JPKI-AP", 7);
+    memcpy(t + 80, c->img.serial, strlen(c->img.serial));
+    static const uint32_t ints[11] = {
+        0x0000040C,     /* TOKEN_INITIALIZED | USER_PIN_INITIALIZED | LOGIN_REQUIRED */
+        0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF,    /* session counts */
+        EMU_PIN_MAX_LEN, 4,                                /* max, min PIN length */
+        0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF,    /* memory */
+    };
+    uint8_t *p = t + 96;
+    for (size_t i = 0; i < 11; i++, p += 4) {
+        p[0] = (uint8_t)(ints[i] >> 24);
+        p[1] = (uint8_t)(ints[i] >> 16);
+        p[2] = (uint8_t)(ints[i] >> 8);
+        p[3] = (uint8_t)ints[i];
+    }
+    memcpy(p, "0301", 4);                       /* hardware, firmware version */
+    memset(p + 4, ' ', 16);                     /* utcTime: no clock */
+}
+
 void emu_card_refresh(emu_card *c)
 {
-    size_t len = strlen(c->img.token_info);
-    memset(c->token_info, ' ', sizeof c->token_info);
-    memcpy(c->token_info, c->img.token_info, len);
+    build_token_info(c);
     c->info_number_len = emu_info_number_ef(&c->img.holder, c->info_number,
                                             sizeof c->info_number);
     c->info_attrs_len = emu_info_attrs_ef(&c->img.holder, c->info_attrs,

@@ -38,12 +38,12 @@ struct emu_card {
     int app;                    /* EMU_APP_* */
     int ef;                     /* index of the current EF, -1 = none */
     int verified[EMU_PIN_OBJECTS];
-    uint8_t token_info[EMU_TOKEN_INFO_LEN];
+    uint8_t token_info[EMU_TOKEN_INFO_EF_LEN];  /* EF 0006 */
     uint8_t info_number[EMU_NUMBER_LEN + 2];    /* card-info EF 0001 */
     size_t info_number_len;
     uint8_t info_attrs[EMU_INFO_ATTRS_MAX];     /* card-info EF 0002 */
     size_t info_attrs_len;
-    uint8_t serial_record[EMU_SERIAL_LEN + 2];  /* serial AP record 1 */
+    uint8_t serial_record[EMU_SERIAL_RECORD_MAX]; /* serial AP record 1 */
     size_t serial_record_len;
     /* GET RESPONSE: data the card holds back after answering 61xx. */
     uint8_t pending[256];

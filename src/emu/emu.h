@@ -41,6 +41,14 @@ typedef struct {
     unsigned long read_binary;  /* READ BINARY commands */
     unsigned long bytes_read;   /* data bytes returned by READ BINARY */
     unsigned long card_info_selects; /* SELECTs of the card-info AP (券面事項入力補助AP) */
+    unsigned long app_selects;  /* SELECT by AID that selected an application */
+    unsigned long jpki_reselects; /* ... of the JPKI-AP while it was current */
+    unsigned long fci_selects;  /* ... with P2=00 (answered with an FCI) */
+    unsigned long ef_selects;   /* SELECT of an EF that succeeded */
+    unsigned long refused_signatures; /* signature refused: key's PIN not verified */
+    /* The card's security state now (filled by emu_card_get_stats). */
+    int jpki_current;           /* the JPKI-AP is the current application */
+    int auth_verified, sign_verified; /* PIN verified in this security state */
 } emu_stats;
 
 /* Load a card image. On failure *out is NULL and err holds a message that
@@ -128,11 +136,17 @@ typedef struct {
     char token_info[33];        /* EF 0006 text without its padding */
     unsigned auth_tries, auth_max_tries;   /* tries left; 0 = blocked */
     unsigned sign_tries, sign_max_tries;
-    int blocked_status_63c0;    /* switch: retry query on a blocked PIN -> 63C0 */
+    int blocked_status_63c0;    /* retry query on a blocked PIN answers 63C0 */
+    unsigned blocked_sw;        /* switch: VERIFY of a blocked PIN (6983 6984 63C0) */
+    unsigned blocked_query_sw;  /* switch: retry query of a blocked PIN */
     int sign_pin_single_use;    /* switch: each signature needs a new VERIFY */
+    int reselect_keeps_pins;    /* switch: re-SELECT of the JPKI-AP keeps PINs */
+    unsigned unverified_sign_sw; /* switch: signature without its PIN (69xx) */
+    int select_fci;             /* switch: SELECT by AID, P2=00 -> FCI (else 6A86) */
+    int serial_ap;              /* switch: the serial-number AP exists */
     int pinpad;                 /* the card sits in a PIN-pad reader */
     unsigned info_tries, info_max_tries; /* card-info AP PIN */
-    char serial[15];            /* the serial AP's 14 characters */
+    char serial[15];            /* the serial AP's 13 characters */
 } emu_info;
 
 /* The card's persistent state as last loaded, saved or reloaded by lock. */
@@ -150,9 +164,33 @@ typedef struct {
     int expired;            /* leaves' validity ended yesterday */
     int smartphone;         /* JPKIAPGPSETOKEN: EF 000A needs the auth PIN */
     int pinpad;             /* the card sits in a PIN-pad reader */
-    int blocked_status_63c0; /* retry query on a blocked PIN answers 63C0 */
+    int blocked_status_63c0; /* retry query on a blocked PIN answers 63C0
+                              * (the same as blocked_query_sw = 0x63C0) */
     int sign_pin_single_use; /* each signature needs its own VERIFY */
+    const char *token_info;  /* EF 0006 label, 1-32 of A-Z 0-9 (default
+                              * EMU_TOKEN_MYNUMBER, or EMU_TOKEN_ANDROID with
+                              * smartphone) */
+    unsigned blocked_sw;     /* VERIFY and retry query of a blocked PIN:
+                              * 0x6983 (default), 0x6984 or 0x63C0 */
+    unsigned blocked_query_sw; /* the retry query's only (0 = as blocked_sw) */
+    int reselect_keeps_pins; /* re-SELECT of the current JPKI-AP keeps PINs */
+    unsigned unverified_sign_sw; /* 0x69xx for a signature without its PIN
+                                  * (0 = 0x6982) */
+    int select_fci;          /* SELECT by AID with P2=00 answers an FCI */
+    int no_serial_ap;        /* the card has no serial-number AP */
 } emu_init_opts;
+
+/* EF 0006 labels of the known token kinds. */
+#define EMU_TOKEN_MYNUMBER "JPKIAPICCTOKEN2"   /* My Number Card */
+#define EMU_TOKEN_JUKI "JPKIAPICCTOKEN"        /* Basic Resident Register card */
+#define EMU_TOKEN_ANDROID "JPKIAPGPSETOKEN"    /* Android secure element */
+#define EMU_TOKEN_IOS "JPKIAPIOSTOKEN"         /* iPhone */
+#define EMU_TOKEN_INFO_PHONE EMU_TOKEN_ANDROID
+
+/* Status words an emulator switch accepts: 1 if sw is allowed for a
+ * blocked PIN (6983, 6984, 63C0), resp. an unverified signature (69xx). */
+int emu_blocked_sw_valid(unsigned sw);
+int emu_unverified_sign_sw_valid(unsigned sw);
 
 #define EMU_DEFAULT_AUTH_PIN "1234"
 #define EMU_DEFAULT_SIGN_PIN "ABC123"

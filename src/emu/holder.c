@@ -123,7 +123,7 @@ int emu_number_valid(const char *s, size_t len)
 
 int emu_serial_valid(const char *s, size_t len)
 {
-    if (!s || len != EMU_SERIAL_LEN)
+    if (!s || len == 0)
         return 0;
     for (size_t i = 0; i < len; i++)
         if (!memchr(alnum, s[i], 36) || s[i] == '\0')
@@ -181,7 +181,7 @@ void emu_image_fill_v1(emu_image *img)
         img->serial[i] = alnum[md[i] % 36];
     img->serial[EMU_SERIAL_LEN] = '\0';
     for (size_t i = 0; i < EMU_NUMBER_LEN - 1; i++)
-        img->holder.number[i] = (char)('0' + md[EMU_SERIAL_LEN + i] % 10);
+        img->holder.number[i] = (char)('0' + md[EMU_SERIAL_LEN_V2 + i] % 10);
     img->holder.number[11] = number_check_digit(img->holder.number);
 }
 
@@ -272,12 +272,41 @@ size_t emu_info_attrs_ef(const emu_holder *h, uint8_t *out, size_t max)
     return b.overflow ? 0 : b.len;
 }
 
-/* A BER value whose bytes [2..15] are the serial: tag 04 (OCTET STRING; the
- * real tag is not public), length 0E, the 14 characters. */
+/* One BER TLV whose value's characters [2, 15) are the serial: tag 04
+ * (OCTET STRING; the real tag is not public), length 0F, two leading
+ * characters (their meaning is not public either; "00" here), then the 13
+ * characters. A reader that takes [2, 15) of the raw record instead of the
+ * value gets "00" and 11 characters: wrong, and visibly so. */
 size_t emu_serial_record(const char *serial, uint8_t *out, size_t max)
 {
     static const uint8_t tag[] = { 0x04 };
+    char value[2 + EMU_SERIAL_LEN];
+    size_t n = strlen(serial);
+    if (n > EMU_SERIAL_LEN)
+        return 0;
+    value[0] = value[1] = '0';
+    memcpy(value + 2, serial, n);
     ber_buf b = { out, 0, max, 0 };
-    put_tlv(&b, tag, 1, serial, strlen(serial));
+    put_tlv(&b, tag, 1, value, 2 + n);
     return b.overflow ? 0 : b.len;
+}
+
+int emu_token_label_valid(const char *s, size_t len, int digits)
+{
+    if (!s || len == 0 || len > EMU_TOKEN_INFO_LEN)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (digits && s[i] >= '0' && s[i] <= '9')))
+            return 0;
+    return 1;
+}
+
+int emu_blocked_sw_valid(unsigned sw)
+{
+    return sw == 0x6983 || sw == 0x6984 || sw == 0x63C0;
+}
+
+int emu_unverified_sign_sw_valid(unsigned sw)
+{
+    return (sw & 0xFF00) == 0x6900;
 }

@@ -22,8 +22,10 @@ int emu_birth_valid(const char *s, size_t len);
 int emu_sex_valid(const char *s, size_t len);
 /* 12 digits whose last is the individual number's check digit. */
 int emu_number_valid(const char *s, size_t len);
-/* 14 of 0-9 A-Z. */
+/* 1..len of 0-9 A-Z (callers check the length: 13, or 14 in format 2). */
 int emu_serial_valid(const char *s, size_t len);
+/* An EF 0006 label: 1-32 of A-Z, and of 0-9 too if digits. */
+int emu_token_label_valid(const char *s, size_t len, int digits);
 
 /* Fresh random identities for a new card; 0 or -1 (no randomness). */
 int emu_serial_random(char out[EMU_SERIAL_LEN + 1]);
@@ -45,6 +47,8 @@ void emu_birth_with_era(const char *birth, char out[EMU_BIRTH_LEN + 2]);
 size_t emu_info_number_ef(const emu_holder *h, uint8_t *out, size_t max);
 size_t emu_info_attrs_ef(const emu_holder *h, uint8_t *out, size_t max);
 size_t emu_serial_record(const char *serial, uint8_t *out, size_t max);
+/* Longest serial record: tag, length, two characters and the serial. */
+#define EMU_SERIAL_RECORD_MAX (2 + 2 + EMU_SERIAL_LEN)
 
 /* Room the card keeps for the card-info AP's attributes EF. */
 #define EMU_INFO_ATTRS_MAX (EMU_NAME_MAX + EMU_ADDRESS_MAX + 64)

@@ -5,24 +5,32 @@
  * The image is a small text file, one "key value" line per field, in this
  * fixed order (every field exactly once, nothing else, '\n' line ends):
  *
- *   JPKI-EMU-CARD 2                  magic and format version
+ *   JPKI-EMU-CARD 3                  magic and format version
  *   auth_pin 1234                    user-authentication PIN (ASCII)
  *   auth_tries 3                     tries left, 0..3 (0 = blocked)
  *   sign_pin ABC123                  digital-signature PIN (ASCII)
  *   sign_tries 5                     tries left, 0..5
- *   info_tries 3                  *  card-info AP PIN (value = auth_pin), 0..3
- *   token_info JPKIAPICCTOKEN        EF 0006 text, space padded to 0x20 on the card;
+ *   info_tries 3                  2  card-info AP PIN (value = auth_pin), 0..3
+ *   token_info JPKIAPICCTOKEN2       EF 0006 label (1-32 of A-Z 0-9), space padded
+ *                                    to 0x20 at the head of a 160-byte token info;
  *                                    JPKIAPGPSETOKEN (smartphone): EF 000A needs
  *                                    the auth PIN
- *   blocked_status_63c0 0            1: retry query on a blocked PIN answers 63C0
+ *   blocked_sw 6983               3  VERIFY of a blocked PIN: 6983, 6984 or 63c0
+ *   blocked_query_sw 6983         3  retry query of a blocked PIN: the same set
+ *                                    (formats 1-2: blocked_status_63c0 1 = 63c0)
  *   sign_pin_single_use 0            1: each sign-key signature needs a new VERIFY
- *   pinpad 0                      *  1: the card sits in a PIN-pad reader
- *   serial 0A1B2C3D4E5F6G         *  serial AP: 14 of 0-9 A-Z
- *   holder_number 123456789018    *  card-info AP (dummy data): individual
- *   holder_name <UTF-8>           *  number (12 digits, valid check digit),
- *   holder_address <UTF-8>        *  name, address (no control characters),
- *   holder_birth 19900101         *  birth date YYYYMMDD, sex 1/2/3
- *   holder_sex 2                  *
+ *   pinpad 0                      2  1: the card sits in a PIN-pad reader
+ *   serial 0A1B2C3D4E5F6          2  serial AP: 13 of 0-9 A-Z (format 2: 14, of
+ *                                    which the first 13 are the serial)
+ *   holder_number 123456789018    2  card-info AP (dummy data): individual
+ *   holder_name <UTF-8>           2  number (12 digits, valid check digit),
+ *   holder_address <UTF-8>        2  name, address (no control characters),
+ *   holder_birth 19900101         2  birth date YYYYMMDD, sex 1/2/3
+ *   holder_sex 2                  2
+ *   reselect_keeps_pins 0         3  1: re-SELECT of the JPKI-AP keeps PINs
+ *   unverified_sign_sw 6982       3  signature without its PIN: any 69xx
+ *   select_fci 0                  3  1: SELECT by AID, P2=00: FCI (0: 6a86)
+ *   serial_ap 1                   3  0: the card has no serial-number AP
  *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048)
  *   sign_key <hex>
  *   auth_cert <hex>                  DER certificates (EF 000A, 000B, 0001, 0002);
@@ -31,11 +39,13 @@
  *   sign_ca_cert <hex or ->
  *   sha256 <hex>                     SHA-256 of every byte before this line
  *
- * Fields marked * are new in format 2. A format-1 image (without them) still
- * loads: info_tries full, pinpad 0, the default fictional holder, and a
- * serial and individual number derived from the authentication certificate
- * (stable for the image). Saving always writes the current format, so a
- * format-1 image becomes format 2 the first time its state changes.
+ * Fields marked 2 or 3 are new in that format. Older images still load,
+ * with today's behaviour for what they lack: format 1 gets info_tries
+ * full, pinpad 0, the default fictional holder, and a serial and
+ * individual number derived from the authentication certificate (stable
+ * for the image); formats 1 and 2 get the bracketed format-3 values of
+ * image.h. Saving always writes the current format, so an older image is
+ * upgraded the first time its state changes.
  *
  * Hex is lower case. A reader rejects anything else: unknown version
  * (EMU_ERR_VERSION), any deviation from the layout, a bad checksum, a key
@@ -342,12 +352,11 @@ static emu_rv field_token_info(parser *ps, emu_image *img)
     emu_rv rv = next_field(ps, "token_info", &v, &len);
     if (rv != EMU_OK)
         return rv;
-    int ok = len <= EMU_TOKEN_INFO_LEN;
-    for (size_t i = 0; ok && i < len; i++)
-        ok = v[i] >= 'A' && v[i] <= 'Z';
-    if (!ok)
+    /* Digits came with JPKIAPICCTOKEN2 (format 3). */
+    if (!emu_token_label_valid(v, len, img->version >= 3))
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: 'token_info' must be 1-32 of A-Z", ps->line);
+                    "line %u: 'token_info' must be 1-32 of A-Z%s", ps->line,
+                    img->version >= 3 ? " 0-9" : "");
     memcpy(img->token_info, v, len);
     img->token_info[len] = '\0';
     return EMU_OK;
@@ -380,30 +389,105 @@ static int address_ok(const char *s, size_t len)
     return emu_text_valid(s, len, EMU_ADDRESS_MAX);
 }
 
+static int serial_v2_ok(const char *s, size_t len)
+{
+    return len == EMU_SERIAL_LEN_V2 && emu_serial_valid(s, EMU_SERIAL_LEN_V2);
+}
+
+static int serial_ok(const char *s, size_t len)
+{
+    return len == EMU_SERIAL_LEN && emu_serial_valid(s, len);
+}
+
+/* A 4-hex-digit status word that ok() accepts. */
+static emu_rv field_sw(parser *ps, const char *key, int (*ok)(unsigned), uint16_t *out)
+{
+    const char *v;
+    size_t len;
+    emu_rv rv = next_field(ps, key, &v, &len);
+    if (rv != EMU_OK)
+        return rv;
+    unsigned sw = 0;
+    int good = len == 4;
+    for (size_t i = 0; good && i < len; i++) {
+        int d = hexval(v[i]);
+        good = d >= 0;
+        sw = sw << 4 | (unsigned)(good ? d : 0);
+    }
+    if (!good || !ok(sw))
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                    "line %u: '%s' is not an allowed status word", ps->line, key);
+    *out = (uint16_t)sw;
+    return EMU_OK;
+}
+
+/* The switches format 3 added after the holder. */
+static emu_rv parse_v3_fields(parser *ps, emu_image *img)
+{
+    unsigned keeps, fci, serial_ap;
+    emu_rv rv;
+    if ((rv = field_uint(ps, "reselect_keeps_pins", 1, &keeps))
+        || (rv = field_sw(ps, "unverified_sign_sw", emu_unverified_sign_sw_valid,
+                          &img->unverified_sign_sw))
+        || (rv = field_uint(ps, "select_fci", 1, &fci))
+        || (rv = field_uint(ps, "serial_ap", 1, &serial_ap)))
+        return rv;
+    img->reselect_keeps_pins = (int)keeps;
+    img->select_fci = (int)fci;
+    img->serial_ap = (int)serial_ap;
+    return EMU_OK;
+}
+
 /* The fields format 2 added after sign_pin_single_use. */
 static emu_rv parse_v2_fields(parser *ps, emu_image *img)
 {
     unsigned pinpad;
     emu_holder *h = &img->holder;
+    char serial[EMU_SERIAL_LEN_V2 + 1];
+    const int v3 = img->version >= 3;
     emu_rv rv;
     if ((rv = field_uint(ps, "pinpad", 1, &pinpad))
-        || (rv = field_text(ps, "serial", EMU_SERIAL_LEN, emu_serial_valid, img->serial))
-        || (rv = field_text(ps, "holder_number", EMU_NUMBER_LEN, emu_number_valid, h->number))
+        || (rv = field_text(ps, "serial", v3 ? EMU_SERIAL_LEN : EMU_SERIAL_LEN_V2,
+                            v3 ? serial_ok : serial_v2_ok, serial)))
+        return rv;
+    /* Format 2 kept 14 characters; the serial is their first 13. */
+    memcpy(img->serial, serial, EMU_SERIAL_LEN);
+    img->serial[EMU_SERIAL_LEN] = '\0';
+    if ((rv = field_text(ps, "holder_number", EMU_NUMBER_LEN, emu_number_valid, h->number))
         || (rv = field_text(ps, "holder_name", EMU_NAME_MAX, name_ok, h->name))
         || (rv = field_text(ps, "holder_address", EMU_ADDRESS_MAX, address_ok, h->address))
         || (rv = field_text(ps, "holder_birth", EMU_BIRTH_LEN, emu_birth_valid, h->birth))
-        || (rv = field_text(ps, "holder_sex", 1, emu_sex_valid, h->sex)))
+        || (rv = field_text(ps, "holder_sex", 1, emu_sex_valid, h->sex))
+        || (v3 && (rv = parse_v3_fields(ps, img))))
         return rv;
     img->pinpad = (int)pinpad;
     return EMU_OK;
 }
 
+/* The blocked-PIN answers: two status words from format 3 on, before it
+ * one flag for the retry query (VERIFY always said 6983). */
+static emu_rv parse_blocked(parser *ps, emu_image *img)
+{
+    if (img->version >= 3) {
+        emu_rv rv = field_sw(ps, "blocked_sw", emu_blocked_sw_valid, &img->blocked_sw);
+        return rv ? rv : field_sw(ps, "blocked_query_sw", emu_blocked_sw_valid, &img->blocked_query_sw);
+    }
+    unsigned flag;
+    emu_rv rv = field_uint(ps, "blocked_status_63c0", 1, &flag);
+    img->blocked_sw = 0x6983;
+    img->blocked_query_sw = flag ? 0x63C0 : 0x6983;
+    return rv;
+}
+
 static emu_rv parse_fields(parser *ps, emu_image *img)
 {
-    unsigned sw[2];
+    unsigned single_use;
     const int v2 = img->version >= 2;
     emu_rv rv;
     img->pins.tries[EMU_PIN_INFO] = EMU_INFO_PIN_TRIES;
+    /* Today's behaviour where an older format has no field. */
+    img->unverified_sign_sw = 0x6982;
+    img->serial_ap = 1;
     if ((rv = field_pin(ps, "auth_pin", EMU_PIN_AUTH, img->pins.pin[EMU_PIN_AUTH]))
         || (rv = field_uint(ps, "auth_tries", EMU_AUTH_PIN_TRIES, &img->pins.tries[EMU_PIN_AUTH]))
         || (rv = field_pin(ps, "sign_pin", EMU_PIN_SIGN, img->pins.pin[EMU_PIN_SIGN]))
@@ -411,8 +495,8 @@ static emu_rv parse_fields(parser *ps, emu_image *img)
         || (v2 && (rv = field_uint(ps, "info_tries", EMU_INFO_PIN_TRIES,
                                    &img->pins.tries[EMU_PIN_INFO])))
         || (rv = field_token_info(ps, img))
-        || (rv = field_uint(ps, "blocked_status_63c0", 1, &sw[0]))
-        || (rv = field_uint(ps, "sign_pin_single_use", 1, &sw[1]))
+        || (rv = parse_blocked(ps, img))
+        || (rv = field_uint(ps, "sign_pin_single_use", 1, &single_use))
         || (v2 && (rv = parse_v2_fields(ps, img)))
         || (rv = field_key(ps, img, EMU_PIN_AUTH, "auth_key"))
         || (rv = field_key(ps, img, EMU_PIN_SIGN, "sign_key")))
@@ -420,8 +504,7 @@ static emu_rv parse_fields(parser *ps, emu_image *img)
     for (int f = 0; f < EMU_FILE_COUNT; f++)
         if ((rv = field_cert(ps, img, f)) != EMU_OK)
             return rv;
-    img->blocked_status_63c0 = (int)sw[0];
-    img->sign_pin_single_use = (int)sw[1];
+    img->sign_pin_single_use = (int)single_use;
     if (!v2)
         emu_image_fill_v1(img);
     return EMU_OK;

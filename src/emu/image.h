@@ -19,7 +19,7 @@
 
 #include "emu.h"
 
-#define EMU_IMAGE_VERSION 2
+#define EMU_IMAGE_VERSION 3
 #define EMU_IMAGE_MAGIC "JPKI-EMU-CARD "
 
 /* PIN objects: index into the pins/tries arrays. The card-info AP's PIN
@@ -44,11 +44,16 @@ enum {
 /* READ BINARY offsets are 15 bits, so no file can be longer. */
 #define EMU_FILE_MAX 0x7FFF
 
+/* EF 0006 is a serialised CK_TOKEN_INFO (160 bytes) whose first 0x20
+ * bytes are the label, the text that tells the token kinds apart. */
 #define EMU_TOKEN_INFO_LEN 0x20
-#define EMU_TOKEN_INFO_CARD "JPKIAPICCTOKEN"
-#define EMU_TOKEN_INFO_PHONE "JPKIAPGPSETOKEN"
+#define EMU_TOKEN_INFO_EF_LEN 160
+#define EMU_TOKEN_INFO_CARD EMU_TOKEN_MYNUMBER
 
-#define EMU_SERIAL_LEN 14
+/* The card's manufacturing serial (serial AP); format 1 and 2 images kept
+ * 14 characters, of which the first 13 are the serial. */
+#define EMU_SERIAL_LEN 13
+#define EMU_SERIAL_LEN_V2 14
 #define EMU_NUMBER_LEN 12
 #define EMU_NAME_MAX 256      /* bytes of UTF-8 */
 #define EMU_ADDRESS_MAX 512
@@ -78,11 +83,20 @@ typedef struct {
     uint8_t *file[EMU_FILE_COUNT];    /* DER certificates; CA ones may be NULL */
     size_t file_len[EMU_FILE_COUNT];
     char token_info[EMU_TOKEN_INFO_LEN + 1]; /* variant, without padding */
-    int blocked_status_63c0;   /* retry query on a blocked PIN: 63C0, not 6983 */
+    uint16_t blocked_sw;       /* VERIFY of a blocked PIN (formats 1-2: 6983) */
+    uint16_t blocked_query_sw; /* retry query of a blocked PIN (formats 1-2:
+                                * 63C0 if blocked_status_63c0, else 6983) */
     int sign_pin_single_use;   /* a signature with the sign key spends its VERIFY */
     int pinpad;                /* in a PIN-pad reader (format 2; 1: absent = 0) */
     char serial[EMU_SERIAL_LEN + 1];   /* serial AP (format 1: derived) */
     emu_holder holder;                 /* card-info AP (format 1: defaults) */
+    /* Format 3 (older images: the values in brackets, today's behaviour). */
+    int reselect_keeps_pins;   /* re-SELECT of the current JPKI-AP keeps the
+                                * verified PINs [0: clears them] */
+    uint16_t unverified_sign_sw; /* signature without its PIN [6982] */
+    int select_fci;            /* SELECT by AID with P2=00 answers an FCI
+                                * [0: 6A86] */
+    int serial_ap;             /* the serial-number AP exists [1] */
 } emu_image;
 
 /* Identity of the image file as last loaded or saved, to notice changes

@@ -76,6 +76,13 @@ static void sb_uint_line(strbuf *sb, const char *key, unsigned v)
     sb_line(sb, key, num);
 }
 
+static void sb_sw_line(strbuf *sb, const char *key, uint16_t sw)
+{
+    char hex[8];
+    snprintf(hex, sizeof hex, "%04x", (unsigned)sw);
+    sb_line(sb, key, hex);
+}
+
 static void serialize(strbuf *sb, const emu_image *img, const emu_pin_state *pins)
 {
     char num[16];
@@ -90,7 +97,8 @@ static void serialize(strbuf *sb, const emu_image *img, const emu_pin_state *pin
     sb_uint_line(sb, "sign_tries", pins->tries[EMU_PIN_SIGN]);
     sb_uint_line(sb, "info_tries", pins->tries[EMU_PIN_INFO]);
     sb_line(sb, "token_info", img->token_info);
-    sb_line(sb, "blocked_status_63c0", img->blocked_status_63c0 ? "1" : "0");
+    sb_sw_line(sb, "blocked_sw", img->blocked_sw);
+    sb_sw_line(sb, "blocked_query_sw", img->blocked_query_sw);
     sb_line(sb, "sign_pin_single_use", img->sign_pin_single_use ? "1" : "0");
     sb_line(sb, "pinpad", img->pinpad ? "1" : "0");
     sb_line(sb, "serial", img->serial);
@@ -99,6 +107,10 @@ static void serialize(strbuf *sb, const emu_image *img, const emu_pin_state *pin
     sb_line(sb, "holder_address", h->address);
     sb_line(sb, "holder_birth", h->birth);
     sb_line(sb, "holder_sex", h->sex);
+    sb_line(sb, "reselect_keeps_pins", img->reselect_keeps_pins ? "1" : "0");
+    sb_sw_line(sb, "unverified_sign_sw", img->unverified_sign_sw);
+    sb_line(sb, "select_fci", img->select_fci ? "1" : "0");
+    sb_line(sb, "serial_ap", img->serial_ap ? "1" : "0");
     sb_hex_line(sb, "auth_key", img->key_der[EMU_PIN_AUTH], img->key_der_len[EMU_PIN_AUTH]);
     sb_hex_line(sb, "sign_key", img->key_der[EMU_PIN_SIGN], img->key_der_len[EMU_PIN_SIGN]);
     for (int f = 0; f < EMU_FILE_COUNT; f++)

@@ -56,7 +56,10 @@ typedef struct {
     const char *auth_pin, *sign_pin;
     emu_holder holder;
     unsigned gens;
-    int expired, smartphone, pinpad, blocked_status_63c0, sign_pin_single_use;
+    int expired, smartphone, pinpad, sign_pin_single_use;
+    int reselect_keeps_pins, select_fci, serial_ap;
+    uint16_t blocked_sw, blocked_query_sw, unverified_sign_sw;
+    char token_info[EMU_TOKEN_INFO_LEN + 1];
 } plan;
 
 /* An opaque id like the card's: date of issue, then random hex. */
@@ -321,10 +324,14 @@ static emu_rv write_image(const char *path, const test_pki *pki, const plan *pl,
     img.pins.tries[EMU_PIN_AUTH] = EMU_AUTH_PIN_TRIES;
     img.pins.tries[EMU_PIN_SIGN] = EMU_SIGN_PIN_TRIES;
     img.pins.tries[EMU_PIN_INFO] = EMU_INFO_PIN_TRIES;
-    snprintf(img.token_info, sizeof img.token_info, "%s",
-             pl->smartphone ? EMU_TOKEN_INFO_PHONE : EMU_TOKEN_INFO_CARD);
-    img.blocked_status_63c0 = pl->blocked_status_63c0;
+    snprintf(img.token_info, sizeof img.token_info, "%s", pl->token_info);
+    img.blocked_sw = pl->blocked_sw;
+    img.blocked_query_sw = pl->blocked_query_sw;
     img.sign_pin_single_use = pl->sign_pin_single_use;
+    img.reselect_keeps_pins = pl->reselect_keeps_pins;
+    img.unverified_sign_sw = pl->unverified_sign_sw;
+    img.select_fci = pl->select_fci;
+    img.serial_ap = pl->serial_ap;
     img.pinpad = pl->pinpad;
     img.holder = pl->holder;
     const pki_pair *auth_ca = &pki->ca[0][pki->gens - 1], *sign_ca = &pki->ca[1][pki->gens - 1];
@@ -346,6 +353,38 @@ static emu_rv write_image(const char *path, const test_pki *pki, const plan *pl,
 
 /* ---- options ------------------------------------------------------------ */
 
+/* The behaviour switches of the card (emu.h, emu_init_opts). */
+static emu_rv plan_switches(const emu_init_opts *o, plan *pl, char *err, size_t errlen)
+{
+    const char *label = o->token_info ? o->token_info
+        : o->smartphone ? EMU_TOKEN_ANDROID : EMU_TOKEN_MYNUMBER;
+    if (!emu_token_label_valid(label, strlen(label), 1))
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "the token info label must be 1 to %d "
+                    "of A-Z and 0-9", EMU_TOKEN_INFO_LEN);
+    if (o->smartphone && strcmp(label, EMU_TOKEN_ANDROID) != 0)
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "a smartphone token's label is "
+                    EMU_TOKEN_ANDROID);
+    if ((o->blocked_sw && !emu_blocked_sw_valid(o->blocked_sw))
+        || (o->blocked_query_sw && !emu_blocked_sw_valid(o->blocked_query_sw)))
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "a blocked PIN answers 6983, 6984 or 63C0");
+    if (o->unverified_sign_sw && !emu_unverified_sign_sw_valid(o->unverified_sign_sw))
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "a signature without its PIN answers "
+                    "a 69xx status word");
+    snprintf(pl->token_info, sizeof pl->token_info, "%s", label);
+    if (o->blocked_sw)
+        pl->blocked_sw = pl->blocked_query_sw = (uint16_t)o->blocked_sw;
+    if (o->blocked_status_63c0)
+        pl->blocked_query_sw = 0x63C0;
+    if (o->blocked_query_sw)
+        pl->blocked_query_sw = (uint16_t)o->blocked_query_sw;
+    if (o->unverified_sign_sw)
+        pl->unverified_sign_sw = (uint16_t)o->unverified_sign_sw;
+    pl->reselect_keeps_pins = o->reselect_keeps_pins;
+    pl->select_fci = o->select_fci;
+    pl->serial_ap = !o->no_serial_ap;
+    return EMU_OK;
+}
+
 static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err, size_t errlen)
 {
     memset(pl, 0, sizeof *pl);
@@ -353,6 +392,10 @@ static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err, size_t errl
     pl->auth_pin = o && o->auth_pin ? o->auth_pin : EMU_DEFAULT_AUTH_PIN;
     pl->sign_pin = o && o->sign_pin ? o->sign_pin : EMU_DEFAULT_SIGN_PIN;
     pl->gens = o && o->ca_generations ? o->ca_generations : 1;
+    pl->blocked_sw = pl->blocked_query_sw = 0x6983;
+    pl->unverified_sign_sw = 0x6982;
+    pl->serial_ap = 1;
+    snprintf(pl->token_info, sizeof pl->token_info, "%s", EMU_TOKEN_MYNUMBER);
     if (!emu_pin_valid(EMU_PIN_AUTH, (const uint8_t *)pl->auth_pin, strlen(pl->auth_pin)))
         return emu_fail(EMU_ERR_ARGS, err, errlen, "the authentication PIN must be exactly 4 digits");
     if (!emu_pin_valid(EMU_PIN_SIGN, (const uint8_t *)pl->sign_pin, strlen(pl->sign_pin)))
@@ -385,9 +428,8 @@ static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err, size_t errl
     pl->expired = o->expired;
     pl->smartphone = o->smartphone;
     pl->pinpad = o->pinpad;
-    pl->blocked_status_63c0 = o->blocked_status_63c0;
     pl->sign_pin_single_use = o->sign_pin_single_use;
-    return EMU_OK;
+    return plan_switches(o, pl, err, errlen);
 }
 
 emu_rv emu_personalize(const char *image_path, const emu_init_opts *opts,

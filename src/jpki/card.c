@@ -70,7 +70,13 @@ jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
                          size_t cap, size_t *len, uint16_t *sw)
 {
     size_t dummy;
-    reader_rv rv = apdu_transmit(c->rd, cmd, rsp, cap, len ? len : &dummy, sw);
+    reader_rv rv;
+
+    /* A VERIFY with a PIN may leave it verified: the reader resets the
+     * card when it lets go of it (reader.h, pin_sent). */
+    if (cmd->ins == 0x20 && cmd->lc > 0)
+        reader_note_pin(c->rd);
+    rv = apdu_transmit(c->rd, cmd, rsp, cap, len ? len : &dummy, sw);
 
     if (rv == READER_ERR_RESET) {
         c->ap_selected = 0;
@@ -115,6 +121,64 @@ static jpki_rv select_ef_once(jpki_card *c, uint16_t fid, uint16_t *sw)
     return jpki_send_apdu(c, &cmd, NULL, 0, NULL, sw);
 }
 
+/* Is the JPKI-AP the current application? Whether re-selecting it keeps
+ * the verified PINs is not known for the real card, and a program that
+ * only looks (listing, token info, public objects) must not end a login
+ * that another program holds. So we look without a SELECT of the
+ * application: select the token-info EF 0006 (selecting an EF changes no
+ * security state) and read its label. In the JPKI-AP that answers
+ * "JPKIAP..." (JPKIAPICCTOKEN2, JPKIAPICCTOKEN, JPKIAPGPSETOKEN,
+ * JPKIAPIOSTOKEN: a prefix is compared, never the whole string). If
+ * another application is current, EF 0006 is either absent there (6A82,
+ * or 6986 with no application at all after a reset) or holds something
+ * else, whose content is then not JPKI's label: either way the answer is
+ * "no" and the caller selects the JPKI-AP, which costs nothing since
+ * another application being current means no JPKI login exists. Nothing
+ * read here is kept unless it is JPKI's label. info (TOKEN_INFO_LEN bytes)
+ * receives the label; *got its length. A transport error is returned. */
+static int transport_error(jpki_rv rv)
+{
+    return rv == JPKI_ERR_COMM || rv == JPKI_ERR_REMOVED || rv == JPKI_ERR_NO_CARD ||
+           rv == JPKI_ERR_BUSY || rv == JPKI_ERR_MEMORY || rv == JPKI_ERR_ARGS;
+}
+
+static jpki_rv ap_is_current(jpki_card *c, uint8_t *info, size_t *got,
+                             int *current)
+{
+    uint16_t sw = 0;
+    size_t n = 0;
+    jpki_rv rv = select_ef_once(c, EF_TOKEN_INFO, &sw);
+
+    *current = 0;
+    if (rv != JPKI_OK || sw != SW_OK)
+        return rv;
+    rv = jpki_read_binary(c, 0, TOKEN_INFO_LEN, info, &n);
+    if (transport_error(rv))
+        return rv;
+    if (rv == JPKI_OK && n >= JPKI_LABEL_PREFIX_LEN &&
+        memcmp(info, JPKI_LABEL_PREFIX, JPKI_LABEL_PREFIX_LEN) == 0) {
+        *current = 1;
+        *got = n;
+    }
+    return JPKI_OK;
+}
+
+/* Makes the JPKI-AP current, selecting it only when it is not already. */
+static jpki_rv ensure_ap(jpki_card *c)
+{
+    uint8_t info[TOKEN_INFO_LEN];
+    size_t got = 0;
+    int current;
+    jpki_rv rv = ap_is_current(c, info, &got, &current);
+
+    if (rv != JPKI_OK)
+        return rv;
+    if (!current)
+        return jpki_select_ap(c);
+    c->ap_selected = 1;
+    return JPKI_OK;
+}
+
 /* Selects an EF of the JPKI-AP. If the file is unknown, another program
  * may have selected another application since our last transaction (which
  * also wiped the security state): select the AP again and retry once. */
@@ -123,10 +187,19 @@ jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid)
     uint16_t sw = 0;
     jpki_rv rv;
 
-    if (!c->ap_selected && (rv = jpki_select_ap(c)) != JPKI_OK)
+    if (!c->ap_selected && (rv = ensure_ap(c)) != JPKI_OK)
         return rv;
     rv = select_ef_once(c, fid, &sw);
     if (rv == JPKI_OK && sw == 0x6A82) {
+        uint8_t info[TOKEN_INFO_LEN];
+        size_t got = 0;
+        int current;
+        /* A file that is absent from the JPKI-AP (a CA certificate may
+         * be) must not cost another program its login: look first. */
+        if ((rv = ap_is_current(c, info, &got, &current)) != JPKI_OK)
+            return rv;
+        if (current)
+            return JPKI_ERR_NOT_FOUND;
         if ((rv = jpki_select_ap(c)) != JPKI_OK)
             return rv;
         c->resets++;
@@ -285,8 +358,14 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
     return JPKI_OK;
 }
 
-/* EF 0006 tells a card from a smartphone token: from the cache, else one
- * READ BINARY. */
+/* The label of EF 0006 (got bytes) tells a card from a smartphone token. */
+static void take_token_info(jpki_card *c, const uint8_t *info, size_t got)
+{
+    c->smartphone = got >= 15 && memcmp(info, "JPKIAPGPSETOKEN", 15) == 0;
+    jpki_cache_put(c->cache, EF_TOKEN_INFO, info, got);
+}
+
+/* EF 0006 after a SELECT of the AP: from the cache, else one READ BINARY. */
 static jpki_rv read_token_info(jpki_card *c)
 {
     uint8_t info[TOKEN_INFO_LEN];
@@ -305,8 +384,7 @@ static jpki_rv read_token_info(jpki_card *c)
         return JPKI_OK; /* treat as a plain card */
     if (rv != JPKI_OK)
         return rv;
-    c->smartphone = got >= 15 && memcmp(info, "JPKIAPGPSETOKEN", 15) == 0;
-    jpki_cache_put(c->cache, EF_TOKEN_INFO, info, got);
+    take_token_info(c, info, got);
     return JPKI_OK;
 }
 
@@ -356,31 +434,97 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
 
 /* ---- open / close ---------------------------------------------------------- */
 
-/* READ RECORD 1 of SFI 1 in the serial-number application: a BER value
- * whose characters [2..15] are the serial (docs/card.md, one source). Failure is
- * no error: the serial is a nicety. Leaves the JPKI-AP selected. */
+/* The serial in the serial-number application's record (n bytes): one
+ * BER TLV whose VALUE's characters [2, 15) are the serial (13 printable
+ * ASCII characters). Anything else from the card (a multi-byte tag, a
+ * length that runs past the record, a value too short, a character that
+ * is not printable) gives no serial: out is "" and nothing is read
+ * outside rec. */
+void jpki_serial_from_record(const uint8_t *rec, size_t n,
+                             char out[JPKI_SERIAL_LEN + 1])
+{
+    size_t hdr, len = 0, k, i;
+
+    out[0] = '\0';
+    if (!rec || n < 2 || (rec[0] & 0x1F) == 0x1F)
+        return;
+    if (rec[1] < 0x80) {
+        hdr = 2;
+        len = rec[1];
+    } else {
+        k = rec[1] & 0x7F;
+        if (k == 0 || k > 2 || n < 2 + k)
+            return;
+        for (i = 0; i < k; i++)
+            len = len << 8 | rec[2 + i];
+        hdr = 2 + k;
+    }
+    if (len > n - hdr || len < 2 + JPKI_SERIAL_LEN)
+        return;
+    for (i = 0; i < JPKI_SERIAL_LEN; i++) {
+        uint8_t ch = rec[hdr + 2 + i];
+        if (ch <= 0x20 || ch >= 0x7F)
+            return;
+    }
+    memcpy(out, rec + hdr + 2, JPKI_SERIAL_LEN);
+    out[JPKI_SERIAL_LEN] = '\0';
+}
+
+/* READ RECORD 1 of SFI 1 in the serial-number application (docs/card.md, one
+ * source). Failure is no error: the serial is a nicety, and without the
+ * application (6A82) card_id.c falls back to another identifier. Leaves
+ * the JPKI-AP selected. */
 static jpki_rv read_serial(jpki_card *c)
 {
     apdu_cmd rec = { .cla = 0x00, .ins = 0xB2, .p1 = 0x01, .p2 = 0x0C,
                      .le = 256 };
     uint8_t rsp[256];
-    size_t n = 0, i;
+    size_t n = 0;
     uint16_t sw = 0;
     jpki_rv rv = select_aid(c, SERIAL_AID, sizeof(SERIAL_AID), &sw);
 
-    if (rv == JPKI_OK && sw == SW_OK)
-        rv = jpki_send_apdu(c, &rec, rsp, sizeof(rsp), &n, &sw);
-    if (rv == JPKI_OK && sw == SW_OK && n >= 16) {
-        for (i = 0; i < 14 && rsp[2 + i] > 0x20 && rsp[2 + i] < 0x7F; i++)
-            c->serial[i] = (char)rsp[2 + i];
-        c->serial[i == 14 ? 14 : 0] = '\0';
+    if (rv == JPKI_OK && sw != SW_OK) {
+        /* No such application: a failed SELECT leaves the current one
+         * current, and selecting the JPKI-AP again could end a login. */
+        c->ap_selected = 1;
+        return JPKI_OK;
     }
+    if (rv == JPKI_OK)
+        rv = jpki_send_apdu(c, &rec, rsp, sizeof(rsp), &n, &sw);
+    if (rv == JPKI_OK && sw == SW_OK)
+        jpki_serial_from_record(rsp, n, c->serial);
     return rv == JPKI_OK ? jpki_select_ap(c) : rv;
 }
 
 const char *jpki_card_serial(const jpki_card *c)
 {
     return c && c->serial[0] ? c->serial : NULL;
+}
+
+/* The JPKI-AP, made current without a SELECT when it already is (see
+ * ap_is_current), and EF 0006. A phone token's serial needs another
+ * application selected, which would end a login held by another program:
+ * it is read only when the JPKI-AP was not current anyway (no login to
+ * lose). Otherwise the card id comes from the cache or, without one, from
+ * EF 0006 (card_id.c). */
+static jpki_rv open_in_transaction(jpki_card *c)
+{
+    uint8_t info[TOKEN_INFO_LEN];
+    size_t got = 0;
+    int current;
+    jpki_rv rv = ap_is_current(c, info, &got, &current);
+
+    if (rv != JPKI_OK)
+        return rv;
+    if (current) {
+        c->ap_selected = 1;
+        take_token_info(c, info, got);
+    } else if ((rv = jpki_select_ap(c)) == JPKI_OK) {
+        rv = read_token_info(c);
+    }
+    if (rv == JPKI_OK && c->smartphone && !current)
+        rv = read_serial(c);
+    return rv;
 }
 
 jpki_rv jpki_card_open(reader *r, jpki_card **out)
@@ -406,11 +550,7 @@ jpki_rv jpki_card_open(reader *r, jpki_card **out)
         c->cache = jpki_cache_open(ident);
     rv = jpki_card_begin(c);
     if (rv == JPKI_OK) {
-        rv = jpki_select_ap(c);
-        if (rv == JPKI_OK)
-            rv = read_token_info(c);
-        if (rv == JPKI_OK && c->smartphone)
-            rv = read_serial(c);
+        rv = open_in_transaction(c);
         jpki_card_end(c);
     }
     if (rv != JPKI_OK) {
@@ -431,15 +571,28 @@ void jpki_card_close(jpki_card *c)
     free(c);
 }
 
+/* Whether re-selecting the JPKI-AP clears the verified PINs is not known
+ * for the real card, so a logout does not rely on it: it resets the card
+ * through the reader (a warm reset clears every card's security state),
+ * and falls back to the re-select only with a reader that cannot reset.
+ * After the reset no application is selected: the next operation selects
+ * the JPKI-AP. The reset is ours: it is not counted as one behind our
+ * back (jpki_card_resets). */
 jpki_rv jpki_card_logout(jpki_card *c)
 {
+    reader_rv rrv;
     jpki_rv rv;
 
     if (!c)
         return JPKI_ERR_ARGS;
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
-    rv = jpki_select_ap(c);
+    c->ap_selected = 0;
+    rrv = reader_reset(c->rd);
+    if (rrv == READER_ERR_ARGS)
+        rv = jpki_select_ap(c);
+    else
+        rv = from_reader(rrv);
     jpki_card_end(c);
     return rv;
 }

@@ -7,6 +7,13 @@
  * bytes: one READ BINARY tells cards apart, where reading the whole
  * certificate takes seven. Listing tokens (C_GetTokenInfo) needs the id
  * and nothing else of the certificate.
+ *
+ * A smartphone token's certificates need the PIN: its id is the hash of
+ * the chip serial from the serial-number application, or, where that
+ * application is missing, of the serialNumber field of EF 0006 (free, and
+ * read inside the JPKI-AP, so no login is disturbed). The ATR, the CA
+ * certificates and EF 0008 were rejected: the same on every token of a
+ * kind. With neither, there is no id (token serial "0").
  */
 #include "jpki/jpki.h"
 
@@ -125,6 +132,38 @@ static jpki_rv read_head(jpki_card *c)
     return rv;
 }
 
+/* A phone token without the serial-number application: the serialNumber
+ * field of EF 0006 (a serialised CK_TOKEN_INFO: label[32],
+ * manufacturerID[32], model[16], serialNumber[16]), which is free to read
+ * and needs no other application selected. Only when it holds something
+ * (printable, not all blanks or zeros); else no id. */
+#define TOKEN_INFO_SERIAL_OFF 0x50
+#define TOKEN_INFO_SERIAL_LEN 16
+static jpki_rv id_from_token_info(jpki_card *c, char out[17])
+{
+    uint8_t f[TOKEN_INFO_SERIAL_LEN];
+    size_t got = 0, i, shown = 0;
+    jpki_rv rv = jpki_card_begin(c);
+
+    if (rv != JPKI_OK)
+        return rv;
+    rv = jpki_select_ef(c, EF_TOKEN_INFO);
+    if (rv == JPKI_OK)
+        rv = jpki_read_binary(c, TOKEN_INFO_SERIAL_OFF, sizeof(f), f, &got);
+    jpki_card_end(c);
+    if (rv != JPKI_OK)
+        return rv == JPKI_ERR_BAD_DATA || rv == JPKI_ERR_CARD ? JPKI_ERR_NOT_FOUND : rv;
+    for (i = 0; i < got && i < sizeof(f); i++) {
+        if (f[i] < 0x20 || f[i] >= 0x7F)
+            return JPKI_ERR_NOT_FOUND;
+        shown += f[i] != ' ' && f[i] != '0';
+    }
+    if (!shown)
+        return JPKI_ERR_NOT_FOUND;
+    /* A prefix keeps it apart from any serial-number AP's id. */
+    return hash_id("token-info:", 11, f, got, out) == 0 ? JPKI_OK : JPKI_ERR_BAD_DATA;
+}
+
 static jpki_rv compute(jpki_card *c, char out[17])
 {
     const uint8_t *p;
@@ -132,14 +171,16 @@ static jpki_rv compute(jpki_card *c, char out[17])
     size_t n = 0;
     jpki_rv rv;
 
-    if (c->smartphone) /* its certificates need the PIN */
-        return c->serial[0] && hash_id(c->serial, strlen(c->serial), NULL, 0,
-                                       out) == 0
-                   ? JPKI_OK : JPKI_ERR_NOT_FOUND;
     if (jpki_cache_get(c->cache, JPKI_CACHE_CARD_ID, &p, &n) && n == 16) {
         memcpy(out, p, 16);
         out[16] = '\0';
         return JPKI_OK;
+    }
+    if (c->smartphone) { /* its certificates need the PIN */
+        if (c->serial[0])
+            return hash_id(c->serial, strlen(c->serial), NULL, 0, out) == 0
+                       ? JPKI_OK : JPKI_ERR_BAD_DATA;
+        return id_from_token_info(c, out);
     }
     if (jpki_cache_get(c->cache, EF_AUTH_CERT, &p, &n) &&
         id_from_cert(p, n, out) == 0)
@@ -167,10 +208,10 @@ jpki_rv jpki_card_id(jpki_card *c, char out[17])
             c->id[0] = '\0';
             return rv;
         }
-        if (!c->smartphone) {
-            jpki_cache_put(c->cache, JPKI_CACHE_CARD_ID, (const uint8_t *)c->id, 16);
-            jpki_cache_flush(c->cache);
-        }
+        /* A phone's too: it spares the next program the serial-number
+         * application, whose SELECT would end another program's login. */
+        jpki_cache_put(c->cache, JPKI_CACHE_CARD_ID, (const uint8_t *)c->id, 16);
+        jpki_cache_flush(c->cache);
     }
     memcpy(out, c->id, sizeof(c->id));
     return JPKI_OK;

@@ -20,6 +20,9 @@ enum {
 };
 
 #define JPKI_READ_CHUNK 256     /* the most one READ BINARY asks for */
+/* Every token-info label of a JPKI-AP starts so (docs/card.md). */
+#define JPKI_LABEL_PREFIX "JPKIAP"
+#define JPKI_LABEL_PREFIX_LEN 6
 
 struct jpki_card {
     reader *rd;
@@ -27,7 +30,7 @@ struct jpki_card {
     int ap_selected;        /* the JPKI-AP is the current application */
     unsigned long resets;   /* security state lost behind our back */
     int smartphone;
-    char serial[15];        /* serial-number AP, "" if not read */
+    char serial[JPKI_SERIAL_LEN + 1]; /* serial-number AP, "" if not read */
     jpki_cache *cache;      /* public files on disk; NULL: none */
     /* Last known retry counter of each PIN (pin.c), -1 unknown, with when
      * it was learnt and the reset count then. */
@@ -58,6 +61,10 @@ jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid);
 /* READ BINARY of want bytes (at most 256) at off of the current EF. */
 jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want,
                          uint8_t *out, size_t *got);
+
+/* The serial from the serial-number application's record (card.c). */
+void jpki_serial_from_record(const uint8_t *rec, size_t n,
+                             char out[JPKI_SERIAL_LEN + 1]);
 
 /* Not a file of the card: the card id (card_id.c), cached with the files. */
 #define JPKI_CACHE_CARD_ID 0xFF01

@@ -47,6 +47,14 @@ const char *jpki_strerror(jpki_rv rv);
 
 /* JPKI_OK if pin can be a PIN of that key, else JPKI_ERR_PIN_FORMAT. */
 jpki_rv jpki_pin_check(jpki_key key, const char *pin, size_t len);
+/* Room for any PIN and its NUL. */
+#define JPKI_PIN_BUF (JPKI_SIGN_PIN_MAX + 1)
+/* Copies pin to out as the card wants it (the signature PIN upper-cased:
+ * the card holds upper case only) and checks it with jpki_pin_check. The
+ * caller wipes out. jpki_card_verify_pin and jpki_card_change_pin do this
+ * themselves. */
+jpki_rv jpki_pin_normalize(jpki_key key, const char *pin, size_t len,
+                           char out[JPKI_PIN_BUF]);
 int jpki_pin_max_tries(jpki_key key);
 size_t jpki_pin_min_len(jpki_key key);
 size_t jpki_pin_max_len(jpki_key key);
@@ -73,10 +81,11 @@ unsigned long jpki_card_resets(const jpki_card *c);
 /* Token kind from EF 0006: a card, or a smartphone's secure element. */
 int jpki_card_is_smartphone(const jpki_card *c);
 
-/* The manufacturing serial (14 characters) from the serial-number
- * application, or NULL. Read at open only where no free certificate can
- * tell cards apart (a smartphone token): selecting that application clears
- * the security state, which at open costs nothing. */
+/* The manufacturing serial (13 characters: characters [2, 15) of the
+ * record's TLV value) from the serial-number application, or NULL. Read
+ * at open only where no free certificate can tell cards apart (a
+ * smartphone token), and only when that disturbs no login (card.c). */
+#define JPKI_SERIAL_LEN 13
 const char *jpki_card_serial(const jpki_card *c);
 
 /* A card id for token serial numbers: 16 hex digits, stable for a card,
@@ -136,7 +145,8 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
 jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
                        size_t in_len, uint8_t *sig, size_t *sig_len);
 
-/* Clears the card's security state (both PINs) by re-selecting the AP. */
+/* Clears the card's security state (both PINs) with a warm reset through
+ * the reader (a re-select of the AP only if the reader cannot reset). */
 jpki_rv jpki_card_logout(jpki_card *c);
 
 /* ---- certificates (cert.c) --------------------------------------------- */

@@ -6,7 +6,10 @@
  */
 #include "jpki/jpki.h"
 
+#include <string.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
 
 #include "jpki/card_priv.h"
 #include "common/log.h"
@@ -29,6 +32,28 @@ jpki_rv jpki_pin_check(jpki_key key, const char *pin, size_t len)
             return JPKI_ERR_PIN_FORMAT;
     }
     return JPKI_OK;
+}
+
+/* The card holds the signature PIN in upper case only, so a lower-case
+ * letter typed by the user can never be right on the card: it is
+ * upper-cased here, before the rules and before the card, so "abc123"
+ * logs in where "ABC123" does. The auth PIN (digits) is copied as given. A
+ * PIN longer than the longest possible one is not copied (the rules refuse
+ * it anyway). */
+jpki_rv jpki_pin_normalize(jpki_key key, const char *pin, size_t len,
+                           char out[JPKI_PIN_BUF])
+{
+    size_t i;
+
+    if (!pin || len > jpki_pin_max_len(key))
+        return JPKI_ERR_PIN_FORMAT;
+    for (i = 0; i < len; i++) {
+        char ch = pin[i];
+        out[i] = key == JPKI_SIGN && ch >= 'a' && ch <= 'z'
+                     ? (char)(ch - 'a' + 'A') : ch;
+    }
+    out[len] = '\0';
+    return jpki_pin_check(key, out, len);
 }
 
 int jpki_pin_max_tries(jpki_key key)
@@ -192,8 +217,11 @@ static jpki_rv pinpad_command(jpki_card *c, jpki_key key, uint8_t ins, uint8_t p
                               .p2 = 0x80, .min_len = jpki_pin_min_len(key),
                               .max_len = jpki_pin_max_len(key),
                               .which = (unsigned)key };
-    reader_rv rv = modify ? reader_pinpad_modify(c->rd, &req, sw)
-                          : reader_pinpad_verify(c->rd, &req, sw);
+    reader_rv rv;
+
+    reader_note_pin(c->rd); /* the card may hold it verified afterwards */
+    rv = modify ? reader_pinpad_modify(c->rd, &req, sw)
+                : reader_pinpad_verify(c->rd, &req, sw);
 
     if (rv == READER_ERR_REMOVED || rv == READER_ERR_NO_CARD)
         return JPKI_ERR_REMOVED;
@@ -270,6 +298,7 @@ jpki_rv jpki_card_verify_pinpad(jpki_card *c, jpki_key key, int *tries_left)
 jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
                              size_t len, int *tries_left)
 {
+    char buf[JPKI_PIN_BUF];
     int tries = -1;
     jpki_rv rv;
 
@@ -277,12 +306,12 @@ jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
         return JPKI_ERR_ARGS;
     if (tries_left)
         *tries_left = -1;
-    if ((rv = jpki_pin_check(key, pin, len)) != JPKI_OK)
-        return rv;
-    if ((rv = jpki_card_begin(c)) != JPKI_OK)
-        return rv;
-    rv = verify_in_transaction(c, key, pin, len, &tries);
-    jpki_card_end(c);
+    if ((rv = jpki_pin_normalize(key, pin, len, buf)) == JPKI_OK &&
+        (rv = jpki_card_begin(c)) == JPKI_OK) {
+        rv = verify_in_transaction(c, key, buf, len, &tries);
+        jpki_card_end(c);
+    }
+    OPENSSL_cleanse(buf, sizeof(buf));
     if (tries_left)
         *tries_left = tries;
     return rv;
@@ -335,6 +364,7 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
                              size_t old_len, const char *new_pin,
                              size_t new_len, int *tries_left)
 {
+    char old_buf[JPKI_PIN_BUF], new_buf[JPKI_PIN_BUF];
     int tries = -1;
     jpki_rv rv;
 
@@ -342,17 +372,18 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
         return JPKI_ERR_ARGS;
     if (tries_left)
         *tries_left = -1;
-    if ((rv = jpki_pin_check(key, old_pin, old_len)) != JPKI_OK ||
-        (rv = jpki_pin_check(key, new_pin, new_len)) != JPKI_OK)
-        return rv;
-    if ((rv = jpki_card_begin(c)) != JPKI_OK)
-        return rv;
-    /* The same transaction keeps the PIN file selected and verified for
-     * CHANGE REFERENCE DATA. */
-    rv = verify_in_transaction(c, key, old_pin, old_len, &tries);
-    if (rv == JPKI_OK)
-        rv = send_change(c, new_pin, new_len);
-    jpki_card_end(c);
+    if ((rv = jpki_pin_normalize(key, old_pin, old_len, old_buf)) == JPKI_OK &&
+        (rv = jpki_pin_normalize(key, new_pin, new_len, new_buf)) == JPKI_OK &&
+        (rv = jpki_card_begin(c)) == JPKI_OK) {
+        /* The same transaction keeps the PIN file selected and verified
+         * for CHANGE REFERENCE DATA. */
+        rv = verify_in_transaction(c, key, old_buf, old_len, &tries);
+        if (rv == JPKI_OK)
+            rv = send_change(c, new_buf, new_len);
+        jpki_card_end(c);
+    }
+    OPENSSL_cleanse(old_buf, sizeof(old_buf));
+    OPENSSL_cleanse(new_buf, sizeof(new_buf));
     if (tries_left)
         *tries_left = tries;
     return rv;

@@ -33,7 +33,10 @@ jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
         return JPKI_ERR_SECURITY; /* reset under us: the PIN is gone */
     if (rv != JPKI_OK)
         return rv;
-    if (sw == 0x6982)
+    /* 6982, or another 69xx (a card may answer a signature without its
+     * PIN with any "command not allowed" word): the key is not usable
+     * now, which is a login lost, not a broken card. */
+    if (SW1(sw) == 0x69)
         return JPKI_ERR_SECURITY;
     if (sw != SW_OK)
         return JPKI_ERR_CARD;

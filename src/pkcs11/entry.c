@@ -527,16 +527,19 @@ static CK_RV no_rng(CK_SESSION_HANDLE hSession)
     return rv;
 }
 
+/* A NULL buffer is refused before anything else is looked at. */
 EXPORT CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed,
                           CK_ULONG ulSeedLen)
 {
-    return no_rng(hSession);
+    (void)ulSeedLen;
+    return pSeed ? no_rng(hSession) : CKR_ARGUMENTS_BAD;
 }
 
 EXPORT CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession,
                               CK_BYTE_PTR RandomData, CK_ULONG ulRandomLen)
 {
-    return no_rng(hSession);
+    (void)ulRandomLen;
+    return RandomData ? no_rng(hSession) : CKR_ARGUMENTS_BAD;
 }
 
 EXPORT CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE hSession)

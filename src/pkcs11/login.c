@@ -8,6 +8,8 @@
  */
 #include "pkcs11/p11.h"
 
+#include <openssl/crypto.h>
+
 #include "common/log.h"
 
 /* Logs one token out. The card cannot forget one PIN alone: re-selecting
@@ -67,8 +69,13 @@ CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
     p11_token *tok = s->tok;
     CK_RV rv;
 
-    if (user == CKU_SO)
-        return CKR_USER_TYPE_INVALID; /* the card has no SO PIN */
+    if (user == CKU_SO) {
+        /* PKCS#11: an SO login is refused while the token has a
+         * read-only session; then the card has no SO PIN anyway. */
+        if (tok->sessions > tok->rw_sessions)
+            return CKR_SESSION_READ_ONLY_EXISTS;
+        return CKR_USER_TYPE_INVALID;
+    }
     if (user == CKU_CONTEXT_SPECIFIC) {
         /* Re-verification for the operation at hand: useful on a card
          * that spends the signature PIN's verification on one signature. */
@@ -113,11 +120,16 @@ CK_RV p11_logout(p11_session *s)
  * is CKR_PIN_LEN_RANGE, wrong characters CKR_PIN_INVALID. */
 static CK_RV check_new_pin(jpki_key key, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
+    char buf[JPKI_PIN_BUF];
+    CK_RV rv = CKR_OK;
+
     if (len < jpki_pin_min_len(key) || len > jpki_pin_max_len(key))
         return CKR_PIN_LEN_RANGE;
-    if (jpki_pin_check(key, (const char *)pin, len) != JPKI_OK)
-        return CKR_PIN_INVALID;
-    return CKR_OK;
+    /* A lower-case signature PIN is upper-cased, as for C_Login. */
+    if (jpki_pin_normalize(key, (const char *)pin, len, buf) != JPKI_OK)
+        rv = CKR_PIN_INVALID;
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rv;
 }
 
 CK_RV p11_set_pin(p11_session *s, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,

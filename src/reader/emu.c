@@ -22,6 +22,7 @@ typedef struct {
     emu_card *card;
     int locked;
     char last_error[256]; /* said once, not at every presence check */
+    int seen;             /* the image has loaded once: missing = pulled out */
     char ident[192];      /* this insertion: see emu_identity */
 } emu_priv;
 
@@ -51,8 +52,15 @@ static reader_rv emu_connect(reader *r)
 
     char before[sizeof(p->ident)];
 
-    if (access(p->path, F_OK) != 0)
+    if (access(p->path, F_OK) != 0) {
+        /* A path that never named an image is a mistake in the setting,
+         * not an empty slot: say so once. Later it is a card pulled out. */
+        if (!p->seen && strcmp(p->last_error, "missing") != 0)
+            JLOG_ERR("emulator card image %s (JPKI_PKCS11_EMULATOR) does not exist; "
+                     "its slot stays empty until it does", p->path);
+        snprintf(p->last_error, sizeof(p->last_error), "missing");
         return READER_ERR_NO_CARD;
+    }
     file_ident(p->path, before, sizeof(before));
     if (emu_card_load(p->path, &p->card, err, sizeof(err)) != EMU_OK) {
         /* A broken image is a card that does not answer: say why, once. */
@@ -62,6 +70,7 @@ static reader_rv emu_connect(reader *r)
         return READER_ERR_NO_CARD;
     }
     p->last_error[0] = '\0';
+    p->seen = 1;
     file_ident(p->path, p->ident, sizeof(p->ident));
     if (strcmp(before, p->ident) != 0)
         p->ident[0] = '\0';
@@ -159,6 +168,19 @@ static reader_rv emu_pinpad_modify(reader *r, const reader_pinpad_req *req,
     return keypad_rv(emu_card_pinpad_modify(p->card, (int)req->which, sw));
 }
 
+/* The emulated card's warm reset: no application, no PIN verified. */
+static reader_rv emu_reset(reader *r)
+{
+    emu_priv *p = r->priv;
+
+    if (!p->card)
+        return READER_ERR_NO_CARD;
+    if (access(p->path, F_OK) != 0)
+        return READER_ERR_REMOVED;
+    emu_card_reset(p->card);
+    return READER_OK;
+}
+
 static reader_rv emu_present(reader *r, int *present)
 {
     emu_priv *p = r->priv;
@@ -195,6 +217,7 @@ static const reader_ops emu_ops = {
     .end = emu_end,
     .pinpad_verify = emu_pinpad_verify,
     .pinpad_modify = emu_pinpad_modify,
+    .reset = emu_reset,
     .present = emu_present,
     .identity = emu_identity,
     .destroy = emu_destroy,

@@ -126,8 +126,12 @@ static void pcsc_disconnect(reader *r)
     if (p->card) {
         if (p->in_transaction)
             SCardEndTransaction(p->card, SCARD_LEAVE_CARD);
-        /* Reset on the way out: no PIN stays verified after we leave. */
-        SCardDisconnect(p->card, SCARD_RESET_CARD);
+        /* Reset on the way out only when we sent a PIN since the last
+         * reset: then no PIN of ours stays verified after we leave. A
+         * program that only looked leaves the card as it was, so a login
+         * held by another program (a browser) survives it. */
+        SCardDisconnect(p->card, r->pin_sent ? SCARD_RESET_CARD
+                                             : SCARD_LEAVE_CARD);
     }
     p->in_transaction = 0;
     p->card = 0;
@@ -150,6 +154,31 @@ static reader_rv after_reset(reader *r)
     JLOG_INFO("[%s] the card was reset (by another program or the reader): "
               "its PINs are no longer verified", r->name);
     return READER_ERR_RESET;
+}
+
+/* Our own warm reset (logout): SCardReconnect with SCARD_RESET_CARD keeps
+ * the handle (and our transaction) and clears the card's security state
+ * for everyone, whatever the card does on a re-select. Other programs'
+ * handles are told SCARD_W_RESET_CARD. */
+static reader_rv pcsc_reset(reader *r)
+{
+    pcsc_priv *p = r->priv;
+    DWORD proto;
+    LONG rc;
+
+    if (!p->card)
+        return READER_ERR_REMOVED;
+    rc = SCardReconnect(p->card, SCARD_SHARE_SHARED,
+                        SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+                        SCARD_RESET_CARD, &proto);
+    if (rc == SCARD_W_RESET_CARD) /* reset by another meanwhile: again */
+        rc = SCardReconnect(p->card, SCARD_SHARE_SHARED,
+                            SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+                            SCARD_RESET_CARD, &proto);
+    if (rc != SCARD_S_SUCCESS)
+        return failed(r, rc);
+    p->protocol = proto;
+    return READER_OK;
 }
 
 static reader_rv pcsc_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
@@ -282,6 +311,7 @@ static const reader_ops pcsc_ops = {
     .end = pcsc_end,
     .pinpad_verify = pcsc_pinpad_verify,
     .pinpad_modify = pcsc_pinpad_modify,
+    .reset = pcsc_reset,
     .present = pcsc_present,
     .identity = pcsc_identity,
     .destroy = pcsc_destroy,

@@ -16,9 +16,31 @@ reader_rv reader_connect(reader *r)
     if (r->connected)
         return READER_OK;
     rv = r->ops->connect(r);
-    if (rv == READER_OK)
+    if (rv == READER_OK) {
         r->connected = 1;
+        r->pin_sent = 0;
+    }
     return rv;
+}
+
+reader_rv reader_reset(reader *r)
+{
+    reader_rv rv;
+
+    if (!r || !r->ops->reset)
+        return READER_ERR_ARGS;
+    if (!r->connected)
+        return READER_ERR_NO_CARD;
+    rv = r->ops->reset(r);
+    if (rv == READER_OK)
+        r->pin_sent = 0;
+    return rv;
+}
+
+void reader_note_pin(reader *r)
+{
+    if (r)
+        r->pin_sent = 1;
 }
 
 void reader_disconnect(reader *r)

@@ -56,6 +56,10 @@ typedef struct reader_ops {
      * receives the card's status word. */
     reader_rv (*pinpad_modify)(reader *r, const reader_pinpad_req *req,
                                uint16_t *sw);
+    /* Warm reset of the connected card, keeping the connection: afterwards
+     * no application is selected and no PIN is verified, whatever the
+     * card does on a re-select. NULL when the backend cannot. */
+    reader_rv (*reset)(reader *r);
     /* Is a card present right now? (Cheap; no APDU.) */
     reader_rv (*present)(reader *r, int *present);
     /* What names this insertion of the card, without an APDU: a string
@@ -70,6 +74,12 @@ struct reader {
     char name[128];
     unsigned flags;
     int connected;
+    /* A PIN went to the card (VERIFY with data, or typed on the PIN pad)
+     * since the connect or the last reset: the card may hold a verified
+     * PIN of ours. Set by the caller (reader_note_pin), cleared by connect
+     * and reset; PC/SC resets the card at disconnect only when it is set,
+     * so a program that only looked leaves another program's login be. */
+    int pin_sent;
     void *priv;
 };
 
@@ -124,6 +134,11 @@ void reader_disconnect(reader *r);
 reader_rv reader_begin(reader *r);
 void reader_end(reader *r);
 reader_rv reader_present(reader *r, int *present);
+/* Warm reset (reader_ops.reset); READER_ERR_ARGS when the backend has
+ * none. Clears pin_sent on success. */
+reader_rv reader_reset(reader *r);
+/* A PIN is being sent to the card (sets pin_sent). */
+void reader_note_pin(reader *r);
 /* The connected card's insertion identity (see reader_ops.identity);
  * READER_ERR_ARGS when the backend has none. */
 reader_rv reader_identity(reader *r, char *buf, size_t cap);

@@ -52,8 +52,23 @@ static void emu_usage(FILE *out)
             "      --smartphone       smartphone token (JPKIAPGPSETOKEN): the auth\n"
             "                         certificate needs the auth PIN\n"
             "      --pinpad           the card sits in a PIN-pad reader\n"
-            "      --blocked-status-63c0  retry query on a blocked PIN answers 63C0\n"
+            "      card behaviours real cards have not confirmed (default first):\n"
+            "      --token-info LABEL EF 0006 label: JPKIAPICCTOKEN2 (My Number Card),\n"
+            "                         JPKIAPICCTOKEN (Juki card), JPKIAPGPSETOKEN (as\n"
+            "                         --smartphone), JPKIAPIOSTOKEN (iPhone)\n"
+            "      --blocked-sw SW    a blocked PIN answers VERIFY and the retry query\n"
+            "                         with SW: 6983, 6984 or 63C0\n"
+            "      --blocked-query-sw SW  the retry query alone answers SW\n"
+            "      --blocked-status-63c0  the same as --blocked-query-sw 63C0\n"
+            "      --reselect-keeps-pins  SELECT of the current JPKI-AP keeps the\n"
+            "                         verified PINs (default: clears them)\n"
+            "      --unverified-sign-sw SW  a signature without its PIN answers SW,\n"
+            "                         any 69xx (default 6982)\n"
             "      --sign-pin-single-use  each signature needs its own VERIFY\n"
+            "                         (default: one VERIFY covers several)\n"
+            "      --select-fci       SELECT by AID with P2=00 answers an FCI\n"
+            "                         (default: 6A86)\n"
+            "      --no-serial-ap     the card has no serial-number application\n"
             "info  show a card image's format, token info, PIN retry counters and\n"
             "      certificates (never the PINs or the signature certificate)\n"
             "revoke revoke the card's auth or sign certificate in its test CA and\n"
@@ -62,6 +77,16 @@ static void emu_usage(FILE *out)
 }
 
 /* ---- init --------------------------------------------------------------- */
+
+/* A status word as 4 hex digits ("6984", "63c0"); 0 or -1. */
+static int parse_sw(const char *s, unsigned *out)
+{
+    char *end;
+    if (strlen(s) != 4 || strspn(s, "0123456789abcdefABCDEF") != 4)
+        return -1;
+    *out = (unsigned)strtoul(s, &end, 16);
+    return 0;
+}
 
 static int do_init(int argc, char **argv)
 {
@@ -81,6 +106,13 @@ static int do_init(int argc, char **argv)
         { "pinpad", no_argument, NULL, 'K' },
         { "blocked-status-63c0", no_argument, NULL, 'C' },
         { "sign-pin-single-use", no_argument, NULL, 'U' },
+        { "token-info", required_argument, NULL, 'T' },
+        { "blocked-sw", required_argument, NULL, 'b' },
+        { "blocked-query-sw", required_argument, NULL, 'q' },
+        { "reselect-keeps-pins", no_argument, NULL, 'R' },
+        { "unverified-sign-sw", required_argument, NULL, 'u' },
+        { "select-fci", no_argument, NULL, 'F' },
+        { "no-serial-ap", no_argument, NULL, 'n' },
         { NULL, 0, NULL, 0 },
     };
     emu_init_opts io = { .auth_pin = NULL };
@@ -104,6 +136,20 @@ static int do_init(int argc, char **argv)
         case 'K': io.pinpad = 1; break;
         case 'C': io.blocked_status_63c0 = 1; break;
         case 'U': io.sign_pin_single_use = 1; break;
+        case 'T': io.token_info = optarg; break;
+        case 'R': io.reselect_keeps_pins = 1; break;
+        case 'F': io.select_fci = 1; break;
+        case 'n': io.no_serial_ap = 1; break;
+        case 'b': case 'q': case 'u': {
+            unsigned *to = c == 'b' ? &io.blocked_sw
+                : c == 'q' ? &io.blocked_query_sw : &io.unverified_sign_sw;
+            if (parse_sw(optarg, to) != 0) {
+                tool_error("emu init: %s wants a status word of 4 hex digits, not '%s'",
+                           argv[optind - 1], optarg);
+                return TOOL_EXIT_USAGE;
+            }
+            break;
+        }
         case 'G':
             errno = 0;
             io.ca_generations = (unsigned)strtoul(optarg, &end, 10);
@@ -250,11 +296,14 @@ static int do_info(int argc, char **argv)
     putchar('\n');
     print_tries("auth PIN", info.auth_tries, info.auth_max_tries);
     print_tries("sign PIN", info.sign_tries, info.sign_max_tries);
-    printf("%-18sblocked_status_63c0=%d sign_pin_single_use=%d pinpad=%d\n", "switches",
-           info.blocked_status_63c0, info.sign_pin_single_use, info.pinpad);
+    printf("%-18sblocked_sw=%04X blocked_query_sw=%04X sign_pin_single_use=%d pinpad=%d\n"
+           "%-18sreselect_keeps_pins=%d unverified_sign_sw=%04X select_fci=%d serial_ap=%d\n",
+           "switches", info.blocked_sw, info.blocked_query_sw, info.sign_pin_single_use,
+           info.pinpad, "", info.reselect_keeps_pins, info.unverified_sign_sw,
+           info.select_fci, info.serial_ap);
     print_tries("card-info PIN", info.info_tries, info.info_max_tries);
     printf("%-18s", "serial");
-    tool_put_text(stdout, info.serial);
+    tool_put_text(stdout, info.serial_ap ? info.serial : "(no serial-number AP)");
     putchar('\n');
     int ok = transmit(card, select_jpki, sizeof select_jpki, rsp, &n) == 0x9000;
     if (ok) {

@@ -97,8 +97,12 @@ static void print_stats(const emu_card *card)
     emu_stats st;
     emu_card_get_stats(card, &st);
     printf("stats: apdus=%lu verifies=%lu status_queries=%lu signatures=%lu "
-           "read_binary=%lu bytes_read=%lu\n", st.apdus, st.verifies,
-           st.status_queries, st.signatures, st.read_binary, st.bytes_read);
+           "read_binary=%lu bytes_read=%lu app_selects=%lu jpki_reselects=%lu "
+           "refused_signatures=%lu jpki_current=%d auth_verified=%d "
+           "sign_verified=%d\n", st.apdus, st.verifies,
+           st.status_queries, st.signatures, st.read_binary, st.bytes_read,
+           st.app_selects, st.jpki_reselects, st.refused_signatures,
+           st.jpki_current, st.auth_verified, st.sign_verified);
     fflush(stdout);
 }
 

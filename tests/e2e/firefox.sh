@@ -22,8 +22,7 @@ need openssl certutil firefox-esr
 # once, before loading any module), so a sanitizer build cannot load its
 # instrumented module into it. The normal build runs this test in full.
 if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
-    echo "firefox: cannot run with the ASan runtime preloaded; this test runs in the normal build"
-    exit 0
+    skip "firefox cannot run with the ASan runtime preloaded; this test runs in the normal build"
 fi
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 POLICY="$top_srcdir/examples/firefox-policies.json"

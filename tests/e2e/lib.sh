@@ -15,6 +15,18 @@ TOOL="$top_builddir/jpki-tool"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/jpki-e2e.XXXXXX")
 
+# JPKI_TEST_EMU_INIT="OPTIONS": every card a test makes with
+# "$TOOL emu init" gets these emulator options too (e.g. --reselect-keeps-pins),
+# so any test can run against an emulator variant: $TOOL becomes a wrapper
+# that adds them (exec: its pid is the tool's, for signals to emu serve).
+if [ -n "${JPKI_TEST_EMU_INIT:-}" ]; then
+    printf '#!/bin/sh\nif [ "$1" = emu ] && [ "$2" = init ]; then\n    shift 2\n    exec "%s" emu init $JPKI_TEST_EMU_INIT "$@"\nfi\nexec "%s" "$@"\n' \
+        "$TOOL" "$TOOL" > "$WORK/jpki-tool"
+    chmod +x "$WORK/jpki-tool"
+    TOOL="$WORK/jpki-tool"
+    export JPKI_TEST_EMU_INIT
+fi
+
 # at_exit CMD: run CMD (e.g. a function that stops a daemon the test
 # started) when the test ends, however it ends; the last added runs first,
 # and $WORK is removed after all of them. A failing hook does not stop the
@@ -73,16 +85,47 @@ missing() {
     exit 77
 }
 
+# skip WHY: this test cannot run here (exit 77, automake's SKIP). The
+# "SKIP: WHY" line is what .ci/run looks for: a skip must say why.
+skip() { echo "SKIP: $*"; exit 77; }
+
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# expect_rc CODE CMD...: run CMD, which must fail naming CKR code CODE.
+# must_fail CMD... || fail WHY: true when CMD failed by itself, with an exit
+# status from 1 to 123; a success, a timeout (124), a command that could not
+# run (125-127) or a crash (128 and above: a signal) is not the failure
+# expected: says which on stderr and returns 1.
+must_fail() {
+    _rc=0
+    "$@" || _rc=$?
+    [ "$_rc" -ne 0 ] || { echo "expected a failure, the command succeeded: $*" >&2; return 1; }
+    [ "$_rc" -lt 124 ] || { echo "exit $_rc (a timeout, not run, or a crash): $*" >&2; return 1; }
+}
+
+# run_to FILE CMD...: CMD's output (stdout and stderr) into FILE; the test
+# fails, showing FILE, when CMD fails. The shell is POSIX sh, which has no
+# pipefail: read FILE afterwards instead of piping CMD into grep.
+run_to() {
+    _f=$1; shift
+    _rc=0
+    "$@" > "$_f" 2>&1 || _rc=$?
+    [ "$_rc" -eq 0 ] || { cat "$_f"; fail "exit $_rc from: $*"; }
+    ! grep -q 'AddressSanitizer\|runtime error' "$_f" ||
+        { cat "$_f"; fail "sanitizer report from: $*"; }
+}
+
+# expect_ckr CODE CMD...: run CMD, which must fail (not time out or crash)
+# naming CKR code CODE.
 expect_ckr() {
     code=$1; shift
-    if out=$("$@" 2>&1); then
+    _rc=0
+    out=$("$@" 2>&1) || _rc=$?
+    if [ "$_rc" -eq 0 ]; then
         echo "$out"; fail "expected $code, the command succeeded: $*"
     fi
     echo "$out"
+    [ "$_rc" -lt 124 ] || fail "expected $code, got exit $_rc (a timeout or a crash): $*"
     echo "$out" | grep -q "$code" || fail "expected $code from: $*"
     echo "$out" | grep -q "AddressSanitizer\|runtime error" && fail "sanitizer report"
     return 0

@@ -33,6 +33,7 @@ flow() {
     _t0=$(now_ms)
     "$@" > "$_out" 2>&1 || { cat "$_out"; fail "$_name: failed"; }
     _t1=$(now_ms)
+    grep -q 'AddressSanitizer\|runtime error' "$_out" && { cat "$_out"; fail "$_name: sanitizer report"; }
     _a1=$(emu_apdus)
     cat "$_out"
     printf '%-44s %4d APDUs %6d ms\n' "$_name" $((_a1 - _a0)) $((_t1 - _t0)) >> "$FIGURES"
@@ -72,7 +73,7 @@ verify() {
 step "pcscd and the card in a virtual reader"
 pcscd_start
 emu_serve "$CARD"
-timeout 5 opensc-tool -l | tee "$WORK/readers"
+run_to "$WORK/readers" timeout 5 opensc-tool -l; cat "$WORK/readers"
 grep "$VPCD_READER" "$WORK/readers" | grep -q Yes || fail "no card in $VPCD_READER"
 
 OSC="pkcs11-tool --module $OPENSC"
@@ -136,9 +137,9 @@ step "card removal: the emulator stops, our tokens go"
 tail -n 1 "$WORK/serve.log"
 emu_stop || fail "emu serve did not exit cleanly on SIGTERM"
 reader_is_empty "$VPCD_READER" || fail "$VPCD_READER still shows a card"
-$P11 -L | tee "$WORK/L2"
+# (run_to: stdout and stderr, where sanitizer reports go, and the status)
+run_to "$WORK/L2" $P11 -L; cat "$WORK/L2"
 [ "$(tokens_in "$WORK/L2")" -eq 0 ] || fail "a token without a card in $VPCD_READER"
-grep -q 'AddressSanitizer\|runtime error' "$WORK/L2" && fail "sanitizer report"
 
 step "reference figures (APDUs the card answered, wall time; not asserted)"
 cat "$FIGURES"

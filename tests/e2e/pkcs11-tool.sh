@@ -12,7 +12,7 @@ export JPKI_PKCS11_EMULATOR="$CARD"
 "$TOOL" emu init --out "$CARD" >/dev/null
 
 step "two tokens"
-$P11 -L | tee "$WORK/L"
+run_to "$WORK/L" $P11 -L; cat "$WORK/L"
 [ "$(grep -c 'token label' "$WORK/L")" -eq 2 ] || fail "expected 2 tokens"
 grep -q 'JPKI User Authentication' "$WORK/L" || fail "no auth token"
 grep -q 'JPKI Digital Signature' "$WORK/L" || fail "no sign token"
@@ -24,15 +24,15 @@ grep -q 'JPKI Digital Signature' "$WORK/L" || fail "no sign token"
 grep 'serial num' "$WORK/L" | grep -q -- '-A$' || fail "no -A serial"
 
 step "objects of the auth token, no login"
-$P11 --slot 0 -O | tee "$WORK/O"
+run_to "$WORK/O" $P11 --slot 0 -O; cat "$WORK/O"
 grep -q 'Certificate Object' "$WORK/O" || fail "no certificate"
 grep -q 'Public Key Object; RSA 2048' "$WORK/O" || fail "no public key"
 grep -q 'Private Key Object' "$WORK/O" && fail "private key visible before login"
 
 step "objects of the sign token, before and after login"
-$P11 --slot 1 -O | tee "$WORK/O1"
+run_to "$WORK/O1" $P11 --slot 1 -O; cat "$WORK/O1"
 [ "$(grep -c 'Certificate Object' "$WORK/O1")" -eq 1 ] || fail "sign token before login: only its CA"
-$P11 --slot 1 -O --login --pin ABC123 | tee "$WORK/O2"
+run_to "$WORK/O2" $P11 --slot 1 -O --login --pin ABC123; cat "$WORK/O2"
 grep -q 'Private Key Object' "$WORK/O2" || fail "no sign key after login"
 [ "$(grep -c 'Certificate Object' "$WORK/O2")" -eq 2 ] || fail "no sign cert after login"
 
@@ -62,7 +62,7 @@ for t in "0 1234 01" "1 ABC123 02"; do
 done
 
 step "mechanisms: sign only, no decryption, no PSS"
-$P11 --slot 0 -M | tee "$WORK/M"
+run_to "$WORK/M" $P11 --slot 0 -M; cat "$WORK/M"
 grep -qi 'decrypt\|encrypt\|PSS' "$WORK/M" && fail "advertises what the card cannot do"
 
 step "pkcs11-tool --test on both tokens"
@@ -80,35 +80,53 @@ expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 1234 -O
 $P11 --slot 0 --login --pin 5678 --sign -m SHA256-RSA-PKCS --id 01 -i "$WORK/doc" -o "$WORK/sig"
 $P11 --slot 1 --login --pin NEWPIN42 --sign -m SHA256-RSA-PKCS --id 02 -i "$WORK/doc" -o "$WORK/sig"
 expect_ckr CKR_PIN_LEN_RANGE $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin ABC
-expect_ckr CKR_PIN_INVALID $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin abcdef
+expect_ckr CKR_PIN_INVALID $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin abc-def
 $P11 --slot 0 --login --pin 5678 --change-pin --new-pin 1234
 $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin ABC123
 
+# flags LABEL: the token flags pkcs11-tool -L shows for the token LABEL, in
+# $WORK/f (a file, not a pipe: a failing pkcs11-tool must fail the test).
+flags() {
+    run_to "$WORK/flags" $P11 -L
+    grep -A8 "$1" "$WORK/flags" | grep 'token flags' > "$WORK/f" || true
+}
+# tries KEY: what the card (its image) says is left of the auth or sign PIN.
+tries() { "$TOOL" emu info "$CARD" | sed -n "s/^$1 PIN *\([0-9]*\) of .*/\1/p"; }
+
 step "wrong PIN is counted on the card, and shown"
 expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 9999 -O
-$P11 -L | grep -A8 'JPKI User Authentication' | grep 'token flags' | grep -q 'count low' ||
-    fail "count-low flag not shown"
+[ "$(tries auth)" -eq 2 ] || fail "the card did not count the wrong PIN"
+flags 'JPKI User Authentication'; grep -q 'count low' "$WORK/f" || fail "count-low flag not shown"
 
 step "a PIN that cannot be right is refused without spending a try"
-expect_ckr CKR_PIN_INCORRECT $P11 --slot 1 --login --pin abc123 -O
-$P11 -L | grep -A8 'JPKI Digital Signature' | grep 'token flags' | grep -q 'count low' &&
-    fail "a malformed PIN spent a try"
+# At C_Login, PKCS#11 has CKR_PIN_INCORRECT for any PIN that is not the
+# right one (CKR_PIN_LEN_RANGE and CKR_PIN_INVALID are C_SetPIN's); the card
+# must never see such a PIN.
+for bad in abc-12 ABC12 ABCDEFGHIJ1234567 'ABC 123'; do
+    JPKI_EMU_LOG="$WORK/bad.log" expect_ckr CKR_PIN_INCORRECT \
+        $P11 --slot 1 --login --pin "$bad" -O
+    grep 'INS=20' "$WORK/bad.log" | grep -v 'Lc=-' && fail "a malformed PIN ($bad) reached the card"
+    rm -f "$WORK/bad.log"
+done
+[ "$(tries sign)" -eq 5 ] || fail "a malformed PIN spent a try"
+flags 'JPKI Digital Signature'; grep -q 'count low' "$WORK/f" && fail "count low after a malformed PIN"
 
 step "the right PIN resets the counter"
-$P11 --slot 0 --login --pin 1234 -O >/dev/null
-$P11 -L | grep -A8 'JPKI User Authentication' | grep 'token flags' | grep -q 'count low' &&
-    fail "counter not reset"
+run_to "$WORK/O3" $P11 --slot 0 --login --pin 1234 -O
+[ "$(tries auth)" -eq 3 ] || fail "the card's counter not reset"
+flags 'JPKI User Authentication'; grep -q 'count low' "$WORK/f" && fail "counter not reset"
 
 step "three wrong PINs lock the auth PIN; the flags follow; the sign PIN is untouched"
-auth_flags() { $P11 -L | grep -A8 'JPKI User Authentication' | grep 'token flags'; }
 expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 0000 -O
-auth_flags | grep -q 'count low' || fail "no count-low flag after 1 wrong PIN"
-auth_flags | grep -q 'final user PIN try' && fail "final-try flag after 1 wrong PIN"
+flags 'JPKI User Authentication'; grep -q 'count low' "$WORK/f" || fail "no count-low flag after 1 wrong PIN"
+flags 'JPKI User Authentication'; grep -q 'final user PIN try' "$WORK/f" && fail "final-try flag after 1 wrong PIN"
 expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 0000 -O
-auth_flags | grep -q 'final user PIN try' || fail "no final-try flag after 2 wrong PINs"
+flags 'JPKI User Authentication'; grep -q 'final user PIN try' "$WORK/f" || fail "no final-try flag after 2 wrong PINs"
 expect_ckr CKR_PIN_LOCKED $P11 --slot 0 --login --pin 0000 -O
-expect_ckr CKR_PIN_LOCKED $P11 --slot 0 --login --pin 1234 -O
-$P11 -L | tee "$WORK/L2"
+JPKI_EMU_LOG="$WORK/locked.log" expect_ckr CKR_PIN_LOCKED $P11 --slot 0 --login --pin 1234 -O
+grep 'INS=20' "$WORK/locked.log" | grep -v 'Lc=-' && fail "a PIN was sent to a locked PIN"
+[ "$(tries auth)" -eq 0 ] || fail "the card does not show the auth PIN locked"
+run_to "$WORK/L2" $P11 -L; cat "$WORK/L2"
 grep -A8 'JPKI User Authentication' "$WORK/L2" | grep 'token flags' | grep -q 'locked' ||
     fail "locked flag not shown"
 $P11 --slot 1 --login --pin ABC123 --sign -m SHA256-RSA-PKCS --id 02 \
@@ -116,11 +134,15 @@ $P11 --slot 1 --login --pin ABC123 --sign -m SHA256-RSA-PKCS --id 02 \
 
 step "a card in a PIN-pad reader: protected authentication path, no PIN typed"
 "$TOOL" emu init --pinpad --out "$WORK/pinpad.img" >/dev/null
-JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 -L | tee "$WORK/L5"
+run_to "$WORK/L5" env JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 -L; cat "$WORK/L5"
 [ "$(grep -c 'PIN pad present' "$WORK/L5")" -eq 2 ] || fail "no protected authentication path"
 JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 1 --login --sign \
     -m SHA256-RSA-PKCS --id 02 -i "$WORK/doc" -o "$WORK/sig"
-[ "$(stat -c %s "$WORK/sig")" -eq 256 ] || fail "no signature through the PIN pad"
+run_to "$WORK/pp.out" env JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 1 --login \
+    --read-object --type cert --id 02 -o "$WORK/pp.der"
+openssl x509 -inform DER -in "$WORK/pp.der" -pubkey -noout > "$WORK/pp.pem"
+openssl dgst -sha256 -verify "$WORK/pp.pem" -signature "$WORK/sig" "$WORK/doc" ||
+    fail "the PIN-pad signature does not verify with the certificate's key"
 
 step "PIN pad: the holder cancels (no try spent), then changes the PIN there"
 JPKI_EMU_FAULTS=pinpad-cancel JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" \
@@ -129,17 +151,20 @@ grep -q CKR_FUNCTION_CANCELED "$WORK/cancel" || { cat "$WORK/cancel"; fail "canc
 "$TOOL" emu info "$WORK/pinpad.img" | grep -q 'auth PIN *3 of 3' || fail "a cancelled entry spent a try"
 JPKI_EMU_PINPAD_NEW_PIN=8642 JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" \
     $P11 --slot 0 --change-pin
-JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 0 --login --pin 8642 --list-objects \
-    --type privkey | grep -q 'Private Key' || fail "the PIN changed on the PIN pad does not work"
+run_to "$WORK/O5" env JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 0 --login \
+    --pin 8642 --list-objects --type privkey
+grep -q 'Private Key' "$WORK/O5" || fail "the PIN changed on the PIN pad does not work"
 
 step "missing card image: no token, no crash"
-JPKI_PKCS11_EMULATOR="$WORK/nothing-here.img" $P11 -L 2>&1 | tee "$WORK/L3"
+run_to "$WORK/L3" env JPKI_PKCS11_EMULATOR="$WORK/nothing-here.img" $P11 -L; cat "$WORK/L3"
 grep -q 'token label' "$WORK/L3" && fail "a token without a card"
 
 step "corrupt card image: a clear error, no token, no crash"
 head -c 3000 /dev/urandom > "$WORK/bad.img"
-JPKI_PKCS11_EMULATOR="$WORK/bad.img" $P11 -L > "$WORK/L4" 2>&1 || true
+rc=0
+JPKI_PKCS11_EMULATOR="$WORK/bad.img" $P11 -L > "$WORK/L4" 2>&1 || rc=$?
 cat "$WORK/L4"
+[ $rc -lt 124 ] || fail "pkcs11-tool -L on a corrupt image: exit $rc (a crash)"
 grep -q 'token label' "$WORK/L4" && fail "a token from a corrupt image"
 grep -q 'bad.img' "$WORK/L4" || fail "no message naming the bad image"
 grep -q 'AddressSanitizer\|runtime error\|Segmentation' "$WORK/L4" && fail "crash"

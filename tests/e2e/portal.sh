@@ -65,9 +65,21 @@ export PKCS11_MODULE_PATH="$MODULE"
 # the page in $WORK/page-NAME.
 visit() {
     name=$1; shift
+    SEEN=$(grep -c '^accepted:\|^refused:' "$WORK/portal.log" || true)
     printf 'GET / HTTP/1.0\r\n\r\n' | OPENSSL_CONF="$CNF" $T openssl s_client -quiet -connect "127.0.0.1:$PORT" \
         -CAfile "$WORK/srv-ca.pem" -verify_return_error "$@" > "$WORK/page-$name" 2> "$WORK/err-$name" || true
     cat "$WORK/page-$name"
+}
+# verdict: the portal's log line about the last visit, in $WORK/last, once
+# the portal has written it (up to 10 s; no fixed wait).
+verdict() {
+    i=0
+    while [ "$(grep -c '^accepted:\|^refused:' "$WORK/portal.log" || true)" -le "$SEEN" ]; do
+        i=$((i + 1)); [ $i -lt 200 ] || { cat "$WORK/portal.log"; fail "the portal logged no verdict"; }
+        sleep 0.05
+    done
+    grep '^accepted:\|^refused:' "$WORK/portal.log" | tail -n 1 > "$WORK/last"
+    cat "$WORK/last"
 }
 CARDKEY="-engine pkcs11 -keyform engine -key pkcs11:token=JPKI%20User%20Authentication;id=%01;type=private;pin-value=1234 -cert $WORK/auth.pem"
 
@@ -75,15 +87,13 @@ step "a valid card gets in"
 # shellcheck disable=SC2086
 visit valid $CARDKEY
 grep -q '^HTTP/1.0 200 OK' "$WORK/page-valid" || { cat "$WORK/err-valid" "$WORK/portal.log"; fail "the valid card was refused"; }
-sleep 0.2
-grep '^accepted:\|^refused:' "$WORK/portal.log" | tail -1 | tee "$WORK/last"
+verdict
 grep -q "^accepted: .*serial=$SERIAL" "$WORK/last" || fail "the portal's log does not say the card was accepted"
 
 step "no client certificate: no handshake"
 visit none
 grep -q '^HTTP' "$WORK/page-none" && fail "a client without a certificate got a page"
-sleep 0.2
-grep '^accepted:\|^refused:' "$WORK/portal.log" | tail -1 | tee "$WORK/last"
+verdict
 grep -q '^refused: no TLS 1.2 handshake with a client certificate' "$WORK/last" || fail "the portal's log"
 
 step "a certificate from another CA is refused"
@@ -91,11 +101,12 @@ step "a certificate from another CA is refused"
 JPKI_PKCS11_EMULATOR="$WORK/stranger.img" pkcs11-tool --module "$MODULE" --slot 0 --read-object --type cert \
     --id 01 -o "$WORK/stranger.der" >/dev/null
 openssl x509 -inform DER -in "$WORK/stranger.der" -out "$WORK/stranger.pem"
+# (visit runs in a subshell here: note the verdicts so far out here)
+SEEN=$(grep -c '^accepted:\|^refused:' "$WORK/portal.log" || true)
 (export JPKI_PKCS11_EMULATOR="$WORK/stranger.img"; visit stranger -engine pkcs11 -keyform engine \
     -key 'pkcs11:token=JPKI%20User%20Authentication;id=%01;type=private;pin-value=1234' -cert "$WORK/stranger.pem")
 grep -q '^HTTP/1.0 403 Forbidden' "$WORK/page-stranger" || fail "the stranger was not refused"
-sleep 0.2
-grep '^accepted:\|^refused:' "$WORK/portal.log" | tail -1 | tee "$WORK/last"
+verdict
 grep -q '^refused: untrusted:' "$WORK/last" || fail "the portal's log does not say why"
 
 step "the card revoked: refused, and the reason says so"
@@ -104,8 +115,7 @@ step "the card revoked: refused, and the reason says so"
 visit revoked $CARDKEY
 grep -q '^HTTP/1.0 403 Forbidden' "$WORK/page-revoked" || fail "the revoked card was not refused"
 grep -q 'revoked' "$WORK/page-revoked" || fail "the refusal does not say revoked"
-sleep 0.2
-grep '^accepted:\|^refused:' "$WORK/portal.log" | tail -1 | tee "$WORK/last"
+verdict
 grep -q "^refused: revoked: .*revoked at .*serial=$SERIAL" "$WORK/last" || fail "the portal's log does not say revoked"
 
 printf '\nPASS: the portal lets the valid card in and refuses the revoked one (%ss)\n' "$(($(date +%s) - START))"

@@ -72,7 +72,8 @@ run sign-sign 1 $P11 --slot 1 --login --pin "$SIGN_PIN" --sign \
 run objects-sign-login 1 $P11 --slot 1 --login --pin "$SIGN_PIN" -O; ok
 run wrong-pin 1 $P11 --slot 1 --login --pin QZX7PRIVY43 -O; ko
 run short-pin 0 $P11 --slot 0 --login --pin 813 -O; ko
-run lowercase-pin 0 $P11 --slot 1 --login --pin qzx7privy42 -O; ko
+# upper-cased (the card holds upper case only): one try, and it logs in
+run lowercase-pin 1 $P11 --slot 1 --login --pin qzx7privy42 -O; ok
 # pkcs11-tool --change-pin calls C_Login, then C_SetPIN with the old PIN
 # again: two PKCS#11 calls that carry the PIN, one try each.
 run change-pin 2 $P11 --slot 1 --login --pin "$SIGN_PIN" --change-pin \

@@ -48,6 +48,7 @@ soak_run() {
     }
     SIGS=$(total signatures, "$1")
     LISTS=$(total listings, "$1")
+    LOGINS=$(total logins, "$1")
     ERRS=$(total errors, "$1")
     CONT=$(total contention "$1")
     [ "$ERRS" -eq 0 ] || fail "$1: $ERRS errors"
@@ -56,6 +57,9 @@ soak_run() {
         "$LISTS listings, $ERRS errors, $CONT contention"
 }
 
+# tries_full WHAT: the card's counters are full. A right PIN restores them,
+# so this alone cannot see a try spent and restored: the card's PIN count
+# must also equal the logins (soak.c in-process, emu_stat through pcscd).
 tries_full() {
     "$TOOL" emu info "$CARD" > "$WORK/info"
     grep -q '^auth PIN *3 of 3' "$WORK/info" && grep -q '^sign PIN *5 of 5' "$WORK/info" ||
@@ -71,16 +75,35 @@ grep -c 'card: ' "$WORK"/emu.*.out | grep -q ":0$" && fail "emu: no card count"
 tries_full emu
 EMU_SUMMARY="emu: $SIGS signatures, $LISTS listings, $ERRS errors"
 
+# wipes LOG: SELECTs of the application that found a PIN verified on the
+# card (the card's APDU log): each clears every program's login at once,
+# and is the only cause of contention there is.
+wipes() {
+    awk '/INS=20 / && !/Lc=-/ && /SW=9000/ { v = 1; next }
+         /INS=A4 P1=04/ { if (v) n++; v = 0 }
+         END { print n + 0 }' "$1"
+}
+
 step "through pcscd and vpcd: one card, $PROCS processes"
 need_vpcd
 unset JPKI_PKCS11_EMULATOR JPKI_PKCS11_PCSC
 pcscd_start
-emu_serve "$CARD"
+JPKI_EMU_LOG="$WORK/pcsc-apdu.log" emu_serve "$CARD"
 SOAK_SHARED_CARD=1 soak_run pcsc
 card_sigs=$(emu_stat signatures)
+card_pins=$(emu_stat verifies)
 emu_stop
 [ "$card_sigs" -eq "$SIGS" ] ||
     fail "pcsc: the card signed $card_sigs times, the threads got $SIGS good signatures"
+# Contention: at most one per thread (and main thread) of every process
+# per SELECT that cleared a verified PIN; a module losing logins by itself
+# goes over.
+W=$(wipes "$WORK/pcsc-apdu.log")
+[ "$CONT" -le $((W * PROCS * (THREADS + 1))) ] ||
+    fail "pcsc: $CONT contention, more than $W clearing SELECTs can cause"
+echo "pcsc: $CONT contention from $W SELECTs that cleared a verified PIN"
+[ "$card_pins" -eq "$LOGINS" ] ||
+    fail "pcsc: the card saw $card_pins PINs, the processes made $LOGINS logins"
 tries_full pcsc
 
 step "through pcscd: programs that end one after another"

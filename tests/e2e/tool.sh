@@ -66,15 +66,75 @@ done
 
 step "--smartphone: a phone token, its auth certificate behind the PIN"
 "$TOOL" emu init --out "$WORK/p.img" --smartphone >/dev/null
-JPKI_PKCS11_EMULATOR="$WORK/p.img" $P11 -L | tee "$WORK/L"
+# a cache of this step's own: the certificate must not reach it either
+PHONE="env JPKI_PKCS11_EMULATOR=$WORK/p.img XDG_CACHE_HOME=$WORK/pcache"
+run_to "$WORK/L" $PHONE $P11 -L; cat "$WORK/L"
 grep -q 'JPKI User Authentication (phone)' "$WORK/L" || fail "phone token not named"
 grep 'serial num' "$WORK/L" | grep -qv ': 0$' || fail "phone token without a serial"
-JPKI_PKCS11_EMULATOR="$WORK/p.img" $P11 --slot 0 -O > "$WORK/O"
-grep -q 'Certificate Object' "$WORK/O" && ! grep -q 'User Authentication CA' "$WORK/O" &&
-    fail "auth certificate visible before the PIN"
-JPKI_PKCS11_EMULATOR="$WORK/p.img" $P11 --slot 0 --login --pin 1234 -O > "$WORK/O2"
-grep -q 'User Authentication Certificate' "$WORK/O2" || fail "no auth certificate after login"
-JPKI_PKCS11_EMULATOR="$WORK/p.img" $P11 --slot 0 --login --pin 1234 --sign \
+# certs FILE: the labels of the certificates a listing shows
+certs_in() { grep -A1 '^Certificate Object' "$1" | sed -n 's/^ *label: *//p'; }
+run_to "$WORK/O" $PHONE $P11 --slot 0 -O
+[ "$(certs_in "$WORK/O")" = "User Authentication CA" ] ||
+    { cat "$WORK/O"; fail "before the PIN: a certificate other than the CA"; }
+run_to "$WORK/O2" $PHONE $P11 --slot 0 --login --pin 1234 -O
+certs_in "$WORK/O2" | grep -qx 'User Authentication Certificate' ||
+    fail "no auth certificate after login"
+run_to "$WORK/rc" $PHONE $P11 --slot 0 --login --pin 1234 --read-object --type cert \
+    --id 01 -o "$WORK/phone.der"
+run_to "$WORK/sg" $PHONE $P11 --slot 0 --login --pin 1234 --sign \
     -m SHA256-RSA-PKCS --id 01 -i "$WORK/info" -o "$WORK/sig"
+openssl x509 -inform DER -in "$WORK/phone.der" -pubkey -noout > "$WORK/phone.pub"
+openssl dgst -sha256 -verify "$WORK/phone.pub" -signature "$WORK/sig" "$WORK/info" ||
+    fail "the phone signature does not verify with the certificate's key"
+step "--smartphone: after the logins, the certificate is still behind the PIN"
+run_to "$WORK/O3" $PHONE $P11 --slot 0 -O
+[ "$(certs_in "$WORK/O3")" = "User Authentication CA" ] ||
+    { cat "$WORK/O3"; fail "the phone certificate is shown without the PIN (cached?)"; }
+# and no cache file holds it: a piece of its key, as bytes (hex dumps)
+key=$(openssl x509 -inform DER -in "$WORK/phone.der" -noout -modulus |
+      sed 's/^Modulus=//' | cut -c101-164 | tr 'A-F' 'a-f')
+[ ${#key} -eq 64 ] || fail "no modulus read from the phone certificate"
+if [ -d "$WORK/pcache" ]; then
+    find "$WORK/pcache" -type f | while read -r f; do
+        od -An -v -tx1 "$f" | tr -d ' \n' | grep -q "$key" && echo "$f"
+        true
+    done > "$WORK/leak"
+    [ ! -s "$WORK/leak" ] || { cat "$WORK/leak"; fail "the phone certificate is in the cache"; }
+fi
+
+step "command-line mistakes: exit 2 and a message; --help: exit 0 and the usage"
+# usage_error CMD...: jpki-tool CMD... is refused as a command-line mistake
+usage_error() {
+    rc=0
+    "$TOOL" "$@" > "$WORK/u.out" 2> "$WORK/u.err" || rc=$?
+    [ $rc -eq 2 ] || { cat "$WORK/u.out" "$WORK/u.err"; fail "jpki-tool $*: exit $rc, expected 2"; }
+    [ -s "$WORK/u.err" ] || fail "jpki-tool $*: no message"
+}
+usage_error
+usage_error --bogus
+usage_error bogus
+usage_error emu
+usage_error emu bogus
+usage_error emu init
+usage_error emu init --out "$WORK/x.img" extra
+usage_error emu init --out "$WORK/x.img" --ca-generations 9
+usage_error emu init --bogus
+usage_error emu info
+usage_error emu revoke "$WORK/a.img"
+usage_error emu revoke --bogus
+usage_error emu serve
+usage_error emu serve "$WORK/a.img" --port 70000
+usage_error emu serve "$WORK/a.img" --retry-seconds x
+usage_error emu serve --bogus
+for c in "--help" "emu --help" "emu init --help" "emu info --help" "emu revoke --help" \
+         "emu serve --help"; do
+    # shellcheck disable=SC2086
+    run_to "$WORK/h.out" "$TOOL" $c
+    grep -q '^Usage: ' "$WORK/h.out" || { cat "$WORK/h.out"; fail "jpki-tool $c: no usage"; }
+done
+rc=0; "$TOOL" emu info "$WORK/none.img" > "$WORK/u.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || { cat "$WORK/u.out"; fail "emu info on a missing image: exit $rc"; }
+rc=0; "$TOOL" emu serve "$WORK/none.img" --port 9 > "$WORK/u.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || { cat "$WORK/u.out"; fail "emu serve of a missing image: exit $rc"; }
 
 echo "jpki-tool end-to-end: all steps passed"

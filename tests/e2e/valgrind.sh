@@ -10,8 +10,7 @@
 need pkcs11-tool valgrind openssl
 
 if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ] || [ -n "${LD_PRELOAD:-}" ]; then
-    echo "SKIP: a sanitizer build (ASan preloaded); valgrind runs on the normal build"
-    exit 77
+    skip "a sanitizer build or LD_PRELOAD set (${LD_PRELOAD:-}); valgrind runs on the normal build"
 fi
 
 CARD="$WORK/card.img"

@@ -218,7 +218,12 @@ cat "$WORK"/old/*.pem > "$WORK/old.pem"
 ossl fail "" -CAfile "$WORK/old.pem" "$WORK/g.auth.pem"
 
 step "the module checks the card: when read (offer, default), or at first sight (hide)"
-tokens() { pkcs11-tool --module "$MODULE" -L 2>/dev/null | grep -c 'token label' || true; }
+# tokens: how many tokens pkcs11-tool -L lists; nothing (so no match for
+# any count) when it fails or crashes: a crash must not read as "0 tokens".
+tokens() {
+    run_to "$WORK/tokens.L" pkcs11-tool --module "$MODULE" -L >&2
+    grep -c 'token label' "$WORK/tokens.L" || true
+}
 export JPKI_PKCS11_EMULATOR="$WORK/b.img" JPKI_PKCS11_DEBUG=3 JPKI_PKCS11_LOG_FILE="$WORK/log"
 [ "$(JPKI_PKCS11_ANCHORS="$ROOTS" tokens)" = 2 ] || fail "an untrusted card is not offered"
 # offer: checked when the certificate is read anyway, not at -L
