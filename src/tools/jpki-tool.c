@@ -37,11 +37,13 @@ static const struct {
 
 void tool_error(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fputs(TOOL_NAME ": ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs(TOOL_NAME ": ", stderr);
+    tool_put_text(stderr, msg); /* file names, texts from a card or a CRL */
     fputc('\n', stderr);
 }
 
