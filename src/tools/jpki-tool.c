@@ -47,21 +47,6 @@ void tool_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-void tool_json_string(const char *s)
-{
-    putchar('"');
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20 || ch == 0x7F)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 void tool_reset_getopt(void)
 {
 #ifdef __GLIBC__

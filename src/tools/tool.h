@@ -19,10 +19,6 @@
 /* "jpki-tool: <message>" on stderr. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* s as a JSON string on stdout: quotes, backslashes and control characters
- * escaped, other bytes (UTF-8) as they are; NULL as "". */
-void tool_json_string(const char *s);
-
 /* Reset getopt before a subcommand parses its own options. */
 void tool_reset_getopt(void);
 
