@@ -257,6 +257,94 @@ START_TEST(emu_revoke_crl)
 }
 END_TEST
 
+/* A CRL without nextUpdate never says when it stops being current: it is
+ * stale, whatever its age, and does not make a certificate "good". */
+START_TEST(no_next_update_is_stale)
+{
+    fixture f;
+    setup(&f);
+    char path[700];
+    time_t now = time(NULL);
+    write_crl(path, sizeof path, &f, "n.crl",
+              vp_crl(&f.ca, NULL, 0, 0, NULL, now - 3600, VP_NO_NEXT_UPDATE));
+    ck_assert_int_eq(vp_verify(f.leaf, f.anchors, path, 0, 0, 0, &res), JPKI_VS_CRL_STALE);
+    ck_assert_int_eq(res.revocation, JPKI_REV_GOOD_STALE);
+    ck_assert_int_eq(res.crl_next_update, 0);
+    ck_assert_uint_eq(res.reasons, UINT64_C(1) << JPKI_VR_CRL_STALE);
+    /* accepted only on request */
+    ck_assert_int_eq(vp_verify(f.leaf, f.anchors, path, 0, 0, JPKI_VF_ALLOW_STALE_CRL, &res),
+                     JPKI_VS_VALID);
+    /* years later it is no better */
+    ck_assert_int_eq(vp_verify(f.leaf, f.anchors, path, (int64_t)now + 300 * DAY, 0, 0, &res),
+                     JPKI_VS_CRL_STALE);
+    /* it still revokes what it lists */
+    write_crl(path, sizeof path, &f, "n.crl",
+              vp_crl(&f.ca, &f.leaf, 1, now - 7200, NULL, now - 3600, VP_NO_NEXT_UPDATE));
+    ck_assert_int_eq(vp_verify(f.leaf, f.anchors, path, 0, 0, 0, &res), JPKI_VS_REVOKED);
+    /* a current CRL beside it decides */
+    unlink(path);
+    write_crl(path, sizeof path, &f, "n.crl",
+              vp_crl(&f.ca, NULL, 0, 0, NULL, now - 3600, VP_NO_NEXT_UPDATE));
+    write_crl(path, sizeof path, &f, "z.crl", vp_crl(&f.ca, NULL, 0, 0, NULL, 0, 0));
+    ck_assert_int_eq(vp_verify(f.leaf, f.anchors, f.crls, 0, 0, 0, &res), JPKI_VS_VALID);
+    ck_assert_str_eq(res.crl_path, path);
+    teardown(&f);
+}
+END_TEST
+
+/* root -> I2 -> I1 -> leaf: the leaf's revocation is I1's business. */
+static jpki_vstatus verify_chain(X509 *leaf, const char *anchors, STACK_OF(X509) *inter,
+                                 const char *crl)
+{
+    const char *crls[1] = { crl };
+    jpki_vopts o;
+    memset(&o, 0, sizeof o);
+    o.anchors_dir = anchors;
+    o.intermediates = inter;
+    o.crls = crls;
+    o.n_crls = 1;
+    o.flags = JPKI_VF_NO_CRL_CACHE;
+    return jpki_verify_x509(leaf, &o, &res);
+}
+
+START_TEST(two_intermediates_direct_issuer)
+{
+    fixture f;
+    setup(&f);
+    vp_ca i2, i1;
+    vp_ca_make_sub(&i2, &f.ca, "Intermediate 2");
+    vp_ca_make_sub(&i1, &i2, "Intermediate 1");
+    X509 *leaf = vp_leaf(&i1, NULL), *other = vp_leaf(&i1, NULL);
+    STACK_OF(X509) *inter = sk_X509_new_null();
+    ck_assert(sk_X509_push(inter, i2.cert) && sk_X509_push(inter, i1.cert));
+    char by_i1[700], by_i2[700], by_root[700];
+    write_crl(by_i1, sizeof by_i1, &f, "i1.crl", vp_crl(&i1, &leaf, 1, 0, NULL, 0, 0));
+    write_crl(by_i2, sizeof by_i2, &f, "i2.crl", vp_crl(&i2, NULL, 0, 0, NULL, 0, 0));
+    write_crl(by_root, sizeof by_root, &f, "root.crl", vp_crl(&f.ca, NULL, 0, 0, NULL, 0, 0));
+    /* the chain itself is fine */
+    ck_assert_int_eq(verify_chain(other, f.anchors, inter, by_i1), JPKI_VS_VALID);
+    ck_assert_int_eq(res.chain_len, 4);
+    ck_assert_int_eq(res.revocation, JPKI_REV_GOOD);
+    /* I1's CRL revokes the leaf, and is not refused as another issuer's */
+    ck_assert_int_eq(verify_chain(leaf, f.anchors, inter, by_i1), JPKI_VS_REVOKED);
+    ck_assert(!jpki_vresult_has(&res, JPKI_VR_CRL_WRONG_ISSUER));
+    ck_assert_str_eq(res.crl_path, by_i1);
+    /* the empty CRLs of I2 and of the root do not cover the leaf */
+    ck_assert_int_eq(verify_chain(leaf, f.anchors, inter, by_i2), JPKI_VS_REVOCATION_UNKNOWN);
+    ck_assert_int_ne(res.revocation, JPKI_REV_GOOD);
+    ck_assert(jpki_vresult_has(&res, JPKI_VR_CRL_MISSING));
+    ck_assert_int_eq(verify_chain(leaf, f.anchors, inter, by_root), JPKI_VS_REVOCATION_UNKNOWN);
+    /* all three in one directory: revoked */
+    ck_assert_int_eq(verify_chain(leaf, f.anchors, inter, f.crls), JPKI_VS_REVOKED);
+    sk_X509_free(inter);
+    X509_free(leaf);
+    X509_free(other);
+    vp_ca_free(&i1);
+    vp_ca_free(&i2);
+    teardown(&f);
+}
+END_TEST
+
 Suite *verify_crl_suite(void)
 {
     Suite *s = suite_create("verify-crl");
@@ -269,6 +357,8 @@ Suite *verify_crl_suite(void)
     tcase_add_test(tc, partitions);
     tcase_add_test(tc, other_generation_crl);
     tcase_add_test(tc, emu_revoke_crl);
+    tcase_add_test(tc, no_next_update_is_stale);
+    tcase_add_test(tc, two_intermediates_direct_issuer);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,44 +20,6 @@
 
 Suite *verify_san_suite(void);
 
-typedef struct {
-    int arc;        /* under 1.2.392.200149.8.5.5; 0: another OID */
-    unsigned tag;   /* string tag, 0: UTF8String */
-    const char *value;
-} attr;
-
-/* GeneralNames DER of otherNames (short lengths only). */
-static size_t san_der(uint8_t *out, const attr *a, size_t n)
-{
-    uint8_t body[2048];
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t vl = strlen(a[i].value);
-        ck_assert_uint_lt(vl, 100);
-        uint8_t *p = body + len;
-        p[0] = 0xA0;
-        p[1] = (uint8_t)(12 + 4 + vl);
-        static const uint8_t oid[] = { 0x06, 0x0A, 0x2A, 0x83, 0x08, 0x8C, 0x9B, 0x55,
-                                       0x08, 0x05, 0x05 };
-        memcpy(p + 2, oid, sizeof oid);
-        p[2 + sizeof oid] = (uint8_t)(a[i].arc ? a[i].arc : 0x7F);
-        if (!a[i].arc)
-            p[2 + 9] = 0x06; /* 1.2.392.200149.8.5.6.x: not ours */
-        p[14] = 0xA0;
-        p[15] = (uint8_t)(2 + vl);
-        p[16] = (uint8_t)(a[i].tag ? a[i].tag : 0x0C);
-        p[17] = (uint8_t)vl;
-        memcpy(p + 18, a[i].value, vl);
-        len += 18 + vl;
-    }
-    ck_assert_uint_lt(len, 256);
-    out[0] = 0x30;
-    out[1] = 0x81;
-    out[2] = (uint8_t)len;
-    memcpy(out + 3, body, len);
-    return len + 3;
-}
-
 START_TEST(emu_sign_cert)
 {
     X509 *s = vp_card_cert(vp_card("plain"), 1);
@@ -127,11 +89,11 @@ END_TEST
 START_TEST(substitutes_and_others)
 {
     uint8_t der[300];
-    const attr a[] = {
+    const vp_attr a[] = {
         { 1, 0, "山田太郎" }, { 2, 0, "0010" }, { 3, 0, "1" }, { 4, 0, "300450607" },
         { 5, 0, "大阪府" }, { 6, 0, "010" }, { 0, 0, "ignored" }, { 9, 0, "a later arc" },
     };
-    size_t n = san_der(der, a, 8);
+    size_t n = vp_san_der(der, a, 8);
     jpki_person p;
     ck_assert_int_eq(jpki_san_decode(der, n, &p), JPKI_SAN_OK);
     ck_assert_str_eq(p.name_subst, "0010");
@@ -140,22 +102,22 @@ START_TEST(substitutes_and_others)
     ck_assert_int_eq(p.birth_year, 1970);
     jpki_person_clear(&p);
     /* only some attributes */
-    const attr b[] = { { 3, 0, "3" } };
-    n = san_der(der, b, 1);
+    const vp_attr b[] = { { 3, 0, "3" } };
+    n = vp_san_der(der, b, 1);
     ck_assert_int_eq(jpki_san_decode(der, n, &p), JPKI_SAN_OK);
     ck_assert_uint_eq(p.present, JPKI_PD_SEX);
     ck_assert_ptr_null(p.name);
     jpki_person_clear(&p);
     /* none of ours */
-    const attr c[] = { { 0, 0, "x" } };
-    n = san_der(der, c, 1);
+    const vp_attr c[] = { { 0, 0, "x" } };
+    n = vp_san_der(der, c, 1);
     ck_assert_int_eq(jpki_san_decode(der, n, &p), JPKI_SAN_NONE);
 }
 END_TEST
 
 START_TEST(garbage_san)
 {
-    static const attr bad[][2] = {
+    static const vp_attr bad[][2] = {
         { { 2, 0, "01x" }, { 1, 0, "a" } },     /* flags not 0/1 */
         { { 3, 0, "4" }, { 1, 0, "a" } },       /* sex */
         { { 3, 0, "12" }, { 1, 0, "a" } },
@@ -163,19 +125,30 @@ START_TEST(garbage_san)
         { { 1, 0, "a" }, { 1, 0, "b" } },       /* twice */
         { { 1, 0, "\xff\xfe" }, { 3, 0, "1" } }, /* not UTF-8 */
         { { 1, 0, "\xe8\xa9" }, { 3, 0, "1" } }, /* cut UTF-8 */
+        { { 1, 0, "\xc0\xaf" }, { 3, 0, "1" } }, /* overlong '/' */
+        { { 1, 0, "\xe0\x80\xaf" }, { 3, 0, "1" } }, /* overlong, 3 bytes */
+        { { 1, 0, "\xf0\x80\x80\xaf" }, { 3, 0, "1" } }, /* overlong, 4 bytes */
+        { { 1, 0, "\xed\xa0\x80" }, { 3, 0, "1" } }, /* a surrogate */
+        { { 1, 0, "\xf4\x90\x80\x80" }, { 3, 0, "1" } }, /* beyond U+10FFFF */
+        { { 1, 0, "a\x1b[2Jb" }, { 3, 0, "1" } }, /* ESC: a terminal escape */
+        { { 5, 0, "x\r\nstatus: valid" }, { 3, 0, "1" } }, /* CR LF */
+        { { 5, 0, "x\ty" }, { 3, 0, "1" } },    /* TAB */
+        { { 1, 0, "a\x7f" }, { 3, 0, "1" } },   /* DEL */
+        { { 1, 0, "a\xc2\x9b" "2J" }, { 3, 0, "1" } }, /* C1 CSI */
+        { { 1, 0, "a\xc2\x85" }, { 3, 0, "1" } }, /* C1 NEL */
         { { 1, 0, "" }, { 3, 0, "1" } },        /* empty name */
         { { 1, 0x02, "1" }, { 3, 0, "1" } },    /* INTEGER, not a string */
     };
     uint8_t der[300];
     jpki_person p;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        size_t n = san_der(der, bad[i], 2);
+        size_t n = vp_san_der(der, bad[i], 2);
         ck_assert_msg(jpki_san_decode(der, n, &p) == JPKI_SAN_MALFORMED, "case %zu", i);
         ck_assert_ptr_null(p.name);
         ck_assert_uint_eq(p.present, 0);
     }
-    const attr good[] = { { 1, 0, "名前" }, { 3, 0, "2" } };
-    size_t n = san_der(der, good, 2);
+    const vp_attr good[] = { { 1, 0, "名前" }, { 3, 0, "2" } };
+    size_t n = vp_san_der(der, good, 2);
     /* every truncation fails cleanly */
     for (size_t cut = 0; cut < n; cut++)
         ck_assert_msg(jpki_san_decode(der, cut, &p) != JPKI_SAN_OK, "cut %zu", cut);

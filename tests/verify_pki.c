@@ -107,6 +107,27 @@ void vp_ca_make(vp_ca *ca, time_t nb, time_t na)
     ck_assert(X509_sign(x, ca->key, EVP_sha256()) > 0);
 }
 
+void vp_ca_make_sub(vp_ca *ca, const vp_ca *parent, const char *cn)
+{
+    time_t now = time(NULL);
+    const rdn r[] = { { "C", "JP" }, { "O", "JPKI-TEST" }, { "CN", cn } };
+    ca->key = ec_key();
+    X509 *x = ca->cert = X509_new();
+    X509_NAME *n = emu_x509_name(r, 3);
+    X509_set_version(x, X509_VERSION_3);
+    set_serial(x);
+    X509_set_subject_name(x, n);
+    X509_set_issuer_name(x, X509_get_subject_name(parent->cert));
+    X509_NAME_free(n);
+    set_times(x, now - 25 * DAY, now + 3000 * DAY);
+    X509_set_pubkey(x, ca->key);
+    add_conf(x, parent->cert, NID_key_usage, "critical,keyCertSign,cRLSign");
+    add_conf(x, parent->cert, NID_basic_constraints, "critical,CA:TRUE");
+    add_conf(x, x, NID_subject_key_identifier, "hash");
+    add_conf(x, parent->cert, NID_authority_key_identifier, "keyid:always");
+    ck_assert(X509_sign(x, parent->key, EVP_sha256()) > 0);
+}
+
 void vp_ca_free(vp_ca *ca)
 {
     EVP_PKEY_free(ca->key);
@@ -128,7 +149,7 @@ X509 *vp_leaf(const vp_ca *ca, const vp_leaf_opts *o)
         o = &none;
     EVP_PKEY *k = ec_key();
     X509 *x = X509_new();
-    const rdn subj[] = { { "C", "JP" }, { "CN", "TEST-LEAF" } };
+    const rdn subj[] = { { "C", "JP" }, { "CN", o->cn ? o->cn : "TEST-LEAF" } };
     X509_NAME *n = emu_x509_name(subj, 2);
     time_t now = time(NULL);
     X509_set_version(x, X509_VERSION_3);
@@ -159,6 +180,14 @@ X509 *vp_leaf(const vp_ca *ca, const vp_leaf_opts *o)
         ASN1_OCTET_STRING_free(v);
         ASN1_OBJECT_free(obj);
     }
+    if (o->san) {
+        ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+        ck_assert(v && ASN1_OCTET_STRING_set(v, o->san, (int)o->san_len));
+        X509_EXTENSION *e = X509_EXTENSION_create_by_NID(NULL, NID_subject_alt_name, 0, v);
+        ck_assert(e && X509_add_ext(x, e, -1));
+        X509_EXTENSION_free(e);
+        ASN1_OCTET_STRING_free(v);
+    }
     ck_assert(emu_x509_add_crldp(x, partition_name(o->partition)));
     add_conf(x, ca->cert, NID_authority_key_identifier, "keyid:always");
     ck_assert(X509_sign(x, ca->key, EVP_sha256()) > 0);
@@ -176,7 +205,8 @@ X509_CRL *vp_crl(const vp_ca *ca, X509 *const *revoked, size_t n, time_t when,
     X509_CRL_set_version(crl, X509_CRL_VERSION_2);
     X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert));
     X509_CRL_set1_lastUpdate(crl, t1);
-    X509_CRL_set1_nextUpdate(crl, t2);
+    if (next_update != VP_NO_NEXT_UPDATE)
+        X509_CRL_set1_nextUpdate(crl, t2);
     for (size_t i = 0; i < n; i++) {
         X509_REVOKED *r = X509_REVOKED_new();
         ASN1_TIME *t = ASN1_TIME_set(NULL, when ? when : now - 60);
@@ -212,6 +242,38 @@ X509_CRL *vp_crl(const vp_ca *ca, X509 *const *revoked, size_t n, time_t when,
     ASN1_TIME_free(t1);
     ASN1_TIME_free(t2);
     return crl;
+}
+
+/* see verify_pki.h */
+size_t vp_san_der(uint8_t *out, const vp_attr *a, size_t n)
+{
+    uint8_t body[2048];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t vl = strlen(a[i].value);
+        ck_assert_uint_lt(vl, 100);
+        uint8_t *p = body + len;
+        p[0] = 0xA0;
+        p[1] = (uint8_t)(12 + 4 + vl);
+        static const uint8_t oid[] = { 0x06, 0x0A, 0x2A, 0x83, 0x08, 0x8C, 0x9B, 0x55,
+                                       0x08, 0x05, 0x05 };
+        memcpy(p + 2, oid, sizeof oid);
+        p[2 + sizeof oid] = (uint8_t)(a[i].arc ? a[i].arc : 0x7F);
+        if (!a[i].arc)
+            p[2 + 9] = 0x06; /* 1.2.392.200149.8.5.6.x: not ours */
+        p[14] = 0xA0;
+        p[15] = (uint8_t)(2 + vl);
+        p[16] = (uint8_t)(a[i].tag ? a[i].tag : 0x0C);
+        p[17] = (uint8_t)vl;
+        memcpy(p + 18, a[i].value, vl);
+        len += 18 + vl;
+    }
+    ck_assert_uint_lt(len, 256);
+    out[0] = 0x30;
+    out[1] = 0x81;
+    out[2] = (uint8_t)len;
+    memcpy(out + 3, body, len);
+    return len + 3;
 }
 
 void vp_write_bytes(const char *path, const void *data, size_t n)

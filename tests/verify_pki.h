@@ -25,6 +25,8 @@ typedef struct {
 
 /* A root with the test auth CA's name; valid [nb, na). */
 void vp_ca_make(vp_ca *ca, time_t nb, time_t na);
+/* An intermediate CA named "C=JP, O=JPKI-TEST, CN=cn", issued by parent. */
+void vp_ca_make_sub(vp_ca *ca, const vp_ca *parent, const char *cn);
 void vp_ca_free(vp_ca *ca);
 
 typedef struct {
@@ -36,13 +38,27 @@ typedef struct {
     int unknown_critical;    /* an unknown critical extension */
     const char *partition;   /* CN of the CRL distribution point; NULL "Chiyoda-ku CRLDP" */
     time_t nb, na;           /* 0: 20 days ago .. in a year */
+    const char *cn;          /* subject CN (UTF8String); NULL "TEST-LEAF" */
+    const uint8_t *san;      /* subjectAltName DER (vp_san_der), or NULL */
+    size_t san_len;
 } vp_leaf_opts;
+
+/* A JPKI personal-data otherName. */
+typedef struct {
+    int arc;        /* under 1.2.392.200149.8.5.5; 0: another OID */
+    unsigned tag;   /* string tag, 0: UTF8String */
+    const char *value;
+} vp_attr;
+
+/* GeneralNames DER of otherNames (short lengths only); its length. */
+size_t vp_san_der(uint8_t *out, const vp_attr *a, size_t n);
 
 X509 *vp_leaf(const vp_ca *ca, const vp_leaf_opts *o);
 
 /* A CRL of ca listing the given certificates (revoked at `when`, reason
  * keyCompromise); IDP = partition's distribution point, NULL: no IDP.
- * this/next 0: now / now + a day. */
+ * this/next 0: now / now + a day; next VP_NO_NEXT_UPDATE: none. */
+#define VP_NO_NEXT_UPDATE ((time_t)-1)
 X509_CRL *vp_crl(const vp_ca *ca, X509 *const *revoked, size_t n, time_t when,
                  const char *partition, time_t this_update, time_t next_update);
 

@@ -47,6 +47,14 @@ int jlog_level(void)
     return __atomic_load_n(&log_level, __ATOMIC_RELAXED);
 }
 
+void jlog_fork_lock(int lock)
+{
+    if (lock)
+        pthread_mutex_lock(&log_lock);
+    else
+        pthread_mutex_unlock(&log_lock);
+}
+
 void jlog(int level, const char *fmt, ...)
 {
     static const char *const names[] = { "", "error", "warning", "info",

@@ -28,6 +28,10 @@ void jlog_init(int level, const char *file);
 /* Closes a log file opened by jlog_init. */
 void jlog_close(void);
 int jlog_level(void);
+/* Around fork() (pthread_atfork, registered by the module): lock = 1 takes
+ * the log's lock before the fork, lock = 0 releases it in parent and child,
+ * so that a child never inherits it held by a thread it does not have. */
+void jlog_fork_lock(int lock);
 
 void jlog(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

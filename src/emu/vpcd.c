@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "emu/vpcd.h"
 
 enum {
@@ -288,12 +290,18 @@ emu_vpcd_rv emu_vpcd_serve(emu_card *card, int fd, volatile sig_atomic_t *wake,
         if (len == 1) {
             if (handle_ctrl(card, fd, msg[0], err, errlen) < 0)
                 break;
-        } else if ((rc = answer_apdu(card, fd, msg, len, err, errlen)) != 0) {
-            if (rc > 0)
-                result = EMU_VPCD_GONE;
-            break;
+        } else {
+            rc = answer_apdu(card, fd, msg, len, err, errlen);
+            /* A VERIFY or CHANGE REFERENCE DATA carries PINs: not kept. */
+            OPENSSL_cleanse(msg, len);
+            if (rc != 0) {
+                if (rc > 0)
+                    result = EMU_VPCD_GONE;
+                break;
+            }
         }
     }
+    OPENSSL_cleanse(msg, MSG_MAX);
     free(msg);
     return result;
 }

@@ -10,7 +10,8 @@
  *     appear in the CRL's issuingDistributionPoint; a CRL without one
  *     covers every certificate of its issuer;
  *   - time: a CRL whose thisUpdate is after the check time is not usable,
- *     one past its nextUpdate is stale (a state of its own, not "good");
+ *     one past its nextUpdate, or without one, is stale (a state of its
+ *     own, not "good");
  *   - an entry revoked after the check time did not revoke it then.
  * Problems with CRLs that do not cover the leaf are reported as reasons;
  * they change the verdict only when no usable CRL covers the leaf.
@@ -90,19 +91,18 @@ static int dp_listed(const CRL_DIST_POINTS *dps, const GENERAL_NAMES *names)
     return 0;
 }
 
-/* Does a CRL with this issuingDistributionPoint cover the leaf? */
-static int covers(const leaf_facts *f, const jpki_crlx_info *info)
+int jpki_crl_covers(const CRL_DIST_POINTS *dps, const uint8_t *idp_der, size_t idp_len)
 {
-    if (!info->idp)
+    if (!idp_der)
         return 1;
-    const unsigned char *p = info->idp;
-    ISSUING_DIST_POINT *idp = d2i_ISSUING_DIST_POINT(NULL, &p, (long)info->idp_len);
+    const unsigned char *p = idp_der;
+    ISSUING_DIST_POINT *idp = d2i_ISSUING_DIST_POINT(NULL, &p, (long)idp_len);
     int ok = 0;
     if (idp && !idp->onlyCA && !idp->onlyattr && !idp->onlysomereasons && !idp->indirectCRL) {
         if (!idp->distpoint)
             ok = 1;
         else if (idp->distpoint->type == 0)
-            ok = dp_listed(f->dps, idp->distpoint->name.fullname);
+            ok = dp_listed(dps, idp->distpoint->name.fullname);
     }
     ISSUING_DIST_POINT_free(idp);
     ERR_clear_error();
@@ -139,7 +139,7 @@ static void use_crl(const char *path, STACK_OF(X509) *issuers, const char *cache
         return;
     }
     const jpki_crlx_info *info = jpki_crlx_get_info(x);
-    if (memcmp(info->issuer_spki_sha256, f->issuer_spki, 32) != 0 || !covers(f, info)) {
+    if (memcmp(info->issuer_spki_sha256, f->issuer_spki, 32) != 0 || !jpki_crl_covers(f->dps, info->idp, info->idp_len)) {
         jpki_crlx_close(x); /* another CA, generation or partition */
         return;
     }
@@ -149,7 +149,10 @@ static void use_crl(const char *path, STACK_OF(X509) *issuers, const char *cache
         jpki_crlx_close(x);
         return;
     }
-    int stale = info->next_update && r->at > info->next_update;
+    /* Without a nextUpdate nobody promised when a newer list comes: such a
+     * CRL may be years old, so it can never be current. Stale, like one
+     * past its nextUpdate (JPKI_VF_ALLOW_STALE_CRL accepts both). */
+    int stale = !info->next_update || r->at > info->next_update;
     jpki_crlx_entry e;
     rv = jpki_crlx_lookup(x, f->serial, f->serial_len, &e);
     if (rv != JPKI_CRLX_OK) {

@@ -59,29 +59,54 @@ static int der_next(der_cur *c, unsigned *tag, der_cur *val)
 
 /* ---- values --------------------------------------------------------------- */
 
+size_t jpki_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
+{
+    if (n == 0)
+        return 0;
+    uint8_t b = s[0];
+    size_t k;
+    uint32_t c, min;
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    } else if (b >= 0xC2 && b < 0xE0) {
+        k = 1, c = b & 0x1F, min = 0x80;
+    } else if ((b & 0xF0) == 0xE0) {
+        k = 2, c = b & 0x0F, min = 0x800;
+    } else if (b >= 0xF0 && b < 0xF5) {
+        k = 3, c = b & 0x07, min = 0x10000;
+    } else {
+        return 0; /* a continuation byte, C0/C1 (overlong), F5.. */
+    }
+    if (n - 1 < k)
+        return 0;
+    for (size_t j = 1; j <= k; j++) {
+        if ((s[j] & 0xC0) != 0x80)
+            return 0;
+        c = c << 6 | (s[j] & 0x3F);
+    }
+    /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+    if (c < min || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
+        return 0;
+    *cp = c;
+    return k + 1;
+}
+
+int jpki_utf8_is_control(uint32_t c)
+{
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F);
+}
+
+/* Text for a terminal: well-formed UTF-8 without C0, DEL or C1 controls
+ * (a name or an address has no line breaks, tabs or escape sequences). */
 static int utf8_valid(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        uint8_t b = s[i];
-        size_t k;
-        if (b == 0)
+        uint32_t c;
+        size_t k = jpki_utf8_decode(s + i, n - i, &c);
+        if (k == 0 || jpki_utf8_is_control(c))
             return 0;
-        else if (b < 0x80)
-            k = 0;
-        else if (b >= 0xC2 && b < 0xE0)
-            k = 1;
-        else if ((b & 0xF0) == 0xE0)
-            k = 2;
-        else if (b >= 0xF0 && b < 0xF5)
-            k = 3;
-        else
-            return 0;
-        if (n - i - 1 < k)
-            return 0;
-        for (size_t j = 1; j <= k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return 0;
-        i += k + 1;
+        i += k;
     }
     return 1;
 }

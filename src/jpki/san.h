@@ -78,4 +78,11 @@ const char *jpki_san_strerror(jpki_san_rv rv);
 /* Wipes and frees everything in p; p is cleared (safe to call twice). */
 void jpki_person_clear(jpki_person *p);
 
+/* One UTF-8 character of s (n bytes): its length, with the code point in
+ * *cp; 0 for a malformed, overlong or truncated sequence, a surrogate or a
+ * value beyond U+10FFFF. */
+size_t jpki_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+/* C0 (U+0000..U+001F), DEL and C1 (U+0080..U+009F). */
+int jpki_utf8_is_control(uint32_t c);
+
 #endif

@@ -37,7 +37,7 @@ static const struct { const char *name, *text; } reasons[JPKI_VR_COUNT] = {
     [JPKI_VR_CRITICAL_EXT] = { "critical-extension", "an unknown critical extension" },
     [JPKI_VR_CHAIN_OTHER] = { "chain-error", "another chain verification error" },
     [JPKI_VR_REVOKED] = { "revoked", "the certificate is revoked" },
-    [JPKI_VR_CRL_STALE] = { "crl-stale", "the CRL covering the certificate is past its nextUpdate" },
+    [JPKI_VR_CRL_STALE] = { "crl-stale", "the CRL covering the certificate is past its nextUpdate or has none" },
     [JPKI_VR_CRL_MISSING] = { "crl-missing", "no CRL given covers the certificate's partition" },
     [JPKI_VR_CRL_NOT_YET_VALID] = { "crl-not-yet-valid", "a covering CRL was issued after the check time" },
     [JPKI_VR_CRL_BAD_SIGNATURE] = { "crl-bad-signature", "a CRL's signature does not verify" },
@@ -288,8 +288,11 @@ jpki_vstatus jpki_verify_x509(X509 *leaf, const jpki_vopts *o, jpki_vresult *r)
             snprintf(r->openssl_error, sizeof r->openssl_error, "%s", err);
         }
     }
-    /* Climb the optional intermediates to the one that an anchor issued. */
-    X509 *top = leaf, *anchor = NULL;
+    /* Climb the optional intermediates to the one that an anchor issued.
+     * The leaf's revocation is a question for its own, direct issuer: the
+     * first step of the climb (the anchor when there is no intermediate),
+     * never a CA higher up, whose CRLs list other certificates. */
+    X509 *top = leaf, *anchor = NULL, *direct = NULL;
     for (int hops = 0; anchors && hops < JPKI_VERIFY_MAX_CHAIN; hops++) {
         if ((anchor = jpki_anchors_find_issuer(anchors, top, r->at)) != NULL)
             break;
@@ -301,16 +304,16 @@ jpki_vstatus jpki_verify_x509(X509 *leaf, const jpki_vopts *o, jpki_vresult *r)
         }
         if (!next)
             break;
+        if (!direct)
+            direct = next;
         top = next;
     }
     if (!anchor)
         jpki_vadd(r, JPKI_VR_NO_ISSUER);
     check_chain(leaf, anchor, o->intermediates, r->at, r);
     check_profile(leaf, o->purpose, o->flags, r);
-    if (o->n_crls > 0) {
-        X509 *issuer = top == leaf ? anchor : top;
-        jpki_check_revocation(leaf, issuer, anchors, o, r);
-    }
+    if (o->n_crls > 0)
+        jpki_check_revocation(leaf, direct ? direct : anchor, anchors, o, r);
     jpki_anchors_free(own);
     return r->status = verdict(r);
 }

@@ -60,7 +60,8 @@ typedef enum {
 
 enum {
     JPKI_VF_ALLOW_TEST_PKI = 1 << 0,  /* accept the test cards' policy */
-    JPKI_VF_ALLOW_STALE_CRL = 1 << 1, /* a CRL past nextUpdate still counts as good */
+    JPKI_VF_ALLOW_STALE_CRL = 1 << 1, /* a CRL past nextUpdate, or without one,
+                                       * still counts as good */
     JPKI_VF_NO_CRL_CACHE = 1 << 2,    /* build CRL indexes in memory only */
 };
 
@@ -84,7 +85,8 @@ typedef enum {
     JPKI_VR_CHAIN_OTHER,         /* another OpenSSL verification error
                                   * (its text in openssl_error) */
     JPKI_VR_REVOKED,             /* on a CRL, revoked at or before the time */
-    JPKI_VR_CRL_STALE,           /* the covering CRL is past its nextUpdate */
+    JPKI_VR_CRL_STALE,           /* the covering CRL is past its nextUpdate,
+                                  * or has no nextUpdate */
     JPKI_VR_CRL_MISSING,         /* CRLs given, none covers the partition */
     JPKI_VR_CRL_NOT_YET_VALID,   /* a covering CRL's thisUpdate is after the time */
     JPKI_VR_CRL_BAD_SIGNATURE,   /* a CRL whose signature does not verify */

@@ -11,16 +11,28 @@
  * an emulator reader (or without pcscd) presence is polled every POLL_MS.
  * C_Finalize cancels waiters (a flag, a condition variable and SCardCancel)
  * and waits for them to leave before it tears anything down: the waiters'
- * bookkeeping lives outside the module state for that reason.
+ * bookkeeping lives outside the module state for that reason. That wait is
+ * bounded (CANCEL_MS): a waiter that is still out by then finds the module
+ * finalized at its next look (p11_enter) and leaves on its own.
+ *
+ * fork(): the child has none of the parent's threads, so none of its
+ * waiters; p11_events_fork() (pthread_atfork, module.c) gives the child a
+ * clean table without touching the parent's PC/SC contexts: SCardCancel on
+ * one of them would end the parent's wait in pcscd.
  */
 #include "pkcs11/p11.h"
 
 #include <errno.h>
+#include <string.h>
 #include <time.h>
+
+#include "common/log.h"
 
 #define POLL_MS 200
 /* Longest single block in pcscd: a missed wake-up costs at most this. */
 #define WATCH_MS 1000
+/* Longest C_Finalize waits for the waiters to leave. */
+#define CANCEL_MS 3000
 
 static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wait_cond = PTHREAD_COND_INITIALIZER;
@@ -177,12 +189,12 @@ CK_RV p11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID_PTR slot)
 
 void p11_events_cancel(void)
 {
-    int i;
+    int i, rounds;
 
     pthread_mutex_lock(&wait_lock);
     cancelled = 1;
     pthread_cond_broadcast(&wait_cond);
-    while (waiters > 0) {
+    for (rounds = 0; waiters > 0 && rounds < CANCEL_MS / 50; rounds++) {
         /* SCardCancel ends a wait in pcscd; a wait that began just after
          * this still ends within WATCH_MS, seeing the flag. */
         for (i = 0; i < MAX_WATCHES; i++)
@@ -197,7 +209,30 @@ void p11_events_cancel(void)
         }
         pthread_cond_timedwait(&wait_cond, &wait_lock, &t);
     }
+    if (waiters > 0)
+        JLOG_WARN("C_Finalize: %d C_WaitForSlotEvent call(s) still returning", waiters);
     /* The next C_Initialize starts with a clean slate. */
     cancelled = 0;
     pthread_mutex_unlock(&wait_lock);
+}
+
+void p11_events_fork(int phase)
+{
+    switch (phase) {
+    case P11_FORK_PREPARE:
+        pthread_mutex_lock(&wait_lock);
+        break;
+    case P11_FORK_PARENT:
+        pthread_mutex_unlock(&wait_lock);
+        break;
+    case P11_FORK_CHILD:
+        /* The parent's waiters are not here: forget them and their watches
+         * (never cancel those), and a condition variable they waited on. */
+        waiters = 0;
+        cancelled = 0;
+        memset(watches, 0, sizeof(watches));
+        pthread_cond_init(&wait_cond, NULL);
+        pthread_mutex_unlock(&wait_lock);
+        break;
+    }
 }

@@ -28,12 +28,13 @@
 static void reset_verified_cards(void)
 {
     size_t i;
+    CK_RV rv = p11_try_enter();
 
-    if (!p11_is_initialized()) /* finalized, or a child of fork() */
+    if (rv == CKR_CRYPTOKI_NOT_INITIALIZED) /* finalized, or a fork child */
         return;
-    /* The application's mutex callbacks have no try-lock: never wait at
-     * exit for a lock a thread may hold forever. */
-    if (p11_g.use_callbacks || pthread_mutex_trylock(&p11_g.mutex) != 0) {
+    /* Never wait at exit for a lock a thread may hold forever (and the
+     * application's mutex callbacks have no try-lock). */
+    if (rv != CKR_OK) {
         JLOG_WARN("exit without C_Finalize while the module was in use: "
                   "PINs verified by this program may stay verified until "
                   "the card is reset or removed");
@@ -47,7 +48,7 @@ static void reset_verified_cards(void)
             reader_disconnect(r);
         }
     }
-    pthread_mutex_unlock(&p11_g.mutex);
+    p11_leave();
 }
 
 static void install(void)

@@ -7,11 +7,25 @@
  * handlers, so nothing may be torn down behind its back. The one exit
  * handler (exit_guard.c) frees nothing: it resets cards this process left
  * a PIN verified on.
+ *
+ * C_Finalize racing other calls, with either kind of lock: every caller
+ * counts itself in `entered` before it looks at `live`, and C_Finalize,
+ * after clearing `live` under the lock, waits for that count to fall to
+ * zero before it destroys the lock (the application's mutex, with
+ * callbacks) and clears the state. A caller that was waiting for the lock
+ * gets it, sees the module finalized and leaves; one that comes later sees
+ * `live` clear and never touches the lock.
+ *
+ * fork(): pthread_atfork handlers (registered at the first C_Initialize)
+ * hold the log's, the reader list's and the slot-event waiters' locks
+ * across fork(), so the child never inherits one held by a thread it does
+ * not have, and give the child an empty waiter table (event.c).
  */
 #include "pkcs11/p11.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -19,11 +33,51 @@
 
 p11_module p11_g;
 
+/* Read without the lock (atomics): set by C_Initialize last, cleared by
+ * C_Finalize first. */
+static int live;
+static pid_t live_pid;
+/* Threads between the start of p11_enter and the end of p11_leave. */
+static unsigned entered;
+/* Longest C_Finalize waits for them (they only take the lock and leave). */
+#define DRAIN_MS 5000
+
 int p11_is_initialized(void)
 {
     /* A child of fork() must call C_Initialize again: the parent's reader
      * handles and sessions are not its own. */
-    return p11_g.initialized && p11_g.pid == getpid();
+    return __atomic_load_n(&live, __ATOMIC_SEQ_CST) &&
+           __atomic_load_n(&live_pid, __ATOMIC_RELAXED) == getpid();
+}
+
+static void fork_prepare(void)
+{
+    /* The order every thread takes them in: list, then log. */
+    reader_pcsc_fork_lock(1);
+    p11_events_fork(P11_FORK_PREPARE);
+    jlog_fork_lock(1);
+}
+
+static void fork_parent(void)
+{
+    jlog_fork_lock(0);
+    p11_events_fork(P11_FORK_PARENT);
+    reader_pcsc_fork_lock(0);
+}
+
+static void fork_child(void)
+{
+    jlog_fork_lock(0);
+    p11_events_fork(P11_FORK_CHILD);
+    reader_pcsc_fork_lock(0);
+    /* The parent's callers are not here either. */
+    __atomic_store_n(&entered, 0, __ATOMIC_SEQ_CST);
+}
+
+static void register_fork_handlers(void)
+{
+    if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
+        JLOG_WARN("pthread_atfork failed: a child of fork() may inherit held locks");
 }
 
 static CK_RV lock_create(void)
@@ -62,6 +116,8 @@ static void abandon_parent_state(void)
     if (p11_g.initialized && p11_g.pid != getpid()) {
         JLOG_DBG("C_Initialize after fork: dropping the parent's state");
         memset(&p11_g, 0, sizeof(p11_g));
+        __atomic_store_n(&live, 0, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&entered, 0, __ATOMIC_SEQ_CST);
         reader_pcsc_abandon();
     }
 }
@@ -81,10 +137,12 @@ static void free_cards(void)
 
 CK_RV p11_initialize(CK_VOID_PTR init_args)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     reader **readers = NULL;
     size_t n = 0, i;
     CK_RV rv;
 
+    pthread_once(&once, register_fork_handlers);
     abandon_parent_state();
     if (p11_g.initialized)
         return CKR_CRYPTOKI_ALREADY_INITIALIZED;
@@ -128,23 +186,45 @@ CK_RV p11_initialize(CK_VOID_PTR init_args)
     p11_g.pid = getpid();
     p11_g.initialized = 1;
     p11_exit_guard_install();
+    __atomic_store_n(&live_pid, p11_g.pid, __ATOMIC_RELAXED);
+    __atomic_store_n(&live, 1, __ATOMIC_SEQ_CST);
     JLOG_DBG("initialized with %zu reader(s)", p11_g.n_cards);
     return CKR_OK;
+}
+
+/* Waits until no other thread is inside p11_enter/p11_leave; 0 when none
+ * is left, -1 after DRAIN_MS. */
+static int drain(void)
+{
+    struct timespec ms = { 0, 1000000L };
+    int i;
+
+    for (i = 0; i < DRAIN_MS; i++) {
+        if (__atomic_load_n(&entered, __ATOMIC_SEQ_CST) == 0)
+            return 0;
+        nanosleep(&ms, NULL);
+    }
+    return -1;
 }
 
 CK_RV p11_finalize(void)
 {
     size_t i;
 
+    /* First, under the lock: callers waiting for it will see this. */
+    __atomic_store_n(&live, 0, __ATOMIC_SEQ_CST);
+    p11_g.initialized = 0;
     p11_session_close_all();
     for (i = 0; i < p11_g.n_cards; i++)
         p11_card_forget(p11_g.cards[i]);
     free_cards();
     reader_pcsc_release();
     free(p11_g.sessions);
-    p11_g.initialized = 0;
     p11_leave();
-    lock_destroy();
+    if (drain() == 0)
+        lock_destroy();
+    else /* someone is stuck in the application's LockMutex: never free it */
+        JLOG_ERR("C_Finalize: a thread still waits for the module lock; not destroyed");
     jlog_close();
     memset(&p11_g, 0, sizeof(p11_g));
     return CKR_OK;
@@ -152,15 +232,43 @@ CK_RV p11_finalize(void)
 
 CK_RV p11_enter(void)
 {
-    if (!p11_is_initialized())
+    __atomic_add_fetch(&entered, 1, __ATOMIC_SEQ_CST);
+    if (!p11_is_initialized()) {
+        __atomic_sub_fetch(&entered, 1, __ATOMIC_SEQ_CST);
         return CKR_CRYPTOKI_NOT_INITIALIZED;
-    if (p11_g.use_callbacks)
-        return p11_g.args.LockMutex(p11_g.cb_mutex) == CKR_OK
-                   ? CKR_OK : CKR_GENERAL_ERROR;
-    pthread_mutex_lock(&p11_g.mutex);
+    }
+    if (p11_g.use_callbacks) {
+        if (p11_g.args.LockMutex(p11_g.cb_mutex) != CKR_OK) {
+            __atomic_sub_fetch(&entered, 1, __ATOMIC_SEQ_CST);
+            return CKR_GENERAL_ERROR;
+        }
+    } else {
+        pthread_mutex_lock(&p11_g.mutex);
+    }
     /* Finalized by another thread while we waited for the lock. */
     if (!p11_g.initialized) {
-        pthread_mutex_unlock(&p11_g.mutex);
+        p11_leave();
+        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    }
+    return CKR_OK;
+}
+
+/* As p11_enter, but never waits: CKR_FUNCTION_FAILED when another thread
+ * holds the module lock, or when the lock is the application's (its
+ * callbacks have no try-lock). For the exit handler (exit_guard.c). */
+CK_RV p11_try_enter(void)
+{
+    __atomic_add_fetch(&entered, 1, __ATOMIC_SEQ_CST);
+    if (!p11_is_initialized()) {
+        __atomic_sub_fetch(&entered, 1, __ATOMIC_SEQ_CST);
+        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    }
+    if (p11_g.use_callbacks || pthread_mutex_trylock(&p11_g.mutex) != 0) {
+        __atomic_sub_fetch(&entered, 1, __ATOMIC_SEQ_CST);
+        return CKR_FUNCTION_FAILED;
+    }
+    if (!p11_g.initialized) {
+        p11_leave();
         return CKR_CRYPTOKI_NOT_INITIALIZED;
     }
     return CKR_OK;
@@ -172,4 +280,5 @@ void p11_leave(void)
         p11_g.args.UnlockMutex(p11_g.cb_mutex);
     else
         pthread_mutex_unlock(&p11_g.mutex);
+    __atomic_sub_fetch(&entered, 1, __ATOMIC_SEQ_CST);
 }

@@ -121,6 +121,7 @@ CK_RV p11_finalize(void);
  * process verified a PIN on when it ends without C_Finalize (exit_guard.c). */
 void p11_exit_guard_install(void);
 CK_RV p11_enter(void);           /* initialized check + lock */
+CK_RV p11_try_enter(void);    /* p11_enter that never waits */
 void p11_leave(void);
 int p11_is_initialized(void);
 
@@ -178,6 +179,9 @@ void p11_trust_token_cert(p11_token *tok);
 CK_RV p11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID_PTR slot);
 /* Wakes and waits out every C_WaitForSlotEvent; before C_Finalize locks. */
 void p11_events_cancel(void);
+/* pthread_atfork phases (module.c registers them once). */
+enum { P11_FORK_PREPARE, P11_FORK_PARENT, P11_FORK_CHILD };
+void p11_events_fork(int phase);
 
 /* session.c */
 CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h);

@@ -114,6 +114,14 @@ void reader_pcsc_abandon(void)
     list_ctx = 0;
 }
 
+void reader_pcsc_fork_lock(int lock)
+{
+    if (lock)
+        pthread_mutex_lock(&list_lock);
+    else
+        pthread_mutex_unlock(&list_lock);
+}
+
 reader_rv reader_pcsc_list(const char *allow, const char *deny,
                            reader ***list, size_t *count)
 {

@@ -102,6 +102,9 @@ void reader_pcsc_release(void);
 /* In the child of a fork: forgets the parent's listing context without
  * releasing it (that would end the parent's). */
 void reader_pcsc_abandon(void);
+/* Around fork(): lock = 1 takes the reader list's lock, lock = 0 releases
+ * it (in parent and child; see jlog_fork_lock). */
+void reader_pcsc_fork_lock(int lock);
 
 /* Waiting for PC/SC changes (C_WaitForSlotEvent): a card inserted or
  * removed, a reader plugged in or out. One watch per waiting thread. */

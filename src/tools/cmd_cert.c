@@ -66,7 +66,7 @@ static void put_name(const char *label, const X509_NAME *name)
         return;
     }
     printf("%-13s ", label);
-    tool_escape_local(stdout, txt);
+    tool_put_text(stdout, txt);
     putchar('\n');
     BIO_free(mem);
 }
@@ -127,7 +127,7 @@ static void put_holder_value(const char *oid, const char *v)
     else if (strcmp(oid, "1.2.392.200149.8.5.5.3") == 0 && strcmp(v, "2") == 0)
         printf("female (2)");
     else
-        tool_escape_local(stdout, v);
+        tool_put_text(stdout, v);
 }
 
 /* The holder's data in the signature certificate: subjectAltName

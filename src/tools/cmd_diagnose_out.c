@@ -182,9 +182,9 @@ void diag_print_text(const diag_report *r)
 /* "key": "value", */
 static void jkv(const char *key, const char *val)
 {
-    tool_json_string(key);
+    tool_put_json(stdout, key);
     putchar(':');
-    tool_json_string(val);
+    tool_put_json(stdout, val);
     putchar(',');
 }
 
@@ -226,9 +226,9 @@ static void json_findings(const diag_report *r)
         jkv("issuer", r->issuer);
         jkv("not_before", r->not_before);
         jkv("not_after", r->not_after);
-        tool_json_string("key_type");
+        tool_put_json(stdout, "key_type");
         putchar(':');
-        tool_json_string(r->key_type);
+        tool_put_json(stdout, r->key_type);
         printf("},");
     } else {
         printf("null,");
@@ -258,9 +258,9 @@ static void json_experiments(const diag_report *r)
         printf("\"verifies_sent\":{\"auth\":%u,\"sign\":%u},\"signature_length\":%zu,",
                x->auth_spent, x->sign_spent, x->sig_len);
         jkv("detail", x->detail);
-        tool_json_string("answer");
+        tool_put_json(stdout, "answer");
         putchar(':');
-        tool_json_string(x->ran ? x->answer : "skipped");
+        tool_put_json(stdout, x->ran ? x->answer : "skipped");
         printf("}");
     }
     printf("],\"verifies\":{\"announced\":{\"auth\":%u,\"sign\":%u},"
@@ -298,9 +298,9 @@ void diag_print_json(const diag_report *const *reps, size_t n, int with_pin)
         jkv("kind", r->emulated ? "emulator" : "pcsc");
         jkv("atr", r->atr);
         jkv("protocol", r->protocol);
-        tool_json_string("card");
+        tool_put_json(stdout, "card");
         putchar(':');
-        tool_json_string(r->card);
+        tool_put_json(stdout, r->card);
         if (!strcmp(r->card, "jpki")) {
             putchar(',');
             json_findings(r);

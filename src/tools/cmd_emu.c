@@ -243,9 +243,17 @@ static void print_cert(emu_card *card, const char *label, uint16_t fid)
         printf("unreadable (status %04X)\n", (unsigned)sw);
         return;
     }
+    /* an image is a file anyone can hand over: its names are escaped */
+    char name[1024] = "";
+    BIO *mem = BIO_new(BIO_s_mem());
+    if (mem && X509_NAME_print_ex(mem, X509_get_subject_name(x), 0,
+                                  XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        int k = BIO_read(mem, name, (int)sizeof name - 1);
+        name[k > 0 ? k : 0] = '\0';
+    }
+    BIO_free(mem);
+    tool_put_text(stdout, name);
     BIO *bio = BIO_new_fp(stdout, BIO_NOCLOSE);
-    X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,
-                       XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
     BIO_printf(bio, "\n%-18s", "  valid until");
     ASN1_TIME_print(bio, X509_get0_notAfter(x));
     BIO_printf(bio, "\n");
@@ -281,8 +289,11 @@ static int do_info(int argc, char **argv)
                                            0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01 };
     uint8_t rsp[EMU_RSP_MAX];
     size_t n;
-    printf("%-18s%s\n%-18s%u\n%-18s%s\n", "card image", argv[1],
-           "format version", info.format_version, "token info", info.token_info);
+    printf("%-18s", "card image");
+    tool_put_text(stdout, argv[1]);
+    printf("\n%-18s%u\n%-18s", "format version", info.format_version, "token info");
+    tool_put_text(stdout, info.token_info);
+    putchar('\n');
     print_tries("auth PIN", info.auth_tries, info.auth_max_tries);
     print_tries("sign PIN", info.sign_tries, info.sign_max_tries);
     printf("%-18sblocked_sw=%04X blocked_query_sw=%04X sign_pin_single_use=%d pinpad=%d\n"
@@ -291,7 +302,9 @@ static int do_info(int argc, char **argv)
            info.pinpad, "", info.reselect_keeps_pins, info.unverified_sign_sw,
            info.select_fci, info.serial_ap);
     print_tries("card-info PIN", info.info_tries, info.info_max_tries);
-    printf("%-18s%s\n", "serial", info.serial_ap ? info.serial : "(no serial-number AP)");
+    printf("%-18s", "serial");
+    tool_put_text(stdout, info.serial_ap ? info.serial : "(no serial-number AP)");
+    putchar('\n');
     int ok = transmit(card, select_jpki, sizeof select_jpki, rsp, &n) == 0x9000;
     if (ok) {
         print_cert(card, "auth certificate", 0x000A);

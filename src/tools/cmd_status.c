@@ -42,29 +42,12 @@ static int json;
 
 /* ---- output helpers ------------------------------------------------------ */
 
-/* A JSON string: quotes, backslashes and control characters escaped; other
- * bytes (UTF-8) pass through. */
-static void jstr(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20 || ch == 0x7F)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 static void jkey(const char *key, const char *val, int comma)
 {
-    jstr(key);
+    tool_put_json(stdout, key);
     putchar(':');
     if (val)
-        jstr(val);
+        tool_put_json(stdout, val); /* from a card or a reader: escaped */
     else
         fputs("null", stdout);
     if (comma)
@@ -188,10 +171,10 @@ static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
         printf("    PIN          %d of %d tries left%s\n", tries, max,
                tries == 1 ? " (FINAL TRY: a wrong PIN locks it)"
                : tries < max ? " (a wrong PIN was entered before)" : "");
-    if (v.why) {
-        printf("    certificate  %s\n", v.why);
-    } else {
-        printf("    certificate  %s\n", v.subject);
+    fputs("    certificate  ", stdout);
+    tool_put_text(stdout, v.why ? v.why : v.subject);
+    putchar('\n');
+    if (!v.why) {
         printf("    valid        %s to %s%s\n", v.not_before, v.not_after,
                v.expired > 0 ? " (EXPIRED)" : v.expired < 0 ? " (NOT YET VALID)" : "");
     }
@@ -225,8 +208,9 @@ static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
             printf("\"tokens\":[");
         }
     } else {
-        printf("reader %s [%s%s]\n", r->name, kind,
-               (r->flags & READER_FLAG_PINPAD) ? ", PIN pad" : "");
+        fputs("reader ", stdout);
+        tool_put_text(stdout, r->name);
+        printf(" [%s%s]\n", kind, (r->flags & READER_FLAG_PINPAD) ? ", PIN pad" : "");
         switch (rv) {
         case JPKI_OK:
             printf("  card   %s\n", phone ? "JPKI smartphone token" : "My Number Card (JPKI)");

@@ -54,7 +54,7 @@ static void verify_usage(FILE *out)
             "                       (default now); expired roots serve only past times\n"
             "  --purpose auth|sign  user authentication (default) or signature certificate\n"
             "  --allow-test-pki     accept the test cards' signature policy\n"
-            "  --allow-stale-crl    a CRL past its nextUpdate still counts as good\n"
+            "  --allow-stale-crl    a CRL past its nextUpdate (or without one) counts as good\n"
             "  --crl-cache DIR      CRL index cache (default $XDG_CACHE_HOME/jpki-pkcs11/crl\n"
             "                       or ~/.cache/jpki-pkcs11/crl)\n"
             "  --no-crl-cache       build CRL indexes in memory only\n"
@@ -123,18 +123,27 @@ static const char *reason_name(int reason)
     return (size_t)reason < sizeof n / sizeof n[0] ? n[reason] : "?";
 }
 
+/* label, then text from a certificate, a CRL or a file name, escaped. */
+static void put_line(const char *label, const char *text)
+{
+    fputs(label, stdout);
+    tool_put_text(stdout, text);
+    putchar('\n');
+}
+
 static void print_result(const char *path, const jpki_vresult *r, jpki_purpose purpose)
 {
     char t1[40], t2[40];
-    printf("certificate: %s\n", path);
+    put_line("certificate: ", path);
     printf("purpose:     %s\n", purpose == JPKI_PURPOSE_SIGN ? "sign" : "auth");
     printf("checked at:  %s\n", fmt_time(r->at, t1, sizeof t1));
     printf("chain:\n");
     for (size_t i = 0; i < r->chain_len; i++) {
         const jpki_vcert *c = &r->chain[i];
-        printf("  [%zu]%s subject: %s\n", i, c->is_anchor ? " anchor" : "", c->subject);
-        printf("       issuer:  %s\n", c->issuer);
-        printf("       serial:  %s\n", c->serial);
+        printf("  [%zu]%s subject: ", i, c->is_anchor ? " anchor" : "");
+        put_line("", c->subject);
+        put_line("       issuer:  ", c->issuer);
+        put_line("       serial:  ", c->serial);
         printf("       valid:   %s .. %s\n", fmt_time(c->not_before, t1, sizeof t1),
                fmt_time(c->not_after, t2, sizeof t2));
         printf("       sha256:  ");
@@ -145,20 +154,25 @@ static void print_result(const char *path, const jpki_vresult *r, jpki_purpose p
         printf(" on %s, reason %s", fmt_time(r->revocation_date, t1, sizeof t1),
                reason_name(r->revocation_reason));
     printf("\n");
-    if (r->crl_path[0])
-        printf("  CRL:       %s (thisUpdate %s, nextUpdate %s)\n", r->crl_path,
-               fmt_time(r->crl_this_update, t1, sizeof t1),
+    if (r->crl_path[0]) {
+        fputs("  CRL:       ", stdout);
+        tool_put_text(stdout, r->crl_path);
+        printf(" (thisUpdate %s, nextUpdate %s)\n", fmt_time(r->crl_this_update, t1, sizeof t1),
                fmt_time(r->crl_next_update, t2, sizeof t2));
+    }
     if (r->crl_error[0])
-        printf("  CRL problem: %s\n", r->crl_error);
+        put_line("  CRL problem: ", r->crl_error);
     if (r->reasons) {
         printf("reasons:\n");
         for (int i = 0; i < JPKI_VR_COUNT; i++)
             if (jpki_vresult_has(r, (jpki_vreason)i))
                 printf("  %-20s %s\n", jpki_vreason_name((jpki_vreason)i),
                        jpki_vreason_text((jpki_vreason)i));
-        if (r->openssl_error[0])
-            printf("  (OpenSSL: %s)\n", r->openssl_error);
+        if (r->openssl_error[0]) {
+            fputs("  (OpenSSL: ", stdout);
+            tool_put_text(stdout, r->openssl_error);
+            puts(")");
+        }
     }
     printf("status:      %s\n", jpki_vstatus_name(r->status));
 }
@@ -184,7 +198,7 @@ static int print_personal(X509 *x)
     }
     static const char *const sex[] = { "-", "1 (male)", "2 (female)", "3 (not known)" };
     printf("personal data:\n");
-    printf("  name:                %s\n", p.name ? p.name : "-");
+    put_line("  name:                ", p.name ? p.name : "-");
     print_subst("name substitutes:", p.name_subst);
     printf("  sex:                 %s\n", sex[p.sex >= 0 && p.sex <= 3 ? p.sex : 0]);
     if (p.present & JPKI_PD_BIRTH)
@@ -192,7 +206,7 @@ static int print_personal(X509 *x)
                p.birth_month, p.birth_day, (int)p.birth_era, jpki_era_name(p.birth_era));
     else
         printf("  birth date:          -\n");
-    printf("  address:             %s\n", p.address ? p.address : "-");
+    put_line("  address:             ", p.address ? p.address : "-");
     print_subst("address substitutes:", p.address_subst);
     fflush(stdout);
     jpki_person_clear(&p);

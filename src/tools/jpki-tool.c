@@ -37,27 +37,14 @@ static const struct {
 
 void tool_error(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fputs(TOOL_NAME ": ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs(TOOL_NAME ": ", stderr);
+    tool_put_text(stderr, msg); /* file names, texts from a card or a CRL */
     fputc('\n', stderr);
-}
-
-void tool_json_string(const char *s)
-{
-    putchar('"');
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20 || ch == 0x7F)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
 }
 
 void tool_reset_getopt(void)

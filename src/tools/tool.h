@@ -8,6 +8,8 @@
 #ifndef JPKI_TOOL_H
 #define JPKI_TOOL_H
 
+#include <stdio.h>
+
 #define TOOL_EXIT_OK    0
 #define TOOL_EXIT_ERROR 1   /* the command failed */
 #define TOOL_EXIT_USAGE 2   /* the command line was wrong */
@@ -17,12 +19,14 @@
 /* "jpki-tool: <message>" on stderr. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* s as a JSON string on stdout: quotes, backslashes and control characters
- * escaped, other bytes (UTF-8) as they are; NULL as "". */
-void tool_json_string(const char *s);
-
 /* Reset getopt before a subcommand parses its own options. */
 void tool_reset_getopt(void);
+
+/* Text from a card, a reader, a certificate, a CRL or a file name, made
+ * safe for a terminal (escape.c): printable UTF-8 as is, anything else as
+ * \xHH per byte; or as a JSON string (quotes included) with \u escapes. */
+void tool_put_text(FILE *out, const char *s);
+void tool_put_json(FILE *out, const char *s);
 
 int cmd_emu(int argc, char **argv);
 /* "status": readers, cards, tokens, PIN tries left (cmd_status.c). */

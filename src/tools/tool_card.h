@@ -93,9 +93,4 @@ int tool_write_new(const char *cmd, const char *path, const void *p, size_t n);
  * give. tool_write_new still refuses anything that appears meanwhile. */
 int tool_out_free(const char *cmd, const char *path);
 
-/* Prints s with every byte that is not printable UTF-8 text (controls, C1,
- * invalid UTF-8, bidirectional overrides) as \xNN. LOCAL: the lead swaps
- * this for the shared escaping function of src/tools when merging. */
-void tool_escape_local(FILE *out, const char *s);
-
 #endif

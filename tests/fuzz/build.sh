@@ -55,6 +55,12 @@ target crl -- libjpki
 target san -- libjpki libemu
 target pdf ../../src/tools/tool_pdf.c ../../src/tools/tool_pdf_lex.c \
     ../../src/tools/tool_pdf_stream.c ../../src/tools/tool_pdf_write.c --
+target pcsc -- libreader
+target cache -- libjpki
+target anchors -- libjpki libemu
+target revcov -- libjpki libemu
+target cardid fuzzreader.c -- libjpki libemu
+target vpcd -- libemu
 
 if [ "${1:-}" = seeds ]; then
     echo "  SEEDS    tests/fuzz/seeds"

@@ -66,12 +66,27 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* Safe for a terminal: no C0, DEL or C1 control (C1 is C2 80..9F in
+ * UTF-8), no overlong lead byte (C0, C1, E0 80..9F, F0 80..8F), no
+ * surrogate (ED A0..BF), nothing beyond U+10FFFF (F4 90.., F5..FF). */
+static void check_text(const unsigned char *s)
+{
+    for (; *s; s++) {
+        if (*s < 0x20 || *s == 0x7F || *s == 0xC0 || *s == 0xC1 || *s >= 0xF5)
+            abort();
+        if (s[1] && ((s[0] == 0xC2 && s[1] < 0xA0) || (s[0] == 0xE0 && s[1] < 0xA0)
+                     || (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xED && s[1] >= 0xA0)
+                     || (s[0] == 0xF4 && s[1] >= 0x90)))
+            abort();
+    }
+}
+
 static void check_str(const char *s, unsigned present, unsigned bit)
 {
     if (!!s != !!(present & bit))
         abort();
     if (s)
-        (void)strlen(s);
+        check_text((const unsigned char *)s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

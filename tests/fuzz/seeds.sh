@@ -95,4 +95,17 @@ hex "00 $open0 $login_auth $find_priv $objects 18 00 03 00 0000 00 00 1c 00 02 0
 # subjectAltName of a test card's signature certificate).
 FUZZ_WRITE_SEEDS=$c/crl "$out/fuzz-crl" -runs=0 "$tmp/empty" 2>/dev/null
 FUZZ_WRITE_SEEDS=$c/san "$out/fuzz-san" -runs=0 "$tmp/empty" 2>/dev/null
+# cache, anchors, revcov, cardid, vpcd write their own seeds too (a cache
+# file, a test PKI's roots, distribution points, the emulator's answers,
+# a vpcd session); pcsc: feature lists and PIN shapes by hand.
+for t in cache anchors revcov cardid vpcd; do
+    mkdir -p "$c/$t"
+    FUZZ_WRITE_SEEDS=$c/$t "$out/fuzz-$t" -runs=0 "$tmp/empty" 2>/dev/null
+done
+mkdir -p "$c/pcsc"
+hex 0604 42000306 0704 42000307 >"$c/pcsc/seed-verify-modify"
+hex 0A04 4200030A 0604 42000306 1204 00000001 >"$c/pcsc/seed-unknown-tags"
+hex 0602 4200 >"$c/pcsc/seed-bad-length"
+hex FF 00200080 04 04 01 30 >"$c/pcsc/seed-pin-auth"
+hex FF 00200080 06 10 02 40 >"$c/pcsc/seed-pin-sign"
 echo "seeds written to $c"
