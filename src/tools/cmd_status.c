@@ -89,7 +89,7 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
     memset(v, 0, sizeof(*v));
     if (key == JPKI_SIGN) {
         /* Never even tried: it holds personal data and needs the PIN. */
-        v->why = "needs the signature PIN (not read: jpki-tool never asks for a PIN)";
+        v->why = "needs the signature PIN (not read: status never asks for a PIN; see jpki-tool cert sign)";
         return;
     }
     jpki_rv rv = jpki_card_read_cert(jc, key, 0, &der, &len);
