@@ -32,6 +32,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 #   libpam-pkcs11 pamtester                                PAM login with the card (pam.sh)
 #   ghostscript qpdf mupdf-tools                           PDFs from other producers, qpdf --check
 #                                                          (pdf_sign.sh)
+#   clang-format                                           scripts/check-format: one C style
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev \
     zlib1g-dev"
 DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
@@ -40,7 +41,7 @@ TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-too
     man-db groff-base p11-kit python3 valgrind \
     curl p11-kit-modules firefox-esr \
     openssh-server openssh-client chromium xvfb xdotool xmlsec1 libxmlsec1-dev libxmlsec1-nss \
-    libpam-pkcs11 pamtester ghostscript qpdf mupdf-tools"
+    libpam-pkcs11 pamtester ghostscript qpdf mupdf-tools clang-format"
 DEB_PACKAGES="$TEST_PACKAGES debhelper dh-autoreconf dpkg-dev"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
