@@ -43,7 +43,7 @@
 #define SEED 0x4a504b49
 
 static bench_pki g_pki;
-static volatile size_t g_zero;  /* 0; chains a lookup to the previous answer */
+static volatile size_t g_zero; /* 0; chains a lookup to the previous answer */
 #define BATCHES 200
 #define PER_BATCH 1000
 #define RUNS 5
@@ -69,7 +69,7 @@ static long status_kb(const char *field)
     return v;
 }
 
-static STACK_OF(X509) *load_ca(const char *path)
+static STACK_OF(X509) * load_ca(const char *path)
 {
     FILE *f = fopen(path, "r");
     X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
@@ -113,11 +113,12 @@ static int child_check(char **argv)
 {
     STACK_OF(X509) *sk = load_ca(argv[4]);
     uint64_t n = strtoull(argv[5], NULL, 10);
-    uint8_t (*q)[16] = malloc((size_t)BATCHES * PER_BATCH * 16);
+    uint8_t(*q)[16] = malloc((size_t)BATCHES * PER_BATCH * 16);
     uint64_t r = 88172645463325252ULL;
     for (size_t i = 0; i < (size_t)BATCHES * PER_BATCH; i++) {
         r ^= r << 13, r ^= r >> 7, r ^= r << 17;
-        bench_serial(i % 2 ? SEED : SEED + 1, n ? r % n : 0, q[i]);     /* odd: listed */
+        bench_serial(i % 2 ? SEED : SEED + 1, n ? r % n : 0,
+                     q[i]); /* odd: listed */
     }
     long anon0 = status_kb("RssAnon"), file0 = status_kb("RssFile");
     jpki_crlx *x = NULL;
@@ -157,11 +158,11 @@ static int child_check(char **argv)
     }
     qsort(chained, BATCHES, sizeof chained[0], cmp_double);
     if (n && hits != (uint64_t)BATCHES * PER_BATCH)
-        fprintf(stderr, "bench/crl: %llu hits, expected %d\n", (unsigned long long)hits,
-                BATCHES * PER_BATCH);
-    printf("%.6f %ld %.1f %ld %ld %.1f\n", first, grow1, batch[BATCHES / 2] * 1e9,
-           status_kb("RssAnon") - anon0, status_kb("RssFile") - file0,
-           chained[BATCHES / 2] * 1e9);
+        fprintf(stderr, "bench/crl: %llu hits, expected %d\n",
+                (unsigned long long)hits, BATCHES * PER_BATCH);
+    printf("%.6f %ld %.1f %ld %ld %.1f\n", first, grow1,
+           batch[BATCHES / 2] * 1e9, status_kb("RssAnon") - anon0,
+           status_kb("RssFile") - file0, chained[BATCHES / 2] * 1e9);
     jpki_crlx_close(x);
     free(q);
     sk_X509_pop_free(sk, X509_free);
@@ -177,7 +178,8 @@ static double median(double *v, int n)
 /* Runs argv, its stdout into out (if given); wall time, CPU time (user +
  * system) and maxrss (KiB) from wait4. */
 static double g_cpu;
-static int run(char *const argv[], char *out, size_t outlen, double *secs, long *maxrss)
+static int run(char *const argv[], char *out, size_t outlen, double *secs,
+               long *maxrss)
 {
     int pfd[2];
     if (pipe(pfd) != 0)
@@ -196,7 +198,8 @@ static int run(char *const argv[], char *out, size_t outlen, double *secs, long 
     ssize_t k;
     char sink[512];
     while ((k = read(pfd[0], out && got + 1 < outlen ? out + got : sink,
-                     out && got + 1 < outlen ? outlen - 1 - got : sizeof sink)) > 0)
+                     out && got + 1 < outlen ? outlen - 1 - got
+                                             : sizeof sink)) > 0)
         if (out && got + 1 < outlen)
             got += (size_t)k;
     close(pfd[0]);
@@ -208,8 +211,8 @@ static int run(char *const argv[], char *out, size_t outlen, double *secs, long 
         return -1;
     *secs = now_s() - t0;
     *maxrss = ru.ru_maxrss;
-    g_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6
-        + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    g_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
@@ -247,7 +250,8 @@ static int write_pem(const char *path, X509 *x)
 
 static int bench_size(const char *dir, uint64_t n)
 {
-    char crl[4200], cache[4200], ca[4200], leaf[4200], idx[4600], buf[512], num[32], self[4096];
+    char crl[4200], cache[4200], ca[4200], leaf[4200], idx[4600], buf[512],
+        num[32], self[4096];
     snprintf(crl, sizeof crl, "%s/crl-%llu.der", dir, (unsigned long long)n);
     snprintf(cache, sizeof cache, "%s/cache-%llu", dir, (unsigned long long)n);
     snprintf(ca, sizeof ca, "%s/ca.pem", dir);
@@ -271,10 +275,10 @@ static int bench_size(const char *dir, uint64_t n)
     double first_w, first_c, look_ns, look_c, chain_c;
     char *imp[] = { self, "--import", crl, cache, ca, NULL };
     char *chk[] = { self, "--check", crl, cache, ca, num, NULL };
-    char *ossl[] = { "openssl", "verify", "-crl_check", "-CAfile", ca, "-CRLfile", crl, leaf,
-                     NULL };
-    if (run(imp, buf, sizeof buf, &wall, &rss_imp) != 0
-        || sscanf(buf, "%lf %ld", &t_imp, &base) != 2)
+    char *ossl[] = { "openssl",  "verify", "-crl_check", "-CAfile", ca,
+                     "-CRLfile", crl,      leaf,         NULL };
+    if (run(imp, buf, sizeof buf, &wall, &rss_imp) != 0 ||
+        sscanf(buf, "%lf %ld", &t_imp, &base) != 2)
         return -1;
     double cpu_imp = g_cpu;
     /* Each check figure is the median of RUNS new processes (the machine is
@@ -283,17 +287,17 @@ static int bench_size(const char *dir, uint64_t n)
     if (index_file(cache, idx, sizeof idx) != 0)
         return -1;
     for (int r = 0; r < RUNS; r++) {
-        if (run(chk, buf, sizeof buf, &t_w, &rss) != 0
-            || sscanf(buf, "%lf %ld %lf %ld %ld %lf", &fw[r], &g1, &lk[r], &ganon, &gfile,
-                      &ch[r]) != 6)
+        if (run(chk, buf, sizeof buf, &t_w, &rss) != 0 ||
+            sscanf(buf, "%lf %ld %lf %ld %ld %lf", &fw[r], &g1, &lk[r], &ganon,
+                   &gfile, &ch[r]) != 6)
             return -1;
     }
     for (int r = 0; r < RUNS; r++) {
         drop_cache(idx);
         drop_cache(crl);
-        if (run(chk, buf, sizeof buf, &t_c, &rss) != 0
-            || sscanf(buf, "%lf %ld %lf %ld %ld %lf", &fc[r], &g1c, &look_c, &ga, &gf,
-                      &chain_c) != 6)
+        if (run(chk, buf, sizeof buf, &t_c, &rss) != 0 ||
+            sscanf(buf, "%lf %ld %lf %ld %ld %lf", &fc[r], &g1c, &look_c, &ga,
+                   &gf, &chain_c) != 6)
             return -1;
     }
     first_w = median(fw, RUNS);
@@ -303,16 +307,20 @@ static int bench_size(const char *dir, uint64_t n)
     double cpu_ossl = g_cpu;
     struct stat ist;
     stat(idx, &ist);
-    printf("| %llu | %.1f MB | %.3f s (cpu %.3f) | %.1f MiB (base %.1f) | %.3f ms | %.3f ms "
-           "| %.0f ns | %.0f ns | %ld KiB | %ld / %ld KiB | %.1f B | %.2f s (cpu %.2f)%s | %.0f MiB "
+    printf("| %llu | %.1f MB | %.3f s (cpu %.3f) | %.1f MiB (base %.1f) | "
+           "%.3f ms | %.3f ms "
+           "| %.0f ns | %.0f ns | %ld KiB | %ld / %ld KiB | %.1f B | %.2f s "
+           "(cpu %.2f)%s | %.0f MiB "
            "| %.1fx | %.1fx |\n",
-           (unsigned long long)n, (double)st.st_size / 1e6, t_imp, cpu_imp, rss_imp / 1024.0,
-           base / 1024.0, first_w * 1e3, first_c * 1e3, look_ns, median(ch, RUNS), g1, ganon,
-           gfile,
-           n ? (double)ist.st_size / (double)n : 0.0, t_ossl, cpu_ossl, orc ? " (rc!=0)" : "",
-           rss_ossl / 1024.0, t_ossl / t_imp, (double)rss_ossl / (double)rss_imp);
+           (unsigned long long)n, (double)st.st_size / 1e6, t_imp, cpu_imp,
+           rss_imp / 1024.0, base / 1024.0, first_w * 1e3, first_c * 1e3,
+           look_ns, median(ch, RUNS), g1, ganon, gfile,
+           n ? (double)ist.st_size / (double)n : 0.0, t_ossl, cpu_ossl,
+           orc ? " (rc!=0)" : "", rss_ossl / 1024.0, t_ossl / t_imp,
+           (double)rss_ossl / (double)rss_imp);
     fflush(stdout);
-    fprintf(stderr, "  (%llu entries: CRL generated in %.2f s)\n", (unsigned long long)n, gen);
+    fprintf(stderr, "  (%llu entries: CRL generated in %.2f s)\n",
+            (unsigned long long)n, gen);
     unlink(crl);
     unlink(idx);
     rmdir(cache);
@@ -325,15 +333,19 @@ int main(int argc, char **argv)
         return child_import(argv);
     if (argc == 6 && !strcmp(argv[1], "--check"))
         return child_check(argv);
-    if (argc == 4 && !strcmp(argv[1], "--gen")) {       /* for profiling: CRL + ca.pem */
+    if (argc == 4 &&
+        !strcmp(argv[1], "--gen")) { /* for profiling: CRL + ca.pem */
         char ca[4200];
         snprintf(ca, sizeof ca, "%s.ca.pem", argv[3]);
-        return bench_pki_make(&g_pki) || write_pem(ca, g_pki.ca)
-            || bench_crl_write(&g_pki, argv[3], strtoull(argv[2], NULL, 10), SEED);
+        return bench_pki_make(&g_pki) || write_pem(ca, g_pki.ca) ||
+               bench_crl_write(&g_pki, argv[3], strtoull(argv[2], NULL, 10),
+                               SEED);
     }
     if (argc > 1) {
-        fprintf(stderr, "usage: bench/crl   (sizes: BENCH_CRL_SIZES=10000,100000,...)\n"
-                        "       bench/crl --gen N CRL-FILE\n");
+        fprintf(
+            stderr,
+            "usage: bench/crl   (sizes: BENCH_CRL_SIZES=10000,100000,...)\n"
+            "       bench/crl --gen N CRL-FILE\n");
         return 2;
     }
     const char *sizes = getenv("BENCH_CRL_SIZES");
@@ -346,11 +358,15 @@ int main(int argc, char **argv)
     int rc = write_pem(path, g_pki.ca);
     snprintf(path, sizeof path, "%s/leaf.pem", dir);
     rc |= write_pem(path, g_pki.leaf);
-    printf("bench/crl: CRL index vs openssl verify -crl_check (cold = posix_fadvise "
+    printf("bench/crl: CRL index vs openssl verify -crl_check (cold = "
+           "posix_fadvise "
            "DONTNEED on index and CRL)\n\n"
-           "| entries | CRL | import (wall, cpu = user+sys) | import peak RSS | 1st check warm | 1st check cold "
-           "| lookup (median) | lookup latency (chained) | growth 1st check | growth 200k lookups anon / file "
-           "| index/entry | openssl verify | openssl RSS | time ratio (wall) | RSS ratio |\n"
+           "| entries | CRL | import (wall, cpu = user+sys) | import peak RSS "
+           "| 1st check warm | 1st check cold "
+           "| lookup (median) | lookup latency (chained) | growth 1st check | "
+           "growth 200k lookups anon / file "
+           "| index/entry | openssl verify | openssl RSS | time ratio (wall) "
+           "| RSS ratio |\n"
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (const char *p = sizes; rc == 0 && *p;) {
         char *end;

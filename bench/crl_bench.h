@@ -27,6 +27,7 @@ void bench_pki_free(bench_pki *p);
 /* Writes a JPKI-shaped CRL of n entries (random-order 16-byte serials,
  * reason codes, cRLNumber, AKI, critical IDP with the partition name) as DER
  * to path, streaming: the tbs is signed as it is written. 0 or -1. */
-int bench_crl_write(const bench_pki *p, const char *path, uint64_t n, uint64_t seed);
+int bench_crl_write(const bench_pki *p, const char *path, uint64_t n,
+                    uint64_t seed);
 
 #endif

@@ -24,7 +24,8 @@ static uint64_t splitmix(uint64_t x)
 
 void bench_serial(uint64_t seed, uint64_t i, uint8_t out[16])
 {
-    uint64_t a = splitmix(seed * 0x100000001b3ULL + 2 * i), b = splitmix(a ^ (2 * i + 1));
+    uint64_t a = splitmix(seed * 0x100000001b3ULL + 2 * i),
+             b = splitmix(a ^ (2 * i + 1));
     for (int k = 0; k < 8; k++) {
         out[k] = (uint8_t)(a >> (8 * k));
         out[8 + k] = (uint8_t)(b >> (8 * k));
@@ -35,11 +36,15 @@ void bench_serial(uint64_t seed, uint64_t i, uint8_t out[16])
 static X509_NAME *name(const char *cn, const char *ou2)
 {
     X509_NAME *n = X509_NAME_new();
-    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"JP", -1, -1, 0);
-    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"JPKI-BENCH", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+                               (const unsigned char *)"JP", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+                               (const unsigned char *)"JPKI-BENCH", -1, -1, 0);
     if (ou2)
-        X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC, (const unsigned char *)ou2, -1, -1, 0);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+        X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC,
+                                   (const unsigned char *)ou2, -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+                               (const unsigned char *)cn, -1, -1, 0);
     return n;
 }
 
@@ -83,15 +88,18 @@ int bench_pki_make(bench_pki *p)
     memset(p, 0, sizeof *p);
     p->ca_key = EVP_RSA_gen(2048);
     EVP_PKEY *leaf_key = EVP_RSA_gen(2048);
-    X509_NAME *ca_name = name("Bench CA", NULL), *leaf_name = name("Bench leaf", NULL);
+    X509_NAME *ca_name = name("Bench CA", NULL),
+              *leaf_name = name("Bench leaf", NULL);
     p->partition = name("Chiyoda-ku CRLDP", "CRL Distribution Points");
     int ok = p->ca_key && leaf_key;
     if (ok) {
         p->ca = cert(ca_name, NULL, p->ca_key, 1);
-        ok = add_ext(p->ca, p->ca, NID_basic_constraints, "critical,CA:TRUE")
-            && add_ext(p->ca, p->ca, NID_key_usage, "critical,keyCertSign,cRLSign")
-            && add_ext(p->ca, p->ca, NID_subject_key_identifier, "hash")
-            && X509_sign(p->ca, p->ca_key, EVP_sha256()) > 0;
+        ok =
+            add_ext(p->ca, p->ca, NID_basic_constraints, "critical,CA:TRUE") &&
+            add_ext(p->ca, p->ca, NID_key_usage,
+                    "critical,keyCertSign,cRLSign") &&
+            add_ext(p->ca, p->ca, NID_subject_key_identifier, "hash") &&
+            X509_sign(p->ca, p->ca_key, EVP_sha256()) > 0;
     }
     if (ok) {
         p->leaf = cert(leaf_name, p->ca, leaf_key, 0x7e57);
@@ -99,10 +107,13 @@ int bench_pki_make(bench_pki *p)
         DIST_POINT *dp = DIST_POINT_new();
         dp->distpoint = dp_name(p->partition);
         sk_DIST_POINT_push(dps, dp);
-        ok = X509_add1_ext_i2d(p->leaf, NID_crl_distribution_points, dps, 0, 0) == 1
-            && add_ext(p->leaf, p->ca, NID_authority_key_identifier, "keyid:always")
-            && add_ext(p->leaf, p->ca, NID_key_usage, "critical,digitalSignature")
-            && X509_sign(p->leaf, p->ca_key, EVP_sha256()) > 0;
+        ok = X509_add1_ext_i2d(p->leaf, NID_crl_distribution_points, dps, 0,
+                               0) == 1 &&
+             add_ext(p->leaf, p->ca, NID_authority_key_identifier,
+                     "keyid:always") &&
+             add_ext(p->leaf, p->ca, NID_key_usage,
+                     "critical,digitalSignature") &&
+             X509_sign(p->leaf, p->ca_key, EVP_sha256()) > 0;
         CRL_DIST_POINTS_free(dps);
     }
     X509_NAME_free(ca_name);
@@ -123,7 +134,7 @@ void bench_pki_free(bench_pki *p)
 
 typedef struct {
     FILE *f;
-    EVP_MD_CTX *md;     /* non-NULL while inside the tbs */
+    EVP_MD_CTX *md; /* non-NULL while inside the tbs */
     int ok;
 } wout;
 
@@ -170,7 +181,7 @@ static void utc(time_t t, uint8_t out[15])
     char s[24];
     gmtime_r(&t, &tm);
     strftime(s, sizeof s, "%Y%m%d%H%M%SZ", &tm);
-    out[0] = 0x17;                      /* UTCTime: the year's last two digits */
+    out[0] = 0x17; /* UTCTime: the year's last two digits */
     out[1] = 13;
     memcpy(out + 2, s + 2, 13);
 }
@@ -186,9 +197,10 @@ static int crl_exts(const bench_pki *p, uint64_t n, uint8_t **der)
     ASN1_INTEGER_set_uint64(num, n);
     idp->distpoint = dp_name(p->partition);
     idp->onlyuser = 1;
-    int ok = X509V3_add1_i2d(&sk, NID_authority_key_identifier, aki, 0, 0) == 1
-        && X509V3_add1_i2d(&sk, NID_crl_number, num, 0, 0) == 1
-        && X509V3_add1_i2d(&sk, NID_issuing_distribution_point, idp, 1, 0) == 1;
+    int ok =
+        X509V3_add1_i2d(&sk, NID_authority_key_identifier, aki, 0, 0) == 1 &&
+        X509V3_add1_i2d(&sk, NID_crl_number, num, 0, 0) == 1 &&
+        X509V3_add1_i2d(&sk, NID_issuing_distribution_point, idp, 1, 0) == 1;
     *der = NULL;
     int len = ok ? i2d_X509_EXTENSIONS(sk, der) : -1;
     sk_X509_EXTENSION_pop_free(sk, X509_EXTENSION_free);
@@ -198,13 +210,15 @@ static int crl_exts(const bench_pki *p, uint64_t n, uint8_t **der)
     return len;
 }
 
-#define ENTRY 49        /* 30 2f | 02 10 serial | 17 0d time | 30 0c ext */
+#define ENTRY 49 /* 30 2f | 02 10 serial | 17 0d time | 30 0c ext */
 #define BATCH 8192
 
-int bench_crl_write(const bench_pki *p, const char *path, uint64_t n, uint64_t seed)
+int bench_crl_write(const bench_pki *p, const char *path, uint64_t n,
+                    uint64_t seed)
 {
-    static const uint8_t alg[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                   0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00 };
+    static const uint8_t alg[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a,
+                                   0x86, 0x48, 0x86, 0xf7, 0x0d,
+                                   0x01, 0x01, 0x0b, 0x05, 0x00 };
     static const uint8_t version[] = { 0x02, 0x01, 0x01 };
     static const uint8_t reasons[] = { 1, 1, 1, 4, 5, 3, 9, 1 };
     const unsigned char *issuer;
@@ -218,15 +232,16 @@ int bench_crl_write(const bench_pki *p, const char *path, uint64_t n, uint64_t s
     utc(now - 3600, this_u);
     utc(now + 86400, next_u);
     size_t revoked = (size_t)n * ENTRY;
-    size_t tbs_content = sizeof version + sizeof alg + issuer_len + 30
-        + (n ? tlv_size(revoked) : 0) + tlv_size((size_t)exts_len);
+    size_t tbs_content = sizeof version + sizeof alg + issuer_len + 30 +
+                         (n ? tlv_size(revoked) : 0) +
+                         tlv_size((size_t)exts_len);
     size_t sig_len = (size_t)EVP_PKEY_get_size(p->ca_key);
     size_t outer = tlv_size(tbs_content) + sizeof alg + tlv_size(sig_len + 1);
 
     wout o = { fopen(path, "wb"), EVP_MD_CTX_new(), 1 };
     uint8_t *buf = malloc(BATCH * ENTRY), *sig = malloc(sig_len);
-    o.ok = o.f && o.md && buf && sig
-        && EVP_DigestSignInit(o.md, NULL, EVP_sha256(), NULL, p->ca_key) == 1;
+    o.ok = o.f && o.md && buf && sig &&
+           EVP_DigestSignInit(o.md, NULL, EVP_sha256(), NULL, p->ca_key) == 1;
     EVP_MD_CTX *md = o.md;
     o.md = NULL;
     emit_hdr(&o, 0x30, outer);
@@ -247,8 +262,9 @@ int bench_crl_write(const bench_pki *p, const char *path, uint64_t n, uint64_t s
         for (; k < BATCH && i < n; k++, i++) {
             uint8_t *e = buf + k * ENTRY;
             static const uint8_t head[] = { 0x30, 0x2f, 0x02, 0x10 };
-            static const uint8_t ext[] = { 0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d,
-                                           0x15, 0x04, 0x03, 0x0a, 0x01 };
+            static const uint8_t ext[] = { 0x30, 0x0c, 0x30, 0x0a, 0x06,
+                                           0x03, 0x55, 0x1d, 0x15, 0x04,
+                                           0x03, 0x0a, 0x01 };
             memcpy(e, head, 4);
             bench_serial(seed, i, e + 4);
             memcpy(e + 20, times[i % 64], 15);

@@ -38,7 +38,12 @@ static void die(const char *what, CK_RV rv)
     fprintf(stderr, "p11bench: %s failed: 0x%lx\n", what, (unsigned long)rv);
     exit(1);
 }
-#define CK(call) do { CK_RV r_ = (call); if (r_ != CKR_OK) die(#call, r_); } while (0)
+#define CK(call)                                                              \
+    do {                                                                      \
+        CK_RV r_ = (call);                                                    \
+        if (r_ != CKR_OK)                                                     \
+            die(#call, r_);                                                   \
+    } while (0)
 
 static double now_us(void)
 {
@@ -168,7 +173,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!(lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL)) ||
-        !(gfl = (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(lib, "C_GetFunctionList"))) {
+        !(gfl = (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(
+              lib, "C_GetFunctionList"))) {
         fprintf(stderr, "p11bench: %s\n", dlerror());
         return 1;
     }
@@ -176,7 +182,9 @@ int main(int argc, char **argv)
     logpath = getenv("JPKI_EMU_LOG");
     if (logpath && !*logpath)
         logpath = NULL;
-    printf("module: %s\n\n| call | wall | host (wall - card) |\n|---|---|---|\n", argv[1]);
+    printf(
+        "module: %s\n\n| call | wall | host (wall - card) |\n|---|---|---|\n",
+        argv[1]);
 
     for (i = 0; i < RUNS; i++) {
         CK_SLOT_ID s[16];
@@ -232,8 +240,8 @@ int main(int argc, char **argv)
     total = now_us() - t0;
     {
         double card = card_us();
-        printf("| %d signatures, one session | %.1f µs/sig (%.0f sig/s) | ", nsig,
-               total / nsig, nsig / (total / 1e6));
+        printf("| %d signatures, one session | %.1f µs/sig (%.0f sig/s) | ",
+               nsig, total / nsig, nsig / (total / 1e6));
         if (logpath)
             printf("%.1f µs/sig |\n", (total - card) / nsig);
         else

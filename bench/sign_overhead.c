@@ -60,10 +60,10 @@ static double card_time_us(const char *log)
 static double run(CK_SLOT_ID slot, const char *pin, CK_MECHANISM_TYPE mech,
                   int n)
 {
-    static const unsigned char di[51] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09,
-                                          0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-                                          0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-                                          0x20 };
+    static const unsigned char di[51] = { 0x30, 0x31, 0x30, 0x0d, 0x06,
+                                          0x09, 0x60, 0x86, 0x48, 0x01,
+                                          0x65, 0x03, 0x04, 0x02, 0x01,
+                                          0x05, 0x00, 0x04, 0x20 };
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
     CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof(cls) };
     CK_MECHANISM m = { mech, NULL, 0 };
@@ -76,7 +76,8 @@ static double run(CK_SLOT_ID slot, const char *pin, CK_MECHANISM_TYPE mech,
 
     must(p11->C_Initialize(NULL), "C_Initialize");
     must(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s), "open");
-    must(p11->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)), "login");
+    must(p11->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)),
+         "login");
     must(p11->C_FindObjectsInit(s, &tmpl, 1), "find");
     must(p11->C_FindObjects(s, &key, 1, &found), "find");
     p11->C_FindObjectsFinal(s);
@@ -95,10 +96,15 @@ static double run(CK_SLOT_ID slot, const char *pin, CK_MECHANISM_TYPE mech,
 
 int main(int argc, char **argv)
 {
-    static const struct { CK_SLOT_ID slot; const char *pin, *name; } tok[] = {
-        { 0, "1234", "auth" }, { 1, "ABC123", "sign" } };
-    static const struct { CK_MECHANISM_TYPE m; const char *name; } mech[] = {
-        { CKM_RSA_PKCS, "RSA-PKCS" }, { CKM_SHA256_RSA_PKCS, "SHA256-RSA-PKCS" } };
+    static const struct {
+        CK_SLOT_ID slot;
+        const char *pin, *name;
+    } tok[] = { { 0, "1234", "auth" }, { 1, "ABC123", "sign" } };
+    static const struct {
+        CK_MECHANISM_TYPE m;
+        const char *name;
+    } mech[] = { { CKM_RSA_PKCS, "RSA-PKCS" },
+                 { CKM_SHA256_RSA_PKCS, "SHA256-RSA-PKCS" } };
     char log[] = "/tmp/jpki-bench-log-XXXXXX";
     CK_C_GetFunctionList get;
     void *lib;

@@ -99,7 +99,8 @@ int main(int argc, char **argv)
     FILE *out;
 
     if (argc != 6) {
-        fprintf(stderr, "usage: p11-sign MODULE TOKEN-LABEL PIN INPUT OUTPUT\n");
+        fprintf(stderr,
+                "usage: p11-sign MODULE TOKEN-LABEL PIN INPUT OUTPUT\n");
         return 2;
     }
     if (!(msg = slurp(argv[4], &msg_len))) {
@@ -107,7 +108,8 @@ int main(int argc, char **argv)
         return 1;
     }
     lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-    get_list = lib ? (CK_C_GetFunctionList)dlsym(lib, "C_GetFunctionList") : NULL;
+    get_list =
+        lib ? (CK_C_GetFunctionList)dlsym(lib, "C_GetFunctionList") : NULL;
     if (!get_list || get_list(&p11) != CKR_OK) {
         fprintf(stderr, "p11-sign: cannot load %s: %s\n", argv[1], dlerror());
         free(msg);
@@ -118,7 +120,8 @@ int main(int argc, char **argv)
             check(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s),
                   "C_OpenSession")) {
             ok = check(p11->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)argv[3],
-                                    strlen(argv[3])), "C_Login") &&
+                                    strlen(argv[3])),
+                       "C_Login") &&
                  find_key(s, &key) &&
                  check(p11->C_SignInit(s, &mech, key), "C_SignInit") &&
                  check(p11->C_Sign(s, msg, msg_len, sig, &sig_len), "C_Sign");

@@ -51,8 +51,9 @@ typedef struct {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: portal --cert SRV.pem --key SRV.key --anchors DIR|FILE "
-                    "[--crl FILE]... [--port N] [--count N] [--allow-test-pki]\n");
+    fprintf(stderr,
+            "usage: portal --cert SRV.pem --key SRV.key --anchors DIR|FILE "
+            "[--crl FILE]... [--port N] [--count N] [--allow-test-pki]\n");
     exit(2);
 }
 
@@ -98,11 +99,11 @@ static int accept_any(int ok, X509_STORE_CTX *ctx)
 static SSL_CTX *make_ctx(const portal_opts *o, const jpki_anchors *anchors)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)
-        || !SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION)
-        || SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1
-        || SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1
-        || SSL_CTX_check_private_key(ctx) != 1) {
+    if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+        !SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) ||
+        SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
         ERR_print_errors_fp(stderr);
         SSL_CTX_free(ctx);
         return NULL;
@@ -112,7 +113,8 @@ static SSL_CTX *make_ctx(const portal_opts *o, const jpki_anchors *anchors)
     STACK_OF(X509) *certs = jpki_anchors_certs(anchors);
     for (int i = 0; i < sk_X509_num(certs); i++)
         SSL_CTX_add_client_CA(ctx, sk_X509_value(certs, i));
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       accept_any);
     return ctx;
 }
 
@@ -123,7 +125,8 @@ static void verdict(const jpki_vresult *r, char *out, size_t len)
     size_t n = (size_t)snprintf(out, len, "%s:", jpki_vstatus_name(r->status));
     for (int why = 0; why < JPKI_VR_COUNT && n < len; why++)
         if (jpki_vresult_has(r, (jpki_vreason)why))
-            n += (size_t)snprintf(out + n, len - n, " %s (%s)", jpki_vreason_name(why),
+            n += (size_t)snprintf(out + n, len - n, " %s (%s)",
+                                  jpki_vreason_name(why),
                                   jpki_vreason_text(why));
     if (r->revocation == JPKI_REV_REVOKED && n < len) {
         char when[32] = "?";
@@ -139,14 +142,16 @@ static void reply(SSL *ssl, int code, const char *text)
 {
     char buf[2048];
     int n = snprintf(buf, sizeof buf,
-                     "HTTP/1.0 %d %s\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n%s\n",
+                     "HTTP/1.0 %d %s\r\nContent-Type: "
+                     "text/plain\r\nConnection: close\r\n\r\n%s\n",
                      code, code == 200 ? "OK" : "Forbidden", text);
     if (n > 0)
         SSL_write(ssl, buf, n < (int)sizeof buf ? n : (int)sizeof buf - 1);
 }
 
 /* One connection: handshake, the request's header, the check, the answer. */
-static void serve(SSL_CTX *ctx, int fd, const portal_opts *o, const jpki_anchors *anchors)
+static void serve(SSL_CTX *ctx, int fd, const portal_opts *o,
+                  const jpki_anchors *anchors)
 {
     SSL *ssl = SSL_new(ctx);
     if (!ssl || !SSL_set_fd(ssl, fd) || SSL_accept(ssl) != 1) {
@@ -168,15 +173,19 @@ static void serve(SSL_CTX *ctx, int fd, const portal_opts *o, const jpki_anchors
             break;
     }
     X509 *peer = SSL_get1_peer_certificate(ssl);
-    jpki_vopts vo = { .anchors = anchors, .crls = o->crls, .n_crls = o->n_crls,
+    jpki_vopts vo = { .anchors = anchors,
+                      .crls = o->crls,
+                      .n_crls = o->n_crls,
                       .purpose = JPKI_PURPOSE_AUTH,
                       .flags = o->flags | JPKI_VF_NO_CRL_CACHE };
     jpki_vresult r;
     memset(&r, 0, sizeof r);
-    jpki_vstatus st = peer ? jpki_verify_x509(peer, &vo, &r) : JPKI_VS_BAD_INPUT;
+    jpki_vstatus st =
+        peer ? jpki_verify_x509(peer, &vo, &r) : JPKI_VS_BAD_INPUT;
     char who[700] = "", why[1500] = "";
     if (peer && r.chain_len > 0)
-        snprintf(who, sizeof who, "subject=%s serial=%s", r.chain[0].subject, r.chain[0].serial);
+        snprintf(who, sizeof who, "subject=%s serial=%s", r.chain[0].subject,
+                 r.chain[0].serial);
     if (st == JPKI_VS_VALID) {
         printf("accepted: %s\n", who);
         char text[800];
@@ -205,12 +214,14 @@ int main(int argc, char **argv)
     }
     SSL_CTX *ctx = make_ctx(&o, anchors);
     int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)o.port),
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)o.port),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t sl = sizeof sa;
-    if (!ctx || s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
-        || bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, 8) != 0
-        || getsockname(s, (struct sockaddr *)&sa, &sl) != 0) {
+    if (!ctx || s < 0 ||
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, 8) != 0 ||
+        getsockname(s, (struct sockaddr *)&sa, &sl) != 0) {
         perror("portal: listen");
         if (s >= 0)
             close(s);

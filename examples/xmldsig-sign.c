@@ -52,8 +52,9 @@ static int sign_file(const char *in, const char *out)
     xmlSecKeysMngrPtr mngr = NULL;
     xmlSecDSigCtxPtr ctx = NULL;
     xmlDocPtr doc = xmlReadFile(in, NULL, XML_PARSE_NONET);
-    xmlNodePtr sig = doc ? xmlSecFindNode(xmlDocGetRootElement(doc), xmlSecNodeSignature,
-                                          xmlSecDSigNs) : NULL;
+    xmlNodePtr sig = doc ? xmlSecFindNode(xmlDocGetRootElement(doc),
+                                          xmlSecNodeSignature, xmlSecDSigNs)
+                         : NULL;
     FILE *f = NULL;
 
     if (!sig) {
@@ -66,8 +67,9 @@ static int sign_file(const char *in, const char *out)
         goto done;
     ctx = xmlSecDSigCtxCreate(mngr);
     if (!ctx || xmlSecDSigCtxSign(ctx, sig) < 0) {
-        fprintf(stderr, "xmldsig-sign: signing failed (wrong PIN, no card, or no key "
-                        "named as in <KeyName>?)\n");
+        fprintf(stderr,
+                "xmldsig-sign: signing failed (wrong PIN, no card, or no key "
+                "named as in <KeyName>?)\n");
         goto done;
     }
     f = fopen(out, "w");
@@ -91,25 +93,29 @@ int main(int argc, char **argv)
     int rc = 1;
 
     if (argc != 4) {
-        fprintf(stderr, "usage: JPKI_SIGN_PIN=... %s sql:NSSDB TEMPLATE.xml SIGNED.xml\n",
-                argv[0]);
+        fprintf(
+            stderr,
+            "usage: JPKI_SIGN_PIN=... %s sql:NSSDB TEMPLATE.xml SIGNED.xml\n",
+            argv[0]);
         return 2;
     }
     xmlInitParser();
     if (xmlSecInit() < 0 || xmlSecCheckVersion() != 1) {
-        fprintf(stderr, "xmldsig-sign: xmlsec1 cannot start (version mismatch?)\n");
+        fprintf(stderr,
+                "xmldsig-sign: xmlsec1 cannot start (version mismatch?)\n");
         return 1;
     }
     /* Opens the NSS database, which loads the modules registered in it. */
     if (xmlSecCryptoAppInit(argv[1]) < 0 || xmlSecCryptoInit() < 0) {
-        fprintf(stderr, "xmldsig-sign: cannot open the NSS database %s\n", argv[1]);
+        fprintf(stderr, "xmldsig-sign: cannot open the NSS database %s\n",
+                argv[1]);
         xmlSecShutdown();
         return 1;
     }
     PK11_SetPasswordFunc(pin_cb);
     rc = sign_file(argv[2], argv[3]);
     xmlSecCryptoShutdown();
-    xmlSecCryptoAppShutdown();   /* NSS_Shutdown: the module is finalized */
+    xmlSecCryptoAppShutdown(); /* NSS_Shutdown: the module is finalized */
     xmlSecShutdown();
     xmlCleanupParser();
     return rc;

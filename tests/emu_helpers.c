@@ -24,7 +24,8 @@ void setup(void)
 {
     char err[512] = "";
     ck_assert_int_eq(tu_card_copy(path, sizeof path), 0);
-    ck_assert_msg(emu_card_load(path, &card, err, sizeof err) == EMU_OK, "%s", err);
+    ck_assert_msg(emu_card_load(path, &card, err, sizeof err) == EMU_OK, "%s",
+                  err);
 }
 
 void teardown(void)
@@ -35,7 +36,8 @@ void teardown(void)
 }
 
 /* Send a command to c; returns SW1SW2, data in data[] if given. */
-unsigned txc(emu_card *c, const uint8_t *cmd, size_t len, uint8_t *data, size_t *dlen)
+unsigned txc(emu_card *c, const uint8_t *cmd, size_t len, uint8_t *data,
+             size_t *dlen)
 {
     uint8_t rsp[EMU_RSP_MAX];
     size_t n = 0;
@@ -56,8 +58,10 @@ unsigned tx(const uint8_t *cmd, size_t len)
 
 unsigned select_ef_on(emu_card *c, uint16_t fid)
 {
-    return txc(c, APDU(0x00, 0xA4, 0x02, 0x0C, 0x02, (uint8_t)(fid >> 8), (uint8_t)fid),
-               NULL, NULL);
+    return txc(
+        c,
+        APDU(0x00, 0xA4, 0x02, 0x0C, 0x02, (uint8_t)(fid >> 8), (uint8_t)fid),
+        NULL, NULL);
 }
 
 unsigned select_ef(uint16_t fid)
@@ -97,7 +101,9 @@ unsigned read_file(uint16_t fid, uint8_t *buf, size_t max, size_t *len)
     while (sw == 0x9000) {
         uint8_t chunk[256];
         size_t n;
-        sw = txc(card, APDU(0x00, 0xB0, (uint8_t)(*len >> 8), (uint8_t)*len, 0x00), chunk, &n);
+        sw = txc(card,
+                 APDU(0x00, 0xB0, (uint8_t)(*len >> 8), (uint8_t)*len, 0x00),
+                 chunk, &n);
         if (sw == 0x6B00 && *len)
             return 0x9000;
         if (sw != 0x9000)
@@ -126,15 +132,16 @@ X509 *read_cert(uint16_t fid)
 /* DigestInfo of SHA-256(msg). */
 size_t digest_info(const char *msg, uint8_t *out)
 {
-    static const uint8_t prefix[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
-                                      0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-                                      0x20 };
+    static const uint8_t prefix[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                      0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                      0x01, 0x05, 0x00, 0x04, 0x20 };
     memcpy(out, prefix, sizeof prefix);
     SHA256((const unsigned char *)msg, strlen(msg), out + sizeof prefix);
     return sizeof prefix + 32;
 }
 
-unsigned sign_data(const uint8_t *data, size_t len, int with_le, uint8_t *sig, size_t *siglen)
+unsigned sign_data(const uint8_t *data, size_t len, int with_le, uint8_t *sig,
+                   size_t *siglen)
 {
     uint8_t cmd[5 + 255 + 1] = { 0x80, 0x2A, 0x00, 0x80, (uint8_t)len };
     memcpy(cmd + 5, data, len);
@@ -153,8 +160,12 @@ void sign_and_check(uint16_t key_fid, uint16_t cert_fid, const char *msg)
     ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x9000);
     ck_assert_uint_eq(slen, 256);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    ck_assert_int_eq(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, X509_get0_pubkey(x)), 1);
-    ck_assert_int_eq(EVP_DigestVerify(md, sig, slen, (const unsigned char *)msg, strlen(msg)), 1);
+    ck_assert_int_eq(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
+                                          X509_get0_pubkey(x)),
+                     1);
+    ck_assert_int_eq(EVP_DigestVerify(md, sig, slen,
+                                      (const unsigned char *)msg, strlen(msg)),
+                     1);
     EVP_MD_CTX_free(md);
     X509_free(x);
 }
@@ -179,7 +190,8 @@ void spit(const char *p, const char *buf, size_t len)
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
     ck_assert_int_eq(fclose(f), 0);
-    ck_assert_int_eq(rename(tmp, p), 0);   /* a new inode, as the emulator saves */
+    ck_assert_int_eq(rename(tmp, p),
+                     0); /* a new inode, as the emulator saves */
 }
 
 /* Set field key to value (appended if absent) and recompute the checksum. */
@@ -201,7 +213,7 @@ void rewrite_field(const char *p, const char *key, const char *value)
     char *in = slurp(p, &len), *out = malloc(len + strlen(value) + klen + 200);
     int found = 0;
     ck_assert_ptr_nonnull(out);
-    for (char *line = in; *line; ) {
+    for (char *line = in; *line;) {
         char *nl = strchr(line, '\n');
         size_t ll = nl ? (size_t)(nl - line) + 1 : strlen(line);
         if (strncmp(line, "sha256 ", 7) == 0) {
@@ -241,12 +253,13 @@ void reload_card(void)
     char err[512] = "";
     emu_card_free(card);
     card = NULL;
-    ck_assert_msg(emu_card_load(path, &card, err, sizeof err) == EMU_OK, "%s", err);
+    ck_assert_msg(emu_card_load(path, &card, err, sizeof err) == EMU_OK, "%s",
+                  err);
 }
 
 emu_rv load_err(const char *p, char *err, size_t errlen)
 {
-    emu_card *c = (emu_card *)&c;   /* must be reset to NULL on failure */
+    emu_card *c = (emu_card *)&c; /* must be reset to NULL on failure */
     emu_rv rv = emu_card_load(p, &c, err, errlen);
     if (rv == EMU_OK)
         emu_card_free(c);
@@ -259,30 +272,36 @@ void expect_load_error(const char *p, emu_rv expect, const char *what)
 {
     char err[512] = "";
     ck_assert_int_eq(load_err(p, err, sizeof err), expect);
-    ck_assert_msg(strstr(err, p) != NULL, "message does not name the file: %s", err);
-    ck_assert_msg(strstr(err, what) != NULL, "message '%s' lacks '%s'", err, what);
+    ck_assert_msg(strstr(err, p) != NULL, "message does not name the file: %s",
+                  err);
+    ck_assert_msg(strstr(err, what) != NULL, "message '%s' lacks '%s'", err,
+                  what);
 }
 
 TCase *tcase(const char *name)
 {
     TCase *tc = tcase_create(name);
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);   /* key generation under sanitizers */
+    tcase_set_timeout(tc, 120); /* key generation under sanitizers */
     return tc;
 }
 
 /* One line of a format-3 image as format `version` has it: into out (room
  * for the line and 2 more bytes); returns the length, 0 to drop it. */
-static size_t old_line(const char *line, size_t ll, unsigned version, char *out)
+static size_t old_line(const char *line, size_t ll, unsigned version,
+                       char *out)
 {
-    static const char *const v3_only[] = { "blocked_query_sw ", "reselect_keeps_pins ",
-                                           "unverified_sign_sw ", "select_fci ",
-                                           "serial_ap ", "sha256 " };
-    static const char *const v2_only[] = { "info_tries ", "pinpad ", "serial ", "holder_" };
+    static const char *const v3_only[] = {
+        "blocked_query_sw ", "reselect_keeps_pins ", "unverified_sign_sw ",
+        "select_fci ",       "serial_ap ",           "sha256 "
+    };
+    static const char *const v2_only[] = { "info_tries ", "pinpad ", "serial ",
+                                           "holder_" };
     for (size_t i = 0; i < sizeof v3_only / sizeof v3_only[0]; i++)
         if (strncmp(line, v3_only[i], strlen(v3_only[i])) == 0)
             return 0;
-    for (size_t i = 0; version < 2 && i < sizeof v2_only / sizeof v2_only[0]; i++)
+    for (size_t i = 0; version < 2 && i < sizeof v2_only / sizeof v2_only[0];
+         i++)
         if (strncmp(line, v2_only[i], strlen(v2_only[i])) == 0)
             return 0;
     if (strncmp(line, "JPKI-EMU-CARD ", 14) == 0)
@@ -304,7 +323,7 @@ void make_old_image(const char *p, unsigned version)
     size_t len, o = 0;
     char *in = slurp(p, &len), *out = malloc(len + 200);
     ck_assert_ptr_nonnull(out);
-    for (char *line = in; *line; ) {
+    for (char *line = in; *line;) {
         size_t ll = strcspn(line, "\n") + 1;
         o += old_line(line, ll, version, out + o);
         line += ll;

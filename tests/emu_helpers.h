@@ -16,10 +16,12 @@
 #include "emu/emu.h"
 
 /* A command APDU given as bytes: expands to the array and its length. */
-#define APDU(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
+#define APDU(...)                                                             \
+    (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
 /* SELECT of the JPKI-AP by its AID (P2=0C: no response data). */
-#define SELECT_JPKI APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, \
-                         0x01, 0x00, 0x00, 0x00, 0x01)
+#define SELECT_JPKI                                                           \
+    APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01,    \
+         0x00, 0x00, 0x00, 0x01)
 
 /* Path of the current test's private card image (set by setup()). */
 extern char path[4096];
@@ -32,7 +34,8 @@ void setup(void);
 void teardown(void);
 
 /* Send a command to c; returns SW1SW2, data in data[] if given. */
-unsigned txc(emu_card *c, const uint8_t *cmd, size_t len, uint8_t *data, size_t *dlen);
+unsigned txc(emu_card *c, const uint8_t *cmd, size_t len, uint8_t *data,
+             size_t *dlen);
 /* Send a command to the global card; returns SW1SW2. */
 unsigned tx(const uint8_t *cmd, size_t len);
 /* SELECT EF fid on card c; returns SW1SW2. */
@@ -54,7 +57,8 @@ X509 *read_cert(uint16_t fid);
 /* DigestInfo of SHA-256(msg) into out; returns its length. */
 size_t digest_info(const char *msg, uint8_t *out);
 /* COMPUTE DIGITAL SIGNATURE over data (with an Le byte if with_le). */
-unsigned sign_data(const uint8_t *data, size_t len, int with_le, uint8_t *sig, size_t *siglen);
+unsigned sign_data(const uint8_t *data, size_t len, int with_le, uint8_t *sig,
+                   size_t *siglen);
 /* Sign msg with EF key_fid and verify it with the cert in EF cert_fid. */
 void sign_and_check(uint16_t key_fid, uint16_t cert_fid, const char *msg);
 /* Read file p whole into a NUL-terminated malloc'd buffer (caller frees). */

@@ -6,8 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static reader_rv m_connect(reader *r) { (void)r; return READER_OK; }
-static void m_disconnect(reader *r) { (void)r; }
+static reader_rv m_connect(reader *r)
+{
+    (void)r;
+    return READER_OK;
+}
+static void m_disconnect(reader *r)
+{
+    (void)r;
+}
 
 static reader_rv m_transmit(reader *r, const uint8_t *cmd, size_t len,
                             uint8_t *rsp, size_t *rsp_len)
@@ -54,14 +61,30 @@ static reader_rv m_reset(reader *r)
     s->reset_at = s->n_cmds;
     return READER_OK;
 }
-static void m_end(reader *r) { ((mock_script *)r->priv)->ends++; }
-static reader_rv m_present(reader *r, int *p) { (void)r; *p = 1; return READER_OK; }
-static void m_destroy(reader *r) { free(r); }
+static void m_end(reader *r)
+{
+    ((mock_script *)r->priv)->ends++;
+}
+static reader_rv m_present(reader *r, int *p)
+{
+    (void)r;
+    *p = 1;
+    return READER_OK;
+}
+static void m_destroy(reader *r)
+{
+    free(r);
+}
 
 static const reader_ops mock_ops = {
-    .connect = m_connect, .disconnect = m_disconnect,
-    .transmit = m_transmit, .begin = m_begin, .end = m_end,
-    .present = m_present, .reset = m_reset, .destroy = m_destroy,
+    .connect = m_connect,
+    .disconnect = m_disconnect,
+    .transmit = m_transmit,
+    .begin = m_begin,
+    .end = m_end,
+    .present = m_present,
+    .reset = m_reset,
+    .destroy = m_destroy,
 };
 
 reader *mock_reader_new(mock_script *script)

@@ -18,7 +18,7 @@ typedef struct {
     /* The scripted answers, in order; after the last: 6F00. */
     uint8_t rsp[MOCK_MAX_STEPS][300];
     size_t rsp_len[MOCK_MAX_STEPS];
-    reader_rv fail[MOCK_MAX_STEPS];   /* transport error at this step */
+    reader_rv fail[MOCK_MAX_STEPS]; /* transport error at this step */
     size_t n_steps;
     /* What the host sent. */
     uint8_t cmd[MOCK_MAX_STEPS][300];

@@ -72,7 +72,10 @@ static CK_SESSION_HANDLE cur;
 static CK_RV expected = CKR_OK;
 static const char *step_text;
 
-static const struct { CK_RV rv; const char *name; } ckr_names[] = {
+static const struct {
+    CK_RV rv;
+    const char *name;
+} ckr_names[] = {
     { CKR_OK, "CKR_OK" },
     { CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED" },
     { CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR" },
@@ -111,7 +114,8 @@ static CK_RV ckr_value(const char *name)
     exit(2);
 }
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
     va_list ap;
@@ -184,8 +188,9 @@ static void do_open(const char *arg)
     for (i = 0; i < n; i++) {
         if (!label_has(list[i], text, &ti) || seen++ != want)
             continue;
-        check(p11->C_OpenSession(list[i], CKF_SERIAL_SESSION, NULL, NULL,
-                                 &cur), "C_OpenSession");
+        check(
+            p11->C_OpenSession(list[i], CKF_SERIAL_SESSION, NULL, NULL, &cur),
+            "C_OpenSession");
         printf("  session %lu on slot %lu\n", (unsigned long)cur,
                (unsigned long)list[i]);
         return;
@@ -218,8 +223,8 @@ static void verify_sig(const CK_BYTE *id, CK_ULONG id_len, const CK_BYTE *data,
     }
     if (found != 1 || p11->C_GetAttributeValue(cur, cert, &val, 1) != CKR_OK)
         die("no certificate with the key's CKA_ID to verify the signature");
-    if ((x = d2i_X509(NULL, &p, (long)val.ulValueLen)) && (k = X509_get_pubkey(x)) &&
-        (ctx = EVP_MD_CTX_new()) &&
+    if ((x = d2i_X509(NULL, &p, (long)val.ulValueLen)) &&
+        (k = X509_get_pubkey(x)) && (ctx = EVP_MD_CTX_new()) &&
         EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k) == 1)
         ok = EVP_DigestVerify(ctx, sig, sig_len, data, data_len) == 1;
     EVP_MD_CTX_free(ctx);
@@ -255,7 +260,8 @@ static void do_sign(void)
         rv = p11->C_Sign(cur, data, sizeof(data) - 1, sig, &sig_len);
     check(rv, "find key, CKA_ID, C_SignInit, C_Sign");
     if (rv == CKR_OK)
-        verify_sig(id, id_attr.ulValueLen, data, sizeof(data) - 1, sig, sig_len);
+        verify_sig(id, id_attr.ulValueLen, data, sizeof(data) - 1, sig,
+                   sig_len);
 }
 
 static void do_serials(int want)
@@ -425,14 +431,16 @@ static void run(const char *s)
         }
     } else if (IS("wait-slots")) {
         CK_SLOT_ID list[64];
-        long want = atol(arg), ms = atol(strchr(arg, ':') ? strchr(arg, ':') + 1 : "0");
+        long want = atol(arg),
+             ms = atol(strchr(arg, ':') ? strchr(arg, ':') + 1 : "0");
         double t0 = now_s();
         while ((long)present_slots(list, 64) != want) {
             if ((now_s() - t0) * 1000 > (double)ms)
                 die("never %s present slots", arg);
             sleep_ms(50);
         }
-        printf("  %ld present slots after %.0f ms\n", want, (now_s() - t0) * 1000);
+        printf("  %ld present slots after %.0f ms\n", want,
+               (now_s() - t0) * 1000);
     } else if (IS("privkeys")) {
         CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
         CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof(cls) };
@@ -453,7 +461,8 @@ static void run(const char *s)
         do_open(arg);
     } else if (IS("login")) {
         check(p11->C_Login(cur, CKU_USER, (CK_UTF8CHAR_PTR)arg,
-                           (CK_ULONG)strlen(arg)), "C_Login");
+                           (CK_ULONG)strlen(arg)),
+              "C_Login");
     } else if (IS("sign")) {
         do_sign();
     } else if (IS("logout")) {

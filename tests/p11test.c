@@ -149,7 +149,7 @@ CK_FLAGS t_token_flags(CK_SLOT_ID slot)
 
 /* Runs a whole search; returns the number of objects found. */
 CK_ULONG t_find(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n,
-                     CK_OBJECT_HANDLE *out, CK_ULONG max)
+                CK_OBJECT_HANDLE *out, CK_ULONG max)
 {
     CK_OBJECT_HANDLE dummy[16];
     CK_ULONG count = 0;
@@ -168,7 +168,7 @@ CK_ULONG t_count(CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls)
 
 /* The one object of a class; certificates by category (1 user, 2 CA). */
 CK_OBJECT_HANDLE t_find_obj(CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls,
-                                 CK_ULONG category)
+                            CK_ULONG category)
 {
     CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
                           { CKA_CERTIFICATE_CATEGORY, &category,
@@ -191,7 +191,7 @@ CK_OBJECT_HANDLE t_usercert(CK_SESSION_HANDLE h)
 
 /* The value of one attribute, malloc'd (NUL added after it). */
 unsigned char *t_attr(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
-                           CK_ATTRIBUTE_TYPE type, CK_ULONG *len)
+                      CK_ATTRIBUTE_TYPE type, CK_ULONG *len)
 {
     CK_ATTRIBUTE a = { type, NULL, 0 };
     unsigned char *v;
@@ -208,7 +208,7 @@ unsigned char *t_attr(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
 }
 
 CK_BBOOL t_attr_bool(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
-                          CK_ATTRIBUTE_TYPE type)
+                     CK_ATTRIBUTE_TYPE type)
 {
     CK_BBOOL b = 42;
     CK_ATTRIBUTE a = { type, &b, sizeof(b) };
@@ -220,7 +220,7 @@ CK_BBOOL t_attr_bool(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
 }
 
 CK_ULONG t_attr_ulong(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
-                           CK_ATTRIBUTE_TYPE type)
+                      CK_ATTRIBUTE_TYPE type)
 {
     CK_ULONG v = 0;
     CK_ATTRIBUTE a = { type, &v, sizeof(v) };
@@ -254,20 +254,21 @@ EVP_PKEY *t_token_pkey(CK_SESSION_HANDLE h)
 }
 
 int t_verify(EVP_PKEY *pk, const char *md, const void *data, size_t len,
-                  const unsigned char *sig, size_t sig_len)
+             const unsigned char *sig, size_t sig_len)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx &&
-             EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, pk, NULL) == 1 &&
-             EVP_DigestVerify(ctx, sig, sig_len, data, len) == 1;
+    int ok =
+        ctx &&
+        EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, pk, NULL) == 1 &&
+        EVP_DigestVerify(ctx, sig, sig_len, data, len) == 1;
 
     EVP_MD_CTX_free(ctx);
     return ok;
 }
 
 /* Signs in one part; returns the signature length. */
-CK_ULONG t_sign(CK_SESSION_HANDLE h, CK_MECHANISM_TYPE type,
-                     const void *data, CK_ULONG len, unsigned char sig[512])
+CK_ULONG t_sign(CK_SESSION_HANDLE h, CK_MECHANISM_TYPE type, const void *data,
+                CK_ULONG len, unsigned char sig[512])
 {
     CK_MECHANISM m = { type, NULL, 0 };
     CK_ULONG sig_len = 512;

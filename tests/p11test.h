@@ -32,13 +32,14 @@
 
 typedef struct {
     CK_MECHANISM_TYPE type;
-    const char *md;  /* OpenSSL digest name */
+    const char *md; /* OpenSSL digest name */
 } t_hash_mech;
 #define N_HASH_MECHS 5
 
 extern CK_FUNCTION_LIST_PTR p11;
-extern char card[4096], away[4200]; /* the card image; where it goes when pulled */
-extern const char *const pins[2];   /* default PIN of slot 0 and slot 1 */
+extern char card[4096],
+    away[4200]; /* the card image; where it goes when pulled */
+extern const char *const pins[2]; /* default PIN of slot 0 and slot 1 */
 extern const t_hash_mech hash_mechs[N_HASH_MECHS];
 extern const char msg[];
 extern atomic_long n_create, n_destroy, n_lock, n_unlock;

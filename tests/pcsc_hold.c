@@ -67,13 +67,15 @@ int main(int argc, char **argv)
     if (argc == 5 && strcmp(argv[3], "select") == 0)
         apdu_len = select_apdu(argv[4], apdu, sizeof apdu);
     if (argc != 3 && !reset && apdu_len == 0) {
-        fprintf(stderr, "usage: pcsc_hold READER SECONDS [reset | select AID]\n");
+        fprintf(stderr,
+                "usage: pcsc_hold READER SECONDS [reset | select AID]\n");
         return 2;
     }
     rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
     if (rc == SCARD_S_SUCCESS)
-        rc = SCardConnect(ctx, argv[1], SCARD_SHARE_SHARED,
-                          SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &card, &proto);
+        rc =
+            SCardConnect(ctx, argv[1], SCARD_SHARE_SHARED,
+                         SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &card, &proto);
     if (rc == SCARD_S_SUCCESS)
         rc = SCardBeginTransaction(card);
     if (rc != SCARD_S_SUCCESS) {
@@ -84,10 +86,12 @@ int main(int argc, char **argv)
     fflush(stdout);
     if (apdu_len) {
         DWORD n = sizeof rsp;
-        rc = SCardTransmit(card, proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1,
-                           apdu, (DWORD)apdu_len, NULL, rsp, &n);
+        rc = SCardTransmit(
+            card, proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1,
+            apdu, (DWORD)apdu_len, NULL, rsp, &n);
         if (rc != SCARD_S_SUCCESS || n < 2) {
-            fprintf(stderr, "pcsc_hold: select: %s\n", pcsc_stringify_error(rc));
+            fprintf(stderr, "pcsc_hold: select: %s\n",
+                    pcsc_stringify_error(rc));
             return 1;
         }
         printf("select %02X%02X\n", rsp[n - 2], rsp[n - 1]);

@@ -32,11 +32,13 @@ static unsigned transmit(const uint8_t *apdu, DWORD len)
 {
     uint8_t rsp[258];
     DWORD n = sizeof rsp;
-    LONG rc = SCardTransmit(card, proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1,
-                            apdu, len, NULL, rsp, &n);
+    LONG rc = SCardTransmit(
+        card, proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1, apdu,
+        len, NULL, rsp, &n);
 
     if (rc != SCARD_S_SUCCESS || n < 2) {
-        fprintf(stderr, "pcsc_probe: transmit: %s\n", pcsc_stringify_error(rc));
+        fprintf(stderr, "pcsc_probe: transmit: %s\n",
+                pcsc_stringify_error(rc));
         return 0;
     }
     return (unsigned)rsp[n - 2] << 8 | rsp[n - 1];
@@ -59,17 +61,20 @@ static LONG begin(void)
 
 static int probe(void)
 {
-    static const uint8_t select_key[] = { 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x1A };
+    static const uint8_t select_key[] = { 0x00, 0xA4, 0x02, 0x0C,
+                                          0x02, 0x00, 0x1A };
     /* 80 2A 00 80, Lc 51: the DigestInfo of SHA-256 over 32 zero bytes'
      * worth of "hash" (the card does not check it), Le 00 */
-    uint8_t sign[5 + 51 + 1] = { 0x80, 0x2A, 0x00, 0x80, 51,
-        0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-        0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+    uint8_t sign[5 + 51 + 1] = { 0x80, 0x2A, 0x00, 0x80, 51,   0x30,
+                                 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60,
+                                 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+                                 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
     unsigned sw_sel, sw_sign = 0;
     LONG rc = begin();
 
     if (rc != SCARD_S_SUCCESS) {
-        fprintf(stderr, "pcsc_probe: transaction: %s\n", pcsc_stringify_error(rc));
+        fprintf(stderr, "pcsc_probe: transaction: %s\n",
+                pcsc_stringify_error(rc));
         return -1;
     }
     sw_sel = transmit(select_key, sizeof select_key);
@@ -99,8 +104,9 @@ int main(int argc, char **argv)
     }
     rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
     if (rc == SCARD_S_SUCCESS)
-        rc = SCardConnect(ctx, argv[1], SCARD_SHARE_SHARED,
-                          SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &card, &proto);
+        rc =
+            SCardConnect(ctx, argv[1], SCARD_SHARE_SHARED,
+                         SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &card, &proto);
     if (rc != SCARD_S_SUCCESS) {
         fprintf(stderr, "pcsc_probe: %s\n", pcsc_stringify_error(rc));
         return 1;

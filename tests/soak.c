@@ -46,7 +46,8 @@ static double deadline;
 static int shared_card;
 static atomic_ulong n_sign, n_list, n_contention, n_errors, n_logins;
 static const char doc[] = "soak test document";
-static const char *const pins[2] = { EMU_DEFAULT_AUTH_PIN, EMU_DEFAULT_SIGN_PIN };
+static const char *const pins[2] = { EMU_DEFAULT_AUTH_PIN,
+                                     EMU_DEFAULT_SIGN_PIN };
 
 static double now(void)
 {
@@ -84,7 +85,8 @@ static EVP_PKEY *token_key(CK_SESSION_HANDLE h)
     CK_ULONG category = 1;
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
     CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof cls },
-                          { CKA_CERTIFICATE_CATEGORY, &category, sizeof category } };
+                          { CKA_CERTIFICATE_CATEGORY, &category,
+                            sizeof category } };
     CK_ATTRIBUTE a = { CKA_VALUE, der, sizeof der };
     const unsigned char *p = der;
     EVP_PKEY *k = NULL;
@@ -107,7 +109,8 @@ static int verify(EVP_PKEY *k, const unsigned char *sig, size_t len)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx &&
-             EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, k, NULL) == 1 &&
+             EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, k,
+                                     NULL) == 1 &&
              EVP_DigestVerify(ctx, sig, len, (const unsigned char *)doc,
                               sizeof doc - 1) == 1;
 
@@ -225,7 +228,8 @@ int main(int argc, char **argv)
     }
     shared_card = getenv("SOAK_SHARED_CARD") &&
                   strcmp(getenv("SOAK_SHARED_CARD"), "1") == 0;
-    if (C_GetFunctionList(&p11) != CKR_OK || p11->C_Initialize(&args) != CKR_OK) {
+    if (C_GetFunctionList(&p11) != CKR_OK ||
+        p11->C_Initialize(&args) != CKR_OK) {
         fprintf(stderr, "soak: C_Initialize failed\n");
         return 1;
     }
@@ -246,8 +250,10 @@ int main(int argc, char **argv)
             n_contention++;
         }
         if (rv != CKR_OK) {
-            fprintf(stderr, "soak: token %d: no session, login or certificate (0x%lx)\n",
-                    k, (unsigned long)rv);
+            fprintf(
+                stderr,
+                "soak: token %d: no session, login or certificate (0x%lx)\n",
+                k, (unsigned long)rv);
             return 1;
         }
     }
@@ -279,7 +285,8 @@ int main(int argc, char **argv)
     }
     printf("\n");
     if (bad)
-        fprintf(stderr, "soak: the card signed %lu times and saw %lu PINs; the "
+        fprintf(stderr,
+                "soak: the card signed %lu times and saw %lu PINs; the "
                 "threads got %lu good signatures from %lu logins\n",
                 st.signatures, st.verifies, (unsigned long)n_sign,
                 (unsigned long)n_logins);

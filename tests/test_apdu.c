@@ -56,9 +56,15 @@ END_TEST
 START_TEST(encode_case4_short)
 {
     const uint8_t d[3] = { 1, 2, 3 };
-    apdu_cmd c = { .cla = 0x80, .ins = 0x2A, .p1 = 0x00, .p2 = 0x80,
-                   .data = d, .lc = 3, .le = 256 };
-    ck_assert_str_eq(encode_hex(&c), "802A008003010203" "00");
+    apdu_cmd c = { .cla = 0x80,
+                   .ins = 0x2A,
+                   .p1 = 0x00,
+                   .p2 = 0x80,
+                   .data = d,
+                   .lc = 3,
+                   .le = 256 };
+    ck_assert_str_eq(encode_hex(&c), "802A008003010203"
+                                     "00");
 }
 END_TEST
 
@@ -230,7 +236,8 @@ START_TEST(transmit_transport_errors)
     uint16_t sw;
 
     mock_fail(&script, READER_ERR_REMOVED);
-    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw), READER_ERR_REMOVED);
+    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw),
+                     READER_ERR_REMOVED);
     mock_answer(&script, "6101");
     mock_fail(&script, READER_ERR_RESET);
     ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw), READER_ERR_RESET);
@@ -245,11 +252,16 @@ START_TEST(transmit_bad_args)
     size_t len;
     uint16_t sw;
 
-    ck_assert_int_eq(apdu_transmit(NULL, &c, out, 4, &len, &sw), READER_ERR_ARGS);
-    ck_assert_int_eq(apdu_transmit(rd, NULL, out, 4, &len, &sw), READER_ERR_ARGS);
-    ck_assert_int_eq(apdu_transmit(rd, &c, out, 4, NULL, &sw), READER_ERR_ARGS);
-    ck_assert_int_eq(apdu_transmit(rd, &c, out, 4, &len, NULL), READER_ERR_ARGS);
-    ck_assert_int_eq(apdu_transmit(rd, &ext, out, 4, &len, &sw), READER_ERR_ARGS);
+    ck_assert_int_eq(apdu_transmit(NULL, &c, out, 4, &len, &sw),
+                     READER_ERR_ARGS);
+    ck_assert_int_eq(apdu_transmit(rd, NULL, out, 4, &len, &sw),
+                     READER_ERR_ARGS);
+    ck_assert_int_eq(apdu_transmit(rd, &c, out, 4, NULL, &sw),
+                     READER_ERR_ARGS);
+    ck_assert_int_eq(apdu_transmit(rd, &c, out, 4, &len, NULL),
+                     READER_ERR_ARGS);
+    ck_assert_int_eq(apdu_transmit(rd, &ext, out, 4, &len, &sw),
+                     READER_ERR_ARGS);
     ck_assert_uint_eq(script.n_cmds, 0);
 }
 END_TEST

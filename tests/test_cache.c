@@ -33,7 +33,8 @@ static void setup(void)
     const char *tmp = getenv("TMPDIR");
 
     ck_assert_int_eq(tu_card_copy(card, sizeof card), 0);
-    snprintf(dir, sizeof dir, "%s/jpki-cache-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(dir, sizeof dir, "%s/jpki-cache-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(cdir, sizeof cdir, "%s/cache", dir);
     snprintf(logp, sizeof logp, "%s/apdu.log", dir);
@@ -44,7 +45,8 @@ static void setup(void)
     OK(C_GetFunctionList(&p11));
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+static int rm_entry(const char *p, const struct stat *st, int flag,
+                    struct FTW *f)
 {
     (void)st, (void)flag, (void)f;
     return remove(p);
@@ -129,7 +131,8 @@ static unsigned char *one_process(CK_ULONG *len, int *reads)
     OK(p11->C_FindObjectsInit(h, NULL, 0));
     OK(p11->C_FindObjects(h, all, 8, &n));
     OK(p11->C_FindObjectsFinal(h));
-    ck_assert_uint_eq(n, 3); /* cert, public key, CA (the private key: after login) */
+    ck_assert_uint_eq(
+        n, 3); /* cert, public key, CA (the private key: after login) */
     der = user_cert(h, len);
     OK(p11->C_Finalize(NULL));
     *reads = READ_BINARY();
@@ -168,8 +171,8 @@ static unsigned char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static int contains(const unsigned char *hay, size_t n, const unsigned char *needle,
-                    size_t m)
+static int contains(const unsigned char *hay, size_t n,
+                    const unsigned char *needle, size_t m)
 {
     size_t i;
 
@@ -196,7 +199,7 @@ START_TEST(warm_open_reads_nothing)
 
     ck_assert_int_gt(r1, 0);
     ck_assert_int_eq(heads, 3);
-    ck_assert_int_eq(r2, 0);    /* warm: no READ BINARY at all */
+    ck_assert_int_eq(r2, 0); /* warm: no READ BINARY at all */
     ck_assert_uint_eq(l1, l2);
     ck_assert_mem_eq(c1, c2, l1);
     ck_assert_int_eq(cache_file(path, sizeof path), 1);
@@ -256,11 +259,11 @@ static void damaged(int truncate_it)
     fclose(f);
     free(buf);
     c2 = one_process(&l2, &r);
-    ck_assert_int_gt(r, 0);          /* ignored: read from the card */
+    ck_assert_int_gt(r, 0); /* ignored: read from the card */
     ck_assert_uint_eq(l1, l2);
-    ck_assert_mem_eq(c1, c2, l1);    /* never the damaged bytes */
+    ck_assert_mem_eq(c1, c2, l1); /* never the damaged bytes */
     c3 = one_process(&l3, &r);
-    ck_assert_int_eq(r, 0);          /* rewritten whole */
+    ck_assert_int_eq(r, 0); /* rewritten whole */
     ck_assert_mem_eq(c1, c3, l1);
     free(c1);
     free(c2);
@@ -292,8 +295,10 @@ START_TEST(old_files_pruned)
     FILE *f;
 
     ck_assert_int_eq(mkdir(cdir, 0700), 0);
-    snprintf(old, sizeof old, "%s/card-0123456789abcdef0123456789abcdef", cdir);
-    snprintf(recent, sizeof recent, "%s/card-fedcba9876543210fedcba9876543210", cdir);
+    snprintf(old, sizeof old, "%s/card-0123456789abcdef0123456789abcdef",
+             cdir);
+    snprintf(recent, sizeof recent, "%s/card-fedcba9876543210fedcba9876543210",
+             cdir);
     ck_assert_ptr_nonnull(f = fopen(old, "we"));
     fclose(f);
     ck_assert_ptr_nonnull(f = fopen(recent, "we"));
@@ -353,7 +358,7 @@ START_TEST(cache_off)
     free(one_process(&l, &r1));
     free(one_process(&l, &r2));
     ck_assert_int_gt(r1, 0);
-    ck_assert_int_eq(r2, r1);        /* nothing remembered */
+    ck_assert_int_eq(r2, r1); /* nothing remembered */
     ck_assert_int_ne(stat(cdir, &st), 0);
     ck_assert_int_ne(stat(xdg, &st), 0);
 }

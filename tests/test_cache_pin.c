@@ -62,11 +62,13 @@ START_TEST(pin_status_other_process)
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        static const uint8_t sel_ap[] = { 0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92,
-                                          0xF0, 0x00, 0x26, 0x01, 0x00, 0x00,
-                                          0x00, 0x01 };
-        static const uint8_t sel_pin[] = { 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18 };
-        static const uint8_t wrong[] = { 0x00, 0x20, 0x00, 0x80, 0x04, '9', '9', '9', '9' };
+        static const uint8_t sel_ap[] = { 0x00, 0xA4, 0x04, 0x0C, 0x0A,
+                                          0xD3, 0x92, 0xF0, 0x00, 0x26,
+                                          0x01, 0x00, 0x00, 0x00, 0x01 };
+        static const uint8_t sel_pin[] = { 0x00, 0xA4, 0x02, 0x0C,
+                                           0x02, 0x00, 0x18 };
+        static const uint8_t wrong[] = { 0x00, 0x20, 0x00, 0x80, 0x04,
+                                         '9',  '9',  '9',  '9' };
         uint8_t rsp[300];
         size_t n;
         emu_card *c;
@@ -74,11 +76,14 @@ START_TEST(pin_status_other_process)
         int ok = emu_card_load(card, &c, err, sizeof err) == EMU_OK &&
                  emu_card_lock(c) == EMU_OK;
         n = sizeof rsp;
-        ok = ok && emu_card_transmit(c, sel_ap, sizeof sel_ap, rsp, &n) == EMU_OK;
+        ok = ok &&
+             emu_card_transmit(c, sel_ap, sizeof sel_ap, rsp, &n) == EMU_OK;
         n = sizeof rsp;
-        ok = ok && emu_card_transmit(c, sel_pin, sizeof sel_pin, rsp, &n) == EMU_OK;
+        ok = ok &&
+             emu_card_transmit(c, sel_pin, sizeof sel_pin, rsp, &n) == EMU_OK;
         n = sizeof rsp;
-        ok = ok && emu_card_transmit(c, wrong, sizeof wrong, rsp, &n) == EMU_OK &&
+        ok = ok &&
+             emu_card_transmit(c, wrong, sizeof wrong, rsp, &n) == EMU_OK &&
              n == 2 && rsp[0] == 0x63 && rsp[1] == 0xC2;
         emu_card_unlock(c);
         emu_card_free(c);
@@ -89,7 +94,7 @@ START_TEST(pin_status_other_process)
     nanosleep(&nap, NULL);
     for (i = 0; i < 3; i++)
         ck_assert_uint_ne(token_flags(0) & CKF_USER_PIN_COUNT_LOW, 0);
-    ck_assert_int_eq(VERIFIES(), 1);      /* the other program's, only */
+    ck_assert_int_eq(VERIFIES(), 1); /* the other program's, only */
     ck_assert_int_eq(STATUS_QUERIES(), 1);
     CK_SESSION_HANDLE h = open_session(0);
     OK(p11->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)EMU_DEFAULT_AUTH_PIN, 4));

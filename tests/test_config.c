@@ -66,8 +66,9 @@ START_TEST(test_file)
 {
     p11_config cfg;
 
-    write_conf("# comment\n\n  log_level = 3  \ntokens=sign # only the signature\n"
-               "pcsc = off\nemulator = /a.img:/b.img\nlog_file = /tmp/x.log\n");
+    write_conf(
+        "# comment\n\n  log_level = 3  \ntokens=sign # only the signature\n"
+        "pcsc = off\nemulator = /a.img:/b.img\nlog_file = /tmp/x.log\n");
     p11_config_load_file(&cfg, conf);
     ck_assert_int_eq(cfg.log_level, 3);
     ck_assert_int_eq(cfg.show_auth, 0);

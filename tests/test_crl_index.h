@@ -22,25 +22,33 @@ tca tca_make(const char *cn, uint8_t ski_byte, int key_index);
 void tca_free(tca *ca);
 
 typedef struct {
-    const uint8_t *serial;      /* content octets, as ASN1_INTEGER gets them */
+    const uint8_t *serial; /* content octets, as ASN1_INTEGER gets them */
     size_t len;
     int negative;
-    int reason;                 /* -1: none */
+    int reason; /* -1: none */
     int64_t date;
 } tentry;
 
 enum {
-    T_NO_AKI = 1, T_DELTA = 2, T_UNKNOWN_CRIT = 4, T_ENTRY_CRIT = 8, T_CERT_ISSUER = 16,
-    T_INDIRECT = 32, T_IDP = 64, T_V1 = 128, T_UNKNOWN_NONCRIT = 256,
+    T_NO_AKI = 1,
+    T_DELTA = 2,
+    T_UNKNOWN_CRIT = 4,
+    T_ENTRY_CRIT = 8,
+    T_CERT_ISSUER = 16,
+    T_INDIRECT = 32,
+    T_IDP = 64,
+    T_V1 = 128,
+    T_UNKNOWN_NONCRIT = 256,
 };
 
 /* A CRL by ca with entries, flags above; DER in *der (free with OPENSSL_free). */
-size_t tcrl_make(const tca *ca, const tentry *e, size_t n, unsigned flags, uint8_t **der);
+size_t tcrl_make(const tca *ca, const tentry *e, size_t n, unsigned flags,
+                 uint8_t **der);
 /* The same as PEM text. */
 char *tcrl_pem(const uint8_t *der, size_t len);
 
-STACK_OF(X509) *tstack(const tca *a, const tca *b);  /* b may be NULL */
-void tstack_free(STACK_OF(X509) *sk);
+STACK_OF(X509) * tstack(const tca *a, const tca *b); /* b may be NULL */
+void tstack_free(STACK_OF(X509) * sk);
 
 /* A fresh temporary directory (removed by trm_rf). */
 void tmpdir(char *out, size_t len);

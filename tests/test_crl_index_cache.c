@@ -22,8 +22,10 @@
 #include "emu/emu.h"
 #include "jpki/crl_priv.h"
 
-static const uint8_t sa[] = { 0x4a, 0x50, 0x4b, 0x49, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
-static const uint8_t sb[] = { 0x4a, 0x50, 0x4b, 0x49, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13 };
+static const uint8_t sa[] = { 0x4a, 0x50, 0x4b, 0x49, 1, 2,  3,  4,
+                              5,    6,    7,    8,    9, 10, 11, 12 };
+static const uint8_t sb[] = { 0x4a, 0x50, 0x4b, 0x49, 1, 2,  3,  4,
+                              5,    6,    7,    8,    9, 10, 11, 13 };
 
 typedef struct {
     char dir[4096], cache[4200], crl[4200];
@@ -84,8 +86,9 @@ static void idx_stat(fixture *f, struct stat *st)
 
 static int same_file(const struct stat *a, const struct stat *b)
 {
-    return a->st_ino == b->st_ino && a->st_mtim.tv_sec == b->st_mtim.tv_sec
-        && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_size == b->st_size;
+    return a->st_ino == b->st_ino && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_size == b->st_size;
 }
 
 /* A fixture whose CRL (listing sa) has been indexed once into the cache. */
@@ -130,14 +133,14 @@ START_TEST(test_replaced_crl_rebuilds)
     fx_built(&f);
     struct stat st1, st2;
     idx_stat(&f, &st1);
-    fx_write_crl(&f, sb, 1);                    /* a new CRL, now as PEM */
+    fx_write_crl(&f, sb, 1); /* a new CRL, now as PEM */
     ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);
     idx_stat(&f, &st2);
     ck_assert(!same_file(&st1, &st2));
     ck_assert_int_eq(listed(x, sa), 0);
     ck_assert_int_eq(listed(x, sb), 1);
     jpki_crlx_close(x);
-    fx_write_crl(&f, sb, 0);                    /* garbage replaces it */
+    fx_write_crl(&f, sb, 0); /* garbage replaces it */
     twrite(f.crl, "garbage", 7);
     ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_ERR_PARSE);
     ck_assert_ptr_null(x);
@@ -168,7 +171,12 @@ START_TEST(test_corrupt_index_rebuilt)
     fx_built(&f);
     char idx[4400];
     ck_assert_int_eq(tindex_file(f.cache, idx, sizeof idx), 0);
-    const long offs[] = { 0, 9, 16, 60, 100, (long)sizeof(crlx_hdr) - 1,
+    const long offs[] = { 0,
+                          9,
+                          16,
+                          60,
+                          100,
+                          (long)sizeof(crlx_hdr) - 1,
                           (long)sizeof(crlx_hdr) + 3 };
     for (size_t i = 0; i < sizeof offs / sizeof offs[0] + 3; i++) {
         struct stat st1, st2;
@@ -176,10 +184,14 @@ START_TEST(test_corrupt_index_rebuilt)
         if (i < sizeof offs / sizeof offs[0])
             damage(idx, offs[i], -1);
         else
-            damage(idx, 0, i == sizeof offs / sizeof offs[0] ? 0 : (int)(st1.st_size / (i - 5)));
+            damage(idx, 0,
+                   i == sizeof offs / sizeof offs[0]
+                       ? 0
+                       : (int)(st1.st_size / (i - 5)));
         ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);
         ck_assert_int_eq(stat(idx, &st2), 0);
-        ck_assert_msg(st1.st_ino != st2.st_ino, "damage %zu: index not rebuilt", i);
+        ck_assert_msg(st1.st_ino != st2.st_ino,
+                      "damage %zu: index not rebuilt", i);
         ck_assert_int_eq(listed(x, sa), 1);
         ck_assert_int_eq(listed(x, sb), 0);
         jpki_crlx_close(x);
@@ -194,12 +206,13 @@ START_TEST(test_foreign_issuer_refused)
     fixture f;
     jpki_crlx *x = NULL;
     fx_built(&f);
-    tca other = tca_make("CA one", 0x11, 1);    /* same name, same SKI, other key */
+    tca other =
+        tca_make("CA one", 0x11, 1); /* same name, same SKI, other key */
     ck_assert_int_eq(fx_open(&f, &other, &x), JPKI_CRLX_ERR_SIGNATURE);
     tca named = tca_make("CA zwei", 0x11, 1);
     ck_assert_int_eq(fx_open(&f, &named, &x), JPKI_CRLX_ERR_ISSUER);
     ck_assert_ptr_null(x);
-    ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);   /* still fine */
+    ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK); /* still fine */
     jpki_crlx_close(x);
     tca_free(&other);
     tca_free(&named);
@@ -249,7 +262,8 @@ START_TEST(test_crash_mid_build)
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     idx_stat(&f, &st2);
-    ck_assert_msg(same_file(&st1, &st2), "the crashed build replaced the index");
+    ck_assert_msg(same_file(&st1, &st2),
+                  "the crashed build replaced the index");
     char idx[4400];
     size_t len;
     ck_assert_int_eq(tindex_file(f.cache, idx, sizeof idx), 0);
@@ -257,19 +271,20 @@ START_TEST(test_crash_mid_build)
     static uint8_t buf[1 << 16];
     len = fread(buf, 1, sizeof buf, fp);
     fclose(fp);
-    ck_assert_int_eq(crlx_image_check(buf, len), 0);        /* whole and valid */
+    ck_assert_int_eq(crlx_image_check(buf, len), 0); /* whole and valid */
     /* the dead build's temporary file is left; the next build removes it
      * once it is a minute old (younger, it might be a live writer's) */
     char tmpf[4600];
     ck_assert_int_eq(temp_files(f.cache, tmpf, sizeof tmpf), 1);
-    ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);   /* now rebuilt */
+    ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK); /* now rebuilt */
     ck_assert_int_eq(listed(x, sb), 1);
     ck_assert_int_eq(listed(x, sa), 0);
     jpki_crlx_close(x);
     ck_assert_int_eq(temp_files(f.cache, tmpf, sizeof tmpf), 1);
-    struct timespec old[2] = { { .tv_sec = time(NULL) - 120 }, { .tv_sec = time(NULL) - 120 } };
+    struct timespec old[2] = { { .tv_sec = time(NULL) - 120 },
+                               { .tv_sec = time(NULL) - 120 } };
     ck_assert_int_eq(utimensat(AT_FDCWD, tmpf, old, 0), 0);
-    fx_write_crl(&f, sa, 0);                                  /* a new CRL: a new build */
+    fx_write_crl(&f, sa, 0); /* a new CRL: a new build */
     ck_assert_int_eq(fx_open(&f, NULL, &x), JPKI_CRLX_OK);
     ck_assert_int_eq(listed(x, sa), 1);
     jpki_crlx_close(x);
@@ -288,15 +303,18 @@ START_TEST(test_no_cache_and_errors)
     ck_assert_int_eq(jpki_crlx_open(f.crl, sk, NULL, &x), JPKI_CRLX_OK);
     ck_assert_int_eq(listed(x, sa), 1);
     jpki_crlx_close(x);
-    ck_assert_int_ne(access(f.cache, F_OK), 0);            /* nothing written */
+    ck_assert_int_ne(access(f.cache, F_OK), 0); /* nothing written */
     char missing[4300];
     snprintf(missing, sizeof missing, "%s/none.crl", f.dir);
-    ck_assert_int_eq(jpki_crlx_open(missing, sk, f.cache, &x), JPKI_CRLX_ERR_IO);
+    ck_assert_int_eq(jpki_crlx_open(missing, sk, f.cache, &x),
+                     JPKI_CRLX_ERR_IO);
     ck_assert_int_eq(jpki_crlx_open(missing, sk, NULL, &x), JPKI_CRLX_ERR_IO);
     ck_assert_int_eq(jpki_crlx_open(f.dir, sk, f.cache, &x), JPKI_CRLX_ERR_IO);
-    ck_assert_int_eq(jpki_crlx_open(NULL, sk, f.cache, &x), JPKI_CRLX_ERR_ARGS);
+    ck_assert_int_eq(jpki_crlx_open(NULL, sk, f.cache, &x),
+                     JPKI_CRLX_ERR_ARGS);
     twrite(f.crl, "", 0);
-    ck_assert_int_eq(jpki_crlx_open(f.crl, sk, f.cache, &x), JPKI_CRLX_ERR_PARSE);
+    ck_assert_int_eq(jpki_crlx_open(f.crl, sk, f.cache, &x),
+                     JPKI_CRLX_ERR_PARSE);
     ck_assert_int_eq(jpki_crlx_open(f.crl, sk, NULL, &x), JPKI_CRLX_ERR_PARSE);
     ck_assert_ptr_null(x);
     tstack_free(sk);
@@ -320,7 +338,8 @@ START_TEST(test_emulator_crl)
     char dir[4096], card[4200], path[4300], err[512] = "";
     tmpdir(dir, sizeof dir);
     snprintf(card, sizeof card, "%s/card.img", dir);
-    ck_assert_msg(emu_personalize(card, NULL, err, sizeof err) == EMU_OK, "%s", err);
+    ck_assert_msg(emu_personalize(card, NULL, err, sizeof err) == EMU_OK, "%s",
+                  err);
     ck_assert_msg(emu_revoke(card, 0, err, sizeof err) == EMU_OK, "%s", err);
     snprintf(path, sizeof path, "%s.pki/auth-ca.pem", card);
     X509 *auth_ca = pem_cert(path);
@@ -331,22 +350,24 @@ START_TEST(test_emulator_crl)
     X509_CRL *crl = d2i_X509_CRL_fp(fp, NULL);
     fclose(fp);
     ck_assert_ptr_nonnull(crl);
-    const ASN1_INTEGER *serial =
-        X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(X509_CRL_get_REVOKED(crl), 0));
+    const ASN1_INTEGER *serial = X509_REVOKED_get0_serialNumber(
+        sk_X509_REVOKED_value(X509_CRL_get_REVOKED(crl), 0));
 
     STACK_OF(X509) *sk = sk_X509_new_null();
     sk_X509_push(sk, sign_ca);
     jpki_crlx *x = NULL;
     char cache[4300];
     snprintf(cache, sizeof cache, "%s/cache", dir);
-    ck_assert_int_eq(jpki_crlx_open(path, sk, cache, &x), JPKI_CRLX_ERR_ISSUER);
+    ck_assert_int_eq(jpki_crlx_open(path, sk, cache, &x),
+                     JPKI_CRLX_ERR_ISSUER);
     sk_X509_push(sk, auth_ca);
     ck_assert_int_eq(jpki_crlx_open(path, sk, cache, &x), JPKI_CRLX_OK);
     jpki_crlx_entry e;
     ck_assert_int_eq(jpki_crlx_lookup(x, ASN1_STRING_get0_data(serial),
-                                      (size_t)ASN1_STRING_length(serial), &e), JPKI_CRLX_OK);
+                                      (size_t)ASN1_STRING_length(serial), &e),
+                     JPKI_CRLX_OK);
     ck_assert_int_eq(e.revoked, 1);
-    ck_assert_int_eq(e.reason, 1);                          /* keyCompromise */
+    ck_assert_int_eq(e.reason, 1); /* keyCompromise */
     ck_assert_ptr_nonnull(jpki_crlx_get_info(x)->idp);
     ck_assert_uint_eq(jpki_crlx_get_info(x)->entries, 1);
     jpki_crlx_close(x);

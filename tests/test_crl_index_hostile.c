@@ -30,7 +30,7 @@ typedef struct {
     tca ca;
     uint8_t ser[N][16];
     tentry es[N];
-    STACK_OF(X509) *sk;
+    STACK_OF(X509) * sk;
 } hfix;
 
 /* A CRL of N random 16-byte serials, indexed once into cache. */
@@ -56,7 +56,8 @@ static void hf_setup(hfix *f, unsigned seed)
     twrite(f->crl, der, len);
     OPENSSL_free(der);
     f->sk = tstack(&f->ca, NULL);
-    ck_assert_int_eq(jpki_crlx_open(f->crl, f->sk, f->cache, &x), JPKI_CRLX_OK);
+    ck_assert_int_eq(jpki_crlx_open(f->crl, f->sk, f->cache, &x),
+                     JPKI_CRLX_OK);
     jpki_crlx_close(x);
     ck_assert_int_eq(tindex_file(f->cache, f->idx, sizeof f->idx), 0);
 }
@@ -101,7 +102,8 @@ static int answers_safe(hfix *f, jpki_crlx *x)
         memcpy(probe, f->ser[i], 16);
         probe[13] ^= 0x5a;
         rv = jpki_crlx_lookup(x, probe, 16, &e);
-        ck_assert(rv == JPKI_CRLX_ERR_DAMAGED || (rv == JPKI_CRLX_OK && e.revoked == 0));
+        ck_assert(rv == JPKI_CRLX_ERR_DAMAGED ||
+                  (rv == JPKI_CRLX_OK && e.revoked == 0));
     }
     return damaged;
 }
@@ -122,17 +124,21 @@ START_TEST(test_flipped_bits_never_good)
     for (int t = 0; t < 60; t++) {
         uint8_t *img = malloc(len);
         memcpy(img, good, len);
-        size_t off = t % 3 == 0 ? h.buckets_off + (size_t)rand() % (h.entries_off - h.buckets_off)
-                                : h.entries_off + (size_t)rand() % (len - h.entries_off);
+        size_t off =
+            t % 3 == 0
+                ? h.buckets_off +
+                      (size_t)rand() % (h.entries_off - h.buckets_off)
+                : h.entries_off + (size_t)rand() % (len - h.entries_off);
         img[off] ^= (uint8_t)(1u << (rand() % 8));
         twrite(f.idx, img, len);
         jpki_crlx *x = NULL;
-        ck_assert_int_eq(jpki_crlx_open(f.crl, f.sk, f.cache, &x), JPKI_CRLX_OK);
+        ck_assert_int_eq(jpki_crlx_open(f.crl, f.sk, f.cache, &x),
+                         JPKI_CRLX_OK);
         damaged += answers_safe(&f, x);
         jpki_crlx_close(x);
         free(img);
     }
-    ck_assert_int_gt(damaged, 0);   /* the entry flips were seen */
+    ck_assert_int_gt(damaged, 0); /* the entry flips were seen */
     free(good);
     hf_teardown(&f);
 }
@@ -167,13 +173,15 @@ START_TEST(test_every_bit_of_an_entry)
             jpki_crlx_rv rv = jpki_crlx_lookup(x, f.ser[7], 16, &r);
             ck_assert(rv == JPKI_CRLX_ERR_DAMAGED || rv == JPKI_CRLX_OK);
             if (rv == JPKI_CRLX_OK)
-                ck_assert_msg(r.revoked == 1 && r.revocation_date == 1700000000,
-                              "entry %zu bit %zu: answered %d", e, bit, r.revoked);
+                ck_assert_msg(
+                    r.revoked == 1 && r.revocation_date == 1700000000,
+                    "entry %zu bit %zu: answered %d", e, bit, r.revoked);
             caught += e == at && rv == JPKI_CRLX_ERR_DAMAGED;
             ents[e * es + bit / 8] ^= (uint8_t)(1u << (bit % 8));
         }
     }
-    ck_assert_int_eq(caught, (int)(es * 8));    /* every flip of the entry itself */
+    ck_assert_int_eq(caught,
+                     (int)(es * 8)); /* every flip of the entry itself */
     ck_assert_int_eq(answers_safe(&f, x), 0);
     jpki_crlx_close(x);
     free(crl);
@@ -193,11 +201,14 @@ START_TEST(test_rewritten_after_open)
     memcpy(&h, good, sizeof h);
     for (int t = 0; t < 3; t++) {
         jpki_crlx *x = NULL;
-        ck_assert_int_eq(jpki_crlx_open(f.crl, f.sk, f.cache, &x), JPKI_CRLX_OK);
+        ck_assert_int_eq(jpki_crlx_open(f.crl, f.sk, f.cache, &x),
+                         JPKI_CRLX_OK);
         uint8_t *junk = malloc(len);
         for (size_t i = 0; i < len; i++)
-            junk[i] = t == 0 ? 0xff : t == 1 ? (uint8_t)rand() : good[len - 1 - i];
-        if (t == 1)     /* the header stays, the table and entries change */
+            junk[i] = t == 0   ? 0xff
+                      : t == 1 ? (uint8_t)rand()
+                               : good[len - 1 - i];
+        if (t == 1) /* the header stays, the table and entries change */
             memcpy(junk, good, h.buckets_off);
         int fd = open(f.idx, O_WRONLY);
         ck_assert_int_ge(fd, 0);
@@ -281,7 +292,8 @@ static uint8_t *forge(hfix *f, size_t *len)
 static void expect_revoked(hfix *f)
 {
     jpki_crlx *x = NULL;
-    ck_assert_int_eq(jpki_crlx_open(f->crl, f->sk, f->cache, &x), JPKI_CRLX_OK);
+    ck_assert_int_eq(jpki_crlx_open(f->crl, f->sk, f->cache, &x),
+                     JPKI_CRLX_OK);
     ck_assert_int_eq(answers_safe(f, x), 0);
     jpki_crlx_close(x);
 }
@@ -310,16 +322,19 @@ START_TEST(test_shared_dir_not_trusted)
         else if (t == 1)
             ck_assert_int_eq(chmod(f.cache, 0770), 0);
         else if (geteuid() == 0)
-            ck_assert_int_eq(chown(f.cache, 65534, 65534) | chmod(f.cache, 0755), 0);
+            ck_assert_int_eq(
+                chown(f.cache, 65534, 65534) | chmod(f.cache, 0755), 0);
         else
             continue;
         struct stat before, after;
         ck_assert_int_eq(stat(f.idx, &before), 0);
         expect_revoked(&f);
         ck_assert_int_eq(stat(f.idx, &after), 0);
-        ck_assert_msg(before.st_ino == after.st_ino && before.st_mtim.tv_nsec == after.st_mtim.tv_nsec,
+        ck_assert_msg(before.st_ino == after.st_ino &&
+                          before.st_mtim.tv_nsec == after.st_mtim.tv_nsec,
                       "a file was written in an unsafe directory");
-        ck_assert_int_eq(chown(f.cache, geteuid(), getegid()) | chmod(f.cache, 0700), 0);
+        ck_assert_int_eq(
+            chown(f.cache, geteuid(), getegid()) | chmod(f.cache, 0700), 0);
     }
     /* the directory a symlink to a private one: not followed */
     char link[4300];
@@ -357,14 +372,16 @@ START_TEST(test_planted_index_file)
             twrite(f.idx, img, len);
             if (t == 2 && geteuid() != 0)
                 continue;
-            ck_assert_int_eq(t == 2 ? chown(f.idx, 65534, 65534) : chmod(f.idx, 0620), 0);
+            ck_assert_int_eq(
+                t == 2 ? chown(f.idx, 65534, 65534) : chmod(f.idx, 0620), 0);
         }
-        alarm(20);                      /* a FIFO must not hang the open */
+        alarm(20); /* a FIFO must not hang the open */
         expect_revoked(&f);
         alarm(0);
         struct stat st;
         ck_assert_int_eq(lstat(f.idx, &st), 0);
-        ck_assert(S_ISREG(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 0777) == 0600);
+        ck_assert(S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+                  (st.st_mode & 0777) == 0600);
     }
     free(img);
     hf_teardown(&f);
@@ -384,8 +401,8 @@ START_TEST(test_crl_changes_during_build)
     if (w == 0) {
         int fd = open(f.crl, O_WRONLY);
         for (unsigned i = 0;; i++) {
-            if (ftruncate(fd, (off_t)(i % 7) * 512) != 0
-                || pwrite(fd, crl, len, 0) != (ssize_t)len)
+            if (ftruncate(fd, (off_t)(i % 7) * 512) != 0 ||
+                pwrite(fd, crl, len, 0) != (ssize_t)len)
                 _exit(1);
         }
     }
@@ -399,7 +416,8 @@ START_TEST(test_crl_changes_during_build)
         if (c == 0) {
             for (int k = 0; k < 4; k++) {
                 jpki_crlx *x = NULL;
-                if (jpki_crlx_open(f.crl, f.sk, k % 2 ? NULL : cache, &x) == JPKI_CRLX_OK)
+                if (jpki_crlx_open(f.crl, f.sk, k % 2 ? NULL : cache, &x) ==
+                    JPKI_CRLX_OK)
                     jpki_crlx_close(x);
             }
             _exit(0);

@@ -16,8 +16,15 @@
 
 #include <openssl/crypto.h>
 
-enum { SHAPE_RANDOM, SHAPE_SEQUENTIAL, SHAPE_SHARED_PREFIX, SHAPE_CLUSTERS, SHAPE_QUADRATIC,
-       SHAPE_SINGLE, SHAPES };
+enum {
+    SHAPE_RANDOM,
+    SHAPE_SEQUENTIAL,
+    SHAPE_SHARED_PREFIX,
+    SHAPE_CLUSTERS,
+    SHAPE_QUADRATIC,
+    SHAPE_SINGLE,
+    SHAPES
+};
 
 #define MAXN 4000
 
@@ -45,13 +52,12 @@ static size_t make_serials(int shape, tserial *s)
         tserial *t = &s[i];
         memset(t, 0, sizeof *t);
         switch (shape) {
-        case SHAPE_SEQUENTIAL:
-            t->len = put_uint(t->b, i + 1);
+        case SHAPE_SEQUENTIAL: t->len = put_uint(t->b, i + 1); break;
+        case SHAPE_QUADRATIC: /* gaps grow: interpolation is poor */
+            t->len =
+                put_uint(t->b, (uint64_t)(i + 1) * (i + 1) * (i + 1) * 977);
             break;
-        case SHAPE_QUADRATIC:                   /* gaps grow: interpolation is poor */
-            t->len = put_uint(t->b, (uint64_t)(i + 1) * (i + 1) * (i + 1) * 977);
-            break;
-        case SHAPE_SHARED_PREFIX:               /* 10 common bytes, then unique */
+        case SHAPE_SHARED_PREFIX: /* 10 common bytes, then unique */
             t->len = 16;
             memset(t->b, 0x5a, 10);
             t->b[10] = (uint8_t)rand();
@@ -61,7 +67,7 @@ static size_t make_serials(int shape, tserial *s)
             t->b[14] = (uint8_t)i;
             t->b[15] = (uint8_t)(rand() | 1);
             break;
-        case SHAPE_CLUSTERS:                    /* two dense clusters, a few strays */
+        case SHAPE_CLUSTERS: /* two dense clusters, a few strays */
             t->len = 16;
             for (size_t k = 0; k < 16; k++)
                 t->b[k] = (uint8_t)rand();
@@ -75,7 +81,7 @@ static size_t make_serials(int shape, tserial *s)
             t->b[14] = (uint8_t)(i >> 8);
             t->b[15] = (uint8_t)i;
             break;
-        default:                                /* random positive 16-byte serials */
+        default: /* random positive 16-byte serials */
             t->len = 16;
             for (size_t k = 0; k < 16; k++)
                 t->b[k] = (uint8_t)rand();
@@ -100,7 +106,8 @@ static int listed_in(const tserial *s, size_t n, const uint8_t *p, size_t len)
     return 0;
 }
 
-static void probe(jpki_crlx *x, const tserial *s, size_t n, const uint8_t *p, size_t len)
+static void probe(jpki_crlx *x, const tserial *s, size_t n, const uint8_t *p,
+                  size_t len)
 {
     jpki_crlx_entry e;
     ck_assert_int_eq(jpki_crlx_lookup(x, p, len, &e), JPKI_CRLX_OK);
@@ -114,7 +121,8 @@ START_TEST(test_serial_shapes)
     srand(11 + (unsigned)_i);
     size_t n = make_serials(_i, s);
     for (size_t i = 0; i < n; i++)
-        es[i] = (tentry){ s[i].b, s[i].len, 0, (int)(i % 11) - 1, 1700000000 + (int64_t)i * 7 };
+        es[i] = (tentry){ s[i].b, s[i].len, 0, (int)(i % 11) - 1,
+                          1700000000 + (int64_t)i * 7 };
     tca ca = tca_make("CA one", 0x11, 0);
     STACK_OF(X509) *sk = tstack(&ca, NULL);
     uint8_t *der;
@@ -123,10 +131,11 @@ START_TEST(test_serial_shapes)
     ck_assert_int_eq(jpki_crlx_open_mem(der, len, sk, &x), JPKI_CRLX_OK);
     ck_assert_uint_eq(jpki_crlx_get_info(x)->entries, n);
     if (_i == SHAPE_SEQUENTIAL)
-        ck_assert_uint_eq(x->window, 1);        /* interpolation is exact */
+        ck_assert_uint_eq(x->window, 1); /* interpolation is exact */
     for (size_t i = 0; i < n; i++) {
         jpki_crlx_entry e;
-        ck_assert_int_eq(jpki_crlx_lookup(x, s[i].b, s[i].len, &e), JPKI_CRLX_OK);
+        ck_assert_int_eq(jpki_crlx_lookup(x, s[i].b, s[i].len, &e),
+                         JPKI_CRLX_OK);
         ck_assert_msg(e.revoked == 1, "shape %d: entry %zu missing", _i, i);
         ck_assert_int_eq(e.revocation_date, es[i].date);
         ck_assert_int_eq(e.reason, es[i].reason);
@@ -138,15 +147,16 @@ START_TEST(test_serial_shapes)
             probe(x, s, n, p, s[i].len);
         }
         p[s[i].len - 1] = s[i].b[s[i].len - 1];
-        p[0] = (uint8_t)(p[0] ^ 0x40);                      /* far away */
+        p[0] = (uint8_t)(p[0] ^ 0x40); /* far away */
         probe(x, s, n, p, s[i].len);
-        memcpy(p + 1, s[i].b, s[i].len);                     /* one byte longer */
+        memcpy(p + 1, s[i].b, s[i].len); /* one byte longer */
         p[0] = 0x01;
         probe(x, s, n, p, s[i].len + 1);
     }
-    static const uint8_t lowest[] = { 0x01 }, highest[] = { 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                                            0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                                            0xff, 0xff, 0xff, 0xff };
+    static const uint8_t lowest[] = { 0x01 },
+                         highest[] = { 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0xff, 0xff };
     probe(x, s, n, lowest, sizeof lowest);
     probe(x, s, n, highest, sizeof highest);
     jpki_crlx_close(x);

@@ -24,8 +24,10 @@ tca tca_make(const char *cn, uint8_t ski_byte, int key_index)
     ca.key = keys[key_index];
     EVP_PKEY_up_ref(ca.key);
     X509_NAME *n = X509_NAME_new();
-    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"JP", -1, -1, 0);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+                               (const unsigned char *)"JP", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+                               (const unsigned char *)cn, -1, -1, 0);
     X509_set_version(ca.cert, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(ca.cert), 1);
     X509_set_subject_name(ca.cert, n);
@@ -37,7 +39,8 @@ tca tca_make(const char *cn, uint8_t ski_byte, int key_index)
     memset(ski, ski_byte, sizeof ski);
     ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
     ASN1_OCTET_STRING_set(os, ski, sizeof ski);
-    ck_assert_int_eq(X509_add1_ext_i2d(ca.cert, NID_subject_key_identifier, os, 0, 0), 1);
+    ck_assert_int_eq(
+        X509_add1_ext_i2d(ca.cert, NID_subject_key_identifier, os, 0, 0), 1);
     ASN1_OCTET_STRING_free(os);
     ck_assert_int_gt(X509_sign(ca.cert, ca.key, EVP_sha256()), 0);
     X509_NAME_free(n);
@@ -50,8 +53,8 @@ void tca_free(tca *ca)
     EVP_PKEY_free(ca->key);
 }
 
-static void add_raw_ext(STACK_OF(X509_EXTENSION) **sk, X509_CRL *crl, X509_REVOKED *r,
-                        const char *oid, int crit)
+static void add_raw_ext(STACK_OF(X509_EXTENSION) * *sk, X509_CRL *crl,
+                        X509_REVOKED *r, const char *oid, int crit)
 {
     (void)sk;
     ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
@@ -59,13 +62,16 @@ static void add_raw_ext(STACK_OF(X509_EXTENSION) **sk, X509_CRL *crl, X509_REVOK
     ASN1_OCTET_STRING_set(v, (const unsigned char *)"\x05\x00", 2);
     X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, o, crit, v);
     ck_assert_ptr_nonnull(ext);
-    ck_assert_int_eq(crl ? X509_CRL_add_ext(crl, ext, -1) : X509_REVOKED_add_ext(r, ext, -1), 1);
+    ck_assert_int_eq(crl ? X509_CRL_add_ext(crl, ext, -1)
+                         : X509_REVOKED_add_ext(r, ext, -1),
+                     1);
     X509_EXTENSION_free(ext);
     ASN1_OCTET_STRING_free(v);
     ASN1_OBJECT_free(o);
 }
 
-static void add_entry(X509_CRL *crl, const tentry *e, unsigned flags, int first)
+static void add_entry(X509_CRL *crl, const tentry *e, unsigned flags,
+                      int first)
 {
     X509_REVOKED *r = X509_REVOKED_new();
     BIGNUM *bn = BN_bin2bn(e->serial, (int)e->len, NULL);
@@ -77,7 +83,8 @@ static void add_entry(X509_CRL *crl, const tentry *e, unsigned flags, int first)
     if (e->reason >= 0) {
         ASN1_ENUMERATED *en = ASN1_ENUMERATED_new();
         ASN1_ENUMERATED_set(en, e->reason);
-        ck_assert_int_eq(X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, en, 0, 0), 1);
+        ck_assert_int_eq(
+            X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, en, 0, 0), 1);
         ASN1_ENUMERATED_free(en);
     }
     if (first && (flags & T_ENTRY_CRIT))
@@ -88,7 +95,9 @@ static void add_entry(X509_CRL *crl, const tentry *e, unsigned flags, int first)
         gn->type = GEN_DIRNAME;
         gn->d.directoryName = X509_NAME_dup(X509_CRL_get_issuer(crl));
         sk_GENERAL_NAME_push(gns, gn);
-        ck_assert_int_eq(X509_REVOKED_add1_ext_i2d(r, NID_certificate_issuer, gns, 1, 0), 1);
+        ck_assert_int_eq(
+            X509_REVOKED_add1_ext_i2d(r, NID_certificate_issuer, gns, 1, 0),
+            1);
         GENERAL_NAMES_free(gns);
     }
     ck_assert_int_eq(X509_CRL_add0_revoked(crl, r), 1);
@@ -107,17 +116,22 @@ static void add_idp(X509_CRL *crl, const tca *ca, int indirect)
     gn->type = GEN_DIRNAME;
     gn->d.directoryName = X509_NAME_dup(X509_get_subject_name(ca->cert));
     X509_NAME_add_entry_by_txt(gn->d.directoryName, "OU", MBSTRING_ASC,
-                               (const unsigned char *)"Chiyoda-ku CRLDP", -1, -1, 0);
+                               (const unsigned char *)"Chiyoda-ku CRLDP", -1,
+                               -1, 0);
     sk_GENERAL_NAME_push(idp->distpoint->name.fullname, gn);
     idp->indirectCRL = indirect;
-    ck_assert_int_eq(X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0), 1);
+    ck_assert_int_eq(
+        X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0),
+        1);
     ISSUING_DIST_POINT_free(idp);
 }
 
-size_t tcrl_make(const tca *ca, const tentry *e, size_t n, unsigned flags, uint8_t **der)
+size_t tcrl_make(const tca *ca, const tentry *e, size_t n, unsigned flags,
+                 uint8_t **der)
 {
     X509_CRL *crl = X509_CRL_new();
-    ASN1_TIME *tu = ASN1_TIME_set(NULL, 1800000000), *nu = ASN1_TIME_set(NULL, 1800086400);
+    ASN1_TIME *tu = ASN1_TIME_set(NULL, 1800000000),
+              *nu = ASN1_TIME_set(NULL, 1800086400);
     if (!(flags & T_V1))
         X509_CRL_set_version(crl, X509_CRL_VERSION_2);
     X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert));
@@ -128,15 +142,19 @@ size_t tcrl_make(const tca *ca, const tentry *e, size_t n, unsigned flags, uint8
     if (!(flags & (T_NO_AKI | T_V1))) {
         AUTHORITY_KEYID *aki = AUTHORITY_KEYID_new();
         aki->keyid = ASN1_OCTET_STRING_dup(X509_get0_subject_key_id(ca->cert));
-        ck_assert_int_eq(X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, aki, 0, 0), 1);
+        ck_assert_int_eq(X509_CRL_add1_ext_i2d(
+                             crl, NID_authority_key_identifier, aki, 0, 0),
+                         1);
         AUTHORITY_KEYID_free(aki);
     }
     if (!(flags & T_V1)) {
         ASN1_INTEGER *num = ASN1_INTEGER_new();
         ASN1_INTEGER_set(num, 42);
-        ck_assert_int_eq(X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0), 1);
+        ck_assert_int_eq(X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0),
+                         1);
         if (flags & T_DELTA)
-            ck_assert_int_eq(X509_CRL_add1_ext_i2d(crl, NID_delta_crl, num, 1, 0), 1);
+            ck_assert_int_eq(
+                X509_CRL_add1_ext_i2d(crl, NID_delta_crl, num, 1, 0), 1);
         ASN1_INTEGER_free(num);
     }
     if (flags & (T_IDP | T_INDIRECT))
@@ -167,7 +185,7 @@ char *tcrl_pem(const uint8_t *der, size_t len)
     return out;
 }
 
-STACK_OF(X509) *tstack(const tca *a, const tca *b)
+STACK_OF(X509) * tstack(const tca *a, const tca *b)
 {
     STACK_OF(X509) *sk = sk_X509_new_null();
     sk_X509_push(sk, a->cert);
@@ -176,7 +194,7 @@ STACK_OF(X509) *tstack(const tca *a, const tca *b)
     return sk;
 }
 
-void tstack_free(STACK_OF(X509) *sk)
+void tstack_free(STACK_OF(X509) * sk)
 {
     sk_X509_free(sk);
 }

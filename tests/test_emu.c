@@ -26,7 +26,8 @@
 
 START_TEST(test_atr)
 {
-    static const uint8_t expect[] = { 0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14 };
+    static const uint8_t expect[] = { 0x3B, 0xE0, 0x00, 0xFF, 0x81,
+                                      0x31, 0xFE, 0x45, 0x14 };
     uint8_t atr[32];
     memset(atr, 0xEE, sizeof atr);
     ck_assert_uint_eq(emu_card_atr(card, atr, sizeof atr), sizeof expect);
@@ -42,23 +43,30 @@ END_TEST
 START_TEST(test_select_applications)
 {
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0x10, 0x00, 0x31,
-                              0x00, 0x01, 0x01, 0x04, 0x08)), 0x9000);
-    ck_assert_uint_eq(select_ef(0x000A), 0x6A82);   /* no files modelled there */
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0x10, 0x00, 0x31,
-                              0x00, 0x01, 0x01, 0x04, 0x02)), 0x9000);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0x10, 0x00, 0x31,
-                              0x00, 0x01, 0x01, 0x01, 0x00)), 0x9000);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0x10,
+                              0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08)),
+                      0x9000);
+    ck_assert_uint_eq(select_ef(0x000A), 0x6A82); /* no files modelled there */
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0x10,
+                              0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02)),
+                      0x9000);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0x10,
+                              0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00)),
+                      0x9000);
     /* unknown, truncated and over-long AIDs */
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x05, 0xA0, 0x00, 0x00, 0x00, 0x03)),
+    ck_assert_uint_eq(
+        tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x05, 0xA0, 0x00, 0x00, 0x00, 0x03)),
+        0x6A82);
+    ck_assert_uint_eq(
+        tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x05, 0xD3, 0x92, 0xF0, 0x00, 0x26)),
+        0x6A82);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x0B, 0xD3, 0x92, 0xF0,
+                              0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00)),
                       0x6A82);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x05, 0xD3, 0x92, 0xF0, 0x00, 0x26)),
-                      0x6A82);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x0B, 0xD3, 0x92, 0xF0, 0x00, 0x26,
-                              0x01, 0x00, 0x00, 0x00, 0x01, 0x00)), 0x6A82);
     /* SELECT with an Le byte after the AID is accepted (P2=0C: no data) */
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26,
-                              0x01, 0x00, 0x00, 0x00, 0x01, 0x00)), 0x9000);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0,
+                              0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00)),
+                      0x9000);
 }
 END_TEST
 
@@ -70,27 +78,34 @@ START_TEST(test_select_unknown_aid_keeps_state)
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(select_ef(0x0017), 0x9000);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x05, 0xA0, 0x00, 0x00, 0x00, 0x03)),
-                      0x6A82);
+    ck_assert_uint_eq(
+        tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x05, 0xA0, 0x00, 0x00, 0x00, 0x03)),
+        0x6A82);
     /* still the JPKI-AP, still EF 0017, still verified */
     ck_assert_uint_eq(sign_data(di, dlen, 0, sig, &slen), 0x9000);
-    ck_assert_uint_eq(select_ef(0x1234), 0x6A82);  /* failed EF select keeps EF too */
+    ck_assert_uint_eq(select_ef(0x1234),
+                      0x6A82); /* failed EF select keeps EF too */
     ck_assert_uint_eq(sign_data(di, dlen, 0, sig, &slen), 0x9000);
 }
 END_TEST
 
 START_TEST(test_select_ef_errors)
 {
-    ck_assert_uint_eq(select_ef(0x000A), 0x6A82);   /* no application */
+    ck_assert_uint_eq(select_ef(0x000A), 0x6A82); /* no application */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x000A), 0x9000);
     ck_assert_uint_eq(select_ef(0x1234), 0x6A82);
     ck_assert_uint_eq(select_ef(0x0003), 0x6A82);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x09, 0x0C, 0x02, 0x00, 0x0A)), 0x6A86);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x00, 0x02, 0x00, 0x0A)), 0x6A86);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x04, 0x02, 0x00, 0x0A)), 0x6A86);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x01, 0x0C, 0x02, 0x00, 0x0A)), 0x6A86);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x0C, 0x03, 0x00, 0x0A, 0x00)), 0x6700);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x09, 0x0C, 0x02, 0x00, 0x0A)),
+                      0x6A86);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x00, 0x02, 0x00, 0x0A)),
+                      0x6A86);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x04, 0x02, 0x00, 0x0A)),
+                      0x6A86);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x01, 0x0C, 0x02, 0x00, 0x0A)),
+                      0x6A86);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x0C, 0x03, 0x00, 0x0A, 0x00)),
+                      0x6700);
     ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x0C, 0x01, 0x0A)), 0x6700);
     ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x0C)), 0x6700);
     ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x0C, 0x00)), 0x6700);
@@ -102,7 +117,8 @@ END_TEST
 START_TEST(test_read_certificates)
 {
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    X509 *auth = read_cert(0x000A), *auth_ca = read_cert(0x000B), *sign_ca = read_cert(0x0002);
+    X509 *auth = read_cert(0x000A), *auth_ca = read_cert(0x000B),
+         *sign_ca = read_cert(0x0002);
     ck_assert_int_eq(X509_verify(auth, X509_get0_pubkey(auth_ca)), 1);
     ck_assert_int_eq(X509_check_issued(auth_ca, auth), X509_V_OK);
     ck_assert_int_eq(X509_check_issued(sign_ca, sign_ca), X509_V_OK);
@@ -127,34 +143,43 @@ START_TEST(test_read_token_info_and_chunks)
     size_t n;
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0006), 0x9000);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), buf, &n), 0x9000);
-    ck_assert_uint_eq(n, 160);                  /* a serialised CK_TOKEN_INFO */
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), buf, &n),
+                      0x9000);
+    ck_assert_uint_eq(n, 160); /* a serialised CK_TOKEN_INFO */
     ck_assert_mem_eq(buf, "JPKIAPICCTOKEN2                 ", 0x20);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x9E, 0x10), buf, &n), 0x9000);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x9E, 0x10), buf, &n),
+                      0x9000);
     ck_assert_uint_eq(n, 2);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0xA0, 0x01)), 0x6B00);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x7F, 0xFF, 0x01)), 0x6B00);
     /* certificate: Le=00 gives 256 bytes, other Le that many */
     ck_assert_uint_eq(select_ef(0x000A), 0x9000);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), buf, &n), 0x9000);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), buf, &n),
+                      0x9000);
     ck_assert_uint_eq(n, 256);
     ck_assert_uint_eq(buf[0], 0x30);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x01, 0x00, 0x11), buf, &n), 0x9000);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x01, 0x00, 0x11), buf, &n),
+                      0x9000);
     ck_assert_uint_eq(n, 0x11);
 }
 END_TEST
 
 START_TEST(test_read_binary_errors)
 {
-    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00)), 0x6986);   /* no app */
+    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00)),
+                      0x6986); /* no app */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00)), 0x6986);   /* no EF */
+    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00)),
+                      0x6986); /* no EF */
     ck_assert_uint_eq(select_ef(0x000A), 0x9000);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x8A, 0x00, 0x00)), 0x6A86);   /* SFI */
+    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x8A, 0x00, 0x00)),
+                      0x6A86); /* SFI */
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00)), 0x6700);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x01, 0x00)), 0x6700);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x01, 0x00, 0x00)), 0x6700);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00, 0x01, 0x00)), 0x6700); /* ext */
+    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x01, 0x00, 0x00)),
+                      0x6700);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00, 0x01, 0x00)),
+                      0x6700); /* ext */
     const uint16_t secret[] = { 0x0017, 0x0018, 0x001A, 0x001B };
     for (size_t i = 0; i < 4; i++) {
         ck_assert_uint_eq(select_ef(secret[i]), 0x9000);
@@ -169,7 +194,7 @@ START_TEST(test_sign_cert_needs_sign_pin)
     ck_assert_uint_eq(select_ef(0x0001), 0x9000);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00)), 0x6982);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
-    ck_assert_uint_eq(verify("1234"), 0x9000);     /* the auth PIN does not do */
+    ck_assert_uint_eq(verify("1234"), 0x9000); /* the auth PIN does not do */
     ck_assert_uint_eq(select_ef(0x0001), 0x9000);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00)), 0x6982);
     ck_assert_uint_eq(select_ef(0x001B), 0x9000);
@@ -179,7 +204,7 @@ START_TEST(test_sign_cert_needs_sign_pin)
     ck_assert_int_eq(X509_verify(sign, X509_get0_pubkey(ca)), 1);
     X509_free(sign);
     X509_free(ca);
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);     /* reselect: state gone */
+    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000); /* reselect: state gone */
     ck_assert_uint_eq(select_ef(0x0001), 0x9000);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00)), 0x6982);
 }
@@ -190,20 +215,22 @@ END_TEST
 START_TEST(test_verify_retry_query)
 {
     emu_stats st;
-    ck_assert_uint_eq(query_on(card), 0x6986);            /* no application */
+    ck_assert_uint_eq(query_on(card), 0x6986); /* no application */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(query_on(card), 0x6986);            /* no EF */
+    ck_assert_uint_eq(query_on(card), 0x6986); /* no EF */
     ck_assert_uint_eq(select_ef(0x000A), 0x9000);
-    ck_assert_uint_eq(query_on(card), 0x6986);            /* not a PIN EF */
+    ck_assert_uint_eq(query_on(card), 0x6986); /* not a PIN EF */
     ck_assert_uint_eq(verify("1234"), 0x6986);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     for (int i = 0; i < 3; i++)
-        ck_assert_uint_eq(query_on(card), 0x63C3);        /* spends nothing */
-    ck_assert_uint_eq(tx(APDU(0x00, 0x20, 0x00, 0x80, 0x00)), 0x6700);   /* Le */
-    ck_assert_uint_eq(tx(APDU(0x00, 0x20, 0x00, 0x80, 0x04, '1', '2', '3', '4', 0x00)),
-                      0x6700);
+        ck_assert_uint_eq(query_on(card), 0x63C3); /* spends nothing */
+    ck_assert_uint_eq(tx(APDU(0x00, 0x20, 0x00, 0x80, 0x00)), 0x6700); /* Le */
+    ck_assert_uint_eq(
+        tx(APDU(0x00, 0x20, 0x00, 0x80, 0x04, '1', '2', '3', '4', 0x00)),
+        0x6700);
     ck_assert_uint_eq(tx(APDU(0x00, 0x20, 0x01, 0x80)), 0x6A86);
-    ck_assert_uint_eq(tx(APDU(0x00, 0x20, 0x00, 0x81, 0x04, '1', '2', '3', '4')), 0x6A86);
+    ck_assert_uint_eq(
+        tx(APDU(0x00, 0x20, 0x00, 0x81, 0x04, '1', '2', '3', '4')), 0x6A86);
     ck_assert_uint_eq(query_on(card), 0x63C3);
     ck_assert_uint_eq(select_ef(0x001B), 0x9000);
     ck_assert_uint_eq(query_on(card), 0x63C5);
@@ -220,10 +247,11 @@ START_TEST(test_verify_auth_lockout)
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1111"), 0x63C2);
     ck_assert_uint_eq(query_on(card), 0x63C2);
-    ck_assert_uint_eq(verify("123"), 0x63C1);   /* any wrong value spends a try */
-    ck_assert_uint_eq(verify("0000"), 0x63C0);  /* the try that blocks */
+    ck_assert_uint_eq(verify("123"),
+                      0x63C1); /* any wrong value spends a try */
+    ck_assert_uint_eq(verify("0000"), 0x63C0); /* the try that blocks */
     ck_assert_uint_eq(query_on(card), 0x6983);
-    ck_assert_uint_eq(verify("1234"), 0x6983);  /* right PIN, still blocked */
+    ck_assert_uint_eq(verify("1234"), 0x6983); /* right PIN, still blocked */
     ck_assert_uint_eq(verify("9999"), 0x6983);
     ck_assert_uint_eq(select_ef(0x0017), 0x9000);
     ck_assert_uint_eq(tx(APDU(0x80, 0x2A, 0x00, 0x80, 0x01, 0x00)), 0x6982);
@@ -254,7 +282,7 @@ START_TEST(test_verify_success_resets_counter)
     ck_assert_uint_eq(verify("WRONG2"), 0x63C3);
     ck_assert_uint_eq(verify("ABC123"), 0x9000);
     ck_assert_uint_eq(query_on(card), 0x63C5);
-    ck_assert_uint_eq(verify("ABC1234"), 0x63C4);  /* a prefix match is wrong */
+    ck_assert_uint_eq(verify("ABC1234"), 0x63C4); /* a prefix match is wrong */
     ck_assert_uint_eq(verify("ABC12"), 0x63C3);
 }
 END_TEST
@@ -265,7 +293,7 @@ START_TEST(test_lockout_persists)
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1111"), 0x63C2);
-    reload_card();                                  /* spent try was saved */
+    reload_card(); /* spent try was saved */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(query_on(card), 0x63C2);
@@ -308,10 +336,14 @@ START_TEST(test_change_auth_pin)
     ck_assert_uint_eq(change_pin("12345"), 0x6A80);
     ck_assert_uint_eq(change_pin("12a4"), 0x6A80);
     ck_assert_uint_eq(change_pin("123"), 0x6A80);
-    ck_assert_uint_eq(tx(APDU(0x00, 0x24, 0x00, 0x80, 0x04, '5', '6', '7', '8')), 0x6A86);
-    ck_assert_uint_eq(tx(APDU(0x00, 0x24, 0x01, 0x81, 0x04, '5', '6', '7', '8')), 0x6A86);
+    ck_assert_uint_eq(
+        tx(APDU(0x00, 0x24, 0x00, 0x80, 0x04, '5', '6', '7', '8')), 0x6A86);
+    ck_assert_uint_eq(
+        tx(APDU(0x00, 0x24, 0x01, 0x81, 0x04, '5', '6', '7', '8')), 0x6A86);
     ck_assert_uint_eq(tx(APDU(0x00, 0x24, 0x01, 0x80)), 0x6700);
-    ck_assert_uint_eq(tx(APDU(0x00, 0x24, 0x01, 0x80, 0x04, '5', '6', '7', '8', 0x00)), 0x6700);
+    ck_assert_uint_eq(
+        tx(APDU(0x00, 0x24, 0x01, 0x80, 0x04, '5', '6', '7', '8', 0x00)),
+        0x6700);
     ck_assert_uint_eq(change_pin("5678"), 0x9000);
     reload_card();
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
@@ -328,7 +360,8 @@ START_TEST(test_change_sign_pin)
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(select_ef(0x001B), 0x9000);
-    ck_assert_uint_eq(change_pin("NEWPIN1"), 0x6982);   /* auth PIN does not count */
+    ck_assert_uint_eq(change_pin("NEWPIN1"),
+                      0x6982); /* auth PIN does not count */
     ck_assert_uint_eq(verify("ABC123"), 0x9000);
     ck_assert_uint_eq(change_pin("abc123"), 0x6A80);
     ck_assert_uint_eq(change_pin("ABC12"), 0x6A80);
@@ -351,7 +384,7 @@ START_TEST(test_sign_with_auth_key)
     ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x6982);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
-    ck_assert_uint_eq(select_ef(0x001A), 0x9000);        /* the other key */
+    ck_assert_uint_eq(select_ef(0x001A), 0x9000); /* the other key */
     ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x6982);
     sign_and_check(0x0017, 0x000A, "hello");
     sign_and_check(0x0017, 0x000A, "again, no new VERIFY needed");
@@ -367,7 +400,8 @@ START_TEST(test_sign_with_sign_key)
     ck_assert_uint_eq(select_ef(0x001B), 0x9000);
     ck_assert_uint_eq(verify("ABC123"), 0x9000);
     sign_and_check(0x001A, 0x0001, "contract");
-    sign_and_check(0x001A, 0x0001, "second contract");   /* switch off: PIN stays */
+    sign_and_check(0x001A, 0x0001,
+                   "second contract"); /* switch off: PIN stays */
 }
 END_TEST
 
@@ -400,19 +434,21 @@ START_TEST(test_sign_errors)
     uint8_t data[255], sig[256];
     size_t slen;
     memset(data, 0x5A, sizeof data);
-    ck_assert_uint_eq(sign_data(data, 32, 1, sig, &slen), 0x6986);   /* no app */
+    ck_assert_uint_eq(sign_data(data, 32, 1, sig, &slen), 0x6986); /* no app */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
-    ck_assert_uint_eq(sign_data(data, 32, 1, sig, &slen), 0x6986);   /* PIN EF */
+    ck_assert_uint_eq(sign_data(data, 32, 1, sig, &slen), 0x6986); /* PIN EF */
     ck_assert_uint_eq(select_ef(0x000A), 0x9000);
-    ck_assert_uint_eq(sign_data(data, 32, 1, sig, &slen), 0x6986);   /* data EF */
+    ck_assert_uint_eq(sign_data(data, 32, 1, sig, &slen),
+                      0x6986); /* data EF */
     ck_assert_uint_eq(select_ef(0x0017), 0x9000);
     ck_assert_uint_eq(tx(APDU(0x00, 0x2A, 0x00, 0x80, 0x01, 0x00)), 0x6E00);
     ck_assert_uint_eq(tx(APDU(0x80, 0x2A, 0x9E, 0x9A, 0x01, 0x00)), 0x6A86);
     ck_assert_uint_eq(tx(APDU(0x80, 0x2A, 0x00, 0x80)), 0x6700);
     ck_assert_uint_eq(tx(APDU(0x80, 0x2A, 0x00, 0x80, 0x00)), 0x6700);
-    ck_assert_uint_eq(sign_data(data, 246, 1, sig, &slen), 0x6700);  /* > k - 11 */
+    ck_assert_uint_eq(sign_data(data, 246, 1, sig, &slen),
+                      0x6700); /* > k - 11 */
     ck_assert_uint_eq(sign_data(data, 255, 0, sig, &slen), 0x6700);
     ck_assert_uint_eq(sign_data(data, 245, 0, sig, &slen), 0x9000);
     ck_assert_uint_eq(slen, 256);
@@ -426,13 +462,14 @@ START_TEST(test_security_state_cleared)
 {
     uint8_t di[64], sig[256];
     size_t slen, dlen = digest_info("x", di);
-    static const uint8_t card_info_ap[] = { 0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0x10,
-                                            0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08 };
+    static const uint8_t card_info_ap[] = { 0x00, 0xA4, 0x04, 0x0C, 0x0A,
+                                            0xD3, 0x92, 0x10, 0x00, 0x31,
+                                            0x00, 0x01, 0x01, 0x04, 0x08 };
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);            /* same AP again */
-    ck_assert_uint_eq(query_on(card), 0x6986);             /* current EF gone too */
+    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000); /* same AP again */
+    ck_assert_uint_eq(query_on(card), 0x6986);  /* current EF gone too */
     ck_assert_uint_eq(select_ef(0x0017), 0x9000);
     ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x6982);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
@@ -444,7 +481,7 @@ START_TEST(test_security_state_cleared)
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     emu_card_reset(card);
-    ck_assert_uint_eq(select_ef(0x0017), 0x6A82);          /* no application */
+    ck_assert_uint_eq(select_ef(0x0017), 0x6A82); /* no application */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0017), 0x9000);
     ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x6982);
@@ -476,9 +513,14 @@ START_TEST(test_malformed_apdus)
     ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x0C, 0x00)), 0x6D00);
     ck_assert_uint_eq(tx(APDU(0x80, 0xCA, 0x00, 0x00, 0x00)), 0x6D00);
     /* extended length, Lc that does not fit, trailing bytes */
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x00, 0x00, 0x02, 0x00, 0x0A)), 0x6700);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x0C, 0x05, 0x00, 0x0A)), 0x6700);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x0A, 0x00, 0x00)), 0x6700);
+    ck_assert_uint_eq(
+        tx(APDU(0x00, 0xA4, 0x04, 0x0C, 0x00, 0x00, 0x02, 0x00, 0x0A)),
+        0x6700);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x0C, 0x05, 0x00, 0x0A)),
+                      0x6700);
+    ck_assert_uint_eq(
+        tx(APDU(0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x0A, 0x00, 0x00)),
+        0x6700);
     cmd[4] = 0xFF;
     ck_assert_uint_eq(txc(card, cmd, sizeof cmd, NULL, NULL), 0x6700);
     /* no response possible: argument errors, never a crash */

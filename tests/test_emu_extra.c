@@ -36,15 +36,20 @@ START_TEST(test_serial_record)
     size_t n;
     const char *serial = info().serial;
     ck_assert_uint_eq(strlen(serial), 13);
-    ck_assert_uint_eq(strspn(serial, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 13);
+    ck_assert_uint_eq(strspn(serial, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+                      13);
     ck_assert_uint_eq(tx(SELECT_SERIAL), 0x9000);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB2, 0x01, 0x0C, 0x00), rec, &n), 0x9000);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB2, 0x01, 0x0C, 0x00), rec, &n),
+                      0x9000);
     ck_assert_uint_eq(n, 17);
-    ck_assert_uint_eq(rec[0], 0x04);        /* one BER TLV ... */
+    ck_assert_uint_eq(rec[0], 0x04); /* one BER TLV ... */
     ck_assert_uint_eq(rec[1], 15);
-    ck_assert_mem_eq(rec + 2 + 2, serial, 13);  /* ... value characters [2, 15) */
-    ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x02, 0x0C, 0x00)), 0x6A83);  /* record 2 */
-    ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x14, 0x00)), 0x6A82);  /* SFI 2 */
+    ck_assert_mem_eq(rec + 2 + 2, serial,
+                     13); /* ... value characters [2, 15) */
+    ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x02, 0x0C, 0x00)),
+                      0x6A83); /* record 2 */
+    ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x14, 0x00)),
+                      0x6A82); /* SFI 2 */
     ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x0D, 0x00)), 0x6A86);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x0C, 0x05)), 0x6C11);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB2, 0x01, 0x0C)), 0x6700);
@@ -78,13 +83,14 @@ START_TEST(test_card_info_ap)
     ck_assert_uint_eq(stats().card_info_selects, 1);
     ck_assert_uint_eq(read_file(0x0001, buf, sizeof buf, &n), 0x6982);
     ck_assert_uint_eq(read_file(0x0002, buf, sizeof buf, &n), 0x6982);
-    ck_assert_uint_eq(select_ef(0x000A), 0x6A82);           /* JPKI's files are not here */
+    ck_assert_uint_eq(select_ef(0x000A),
+                      0x6A82); /* JPKI's files are not here */
     ck_assert_uint_eq(select_ef(0x0011), 0x9000);
     ck_assert_uint_eq(query_on(card), 0x63C3);
     ck_assert_uint_eq(verify("9999"), 0x63C2);
     ck_assert_uint_eq(info().info_tries, 2);
-    ck_assert_uint_eq(info().auth_tries, 3);                /* a counter of its own */
-    ck_assert_uint_eq(verify("1234"), 0x9000);              /* the auth PIN's value */
+    ck_assert_uint_eq(info().auth_tries, 3);   /* a counter of its own */
+    ck_assert_uint_eq(verify("1234"), 0x9000); /* the auth PIN's value */
     ck_assert_uint_eq(info().info_tries, 3);
     ck_assert_uint_eq(change_pin("4321"), 0x6A81);
     ck_assert_uint_eq(read_file(0x0001, buf, sizeof buf, &n), 0x9000);
@@ -96,7 +102,7 @@ START_TEST(test_card_info_ap)
     ck_assert_uint_eq(read_file(0x0002, buf, sizeof buf, &n), 0x9000);
     ck_assert_uint_eq(buf[0], 0xFF);
     ck_assert_uint_eq(buf[1], 0x20);
-    ck_assert_uint_eq(buf[2], n - 3);                       /* short form length */
+    ck_assert_uint_eq(buf[2], n - 3); /* short form length */
     static const uint8_t header[] = { 0xDF, 0x21, 0x02, 0x00, 0x00 };
     ck_assert_mem_eq(buf + 3, header, sizeof header);
     const char *name = "試験　花子";
@@ -104,8 +110,8 @@ START_TEST(test_card_info_ap)
     ck_assert_uint_eq(buf[9], 0x22);
     ck_assert_uint_eq(buf[10], strlen(name));
     ck_assert_mem_eq(buf + 11, name, strlen(name));
-    const uint8_t birth_sex[] = { 0xDF, 0x24, 0x08, '1', '9', '9', '0', '0', '1', '0', '1',
-                                  0xDF, 0x25, 0x01, '2' };
+    const uint8_t birth_sex[] = { 0xDF, 0x24, 0x08, '1',  '9',  '9',  '0', '0',
+                                  '1',  '0',  '1',  0xDF, 0x25, 0x01, '2' };
     ck_assert_mem_eq(buf + n - sizeof birth_sex, birth_sex, sizeof birth_sex);
     /* every SELECT counts, and clears the PIN */
     ck_assert_uint_eq(tx(SELECT_CARD_INFO), 0x9000);
@@ -122,7 +128,7 @@ START_TEST(test_card_info_ap)
     ck_assert_uint_eq(verify("1234"), 0x6983);
     ck_assert_uint_eq(query_on(card), 0x6983);
     ck_assert_uint_eq(info().auth_tries, 3);
-    reload_card();                                          /* it was saved */
+    reload_card(); /* it was saved */
     ck_assert_uint_eq(info().info_tries, 0);
 }
 END_TEST
@@ -139,7 +145,7 @@ START_TEST(test_fault_drop_after)
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_int_eq(raw(SELECT_JPKI, rsp, &n), EMU_ERR_GONE);
     ck_assert_uint_eq(n, 0);
-    emu_card_reset(card);                                   /* pulled stays pulled */
+    emu_card_reset(card); /* pulled stays pulled */
     ck_assert_int_eq(raw(SELECT_JPKI, rsp, &n), EMU_ERR_GONE);
     ck_assert_uint_eq(stats().apdus, 3);
     ck_assert_int_eq(emu_card_set_faults(card, NULL), EMU_OK);
@@ -151,21 +157,26 @@ START_TEST(test_fault_garbage_and_sw)
 {
     uint8_t rsp[EMU_RSP_MAX];
     size_t n;
-    ck_assert_int_eq(emu_card_set_faults(card, "garbage-at=3,sw-at=5:6F00"), EMU_OK);
+    ck_assert_int_eq(emu_card_set_faults(card, "garbage-at=3,sw-at=5:6F00"),
+                     EMU_OK);
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     /* APDU 3 is processed (a try is spent) but its answer is noise */
-    ck_assert_int_eq(raw(APDU(0x00, 0x20, 0x00, 0x80, 0x04, '9', '9', '9', '9'), rsp, &n),
-                     EMU_OK);
+    ck_assert_int_eq(
+        raw(APDU(0x00, 0x20, 0x00, 0x80, 0x04, '9', '9', '9', '9'), rsp, &n),
+        EMU_OK);
     ck_assert_uint_ge(n, 1);
     ck_assert_uint_le(n, EMU_RSP_MAX);
     ck_assert_uint_eq(query_on(card), 0x63C2);
     /* APDU 5 is not processed: it answers 6F00 alone */
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x06), rsp, &n), 0x6F00);
+    ck_assert_uint_eq(
+        txc(card, APDU(0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x06), rsp, &n),
+        0x6F00);
     ck_assert_uint_eq(n, 0);
-    ck_assert_uint_eq(query_on(card), 0x63C2);              /* 0018 still selected */
+    ck_assert_uint_eq(query_on(card), 0x63C2); /* 0018 still selected */
     ck_assert_int_eq(emu_card_set_faults(card, "sw-at=1:9000"), EMU_OK);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), rsp, &n), 0x9000);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), rsp, &n),
+                      0x9000);
     ck_assert_uint_eq(n, 0);
 }
 END_TEST
@@ -178,14 +189,17 @@ static void read_chained(uint16_t fid, uint8_t *buf, size_t *len)
     ck_assert_uint_eq(select_ef(fid), 0x9000);
     *len = 0;
     for (;;) {
-        unsigned sw = txc(card, APDU(0x00, 0xB0, (uint8_t)(*len >> 8), (uint8_t)*len, 0x00),
-                          d, &n);
+        unsigned sw = txc(
+            card, APDU(0x00, 0xB0, (uint8_t)(*len >> 8), (uint8_t)*len, 0x00),
+            d, &n);
         if (sw == 0x6B00)
             return;
         ck_assert_uint_eq(sw & 0xFF00, 0x6100);
         ck_assert_uint_eq(n, 0);
         size_t want = (sw & 0xFF) ? (sw & 0xFF) : 256;
-        ck_assert_uint_eq(txc(card, APDU(0x00, 0xC0, 0x00, 0x00, (uint8_t)want), d, &n), 0x9000);
+        ck_assert_uint_eq(
+            txc(card, APDU(0x00, 0xC0, 0x00, 0x00, (uint8_t)want), d, &n),
+            0x9000);
         ck_assert_uint_eq(n, want);
         memcpy(buf + *len, d, n);
         *len += n;
@@ -206,16 +220,20 @@ START_TEST(test_fault_get_response)
     ck_assert_uint_eq(clen, plen);
     ck_assert_mem_eq(chained, plain, plen);
     /* in parts: 16 bytes, then 61F0 for the rest */
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), d, &n), 0x6100);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xC0, 0x00, 0x00, 0x10), d, &n), 0x61F0);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), d, &n),
+                      0x6100);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xC0, 0x00, 0x00, 0x10), d, &n),
+                      0x61F0);
     ck_assert_mem_eq(d, plain, 16);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xC0, 0x00, 0x00, 0xF0), d, &n), 0x9000);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xC0, 0x00, 0x00, 0xF0), d, &n),
+                      0x9000);
     ck_assert_uint_eq(n, 0xF0);
     ck_assert_mem_eq(d, plain + 16, 0xF0);
-    ck_assert_uint_eq(tx(APDU(0x00, 0xC0, 0x00, 0x00, 0x00)), 0x6985);  /* all given */
+    ck_assert_uint_eq(tx(APDU(0x00, 0xC0, 0x00, 0x00, 0x00)),
+                      0x6985); /* all given */
     /* another command throws held-back data away */
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00)), 0x6100);
-    ck_assert_uint_eq(select_ef(0x0006), 0x9000);           /* no data: plain 9000 */
+    ck_assert_uint_eq(select_ef(0x0006), 0x9000); /* no data: plain 9000 */
     ck_assert_uint_eq(tx(APDU(0x00, 0xC0, 0x00, 0x00, 0x00)), 0x6985);
     /* a signature comes the same way, and verifies */
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
@@ -223,13 +241,17 @@ START_TEST(test_fault_get_response)
     ck_assert_uint_eq(select_ef(0x0017), 0x9000);
     size_t dlen = digest_info("chained", di);
     ck_assert_uint_eq(sign_data(di, dlen, 1, d, &n), 0x6100);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xC0, 0x00, 0x00, 0x00), d, &n), 0x9000);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xC0, 0x00, 0x00, 0x00), d, &n),
+                      0x9000);
     ck_assert_uint_eq(n, 256);
     const unsigned char *p = plain;
     X509 *x = d2i_X509(NULL, &p, (long)plen);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    ck_assert_int_eq(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, X509_get0_pubkey(x)), 1);
-    ck_assert_int_eq(EVP_DigestVerify(md, d, n, (const unsigned char *)"chained", 7), 1);
+    ck_assert_int_eq(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
+                                          X509_get0_pubkey(x)),
+                     1);
+    ck_assert_int_eq(
+        EVP_DigestVerify(md, d, n, (const unsigned char *)"chained", 7), 1);
     EVP_MD_CTX_free(md);
     X509_free(x);
 }
@@ -242,14 +264,18 @@ START_TEST(test_fault_wrong_le)
     ck_assert_int_eq(emu_card_set_faults(card, "wrong-le"), EMU_OK);
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0006), 0x9000);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), d, &n), 0x6CA0);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), d, &n),
+                      0x6CA0);
     ck_assert_uint_eq(n, 0);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0xA0), d, &n), 0x9000);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0xA0), d, &n),
+                      0x9000);
     ck_assert_uint_eq(n, 0xA0);
     ck_assert_mem_eq(d, "JPKIAPICCTOKEN2 ", 16);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x10, 0x08), d, &n), 0x9000);
-    ck_assert_uint_eq(n, 8);                                /* asking less is fine */
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x9C, 0x00), d, &n), 0x6C04);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x10, 0x08), d, &n),
+                      0x9000);
+    ck_assert_uint_eq(n, 8); /* asking less is fine */
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x9C, 0x00), d, &n),
+                      0x6C04);
 }
 END_TEST
 
@@ -268,28 +294,36 @@ START_TEST(test_fault_power_loss_at_sign)
     ck_assert_uint_eq(n, 0);
     ck_assert_int_eq(raw(SELECT_JPKI, rsp, &n), EMU_ERR_GONE);
     ck_assert_uint_eq(stats().signatures, 0);
-    emu_card_reset(card);                                   /* power comes back */
+    emu_card_reset(card); /* power comes back */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0017), 0x9000);
-    ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x6982);  /* PIN forgotten */
+    ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen),
+                      0x6982); /* PIN forgotten */
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(select_ef(0x0017), 0x9000);
-    ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x9000);  /* only the first */
+    ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen),
+                      0x9000); /* only the first */
 }
 END_TEST
 
 START_TEST(test_fault_spec_and_env)
 {
-    static const char *bad[] = { "bogus", "drop-after", "drop-after=", "drop-after=x",
-                                 "garbage-at=0", "sw-at=1", "sw-at=1:1234", "sw-at=0:6F00",
-                                 "sw-at=1:6F0", "delay-ms=60001", "get-response=1", "wrong-le,",
-                                 ",wrong-le", "power-loss-at-sign=0" };
+    static const char *bad[] = { "bogus",          "drop-after",
+                                 "drop-after=",    "drop-after=x",
+                                 "garbage-at=0",   "sw-at=1",
+                                 "sw-at=1:1234",   "sw-at=0:6F00",
+                                 "sw-at=1:6F0",    "delay-ms=60001",
+                                 "get-response=1", "wrong-le,",
+                                 ",wrong-le",      "power-loss-at-sign=0" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(emu_card_set_faults(card, bad[i]) == EMU_ERR_ARGS, "%s", bad[i]);
+        ck_assert_msg(emu_card_set_faults(card, bad[i]) == EMU_ERR_ARGS, "%s",
+                      bad[i]);
     ck_assert_int_eq(emu_card_set_faults(card, ""), EMU_OK);
-    ck_assert_int_eq(emu_card_set_faults(card, "sw-at=1:6a82,sw-at=2:9000,delay-ms=0,"
-                                              "power-loss-at-sign=2,drop-after=0"), EMU_OK);
+    ck_assert_int_eq(
+        emu_card_set_faults(card, "sw-at=1:6a82,sw-at=2:9000,delay-ms=0,"
+                                  "power-loss-at-sign=2,drop-after=0"),
+        EMU_OK);
     /* a bad list in the environment fails the load loudly */
     char err[512] = "";
     emu_card *c = NULL;
@@ -305,7 +339,8 @@ START_TEST(test_fault_spec_and_env)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ck_assert_uint_eq(txc(c, SELECT_JPKI, NULL, NULL), 0x9000);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    long ms =
+        (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     ck_assert_int_ge(ms, 40);
     ck_assert_uint_eq(txc(c, SELECT_JPKI, NULL, NULL), 0x6581);
     emu_card_free(c);
@@ -352,7 +387,8 @@ START_TEST(test_log_has_no_pins)
     for (size_t i = 0; i < len; i++)
         lines += log[i] == '\n';
     ck_assert_uint_eq(lines, stats().apdus + 1);
-    ck_assert_ptr_nonnull(strstr(log, "CLA=00 INS=20 P1=00 P2=80 Lc=4 Le=- -> len=0 SW=63C2"));
+    ck_assert_ptr_nonnull(
+        strstr(log, "CLA=00 INS=20 P1=00 P2=80 Lc=4 Le=- -> len=0 SW=63C2"));
     ck_assert_ptr_nonnull(strstr(log, "no response fault=drop"));
     /* PINs as hex, either case, anywhere; as text outside the two numeric
      * time fields (which may hold any digits) */
@@ -360,7 +396,8 @@ START_TEST(test_log_has_no_pins)
     char hex[64];
     for (size_t i = 0; i < 5; i++) {
         hex_of(pins[i], hex, 1);
-        ck_assert_msg(!strcasestr(log, hex), "PIN %s as hex in the log", pins[i]);
+        ck_assert_msg(!strcasestr(log, hex), "PIN %s as hex in the log",
+                      pins[i]);
     }
     for (char *line = log; *line; line = strchr(line, '\n') + 1) {
         char *rest = strstr(line, "us ");
@@ -368,9 +405,10 @@ START_TEST(test_log_has_no_pins)
         char *nl = strchr(rest, '\n');
         *nl = '\0';
         for (size_t i = 0; i < 5; i++)
-            ck_assert_msg(!strstr(rest, pins[i]), "PIN %s in log line '%s'", pins[i], rest);
+            ck_assert_msg(!strstr(rest, pins[i]), "PIN %s in log line '%s'",
+                          pins[i], rest);
         /* nor file contents: no run of 8 hex digits at all */
-        for (const char *q = rest; *q; ) {
+        for (const char *q = rest; *q;) {
             size_t run = strspn(q, "0123456789ABCDEFabcdef");
             ck_assert_msg(run < 8, "data in log line '%s'", rest);
             q += run ? run : 1;
@@ -397,7 +435,7 @@ START_TEST(test_pinpad)
     ck_assert_int_eq(info().pinpad, 1);
     ck_assert_int_eq(emu_card_pinpad_verify(card, 2, &sw), EMU_ERR_ARGS);
     ck_assert_int_eq(emu_card_pinpad_verify(card, 0, &sw), EMU_OK);
-    ck_assert_uint_eq(sw, 0x6986);                          /* nothing selected */
+    ck_assert_uint_eq(sw, 0x6986); /* nothing selected */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x001B), 0x9000);
     ck_assert_int_eq(emu_card_pinpad_verify(card, 1, &sw), EMU_OK);
@@ -421,7 +459,7 @@ START_TEST(test_pinpad)
     unsetenv("JPKI_EMU_PINPAD_NEW_PIN");
     ck_assert_int_eq(emu_card_pinpad_modify(card, 0, &sw), EMU_OK);
     ck_assert_uint_eq(sw, 0x6401);
-    setenv("JPKI_EMU_PINPAD_NEW_PIN", "12", 1);             /* too short */
+    setenv("JPKI_EMU_PINPAD_NEW_PIN", "12", 1); /* too short */
     ck_assert_int_eq(emu_card_pinpad_modify(card, 0, &sw), EMU_OK);
     ck_assert_uint_eq(sw, 0x6A80);
     setenv("JPKI_EMU_PINPAD_NEW_PIN", "1357", 1);
@@ -458,7 +496,7 @@ START_TEST(test_v1_image_loads)
     ck_assert_uint_eq(strlen(in.serial), 13);
     snprintf(serial, sizeof serial, "%s", in.serial);
     reload_card();
-    ck_assert_str_eq(info().serial, serial);                /* derived, stable */
+    ck_assert_str_eq(info().serial, serial); /* derived, stable */
     ck_assert_uint_eq(tx(SELECT_CARD_INFO), 0x9000);
     ck_assert_uint_eq(select_ef(0x0011), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
@@ -488,11 +526,12 @@ START_TEST(test_smartphone_token)
     reload_card();
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(read_file(0x000A, buf, sizeof buf, &n), 0x6982);
-    ck_assert_uint_eq(read_file(0x000B, buf, sizeof buf, &n), 0x9000);  /* CA free */
+    ck_assert_uint_eq(read_file(0x000B, buf, sizeof buf, &n),
+                      0x9000); /* CA free */
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(read_file(0x000A, buf, sizeof buf, &n), 0x9000);
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);                         /* state gone */
+    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000); /* state gone */
     ck_assert_uint_eq(read_file(0x000A, buf, sizeof buf, &n), 0x6982);
 }
 END_TEST

@@ -23,14 +23,16 @@
 #include "test_emu_extra.h"
 
 /* Personalize <path>.<suffix> with o and make it the global card. */
-static void use_new_card(const char *suffix, const emu_init_opts *o, char *p, size_t plen)
+static void use_new_card(const char *suffix, const emu_init_opts *o, char *p,
+                         size_t plen)
 {
     char err[512] = "";
     snprintf(p, plen, "%s.%s", path, suffix);
     ck_assert_msg(emu_personalize(p, o, err, sizeof err) == EMU_OK, "%s", err);
     emu_card_free(card);
     card = NULL;
-    ck_assert_msg(emu_card_load(p, &card, err, sizeof err) == EMU_OK, "%s", err);
+    ck_assert_msg(emu_card_load(p, &card, err, sizeof err) == EMU_OK, "%s",
+                  err);
 }
 
 static X509 *pem_cert(const char *p, const char *name)
@@ -60,12 +62,14 @@ static EVP_PKEY *pem_key(const char *p, const char *name)
 /* The sign certificate's otherName 1.2.392.200149.8.5.5.<arc>. */
 static void expect_attr(X509 *sign, int arc, const char *want)
 {
-    GENERAL_NAMES *san = X509_get_ext_d2i(sign, NID_subject_alt_name, NULL, NULL);
+    GENERAL_NAMES *san =
+        X509_get_ext_d2i(sign, NID_subject_alt_name, NULL, NULL);
     ck_assert_ptr_nonnull(san);
     ASN1_OBJECT *oid;
     ASN1_TYPE *val;
-    ck_assert_int_eq(GENERAL_NAME_get0_otherName(sk_GENERAL_NAME_value(san, arc - 1), &oid,
-                                                 &val), 1);
+    ck_assert_int_eq(GENERAL_NAME_get0_otherName(
+                         sk_GENERAL_NAME_value(san, arc - 1), &oid, &val),
+                     1);
     const ASN1_STRING *s = val->value.utf8string;
     ck_assert_int_eq(ASN1_STRING_length(s), (int)strlen(want));
     ck_assert_mem_eq(ASN1_STRING_get0_data(s), want, strlen(want));
@@ -75,17 +79,23 @@ static void expect_attr(X509 *sign, int arc, const char *want)
 /* The leaf is issued by ca: signature, and AKI = the CA's SKI. */
 static int issued_by(X509 *leaf, X509 *ca)
 {
-    return X509_verify(leaf, X509_get0_pubkey(ca)) == 1
-        && ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(leaf),
+    return X509_verify(leaf, X509_get0_pubkey(ca)) == 1 &&
+           ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(leaf),
                                  X509_get0_subject_key_id(ca)) == 0;
 }
 
 START_TEST(test_personalize_options)
 {
     char p[4200];
-    emu_init_opts o = { .name = "山田　太郎", .address = "大阪府大阪市北区試験一丁目2-3",
-                        .birth = "20000229", .sex = "1", .ca_generations = 3, .expired = 1,
-                        .smartphone = 1, .pinpad = 1, .blocked_status_63c0 = 1,
+    emu_init_opts o = { .name = "山田　太郎",
+                        .address = "大阪府大阪市北区試験一丁目2-3",
+                        .birth = "20000229",
+                        .sex = "1",
+                        .ca_generations = 3,
+                        .expired = 1,
+                        .smartphone = 1,
+                        .pinpad = 1,
+                        .blocked_status_63c0 = 1,
                         .sign_pin_single_use = 1 };
     use_new_card("opt", &o, p, sizeof p);
     emu_info in;
@@ -110,28 +120,38 @@ START_TEST(test_personalize_options)
     time_t two_days_ago = time(NULL) - 2 * 86400;
     X509 *leaves[] = { auth, sign };
     for (int i = 0; i < 2; i++) {
-        ck_assert_int_lt(X509_cmp_current_time(X509_get0_notAfter(leaves[i])), 0);
-        ck_assert_int_gt(X509_cmp_time(X509_get0_notAfter(leaves[i]), &two_days_ago), 0);
-        ck_assert_int_lt(X509_cmp_time(X509_get0_notBefore(leaves[i]), &two_days_ago), 0);
+        ck_assert_int_lt(X509_cmp_current_time(X509_get0_notAfter(leaves[i])),
+                         0);
+        ck_assert_int_gt(
+            X509_cmp_time(X509_get0_notAfter(leaves[i]), &two_days_ago), 0);
+        ck_assert_int_lt(
+            X509_cmp_time(X509_get0_notBefore(leaves[i]), &two_days_ago), 0);
     }
     /* three generations per CA: one name, three keys, newest issues */
-    static const char *const files[2][3] = { { "auth-ca-1.pem", "auth-ca-2.pem", "auth-ca.pem" },
-                                             { "sign-ca-1.pem", "sign-ca-2.pem", "sign-ca.pem" } };
+    static const char *const files[2][3] = {
+        { "auth-ca-1.pem", "auth-ca-2.pem", "auth-ca.pem" },
+        { "sign-ca-1.pem", "sign-ca-2.pem", "sign-ca.pem" }
+    };
     for (int s = 0; s < 2; s++) {
-        X509 *leaf = s ? sign : auth, *on_card = s ? sign_ca : auth_ca, *gen[3];
+        X509 *leaf = s ? sign : auth, *on_card = s ? sign_ca : auth_ca,
+             *gen[3];
         for (int g = 0; g < 3; g++)
             gen[g] = pem_cert(p, files[s][g]);
         ck_assert_int_eq(X509_cmp(gen[2], on_card), 0);
         for (int g = 0; g < 3; g++) {
             ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(gen[g]),
-                                           X509_get_subject_name(gen[2])), 0);
+                                           X509_get_subject_name(gen[2])),
+                             0);
             ck_assert_int_eq(X509_check_issued(gen[g], gen[g]), X509_V_OK);
             ck_assert_int_eq(issued_by(leaf, gen[g]), g == 2);
             if (g > 0) {
                 ck_assert_int_ne(EVP_PKEY_eq(X509_get0_pubkey(gen[g]),
-                                             X509_get0_pubkey(gen[g - 1])), 1);
-                ck_assert_int_lt(ASN1_TIME_compare(X509_get0_notBefore(gen[g - 1]),
-                                                   X509_get0_notBefore(gen[g])), 0);
+                                             X509_get0_pubkey(gen[g - 1])),
+                                 1);
+                ck_assert_int_lt(
+                    ASN1_TIME_compare(X509_get0_notBefore(gen[g - 1]),
+                                      X509_get0_notBefore(gen[g])),
+                    0);
             }
         }
         for (int g = 0; g < 3; g++)
@@ -140,14 +160,18 @@ START_TEST(test_personalize_options)
     /* the holder, in the certificate and in the card-info AP */
     expect_attr(sign, 1, "山田　太郎");
     expect_attr(sign, 3, "1");
-    expect_attr(sign, 4, "420000229");                      /* Heisei */
+    expect_attr(sign, 4, "420000229"); /* Heisei */
     expect_attr(sign, 5, "大阪府大阪市北区試験一丁目2-3");
     ck_assert_uint_eq(tx(SELECT_CARD_INFO), 0x9000);
     ck_assert_uint_eq(select_ef(0x0011), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(read_file(0x0002, buf, sizeof buf, &n), 0x9000);
     ck_assert_ptr_nonnull(memmem(buf, n, "山田　太郎", strlen("山田　太郎")));
-    ck_assert_ptr_nonnull(memmem(buf, n, "\xDF\x24\x08" "20000229\xDF\x25\x01" "1", 14));
+    ck_assert_ptr_nonnull(memmem(buf, n,
+                                 "\xDF\x24\x08"
+                                 "20000229\xDF\x25\x01"
+                                 "1",
+                                 14));
     X509_free(auth);
     X509_free(sign);
     X509_free(auth_ca);
@@ -158,16 +182,20 @@ END_TEST
 START_TEST(test_personalize_rejects_bad_options)
 {
     static const emu_init_opts bad[] = {
-        { .name = "" }, { .name = "a\nb" }, { .name = "\xff\xfe" }, { .name = "\xc0\xaf" },
-        { .address = "x\x7f" }, { .birth = "2000022" }, { .birth = "20010229" },
-        { .birth = "19991301" }, { .birth = "29990101" }, { .birth = "18991231" },
-        { .sex = "0" }, { .sex = "4" }, { .sex = "12" }, { .ca_generations = 9 },
+        { .name = "" },          { .name = "a\nb" },
+        { .name = "\xff\xfe" },  { .name = "\xc0\xaf" },
+        { .address = "x\x7f" },  { .birth = "2000022" },
+        { .birth = "20010229" }, { .birth = "19991301" },
+        { .birth = "29990101" }, { .birth = "18991231" },
+        { .sex = "0" },          { .sex = "4" },
+        { .sex = "12" },         { .ca_generations = 9 },
     };
     char p[4200], err[512];
     snprintf(p, sizeof p, "%s.bad", path);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
-        ck_assert_msg(emu_personalize(p, &bad[i], err, sizeof err) == EMU_ERR_ARGS,
+        ck_assert_msg(emu_personalize(p, &bad[i], err, sizeof err) ==
+                          EMU_ERR_ARGS,
                       "case %zu accepted", i);
         ck_assert_msg(err[0] != '\0', "case %zu: no message", i);
         ck_assert_int_ne(access(p, F_OK), 0);
@@ -226,17 +254,22 @@ START_TEST(test_revoke_crl)
     X509_CRL *crl = read_crl(p, "auth-ca.crl");
     ck_assert_int_eq(X509_CRL_verify(crl, ca_key), 1);
     ck_assert_int_eq(X509_CRL_get_version(crl), X509_CRL_VERSION_2);
-    ck_assert_int_eq(X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)), 0);
+    ck_assert_int_eq(
+        X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)), 0);
     ck_assert_int_eq(crl_number(crl), 1);
     int days = -1, secs = -1;
-    ck_assert_int_eq(ASN1_TIME_diff(&days, &secs, X509_CRL_get0_lastUpdate(crl),
-                                    X509_CRL_get0_nextUpdate(crl)), 1);
+    ck_assert_int_eq(ASN1_TIME_diff(&days, &secs,
+                                    X509_CRL_get0_lastUpdate(crl),
+                                    X509_CRL_get0_nextUpdate(crl)),
+                     1);
     ck_assert_int_eq(days, 1);
     ck_assert_int_eq(secs, 0);
     ck_assert_int_eq(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 1);
     X509_REVOKED *rev = NULL;
-    ck_assert_int_eq(X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(auth)), 1);
-    ASN1_ENUMERATED *reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
+    ck_assert_int_eq(
+        X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(auth)), 1);
+    ASN1_ENUMERATED *reason =
+        X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
     ck_assert_ptr_nonnull(reason);
     ck_assert_int_eq(ASN1_ENUMERATED_get(reason), CRL_REASON_KEY_COMPROMISE);
     ASN1_ENUMERATED_free(reason);
@@ -262,7 +295,8 @@ START_TEST(test_revoke_crl)
     /* errors */
     ck_assert_int_eq(emu_revoke(p, 2, err, sizeof err), EMU_ERR_ARGS);
     err[0] = '\0';
-    ck_assert_int_eq(emu_revoke(path, 0, err, sizeof err), EMU_ERR_IO);  /* no .pki */
+    ck_assert_int_eq(emu_revoke(path, 0, err, sizeof err),
+                     EMU_ERR_IO); /* no .pki */
     ck_assert_ptr_nonnull(strstr(err, "auth-ca"));
     EVP_PKEY_free(ca_key);
     X509_free(ca);
@@ -290,8 +324,10 @@ static void hammer(void)
     child_tx(c, SELECT_JPKI);
     child_tx(c, APDU(0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18));
     for (;;) {
-        if (child_tx(c, APDU(0x00, 0x20, 0x00, 0x80, 0x04, '0', '0', '0', '0')) != 0x63C2
-            || child_tx(c, APDU(0x00, 0x20, 0x00, 0x80, 0x04, '1', '2', '3', '4')) != 0x9000)
+        if (child_tx(c, APDU(0x00, 0x20, 0x00, 0x80, 0x04, '0', '0', '0',
+                             '0')) != 0x63C2 ||
+            child_tx(c, APDU(0x00, 0x20, 0x00, 0x80, 0x04, '1', '2', '3',
+                             '4')) != 0x9000)
             _exit(4);
     }
 }
@@ -313,14 +349,15 @@ START_TEST(test_kill_during_write)
         int status;
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-                      "round %d: the child failed by itself (status %d)", round, status);
+                      "round %d: the child failed by itself (status %d)",
+                      round, status);
         char err[512] = "";
         ck_assert_msg(emu_card_load(path, &card, err, sizeof err) == EMU_OK,
                       "round %d: %s", round, err);
         emu_info in;
         ck_assert_int_eq(emu_card_get_info(card, &in), EMU_OK);
-        ck_assert_msg(in.auth_tries == 2 || in.auth_tries == 3, "round %d: %u tries", round,
-                      in.auth_tries);
+        ck_assert_msg(in.auth_tries == 2 || in.auth_tries == 3,
+                      "round %d: %u tries", round, in.auth_tries);
         ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
         ck_assert_uint_eq(select_ef(0x0018), 0x9000);
         ck_assert_uint_eq(query_on(card), 0x63C0 | in.auth_tries);

@@ -42,7 +42,8 @@ START_TEST(test_token_info_variant)
     reload_card();
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0006), 0x9000);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), buf, &n), 0x9000);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), buf, &n),
+                      0x9000);
     ck_assert_uint_eq(n, 160);
     ck_assert_mem_eq(buf, "JPKIAPGPSETOKEN                 ", 0x20);
 }
@@ -54,7 +55,7 @@ START_TEST(test_load_missing_and_odd_files)
 {
     char p[4200];
     expect_load_error("/nonexistent/dir/card", EMU_ERR_IO, "cannot open");
-    snprintf(p, sizeof p, "%s.pki", path);   /* the template's copy has none */
+    snprintf(p, sizeof p, "%s.pki", path); /* the template's copy has none */
     ck_assert_int_eq(mkdir(p, 0700), 0);
     expect_load_error(p, EMU_ERR_IO, "not a regular file");
     rmdir(p);
@@ -76,7 +77,9 @@ START_TEST(test_load_truncated)
     char *buf = slurp(path, &len);
     emu_card_free(card);
     card = NULL;
-    const size_t cuts[] = { 1, 15, 16, 100, len / 2, len - 73, len - 2, len - 1 };
+    const size_t cuts[] = {
+        1, 15, 16, 100, len / 2, len - 73, len - 2, len - 1
+    };
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         spit(path, buf, cuts[i]);
         char err[512] = "";
@@ -95,7 +98,7 @@ START_TEST(test_load_corrupt)
     char *buf = slurp(path, &len);
     char *cert = strstr(buf, "\nauth_cert ");
     ck_assert_ptr_nonnull(cert);
-    cert[40] = cert[40] == '0' ? '1' : '0';          /* one flipped digit */
+    cert[40] = cert[40] == '0' ? '1' : '0'; /* one flipped digit */
     spit(path, buf, len);
     expect_load_error(path, EMU_ERR_FORMAT, "checksum");
     free(buf);
@@ -107,7 +110,10 @@ START_TEST(test_load_bad_fields)
     size_t len;
     char *orig = slurp(path, &len);
     char *sign_key = get_field(path, "sign_key");
-    const struct { const char *key, *value, *what; emu_rv rv; } cases[] = {
+    const struct {
+        const char *key, *value, *what;
+        emu_rv rv;
+    } cases[] = {
         { "JPKI-EMU-CARD", "4", "version 4", EMU_ERR_VERSION },
         { "auth_tries", "4", "auth_tries", EMU_ERR_FORMAT },
         { "sign_tries", "-1", "sign_tries", EMU_ERR_FORMAT },
@@ -154,12 +160,12 @@ START_TEST(test_save_failure_answers_6581)
     emu_card *c;
     char err[512];
     ck_assert_int_eq(emu_card_load(p, &c, err, sizeof err), EMU_OK);
-    ck_assert_int_eq(unlink(p), 0);                 /* nowhere left to save */
+    ck_assert_int_eq(unlink(p), 0); /* nowhere left to save */
     ck_assert_int_eq(rmdir(dir), 0);
     ck_assert_uint_eq(txc(c, SELECT_JPKI, NULL, NULL), 0x9000);
     ck_assert_uint_eq(select_ef_on(c, 0x0018), 0x9000);
     ck_assert_uint_eq(verify_on(c, "1111"), 0x6581);
-    ck_assert_uint_eq(query_on(c), 0x63C3);         /* nothing was spent */
+    ck_assert_uint_eq(query_on(c), 0x63C3);          /* nothing was spent */
     ck_assert_uint_eq(verify_on(c, "1234"), 0x9000); /* nothing to save */
     emu_card_free(c);
 }
@@ -193,7 +199,8 @@ START_TEST(test_two_handles_share_counters)
     ck_assert_uint_eq(info.auth_tries, 3);
     /* each handle is its own session: a's VERIFY does not help b */
     ck_assert_uint_eq(select_ef_on(b, 0x0017), 0x9000);
-    ck_assert_uint_eq(txc(b, APDU(0x80, 0x2A, 0x00, 0x80, 0x01, 0x00), NULL, NULL), 0x6982);
+    ck_assert_uint_eq(
+        txc(b, APDU(0x80, 0x2A, 0x00, 0x80, 0x01, 0x00), NULL, NULL), 0x6982);
     emu_card_free(b);
 }
 END_TEST
@@ -203,7 +210,7 @@ START_TEST(test_lock_reloads_changed_image)
     emu_info info;
     rewrite_field(path, "sign_tries", "2");
     ck_assert_int_eq(emu_card_get_info(card, &info), EMU_OK);
-    ck_assert_uint_eq(info.sign_tries, 5);          /* not yet noticed */
+    ck_assert_uint_eq(info.sign_tries, 5); /* not yet noticed */
     ck_assert_int_eq(emu_card_lock(card), EMU_OK);
     ck_assert_int_eq(emu_card_get_info(card, &info), EMU_OK);
     ck_assert_uint_eq(info.sign_tries, 2);
@@ -222,25 +229,29 @@ END_TEST
 
 START_TEST(test_personalize_rejects_bad_pins)
 {
-    static const char *bad_auth[] = { "", "123", "12345", "12a4", "１２３４", "12 4" };
-    static const char *bad_sign[] = { "", "ABC12", "abc123", "ABC-123", "ABCDEFGHIJ1234567",
-                                      "ABC 123" };
+    static const char *bad_auth[] = { "",     "123",      "12345",
+                                      "12a4", "１２３４", "12 4" };
+    static const char *bad_sign[] = {
+        "", "ABC12", "abc123", "ABC-123", "ABCDEFGHIJ1234567", "ABC 123"
+    };
     char p[4200], err[512];
     struct stat st;
     snprintf(p, sizeof p, "%s.new", path);
     for (size_t i = 0; i < sizeof bad_auth / sizeof bad_auth[0]; i++) {
         emu_init_opts o = { .auth_pin = bad_auth[i] };
         err[0] = '\0';
-        ck_assert_int_eq(emu_personalize(p, &o, err, sizeof err), EMU_ERR_ARGS);
+        ck_assert_int_eq(emu_personalize(p, &o, err, sizeof err),
+                         EMU_ERR_ARGS);
         ck_assert_ptr_nonnull(strstr(err, "authentication PIN"));
     }
     for (size_t i = 0; i < sizeof bad_sign / sizeof bad_sign[0]; i++) {
         emu_init_opts o = { .sign_pin = bad_sign[i] };
         err[0] = '\0';
-        ck_assert_int_eq(emu_personalize(p, &o, err, sizeof err), EMU_ERR_ARGS);
+        ck_assert_int_eq(emu_personalize(p, &o, err, sizeof err),
+                         EMU_ERR_ARGS);
         ck_assert_ptr_nonnull(strstr(err, "signature PIN"));
     }
-    ck_assert_int_ne(stat(p, &st), 0);              /* nothing was written */
+    ck_assert_int_ne(stat(p, &st), 0); /* nothing was written */
 }
 END_TEST
 
@@ -250,13 +261,15 @@ START_TEST(test_personalize_custom_pins)
     struct stat st;
     snprintf(p, sizeof p, "%s.custom", path);
     emu_init_opts o = { .auth_pin = "0000", .sign_pin = "ZZZZZZZZZZZZZZZ9" };
-    ck_assert_msg(emu_personalize(p, &o, err, sizeof err) == EMU_OK, "%s", err);
+    ck_assert_msg(emu_personalize(p, &o, err, sizeof err) == EMU_OK, "%s",
+                  err);
     ck_assert_int_eq(stat(p, &st), 0);
     ck_assert_uint_eq(st.st_mode & 0777, 0600);
     snprintf(k, sizeof k, "%s.pki", p);
     ck_assert_int_eq(stat(k, &st), 0);
     ck_assert_uint_eq(st.st_mode & 0777, 0700);
-    const char *files[] = { "auth-ca.key", "sign-ca.key", "auth-ca.pem", "sign-ca.pem" };
+    const char *files[] = { "auth-ca.key", "sign-ca.key", "auth-ca.pem",
+                            "sign-ca.pem" };
     for (size_t i = 0; i < 4; i++) {
         snprintf(k, sizeof k, "%s.pki/%s", p, files[i]);
         ck_assert_int_eq(stat(k, &st), 0);
@@ -277,10 +290,12 @@ END_TEST
 static int has_policy(X509 *x, const char *oid)
 {
     int crit = 0;
-    CERTIFICATEPOLICIES *pols = X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
+    CERTIFICATEPOLICIES *pols =
+        X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
     char buf[64] = "";
     if (pols && sk_POLICYINFO_num(pols) == 1)
-        OBJ_obj2txt(buf, sizeof buf, sk_POLICYINFO_value(pols, 0)->policyid, 1);
+        OBJ_obj2txt(buf, sizeof buf, sk_POLICYINFO_value(pols, 0)->policyid,
+                    1);
     CERTIFICATEPOLICIES_free(pols);
     return crit == 1 && strcmp(buf, oid) == 0;
 }
@@ -290,36 +305,44 @@ START_TEST(test_certificate_profile)
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x001B), 0x9000);
     ck_assert_uint_eq(verify("ABC123"), 0x9000);
-    X509 *auth = read_cert(0x000A), *sign = read_cert(0x0001), *ca = read_cert(0x000B);
+    X509 *auth = read_cert(0x000A), *sign = read_cert(0x0001),
+         *ca = read_cert(0x000B);
     /* CA name types: C PrintableString, the rest UTF8String */
     const X509_NAME *n = X509_get_subject_name(ca);
     ck_assert_int_eq(X509_NAME_entry_count(n), 4);
-    ck_assert_int_eq(ASN1_STRING_type(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, 0))),
-                     V_ASN1_PRINTABLESTRING);
+    ck_assert_int_eq(
+        ASN1_STRING_type(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, 0))),
+        V_ASN1_PRINTABLESTRING);
     for (int i = 1; i < 4; i++)
-        ck_assert_int_eq(ASN1_STRING_type(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i))),
+        ck_assert_int_eq(ASN1_STRING_type(X509_NAME_ENTRY_get_data(
+                             X509_NAME_get_entry(n, i))),
                          V_ASN1_UTF8STRING);
     ck_assert_int_eq(X509_check_ca(ca), 1);
     ck_assert_ptr_null(X509_get0_authority_key_id(ca));
     /* leaf AKI = CA SKI */
     ck_assert_int_eq(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(auth),
-                                           X509_get0_subject_key_id(ca)), 0);
+                                           X509_get0_subject_key_id(ca)),
+                     0);
     ck_assert_uint_eq(X509_get_key_usage(auth), KU_DIGITAL_SIGNATURE);
     ck_assert_uint_eq(X509_get_extended_key_usage(auth), XKU_SSL_CLIENT);
-    ck_assert_uint_eq(X509_get_key_usage(sign), KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION);
+    ck_assert_uint_eq(X509_get_key_usage(sign),
+                      KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION);
     ck_assert(has_policy(auth, "1.2.392.200149.8.5.1.3.30"));
     ck_assert(has_policy(sign, "1.2.392.200149.8.5.1.0.20"));
     ck_assert_int_eq(X509_NAME_entry_count(X509_get_subject_name(auth)), 2);
     ck_assert_int_eq(X509_NAME_entry_count(X509_get_subject_name(sign)), 4);
     /* the sign certificate's personal data: six otherNames */
-    GENERAL_NAMES *san = X509_get_ext_d2i(sign, NID_subject_alt_name, NULL, NULL);
+    GENERAL_NAMES *san =
+        X509_get_ext_d2i(sign, NID_subject_alt_name, NULL, NULL);
     ck_assert_ptr_nonnull(san);
     ck_assert_int_eq(sk_GENERAL_NAME_num(san), 6);
     for (int i = 0; i < 6; i++) {
         ASN1_OBJECT *oid;
         ASN1_TYPE *val;
         char buf[64], want[64];
-        ck_assert_int_eq(GENERAL_NAME_get0_otherName(sk_GENERAL_NAME_value(san, i), &oid, &val), 1);
+        ck_assert_int_eq(GENERAL_NAME_get0_otherName(
+                             sk_GENERAL_NAME_value(san, i), &oid, &val),
+                         1);
         OBJ_obj2txt(buf, sizeof buf, oid, 1);
         snprintf(want, sizeof want, "1.2.392.200149.8.5.5.%d", i + 1);
         ck_assert_str_eq(buf, want);

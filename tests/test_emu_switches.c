@@ -16,8 +16,9 @@
 #include "test_emu_extra.h"
 #include "testutil.h"
 
-#define SELECT_JPKI_FCI APDU(0x00, 0xA4, 0x04, 0x00, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, \
-                             0x01, 0x00, 0x00, 0x00, 0x01, 0x00)
+#define SELECT_JPKI_FCI                                                       \
+    APDU(0x00, 0xA4, 0x04, 0x00, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01,    \
+         0x00, 0x00, 0x00, 0x01, 0x00)
 
 static void set_and_reload(const char *key, const char *value)
 {
@@ -41,7 +42,8 @@ START_TEST(test_reselect)
         set_and_reload("reselect_keeps_pins", "1");
     ck_assert_int_eq(info().reselect_keeps_pins, keeps);
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(stats().jpki_reselects, 0);       /* the first is no re-select */
+    ck_assert_uint_eq(stats().jpki_reselects,
+                      0); /* the first is no re-select */
     verify_pin(0x0018, "1234");
     verify_pin(0x001B, "ABC123");
     ck_assert_int_eq(stats().auth_verified, 1);
@@ -57,7 +59,8 @@ START_TEST(test_reselect)
     uint8_t di[64], sig[256];
     size_t slen, dlen = digest_info("m", di);
     ck_assert_uint_eq(select_ef(0x001A), 0x9000);
-    ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), keeps ? 0x9000 : 0x6982);
+    ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen),
+                      keeps ? 0x9000 : 0x6982);
     /* another application always ends the security state */
     ck_assert_uint_eq(tx(SELECT_SERIAL), 0x9000);
     ck_assert_int_eq(stats().jpki_current, 0);
@@ -75,11 +78,14 @@ END_TEST
 
 /* ---- 2. the blocked PIN's status word ----------------------------------- */
 
-static const struct { const char *verify, *query; unsigned vsw, qsw; } blocked[] = {
+static const struct {
+    const char *verify, *query;
+    unsigned vsw, qsw;
+} blocked[] = {
     { "6983", "6983", 0x6983, 0x6983 },
     { "6984", "6984", 0x6984, 0x6984 },
     { "63c0", "63c0", 0x63C0, 0x63C0 },
-    { "6983", "63c0", 0x6983, 0x63C0 },     /* the two may differ */
+    { "6983", "63c0", 0x6983, 0x63C0 }, /* the two may differ */
 };
 
 START_TEST(test_blocked_sw)
@@ -92,7 +98,8 @@ START_TEST(test_blocked_sw)
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x001B), 0x9000);
     ck_assert_uint_eq(query_on(card), blocked[_i].qsw);
-    ck_assert_uint_eq(verify("ABC123"), blocked[_i].vsw);   /* even the right PIN */
+    ck_assert_uint_eq(verify("ABC123"),
+                      blocked[_i].vsw); /* even the right PIN */
     ck_assert_uint_eq(verify("WRONG1"), blocked[_i].vsw);
     emu_stats st = stats();
     ck_assert_uint_eq(st.verifies, 2);
@@ -108,7 +115,7 @@ END_TEST
 /* Format 2 had one flag: the retry query alone answered 63C0. */
 START_TEST(test_blocked_status_switch)
 {
-    make_old_image(path, 2);                    /* the switch as format 2 had it */
+    make_old_image(path, 2); /* the switch as format 2 had it */
     rewrite_field(path, "blocked_status_63c0", "1");
     rewrite_field(path, "auth_tries", "0");
     reload_card();
@@ -175,7 +182,8 @@ START_TEST(test_sign_pin_covers)
     ck_assert_uint_eq(select_ef(0x001A), 0x9000);
     ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x9000);
     ck_assert_int_eq(stats().sign_verified, !single);
-    ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), single ? 0x6982 : 0x9000);
+    ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen),
+                      single ? 0x6982 : 0x9000);
     ck_assert_uint_eq(stats().signatures, single ? 1 : 2);
     ck_assert_uint_eq(stats().verifies, 1);
 }
@@ -199,17 +207,18 @@ START_TEST(test_select_fci)
         ck_assert_uint_eq(stats().fci_selects, 0);
         return;
     }
-    static const uint8_t want[] = { 0x6F, 0x0C, 0x84, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26,
-                                    0x01, 0x00, 0x00, 0x00, 0x01 };
+    static const uint8_t want[] = { 0x6F, 0x0C, 0x84, 0x0A, 0xD3, 0x92, 0xF0,
+                                    0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01 };
     ck_assert_uint_eq(sw, 0x9000);
     ck_assert_uint_eq(n, sizeof want);
     ck_assert_mem_eq(d, want, sizeof want);
     ck_assert_int_eq(stats().jpki_current, 1);
     ck_assert_uint_eq(stats().fci_selects, 1);
-    ck_assert_uint_eq(select_ef(0x0006), 0x9000);  /* an ordinary selection */
+    ck_assert_uint_eq(select_ef(0x0006), 0x9000); /* an ordinary selection */
     ck_assert_uint_eq(stats().ef_selects, 1);
     /* P2=00 by file identifier stays unsupported */
-    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x00, 0x02, 0x00, 0x0A)), 0x6A86);
+    ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x02, 0x00, 0x02, 0x00, 0x0A)),
+                      0x6A86);
 }
 END_TEST
 
@@ -217,7 +226,8 @@ END_TEST
 
 START_TEST(test_token_info_labels)
 {
-    static const char *const labels[] = { NULL, "JPKIAPICCTOKEN", "JPKIAPGPSETOKEN",
+    static const char *const labels[] = { NULL, "JPKIAPICCTOKEN",
+                                          "JPKIAPGPSETOKEN",
                                           "JPKIAPIOSTOKEN" };
     const char *label = labels[_i] ? labels[_i] : "JPKIAPICCTOKEN2";
     if (labels[_i])
@@ -229,15 +239,17 @@ START_TEST(test_token_info_labels)
     memcpy(want, label, strlen(label));
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0006), 0x9000);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x20), d, &n), 0x9000);
-    ck_assert_uint_eq(n, 32);                       /* what the module reads */
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x20), d, &n),
+                      0x9000);
+    ck_assert_uint_eq(n, 32); /* what the module reads */
     ck_assert_mem_eq(d, want, 32);
-    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), d, &n), 0x9000);
+    ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), d, &n),
+                      0x9000);
     ck_assert_uint_eq(n, 160);
-    ck_assert_uint_eq(d[96 + 3] & 0x04, 0x04);      /* flags: CKF_LOGIN_REQUIRED */
-    ck_assert_uint_eq(d[96 + 23], 16);              /* ulMaxPinLen, big-endian */
-    ck_assert_uint_eq(d[96 + 27], 4);               /* ulMinPinLen */
-    ck_assert_mem_eq(d + 140, "0301", 4);           /* versions, in ASCII */
+    ck_assert_uint_eq(d[96 + 3] & 0x04, 0x04); /* flags: CKF_LOGIN_REQUIRED */
+    ck_assert_uint_eq(d[96 + 23], 16);         /* ulMaxPinLen, big-endian */
+    ck_assert_uint_eq(d[96 + 27], 4);          /* ulMinPinLen */
+    ck_assert_mem_eq(d + 140, "0301", 4);      /* versions, in ASCII */
 }
 END_TEST
 
@@ -278,7 +290,8 @@ START_TEST(test_v2_image_keeps_todays_behaviour)
     ck_assert_int_eq(in.select_fci, 0);
     ck_assert_int_eq(in.serial_ap, 1);
     ck_assert_uint_eq(strlen(in.serial), 13);
-    ck_assert_mem_eq(in.serial, v2serial, 13);  /* the first 13 are the serial */
+    ck_assert_mem_eq(in.serial, v2serial,
+                     13); /* the first 13 are the serial */
     /* a spent try saves format 3 with the same behaviour */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
@@ -296,10 +309,14 @@ START_TEST(test_personalize_switches)
 {
     char p[4200];
     snprintf(p, sizeof p, "%s.sw", path);
-    emu_init_opts o = { .token_info = "JPKIAPIOSTOKEN", .blocked_sw = 0x6984,
-                        .blocked_query_sw = 0x63C0, .reselect_keeps_pins = 1,
-                        .unverified_sign_sw = 0x6985, .select_fci = 1,
-                        .no_serial_ap = 1, .sign_pin_single_use = 1 };
+    emu_init_opts o = { .token_info = "JPKIAPIOSTOKEN",
+                        .blocked_sw = 0x6984,
+                        .blocked_query_sw = 0x63C0,
+                        .reselect_keeps_pins = 1,
+                        .unverified_sign_sw = 0x6985,
+                        .select_fci = 1,
+                        .no_serial_ap = 1,
+                        .sign_pin_single_use = 1 };
     char err[256] = "";
     ck_assert_int_eq(emu_personalize(p, &o, err, sizeof err), EMU_OK);
     emu_card *c = NULL;
@@ -315,16 +332,19 @@ START_TEST(test_personalize_switches)
     ck_assert_int_eq(in.serial_ap, 0);
     ck_assert_int_eq(in.sign_pin_single_use, 1);
     emu_card_free(c);
-    tu_card_remove(p);      /* p.pki goes with the test directory */
+    tu_card_remove(p); /* p.pki goes with the test directory */
     /* values no switch allows are refused, naming what is wrong */
     static const emu_init_opts bad[] = {
-        { .blocked_sw = 0x6982 }, { .blocked_query_sw = 0x9000 },
-        { .unverified_sign_sw = 0x6A82 }, { .token_info = "jpki" },
+        { .blocked_sw = 0x6982 },
+        { .blocked_query_sw = 0x9000 },
+        { .unverified_sign_sw = 0x6A82 },
+        { .token_info = "jpki" },
         { .token_info = "JPKIAPICCTOKEN2", .smartphone = 1 },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
-        ck_assert_int_eq(emu_personalize(p, &bad[i], err, sizeof err), EMU_ERR_ARGS);
+        ck_assert_int_eq(emu_personalize(p, &bad[i], err, sizeof err),
+                         EMU_ERR_ARGS);
         ck_assert_int_ne(err[0], '\0');
         ck_assert_int_ne(access(p, F_OK), 0);
     }
@@ -335,7 +355,8 @@ TCase *emu_switches_tcase(void)
 {
     TCase *tc = tcase("switches");
     tcase_add_loop_test(tc, test_reselect, 0, 2);
-    tcase_add_loop_test(tc, test_blocked_sw, 0, (int)(sizeof blocked / sizeof blocked[0]));
+    tcase_add_loop_test(tc, test_blocked_sw, 0,
+                        (int)(sizeof blocked / sizeof blocked[0]));
     tcase_add_test(tc, test_blocked_status_switch);
     tcase_add_test(tc, test_blocking_try_then_switch);
     tcase_add_loop_test(tc, test_unverified_sign_sw, 0, 3);

@@ -52,33 +52,68 @@ typedef struct {
 static const fault_kind kinds[] = {
     /* The card is gone: the call that meets it says so (and forgets the
      * card); the flow's later calls find no token. Never a success. */
-    { "drop", "drop-after=", "", 1, 0,
-      { CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT }, 2 },
+    { "drop",
+      "drop-after=",
+      "",
+      1,
+      0,
+      { CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT },
+      2 },
     /* An answer that is no answer: random bytes, an error status, a 61xx
      * with nothing to fetch. */
-    { "garbage", "garbage-at=", "", 0, 1,
-      { CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT }, 2 },
-    { "sw-6F00", "sw-at=", ":6F00", 0, 1,
-      { CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT }, 2 },
+    { "garbage",
+      "garbage-at=",
+      "",
+      0,
+      1,
+      { CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT },
+      2 },
+    { "sw-6F00",
+      "sw-at=",
+      ":6F00",
+      0,
+      1,
+      { CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT },
+      2 },
     /* A 61xx with nothing to fetch: the GET RESPONSE is refused (6985).
      * At a signature any 69xx means the key is not usable now: the login
      * is taken as lost (CKR_USER_NOT_LOGGED_IN), never a PIN re-sent. */
-    { "sw-6110", "sw-at=", ":6110", 0, 1,
-      { CKR_DEVICE_ERROR, CKR_USER_NOT_LOGGED_IN, CKR_TOKEN_NOT_PRESENT }, 3 },
+    { "sw-6110",
+      "sw-at=",
+      ":6110",
+      0,
+      1,
+      { CKR_DEVICE_ERROR, CKR_USER_NOT_LOGGED_IN, CKR_TOKEN_NOT_PRESENT },
+      3 },
     /* File not found: the module takes it for another program having
      * selected another application, selects the JPKI-AP again (which
      * clears the card's PIN state) and retries once. A login that this
      * undoes fails (CKR_DEVICE_ERROR); a signature after it meets the
      * card's "security status not satisfied" (CKR_USER_NOT_LOGGED_IN). */
-    { "sw-6A82", "sw-at=", ":6A82", 0, 1,
-      { CKR_DEVICE_ERROR, CKR_USER_NOT_LOGGED_IN, CKR_TOKEN_NOT_PRESENT }, 3 },
+    { "sw-6A82",
+      "sw-at=",
+      ":6A82",
+      0,
+      1,
+      { CKR_DEVICE_ERROR, CKR_USER_NOT_LOGGED_IN, CKR_TOKEN_NOT_PRESENT },
+      3 },
     /* Security status not satisfied where the module thought it was. */
-    { "sw-6982", "sw-at=", ":6982", 0, 1,
-      { CKR_USER_NOT_LOGGED_IN, CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT }, 3 },
+    { "sw-6982",
+      "sw-at=",
+      ":6982",
+      0,
+      1,
+      { CKR_USER_NOT_LOGGED_IN, CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT },
+      3 },
     /* Wrong Le: a command with an Le is sent again with the card's length
      * (the emulator then answers it); one without (SELECT, VERIFY) fails. */
-    { "sw-6C10", "sw-at=", ":6C10", 0, 1,
-      { CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT }, 2 },
+    { "sw-6C10",
+      "sw-at=",
+      ":6C10",
+      0,
+      1,
+      { CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT },
+      2 },
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
@@ -89,8 +124,8 @@ static const char *const whole[] = { "get-response", "wrong-le", "delay-ms=20",
 
 typedef struct {
     unsigned flow;
-    int kind;           /* index in kinds, or -1 - index in whole */
-    unsigned long pos;  /* 1-based APDU position (0 for whole-flow) */
+    int kind;          /* index in kinds, or -1 - index in whole */
+    unsigned long pos; /* 1-based APDU position (0 for whole-flow) */
 } fault_case;
 
 static fault_case *cases;
@@ -167,9 +202,10 @@ START_TEST(test_fault_case)
                st.verifies, st.signatures);
 
     if (c->kind < 0 || r.rv == CKR_OK) {
-        ck_assert_msg(r.rv == CKR_OK && (c->kind < 0 ||
-                                         kinds[c->kind].may_succeed), "%s with %s: 0x%lx from %s", fl->name,
-                      spec, (unsigned long)r.rv, r.where);
+        ck_assert_msg(r.rv == CKR_OK &&
+                          (c->kind < 0 || kinds[c->kind].may_succeed),
+                      "%s with %s: 0x%lx from %s", fl->name, spec,
+                      (unsigned long)r.rv, r.where);
         ck_assert_msg(st.verifies == fl->verifies &&
                           st.signatures == fl->signatures,
                       "%s with %s succeeded with %lu tries, %lu signatures",
@@ -186,7 +222,8 @@ START_TEST(test_fault_case)
      * even when the card's answer was not the one expected. */
     ck_assert_msg(sent <= fl->verifies,
                   "%s with %s: the PIN went to the card %lu times for the "
-                  "user's %u", fl->name, spec, sent, fl->verifies);
+                  "user's %u",
+                  fl->name, spec, sent, fl->verifies);
     ck_assert_msg(changes <= fl->changes,
                   "%s with %s: the new PIN went to the card %lu times",
                   fl->name, spec, changes);
@@ -234,10 +271,12 @@ static int count_flows(void)
         if (r.rv != CKR_OK || st.verifies != tf_flows[i].verifies ||
             st.signatures != tf_flows[i].signatures ||
             st.card_info_selects != 0) {
-            fprintf(stderr, "clean flow %s: 0x%lx at %s, %lu tries, %lu "
-                    "signatures, %lu card-info SELECTs\n", tf_flows[i].name,
-                    (unsigned long)r.rv, r.where ? r.where : "-", st.verifies,
-                    st.signatures, st.card_info_selects);
+            fprintf(stderr,
+                    "clean flow %s: 0x%lx at %s, %lu tries, %lu "
+                    "signatures, %lu card-info SELECTs\n",
+                    tf_flows[i].name, (unsigned long)r.rv,
+                    r.where ? r.where : "-", st.verifies, st.signatures,
+                    st.card_info_selects);
             return -1;
         }
         flow_apdus[i] = st.apdus;
@@ -288,8 +327,8 @@ int main(void)
     if (!tu_template_pki_dir() || count_flows() != 0 || make_cases() != 0)
         return EXIT_FAILURE;
     printf("%zu fault cases (%zu flows x %zu kinds x each APDU, and %zu "
-           "whole-flow faults per flow)\n", n_cases, (size_t)tf_n_flows,
-           (size_t)N_KINDS, (size_t)N_WHOLE);
+           "whole-flow faults per flow)\n",
+           n_cases, (size_t)tf_n_flows, (size_t)N_KINDS, (size_t)N_WHOLE);
     tc = t_tcase(s, "faults", t_setup_card);
     tcase_set_timeout(tc, 20); /* a hang is a failure */
     tcase_add_loop_test(tc, test_fault_case, 0, (int)n_cases);

@@ -87,7 +87,8 @@ static tf_result flow_list(void)
         return r;
     STEP(f->C_GetSlotList(CK_TRUE, slots, &n));
     if (n != 2) /* the card was not recognized: its tokens are absent */
-        return (tf_result){ CKR_TOKEN_NOT_PRESENT, "C_GetSlotList: < 2 tokens" };
+        return (tf_result){ CKR_TOKEN_NOT_PRESENT,
+                            "C_GetSlotList: < 2 tokens" };
     for (i = 0; i < n; i++) {
         STEP(f->C_GetTokenInfo(slots[i], &ti));
         STEP(f->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &h));
@@ -128,7 +129,8 @@ static CK_RV key_cert(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE key,
 {
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
     CK_BYTE id[16];
-    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_ID, id, sizeof id } };
+    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof cls },
+                          { CKA_ID, id, sizeof id } };
     CK_SESSION_INFO si;
     CK_ULONG n = 0;
     CK_RV rv = f->C_GetAttributeValue(h, key, &t[1], 1);

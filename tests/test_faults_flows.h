@@ -17,9 +17,9 @@ typedef struct {
 typedef struct {
     const char *name;
     tf_result (*run)(void);
-    unsigned verifies;   /* PIN tries the user asked for */
-    unsigned signatures; /* signatures the user asked for */
-    int pin_key;         /* the token whose retry counter the flow may spend
+    unsigned verifies;    /* PIN tries the user asked for */
+    unsigned signatures;  /* signatures the user asked for */
+    int pin_key;          /* the token whose retry counter the flow may spend
                           * (0 auth, 1 sign), -1 none */
     unsigned tries_spent; /* on a clean card: 1 for a wrong PIN, else 0 */
     unsigned changes;     /* CHANGE REFERENCE DATA commands (new PIN) */

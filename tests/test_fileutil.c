@@ -70,7 +70,7 @@ START_TEST(dir_created_private)
     close(fd);
     ck_assert_int_eq(stat(p, &st), 0);
     ck_assert_uint_eq(st.st_mode & 0777, 0700);
-    ck_assert_int_eq(chmod(p, 0755), 0);            /* readable: tightened */
+    ck_assert_int_eq(chmod(p, 0755), 0); /* readable: tightened */
     fd = fu_private_dir(p, 0, &why);
     ck_assert_int_ge(fd, 0);
     close(fd);
@@ -89,17 +89,17 @@ START_TEST(dir_hostile)
     snprintf(f, sizeof f, "%s/file", top);
     ck_assert_int_eq(mkdir(p, 0700), 0);
     ck_assert_int_eq(symlink(p, l), 0);
-    ck_assert_int_eq(fu_private_dir(l, 1, &why), -1);          /* symlink */
+    ck_assert_int_eq(fu_private_dir(l, 1, &why), -1); /* symlink */
     ck_assert_str_eq(why, "not a directory (or a symlink)");
     put(f, "x", 0600);
-    ck_assert_int_eq(fu_private_dir(f, 1, &why), -1);          /* a file */
+    ck_assert_int_eq(fu_private_dir(f, 1, &why), -1); /* a file */
     ck_assert_int_eq(chmod(p, 0770), 0);
-    ck_assert_int_eq(fu_private_dir(p, 1, &why), -1);          /* group-writable */
+    ck_assert_int_eq(fu_private_dir(p, 1, &why), -1); /* group-writable */
     ck_assert_str_eq(why, "writable by other users");
     ck_assert_int_eq(chmod(p, 01777), 0);
-    ck_assert_int_eq(fu_private_dir(p, 1, &why), -1);          /* like /tmp */
+    ck_assert_int_eq(fu_private_dir(p, 1, &why), -1); /* like /tmp */
     ck_assert_int_eq(stat(p, &st), 0);
-    ck_assert_uint_eq(st.st_mode & 07777, 01777);              /* left as it was */
+    ck_assert_uint_eq(st.st_mode & 07777, 01777); /* left as it was */
     if (geteuid() == 0) {
         ck_assert_int_eq(chmod(p, 0700), 0);
         ck_assert_int_eq(chown(p, 65534, 65534), 0);
@@ -122,20 +122,21 @@ START_TEST(file_hostile)
     put(p, "hello", 0600);
     int fd = fu_open_private(dfd, "good", 5, &st, &why);
     ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);      /* cleared again */
+    ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0); /* cleared again */
     char buf[6] = { 0 };
     ck_assert_int_eq(fu_read_all(fd, buf, 5), 0);
     ck_assert_str_eq(buf, "hello");
-    ck_assert_int_eq(fu_read_all(fd, buf, 1), -1);            /* past the end */
+    ck_assert_int_eq(fu_read_all(fd, buf, 1), -1); /* past the end */
     close(fd);
-    ck_assert_int_eq(fu_open_private(dfd, "good", 4, &st, &why), -1);   /* oversized */
+    ck_assert_int_eq(fu_open_private(dfd, "good", 4, &st, &why),
+                     -1); /* oversized */
     ck_assert_str_eq(why, "too large");
     ck_assert_int_eq(symlinkat("good", dfd, "sym"), 0);
     ck_assert_int_eq(fu_open_private(dfd, "sym", 100, &st, &why), -1);
     ck_assert_str_eq(why, "a symlink");
     snprintf(p, sizeof p, "%s/fifo", top);
     ck_assert_int_eq(mkfifo(p, 0600), 0);
-    alarm(10);                                                  /* never hangs */
+    alarm(10); /* never hangs */
     ck_assert_int_eq(fu_open_private(dfd, "fifo", 100, &st, &why), -1);
     ck_assert_int_eq(fu_open_regular(p, &st, &why), -1);
     alarm(0);
@@ -149,7 +150,7 @@ START_TEST(file_hostile)
     snprintf(p, sizeof p, "%s/ow", top);
     put(p, "x", 0602);
     ck_assert_int_eq(fu_open_private(dfd, "ow", 100, &st, &why), -1);
-    fd = fu_open_regular(p, &st, &why);        /* any owner and mode: opened */
+    fd = fu_open_regular(p, &st, &why); /* any owner and mode: opened */
     ck_assert_int_ge(fd, 0);
     close(fd);
     if (geteuid() == 0) {
@@ -175,7 +176,7 @@ START_TEST(atomic_replace)
     ck_assert_int_eq(stat(p, &st), 0);
     ck_assert_int_eq(st.st_size, 6);
     ck_assert_uint_eq(st.st_mode & 0777, 0600);
-    ck_assert_int_eq(entries(top), 1);                          /* no temporary left */
+    ck_assert_int_eq(entries(top), 1); /* no temporary left */
     /* A symlink at the name is replaced, its target untouched. */
     put(p, "target", 0600);
     ck_assert_int_eq(symlinkat("f", dfd, "l"), 0);

@@ -32,10 +32,11 @@ void mock_teardown(void)
  * EF 0006 finds nothing and the JPKI-AP is selected. */
 void mock_open(void)
 {
-    mock_answer(&script, "6A82");   /* SELECT 0006: no JPKI-AP current */
-    mock_answer(&script, "9000");   /* SELECT AP */
-    mock_answer(&script, "9000");   /* SELECT 0006 */
-    mock_answer(&script, "4A504B49415049434354 4F4B454E 9000"); /* "JPKIAPICCTOKEN" */
+    mock_answer(&script, "6A82"); /* SELECT 0006: no JPKI-AP current */
+    mock_answer(&script, "9000"); /* SELECT AP */
+    mock_answer(&script, "9000"); /* SELECT 0006 */
+    mock_answer(&script,
+                "4A504B49415049434354 4F4B454E 9000"); /* "JPKIAPICCTOKEN" */
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
     ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_TOKEN_INFO);
     ck_assert_str_eq(mock_cmd_hex(&script, 1), SELECT_AP);
@@ -48,7 +49,7 @@ void mock_open(void)
 
 START_TEST(mock_not_jpki)
 {
-    mock_answer(&script, "6A82");   /* no EF 0006 in what is current */
+    mock_answer(&script, "6A82"); /* no EF 0006 in what is current */
     mock_answer(&script, "6A82");
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_ERR_NOT_JPKI);
     ck_assert_ptr_null(jc);
@@ -79,7 +80,8 @@ START_TEST(mock_read_length_from_header)
     mock_answer(&script, first);
     mock_answer(&script, chunk);
     mock_answer(&script, last);
-    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len), JPKI_OK);
+    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len),
+                     JPKI_OK);
     ck_assert_uint_eq(len, 600);
     ck_assert_uint_eq(der[599], 0xEF);
     ck_assert_uint_eq(script.n_cmds, 4);
@@ -99,19 +101,19 @@ START_TEST(mock_read_garbage)
 
     mock_open();
     mock_answer(&script, "9000");
-    mock_answer(&script, "31820254 00 9000");  /* not a SEQUENCE */
+    mock_answer(&script, "31820254 00 9000"); /* not a SEQUENCE */
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len),
                      JPKI_ERR_BAD_DATA);
     mock_answer(&script, "9000");
-    mock_answer(&script, "3084FFFFFFFF 9000");  /* absurd length */
+    mock_answer(&script, "3084FFFFFFFF 9000"); /* absurd length */
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len),
                      JPKI_ERR_BAD_DATA);
     mock_answer(&script, "9000");
-    mock_answer(&script, "FFFFFFFF 9000");      /* unwritten file */
+    mock_answer(&script, "FFFFFFFF 9000"); /* unwritten file */
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 1, &der, &len),
                      JPKI_ERR_NOT_FOUND);
     mock_answer(&script, "9000");
-    mock_answer(&script, "9000");               /* no data at all */
+    mock_answer(&script, "9000"); /* no data at all */
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len),
                      JPKI_ERR_BAD_DATA);
     mock_answer(&script, "9000");
@@ -132,8 +134,8 @@ START_TEST(mock_ca_absent)
     mock_open();
     /* The JPKI-AP is still current: the file is absent, and the AP is not
      * selected again (that could end another program's login). */
-    mock_answer(&script, "6A82");   /* SELECT 000B */
-    mock_answer(&script, "9000");   /* SELECT 0006 */
+    mock_answer(&script, "6A82"); /* SELECT 000B */
+    mock_answer(&script, "9000"); /* SELECT 0006 */
     mock_answer(&script, "4A504B49415049434354 4F4B454E 9000");
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 1, &der, &len),
                      JPKI_ERR_NOT_FOUND);
@@ -141,10 +143,10 @@ START_TEST(mock_ca_absent)
     ck_assert_uint_eq(jpki_card_resets(jc), 0);
     /* Another program selected another application meanwhile. */
     script.n_cmds = script.n_steps = 0;
-    mock_answer(&script, "6A82");   /* SELECT 000B */
-    mock_answer(&script, "6A82");   /* SELECT 0006 */
-    mock_answer(&script, "9000");   /* SELECT AP again */
-    mock_answer(&script, "6A82");   /* still not there */
+    mock_answer(&script, "6A82"); /* SELECT 000B */
+    mock_answer(&script, "6A82"); /* SELECT 0006 */
+    mock_answer(&script, "9000"); /* SELECT AP again */
+    mock_answer(&script, "6A82"); /* still not there */
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 1, &der, &len),
                      JPKI_ERR_NOT_FOUND);
     ck_assert_str_eq(mock_cmd_hex(&script, 2), SELECT_AP);
@@ -179,7 +181,8 @@ START_TEST(mock_pin_status_words)
     ck_assert_int_eq(tries, 0);
     mock_answer(&script, "9000");
     mock_answer(&script, "6700");
-    ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_SIGN, &tries), JPKI_ERR_CARD);
+    ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_SIGN, &tries),
+                     JPKI_ERR_CARD);
 }
 END_TEST
 
@@ -221,8 +224,8 @@ START_TEST(mock_pin_status_remembered)
     ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_AUTH, &tries), JPKI_OK);
     ck_assert_int_eq(tries, 3);
     ck_assert_uint_eq(script.n_cmds, 2);
-    mock_answer(&script, "9000");   /* SELECT 0018 */
-    mock_answer(&script, "63C2");   /* the wrong PIN: no status before */
+    mock_answer(&script, "9000"); /* SELECT 0018 */
+    mock_answer(&script, "63C2"); /* the wrong PIN: no status before */
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1111", 4, &tries),
                      JPKI_ERR_PIN_INCORRECT);
     ck_assert_uint_eq(script.n_cmds, 4);
@@ -260,12 +263,12 @@ START_TEST(mock_verify_answers)
     ck_assert_str_eq(mock_cmd_hex(&script, 2), "002000800431313131");
     mock_answer(&script, "9000");
     mock_answer(&script, "63C1");
-    mock_answer(&script, "63C0");   /* the try that blocks */
+    mock_answer(&script, "63C0"); /* the try that blocks */
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1111", 4, &tries),
                      JPKI_ERR_PIN_LOCKED);
     mock_answer(&script, "9000");
     mock_answer(&script, "63C3");
-    mock_answer(&script, "6A80");   /* nonsense */
+    mock_answer(&script, "6A80"); /* nonsense */
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1111", 4, &tries),
                      JPKI_ERR_CARD);
     /* the try that blocks, answered by either blocked word */
@@ -311,7 +314,7 @@ START_TEST(mock_sign_commands)
                          JPKI_ERR_SECURITY);
     }
     mock_answer(&script, "9000");
-    mock_answer(&script, "6A88");   /* not 69xx: the card's error */
+    mock_answer(&script, "6A88"); /* not 69xx: the card's error */
     sig_len = sizeof(sig);
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
                                     sizeof(digest_info), sig, &sig_len),
@@ -336,11 +339,12 @@ START_TEST(mock_resets_at_begin)
 
     mock_open();
     script.begin_resets = 8;
-    mock_answer(&script, "6A82");           /* SELECT 0006: nothing current */
-    mock_answer(&script, "9000");           /* SELECT JPKI-AP, again */
-    mock_answer(&script, "9000");           /* SELECT 000A */
+    mock_answer(&script, "6A82"); /* SELECT 0006: nothing current */
+    mock_answer(&script, "9000"); /* SELECT JPKI-AP, again */
+    mock_answer(&script, "9000"); /* SELECT 000A */
     mock_answer(&script, "3003020101 9000");
-    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len), JPKI_OK);
+    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len),
+                     JPKI_OK);
     ck_assert_uint_eq(jpki_card_resets(jc), 8);
     ck_assert_str_eq(mock_cmd_hex(&script, 1), SELECT_AP);
     free(der);
@@ -367,12 +371,13 @@ START_TEST(mock_reset_midway)
     mock_open();
     jpki_card_set_pin_status_ttl(jc, 0);
     /* A public read runs again: the AP is selected anew. */
-    mock_fail(&script, READER_ERR_RESET);   /* SELECT 000A */
-    mock_answer(&script, "6A82");           /* SELECT 0006: nothing current */
-    mock_answer(&script, "9000");           /* SELECT JPKI-AP */
-    mock_answer(&script, "9000");           /* SELECT 000A */
+    mock_fail(&script, READER_ERR_RESET); /* SELECT 000A */
+    mock_answer(&script, "6A82");         /* SELECT 0006: nothing current */
+    mock_answer(&script, "9000");         /* SELECT JPKI-AP */
+    mock_answer(&script, "9000");         /* SELECT 000A */
     mock_answer(&script, "3003020101 9000");
-    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len), JPKI_OK);
+    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len),
+                     JPKI_OK);
     ck_assert_uint_eq(len, 5);
     ck_assert_uint_eq(jpki_card_resets(jc), 1);
     ck_assert_str_eq(mock_cmd_hex(&script, script.n_cmds - 3),
@@ -387,40 +392,41 @@ START_TEST(mock_reset_midway)
     ck_assert_ptr_null(der);
     ck_assert_uint_eq(jpki_card_resets(jc), 3);
     /* A PIN status (no PIN in it) is asked again. */
-    mock_fail(&script, READER_ERR_RESET);   /* SELECT 0006 */
-    mock_answer(&script, "6A82");           /* SELECT 0006 */
-    mock_answer(&script, "9000");           /* SELECT JPKI-AP */
-    mock_answer(&script, "9000");           /* SELECT 0018 */
+    mock_fail(&script, READER_ERR_RESET); /* SELECT 0006 */
+    mock_answer(&script, "6A82");         /* SELECT 0006 */
+    mock_answer(&script, "9000");         /* SELECT JPKI-AP */
+    mock_answer(&script, "9000");         /* SELECT 0018 */
     mock_answer(&script, "63C3");
     ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_AUTH, &tries), JPKI_OK);
     ck_assert_int_eq(tries, 3);
     /* A signature is not: its PIN went with the reset. */
-    mock_answer(&script, "9000");           /* SELECT 0017 */
-    mock_fail(&script, READER_ERR_RESET);   /* COMPUTE DIGITAL SIGNATURE */
+    mock_answer(&script, "9000");         /* SELECT 0017 */
+    mock_fail(&script, READER_ERR_RESET); /* COMPUTE DIGITAL SIGNATURE */
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
                                     sizeof(digest_info), sig, &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(jpki_card_resets(jc), 5);
     /* A login: before the PIN goes out, the preparation runs again... */
-    mock_fail(&script, READER_ERR_RESET);   /* SELECT 0006 */
-    mock_answer(&script, "6A82");           /* SELECT 0006 */
-    mock_answer(&script, "9000");           /* SELECT JPKI-AP */
-    mock_answer(&script, "9000");           /* SELECT 0018 */
+    mock_fail(&script, READER_ERR_RESET); /* SELECT 0006 */
+    mock_answer(&script, "6A82");         /* SELECT 0006 */
+    mock_answer(&script, "9000");         /* SELECT JPKI-AP */
+    mock_answer(&script, "9000");         /* SELECT 0018 */
     mock_answer(&script, "63C3");
-    mock_answer(&script, "9000");           /* VERIFY 1234 */
+    mock_answer(&script, "9000"); /* VERIFY 1234 */
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1234", 4, &tries),
                      JPKI_OK);
     /* ... but a VERIFY refused by a reset is not sent again. */
-    mock_answer(&script, "9000");           /* SELECT 0018 */
+    mock_answer(&script, "9000"); /* SELECT 0018 */
     mock_answer(&script, "63C3");
-    mock_fail(&script, READER_ERR_RESET);   /* VERIFY 1234 */
+    mock_fail(&script, READER_ERR_RESET); /* VERIFY 1234 */
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1234", 4, &tries),
                      JPKI_ERR_COMM);
     size_t verifies = 0;
     for (size_t i = 0; i < script.n_cmds; i++)
         verifies += strncmp(mock_cmd_hex(&script, i), "0020008004", 10) == 0;
-    ck_assert_uint_eq(verifies, 2);     /* one per jpki_card_verify_pin */
-    ck_assert_str_eq(mock_cmd_hex(&script, script.n_cmds - 1), "002000800431323334");
+    ck_assert_uint_eq(verifies, 2); /* one per jpki_card_verify_pin */
+    ck_assert_str_eq(mock_cmd_hex(&script, script.n_cmds - 1),
+                     "002000800431323334");
     ck_assert_int_eq(script.begins, script.ends);
 }
 END_TEST

@@ -21,7 +21,8 @@ START_TEST(mock_smartphone_token)
     mock_answer(&script, "6A82");
     mock_answer(&script, "9000");
     mock_answer(&script, "9000");
-    mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000"); /* JPKIAPGPSETOKEN */
+    mock_answer(&script,
+                "4A504B4941504750534554 4F4B454E 9000"); /* JPKIAPGPSETOKEN */
     /* a phone: the serial-number AP, then back to the JPKI-AP. The record
      * is one TLV; the serial is characters [2, 15) of its value. */
     mock_answer(&script, "9000");
@@ -29,7 +30,8 @@ START_TEST(mock_smartphone_token)
     mock_answer(&script, "9000");
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
     ck_assert(jpki_card_is_smartphone(jc));
-    ck_assert_str_eq(mock_cmd_hex(&script, 4), "00A4040C0AD3921000310001010100");
+    ck_assert_str_eq(mock_cmd_hex(&script, 4),
+                     "00A4040C0AD3921000310001010100");
     ck_assert_str_eq(mock_cmd_hex(&script, 5), "00B2010C00");
     ck_assert_str_eq(mock_cmd_hex(&script, 6), SELECT_AP);
     ck_assert_str_eq(jpki_card_serial(jc), "123456789ABCD");
@@ -45,18 +47,24 @@ END_TEST
  * byte read outside the record, never a wrong serial. */
 START_TEST(mock_serial_record_malformed)
 {
-    static const struct { const char *hex; const char *want; } cases[] = {
+    static const struct {
+        const char *hex;
+        const char *want;
+    } cases[] = {
         { "0410 4142 31323334353637383941424344 5A", "123456789ABCD" },
         /* long-form length, exactly 15 characters */
         { "048110 4142 31323334353637383941424344 5A", "123456789ABCD" },
         { "040F 4142 31323334353637383941424344", "123456789ABCD" },
-        { "040E 4142 313233343536373839414243", "" },       /* value too short */
-        { "0420 4142 31323334353637383941424344 5A", "" },  /* length past the end */
-        { "048A 4142 31323334353637383941424344 5A", "" },  /* 10 length bytes */
-        { "0480 4142", "" },                                /* indefinite */
-        { "1F01 10 4142 31323334353637383941424344 5A", "" }, /* multi-byte tag */
-        { "0410 4142 31323334350037383941424344 5A", "" },  /* a NUL inside */
-        { "0410 4142 31323334352037383941424344 5A", "" },  /* a blank inside */
+        { "040E 4142 313233343536373839414243", "" }, /* value too short */
+        { "0420 4142 31323334353637383941424344 5A",
+          "" }, /* length past the end */
+        { "048A 4142 31323334353637383941424344 5A",
+          "" },              /* 10 length bytes */
+        { "0480 4142", "" }, /* indefinite */
+        { "1F01 10 4142 31323334353637383941424344 5A",
+          "" },                                            /* multi-byte tag */
+        { "0410 4142 31323334350037383941424344 5A", "" }, /* a NUL inside */
+        { "0410 4142 31323334352037383941424344 5A", "" }, /* a blank inside */
         { "04", "" },
         { "", "" },
         { "0482FFFF 4142", "" },
@@ -68,7 +76,10 @@ START_TEST(mock_serial_record_malformed)
         size_t n = 0;
         unsigned v;
         for (const char *h = cases[i].hex; *h;) {
-            if (*h == ' ') { h++; continue; }
+            if (*h == ' ') {
+                h++;
+                continue;
+            }
             ck_assert(sscanf(h, "%2x", &v) == 1);
             rec[n++] = (uint8_t)v;
             h += 2;
@@ -79,7 +90,8 @@ START_TEST(mock_serial_record_malformed)
         memcpy(exact, rec, n);
         jpki_serial_from_record(exact, n, out);
         free(exact);
-        ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu: '%s'", i, out);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu: '%s'", i,
+                      out);
     }
     jpki_serial_from_record(NULL, 5, out);
     ck_assert_str_eq(out, "");
@@ -97,14 +109,16 @@ START_TEST(mock_smartphone_no_serial_ap)
     mock_answer(&script, "9000");
     mock_answer(&script, "9000");
     mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000");
-    mock_answer(&script, "6A82");   /* no serial-number AP: no error */
+    mock_answer(&script, "6A82"); /* no serial-number AP: no error */
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
     ck_assert_ptr_null(jpki_card_serial(jc));
     /* the JPKI-AP stayed current: not selected again */
     ck_assert_uint_eq(script.n_cmds, 5);
     script.n_cmds = script.n_steps = 0;
-    mock_answer(&script, "9000");   /* SELECT 0006 */
-    mock_answer(&script, "53452D303031323334353637383941 42 9000"); /* "SE-0123456789AB" + "B" */
+    mock_answer(&script, "9000"); /* SELECT 0006 */
+    mock_answer(
+        &script,
+        "53452D303031323334353637383941 42 9000"); /* "SE-0123456789AB" + "B" */
     ck_assert_int_eq(jpki_card_id(jc, id), JPKI_OK);
     ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_TOKEN_INFO);
     ck_assert_str_eq(mock_cmd_hex(&script, 1), "00B0005010");
@@ -119,7 +133,7 @@ START_TEST(mock_smartphone_no_id)
         "20202020202020202020202020202020 9000", /* blanks */
         "30303030303030303030303030303030 9000", /* zeros */
         "00112233445566778899AABBCCDDEEFF 9000", /* not text */
-        "6B00",                                   /* a 32-byte EF */
+        "6B00",                                  /* a 32-byte EF */
     };
     char id[17];
 
@@ -142,8 +156,9 @@ END_TEST
  * not selected again, which could end that program's login. */
 START_TEST(mock_open_ap_current)
 {
-    mock_answer(&script, "9000");   /* SELECT 0006 */
-    mock_answer(&script, "4A504B49415049434354 4F4B454E32 9000"); /* JPKIAPICCTOKEN2 */
+    mock_answer(&script, "9000"); /* SELECT 0006 */
+    mock_answer(&script,
+                "4A504B49415049434354 4F4B454E32 9000"); /* JPKIAPICCTOKEN2 */
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
     ck_assert_uint_eq(script.n_cmds, 2);
     ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_TOKEN_INFO);
@@ -154,7 +169,8 @@ START_TEST(mock_open_ap_current)
     mock_answer(&script, "3003020101 9000");
     uint8_t *der = NULL;
     size_t len = 0;
-    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len), JPKI_OK);
+    ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len),
+                     JPKI_OK);
     ck_assert_str_eq(mock_cmd_hex(&script, 0), "00A4020C02000A");
     ck_assert_uint_eq(script.n_cmds, 2);
     free(der);
@@ -165,7 +181,7 @@ END_TEST
  * login): the serial-number AP is not selected. */
 START_TEST(mock_open_phone_current)
 {
-    mock_answer(&script, "9000");   /* SELECT 0006 */
+    mock_answer(&script, "9000"); /* SELECT 0006 */
     mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000");
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
     ck_assert(jpki_card_is_smartphone(jc));
@@ -178,9 +194,9 @@ END_TEST
  * content is not JPKI's label, so the JPKI-AP is selected. */
 START_TEST(mock_open_other_app_same_fid)
 {
-    mock_answer(&script, "9000");   /* SELECT 0006 in the other application */
+    mock_answer(&script, "9000"); /* SELECT 0006 in the other application */
     mock_answer(&script, "0102030405060708 9000");
-    mock_answer(&script, "9000");   /* SELECT AP */
+    mock_answer(&script, "9000"); /* SELECT AP */
     mock_answer(&script, "9000");
     mock_answer(&script, "4A504B49415049434354 4F4B454E32 9000");
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);

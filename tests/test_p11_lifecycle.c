@@ -101,7 +101,8 @@ static void fork_with_waiter(void)
         if (pid == 0)
             _exit(child_run());
         int code = reap(pid, 3.0);
-        ck_assert_msg(code == 0, "child %d: exit code %d (-1: hung or killed)", i, code);
+        ck_assert_msg(code == 0, "child %d: exit code %d (-1: hung or killed)",
+                      i, code);
     }
     /* The parent's waiter was not cancelled by the children... */
     usleep(300 * 1000);
@@ -177,7 +178,8 @@ START_TEST(fork_while_logging)
         if (pid == 0)
             _exit(child_run());
         int code = reap(pid, 3.0);
-        ck_assert_msg(code == 0 || code == -1, "child %d: exit code %d", i, code);
+        ck_assert_msg(code == 0 || code == -1, "child %d: exit code %d", i,
+                      code);
         hung = code != 0;
     }
     atomic_store(&stop, 1);
@@ -198,7 +200,7 @@ END_TEST
 typedef struct {
     pthread_mutex_t m;
     atomic_int destroyed;
-    atomic_int waiting;   /* threads inside LockMutex */
+    atomic_int waiting; /* threads inside LockMutex */
 } app_mutex;
 
 static app_mutex mutexes[64];
@@ -278,7 +280,8 @@ static void finalize_race(CK_C_INITIALIZE_ARGS *a)
         OK(p11->C_Initialize(a));
         atomic_store(&go, 0);
         for (int i = 0; i < THREADS; i++)
-            ck_assert_int_eq(pthread_create(&th[i], NULL, caller_thread, NULL), 0);
+            ck_assert_int_eq(pthread_create(&th[i], NULL, caller_thread, NULL),
+                             0);
         atomic_store(&go, 1);
         usleep((useconds_t)(1000 + 700 * r));
         OK(p11->C_Finalize(NULL));

@@ -36,13 +36,14 @@ START_TEST(test_features_malformed)
     static const uint8_t bad_len[] = { 0x06, 0x02, 0x42, 0x33 };
     static const uint8_t truncated[] = { 0x06, 0x04, 0x42, 0x33, 0x00 };
     static const uint8_t tail[] = { 0x06, 0x04, 0x42, 0x33, 0x00, 0x06, 0x07 };
-    static const uint8_t long_len[] = { 0x06, 0x04, 0x42, 0x33, 0x00, 0x06,
-                                        0x07, 0x05, 0x42, 0x33, 0x00, 0x07,
-                                        0x00 };
+    static const uint8_t long_len[] = { 0x06, 0x04, 0x42, 0x33, 0x00,
+                                        0x06, 0x07, 0x05, 0x42, 0x33,
+                                        0x00, 0x07, 0x00 };
     pcsc_features f;
 
     ck_assert_int_eq(pcsc_parse_features(bad_len, sizeof(bad_len), &f), -1);
-    ck_assert_int_eq(pcsc_parse_features(truncated, sizeof(truncated), &f), -1);
+    ck_assert_int_eq(pcsc_parse_features(truncated, sizeof(truncated), &f),
+                     -1);
     ck_assert_uint_eq(f.verify_pin_direct, 0);
     /* a valid first entry is not trusted when the rest is broken */
     ck_assert_int_eq(pcsc_parse_features(tail, sizeof(tail), &f), -1);
@@ -71,8 +72,12 @@ START_TEST(test_verify_auth_pin)
         0x09, 0x00, 0x00, 0x00, /* ulDataLength = 9 */
         0x00, 0x20, 0x00, 0x80, 0x04, 0xFF, 0xFF, 0xFF, 0xFF
     };
-    reader_pinpad_req req = { .cla = 0x00, .ins = 0x20, .p1 = 0x00,
-                              .p2 = 0x80, .min_len = 4, .max_len = 4 };
+    reader_pinpad_req req = { .cla = 0x00,
+                              .ins = 0x20,
+                              .p1 = 0x00,
+                              .p2 = 0x80,
+                              .min_len = 4,
+                              .max_len = 4 };
     uint8_t out[PCSC_PIN_STRUCT_MAX];
     size_t n = pcsc_build_verify(&req, out, sizeof(out));
 
@@ -87,15 +92,18 @@ END_TEST
  * reader from what was typed. */
 START_TEST(test_verify_sign_pin)
 {
-    static const uint8_t expect[] = {
-        0x1E, 0x1E, 0x82, 0x00, 0x00,
-        0x10, 0x06,             /* wPINMaxExtraDigit: min 6, max 16 */
-        0x02, 0x01, 0x09, 0x04, 0x00, 0x00, 0x00, 0x00,
-        0x05, 0x00, 0x00, 0x00, /* ulDataLength = 5 */
-        0x00, 0x20, 0x00, 0x80, 0x00
-    };
-    reader_pinpad_req req = { .cla = 0x00, .ins = 0x20, .p1 = 0x00,
-                              .p2 = 0x80, .min_len = 6, .max_len = 16 };
+    static const uint8_t expect[] = { 0x1E, 0x1E, 0x82, 0x00, 0x00,
+                                      0x10, 0x06, /* wPINMaxExtraDigit: min 6, max 16 */
+                                      0x02, 0x01, 0x09, 0x04, 0x00,
+                                      0x00, 0x00, 0x00, 0x05, 0x00,
+                                      0x00, 0x00, /* ulDataLength = 5 */
+                                      0x00, 0x20, 0x00, 0x80, 0x00 };
+    reader_pinpad_req req = { .cla = 0x00,
+                              .ins = 0x20,
+                              .p1 = 0x00,
+                              .p2 = 0x80,
+                              .min_len = 6,
+                              .max_len = 16 };
     uint8_t out[PCSC_PIN_STRUCT_MAX];
     size_t n = pcsc_build_verify(&req, out, sizeof(out));
 
@@ -120,8 +128,12 @@ START_TEST(test_modify_sign_pin)
         0x05, 0x00, 0x00, 0x00, /* ulDataLength */
         0x00, 0x24, 0x01, 0x80, 0x00
     };
-    reader_pinpad_req req = { .cla = 0x00, .ins = 0x24, .p1 = 0x01,
-                              .p2 = 0x80, .min_len = 6, .max_len = 16 };
+    reader_pinpad_req req = { .cla = 0x00,
+                              .ins = 0x24,
+                              .p1 = 0x01,
+                              .p2 = 0x80,
+                              .min_len = 6,
+                              .max_len = 16 };
     uint8_t out[PCSC_PIN_STRUCT_MAX];
     size_t n = pcsc_build_modify(&req, out, sizeof(out));
 

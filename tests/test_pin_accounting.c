@@ -62,9 +62,19 @@ static CK_RV set_pin(CK_SESSION_HANDLE h, const char *old_pin,
 static CK_RV read_all(CK_SESSION_HANDLE h)
 {
     static const CK_ATTRIBUTE_TYPE types[] = {
-        CKA_CLASS, CKA_LABEL, CKA_ID, CKA_VALUE, CKA_SUBJECT, CKA_ISSUER,
-        CKA_SERIAL_NUMBER, CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_KEY_TYPE,
-        CKA_PRIVATE, CKA_SIGN, CKA_ALWAYS_AUTHENTICATE,
+        CKA_CLASS,
+        CKA_LABEL,
+        CKA_ID,
+        CKA_VALUE,
+        CKA_SUBJECT,
+        CKA_ISSUER,
+        CKA_SERIAL_NUMBER,
+        CKA_MODULUS,
+        CKA_PUBLIC_EXPONENT,
+        CKA_KEY_TYPE,
+        CKA_PRIVATE,
+        CKA_SIGN,
+        CKA_ALWAYS_AUTHENTICATE,
     };
     CK_OBJECT_HANDLE o[16];
     CK_ULONG n = 0, i, k;
@@ -172,7 +182,7 @@ START_TEST(test_malformed_pins_spend_nothing)
     SPENDS(0, CKR_ARGUMENTS_BAD, p11->C_Login(h, CKU_USER, NULL, 4));
     /* h is read-only: the standard's answer comes before "no SO" */
     SPENDS(0, CKR_SESSION_READ_ONLY_EXISTS,
-           p11->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)"1234", 4));
+           p11->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR) "1234", 4));
     SPENDS(0, CKR_OPERATION_NOT_INITIALIZED,
            p11->C_Login(h, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)pins[_i],
                         strlen(pins[_i])));
@@ -232,7 +242,8 @@ START_TEST(test_never_replayed)
     SPENDS(0, CKR_OK, browse());
     h = t_open(slot, 0);
     ck_assert_uint_eq(t_state(h), CKS_RO_PUBLIC_SESSION);
-    ck_assert_uint_eq(t_find(h, &t, 1, NULL, 0), 0); /* no key: not logged in */
+    ck_assert_uint_eq(t_find(h, &t, 1, NULL, 0),
+                      0); /* no key: not logged in */
     RV(CKR_USER_NOT_LOGGED_IN, p11->C_SignInit(h, &m, key));
     ck_assert_uint_eq(verifies(), 1);
 }
@@ -253,7 +264,8 @@ START_TEST(test_set_pin_accounting)
            set_pin(h, pins[_i], _i ? "ABCDEFGHIJ1234567" : "12345"));
     SPENDS(0, CKR_PIN_INVALID, set_pin(h, pins[_i], _i ? "abc-123" : "12a4"));
     /* an old PIN that cannot be right */
-    SPENDS(0, CKR_PIN_INCORRECT, set_pin(h, _i ? "abc-123" : "12a4", next[_i]));
+    SPENDS(0, CKR_PIN_INCORRECT,
+           set_pin(h, _i ? "abc-123" : "12a4", next[_i]));
     SPENDS(0, CKR_ARGUMENTS_BAD,
            p11->C_SetPIN(h, NULL, 0, (CK_UTF8CHAR_PTR)next[_i], 4));
     /* a wrong old PIN: one try, and the PIN stays */
@@ -358,9 +370,10 @@ START_TEST(test_sign_pin_single_use)
     SPENDS(1, CKR_OK, login(h, "abc123"));
     ck_assert_int_eq(sign_verified(), 1);
     ck_assert_uint_eq(t_sign(h, CKM_SHA256_RSA_PKCS, "one", 3, sig), 256);
-    ck_assert_int_eq(sign_verified(), 0);   /* the card spent it */
+    ck_assert_int_eq(sign_verified(), 0); /* the card spent it */
     OK(p11->C_SignInit(h, &m, t_privkey(h)));
-    SPENDS(0, CKR_USER_NOT_LOGGED_IN, p11->C_Sign(h, (CK_BYTE_PTR)"two", 3, sig, &len));
+    SPENDS(0, CKR_USER_NOT_LOGGED_IN,
+           p11->C_Sign(h, (CK_BYTE_PTR) "two", 3, sig, &len));
     ck_assert_uint_eq(t_state(h), CKS_RO_PUBLIC_SESSION);
     /* log in again; each signature authenticated on its own */
     SPENDS(1, CKR_OK, login(h, "ABC123"));
@@ -369,9 +382,10 @@ START_TEST(test_sign_pin_single_use)
         len = sizeof sig;
         OK(p11->C_SignInit(h, &m, key));
         if (i)
-            SPENDS(1, CKR_OK, p11->C_Login(h, CKU_CONTEXT_SPECIFIC,
-                                           (CK_UTF8CHAR_PTR)"abc123", 6));
-        SPENDS(0, CKR_OK, p11->C_Sign(h, (CK_BYTE_PTR)"doc", 3, sig, &len));
+            SPENDS(1, CKR_OK,
+                   p11->C_Login(h, CKU_CONTEXT_SPECIFIC,
+                                (CK_UTF8CHAR_PTR) "abc123", 6));
+        SPENDS(0, CKR_OK, p11->C_Sign(h, (CK_BYTE_PTR) "doc", 3, sig, &len));
         ck_assert_uint_eq(len, 256);
     }
     SPENDS(0, CKR_OK, p11->C_Logout(h));

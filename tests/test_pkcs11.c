@@ -58,7 +58,7 @@ START_TEST(test_not_initialized)
     CK_TOKEN_INFO ti;
     CK_MECHANISM_INFO mi;
     CK_SESSION_INFO ssi;
-    CK_UTF8CHAR *pin = (CK_UTF8CHAR_PTR)"1234";
+    CK_UTF8CHAR *pin = (CK_UTF8CHAR_PTR) "1234";
 
     NI(C_Finalize(NULL));
     NI(C_GetInfo(&info));
@@ -247,7 +247,8 @@ START_TEST(test_fork)
         CK_SESSION_HANDLE c = 0;
         CK_SESSION_INFO si;
         int code = 0;
-        if (p11->C_GetSlotList(CK_FALSE, NULL, &n) != CKR_CRYPTOKI_NOT_INITIALIZED)
+        if (p11->C_GetSlotList(CK_FALSE, NULL, &n) !=
+            CKR_CRYPTOKI_NOT_INITIALIZED)
             code = 1;
         else if (p11->C_GetSessionInfo(h, &si) != CKR_CRYPTOKI_NOT_INITIALIZED)
             code = 2;
@@ -255,7 +256,8 @@ START_TEST(test_fork)
             code = 3;
         else if (p11->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n < 2)
             code = 4;
-        else if (p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &c) != CKR_OK)
+        else if (p11->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &c) !=
+                 CKR_OK)
             code = 5;
         else if (p11->C_GetSessionInfo(c, &si) != CKR_OK ||
                  si.state != CKS_RO_PUBLIC_SESSION)
@@ -315,7 +317,8 @@ START_TEST(test_slot_list)
     RV(CKR_ARGUMENTS_BAD, p11->C_GetSlotList(CK_FALSE, list, NULL));
     for (k = 0; k < 2; k++) {
         OK(p11->C_GetSlotInfo(k, &si));
-        ck_assert_uint_eq(si.flags & (CKF_TOKEN_PRESENT | CKF_REMOVABLE_DEVICE),
+        ck_assert_uint_eq(si.flags &
+                              (CKF_TOKEN_PRESENT | CKF_REMOVABLE_DEVICE),
                           CKF_TOKEN_PRESENT | CKF_REMOVABLE_DEVICE);
         check_padded(si.slotDescription, sizeof(si.slotDescription), "");
         check_padded(si.manufacturerID, sizeof(si.manufacturerID), "");
@@ -334,7 +337,8 @@ START_TEST(test_slot_token_invalid)
     RV(CKR_SLOT_ID_INVALID, p11->C_GetSlotInfo(BAD_SLOT, &si));
     RV(CKR_SLOT_ID_INVALID, p11->C_GetTokenInfo(BAD_SLOT, &ti));
     RV(CKR_SLOT_ID_INVALID, p11->C_GetMechanismList(BAD_SLOT, NULL, &n));
-    RV(CKR_SLOT_ID_INVALID, p11->C_GetMechanismInfo(BAD_SLOT, CKM_RSA_PKCS, &mi));
+    RV(CKR_SLOT_ID_INVALID,
+       p11->C_GetMechanismInfo(BAD_SLOT, CKM_RSA_PKCS, &mi));
     RV(CKR_SLOT_ID_INVALID,
        p11->C_OpenSession(BAD_SLOT, CKF_SERIAL_SESSION, NULL, NULL, &h));
     RV(CKR_SLOT_ID_INVALID, p11->C_CloseAllSessions(BAD_SLOT));
@@ -348,8 +352,8 @@ END_TEST
 START_TEST(test_token_info)
 {
     CK_TOKEN_INFO ti[2];
-    CK_FLAGS must = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED |
-                    CKF_TOKEN_INITIALIZED;
+    CK_FLAGS must =
+        CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED;
     CK_SLOT_ID s;
     int i;
 
@@ -359,8 +363,9 @@ START_TEST(test_token_info)
         check_padded(ti[s].model, sizeof(ti[s].model), "JPKI emulator");
         check_padded(ti[s].manufacturerID, sizeof(ti[s].manufacturerID), "");
         for (i = 0; i < 14; i++)
-            ck_assert(strchr("0123456789ABCDEFabcdef", ti[s].serialNumber[i]) &&
-                      ti[s].serialNumber[i]);
+            ck_assert(
+                strchr("0123456789ABCDEFabcdef", ti[s].serialNumber[i]) &&
+                ti[s].serialNumber[i]);
         ck_assert_mem_eq(ti[s].serialNumber + 14, s ? "-S" : "-A", 2);
         ck_assert_uint_eq(ti[s].flags & must, must);
         ck_assert_uint_eq(ti[s].flags & (PIN_FLAGS | CKF_SO_PIN_LOCKED), 0);
@@ -383,9 +388,9 @@ END_TEST
 
 START_TEST(test_mechanisms)
 {
-    static const CK_MECHANISM_TYPE bad[] = { CKM_AES_CBC, CKM_RSA_PKCS_PSS,
+    static const CK_MECHANISM_TYPE bad[] = { CKM_AES_CBC,   CKM_RSA_PKCS_PSS,
                                              CKM_RSA_X_509, CKM_SHA256,
-                                             CKM_ECDSA, 0x80001234UL };
+                                             CKM_ECDSA,     0x80001234UL };
     CK_MECHANISM_TYPE list[16];
     CK_MECHANISM_INFO mi;
     CK_SLOT_ID s;

@@ -65,10 +65,13 @@ START_TEST(test_get_interface)
     ck_assert_ptr_eq(i->pFunctionList, p11);
     OK(C_GetInterface((CK_UTF8CHAR_PTR) "PKCS 11", &v30, &i, 0));
     ck_assert_ptr_eq(i->pFunctionList, f);
-    RV(CKR_ARGUMENTS_BAD, C_GetInterface((CK_UTF8CHAR_PTR) "PKCS 11", &v99, &i, 0));
-    RV(CKR_ARGUMENTS_BAD, C_GetInterface((CK_UTF8CHAR_PTR) "Vendor", NULL, &i, 0));
+    RV(CKR_ARGUMENTS_BAD,
+       C_GetInterface((CK_UTF8CHAR_PTR) "PKCS 11", &v99, &i, 0));
+    RV(CKR_ARGUMENTS_BAD,
+       C_GetInterface((CK_UTF8CHAR_PTR) "Vendor", NULL, &i, 0));
     /* not fork safe: a child must initialize again */
-    RV(CKR_ARGUMENTS_BAD, C_GetInterface(NULL, NULL, &i, CKF_INTERFACE_FORK_SAFE));
+    RV(CKR_ARGUMENTS_BAD,
+       C_GetInterface(NULL, NULL, &i, CKF_INTERFACE_FORK_SAFE));
     RV(CKR_ARGUMENTS_BAD, C_GetInterface(NULL, NULL, NULL, 0));
 }
 END_TEST
@@ -144,7 +147,8 @@ END_TEST
 
 START_TEST(test_set_pin_rules)
 {
-    CK_SESSION_HANDLE a = t_open(0, CKF_RW_SESSION), s = t_open(1, CKF_RW_SESSION);
+    CK_SESSION_HANDLE a = t_open(0, CKF_RW_SESSION),
+                      s = t_open(1, CKF_RW_SESSION);
     unsigned auth = 0, sig = 0;
 
     RV(CKR_PIN_LEN_RANGE, set_pin(a, "1234", "12345"));
@@ -309,7 +313,8 @@ static void wait_blocked(waiter *w)
         asleep = tid && thread_asleep(tid) ? asleep + 1 : 0;
         usleep(20 * 1000);
     }
-    ck_assert_msg(asleep == 3, "the waiter never blocked in C_WaitForSlotEvent");
+    ck_assert_msg(asleep == 3,
+                  "the waiter never blocked in C_WaitForSlotEvent");
 }
 
 START_TEST(test_slot_event_blocking)

@@ -56,16 +56,20 @@ START_TEST(test_objects_login_logout)
     k = t_privkey(h);
     ck_assert_uint_eq(t_attr_bool(h, k, CKA_PRIVATE), CK_TRUE);
     /* The signature token's certificate and public key need the PIN too. */
-    ck_assert_uint_eq(t_attr_bool(h, t_usercert(h), CKA_PRIVATE), s ? CK_TRUE : CK_FALSE);
-    ck_assert_uint_eq(t_attr_bool(h, t_find_obj(h, CKO_PUBLIC_KEY, 0), CKA_PRIVATE),
+    ck_assert_uint_eq(t_attr_bool(h, t_usercert(h), CKA_PRIVATE),
                       s ? CK_TRUE : CK_FALSE);
-    ck_assert_uint_eq(t_attr_bool(h, t_find_obj(h, CKO_CERTIFICATE, 2), CKA_PRIVATE),
-                      CK_FALSE);
+    ck_assert_uint_eq(
+        t_attr_bool(h, t_find_obj(h, CKO_PUBLIC_KEY, 0), CKA_PRIVATE),
+        s ? CK_TRUE : CK_FALSE);
+    ck_assert_uint_eq(
+        t_attr_bool(h, t_find_obj(h, CKO_CERTIFICATE, 2), CKA_PRIVATE),
+        CK_FALSE);
     OK(p11->C_Logout(h));
     ck_assert_uint_eq(t_find(h, NULL, 0, NULL, 0), before);
     ck_assert_uint_eq(t_count(h, CKO_PRIVATE_KEY), 0);
     RV(CKR_OBJECT_HANDLE_INVALID,
-       p11->C_GetAttributeValue(h, k, &(CK_ATTRIBUTE){ CKA_CLASS, NULL, 0 }, 1));
+       p11->C_GetAttributeValue(h, k, &(CK_ATTRIBUTE){ CKA_CLASS, NULL, 0 },
+                                1));
 }
 END_TEST
 
@@ -76,7 +80,8 @@ static void check_bn(EVP_PKEY *pk, const char *name, const unsigned char *v,
 
     ck_assert_int_eq(EVP_PKEY_get_bn_param(pk, name, &want), 1);
     ck_assert_ptr_nonnull(got);
-    ck_assert_msg(BN_cmp(want, got) == 0, "%s differs from the certificate", name);
+    ck_assert_msg(BN_cmp(want, got) == 0, "%s differs from the certificate",
+                  name);
     BN_free(want);
     BN_free(got);
 }
@@ -85,11 +90,13 @@ START_TEST(test_privkey_attributes)
 {
     CK_SLOT_ID s = (CK_SLOT_ID)_i;
     CK_SESSION_HANDLE h = t_open_login(s);
-    CK_OBJECT_HANDLE k = t_privkey(h), pub = t_find_obj(h, CKO_PUBLIC_KEY, 0), c[4];
+    CK_OBJECT_HANDLE k = t_privkey(h), pub = t_find_obj(h, CKO_PUBLIC_KEY, 0),
+                     c[4];
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
     CK_ULONG id_len, len;
     unsigned char *id = t_attr(h, k, CKA_ID, &id_len), *v;
-    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_ID, id, id_len } };
+    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
+                          { CKA_ID, id, id_len } };
     CK_ATTRIBUTE a = { CKA_PRIVATE_EXPONENT, NULL, 0 };
     EVP_PKEY *pk = t_token_pkey(h);
     const CK_ATTRIBUTE_TYPE bn[2] = { CKA_MODULUS, CKA_PUBLIC_EXPONENT };
@@ -97,7 +104,8 @@ START_TEST(test_privkey_attributes)
     int i;
 
     ck_assert_uint_gt(id_len, 0);
-    ck_assert_uint_eq(t_find(h, t, 2, c, 4), 1); /* cert and key share CKA_ID */
+    ck_assert_uint_eq(t_find(h, t, 2, c, 4),
+                      1); /* cert and key share CKA_ID */
     ck_assert_uint_eq(c[0], t_usercert(h));
     v = t_attr(h, pub, CKA_ID, &len);
     ck_assert(len == id_len && memcmp(v, id, len) == 0);
@@ -165,7 +173,8 @@ START_TEST(test_find_objects)
     CK_OBJECT_CLASS cert = CKO_CERTIFICATE, secret = CKO_SECRET_KEY;
     CK_ULONG id_len, n, i;
     unsigned char *id = t_attr(h, t_privkey(h), CKA_ID, &id_len);
-    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cert, sizeof(cert) }, { CKA_ID, id, id_len } };
+    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cert, sizeof(cert) },
+                          { CKA_ID, id, id_len } };
     CK_ATTRIBUTE none[2] = { { CKA_CLASS, &secret, sizeof(secret) },
                              { CKA_LABEL, "no such label", 13 } };
     CK_OBJECT_HANDLE o[8], all[8];
@@ -203,12 +212,15 @@ START_TEST(test_object_handle_invalid)
     CK_OBJECT_HANDLE ca = t_find_obj(a, CKO_CERTIFICATE, 2);
     CK_ULONG n;
 
-    RV(CKR_OBJECT_HANDLE_INVALID, p11->C_GetAttributeValue(a, 0xdeadbeefUL, &t, 1));
-    RV(CKR_OBJECT_HANDLE_INVALID, p11->C_GetAttributeValue(a, CK_INVALID_HANDLE, &t, 1));
+    RV(CKR_OBJECT_HANDLE_INVALID,
+       p11->C_GetAttributeValue(a, 0xdeadbeefUL, &t, 1));
+    RV(CKR_OBJECT_HANDLE_INVALID,
+       p11->C_GetAttributeValue(a, CK_INVALID_HANDLE, &t, 1));
     RV(CKR_OBJECT_HANDLE_INVALID, p11->C_GetObjectSize(a, 0xdeadbeefUL, &n));
     /* A handle of the other token is no object of this one. */
     RV(CKR_OBJECT_HANDLE_INVALID, p11->C_GetAttributeValue(s, ca, &t, 1));
-    RV(CKR_OBJECT_HANDLE_INVALID, p11->C_GetAttributeValue(s, t_privkey(a), &t, 1));
+    RV(CKR_OBJECT_HANDLE_INVALID,
+       p11->C_GetAttributeValue(s, t_privkey(a), &t, 1));
 }
 END_TEST
 
@@ -278,10 +290,13 @@ END_TEST
 
 START_TEST(test_pin_format)
 {
-    static const char *const bad_auth[] = { "12345", "12a4", "123", "12 4",
-                                            "", "ABC123", "１２３４" };
-    static const char *const bad_sign[] = { "abc-12", "ABC12", "ABC-123", "1234",
-                                            "ABCDEFGHIJ1234567", "ABC 123", "" };
+    static const char *const bad_auth[] = { "12345",   "12a4", "123",
+                                            "12 4",    "",     "ABC123",
+                                            "１２３４" };
+    static const char *const bad_sign[] = {
+        "abc-12",  "ABC12", "ABC-123", "1234", "ABCDEFGHIJ1234567",
+        "ABC 123", ""
+    };
     CK_SESSION_HANDLE a = t_open(0, 0), s = t_open(1, 0);
     unsigned auth, sig;
     size_t i;
@@ -305,10 +320,12 @@ START_TEST(test_login_state_errors)
     CK_SESSION_HANDLE h = t_open(0, CKF_RW_SESSION), h2 = t_open(0, 0);
 
     /* h2 is read-only: an SO login is refused for that first */
-    RV(CKR_SESSION_READ_ONLY_EXISTS, p11->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)"1234", 4));
-    RV(CKR_USER_TYPE_INVALID, p11->C_Login(h, 42, (CK_UTF8CHAR_PTR)"1234", 4));
+    RV(CKR_SESSION_READ_ONLY_EXISTS,
+       p11->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR) "1234", 4));
+    RV(CKR_USER_TYPE_INVALID,
+       p11->C_Login(h, 42, (CK_UTF8CHAR_PTR) "1234", 4));
     RV(CKR_OPERATION_NOT_INITIALIZED,
-       p11->C_Login(h, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)"1234", 4));
+       p11->C_Login(h, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR) "1234", 4));
     RV(CKR_USER_NOT_LOGGED_IN, p11->C_Logout(h));
     OK(t_login(h, pins[0]));
     RV(CKR_USER_ALREADY_LOGGED_IN, t_login(h, pins[0]));
@@ -318,7 +335,8 @@ START_TEST(test_login_state_errors)
     ck_assert_uint_eq(t_state(h), CKS_RW_PUBLIC_SESSION);
     /* only read-write sessions left: the card has no SO PIN */
     OK(p11->C_CloseSession(h2));
-    RV(CKR_USER_TYPE_INVALID, p11->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)"1234", 4));
+    RV(CKR_USER_TYPE_INVALID,
+       p11->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR) "1234", 4));
 }
 END_TEST
 

@@ -26,7 +26,8 @@ static void pinpad_card(const char *faults)
     snprintf(dir, sizeof dir, "/tmp/jpki-pinpad-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(img, sizeof img, "%s/card.img", dir);
-    ck_assert_msg(emu_personalize(img, &o, err, sizeof err) == EMU_OK, "%s", err);
+    ck_assert_msg(emu_personalize(img, &o, err, sizeof err) == EMU_OK, "%s",
+                  err);
     setenv("JPKI_PKCS11_EMULATOR", img, 1);
     if (faults)
         setenv("JPKI_EMU_FAULTS", faults, 1);
@@ -122,8 +123,9 @@ START_TEST(test_pinpad_set_pin)
     pinpad_card(NULL);
     h = t_open(slot, CKF_RW_SESSION);
     /* one PIN on the keypad and one from the host: refused, nothing sent */
-    RV(CKR_ARGUMENTS_BAD, p11->C_SetPIN(h, NULL, 0, (CK_UTF8CHAR_PTR)fresh[slot],
-                                        strlen(fresh[slot])));
+    RV(CKR_ARGUMENTS_BAD,
+       p11->C_SetPIN(h, NULL, 0, (CK_UTF8CHAR_PTR)fresh[slot],
+                     strlen(fresh[slot])));
     /* no new PIN typed: the (simulated) holder cancels; nothing changed */
     RV(CKR_FUNCTION_CANCELED, p11->C_SetPIN(h, NULL, 0, NULL, 0));
     setenv("JPKI_EMU_PINPAD_NEW_PIN", fresh[slot], 1);

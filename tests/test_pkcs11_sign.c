@@ -22,9 +22,9 @@
 #include "emu/emu.h"
 
 /* DER DigestInfo headers (RFC 8017, section 9.2, note 1). */
-static const unsigned char di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05,
-                                         0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
-                                         0x00, 0x04, 0x14 };
+static const unsigned char di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06,
+                                         0x05, 0x2b, 0x0e, 0x03, 0x02,
+                                         0x1a, 0x05, 0x00, 0x04, 0x14 };
 static const unsigned char di_sha256[] = { 0x30, 0x31, 0x30, 0x0d, 0x06,
                                            0x09, 0x60, 0x86, 0x48, 0x01,
                                            0x65, 0x03, 0x04, 0x02, 0x01,
@@ -54,7 +54,8 @@ START_TEST(test_sign_mechs)
         ck_assert_uint_eq(n, (CK_ULONG)EVP_PKEY_get_size(pk));
         ck_assert_msg(t_verify(pk, hash_mechs[i].md, msg, strlen(msg), sig, n),
                       "%s signature does not verify", hash_mechs[i].md);
-        ck_assert(!t_verify(pk, hash_mechs[i].md, msg, strlen(msg) - 1, sig, n));
+        ck_assert(
+            !t_verify(pk, hash_mechs[i].md, msg, strlen(msg) - 1, sig, n));
     }
     n = t_sign(h, CKM_SHA256_RSA_PKCS, "", 0, sig); /* empty message */
     ck_assert(t_verify(pk, "SHA256", "", 0, sig, n));
@@ -69,7 +70,8 @@ static size_t digest_info(const unsigned char *prefix, size_t plen,
 
     memcpy(out, prefix, plen);
     ck_assert_int_eq(EVP_Digest(msg, strlen(msg), out + plen, &hlen,
-                                EVP_get_digestbyname(md), NULL), 1);
+                                EVP_get_digestbyname(md), NULL),
+                     1);
     return plen + hlen;
 }
 
@@ -113,8 +115,8 @@ END_TEST
 
 START_TEST(test_sign_multipart)
 {
-    static const char *const parts[3] = { "The quick brown ", "fox jumps over ",
-                                          "the lazy dog" };
+    static const char *const parts[3] = { "The quick brown ",
+                                          "fox jumps over ", "the lazy dog" };
     CK_SESSION_HANDLE h = t_open_login((CK_SLOT_ID)_i);
     EVP_PKEY *pk = t_token_pkey(h);
     CK_OBJECT_HANDLE k = t_privkey(h);
@@ -127,7 +129,7 @@ START_TEST(test_sign_multipart)
         OK(p11->C_SignInit(h, &m, k));
         for (p = 0; p < 3; p++)
             OK(p11->C_SignUpdate(h, (CK_BYTE_PTR)parts[p], strlen(parts[p])));
-        OK(p11->C_SignUpdate(h, (CK_BYTE_PTR)"", 0));
+        OK(p11->C_SignUpdate(h, (CK_BYTE_PTR) "", 0));
         n = 0;
         OK(p11->C_SignFinal(h, NULL, &n)); /* length query: stays active */
         ck_assert_uint_eq(n, 256);
@@ -157,7 +159,8 @@ START_TEST(test_sign_length_query)
     OK(p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), NULL, &n));
     ck_assert_uint_eq(n, 256);
     n = 255;
-    RV(CKR_BUFFER_TOO_SMALL, p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), sig, &n));
+    RV(CKR_BUFFER_TOO_SMALL,
+       p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), sig, &n));
     ck_assert_uint_eq(n, 256);
     OK(p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), sig, &n));
     ck_assert_uint_eq(n, 256);
@@ -182,15 +185,18 @@ START_TEST(test_sign_errors)
     unsigned char sig[512];
     CK_ULONG n = sizeof sig;
 
-    RV(CKR_OPERATION_NOT_INITIALIZED, p11->C_Sign(h, (CK_BYTE_PTR)msg, 4, sig, &n));
-    RV(CKR_OPERATION_NOT_INITIALIZED, p11->C_SignUpdate(h, (CK_BYTE_PTR)msg, 4));
+    RV(CKR_OPERATION_NOT_INITIALIZED,
+       p11->C_Sign(h, (CK_BYTE_PTR)msg, 4, sig, &n));
+    RV(CKR_OPERATION_NOT_INITIALIZED,
+       p11->C_SignUpdate(h, (CK_BYTE_PTR)msg, 4));
     RV(CKR_OPERATION_NOT_INITIALIZED, p11->C_SignFinal(h, sig, &n));
     RV(CKR_MECHANISM_PARAM_INVALID, p11->C_SignInit(h, &withparam, k));
     RV(CKR_MECHANISM_INVALID, p11->C_SignInit(h, &pss, k));
     RV(CKR_MECHANISM_INVALID, p11->C_SignInit(h, &aes, k));
     RV(CKR_ARGUMENTS_BAD, p11->C_SignInit(h, NULL, k));
     RV(CKR_KEY_HANDLE_INVALID, p11->C_SignInit(h, &m, sk)); /* other token's */
-    RV(CKR_OPERATION_NOT_INITIALIZED, p11->C_Sign(h, (CK_BYTE_PTR)msg, 4, sig, &n));
+    RV(CKR_OPERATION_NOT_INITIALIZED,
+       p11->C_Sign(h, (CK_BYTE_PTR)msg, 4, sig, &n));
     /* A second C_SignInit fails and leaves the first operation active. */
     OK(p11->C_SignInit(h, &m, k));
     RV(CKR_OPERATION_ACTIVE, p11->C_SignInit(h, &m1, k));
@@ -198,7 +204,8 @@ START_TEST(test_sign_errors)
     ck_assert(t_verify(pk, "SHA256", msg, strlen(msg), sig, n));
     /* Logged out: the key handle is gone or needs the user. */
     OK(p11->C_Logout(h));
-    RV2(CKR_USER_NOT_LOGGED_IN, CKR_KEY_HANDLE_INVALID, p11->C_SignInit(h, &m, k));
+    RV2(CKR_USER_NOT_LOGGED_IN, CKR_KEY_HANDLE_INVALID,
+        p11->C_SignInit(h, &m, k));
     EVP_PKEY_free(pk);
 }
 END_TEST
@@ -219,7 +226,8 @@ START_TEST(test_sign_key_handles)
         p11->C_SignInit(h, &m, t_find_obj(h, CKO_CERTIFICATE, 2)));
     RV(CKR_KEY_HANDLE_INVALID, p11->C_SignInit(h, &m, 0xdeadbeefUL));
     RV(CKR_KEY_HANDLE_INVALID, p11->C_SignInit(h, &m, CK_INVALID_HANDLE));
-    RV(CKR_OPERATION_NOT_INITIALIZED, p11->C_Sign(h, (CK_BYTE_PTR)msg, 4, sig, &n));
+    RV(CKR_OPERATION_NOT_INITIALIZED,
+       p11->C_Sign(h, (CK_BYTE_PTR)msg, 4, sig, &n));
     t_sign_verify(h);
 }
 END_TEST
@@ -248,12 +256,14 @@ START_TEST(test_card_removed)
     else
         RV3(CKR_DEVICE_REMOVED, CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED,
             p11->C_GetSessionInfo(h, &ssi));
-    RV2(CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED, p11->C_GetSessionInfo(h, &ssi));
+    RV2(CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED,
+        p11->C_GetSessionInfo(h, &ssi));
     RV2(CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED,
         p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), sig, &n));
     RV3(CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED, CKR_DEVICE_REMOVED,
         p11->C_GetSessionInfo(o, &ssi));
-    RV2(CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED, p11->C_GetSessionInfo(o, &ssi));
+    RV2(CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED,
+        p11->C_GetSessionInfo(o, &ssi));
     n = 64;
     OK(p11->C_GetSlotList(CK_TRUE, list, &n));
     ck_assert(!t_list_has(list, n, 0) && !t_list_has(list, n, 1));
@@ -352,7 +362,8 @@ static void *work(void *arg)
     char data[64];
     int i;
 
-    if ((w->rv = p11->C_OpenSession(w->slot, CKF_SERIAL_SESSION, NULL, NULL, &h)))
+    if ((w->rv =
+             p11->C_OpenSession(w->slot, CKF_SERIAL_SESSION, NULL, NULL, &h)))
         goto out;
     if ((w->rv = p11->C_FindObjectsInit(h, &t, 1)) ||
         (w->rv = p11->C_FindObjects(h, &k, 1, &n)) ||
@@ -360,9 +371,11 @@ static void *work(void *arg)
         goto out;
     for (i = 0; n == 1 && i < N_ROUNDS; i++) {
         CK_ULONG sl = sizeof sig;
-        int len = snprintf(data, sizeof data, "thread %d round %d", w->index, i);
+        int len =
+            snprintf(data, sizeof data, "thread %d round %d", w->index, i);
         if ((w->rv = p11->C_SignInit(h, &m, k)) ||
-            (w->rv = p11->C_Sign(h, (CK_BYTE_PTR)data, (CK_ULONG)len, sig, &sl)))
+            (w->rv =
+                 p11->C_Sign(h, (CK_BYTE_PTR)data, (CK_ULONG)len, sig, &sl)))
             break;
         w->good += pk && t_verify(pk, "SHA256", data, (size_t)len, sig, sl);
     }
@@ -393,8 +406,10 @@ START_TEST(test_threads)
         der[i] = t_attr(l[i], t_usercert(l[i]), CKA_VALUE, &der_len[i]);
     }
     for (i = 0; i < N_THREADS; i++) {
-        w[i] = (worker){ .slot = (CK_SLOT_ID)(i % 2), .der = der[i % 2],
-                         .der_len = der_len[i % 2], .index = i };
+        w[i] = (worker){ .slot = (CK_SLOT_ID)(i % 2),
+                         .der = der[i % 2],
+                         .der_len = der_len[i % 2],
+                         .index = i };
         ck_assert_int_eq(pthread_create(&th[i], NULL, work, &w[i]), 0);
     }
     for (i = 0; i < N_THREADS; i++)
@@ -447,9 +462,9 @@ START_TEST(test_serial_two_cards)
         memcpy(serial[s], ti.serialNumber, 16);
         serial[s][16] = '\0';
         for (i = 0; i < 14; i++)
-            ck_assert_msg(strchr("0123456789ABCDEFabcdef", serial[s][i]) &&
-                              serial[s][i],
-                          "serial '%s' is not 14 hex digits and a suffix", serial[s]);
+            ck_assert_msg(
+                strchr("0123456789ABCDEFabcdef", serial[s][i]) && serial[s][i],
+                "serial '%s' is not 14 hex digits and a suffix", serial[s]);
         ck_assert_str_eq(serial[s] + 14, s % 2 ? "-S" : "-A");
     }
     for (s = 0; s < 4; s++)

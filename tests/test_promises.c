@@ -29,14 +29,17 @@
 
 /* ---- the module's emulator card, behind its back ---------------------- */
 
-emu_rv __real_emu_card_load(const char *path, emu_card **out, char *err, size_t errlen);
+emu_rv __real_emu_card_load(const char *path, emu_card **out, char *err,
+                            size_t errlen);
 void __real_emu_card_free(emu_card *c);
-emu_rv __wrap_emu_card_load(const char *path, emu_card **out, char *err, size_t errlen);
+emu_rv __wrap_emu_card_load(const char *path, emu_card **out, char *err,
+                            size_t errlen);
 void __wrap_emu_card_free(emu_card *c);
 
 static emu_card *live; /* the card the module loaded last and still holds */
 
-emu_rv __wrap_emu_card_load(const char *path, emu_card **out, char *err, size_t errlen)
+emu_rv __wrap_emu_card_load(const char *path, emu_card **out, char *err,
+                            size_t errlen)
 {
     emu_rv rv = __real_emu_card_load(path, out, err, errlen);
 
@@ -70,10 +73,12 @@ static unsigned transmit(const uint8_t *cmd, size_t len)
  * itself), then COMPUTE DIGITAL SIGNATURE. True when the card signed. */
 static int card_signs_without_pin(void)
 {
-    static const uint8_t select_key[] = { 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x1A };
-    uint8_t sign[5 + 51 + 1] = { 0x80, 0x2A, 0x00, 0x80, 51,
-        0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-        0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+    static const uint8_t select_key[] = { 0x00, 0xA4, 0x02, 0x0C,
+                                          0x02, 0x00, 0x1A };
+    uint8_t sign[5 + 51 + 1] = { 0x80, 0x2A, 0x00, 0x80, 51,   0x30,
+                                 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60,
+                                 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+                                 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
     unsigned sw = transmit(select_key, sizeof select_key);
 
     if (sw != 0x9000) {
@@ -82,7 +87,8 @@ static int card_signs_without_pin(void)
         return 0;
     }
     sw = transmit(sign, sizeof sign);
-    ck_assert_msg(sw == 0x9000 || sw == 0x6982, "COMPUTE DIGITAL SIGNATURE: %04X", sw);
+    ck_assert_msg(sw == 0x9000 || sw == 0x6982,
+                  "COMPUTE DIGITAL SIGNATURE: %04X", sw);
     return sw == 0x9000;
 }
 
@@ -91,8 +97,10 @@ static CK_SESSION_HANDLE signed_in_session(void)
     CK_SESSION_HANDLE h = t_open_login(1);
     unsigned char sig[512];
 
-    ck_assert_uint_eq(t_sign(h, CKM_SHA256_RSA_PKCS, msg, strlen(msg), sig), 256);
-    ck_assert_msg(card_signs_without_pin(), "control: the probe cannot see a verified PIN");
+    ck_assert_uint_eq(t_sign(h, CKM_SHA256_RSA_PKCS, msg, strlen(msg), sig),
+                      256);
+    ck_assert_msg(card_signs_without_pin(),
+                  "control: the probe cannot see a verified PIN");
     return h;
 }
 
@@ -101,7 +109,8 @@ START_TEST(test_logout_clears_card)
     CK_SESSION_HANDLE h = signed_in_session();
 
     OK(p11->C_Logout(h));
-    ck_assert_msg(!card_signs_without_pin(), "the PIN stayed verified after C_Logout");
+    ck_assert_msg(!card_signs_without_pin(),
+                  "the PIN stayed verified after C_Logout");
 }
 END_TEST
 
@@ -139,9 +148,9 @@ START_TEST(test_sign_input_wiped)
     CK_SESSION_HANDLE h = t_open_login(1);
     CK_MECHANISM m = { CKM_RSA_PKCS, NULL, 0 };
     /* a SHA-256 DigestInfo, sent in two parts */
-    unsigned char di[51] = { 0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48,
-                             0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-                             0x20 };
+    unsigned char di[51] = { 0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60,
+                             0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                             0x01, 0x05, 0x00, 0x04, 0x20 };
     unsigned char sig[512];
     CK_ULONG len = sizeof sig;
     p11_session *s = NULL;
@@ -175,7 +184,8 @@ START_TEST(test_no_certificate_trusted)
         ck_assert_uint_eq(n, 2); /* the holder's and the CA's */
         for (i = 0; i < n; i++)
             ck_assert_msg(t_attr_bool(h, o[i], CKA_TRUSTED) == CK_FALSE,
-                          "slot %lu: a certificate is CKA_TRUSTED", (unsigned long)slot);
+                          "slot %lu: a certificate is CKA_TRUSTED",
+                          (unsigned long)slot);
     }
 }
 END_TEST
@@ -231,8 +241,10 @@ static void someone_elses_cache_dir(mode_t mode)
     if (strcmp(dir, "/tmp") != 0) {
         struct stat after;
         ck_assert_int_eq(stat(dir, &after), 0);
-        ck_assert_msg(entries(dir) == 0, "the module wrote into someone else's directory");
-        ck_assert_msg(after.st_mode == st.st_mode, "the module changed someone else's directory");
+        ck_assert_msg(entries(dir) == 0,
+                      "the module wrote into someone else's directory");
+        ck_assert_msg(after.st_mode == st.st_mode,
+                      "the module changed someone else's directory");
         rmdir(dir);
     }
     t_teardown();
@@ -271,7 +283,8 @@ static int dir_holds(const char *dir, const unsigned char *needle, size_t n)
     return found;
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+static int remove_one(const char *path, const struct stat *st, int flag,
+                      struct FTW *f)
 {
     (void)st, (void)flag, (void)f;
     return remove(path);
@@ -297,8 +310,9 @@ START_TEST(test_sign_certificate_never_cached)
     unsetenv("JPKI_PKCS11_CACHE");
     /* the last 64 bytes: its signature value, unique to this certificate */
     ck_assert_uint_gt(len, 64);
-    ck_assert_msg(dir_holds(dir, auth + auth_len - 64, 64),
-                  "control: the authentication certificate is not in the cache");
+    ck_assert_msg(
+        dir_holds(dir, auth + auth_len - 64, 64),
+        "control: the authentication certificate is not in the cache");
     ck_assert_msg(!dir_holds(dir, der + len - 64, 64),
                   "the signature certificate was written to the cache");
     free(der);

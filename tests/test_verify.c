@@ -38,8 +38,9 @@ static void one_ca(vp_ca *ca, char *dir, size_t len)
     anchors_dir(dir, len, &ca->cert, 1);
 }
 
-#define ONLY(r, why) ck_assert_msg((r)->reasons == (UINT64_C(1) << (why)), \
-                                   "reasons %#llx", (unsigned long long)(r)->reasons)
+#define ONLY(r, why)                                                          \
+    ck_assert_msg((r)->reasons == (UINT64_C(1) << (why)), "reasons %#llx",    \
+                  (unsigned long long)(r)->reasons)
 
 START_TEST(emu_auth_valid)
 {
@@ -47,7 +48,8 @@ START_TEST(emu_auth_valid)
     char pki[600];
     snprintf(pki, sizeof pki, "%s.pki", card);
     X509 *x = vp_card_cert(card, 0);
-    ck_assert_int_eq(vp_verify(x, pki, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res), JPKI_VS_VALID);
+    ck_assert_int_eq(vp_verify(x, pki, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res),
+                     JPKI_VS_VALID);
     ck_assert_uint_eq(res.reasons, 0);
     ck_assert_uint_eq(res.chain_len, 2);
     ck_assert(!res.chain[0].is_anchor && res.chain[1].is_anchor);
@@ -55,12 +57,14 @@ START_TEST(emu_auth_valid)
     ck_assert_int_eq(res.revocation, JPKI_REV_NOT_CHECKED);
     /* the sign certificate is no auth certificate */
     X509 *s = vp_card_cert(card, 1);
-    ck_assert_int_eq(vp_verify(s, pki, NULL, 0, JPKI_PURPOSE_AUTH, JPKI_VF_ALLOW_TEST_PKI, &res),
+    ck_assert_int_eq(vp_verify(s, pki, NULL, 0, JPKI_PURPOSE_AUTH,
+                               JPKI_VF_ALLOW_TEST_PKI, &res),
                      JPKI_VS_INVALID);
     ck_assert(jpki_vresult_has(&res, JPKI_VR_EXT_KEY_USAGE));
     ck_assert(jpki_vresult_has(&res, JPKI_VR_POLICY));
     /* the auth certificate is no sign certificate (no nonRepudiation) */
-    ck_assert_int_eq(vp_verify(x, pki, NULL, 0, JPKI_PURPOSE_SIGN, JPKI_VF_ALLOW_TEST_PKI, &res),
+    ck_assert_int_eq(vp_verify(x, pki, NULL, 0, JPKI_PURPOSE_SIGN,
+                               JPKI_VF_ALLOW_TEST_PKI, &res),
                      JPKI_VS_INVALID);
     ck_assert(jpki_vresult_has(&res, JPKI_VR_KEY_USAGE));
     X509_free(s);
@@ -74,9 +78,11 @@ START_TEST(emu_sign_needs_test_flag)
     char pki[600];
     snprintf(pki, sizeof pki, "%s.pki", card);
     X509 *s = vp_card_cert(card, 1);
-    ck_assert_int_eq(vp_verify(s, pki, NULL, 0, JPKI_PURPOSE_SIGN, 0, &res), JPKI_VS_INVALID);
+    ck_assert_int_eq(vp_verify(s, pki, NULL, 0, JPKI_PURPOSE_SIGN, 0, &res),
+                     JPKI_VS_INVALID);
     ONLY(&res, JPKI_VR_POLICY_TEST);
-    ck_assert_int_eq(vp_verify(s, pki, NULL, 0, JPKI_PURPOSE_SIGN, JPKI_VF_ALLOW_TEST_PKI, &res),
+    ck_assert_int_eq(vp_verify(s, pki, NULL, 0, JPKI_PURPOSE_SIGN,
+                               JPKI_VF_ALLOW_TEST_PKI, &res),
                      JPKI_VS_VALID);
     X509_free(s);
 }
@@ -88,11 +94,13 @@ START_TEST(emu_expired)
     char pki[600];
     snprintf(pki, sizeof pki, "%s.pki", card);
     X509 *x = vp_card_cert(card, 0);
-    ck_assert_int_eq(vp_verify(x, pki, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res), JPKI_VS_EXPIRED);
+    ck_assert_int_eq(vp_verify(x, pki, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res),
+                     JPKI_VS_EXPIRED);
     ONLY(&res, JPKI_VR_EXPIRED);
     /* valid at a time inside its validity */
     int64_t mid = (res.chain[0].not_before + res.chain[0].not_after) / 2;
-    ck_assert_int_eq(vp_verify(x, pki, NULL, mid, JPKI_PURPOSE_AUTH, 0, &res), JPKI_VS_VALID);
+    ck_assert_int_eq(vp_verify(x, pki, NULL, mid, JPKI_PURPOSE_AUTH, 0, &res),
+                     JPKI_VS_VALID);
     X509_free(x);
 }
 END_TEST
@@ -105,7 +113,8 @@ START_TEST(emu_generations_by_aki)
     char pki[600], path[700], dir[600];
     snprintf(pki, sizeof pki, "%s.pki", card);
     X509 *x = vp_card_cert(card, 0);
-    ck_assert_int_eq(vp_verify(x, pki, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res), JPKI_VS_VALID);
+    ck_assert_int_eq(vp_verify(x, pki, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res),
+                     JPKI_VS_VALID);
     snprintf(path, sizeof path, "%s/auth-ca.pem", pki);
     FILE *f = fopen(path, "r");
     X509 *newest = PEM_read_X509(f, NULL, NULL, NULL);
@@ -122,10 +131,12 @@ START_TEST(emu_generations_by_aki)
         old[g] = PEM_read_X509(f, NULL, NULL, NULL);
         fclose(f);
         ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(old[g]),
-                                       X509_get_subject_name(newest)), 0);
+                                       X509_get_subject_name(newest)),
+                         0);
     }
     anchors_dir(dir, sizeof dir, old, 2);
-    ck_assert_int_eq(vp_verify(x, dir, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res), JPKI_VS_UNTRUSTED);
+    ck_assert_int_eq(vp_verify(x, dir, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res),
+                     JPKI_VS_UNTRUSTED);
     ck_assert(jpki_vresult_has(&res, JPKI_VR_NO_ISSUER));
     X509_free(old[0]);
     X509_free(old[1]);
@@ -145,17 +156,21 @@ START_TEST(past_time_expired_root)
     vp_leaf_opts lo = { .nb = now - 3000 * DAY, .na = now - 1200 * DAY };
     X509 *x = vp_leaf(&ca, &lo);
     int64_t then = now - 2000 * DAY;
-    ck_assert_int_eq(vp_verify(x, dir, NULL, then, JPKI_PURPOSE_AUTH, 0, &res), JPKI_VS_VALID);
-    ck_assert_int_eq(vp_verify(x, dir, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res), JPKI_VS_EXPIRED);
+    ck_assert_int_eq(vp_verify(x, dir, NULL, then, JPKI_PURPOSE_AUTH, 0, &res),
+                     JPKI_VS_VALID);
+    ck_assert_int_eq(vp_verify(x, dir, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res),
+                     JPKI_VS_EXPIRED);
     ck_assert(jpki_vresult_has(&res, JPKI_VR_EXPIRED));
     ck_assert(jpki_vresult_has(&res, JPKI_VR_ISSUER_EXPIRED));
     /* before the leaf began */
-    ck_assert_int_eq(vp_verify(x, dir, NULL, now - 3500 * DAY, JPKI_PURPOSE_AUTH, 0, &res),
-                     JPKI_VS_EXPIRED);
+    ck_assert_int_eq(
+        vp_verify(x, dir, NULL, now - 3500 * DAY, JPKI_PURPOSE_AUTH, 0, &res),
+        JPKI_VS_EXPIRED);
     ONLY(&res, JPKI_VR_NOT_YET_VALID);
     /* before the root began, too */
-    ck_assert_int_eq(vp_verify(x, dir, NULL, now - 5000 * DAY, JPKI_PURPOSE_AUTH, 0, &res),
-                     JPKI_VS_EXPIRED);
+    ck_assert_int_eq(
+        vp_verify(x, dir, NULL, now - 5000 * DAY, JPKI_PURPOSE_AUTH, 0, &res),
+        JPKI_VS_EXPIRED);
     ck_assert(jpki_vresult_has(&res, JPKI_VR_ISSUER_NOT_YET_VALID));
     X509_free(x);
     vp_ca_free(&ca);
@@ -171,7 +186,8 @@ START_TEST(bad_signature)
     size_t n;
     uint8_t *der = vp_der(x, &n);
     der[n - 5] ^= 0x01; /* inside the signature */
-    ck_assert_int_eq(vp_verify(NULL, dir, NULL, 0, 0, 0, &res), JPKI_VS_BAD_INPUT);
+    ck_assert_int_eq(vp_verify(NULL, dir, NULL, 0, 0, 0, &res),
+                     JPKI_VS_BAD_INPUT);
     jpki_vopts o = { .anchors_dir = dir };
     ck_assert_int_eq(jpki_verify(der, n, &o, &res), JPKI_VS_UNTRUSTED);
     ONLY(&res, JPKI_VR_BAD_SIGNATURE);
@@ -185,7 +201,8 @@ START_TEST(bad_input)
 {
     static const uint8_t junk[] = "this is no certificate";
     jpki_vopts o = { .anchors_dir = "/nonexistent" };
-    ck_assert_int_eq(jpki_verify(junk, sizeof junk, &o, &res), JPKI_VS_BAD_INPUT);
+    ck_assert_int_eq(jpki_verify(junk, sizeof junk, &o, &res),
+                     JPKI_VS_BAD_INPUT);
     ONLY(&res, JPKI_VR_BAD_INPUT);
     ck_assert_int_eq(jpki_verify(NULL, 0, &o, &res), JPKI_VS_BAD_INPUT);
     /* a truncated certificate */
@@ -219,36 +236,51 @@ START_TEST(profile_reasons)
         unsigned flags;
         jpki_vreason why;
     } cases[] = {
-        { { .key_usage = "critical,keyEncipherment" }, JPKI_PURPOSE_AUTH, 0, JPKI_VR_KEY_USAGE },
+        { { .key_usage = "critical,keyEncipherment" },
+          JPKI_PURPOSE_AUTH,
+          0,
+          JPKI_VR_KEY_USAGE },
         { { .key_usage = "" }, JPKI_PURPOSE_AUTH, 0, JPKI_VR_KEY_USAGE },
-        { { .sign = 1, .key_usage = "critical,digitalSignature" }, JPKI_PURPOSE_SIGN, 0,
+        { { .sign = 1, .key_usage = "critical,digitalSignature" },
+          JPKI_PURPOSE_SIGN,
+          0,
           JPKI_VR_KEY_USAGE },
         { { .no_eku = 1 }, JPKI_PURPOSE_AUTH, 0, JPKI_VR_EXT_KEY_USAGE },
         { { .policy = "" }, JPKI_PURPOSE_AUTH, 0, JPKI_VR_POLICY },
         { { .policy = "1.2.3.4" }, JPKI_PURPOSE_AUTH, 0, JPKI_VR_POLICY },
-        { { .sign = 1, .policy = JPKI_POLICY_SIGN_TEST }, JPKI_PURPOSE_SIGN, 0,
+        { { .sign = 1, .policy = JPKI_POLICY_SIGN_TEST },
+          JPKI_PURPOSE_SIGN,
+          0,
           JPKI_VR_POLICY_TEST },
-        { { .sign = 1, .policy = JPKI_POLICY_AUTH }, JPKI_PURPOSE_SIGN, JPKI_VF_ALLOW_TEST_PKI,
+        { { .sign = 1, .policy = JPKI_POLICY_AUTH },
+          JPKI_PURPOSE_SIGN,
+          JPKI_VF_ALLOW_TEST_PKI,
           JPKI_VR_POLICY },
-        { { .unknown_critical = 1 }, JPKI_PURPOSE_AUTH, 0, JPKI_VR_CRITICAL_EXT },
+        { { .unknown_critical = 1 },
+          JPKI_PURPOSE_AUTH,
+          0,
+          JPKI_VR_CRITICAL_EXT },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         X509 *x = vp_leaf(&ca, &cases[i].o);
-        ck_assert_int_eq(vp_verify(x, dir, NULL, 0, cases[i].p, cases[i].flags, &res),
-                         JPKI_VS_INVALID);
-        ck_assert_msg(res.reasons == (UINT64_C(1) << cases[i].why), "case %zu: %#llx", i,
-                      (unsigned long long)res.reasons);
+        ck_assert_int_eq(
+            vp_verify(x, dir, NULL, 0, cases[i].p, cases[i].flags, &res),
+            JPKI_VS_INVALID);
+        ck_assert_msg(res.reasons == (UINT64_C(1) << cases[i].why),
+                      "case %zu: %#llx", i, (unsigned long long)res.reasons);
         X509_free(x);
     }
     /* the good ones */
     vp_leaf_opts sign = { .sign = 1 };
     X509 *x = vp_leaf(&ca, &sign);
-    ck_assert_int_eq(vp_verify(x, dir, NULL, 0, JPKI_PURPOSE_SIGN, 0, &res), JPKI_VS_VALID);
+    ck_assert_int_eq(vp_verify(x, dir, NULL, 0, JPKI_PURPOSE_SIGN, 0, &res),
+                     JPKI_VS_VALID);
     X509_free(x);
     /* a leaf claiming to be a CA */
     vp_leaf_opts ca_leaf = { .is_ca = 1 };
     x = vp_leaf(&ca, &ca_leaf);
-    ck_assert_int_eq(vp_verify(x, dir, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res), JPKI_VS_INVALID);
+    ck_assert_int_eq(vp_verify(x, dir, NULL, 0, JPKI_PURPOSE_AUTH, 0, &res),
+                     JPKI_VS_INVALID);
     ck_assert(jpki_vresult_has(&res, JPKI_VR_LEAF_IS_CA));
     X509_free(x);
     vp_ca_free(&ca);
@@ -262,9 +294,11 @@ START_TEST(reason_names)
         ck_assert_str_ne(jpki_vreason_name((jpki_vreason)i), "?");
         ck_assert_str_ne(jpki_vreason_text((jpki_vreason)i), "?");
         for (int j = 0; j < i; j++)
-            ck_assert_str_ne(jpki_vreason_name((jpki_vreason)i), jpki_vreason_name((jpki_vreason)j));
+            ck_assert_str_ne(jpki_vreason_name((jpki_vreason)i),
+                             jpki_vreason_name((jpki_vreason)j));
     }
-    ck_assert_str_eq(jpki_vstatus_name(JPKI_VS_REVOCATION_UNKNOWN), "revocation-unknown");
+    ck_assert_str_eq(jpki_vstatus_name(JPKI_VS_REVOCATION_UNKNOWN),
+                     "revocation-unknown");
 }
 END_TEST
 

@@ -63,7 +63,8 @@ static void serve_one(const char *card, const uint8_t *apdu, size_t n)
     memcpy(frame + 2, apdu, n);
     ck_assert_int_eq(write(sv[1], frame, n + 2), (ssize_t)(n + 2));
     shutdown(sv[1], SHUT_WR);
-    ck_assert_int_eq(emu_vpcd_serve(c, sv[0], NULL, err, sizeof err), EMU_VPCD_CLOSED);
+    ck_assert_int_eq(emu_vpcd_serve(c, sv[0], NULL, err, sizeof err),
+                     EMU_VPCD_CLOSED);
     ck_assert_int_ge(read(sv[1], rsp, sizeof rsp), 4); /* an answer came */
     close(sv[0]);
     close(sv[1]);
@@ -77,8 +78,10 @@ START_TEST(pins_wiped)
     char card[4096];
     ck_assert_int_eq(tu_card_copy(card, sizeof card), 0);
     /* VERIFY of the signature PIN; CHANGE REFERENCE DATA with a new one */
-    static const uint8_t verify[] = { 0x00, 0x20, 0x00, 0x80, 0x06, 'Q', 'W', 'E', '9', '8', '7' };
-    static const uint8_t change[] = { 0x00, 0x24, 0x01, 0x80, 0x06, 'Z', 'X', 'C', '6', '5', '4' };
+    static const uint8_t verify[] = { 0x00, 0x20, 0x00, 0x80, 0x06, 'Q',
+                                      'W',  'E',  '9',  '8',  '7' };
+    static const uint8_t change[] = { 0x00, 0x24, 0x01, 0x80, 0x06, 'Z',
+                                      'X',  'C',  '6',  '5',  '4' };
     found = 0;
     secret = "QWE987";
     serve_one(card, verify, sizeof verify);
@@ -87,7 +90,8 @@ START_TEST(pins_wiped)
     secret = "ZXC654";
     serve_one(card, change, sizeof change);
     secret = NULL;
-    ck_assert_msg(!found, "the new PIN of CHANGE REFERENCE DATA was in a freed block");
+    ck_assert_msg(!found,
+                  "the new PIN of CHANGE REFERENCE DATA was in a freed block");
     /* the search itself works: a block holding it is seen */
     void (*volatile release)(void *) = free; /* not optimised away */
     char *b = strdup("xxZXC654xx");

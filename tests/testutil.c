@@ -26,7 +26,8 @@ static char tmpl_pki[4300];
 static pid_t tmpl_owner;
 static unsigned copy_serial;
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
 {
     (void)st;
     (void)flag;
@@ -45,9 +46,11 @@ static int make_template(void)
     if (tmpl_card[0])
         return 0;
     const char *tmp = getenv("TMPDIR");
-    snprintf(tmpl_dir, sizeof tmpl_dir, "%s/jpki-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(tmpl_dir, sizeof tmpl_dir, "%s/jpki-test-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(tmpl_dir)) {
-        fprintf(stderr, "testutil: mkdtemp %s: %s\n", tmpl_dir, strerror(errno));
+        fprintf(stderr, "testutil: mkdtemp %s: %s\n", tmpl_dir,
+                strerror(errno));
         tmpl_dir[0] = '\0';
         return -1;
     }
@@ -69,7 +72,8 @@ static int make_template(void)
 static int copy_file(const char *from, const char *to)
 {
     int in = open(from, O_RDONLY | O_CLOEXEC);
-    int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int out =
+        in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     char buf[8192];
     ssize_t n = 0;
     while (out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
@@ -83,7 +87,8 @@ static int copy_file(const char *from, const char *to)
     if (out >= 0 && close(out) != 0)
         rc = -1;
     if (rc != 0)
-        fprintf(stderr, "testutil: cannot copy %s to %s: %s\n", from, to, strerror(errno));
+        fprintf(stderr, "testutil: cannot copy %s to %s: %s\n", from, to,
+                strerror(errno));
     return rc;
 }
 
@@ -94,8 +99,8 @@ int tu_card_copy(char *buf, size_t buflen)
     /* The pid keeps copies made in different forked tests apart; the
      * emulator derives the lock file from this path, so each copy gets its
      * own "<copy>.lock". */
-    int n = snprintf(buf, buflen, "%s/card-%ld-%u.card", tmpl_dir, (long)getpid(),
-                     copy_serial++);
+    int n = snprintf(buf, buflen, "%s/card-%ld-%u.card", tmpl_dir,
+                     (long)getpid(), copy_serial++);
     if (n < 0 || (size_t)n >= buflen) {
         fprintf(stderr, "testutil: buffer too small for a card path\n");
         return -1;

@@ -136,8 +136,11 @@ void vp_ca_free(vp_ca *ca)
 
 static X509_NAME *partition_name(const char *cn)
 {
-    const rdn r[] = { { "C", "JP" }, { "O", "JPKI-TEST" }, { "OU", "JPKI for user authentication" },
-                      { "OU", "CRL Distribution Points" }, { "OU", "Tokyo-to" },
+    const rdn r[] = { { "C", "JP" },
+                      { "O", "JPKI-TEST" },
+                      { "OU", "JPKI for user authentication" },
+                      { "OU", "CRL Distribution Points" },
+                      { "OU", "Tokyo-to" },
                       { "CN", cn ? cn : "Chiyoda-ku CRLDP" } };
     return emu_x509_name(r, 6);
 }
@@ -149,7 +152,8 @@ X509 *vp_leaf(const vp_ca *ca, const vp_leaf_opts *o)
         o = &none;
     EVP_PKEY *k = ec_key();
     X509 *x = X509_new();
-    const rdn subj[] = { { "C", "JP" }, { "CN", o->cn ? o->cn : "TEST-LEAF" } };
+    const rdn subj[] = { { "C", "JP" },
+                         { "CN", o->cn ? o->cn : "TEST-LEAF" } };
     X509_NAME *n = emu_x509_name(subj, 2);
     time_t now = time(NULL);
     X509_set_version(x, X509_VERSION_3);
@@ -157,15 +161,19 @@ X509 *vp_leaf(const vp_ca *ca, const vp_leaf_opts *o)
     X509_set_subject_name(x, n);
     X509_NAME_free(n);
     X509_set_issuer_name(x, X509_get_subject_name(ca->cert));
-    set_times(x, o->nb ? o->nb : now - 20 * DAY, o->na ? o->na : now + 365 * DAY);
+    set_times(x, o->nb ? o->nb : now - 20 * DAY,
+              o->na ? o->na : now + 365 * DAY);
     X509_set_pubkey(x, k);
     const char *ku = o->key_usage ? o->key_usage
-        : o->sign ? "critical,digitalSignature,nonRepudiation" : "critical,digitalSignature";
+                     : o->sign    ? "critical,digitalSignature,nonRepudiation"
+                                  : "critical,digitalSignature";
     if (*ku)
         add_conf(x, ca->cert, NID_key_usage, ku);
     if (!o->sign && !o->no_eku)
         add_conf(x, ca->cert, NID_ext_key_usage, "clientAuth");
-    const char *pol = o->policy ? o->policy : o->sign ? JPKI_POLICY_SIGN : JPKI_POLICY_AUTH;
+    const char *pol = o->policy ? o->policy
+                      : o->sign ? JPKI_POLICY_SIGN
+                                : JPKI_POLICY_AUTH;
     if (*pol)
         ck_assert(emu_x509_add_policy(x, pol));
     if (o->is_ca)
@@ -183,7 +191,8 @@ X509 *vp_leaf(const vp_ca *ca, const vp_leaf_opts *o)
     if (o->san) {
         ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
         ck_assert(v && ASN1_OCTET_STRING_set(v, o->san, (int)o->san_len));
-        X509_EXTENSION *e = X509_EXTENSION_create_by_NID(NULL, NID_subject_alt_name, 0, v);
+        X509_EXTENSION *e =
+            X509_EXTENSION_create_by_NID(NULL, NID_subject_alt_name, 0, v);
         ck_assert(e && X509_add_ext(x, e, -1));
         X509_EXTENSION_free(e);
         ASN1_OCTET_STRING_free(v);
@@ -212,7 +221,8 @@ X509_CRL *vp_crl(const vp_ca *ca, X509 *const *revoked, size_t n, time_t when,
         ASN1_TIME *t = ASN1_TIME_set(NULL, when ? when : now - 60);
         ASN1_ENUMERATED *reason = ASN1_ENUMERATED_new();
         ASN1_ENUMERATED_set(reason, CRL_REASON_KEY_COMPROMISE);
-        X509_REVOKED_set_serialNumber(r, (ASN1_INTEGER *)X509_get0_serialNumber(revoked[i]));
+        X509_REVOKED_set_serialNumber(
+            r, (ASN1_INTEGER *)X509_get0_serialNumber(revoked[i]));
         X509_REVOKED_set_revocationDate(r, t);
         X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, reason, 0, 0);
         X509_CRL_add0_revoked(crl, r);
@@ -222,8 +232,8 @@ X509_CRL *vp_crl(const vp_ca *ca, X509 *const *revoked, size_t n, time_t when,
     X509_CRL_sort(crl);
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, ca->cert, NULL, NULL, crl, 0);
-    X509_EXTENSION *aki = X509V3_EXT_conf_nid(NULL, &ctx, NID_authority_key_identifier,
-                                              "keyid:always");
+    X509_EXTENSION *aki = X509V3_EXT_conf_nid(
+        NULL, &ctx, NID_authority_key_identifier, "keyid:always");
     ck_assert(aki && X509_CRL_add_ext(crl, aki, -1));
     X509_EXTENSION_free(aki);
     if (partition) {
@@ -235,7 +245,9 @@ X509_CRL *vp_crl(const vp_ca *ca, X509 *const *revoked, size_t n, time_t when,
         idp->distpoint = DIST_POINT_NAME_new();
         idp->distpoint->type = 0;
         idp->distpoint->name.fullname = gens;
-        ck_assert_int_eq(X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0), 1);
+        ck_assert_int_eq(X509_CRL_add1_ext_i2d(
+                             crl, NID_issuing_distribution_point, idp, 1, 0),
+                         1);
         ISSUING_DIST_POINT_free(idp);
     }
     ck_assert(X509_CRL_sign(crl, ca->key, EVP_sha256()) > 0);
@@ -255,8 +267,8 @@ size_t vp_san_der(uint8_t *out, const vp_attr *a, size_t n)
         uint8_t *p = body + len;
         p[0] = 0xA0;
         p[1] = (uint8_t)(12 + 4 + vl);
-        static const uint8_t oid[] = { 0x06, 0x0A, 0x2A, 0x83, 0x08, 0x8C, 0x9B, 0x55,
-                                       0x08, 0x05, 0x05 };
+        static const uint8_t oid[] = { 0x06, 0x0A, 0x2A, 0x83, 0x08, 0x8C,
+                                       0x9B, 0x55, 0x08, 0x05, 0x05 };
         memcpy(p + 2, oid, sizeof oid);
         p[2 + sizeof oid] = (uint8_t)(a[i].arc ? a[i].arc : 0x7F);
         if (!a[i].arc)
@@ -293,7 +305,8 @@ uint8_t *vp_der(X509 *x, size_t *len)
     return der;
 }
 
-void vp_write_cert(char *buf, size_t len, const char *dir, const char *name, X509 *x)
+void vp_write_cert(char *buf, size_t len, const char *dir, const char *name,
+                   X509 *x)
 {
     size_t n;
     uint8_t *der = vp_der(x, &n);
@@ -302,7 +315,8 @@ void vp_write_cert(char *buf, size_t len, const char *dir, const char *name, X50
     OPENSSL_free(der);
 }
 
-void vp_write_crl(char *buf, size_t len, const char *dir, const char *name, X509_CRL *c)
+void vp_write_crl(char *buf, size_t len, const char *dir, const char *name,
+                  X509_CRL *c)
 {
     unsigned char *der = NULL;
     int n = i2d_X509_CRL(c, &der);
@@ -312,8 +326,9 @@ void vp_write_crl(char *buf, size_t len, const char *dir, const char *name, X509
     OPENSSL_free(der);
 }
 
-jpki_vstatus vp_verify(X509 *leaf, const char *anchors, const char *crl, int64_t at,
-                       jpki_purpose purpose, unsigned flags, jpki_vresult *r)
+jpki_vstatus vp_verify(X509 *leaf, const char *anchors, const char *crl,
+                       int64_t at, jpki_purpose purpose, unsigned flags,
+                       jpki_vresult *r)
 {
     const char *crls[1] = { crl };
     jpki_vopts o;
@@ -342,7 +357,8 @@ const char *vp_card(const char *kind)
             o.ca_generations = i == 2 ? 3 : 1;
             snprintf(paths[i], sizeof paths[i], "%s/%s.img", vp_dir(), kind);
             if (emu_personalize(paths[i], &o, err, sizeof err) != EMU_OK) {
-                fprintf(stderr, "cannot make a test card: %s\n", err); /* maybe outside a test */
+                fprintf(stderr, "cannot make a test card: %s\n",
+                        err); /* maybe outside a test */
                 exit(1);
             }
         }
@@ -356,7 +372,8 @@ X509 *vp_card_cert(const char *image, int sign)
 {
     char err[256];
     emu_image img;
-    ck_assert_msg(emu_image_load(image, &img, NULL, err, sizeof err) == EMU_OK, "%s", err);
+    ck_assert_msg(emu_image_load(image, &img, NULL, err, sizeof err) == EMU_OK,
+                  "%s", err);
     int f = sign ? EMU_FILE_SIGN_CERT : EMU_FILE_AUTH_CERT;
     const unsigned char *p = img.file[f];
     X509 *x = d2i_X509(NULL, &p, (long)img.file_len[f]);

@@ -19,7 +19,8 @@
 static int io_all(int fd, uint8_t *p, size_t len, int writing)
 {
     while (len > 0) {
-        ssize_t k = writing ? write(fd, p, len > PIECE ? PIECE : len) : read(fd, p, len);
+        ssize_t k = writing ? write(fd, p, len > PIECE ? PIECE : len)
+                            : read(fd, p, len);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -45,14 +46,16 @@ void fu_ident_of(const struct stat *st, fu_ident *id)
     id->dev = (uint64_t)st->st_dev;
     id->ino = (uint64_t)st->st_ino;
     id->size = (uint64_t)st->st_size;
-    id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-    id->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+    id->mtime_ns =
+        (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    id->ctime_ns =
+        (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 }
 
 int fu_ident_same(const fu_ident *a, const fu_ident *b)
 {
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size
-        && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
 static void say(const char **why, const char *what)
@@ -94,8 +97,9 @@ int fu_private_dir(const char *path, int create, const char **why)
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         say(why, errno == ENOENT ? "missing"
-                 : errno == ELOOP || errno == ENOTDIR ? "not a directory (or a symlink)"
-                                                      : "cannot be opened");
+                 : errno == ELOOP || errno == ENOTDIR
+                     ? "not a directory (or a symlink)"
+                     : "cannot be opened");
         return -1;
     }
     const char *bad = NULL;
@@ -117,12 +121,15 @@ int fu_private_dir(const char *path, int create, const char **why)
 
 /* Opens with O_NONBLOCK and checks the type (and owner, mode and size when
  * priv); clears O_NONBLOCK again. */
-static int open_checked(int dirfd, const char *name, int priv, uint64_t max_size,
-                        struct stat *st, const char **why)
+static int open_checked(int dirfd, const char *name, int priv,
+                        uint64_t max_size, struct stat *st, const char **why)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    int fd = openat(dirfd, name,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        say(why, errno == ENOENT ? "missing" : errno == ELOOP ? "a symlink" : "cannot be opened");
+        say(why, errno == ENOENT  ? "missing"
+                 : errno == ELOOP ? "a symlink"
+                                  : "cannot be opened");
         return -1;
     }
     const char *bad = NULL;
@@ -135,7 +142,8 @@ static int open_checked(int dirfd, const char *name, int priv, uint64_t max_size
         bad = "writable by other users";
     else if (priv && (uint64_t)st->st_size > max_size)
         bad = "too large";
-    else if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+    else if ((flags = fcntl(fd, F_GETFL)) < 0 ||
+             fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
         bad = "cannot be opened";
     if (bad) {
         close(fd);
@@ -146,8 +154,8 @@ static int open_checked(int dirfd, const char *name, int priv, uint64_t max_size
     return fd;
 }
 
-int fu_open_private(int dirfd, const char *name, uint64_t max_size, struct stat *st,
-                    const char **why)
+int fu_open_private(int dirfd, const char *name, uint64_t max_size,
+                    struct stat *st, const char **why)
 {
     return open_checked(dirfd, name, 1, max_size, st, why);
 }
@@ -163,18 +171,22 @@ int fu_atomic_begin(fu_atomic *a, int dirfd, const char *name)
     struct timespec ts;
     a->dirfd = dirfd;
     a->fd = -1;
-    if ((size_t)snprintf(a->name, sizeof a->name, "%s", name) >= sizeof a->name)
+    if ((size_t)snprintf(a->name, sizeof a->name, "%s", name) >=
+        sizeof a->name)
         return -1;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t r = (uint64_t)ts.tv_nsec * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)getpid() << 20
-        ^ (uint64_t)(uintptr_t)a;
+    uint64_t r = (uint64_t)ts.tv_nsec * UINT64_C(0x9e3779b97f4a7c15) ^
+                 (uint64_t)getpid() << 20 ^ (uint64_t)(uintptr_t)a;
     for (int tries = 0; tries < 100; tries++) {
         char sfx[7];
-        for (int i = 0; i < 6; i++, r = r * UINT64_C(6364136223846793005) + 1442695040888963407u)
+        for (int i = 0; i < 6;
+             i++, r = r * UINT64_C(6364136223846793005) + 1442695040888963407u)
             sfx[i] = digits[(r >> 33) % (sizeof digits - 1)];
         sfx[6] = '\0';
         snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%s", name, sfx);
-        a->fd = openat(dirfd, a->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        a->fd =
+            openat(dirfd, a->tmp,
+                   O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (a->fd >= 0 || errno != EEXIST)
             break;
     }
@@ -192,7 +204,8 @@ void fu_atomic_abort(fu_atomic *a)
 
 int fu_atomic_commit(fu_atomic *a)
 {
-    if (a->fd < 0 || fsync(a->fd) != 0 || renameat(a->dirfd, a->tmp, a->dirfd, a->name) != 0) {
+    if (a->fd < 0 || fsync(a->fd) != 0 ||
+        renameat(a->dirfd, a->tmp, a->dirfd, a->name) != 0) {
         if (a->fd >= 0)
             unlinkat(a->dirfd, a->tmp, 0);
         return -1;

@@ -51,8 +51,8 @@ int fu_private_dir(const char *path, int create, const char **why);
  * file of at most max_size bytes; *st gets its stat. The descriptor, or -1:
  * errno ENOENT when there is no such file (why "missing"), else *why says
  * what is wrong with it. */
-int fu_open_private(int dirfd, const char *name, uint64_t max_size, struct stat *st,
-                    const char **why);
+int fu_open_private(int dirfd, const char *name, uint64_t max_size,
+                    struct stat *st, const char **why);
 
 /* Opens a file to be read (any owner: its contents are checked by other
  * means) without following a FIFO's open into a hang: O_NONBLOCK, then a
@@ -75,6 +75,7 @@ int fu_atomic_commit(fu_atomic *a);
 /* Removes the temporary file and closes it. */
 void fu_atomic_abort(fu_atomic *a);
 /* begin, write, commit and close in one. 0 or -1. */
-int fu_atomic_replace(int dirfd, const char *name, const void *buf, size_t len);
+int fu_atomic_replace(int dirfd, const char *name, const void *buf,
+                      size_t len);
 
 #endif

@@ -57,8 +57,8 @@ void jlog_fork_lock(int lock)
 
 void jlog(int level, const char *fmt, ...)
 {
-    static const char *const names[] = { "", "error", "warning", "info",
-                                         "debug", "trace" };
+    static const char *const names[] = { "",     "error", "warning",
+                                         "info", "debug", "trace" };
     va_list ap;
     FILE *out;
 

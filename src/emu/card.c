@@ -14,15 +14,18 @@
 
 #include <openssl/crypto.h>
 
-static const uint8_t card_atr[] = { 0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14 };
+static const uint8_t card_atr[] = { 0x3B, 0xE0, 0x00, 0xFF, 0x81,
+                                    0x31, 0xFE, 0x45, 0x14 };
 
-emu_rv emu_card_load(const char *path, emu_card **out, char *err, size_t errlen)
+emu_rv emu_card_load(const char *path, emu_card **out, char *err,
+                     size_t errlen)
 {
     if (out)
         *out = NULL;
     if (!path || !out) {
         if (err && errlen)
-            snprintf(err, errlen, "emu_card_load: no %s given", path ? "output" : "path");
+            snprintf(err, errlen, "emu_card_load: no %s given",
+                     path ? "output" : "path");
         return EMU_ERR_ARGS;
     }
     uint64_t t0 = emu_trace_now_us();
@@ -36,9 +39,13 @@ emu_rv emu_card_load(const char *path, emu_card **out, char *err, size_t errlen)
     c->lock_fd = -1;
     c->ef = -1;
     c->trace.fd = -1;
-    emu_rv rv = emu_faults_parse(getenv("JPKI_EMU_FAULTS"), &c->faults, err, errlen);
-    if (rv == EMU_OK && emu_latency_parse(getenv("JPKI_EMU_LATENCY"), &c->latency) != 0) {
-        snprintf(err, errlen, "JPKI_EMU_LATENCY: expected off, on or APDU_MS,BYTE_US,SIGN_MS");
+    emu_rv rv =
+        emu_faults_parse(getenv("JPKI_EMU_FAULTS"), &c->faults, err, errlen);
+    if (rv == EMU_OK &&
+        emu_latency_parse(getenv("JPKI_EMU_LATENCY"), &c->latency) != 0) {
+        snprintf(
+            err, errlen,
+            "JPKI_EMU_LATENCY: expected off, on or APDU_MS,BYTE_US,SIGN_MS");
         rv = EMU_ERR_ARGS;
     }
     if (rv == EMU_OK)
@@ -54,7 +61,8 @@ emu_rv emu_card_load(const char *path, emu_card **out, char *err, size_t errlen)
      * only when asked, so that every other line of the log is an APDU. */
     if (c->trace.fd >= 0 && getenv("JPKI_EMU_LOG_LOAD")) {
         char line[96];
-        int n = snprintf(line, sizeof line, "%" PRIu64 " %" PRIu64 "us LOAD image\n", t0,
+        int n = snprintf(line, sizeof line,
+                         "%" PRIu64 " %" PRIu64 "us LOAD image\n", t0,
                          emu_trace_now_us() - t0);
         if (n > 0 && write(c->trace.fd, line, (size_t)n) < 0)
             n = 0; /* a log that cannot be written must not disturb the card */
@@ -69,7 +77,7 @@ void emu_card_free(emu_card *card)
         return;
     emu_image_clear(&card->img);
     if (card->lock_fd >= 0)
-        close(card->lock_fd);   /* also releases a lock still held */
+        close(card->lock_fd); /* also releases a lock still held */
     emu_trace_close(&card->trace);
     OPENSSL_free(card->path);
     OPENSSL_clear_free(card, sizeof *card);
@@ -96,7 +104,7 @@ emu_rv emu_card_set_faults(emu_card *card, const char *spec)
 
 size_t emu_card_atr(const emu_card *card, uint8_t *atr, size_t max)
 {
-    (void)card;     /* every emulated card has the same ATR */
+    (void)card; /* every emulated card has the same ATR */
     if (atr)
         memcpy(atr, card_atr, max < sizeof card_atr ? max : sizeof card_atr);
     return sizeof card_atr;
@@ -125,7 +133,8 @@ emu_rv emu_card_lock(emu_card *card)
     emu_rv rv = emu_image_lock(card->path, &card->lock_fd);
     if (rv != EMU_OK)
         return rv;
-    if (emu_image_changed(card->path, &card->file_id) && (rv = reload(card)) != EMU_OK) {
+    if (emu_image_changed(card->path, &card->file_id) &&
+        (rv = reload(card)) != EMU_OK) {
         emu_image_unlock(card->lock_fd);
         return rv;
     }
@@ -166,7 +175,8 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
         return EMU_ERR_ARGS;
     memset(info, 0, sizeof *info);
     info->format_version = card->img.version;
-    snprintf(info->token_info, sizeof info->token_info, "%s", card->img.token_info);
+    snprintf(info->token_info, sizeof info->token_info, "%s",
+             card->img.token_info);
     info->auth_tries = card->img.pins.tries[EMU_PIN_AUTH];
     info->auth_max_tries = EMU_AUTH_PIN_TRIES;
     info->sign_tries = card->img.pins.tries[EMU_PIN_SIGN];
@@ -189,14 +199,15 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
 const char *emu_strerror(emu_rv rv)
 {
     switch (rv) {
-    case EMU_OK:          return "success";
-    case EMU_ERR_ARGS:    return "bad arguments";
-    case EMU_ERR_IO:      return "card image cannot be read or written";
-    case EMU_ERR_FORMAT:  return "card image corrupt, truncated or not an image";
+    case EMU_OK: return "success";
+    case EMU_ERR_ARGS: return "bad arguments";
+    case EMU_ERR_IO: return "card image cannot be read or written";
+    case EMU_ERR_FORMAT:
+        return "card image corrupt, truncated or not an image";
     case EMU_ERR_VERSION: return "card image has an unknown format version";
-    case EMU_ERR_CRYPTO:  return "cryptographic operation failed";
-    case EMU_ERR_MEMORY:  return "out of memory";
-    case EMU_ERR_GONE:    return "the card is gone (removed or without power)";
+    case EMU_ERR_CRYPTO: return "cryptographic operation failed";
+    case EMU_ERR_MEMORY: return "out of memory";
+    case EMU_ERR_GONE: return "the card is gone (removed or without power)";
     }
     return "unknown error";
 }

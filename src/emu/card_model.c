@@ -20,37 +20,48 @@
 #include <openssl/crypto.h>
 #include <openssl/rsa.h>
 
-#define SW_OK               0x9000
-#define SW_TRIES_LEFT       0x63C0
-#define SW_MEMORY_FAILURE   0x6581
-#define SW_WRONG_LENGTH     0x6700
-#define SW_INCOMPATIBLE_EF  0x6981
-#define SW_SECURITY         0x6982
-#define SW_BLOCKED          0x6983
-#define SW_CONDITIONS       0x6985
-#define SW_NO_CURRENT_EF    0x6986
-#define SW_WRONG_DATA       0x6A80
+#define SW_OK 0x9000
+#define SW_TRIES_LEFT 0x63C0
+#define SW_MEMORY_FAILURE 0x6581
+#define SW_WRONG_LENGTH 0x6700
+#define SW_INCOMPATIBLE_EF 0x6981
+#define SW_SECURITY 0x6982
+#define SW_BLOCKED 0x6983
+#define SW_CONDITIONS 0x6985
+#define SW_NO_CURRENT_EF 0x6986
+#define SW_WRONG_DATA 0x6A80
 #define SW_FUNC_UNSUPPORTED 0x6A81
-#define SW_NOT_FOUND        0x6A82
+#define SW_NOT_FOUND 0x6A82
 #define SW_RECORD_NOT_FOUND 0x6A83
-#define SW_WRONG_P1P2       0x6A86
-#define SW_WRONG_OFFSET     0x6B00
-#define SW_WRONG_LE         0x6C00
-#define SW_BAD_INS          0x6D00
-#define SW_BAD_CLA          0x6E00
-#define SW_NO_DIAGNOSIS     0x6F00
+#define SW_WRONG_P1P2 0x6A86
+#define SW_WRONG_OFFSET 0x6B00
+#define SW_WRONG_LE 0x6C00
+#define SW_BAD_INS 0x6D00
+#define SW_BAD_CLA 0x6E00
+#define SW_NO_DIAGNOSIS 0x6F00
 
 static const struct {
     int app;
     uint8_t aid[10];
 } apps[] = {
-    { EMU_APP_JPKI,      { 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01 } },
-    { EMU_APP_CARD_INFO, { 0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08 } },
-    { EMU_APP_FACE,      { 0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02 } },
-    { EMU_APP_SERIAL,    { 0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00 } },
+    { EMU_APP_JPKI,
+      { 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01 } },
+    { EMU_APP_CARD_INFO,
+      { 0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08 } },
+    { EMU_APP_FACE,
+      { 0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02 } },
+    { EMU_APP_SERIAL,
+      { 0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00 } },
 };
 
-typedef enum { EF_CERT, EF_TOKEN_INFO, EF_KEY, EF_PIN, EF_INFO_NUMBER, EF_INFO_ATTRS } ef_kind;
+typedef enum {
+    EF_CERT,
+    EF_TOKEN_INFO,
+    EF_KEY,
+    EF_PIN,
+    EF_INFO_NUMBER,
+    EF_INFO_ATTRS
+} ef_kind;
 
 /* The EFs of the JPKI-AP and the card-info AP. idx: EMU_FILE_* for
  * certificates, EMU_PIN_* for keys and PINs (a key is usable after the PIN
@@ -60,7 +71,7 @@ static const struct {
     uint16_t fid;
     ef_kind kind;
     int idx;
-    int read_pin;   /* PIN that must be verified to read, -1 = free */
+    int read_pin; /* PIN that must be verified to read, -1 = free */
 } jpki_efs[] = {
     { EMU_APP_JPKI, 0x000A, EF_CERT, EMU_FILE_AUTH_CERT, -1 },
     { EMU_APP_JPKI, 0x000B, EF_CERT, EMU_FILE_AUTH_CA, -1 },
@@ -80,11 +91,11 @@ static const struct {
 /* A parsed short-length command and room for its response data. */
 typedef struct {
     uint8_t cla, ins, p1, p2;
-    int kind;              /* ISO 7816-4 case 1..4 */
+    int kind; /* ISO 7816-4 case 1..4 */
     const uint8_t *data;
     size_t lc;
-    size_t le;             /* 1..256 when present */
-    uint8_t *out;          /* response data, at most 256 bytes */
+    size_t le;    /* 1..256 when present */
+    uint8_t *out; /* response data, at most 256 bytes */
     size_t out_len;
 } apdu;
 
@@ -128,7 +139,8 @@ static int parse_apdu(const uint8_t *cmd, size_t len, apdu *a)
 
 static int current_ef(const emu_card *c, ef_kind kind)
 {
-    return c->ef >= 0 && jpki_efs[c->ef].kind == kind ? jpki_efs[c->ef].idx : -1;
+    return c->ef >= 0 && jpki_efs[c->ef].kind == kind ? jpki_efs[c->ef].idx
+                                                      : -1;
 }
 
 static void clear_security_state(emu_card *c)
@@ -154,15 +166,16 @@ static const char *pin_value(const emu_pin_state *pins, int w)
  * the auth PIN; the card leaves it free. */
 static int read_pin_of(const emu_card *c, int ef)
 {
-    if (jpki_efs[ef].app == EMU_APP_JPKI && jpki_efs[ef].kind == EF_CERT
-        && jpki_efs[ef].idx == EMU_FILE_AUTH_CERT
-        && strcmp(c->img.token_info, EMU_TOKEN_ANDROID) == 0)
+    if (jpki_efs[ef].app == EMU_APP_JPKI && jpki_efs[ef].kind == EF_CERT &&
+        jpki_efs[ef].idx == EMU_FILE_AUTH_CERT &&
+        strcmp(c->img.token_info, EMU_TOKEN_ANDROID) == 0)
         return EMU_PIN_AUTH;
     return jpki_efs[ef].read_pin;
 }
 
 /* Content of a readable EF. */
-static void ef_content(const emu_card *c, int ef, const uint8_t **p, size_t *size)
+static void ef_content(const emu_card *c, int ef, const uint8_t **p,
+                       size_t *size)
 {
     switch (jpki_efs[ef].kind) {
     case EF_CERT:
@@ -211,7 +224,8 @@ static void put_fci(apdu *a, const uint8_t *aid, size_t aid_len)
 static uint16_t select_app(emu_card *c, apdu *a, int fci)
 {
     for (size_t i = 0; i < sizeof apps / sizeof apps[0]; i++) {
-        if (a->lc != sizeof apps[i].aid || memcmp(a->data, apps[i].aid, a->lc) != 0)
+        if (a->lc != sizeof apps[i].aid ||
+            memcmp(a->data, apps[i].aid, a->lc) != 0)
             continue;
         if (apps[i].app == EMU_APP_SERIAL && !c->img.serial_ap)
             return SW_NOT_FOUND;
@@ -264,7 +278,7 @@ static uint16_t cmd_select(emu_card *c, apdu *a)
         return select_app(c, a, 0);
     if (a->p1 == 0x02)
         return select_ef(c, a);
-    return SW_WRONG_P1P2;   /* 09 (path) and the rest are not supported */
+    return SW_WRONG_P1P2; /* 09 (path) and the rest are not supported */
 }
 
 /* ---- READ BINARY -------------------------------------------------------- */
@@ -275,7 +289,7 @@ static uint16_t cmd_read_binary(emu_card *c, apdu *a)
     if (a->kind != 2)
         return SW_WRONG_LENGTH;
     if (a->p1 & 0x80)
-        return SW_WRONG_P1P2;   /* short EF identifier: not supported */
+        return SW_WRONG_P1P2; /* short EF identifier: not supported */
     if (c->ef < 0)
         return SW_NO_CURRENT_EF;
     const ef_kind kind = jpki_efs[c->ef].kind;
@@ -359,7 +373,7 @@ static uint16_t cmd_change_pin(emu_card *c, apdu *a)
     if (w < 0)
         return SW_NO_CURRENT_EF;
     if (w == EMU_PIN_INFO)
-        return SW_FUNC_UNSUPPORTED;  /* it follows the auth PIN's value */
+        return SW_FUNC_UNSUPPORTED; /* it follows the auth PIN's value */
     if (!c->verified[w])
         return SW_SECURITY;
     if (!emu_pin_valid(w, a->data, a->lc))
@@ -381,9 +395,9 @@ static int rsa_pkcs1_sign(EVP_PKEY *key, const uint8_t *in, size_t in_len,
                           uint8_t *sig, size_t *sig_len)
 {
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-    int ok = ctx && EVP_PKEY_sign_init(ctx) == 1
-        && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1
-        && EVP_PKEY_sign(ctx, sig, sig_len, in, in_len) == 1;
+    int ok = ctx && EVP_PKEY_sign_init(ctx) == 1 &&
+             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+             EVP_PKEY_sign(ctx, sig, sig_len, in, in_len) == 1;
     EVP_PKEY_CTX_free(ctx);
     return ok ? 0 : -1;
 }
@@ -407,9 +421,11 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
         return SW_WRONG_LENGTH;
     size_t sig_len = EMU_RSP_MAX - 2;
     /* Fault power-loss-at-sign: the card dies while it computes. */
-    if (c->faults.power_loss_sign && ++c->faults.signs == c->faults.power_loss_sign)
+    if (c->faults.power_loss_sign &&
+        ++c->faults.signs == c->faults.power_loss_sign)
         return EMU_SW_GONE;
-    if (k > sig_len || rsa_pkcs1_sign(key, a->data, a->lc, a->out, &sig_len) != 0)
+    if (k > sig_len ||
+        rsa_pkcs1_sign(key, a->data, a->lc, a->out, &sig_len) != 0)
         return SW_NO_DIAGNOSIS;
     a->out_len = sig_len;
     c->stats.signatures++;
@@ -458,12 +474,9 @@ static const struct {
     uint8_t cla;
     cmd_fn fn;
 } commands[] = {
-    { 0xA4, 0x00, cmd_select },
-    { 0xB0, 0x00, cmd_read_binary },
-    { 0x20, 0x00, cmd_verify },
-    { 0x24, 0x00, cmd_change_pin },
-    { 0x2A, 0x80, cmd_sign },
-    { 0xC0, 0x00, cmd_get_response },
+    { 0xA4, 0x00, cmd_select },      { 0xB0, 0x00, cmd_read_binary },
+    { 0x20, 0x00, cmd_verify },      { 0x24, 0x00, cmd_change_pin },
+    { 0x2A, 0x80, cmd_sign },        { 0xC0, 0x00, cmd_get_response },
     { 0xB2, 0x00, cmd_read_record },
 };
 
@@ -505,10 +518,12 @@ static void build_token_info(emu_card *c)
     memcpy(t + 64, "JPKI-AP", 7);
     memcpy(t + 80, c->img.serial, strlen(c->img.serial));
     static const uint32_t ints[11] = {
-        0x0000040C,     /* TOKEN_INITIALIZED | USER_PIN_INITIALIZED | LOGIN_REQUIRED */
-        0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF,    /* session counts */
-        EMU_PIN_MAX_LEN, 4,                                /* max, min PIN length */
-        0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF,    /* memory */
+        0x0000040C, /* TOKEN_INITIALIZED | USER_PIN_INITIALIZED | LOGIN_REQUIRED */
+        0xFFFFFFFF,      0xFFFFFFFF,
+        0xFFFFFFFF,      0xFFFFFFFF, /* session counts */
+        EMU_PIN_MAX_LEN, 4,          /* max, min PIN length */
+        0xFFFFFFFF,      0xFFFFFFFF,
+        0xFFFFFFFF,      0xFFFFFFFF, /* memory */
     };
     uint8_t *p = t + 96;
     for (size_t i = 0; i < 11; i++, p += 4) {
@@ -517,8 +532,8 @@ static void build_token_info(emu_card *c)
         p[2] = (uint8_t)(ints[i] >> 8);
         p[3] = (uint8_t)ints[i];
     }
-    memcpy(p, "0301", 4);                       /* hardware, firmware version */
-    memset(p + 4, ' ', 16);                     /* utcTime: no clock */
+    memcpy(p, "0301", 4);   /* hardware, firmware version */
+    memset(p + 4, ' ', 16); /* utcTime: no clock */
 }
 
 void emu_card_refresh(emu_card *c)
@@ -526,10 +541,11 @@ void emu_card_refresh(emu_card *c)
     build_token_info(c);
     c->info_number_len = emu_info_number_ef(&c->img.holder, c->info_number,
                                             sizeof c->info_number);
-    c->info_attrs_len = emu_info_attrs_ef(&c->img.holder, c->info_attrs,
-                                          sizeof c->info_attrs);
+    c->info_attrs_len =
+        emu_info_attrs_ef(&c->img.holder, c->info_attrs, sizeof c->info_attrs);
     c->serial_record_len = emu_serial_record(c->img.serial, c->serial_record,
                                              sizeof c->serial_record);
-    if (c->ef >= 0 && jpki_efs[c->ef].kind == EF_CERT && !c->img.file[jpki_efs[c->ef].idx])
+    if (c->ef >= 0 && jpki_efs[c->ef].kind == EF_CERT &&
+        !c->img.file[jpki_efs[c->ef].idx])
         c->ef = -1;
 }

@@ -30,18 +30,18 @@ enum {
 #define EMU_SW_GONE 0x0000
 
 struct emu_card {
-    char *path;                 /* image file */
+    char *path; /* image file */
     emu_image img;
-    emu_file_id file_id;        /* image as last loaded or saved */
-    int lock_fd;                /* "<path>.lock", -1 until first lock */
-    int locked;                 /* the caller holds emu_card_lock */
-    int app;                    /* EMU_APP_* */
-    int ef;                     /* index of the current EF, -1 = none */
+    emu_file_id file_id; /* image as last loaded or saved */
+    int lock_fd;         /* "<path>.lock", -1 until first lock */
+    int locked;          /* the caller holds emu_card_lock */
+    int app;             /* EMU_APP_* */
+    int ef;              /* index of the current EF, -1 = none */
     int verified[EMU_PIN_OBJECTS];
-    uint8_t token_info[EMU_TOKEN_INFO_EF_LEN];  /* EF 0006 */
-    uint8_t info_number[EMU_NUMBER_LEN + 2];    /* card-info EF 0001 */
+    uint8_t token_info[EMU_TOKEN_INFO_EF_LEN]; /* EF 0006 */
+    uint8_t info_number[EMU_NUMBER_LEN + 2];   /* card-info EF 0001 */
     size_t info_number_len;
-    uint8_t info_attrs[EMU_INFO_ATTRS_MAX];     /* card-info EF 0002 */
+    uint8_t info_attrs[EMU_INFO_ATTRS_MAX]; /* card-info EF 0002 */
     size_t info_attrs_len;
     uint8_t serial_record[EMU_SERIAL_RECORD_MAX]; /* serial AP record 1 */
     size_t serial_record_len;
@@ -50,11 +50,11 @@ struct emu_card {
     size_t pending_len, pending_off;
     uint16_t pending_sw;
     emu_faults faults;
-    int dropped;                /* drop-after fired: gone until new faults */
-    int powered_off;            /* power-loss fired: gone until reset */
+    int dropped;     /* drop-after fired: gone until new faults */
+    int powered_off; /* power-loss fired: gone until reset */
     emu_trace trace;
     emu_stats stats;
-    emu_latency latency;        /* JPKI_EMU_LATENCY: a real card's timing */
+    emu_latency latency; /* JPKI_EMU_LATENCY: a real card's timing */
 };
 
 /* Process one command as the card (no faults, no log, no locking); the

@@ -23,31 +23,33 @@ typedef struct emu_card emu_card;
 
 typedef enum {
     EMU_OK = 0,
-    EMU_ERR_ARGS,      /* bad caller arguments */
-    EMU_ERR_IO,        /* image file cannot be read or written */
-    EMU_ERR_FORMAT,    /* image file corrupt, truncated or not an image */
-    EMU_ERR_VERSION,   /* image written by an unknown format version */
-    EMU_ERR_CRYPTO,    /* OpenSSL failed (key generation, signing) */
+    EMU_ERR_ARGS,    /* bad caller arguments */
+    EMU_ERR_IO,      /* image file cannot be read or written */
+    EMU_ERR_FORMAT,  /* image file corrupt, truncated or not an image */
+    EMU_ERR_VERSION, /* image written by an unknown format version */
+    EMU_ERR_CRYPTO,  /* OpenSSL failed (key generation, signing) */
     EMU_ERR_MEMORY,
-    EMU_ERR_GONE       /* the card is gone (removed, lost power): no response */
+    EMU_ERR_GONE /* the card is gone (removed, lost power): no response */
 } emu_rv;
 
 /* Counters a test or benchmark can read. */
 typedef struct {
-    unsigned long apdus;        /* command APDUs processed */
-    unsigned long verifies;     /* VERIFY commands carrying a PIN (tries) */
+    unsigned long apdus;          /* command APDUs processed */
+    unsigned long verifies;       /* VERIFY commands carrying a PIN (tries) */
     unsigned long status_queries; /* VERIFY case 1 (retry count) */
-    unsigned long signatures;   /* COMPUTE DIGITAL SIGNATURE that succeeded */
-    unsigned long read_binary;  /* READ BINARY commands */
-    unsigned long bytes_read;   /* data bytes returned by READ BINARY */
-    unsigned long card_info_selects; /* SELECTs of the card-info AP (券面事項入力補助AP) */
-    unsigned long app_selects;  /* SELECT by AID that selected an application */
+    unsigned long signatures;  /* COMPUTE DIGITAL SIGNATURE that succeeded */
+    unsigned long read_binary; /* READ BINARY commands */
+    unsigned long bytes_read;  /* data bytes returned by READ BINARY */
+    unsigned long
+        card_info_selects; /* SELECTs of the card-info AP (券面事項入力補助AP) */
+    unsigned long app_selects; /* SELECT by AID that selected an application */
     unsigned long jpki_reselects; /* ... of the JPKI-AP while it was current */
-    unsigned long fci_selects;  /* ... with P2=00 (answered with an FCI) */
-    unsigned long ef_selects;   /* SELECT of an EF that succeeded */
-    unsigned long refused_signatures; /* signature refused: key's PIN not verified */
+    unsigned long fci_selects;    /* ... with P2=00 (answered with an FCI) */
+    unsigned long ef_selects;     /* SELECT of an EF that succeeded */
+    unsigned long
+        refused_signatures; /* signature refused: key's PIN not verified */
     /* The card's security state now (filled by emu_card_get_stats). */
-    int jpki_current;           /* the JPKI-AP is the current application */
+    int jpki_current; /* the JPKI-AP is the current application */
     int auth_verified, sign_verified; /* PIN verified in this security state */
 } emu_stats;
 
@@ -80,7 +82,8 @@ typedef struct {
  *                    (monotonic time and duration in microseconds, CLA INS
  *                    P1 P2, Lc, Le, response length, SW; never command or
  *                    response data, so never a PIN or file contents). */
-emu_rv emu_card_load(const char *path, emu_card **out, char *err, size_t errlen);
+emu_rv emu_card_load(const char *path, emu_card **out, char *err,
+                     size_t errlen);
 void emu_card_free(emu_card *card);
 
 /* Process one command APDU (short length encoding). rsp must have room for
@@ -133,20 +136,20 @@ void emu_card_get_stats(const emu_card *card, emu_stats *st);
 /* What "jpki-tool emu info" shows about an image: no PIN, no personal data. */
 typedef struct {
     unsigned format_version;
-    char token_info[33];        /* EF 0006 text without its padding */
-    unsigned auth_tries, auth_max_tries;   /* tries left; 0 = blocked */
+    char token_info[33];                 /* EF 0006 text without its padding */
+    unsigned auth_tries, auth_max_tries; /* tries left; 0 = blocked */
     unsigned sign_tries, sign_max_tries;
-    int blocked_status_63c0;    /* retry query on a blocked PIN answers 63C0 */
-    unsigned blocked_sw;        /* switch: VERIFY of a blocked PIN (6983 6984 63C0) */
-    unsigned blocked_query_sw;  /* switch: retry query of a blocked PIN */
-    int sign_pin_single_use;    /* switch: each signature needs a new VERIFY */
-    int reselect_keeps_pins;    /* switch: re-SELECT of the JPKI-AP keeps PINs */
+    int blocked_status_63c0; /* retry query on a blocked PIN answers 63C0 */
+    unsigned blocked_sw; /* switch: VERIFY of a blocked PIN (6983 6984 63C0) */
+    unsigned blocked_query_sw; /* switch: retry query of a blocked PIN */
+    int sign_pin_single_use;   /* switch: each signature needs a new VERIFY */
+    int reselect_keeps_pins; /* switch: re-SELECT of the JPKI-AP keeps PINs */
     unsigned unverified_sign_sw; /* switch: signature without its PIN (69xx) */
-    int select_fci;             /* switch: SELECT by AID, P2=00 -> FCI (else 6A86) */
-    int serial_ap;              /* switch: the serial-number AP exists */
-    int pinpad;                 /* the card sits in a PIN-pad reader */
+    int select_fci; /* switch: SELECT by AID, P2=00 -> FCI (else 6A86) */
+    int serial_ap;  /* switch: the serial-number AP exists */
+    int pinpad;     /* the card sits in a PIN-pad reader */
     unsigned info_tries, info_max_tries; /* card-info AP PIN */
-    char serial[15];            /* the serial AP's 13 characters */
+    char serial[15];                     /* the serial AP's 13 characters */
 } emu_info;
 
 /* The card's persistent state as last loaded, saved or reloaded by lock. */
@@ -154,16 +157,16 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info);
 
 /* Options for making a test card. NULL / 0 fields take the defaults. */
 typedef struct {
-    const char *auth_pin;   /* default "1234" (4 digits) */
-    const char *sign_pin;   /* default "ABC123" (6-16 of A-Z 0-9) */
-    const char *name;       /* card holder, UTF-8 (default a fictional one) */
-    const char *address;    /* UTF-8 */
-    const char *birth;      /* YYYYMMDD, a real date, not in the future */
-    const char *sex;        /* "1", "2" or "3" (ISO 5218 style) */
+    const char *auth_pin;    /* default "1234" (4 digits) */
+    const char *sign_pin;    /* default "ABC123" (6-16 of A-Z 0-9) */
+    const char *name;        /* card holder, UTF-8 (default a fictional one) */
+    const char *address;     /* UTF-8 */
+    const char *birth;       /* YYYYMMDD, a real date, not in the future */
+    const char *sex;         /* "1", "2" or "3" (ISO 5218 style) */
     unsigned ca_generations; /* CA generations, same name, 1..8 (0 = 1) */
-    int expired;            /* leaves' validity ended yesterday */
-    int smartphone;         /* JPKIAPGPSETOKEN: EF 000A needs the auth PIN */
-    int pinpad;             /* the card sits in a PIN-pad reader */
+    int expired;             /* leaves' validity ended yesterday */
+    int smartphone;          /* JPKIAPGPSETOKEN: EF 000A needs the auth PIN */
+    int pinpad;              /* the card sits in a PIN-pad reader */
     int blocked_status_63c0; /* retry query on a blocked PIN answers 63C0
                               * (the same as blocked_query_sw = 0x63C0) */
     int sign_pin_single_use; /* each signature needs its own VERIFY */
@@ -176,15 +179,15 @@ typedef struct {
     int reselect_keeps_pins; /* re-SELECT of the current JPKI-AP keeps PINs */
     unsigned unverified_sign_sw; /* 0x69xx for a signature without its PIN
                                   * (0 = 0x6982) */
-    int select_fci;          /* SELECT by AID with P2=00 answers an FCI */
-    int no_serial_ap;        /* the card has no serial-number AP */
+    int select_fci;              /* SELECT by AID with P2=00 answers an FCI */
+    int no_serial_ap;            /* the card has no serial-number AP */
 } emu_init_opts;
 
 /* EF 0006 labels of the known token kinds. */
-#define EMU_TOKEN_MYNUMBER "JPKIAPICCTOKEN2"   /* My Number Card */
-#define EMU_TOKEN_JUKI "JPKIAPICCTOKEN"        /* Basic Resident Register card */
-#define EMU_TOKEN_ANDROID "JPKIAPGPSETOKEN"    /* Android secure element */
-#define EMU_TOKEN_IOS "JPKIAPIOSTOKEN"         /* iPhone */
+#define EMU_TOKEN_MYNUMBER "JPKIAPICCTOKEN2" /* My Number Card */
+#define EMU_TOKEN_JUKI "JPKIAPICCTOKEN"      /* Basic Resident Register card */
+#define EMU_TOKEN_ANDROID "JPKIAPGPSETOKEN"  /* Android secure element */
+#define EMU_TOKEN_IOS "JPKIAPIOSTOKEN"       /* iPhone */
 #define EMU_TOKEN_INFO_PHONE EMU_TOKEN_ANDROID
 
 /* Status words an emulator switch accepts: 1 if sw is allowed for a

@@ -8,11 +8,13 @@
 #include "emu/emu.h"
 
 /* Formats the message into err (if given) and returns rv. */
-__attribute__((format(printf, 4, 5)))
-emu_rv emu_fail(emu_rv rv, char *err, size_t errlen, const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) emu_rv emu_fail(emu_rv rv, char *err,
+                                                      size_t errlen,
+                                                      const char *fmt, ...);
 /* The same, prefixed with "path: " (messages about an image file). */
-__attribute__((format(printf, 5, 6)))
-emu_rv emu_fail_at(emu_rv rv, char *err, size_t errlen, const char *path,
-                   const char *fmt, ...);
+__attribute__((format(printf, 5, 6))) emu_rv emu_fail_at(emu_rv rv, char *err,
+                                                         size_t errlen,
+                                                         const char *path,
+                                                         const char *fmt, ...);
 
 #endif

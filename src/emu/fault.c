@@ -16,8 +16,9 @@
 
 #include <openssl/rand.h>
 
-__attribute__((format(printf, 3, 4)))
-static emu_rv bad(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static emu_rv bad(char *err,
+                                                        size_t errlen,
+                                                        const char *fmt, ...)
 {
     if (err && errlen) {
         char msg[200];
@@ -55,8 +56,10 @@ static int parse_sw(const char *s, size_t len, uint16_t *out)
         return -1;
     for (size_t i = 0; i < 4; i++) {
         char c = s[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0)
             return -1;
         v = v << 4 | (unsigned)d;
@@ -69,7 +72,8 @@ static int parse_sw(const char *s, size_t len, uint16_t *out)
 }
 
 /* One "name" or "name=value" item. */
-static emu_rv parse_item(const char *item, size_t len, emu_faults *f, char *err, size_t errlen)
+static emu_rv parse_item(const char *item, size_t len, emu_faults *f,
+                         char *err, size_t errlen)
 {
     const char *eq = memchr(item, '=', len);
     size_t nlen = eq ? (size_t)(eq - item) : len;
@@ -87,41 +91,49 @@ static emu_rv parse_item(const char *item, size_t len, emu_faults *f, char *err,
         f->pinpad_sw = 0x6400;
     } else if (IS("power-loss-at-sign")) {
         if (val && (parse_num(val, vlen, &n) != 0 || n == 0))
-            return bad(err, errlen, "'%.*s' needs a signature number from 1", (int)len, item);
+            return bad(err, errlen, "'%.*s' needs a signature number from 1",
+                       (int)len, item);
         f->power_loss_sign = val ? n : 1;
     } else if (IS("drop-after") && val && parse_num(val, vlen, &n) == 0) {
         f->drop = 1;
         f->drop_after = n;
-    } else if (IS("delay-ms") && val && parse_num(val, vlen, &n) == 0
-               && n <= EMU_FAULT_MAX_DELAY_MS) {
+    } else if (IS("delay-ms") && val && parse_num(val, vlen, &n) == 0 &&
+               n <= EMU_FAULT_MAX_DELAY_MS) {
         f->delay_ms = (unsigned)n;
-    } else if (IS("garbage-at") && val && parse_num(val, vlen, &n) == 0 && n > 0) {
+    } else if (IS("garbage-at") && val && parse_num(val, vlen, &n) == 0 &&
+               n > 0) {
         if (f->n_garbage == EMU_FAULT_MAX_AT)
-            return bad(err, errlen, "more than %d garbage-at", EMU_FAULT_MAX_AT);
+            return bad(err, errlen, "more than %d garbage-at",
+                       EMU_FAULT_MAX_AT);
         f->garbage_at[f->n_garbage++] = n;
     } else if (IS("sw-at") && val) {
         const char *colon = memchr(val, ':', vlen);
         uint16_t sw;
-        if (!colon || parse_num(val, (size_t)(colon - val), &n) != 0 || n == 0
-            || parse_sw(colon + 1, vlen - (size_t)(colon - val) - 1, &sw) != 0)
-            return bad(err, errlen, "'%.*s' must be sw-at=N:XXXX (N from 1, XXXX a status "
-                       "word 61xx-6Fxx or 9xxx)", (int)len, item);
+        if (!colon || parse_num(val, (size_t)(colon - val), &n) != 0 ||
+            n == 0 ||
+            parse_sw(colon + 1, vlen - (size_t)(colon - val) - 1, &sw) != 0)
+            return bad(err, errlen,
+                       "'%.*s' must be sw-at=N:XXXX (N from 1, XXXX a status "
+                       "word 61xx-6Fxx or 9xxx)",
+                       (int)len, item);
         if (f->n_sw == EMU_FAULT_MAX_AT)
             return bad(err, errlen, "more than %d sw-at", EMU_FAULT_MAX_AT);
         f->sw_at[f->n_sw] = n;
         f->sw_value[f->n_sw++] = sw;
     } else {
-        return bad(err, errlen, "unknown or malformed fault '%.*s'", (int)len, item);
+        return bad(err, errlen, "unknown or malformed fault '%.*s'", (int)len,
+                   item);
     }
 #undef IS
     return EMU_OK;
 }
 
-emu_rv emu_faults_parse(const char *spec, emu_faults *out, char *err, size_t errlen)
+emu_rv emu_faults_parse(const char *spec, emu_faults *out, char *err,
+                        size_t errlen)
 {
     emu_faults f;
     memset(&f, 0, sizeof f);
-    for (const char *p = spec; p && *p; ) {
+    for (const char *p = spec; p && *p;) {
         size_t len = strcspn(p, ",");
         if (len == 0)
             return bad(err, errlen, "empty item in '%s'", spec);
@@ -174,7 +186,8 @@ void emu_faults_delay(const emu_faults *f)
 {
     if (!f->delay_ms)
         return;
-    struct timespec ts = { (time_t)(f->delay_ms / 1000), (long)(f->delay_ms % 1000) * 1000000L };
+    struct timespec ts = { (time_t)(f->delay_ms / 1000),
+                           (long)(f->delay_ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }

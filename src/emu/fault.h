@@ -19,8 +19,8 @@
 #define EMU_FAULT_MAX_DELAY_MS 60000u
 
 typedef struct {
-    unsigned long seq;              /* APDUs since the list was set */
-    int drop;                       /* drop-after given */
+    unsigned long seq; /* APDUs since the list was set */
+    int drop;          /* drop-after given */
     unsigned long drop_after;
     unsigned long garbage_at[EMU_FAULT_MAX_AT];
     size_t n_garbage;
@@ -29,16 +29,17 @@ typedef struct {
     size_t n_sw;
     int get_response;
     int wrong_le;
-    uint16_t pinpad_sw;             /* the keypad's holder cancels (6401) or
+    uint16_t pinpad_sw; /* the keypad's holder cancels (6401) or
                                      * lets the entry time out (6400); 0 = types */
     unsigned delay_ms;
-    unsigned long power_loss_sign;  /* the Nth signature loses power; 0 = off */
-    unsigned long signs;            /* signatures the card began since then */
+    unsigned long power_loss_sign; /* the Nth signature loses power; 0 = off */
+    unsigned long signs;           /* signatures the card began since then */
 } emu_faults;
 
 /* Parse spec (NULL or "" = no faults) into *out; on error *out is left as
  * it was and err says what is wrong. */
-emu_rv emu_faults_parse(const char *spec, emu_faults *out, char *err, size_t errlen);
+emu_rv emu_faults_parse(const char *spec, emu_faults *out, char *err,
+                        size_t errlen);
 
 /* For APDU number seq (from 1): is its answer replaced by garbage; does it
  * answer a fixed SW (into *sw) without being processed. */

@@ -34,11 +34,17 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     if (s[0] < 0x80)
         return 1;
     if ((s[0] & 0xE0) == 0xC0) {
-        len = 2; cp = s[0] & 0x1Fu; min = 0x80;
+        len = 2;
+        cp = s[0] & 0x1Fu;
+        min = 0x80;
     } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3; cp = s[0] & 0x0Fu; min = 0x800;
+        len = 3;
+        cp = s[0] & 0x0Fu;
+        min = 0x800;
     } else if ((s[0] & 0xF8) == 0xF0) {
-        len = 4; cp = s[0] & 0x07u; min = 0x10000;
+        len = 4;
+        cp = s[0] & 0x07u;
+        min = 0x10000;
     } else {
         return 0;
     }
@@ -49,8 +55,8 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
             return 0;
         cp = cp << 6 | (s[i] & 0x3Fu);
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)
-        || (cp >= 0x80 && cp <= 0x9F))   /* C1 controls */
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ||
+        (cp >= 0x80 && cp <= 0x9F)) /* C1 controls */
         return 0;
     return len;
 }
@@ -60,7 +66,7 @@ int emu_text_valid(const char *s, size_t len, size_t max)
     if (!s || len == 0 || len > max)
         return 0;
     const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < len; ) {
+    for (size_t i = 0; i < len;) {
         if (u[i] < 0x20 || u[i] == 0x7F)
             return 0;
         size_t n = utf8_seq(u + i, len - i);
@@ -75,16 +81,20 @@ static void today(char out[EMU_BIRTH_LEN + 1])
 {
     time_t now = time(NULL);
     struct tm tm;
-    if (!gmtime_r(&now, &tm) || strftime(out, EMU_BIRTH_LEN + 1, "%Y%m%d", &tm) == 0)
+    if (!gmtime_r(&now, &tm) ||
+        strftime(out, EMU_BIRTH_LEN + 1, "%Y%m%d", &tm) == 0)
         snprintf(out, EMU_BIRTH_LEN + 1, "99991231");
 }
 
 int emu_birth_valid(const char *s, size_t len)
 {
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    static const int mdays[] = {
+        31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
     if (!s || len != EMU_BIRTH_LEN || !all_digits(s, len))
         return 0;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+            (s[3] - '0');
     int m = (s[4] - '0') * 10 + (s[5] - '0');
     int d = (s[6] - '0') * 10 + (s[7] - '0');
     if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
@@ -117,8 +127,8 @@ static char number_check_digit(const char *d)
 
 int emu_number_valid(const char *s, size_t len)
 {
-    return s && len == EMU_NUMBER_LEN && all_digits(s, len)
-        && s[11] == number_check_digit(s);
+    return s && len == EMU_NUMBER_LEN && all_digits(s, len) &&
+           s[11] == number_check_digit(s);
 }
 
 int emu_serial_valid(const char *s, size_t len)
@@ -134,8 +144,8 @@ int emu_serial_valid(const char *s, size_t len)
 /* n characters of set (size k) from uniformly random bytes. */
 static int random_chars(char *out, size_t n, const char *set, unsigned k)
 {
-    const unsigned limit = 256 - 256 % k;   /* no modulo bias */
-    for (size_t i = 0; i < n; ) {
+    const unsigned limit = 256 - 256 % k; /* no modulo bias */
+    for (size_t i = 0; i < n;) {
         unsigned char b[32];
         if (RAND_bytes(b, sizeof b) != 1)
             return -1;
@@ -175,7 +185,8 @@ void emu_holder_default(emu_holder *h)
 void emu_image_fill_v1(emu_image *img)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(img->file[EMU_FILE_AUTH_CERT], img->file_len[EMU_FILE_AUTH_CERT], md);
+    SHA256(img->file[EMU_FILE_AUTH_CERT], img->file_len[EMU_FILE_AUTH_CERT],
+           md);
     emu_holder_default(&img->holder);
     for (size_t i = 0; i < EMU_SERIAL_LEN; i++)
         img->serial[i] = alnum[md[i] % 36];
@@ -187,7 +198,10 @@ void emu_image_fill_v1(emu_image *img)
 
 void emu_birth_with_era(const char *birth, char out[EMU_BIRTH_LEN + 2])
 {
-    static const struct { const char *from; char code; } eras[] = {
+    static const struct {
+        const char *from;
+        char code;
+    } eras[] = {
         { "20190501", '5' }, { "19890108", '4' }, { "19261225", '3' },
         { "19120730", '2' }, { "00000000", '1' },
     };
@@ -228,11 +242,17 @@ static void put_tlv(ber_buf *b, const uint8_t *tag, size_t tag_len,
     uint8_t l[3];
     size_t ll;
     if (n < 0x80) {
-        l[0] = (uint8_t)n; ll = 1;
+        l[0] = (uint8_t)n;
+        ll = 1;
     } else if (n <= 0xFF) {
-        l[0] = 0x81; l[1] = (uint8_t)n; ll = 2;
+        l[0] = 0x81;
+        l[1] = (uint8_t)n;
+        ll = 2;
     } else {
-        l[0] = 0x82; l[1] = (uint8_t)(n >> 8); l[2] = (uint8_t)n; ll = 3;
+        l[0] = 0x82;
+        l[1] = (uint8_t)(n >> 8);
+        l[2] = (uint8_t)n;
+        ll = 3;
     }
     put(b, tag, tag_len);
     put(b, l, ll);
@@ -253,7 +273,11 @@ size_t emu_info_number_ef(const emu_holder *h, uint8_t *out, size_t max)
 size_t emu_info_attrs_ef(const emu_holder *h, uint8_t *out, size_t max)
 {
     static const uint8_t header[2] = { 0, 0 };
-    const struct { uint8_t tag; const void *v; size_t n; } f[] = {
+    const struct {
+        uint8_t tag;
+        const void *v;
+        size_t n;
+    } f[] = {
         { 0x21, header, sizeof header },
         { 0x22, h->name, strlen(h->name) },
         { 0x23, h->address, strlen(h->address) },
@@ -296,7 +320,8 @@ int emu_token_label_valid(const char *s, size_t len, int digits)
     if (!s || len == 0 || len > EMU_TOKEN_INFO_LEN)
         return 0;
     for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (digits && s[i] >= '0' && s[i] <= '9')))
+        if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+              (digits && s[i] >= '0' && s[i] <= '9')))
             return 0;
     return 1;
 }

@@ -81,8 +81,9 @@ const char *const emu_image_file_keys[EMU_FILE_COUNT] = {
 
 unsigned emu_pin_max_tries(int which)
 {
-    return which == EMU_PIN_SIGN ? EMU_SIGN_PIN_TRIES
-        : which == EMU_PIN_INFO ? EMU_INFO_PIN_TRIES : EMU_AUTH_PIN_TRIES;
+    return which == EMU_PIN_SIGN   ? EMU_SIGN_PIN_TRIES
+           : which == EMU_PIN_INFO ? EMU_INFO_PIN_TRIES
+                                   : EMU_AUTH_PIN_TRIES;
 }
 
 int emu_pin_valid(int which, const uint8_t *pin, size_t len)
@@ -100,7 +101,8 @@ int emu_pin_valid(int which, const uint8_t *pin, size_t len)
     if (len < 6 || len > EMU_PIN_MAX_LEN)
         return 0;
     for (size_t i = 0; i < len; i++)
-        if (!((pin[i] >= 'A' && pin[i] <= 'Z') || (pin[i] >= '0' && pin[i] <= '9')))
+        if (!((pin[i] >= 'A' && pin[i] <= 'Z') ||
+              (pin[i] >= '0' && pin[i] <= '9')))
             return 0;
     return 1;
 }
@@ -142,20 +144,23 @@ emu_rv emu_image_set_key(emu_image *img, int which, EVP_PKEY *key)
 /* ---- reading ------------------------------------------------------------ */
 
 /* The whole file, and the identity of exactly the file that was read. */
-static emu_rv read_all(const char *path, char **out, size_t *out_len, struct stat *stp,
-                       char *err, size_t errlen)
+static emu_rv read_all(const char *path, char **out, size_t *out_len,
+                       struct stat *stp, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot open: %s", strerror(errno));
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot open: %s",
+                           strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "not a regular file");
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path,
+                           "not a regular file");
     }
     if (st.st_size > IMAGE_MAX_SIZE) {
         close(fd);
-        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "too large for a card image");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
+                           "too large for a card image");
     }
     size_t cap = (size_t)st.st_size + 1, len = 0;
     char *buf = OPENSSL_malloc(cap);
@@ -171,7 +176,8 @@ static emu_rv read_all(const char *path, char **out, size_t *out_len, struct sta
             int e = errno;
             close(fd);
             OPENSSL_clear_free(buf, cap);
-            return emu_fail_at(EMU_ERR_IO, err, errlen, path, "read error: %s", strerror(e));
+            return emu_fail_at(EMU_ERR_IO, err, errlen, path, "read error: %s",
+                               strerror(e));
         }
         len += (size_t)n;
         if (n == 0 || len == cap)
@@ -180,7 +186,8 @@ static emu_rv read_all(const char *path, char **out, size_t *out_len, struct sta
     close(fd);
     if (len == cap) { /* grew while we read it: not a settled image */
         OPENSSL_clear_free(buf, cap);
-        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "file changed while being read");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
+                           "file changed while being read");
     }
     *out = buf;
     *out_len = len;
@@ -197,25 +204,27 @@ typedef struct {
 } parser;
 
 /* Next line must be "key value"; hands back the value. */
-static emu_rv next_field(parser *ps, const char *key, const char **val, size_t *len)
+static emu_rv next_field(parser *ps, const char *key, const char **val,
+                         size_t *len)
 {
     size_t klen = strlen(key);
     const char *nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
     ps->line++;
     if (!nl)
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: truncated, expected '%s'", ps->line, key);
-    if ((size_t)(nl - ps->p) <= klen + 1 || memcmp(ps->p, key, klen) != 0
-        || ps->p[klen] != ' ')
+                           "line %u: truncated, expected '%s'", ps->line, key);
+    if ((size_t)(nl - ps->p) <= klen + 1 || memcmp(ps->p, key, klen) != 0 ||
+        ps->p[klen] != ' ')
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: expected field '%s'", ps->line, key);
+                           "line %u: expected field '%s'", ps->line, key);
     *val = ps->p + klen + 1;
     *len = (size_t)(nl - *val);
     ps->p = nl + 1;
     return EMU_OK;
 }
 
-static emu_rv field_uint(parser *ps, const char *key, unsigned max, unsigned *out)
+static emu_rv field_uint(parser *ps, const char *key, unsigned max,
+                         unsigned *out)
 {
     const char *v;
     size_t len;
@@ -230,7 +239,8 @@ static emu_rv field_uint(parser *ps, const char *key, unsigned max, unsigned *ou
     }
     if (!ok || n > max)
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: '%s' must be a number from 0 to %u", ps->line, key, max);
+                           "line %u: '%s' must be a number from 0 to %u",
+                           ps->line, key, max);
     *out = n;
     return EMU_OK;
 }
@@ -244,7 +254,8 @@ static emu_rv field_pin(parser *ps, const char *key, int which, char *out)
         return rv;
     if (!emu_pin_valid(which, (const uint8_t *)v, len))
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: '%s' does not follow the PIN rules", ps->line, key);
+                           "line %u: '%s' does not follow the PIN rules",
+                           ps->line, key);
     memcpy(out, v, len);
     out[len] = '\0';
     return EMU_OK;
@@ -274,16 +285,18 @@ static emu_rv field_hex(parser *ps, const char *key, size_t max, int absent_ok,
         return EMU_OK;
     if (len % 2 || len / 2 > max)
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: '%s' has a bad length", ps->line, key);
+                           "line %u: '%s' has a bad length", ps->line, key);
     uint8_t *b = OPENSSL_malloc(len / 2);
     if (!b)
-        return emu_fail_at(EMU_ERR_MEMORY, ps->err, ps->errlen, ps->path, "out of memory");
+        return emu_fail_at(EMU_ERR_MEMORY, ps->err, ps->errlen, ps->path,
+                           "out of memory");
     for (size_t i = 0; i < len / 2; i++) {
         int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             OPENSSL_clear_free(b, len / 2);
             return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                        "line %u: '%s' is not lower-case hex", ps->line, key);
+                               "line %u: '%s' is not lower-case hex", ps->line,
+                               key);
         }
         b[i] = (uint8_t)(hi << 4 | lo);
     }
@@ -301,16 +314,19 @@ static emu_rv field_key(parser *ps, emu_image *img, int which, const char *key)
         return rv;
     const unsigned char *p = der;
     EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &p, (long)len);
-    int ok = k && p == der + len && EVP_PKEY_is_a(k, "RSA") && EVP_PKEY_get_bits(k) == 2048;
+    int ok = k && p == der + len && EVP_PKEY_is_a(k, "RSA") &&
+             EVP_PKEY_get_bits(k) == 2048;
     if (ok)
         rv = emu_image_set_key(img, which, k);
     EVP_PKEY_free(k);
     OPENSSL_clear_free(der, len);
     if (!ok)
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: '%s' is not an RSA-2048 private key", ps->line, key);
+                           "line %u: '%s' is not an RSA-2048 private key",
+                           ps->line, key);
     return rv == EMU_OK ? EMU_OK
-        : emu_fail_at(rv, ps->err, ps->errlen, ps->path, "cannot store '%s'", key);
+                        : emu_fail_at(rv, ps->err, ps->errlen, ps->path,
+                                      "cannot store '%s'", key);
 }
 
 static X509 *parse_cert(const uint8_t *der, size_t len)
@@ -332,16 +348,20 @@ static emu_rv field_cert(parser *ps, emu_image *img, int f)
     if (rv != EMU_OK || !img->file[f])
         return rv;
     X509 *x = parse_cert(img->file[f], img->file_len[f]);
-    int which = f == EMU_FILE_AUTH_CERT ? EMU_PIN_AUTH
-        : f == EMU_FILE_SIGN_CERT ? EMU_PIN_SIGN : -1;
-    int ok = x && (which < 0 || EVP_PKEY_eq(X509_get0_pubkey(x), img->key[which]) == 1);
+    int which = f == EMU_FILE_AUTH_CERT   ? EMU_PIN_AUTH
+                : f == EMU_FILE_SIGN_CERT ? EMU_PIN_SIGN
+                                          : -1;
+    int ok = x && (which < 0 ||
+                   EVP_PKEY_eq(X509_get0_pubkey(x), img->key[which]) == 1);
     X509_free(x);
     if (!x)
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: '%s' is not a DER certificate", ps->line, emu_image_file_keys[f]);
+                           "line %u: '%s' is not a DER certificate", ps->line,
+                           emu_image_file_keys[f]);
     if (!ok)
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: '%s' does not match its private key", ps->line, emu_image_file_keys[f]);
+                           "line %u: '%s' does not match its private key",
+                           ps->line, emu_image_file_keys[f]);
     return EMU_OK;
 }
 
@@ -355,8 +375,8 @@ static emu_rv field_token_info(parser *ps, emu_image *img)
     /* Digits came with JPKIAPICCTOKEN2 (format 3). */
     if (!emu_token_label_valid(v, len, img->version >= 3))
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: 'token_info' must be 1-32 of A-Z%s", ps->line,
-                    img->version >= 3 ? " 0-9" : "");
+                           "line %u: 'token_info' must be 1-32 of A-Z%s",
+                           ps->line, img->version >= 3 ? " 0-9" : "");
     memcpy(img->token_info, v, len);
     img->token_info[len] = '\0';
     return EMU_OK;
@@ -373,7 +393,7 @@ static emu_rv field_text(parser *ps, const char *key, size_t max,
         return rv;
     if (len > max || !check(v, len))
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: '%s' is not valid", ps->line, key);
+                           "line %u: '%s' is not valid", ps->line, key);
     memcpy(out, v, len);
     out[len] = '\0';
     return EMU_OK;
@@ -400,7 +420,8 @@ static int serial_ok(const char *s, size_t len)
 }
 
 /* A 4-hex-digit status word that ok() accepts. */
-static emu_rv field_sw(parser *ps, const char *key, int (*ok)(unsigned), uint16_t *out)
+static emu_rv field_sw(parser *ps, const char *key, int (*ok)(unsigned),
+                       uint16_t *out)
 {
     const char *v;
     size_t len;
@@ -416,7 +437,8 @@ static emu_rv field_sw(parser *ps, const char *key, int (*ok)(unsigned), uint16_
     }
     if (!good || !ok(sw))
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                    "line %u: '%s' is not an allowed status word", ps->line, key);
+                           "line %u: '%s' is not an allowed status word",
+                           ps->line, key);
     *out = (uint16_t)sw;
     return EMU_OK;
 }
@@ -426,11 +448,11 @@ static emu_rv parse_v3_fields(parser *ps, emu_image *img)
 {
     unsigned keeps, fci, serial_ap;
     emu_rv rv;
-    if ((rv = field_uint(ps, "reselect_keeps_pins", 1, &keeps))
-        || (rv = field_sw(ps, "unverified_sign_sw", emu_unverified_sign_sw_valid,
-                          &img->unverified_sign_sw))
-        || (rv = field_uint(ps, "select_fci", 1, &fci))
-        || (rv = field_uint(ps, "serial_ap", 1, &serial_ap)))
+    if ((rv = field_uint(ps, "reselect_keeps_pins", 1, &keeps)) ||
+        (rv = field_sw(ps, "unverified_sign_sw", emu_unverified_sign_sw_valid,
+                       &img->unverified_sign_sw)) ||
+        (rv = field_uint(ps, "select_fci", 1, &fci)) ||
+        (rv = field_uint(ps, "serial_ap", 1, &serial_ap)))
         return rv;
     img->reselect_keeps_pins = (int)keeps;
     img->select_fci = (int)fci;
@@ -446,19 +468,22 @@ static emu_rv parse_v2_fields(parser *ps, emu_image *img)
     char serial[EMU_SERIAL_LEN_V2 + 1];
     const int v3 = img->version >= 3;
     emu_rv rv;
-    if ((rv = field_uint(ps, "pinpad", 1, &pinpad))
-        || (rv = field_text(ps, "serial", v3 ? EMU_SERIAL_LEN : EMU_SERIAL_LEN_V2,
-                            v3 ? serial_ok : serial_v2_ok, serial)))
+    if ((rv = field_uint(ps, "pinpad", 1, &pinpad)) ||
+        (rv = field_text(ps, "serial", v3 ? EMU_SERIAL_LEN : EMU_SERIAL_LEN_V2,
+                         v3 ? serial_ok : serial_v2_ok, serial)))
         return rv;
     /* Format 2 kept 14 characters; the serial is their first 13. */
     memcpy(img->serial, serial, EMU_SERIAL_LEN);
     img->serial[EMU_SERIAL_LEN] = '\0';
-    if ((rv = field_text(ps, "holder_number", EMU_NUMBER_LEN, emu_number_valid, h->number))
-        || (rv = field_text(ps, "holder_name", EMU_NAME_MAX, name_ok, h->name))
-        || (rv = field_text(ps, "holder_address", EMU_ADDRESS_MAX, address_ok, h->address))
-        || (rv = field_text(ps, "holder_birth", EMU_BIRTH_LEN, emu_birth_valid, h->birth))
-        || (rv = field_text(ps, "holder_sex", 1, emu_sex_valid, h->sex))
-        || (v3 && (rv = parse_v3_fields(ps, img))))
+    if ((rv = field_text(ps, "holder_number", EMU_NUMBER_LEN, emu_number_valid,
+                         h->number)) ||
+        (rv = field_text(ps, "holder_name", EMU_NAME_MAX, name_ok, h->name)) ||
+        (rv = field_text(ps, "holder_address", EMU_ADDRESS_MAX, address_ok,
+                         h->address)) ||
+        (rv = field_text(ps, "holder_birth", EMU_BIRTH_LEN, emu_birth_valid,
+                         h->birth)) ||
+        (rv = field_text(ps, "holder_sex", 1, emu_sex_valid, h->sex)) ||
+        (v3 && (rv = parse_v3_fields(ps, img))))
         return rv;
     img->pinpad = (int)pinpad;
     return EMU_OK;
@@ -469,8 +494,11 @@ static emu_rv parse_v2_fields(parser *ps, emu_image *img)
 static emu_rv parse_blocked(parser *ps, emu_image *img)
 {
     if (img->version >= 3) {
-        emu_rv rv = field_sw(ps, "blocked_sw", emu_blocked_sw_valid, &img->blocked_sw);
-        return rv ? rv : field_sw(ps, "blocked_query_sw", emu_blocked_sw_valid, &img->blocked_query_sw);
+        emu_rv rv =
+            field_sw(ps, "blocked_sw", emu_blocked_sw_valid, &img->blocked_sw);
+        return rv ? rv
+                  : field_sw(ps, "blocked_query_sw", emu_blocked_sw_valid,
+                             &img->blocked_query_sw);
     }
     unsigned flag;
     emu_rv rv = field_uint(ps, "blocked_status_63c0", 1, &flag);
@@ -488,18 +516,21 @@ static emu_rv parse_fields(parser *ps, emu_image *img)
     /* Today's behaviour where an older format has no field. */
     img->unverified_sign_sw = 0x6982;
     img->serial_ap = 1;
-    if ((rv = field_pin(ps, "auth_pin", EMU_PIN_AUTH, img->pins.pin[EMU_PIN_AUTH]))
-        || (rv = field_uint(ps, "auth_tries", EMU_AUTH_PIN_TRIES, &img->pins.tries[EMU_PIN_AUTH]))
-        || (rv = field_pin(ps, "sign_pin", EMU_PIN_SIGN, img->pins.pin[EMU_PIN_SIGN]))
-        || (rv = field_uint(ps, "sign_tries", EMU_SIGN_PIN_TRIES, &img->pins.tries[EMU_PIN_SIGN]))
-        || (v2 && (rv = field_uint(ps, "info_tries", EMU_INFO_PIN_TRIES,
-                                   &img->pins.tries[EMU_PIN_INFO])))
-        || (rv = field_token_info(ps, img))
-        || (rv = parse_blocked(ps, img))
-        || (rv = field_uint(ps, "sign_pin_single_use", 1, &single_use))
-        || (v2 && (rv = parse_v2_fields(ps, img)))
-        || (rv = field_key(ps, img, EMU_PIN_AUTH, "auth_key"))
-        || (rv = field_key(ps, img, EMU_PIN_SIGN, "sign_key")))
+    if ((rv = field_pin(ps, "auth_pin", EMU_PIN_AUTH,
+                        img->pins.pin[EMU_PIN_AUTH])) ||
+        (rv = field_uint(ps, "auth_tries", EMU_AUTH_PIN_TRIES,
+                         &img->pins.tries[EMU_PIN_AUTH])) ||
+        (rv = field_pin(ps, "sign_pin", EMU_PIN_SIGN,
+                        img->pins.pin[EMU_PIN_SIGN])) ||
+        (rv = field_uint(ps, "sign_tries", EMU_SIGN_PIN_TRIES,
+                         &img->pins.tries[EMU_PIN_SIGN])) ||
+        (v2 && (rv = field_uint(ps, "info_tries", EMU_INFO_PIN_TRIES,
+                                &img->pins.tries[EMU_PIN_INFO]))) ||
+        (rv = field_token_info(ps, img)) || (rv = parse_blocked(ps, img)) ||
+        (rv = field_uint(ps, "sign_pin_single_use", 1, &single_use)) ||
+        (v2 && (rv = parse_v2_fields(ps, img))) ||
+        (rv = field_key(ps, img, EMU_PIN_AUTH, "auth_key")) ||
+        (rv = field_key(ps, img, EMU_PIN_SIGN, "sign_key")))
         return rv;
     for (int f = 0; f < EMU_FILE_COUNT; f++)
         if ((rv = field_cert(ps, img, f)) != EMU_OK)
@@ -511,12 +542,14 @@ static emu_rv parse_fields(parser *ps, emu_image *img)
 }
 
 /* Magic, version and checksum; on success ps covers the fields only. */
-static emu_rv check_frame(const char *path, const char *buf, size_t len, parser *ps,
-                          unsigned *version, char *err, size_t errlen)
+static emu_rv check_frame(const char *path, const char *buf, size_t len,
+                          parser *ps, unsigned *version, char *err,
+                          size_t errlen)
 {
     size_t mlen = strlen(IMAGE_MAGIC);
     if (len < mlen || memcmp(buf, IMAGE_MAGIC, mlen) != 0)
-        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "not a card image (bad magic)");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
+                           "not a card image (bad magic)");
     const char *nl = memchr(buf, '\n', len);
     size_t vlen = nl ? (size_t)(nl - buf) - mlen : 0;
     unsigned long v = 0;
@@ -526,27 +559,37 @@ static emu_rv check_frame(const char *path, const char *buf, size_t len, parser 
         v = v * 10 + (unsigned long)(buf[mlen + i] - '0');
     }
     if (!ok)
-        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "bad format version line");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
+                           "bad format version line");
     *version = (unsigned)v;
     if (*version < 1 || *version > EMU_IMAGE_VERSION)
-        return emu_fail_at(EMU_ERR_VERSION, err, errlen, path,
-                    "format version %u is not supported (this build reads 1 to %d)",
-                    *version, EMU_IMAGE_VERSION);
+        return emu_fail_at(
+            EMU_ERR_VERSION, err, errlen, path,
+            "format version %u is not supported (this build reads 1 to %d)",
+            *version, EMU_IMAGE_VERSION);
     const size_t tail = strlen("sha256 ") + 2 * SHA256_DIGEST_LENGTH + 1;
     if (len < tail + (size_t)(nl + 1 - buf))
-        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "truncated (no checksum line)");
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
+                           "truncated (no checksum line)");
     const char *sum = buf + len - tail;
-    if (sum[-1] != '\n' || memcmp(sum, "sha256 ", 7) != 0 || buf[len - 1] != '\n')
-        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "truncated (no checksum line)");
+    if (sum[-1] != '\n' || memcmp(sum, "sha256 ", 7) != 0 ||
+        buf[len - 1] != '\n')
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
+                           "truncated (no checksum line)");
     unsigned char md[SHA256_DIGEST_LENGTH];
     char hex[2 * SHA256_DIGEST_LENGTH + 1];
     SHA256((const unsigned char *)buf, (size_t)(sum - buf), md);
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
     if (memcmp(sum + 7, hex, 2 * SHA256_DIGEST_LENGTH) != 0)
-        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "checksum mismatch (corrupt image)");
-    *ps = (parser){ .p = nl + 1, .end = sum, .line = 1, .path = path,
-                    .err = err, .errlen = errlen };
+        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
+                           "checksum mismatch (corrupt image)");
+    *ps = (parser){ .p = nl + 1,
+                    .end = sum,
+                    .line = 1,
+                    .path = path,
+                    .err = err,
+                    .errlen = errlen };
     return EMU_OK;
 }
 
@@ -573,8 +616,8 @@ emu_rv emu_image_load(const char *path, emu_image *img, emu_file_id *id,
     if (rv == EMU_OK)
         rv = parse_fields(&ps, img);
     if (rv == EMU_OK && ps.p != ps.end)
-        rv = emu_fail_at(EMU_ERR_FORMAT, err, errlen, path, "line %u: unexpected extra data",
-                  ps.line + 1);
+        rv = emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
+                         "line %u: unexpected extra data", ps.line + 1);
     OPENSSL_clear_free(buf, len + 1);
     if (rv != EMU_OK) {
         emu_image_clear(img);
@@ -590,8 +633,7 @@ int emu_image_changed(const char *path, const emu_file_id *id)
     struct stat st;
     if (stat(path, &st) != 0)
         return 1;
-    return st.st_dev != id->dev || st.st_ino != id->ino || st.st_size != id->size
-        || st.st_mtim.tv_sec != id->mtime.tv_sec
-        || st.st_mtim.tv_nsec != id->mtime.tv_nsec;
+    return st.st_dev != id->dev || st.st_ino != id->ino ||
+           st.st_size != id->size || st.st_mtim.tv_sec != id->mtime.tv_sec ||
+           st.st_mtim.tv_nsec != id->mtime.tv_nsec;
 }
-

@@ -55,9 +55,9 @@ enum {
 #define EMU_SERIAL_LEN 13
 #define EMU_SERIAL_LEN_V2 14
 #define EMU_NUMBER_LEN 12
-#define EMU_NAME_MAX 256      /* bytes of UTF-8 */
+#define EMU_NAME_MAX 256 /* bytes of UTF-8 */
 #define EMU_ADDRESS_MAX 512
-#define EMU_BIRTH_LEN 8       /* YYYYMMDD */
+#define EMU_BIRTH_LEN 8 /* YYYYMMDD */
 
 /* The persistent, changeable part of a card. */
 typedef struct {
@@ -67,36 +67,36 @@ typedef struct {
 
 /* The card holder as the card-info AP tells it (dummy data). */
 typedef struct {
-    char number[EMU_NUMBER_LEN + 1];    /* individual number, 12 digits */
+    char number[EMU_NUMBER_LEN + 1]; /* individual number, 12 digits */
     char name[EMU_NAME_MAX + 1];
     char address[EMU_ADDRESS_MAX + 1];
     char birth[EMU_BIRTH_LEN + 1];
-    char sex[2];                        /* "1", "2" or "3" */
+    char sex[2]; /* "1", "2" or "3" */
 } emu_holder;
 
 typedef struct {
     unsigned version;
     emu_pin_state pins;
-    EVP_PKEY *key[EMU_PIN_COUNT];     /* auth key, sign key */
-    uint8_t *key_der[EMU_PIN_COUNT];  /* PKCS#8 DER, as stored */
+    EVP_PKEY *key[EMU_PIN_COUNT];    /* auth key, sign key */
+    uint8_t *key_der[EMU_PIN_COUNT]; /* PKCS#8 DER, as stored */
     size_t key_der_len[EMU_PIN_COUNT];
-    uint8_t *file[EMU_FILE_COUNT];    /* DER certificates; CA ones may be NULL */
+    uint8_t *file[EMU_FILE_COUNT]; /* DER certificates; CA ones may be NULL */
     size_t file_len[EMU_FILE_COUNT];
     char token_info[EMU_TOKEN_INFO_LEN + 1]; /* variant, without padding */
-    uint16_t blocked_sw;       /* VERIFY of a blocked PIN (formats 1-2: 6983) */
+    uint16_t blocked_sw; /* VERIFY of a blocked PIN (formats 1-2: 6983) */
     uint16_t blocked_query_sw; /* retry query of a blocked PIN (formats 1-2:
                                 * 63C0 if blocked_status_63c0, else 6983) */
-    int sign_pin_single_use;   /* a signature with the sign key spends its VERIFY */
-    int pinpad;                /* in a PIN-pad reader (format 2; 1: absent = 0) */
-    char serial[EMU_SERIAL_LEN + 1];   /* serial AP (format 1: derived) */
-    emu_holder holder;                 /* card-info AP (format 1: defaults) */
+    int sign_pin_single_use; /* a signature with the sign key spends its VERIFY */
+    int pinpad; /* in a PIN-pad reader (format 2; 1: absent = 0) */
+    char serial[EMU_SERIAL_LEN + 1]; /* serial AP (format 1: derived) */
+    emu_holder holder;               /* card-info AP (format 1: defaults) */
     /* Format 3 (older images: the values in brackets, today's behaviour). */
-    int reselect_keeps_pins;   /* re-SELECT of the current JPKI-AP keeps the
+    int reselect_keeps_pins;     /* re-SELECT of the current JPKI-AP keeps the
                                 * verified PINs [0: clears them] */
     uint16_t unverified_sign_sw; /* signature without its PIN [6982] */
-    int select_fci;            /* SELECT by AID with P2=00 answers an FCI
+    int select_fci;              /* SELECT by AID with P2=00 answers an FCI
                                 * [0: 6A86] */
-    int serial_ap;             /* the serial-number AP exists [1] */
+    int serial_ap;               /* the serial-number AP exists [1] */
 } emu_image;
 
 /* Identity of the image file as last loaded or saved, to notice changes
@@ -121,8 +121,8 @@ emu_rv emu_image_load(const char *path, emu_image *img, emu_file_id *id,
 /* Save img with pins in place of img->pins, atomically (temp file, fsync,
  * rename, fsync of the directory). img->pins itself is not touched. */
 emu_rv emu_image_save(const char *path, const emu_image *img,
-                      const emu_pin_state *pins, emu_file_id *id,
-                      char *err, size_t errlen);
+                      const emu_pin_state *pins, emu_file_id *id, char *err,
+                      size_t errlen);
 
 /* 1 if the file at path is no longer the one described by id (or is gone). */
 int emu_image_changed(const char *path, const emu_file_id *id);

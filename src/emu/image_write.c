@@ -55,7 +55,8 @@ static void sb_line(strbuf *sb, const char *key, const char *val)
     sb_add(sb, "\n", 1);
 }
 
-static void sb_hex_line(strbuf *sb, const char *key, const uint8_t *b, size_t n)
+static void sb_hex_line(strbuf *sb, const char *key, const uint8_t *b,
+                        size_t n)
 {
     static const char digits[] = "0123456789abcdef";
     sb_add(sb, key, strlen(key));
@@ -83,7 +84,8 @@ static void sb_sw_line(strbuf *sb, const char *key, uint16_t sw)
     sb_line(sb, key, hex);
 }
 
-static void serialize(strbuf *sb, const emu_image *img, const emu_pin_state *pins)
+static void serialize(strbuf *sb, const emu_image *img,
+                      const emu_pin_state *pins)
 {
     char num[16];
     const emu_holder *h = &img->holder;
@@ -111,10 +113,13 @@ static void serialize(strbuf *sb, const emu_image *img, const emu_pin_state *pin
     sb_sw_line(sb, "unverified_sign_sw", img->unverified_sign_sw);
     sb_line(sb, "select_fci", img->select_fci ? "1" : "0");
     sb_line(sb, "serial_ap", img->serial_ap ? "1" : "0");
-    sb_hex_line(sb, "auth_key", img->key_der[EMU_PIN_AUTH], img->key_der_len[EMU_PIN_AUTH]);
-    sb_hex_line(sb, "sign_key", img->key_der[EMU_PIN_SIGN], img->key_der_len[EMU_PIN_SIGN]);
+    sb_hex_line(sb, "auth_key", img->key_der[EMU_PIN_AUTH],
+                img->key_der_len[EMU_PIN_AUTH]);
+    sb_hex_line(sb, "sign_key", img->key_der[EMU_PIN_SIGN],
+                img->key_der_len[EMU_PIN_SIGN]);
     for (int f = 0; f < EMU_FILE_COUNT; f++)
-        sb_hex_line(sb, emu_image_file_keys[f], img->file[f], img->file_len[f]);
+        sb_hex_line(sb, emu_image_file_keys[f], img->file[f],
+                    img->file_len[f]);
     if (sb->oom)
         return;
     unsigned char md[SHA256_DIGEST_LENGTH];
@@ -139,8 +144,10 @@ static int write_all(int fd, const char *p, size_t n)
 static int fsync_parent_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    char *dir = slash ? OPENSSL_strndup(path, slash == path ? 1 : (size_t)(slash - path))
-                      : OPENSSL_strdup(".");
+    char *dir =
+        slash
+            ? OPENSSL_strndup(path, slash == path ? 1 : (size_t)(slash - path))
+            : OPENSSL_strdup(".");
     if (!dir)
         return -1;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -165,11 +172,12 @@ static emu_rv replace_file(const char *path, const strbuf *sb, emu_file_id *id,
     if (fd < 0) {
         int e = errno;
         OPENSSL_free(tmp);
-        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot create temporary file: %s",
-                    strerror(e));
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path,
+                           "cannot create temporary file: %s", strerror(e));
     }
     struct stat st;
-    int ok = write_all(fd, sb->p, sb->len) == 0 && fsync(fd) == 0 && fstat(fd, &st) == 0;
+    int ok = write_all(fd, sb->p, sb->len) == 0 && fsync(fd) == 0 &&
+             fstat(fd, &st) == 0;
     int e = errno;
     ok = (close(fd) == 0) && ok;
     if (ok && rename(tmp, path) != 0) {
@@ -180,24 +188,26 @@ static emu_rv replace_file(const char *path, const strbuf *sb, emu_file_id *id,
         unlink(tmp);
     OPENSSL_free(tmp);
     if (!ok)
-        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot write: %s", strerror(e));
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot write: %s",
+                           strerror(e));
     /* Without this the rename itself may not survive a crash. The new file
      * is in place either way; id is left alone so the next lock reloads. */
     if (fsync_parent_dir(path) != 0)
-        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot sync directory: %s",
-                    strerror(errno));
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path,
+                           "cannot sync directory: %s", strerror(errno));
     if (id)
         emu_file_id_from_stat(id, &st);
     return EMU_OK;
 }
 
 emu_rv emu_image_save(const char *path, const emu_image *img,
-                      const emu_pin_state *pins, emu_file_id *id,
-                      char *err, size_t errlen)
+                      const emu_pin_state *pins, emu_file_id *id, char *err,
+                      size_t errlen)
 {
     strbuf sb = { 0 };
     serialize(&sb, img, pins ? pins : &img->pins);
-    emu_rv rv = sb.oom ? emu_fail_at(EMU_ERR_MEMORY, err, errlen, path, "out of memory")
+    emu_rv rv = sb.oom ? emu_fail_at(EMU_ERR_MEMORY, err, errlen, path,
+                                     "out of memory")
                        : replace_file(path, &sb, id, err, errlen);
     OPENSSL_clear_free(sb.p, sb.cap);
     return rv;

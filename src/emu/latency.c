@@ -56,7 +56,8 @@ uint64_t emu_latency_cost_us(const emu_latency *m, size_t cmd_len,
            (is_signature ? m->sign_us : 0);
 }
 
-void emu_latency_wait(const emu_latency *m, uint64_t start_us, uint64_t cost_us)
+void emu_latency_wait(const emu_latency *m, uint64_t start_us,
+                      uint64_t cost_us)
 {
     uint64_t now = emu_trace_now_us(), end = start_us + cost_us;
     struct timespec ts;

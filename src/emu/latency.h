@@ -12,9 +12,9 @@
 
 typedef struct {
     int on;
-    unsigned apdu_us;   /* every command: reader round trip + card's work */
-    unsigned byte_us;   /* every byte each way on the contact interface */
-    unsigned sign_us;   /* an RSA-2048 signature, on top */
+    unsigned apdu_us; /* every command: reader round trip + card's work */
+    unsigned byte_us; /* every byte each way on the contact interface */
+    unsigned sign_us; /* an RSA-2048 signature, on top */
 } emu_latency;
 
 /* Defaults (sources in latency.c and bench/README.md). */
@@ -29,6 +29,7 @@ int emu_latency_parse(const char *spec, emu_latency *out);
 uint64_t emu_latency_cost_us(const emu_latency *m, size_t cmd_len,
                              size_t rsp_len, int is_signature);
 /* Sleeps until cost has passed since start_us (emu_trace_now_us clock). */
-void emu_latency_wait(const emu_latency *m, uint64_t start_us, uint64_t cost_us);
+void emu_latency_wait(const emu_latency *m, uint64_t start_us,
+                      uint64_t cost_us);
 
 #endif

@@ -31,9 +31,9 @@
 #include "emu/image.h"
 #include "emu/x509_profile.h"
 
-#define CA_DAYS   3652   /* 10 years */
-#define LEAF_DAYS 1826   /* 5 years */
-#define DAY_SECS  86400L
+#define CA_DAYS 3652   /* 10 years */
+#define LEAF_DAYS 1826 /* 5 years */
+#define DAY_SECS 86400L
 
 typedef struct {
     EVP_PKEY *key;
@@ -41,7 +41,8 @@ typedef struct {
 } pki_pair;
 
 #define MAX_GENERATIONS 8
-#define GENERATION_DAYS 1461  /* J-LIS starts a new CA generation every ~4 years */
+#define GENERATION_DAYS                                                       \
+    1461 /* J-LIS starts a new CA generation every ~4 years */
 
 /* ca[0][g] auth CA, ca[1][g] sign CA; g = gens - 1 is the newest, which
  * issues the leaves and is on the card. */
@@ -98,16 +99,17 @@ static int set_serial(X509 *x)
 
 /* A certificate's fixed fields, valid from back_days ago for days days;
  * subject taken over. */
-static X509 *new_cert(X509_NAME *subject, const X509_NAME *issuer, EVP_PKEY *key,
-                      long back_days, long days)
+static X509 *new_cert(X509_NAME *subject, const X509_NAME *issuer,
+                      EVP_PKEY *key, long back_days, long days)
 {
     X509 *x = X509_new();
-    int ok = x && subject && X509_set_version(x, X509_VERSION_3) && set_serial(x)
-        && X509_set_subject_name(x, subject)
-        && X509_set_issuer_name(x, issuer ? issuer : subject)
-        && X509_gmtime_adj(X509_getm_notBefore(x), -back_days * DAY_SECS)
-        && X509_time_adj_ex(X509_getm_notAfter(x), (int)(days - back_days), 0, NULL)
-        && X509_set_pubkey(x, key);
+    int ok = x && subject && X509_set_version(x, X509_VERSION_3) &&
+             set_serial(x) && X509_set_subject_name(x, subject) &&
+             X509_set_issuer_name(x, issuer ? issuer : subject) &&
+             X509_gmtime_adj(X509_getm_notBefore(x), -back_days * DAY_SECS) &&
+             X509_time_adj_ex(X509_getm_notAfter(x), (int)(days - back_days),
+                              0, NULL) &&
+             X509_set_pubkey(x, key);
     X509_NAME_free(subject);
     if (!ok) {
         X509_free(x);
@@ -139,7 +141,8 @@ static int make_keys(test_pki *pki)
     keys[n++] = &pki->auth.key;
     keys[n++] = &pki->sign.key;
     for (size_t i = 0; i < n; i++)
-        started[i] = pthread_create(&tid[i], NULL, keygen_thread, keys[i]) == 0;
+        started[i] =
+            pthread_create(&tid[i], NULL, keygen_thread, keys[i]) == 0;
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
         if (started[i])
@@ -156,13 +159,18 @@ static int make_keys(test_pki *pki)
  * more the oldest has expired, as J-LIS's 2015 roots have. */
 static int make_ca(pki_pair *ca, int sign, long back_days)
 {
-    X509 *x = ca->cert = new_cert(emu_x509_ca_name(sign), NULL, ca->key, back_days, CA_DAYS);
-    return x && emu_x509_add_ext_conf(x, x, NID_key_usage, "critical,keyCertSign,cRLSign")
-        && emu_x509_add_dirname_ext(x, NID_subject_alt_name, emu_x509_ja_name(sign))
-        && emu_x509_add_ext_conf(x, x, NID_basic_constraints, "critical,CA:TRUE")
-        && emu_x509_add_crldp(x, X509_NAME_dup(X509_get_subject_name(x)))
-        && emu_x509_add_ext_conf(x, x, NID_subject_key_identifier, "hash")
-        && X509_sign(x, ca->key, EVP_sha256()) > 0;
+    X509 *x = ca->cert =
+        new_cert(emu_x509_ca_name(sign), NULL, ca->key, back_days, CA_DAYS);
+    return x &&
+           emu_x509_add_ext_conf(x, x, NID_key_usage,
+                                 "critical,keyCertSign,cRLSign") &&
+           emu_x509_add_dirname_ext(x, NID_subject_alt_name,
+                                    emu_x509_ja_name(sign)) &&
+           emu_x509_add_ext_conf(x, x, NID_basic_constraints,
+                                 "critical,CA:TRUE") &&
+           emu_x509_add_crldp(x, X509_NAME_dup(X509_get_subject_name(x))) &&
+           emu_x509_add_ext_conf(x, x, NID_subject_key_identifier, "hash") &&
+           X509_sign(x, ca->key, EVP_sha256()) > 0;
 }
 
 static int make_auth_leaf(pki_pair *leaf, const pki_pair *ca, long back_days)
@@ -171,40 +179,53 @@ static int make_auth_leaf(pki_pair *leaf, const pki_pair *ca, long back_days)
     const rdn subj[] = { { "C", "JP" }, { "CN", cn } };
     if (random_id(cn, sizeof cn) != 0)
         return 0;
-    X509 *x = leaf->cert = new_cert(emu_x509_name(subj, 2), X509_get_subject_name(ca->cert),
-                                    leaf->key, back_days, LEAF_DAYS);
-    return x && emu_x509_add_ext_conf(x, ca->cert, NID_key_usage, "critical,digitalSignature")
-        && emu_x509_add_ext_conf(x, ca->cert, NID_ext_key_usage, "clientAuth")
-        && emu_x509_add_policy(x, EMU_OID_POLICY_AUTH)
-        && emu_x509_add_dirname_ext(x, NID_issuer_alt_name, emu_x509_ja_name(0))
-        && emu_x509_add_crldp(x, emu_x509_crldp_name(0))
-        && emu_x509_add_ext_conf(x, ca->cert, NID_info_access, "OCSP;URI:" EMU_PKI_OCSP_URI)
-        && emu_x509_add_ext_conf(x, ca->cert, NID_authority_key_identifier,
-                                 "keyid:always,issuer:always")
-        && emu_x509_add_ext_conf(x, ca->cert, NID_subject_key_identifier, "hash")
-        && X509_sign(x, ca->key, EVP_sha256()) > 0;
+    X509 *x = leaf->cert =
+        new_cert(emu_x509_name(subj, 2), X509_get_subject_name(ca->cert),
+                 leaf->key, back_days, LEAF_DAYS);
+    return x &&
+           emu_x509_add_ext_conf(x, ca->cert, NID_key_usage,
+                                 "critical,digitalSignature") &&
+           emu_x509_add_ext_conf(x, ca->cert, NID_ext_key_usage,
+                                 "clientAuth") &&
+           emu_x509_add_policy(x, EMU_OID_POLICY_AUTH) &&
+           emu_x509_add_dirname_ext(x, NID_issuer_alt_name,
+                                    emu_x509_ja_name(0)) &&
+           emu_x509_add_crldp(x, emu_x509_crldp_name(0)) &&
+           emu_x509_add_ext_conf(x, ca->cert, NID_info_access,
+                                 "OCSP;URI:" EMU_PKI_OCSP_URI) &&
+           emu_x509_add_ext_conf(x, ca->cert, NID_authority_key_identifier,
+                                 "keyid:always,issuer:always") &&
+           emu_x509_add_ext_conf(x, ca->cert, NID_subject_key_identifier,
+                                 "hash") &&
+           X509_sign(x, ca->key, EVP_sha256()) > 0;
 }
 
 static int make_sign_leaf(pki_pair *leaf, const pki_pair *ca, long back_days,
                           const emu_holder *h)
 {
     char cn[32];
-    const rdn subj[] = { { "C", "JP" }, { "L", EMU_PERSON_PREFECTURE },
-                         { "L", EMU_PERSON_CITY }, { "CN", cn } };
+    const rdn subj[] = { { "C", "JP" },
+                         { "L", EMU_PERSON_PREFECTURE },
+                         { "L", EMU_PERSON_CITY },
+                         { "CN", cn } };
     if (random_id(cn, sizeof cn) != 0)
         return 0;
-    X509 *x = leaf->cert = new_cert(emu_x509_name(subj, 4), X509_get_subject_name(ca->cert),
-                                    leaf->key, back_days, LEAF_DAYS);
-    return x && emu_x509_add_ext_conf(x, ca->cert, NID_key_usage,
-                                      "critical,digitalSignature,nonRepudiation")
-        && emu_x509_add_person_san(x, h)
-        && emu_x509_add_policy(x, EMU_OID_POLICY_SIGN_TEST)
-        && emu_x509_add_dirname_ext(x, NID_issuer_alt_name, emu_x509_ja_name(1))
-        && emu_x509_add_crldp(x, emu_x509_crldp_name(1))
-        && emu_x509_add_ext_conf(x, ca->cert, NID_authority_key_identifier,
-                                 "keyid:always,issuer:always")
-        && emu_x509_add_ext_conf(x, ca->cert, NID_subject_key_identifier, "hash")
-        && X509_sign(x, ca->key, EVP_sha256()) > 0;
+    X509 *x = leaf->cert =
+        new_cert(emu_x509_name(subj, 4), X509_get_subject_name(ca->cert),
+                 leaf->key, back_days, LEAF_DAYS);
+    return x &&
+           emu_x509_add_ext_conf(x, ca->cert, NID_key_usage,
+                                 "critical,digitalSignature,nonRepudiation") &&
+           emu_x509_add_person_san(x, h) &&
+           emu_x509_add_policy(x, EMU_OID_POLICY_SIGN_TEST) &&
+           emu_x509_add_dirname_ext(x, NID_issuer_alt_name,
+                                    emu_x509_ja_name(1)) &&
+           emu_x509_add_crldp(x, emu_x509_crldp_name(1)) &&
+           emu_x509_add_ext_conf(x, ca->cert, NID_authority_key_identifier,
+                                 "keyid:always,issuer:always") &&
+           emu_x509_add_ext_conf(x, ca->cert, NID_subject_key_identifier,
+                                 "hash") &&
+           X509_sign(x, ca->key, EVP_sha256()) > 0;
 }
 
 /* Expired leaves ended yesterday after their full five years; the newest
@@ -218,11 +239,13 @@ static int make_pki(test_pki *pki, const plan *pl)
         return 0;
     for (unsigned g = 0; g < pki->gens; g++) {
         long back = ca_back + (long)(pki->gens - 1 - g) * GENERATION_DAYS;
-        if (!make_ca(&pki->ca[0][g], 0, back) || !make_ca(&pki->ca[1][g], 1, back))
+        if (!make_ca(&pki->ca[0][g], 0, back) ||
+            !make_ca(&pki->ca[1][g], 1, back))
             return 0;
     }
-    return make_auth_leaf(&pki->auth, &pki->ca[0][pki->gens - 1], leaf_back)
-        && make_sign_leaf(&pki->sign, &pki->ca[1][pki->gens - 1], leaf_back, &pl->holder);
+    return make_auth_leaf(&pki->auth, &pki->ca[0][pki->gens - 1], leaf_back) &&
+           make_sign_leaf(&pki->sign, &pki->ca[1][pki->gens - 1], leaf_back,
+                          &pl->holder);
 }
 
 static void pki_free(test_pki *pki)
@@ -241,24 +264,27 @@ static void pki_free(test_pki *pki)
 
 /* ---- output ------------------------------------------------------------- */
 
-static emu_rv write_pem(const char *dir, const char *name, X509 *cert, EVP_PKEY *key,
-                        char *err, size_t errlen)
+static emu_rv write_pem(const char *dir, const char *name, X509 *cert,
+                        EVP_PKEY *key, char *err, size_t errlen)
 {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "%s/%s: path too long", dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, key ? 0600 : 0644);
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "%s/%s: path too long", dir,
+                        name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                  key ? 0600 : 0644);
     FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-    int ok = fp && (!key || fchmod(fd, 0600) == 0)
-        && (key ? PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL)
-                : PEM_write_X509(fp, cert)) == 1;
+    int ok = fp && (!key || fchmod(fd, 0600) == 0) &&
+             (key ? PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL)
+                  : PEM_write_X509(fp, cert)) == 1;
     int e = errno;
     if (fp)
         ok = (fclose(fp) == 0) && ok;
     else if (fd >= 0)
         close(fd);
     if (!ok)
-        return emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot write: %s", path, strerror(e));
+        return emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot write: %s", path,
+                        strerror(e));
     return EMU_OK;
 }
 
@@ -271,13 +297,17 @@ static emu_rv write_pki_dir(const char *image_path, const test_pki *pki,
 {
     static const char *const stem[2] = { "auth-ca", "sign-ca" };
     char dir[4096], name[64];
-    if ((size_t)snprintf(dir, sizeof dir, "%s.pki", image_path) >= sizeof dir - 32)
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "%s: path too long", image_path);
+    if ((size_t)snprintf(dir, sizeof dir, "%s.pki", image_path) >=
+        sizeof dir - 32)
+        return emu_fail(EMU_ERR_ARGS, err, errlen, "%s: path too long",
+                        image_path);
     struct stat st;
-    if (mkdir(dir, 0700) != 0 && !(errno == EEXIST && stat(dir, &st) == 0
-                                   && S_ISDIR(st.st_mode) && chmod(dir, 0700) == 0))
-        return emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot create directory: %s", dir,
-                    strerror(errno));
+    if (mkdir(dir, 0700) != 0 &&
+        !(errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+          chmod(dir, 0700) == 0))
+        return emu_fail(EMU_ERR_IO, err, errlen,
+                        "%s: cannot create directory: %s", dir,
+                        strerror(errno));
     emu_rv rv;
     for (int s = 0; s < 2; s++) {
         const pki_pair *newest = &pki->ca[s][pki->gens - 1];
@@ -289,13 +319,15 @@ static emu_rv write_pki_dir(const char *image_path, const test_pki *pki,
             return rv;
         for (unsigned g = 0; g + 1 < pki->gens; g++) {
             snprintf(name, sizeof name, "%s-%u.pem", stem[s], g + 1);
-            if ((rv = write_pem(dir, name, pki->ca[s][g].cert, NULL, err, errlen)))
+            if ((rv = write_pem(dir, name, pki->ca[s][g].cert, NULL, err,
+                                errlen)))
                 return rv;
         }
         char crl[4200];
         snprintf(crl, sizeof crl, "%s/%s.crl", dir, stem[s]);
         if (unlink(crl) != 0 && errno != ENOENT)
-            return emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot remove: %s", crl, strerror(errno));
+            return emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot remove: %s",
+                            crl, strerror(errno));
     }
     return EMU_OK;
 }
@@ -313,14 +345,16 @@ static emu_rv set_cert_file(emu_image *img, int f, X509 *x)
     return EMU_OK;
 }
 
-static emu_rv write_image(const char *path, const test_pki *pki, const plan *pl,
-                          char *err, size_t errlen)
+static emu_rv write_image(const char *path, const test_pki *pki,
+                          const plan *pl, char *err, size_t errlen)
 {
     emu_image img;
     memset(&img, 0, sizeof img);
     img.version = EMU_IMAGE_VERSION;
-    snprintf(img.pins.pin[EMU_PIN_AUTH], sizeof img.pins.pin[0], "%s", pl->auth_pin);
-    snprintf(img.pins.pin[EMU_PIN_SIGN], sizeof img.pins.pin[0], "%s", pl->sign_pin);
+    snprintf(img.pins.pin[EMU_PIN_AUTH], sizeof img.pins.pin[0], "%s",
+             pl->auth_pin);
+    snprintf(img.pins.pin[EMU_PIN_SIGN], sizeof img.pins.pin[0], "%s",
+             pl->sign_pin);
     img.pins.tries[EMU_PIN_AUTH] = EMU_AUTH_PIN_TRIES;
     img.pins.tries[EMU_PIN_SIGN] = EMU_SIGN_PIN_TRIES;
     img.pins.tries[EMU_PIN_INFO] = EMU_INFO_PIN_TRIES;
@@ -334,17 +368,21 @@ static emu_rv write_image(const char *path, const test_pki *pki, const plan *pl,
     img.serial_ap = pl->serial_ap;
     img.pinpad = pl->pinpad;
     img.holder = pl->holder;
-    const pki_pair *auth_ca = &pki->ca[0][pki->gens - 1], *sign_ca = &pki->ca[1][pki->gens - 1];
+    const pki_pair *auth_ca = &pki->ca[0][pki->gens - 1],
+                   *sign_ca = &pki->ca[1][pki->gens - 1];
     emu_rv rv;
-    if (emu_serial_random(img.serial) != 0 || emu_number_random(img.holder.number) != 0)
-        rv = emu_fail(EMU_ERR_CRYPTO, err, errlen, "%s: no random numbers", path);
-    else if ((rv = emu_image_set_key(&img, EMU_PIN_AUTH, pki->auth.key))
-        || (rv = emu_image_set_key(&img, EMU_PIN_SIGN, pki->sign.key))
-        || (rv = set_cert_file(&img, EMU_FILE_AUTH_CERT, pki->auth.cert))
-        || (rv = set_cert_file(&img, EMU_FILE_AUTH_CA, auth_ca->cert))
-        || (rv = set_cert_file(&img, EMU_FILE_SIGN_CERT, pki->sign.cert))
-        || (rv = set_cert_file(&img, EMU_FILE_SIGN_CA, sign_ca->cert)))
-        emu_fail(rv, err, errlen, "%s: cannot encode the card's keys and certificates", path);
+    if (emu_serial_random(img.serial) != 0 ||
+        emu_number_random(img.holder.number) != 0)
+        rv = emu_fail(EMU_ERR_CRYPTO, err, errlen, "%s: no random numbers",
+                      path);
+    else if ((rv = emu_image_set_key(&img, EMU_PIN_AUTH, pki->auth.key)) ||
+             (rv = emu_image_set_key(&img, EMU_PIN_SIGN, pki->sign.key)) ||
+             (rv = set_cert_file(&img, EMU_FILE_AUTH_CERT, pki->auth.cert)) ||
+             (rv = set_cert_file(&img, EMU_FILE_AUTH_CA, auth_ca->cert)) ||
+             (rv = set_cert_file(&img, EMU_FILE_SIGN_CERT, pki->sign.cert)) ||
+             (rv = set_cert_file(&img, EMU_FILE_SIGN_CA, sign_ca->cert)))
+        emu_fail(rv, err, errlen,
+                 "%s: cannot encode the card's keys and certificates", path);
     else
         rv = emu_image_save(path, &img, NULL, NULL, err, errlen);
     emu_image_clear(&img);
@@ -354,22 +392,29 @@ static emu_rv write_image(const char *path, const test_pki *pki, const plan *pl,
 /* ---- options ------------------------------------------------------------ */
 
 /* The behaviour switches of the card (emu.h, emu_init_opts). */
-static emu_rv plan_switches(const emu_init_opts *o, plan *pl, char *err, size_t errlen)
+static emu_rv plan_switches(const emu_init_opts *o, plan *pl, char *err,
+                            size_t errlen)
 {
-    const char *label = o->token_info ? o->token_info
-        : o->smartphone ? EMU_TOKEN_ANDROID : EMU_TOKEN_MYNUMBER;
+    const char *label = o->token_info   ? o->token_info
+                        : o->smartphone ? EMU_TOKEN_ANDROID
+                                        : EMU_TOKEN_MYNUMBER;
     if (!emu_token_label_valid(label, strlen(label), 1))
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "the token info label must be 1 to %d "
-                    "of A-Z and 0-9", EMU_TOKEN_INFO_LEN);
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the token info label must be 1 to %d "
+                        "of A-Z and 0-9",
+                        EMU_TOKEN_INFO_LEN);
     if (o->smartphone && strcmp(label, EMU_TOKEN_ANDROID) != 0)
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "a smartphone token's label is "
-                    EMU_TOKEN_ANDROID);
-    if ((o->blocked_sw && !emu_blocked_sw_valid(o->blocked_sw))
-        || (o->blocked_query_sw && !emu_blocked_sw_valid(o->blocked_query_sw)))
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "a blocked PIN answers 6983, 6984 or 63C0");
-    if (o->unverified_sign_sw && !emu_unverified_sign_sw_valid(o->unverified_sign_sw))
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "a signature without its PIN answers "
-                    "a 69xx status word");
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "a smartphone token's label is " EMU_TOKEN_ANDROID);
+    if ((o->blocked_sw && !emu_blocked_sw_valid(o->blocked_sw)) ||
+        (o->blocked_query_sw && !emu_blocked_sw_valid(o->blocked_query_sw)))
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "a blocked PIN answers 6983, 6984 or 63C0");
+    if (o->unverified_sign_sw &&
+        !emu_unverified_sign_sw_valid(o->unverified_sign_sw))
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "a signature without its PIN answers "
+                        "a 69xx status word");
     snprintf(pl->token_info, sizeof pl->token_info, "%s", label);
     if (o->blocked_sw)
         pl->blocked_sw = pl->blocked_query_sw = (uint16_t)o->blocked_sw;
@@ -385,7 +430,8 @@ static emu_rv plan_switches(const emu_init_opts *o, plan *pl, char *err, size_t 
     return EMU_OK;
 }
 
-static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err, size_t errlen)
+static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err,
+                        size_t errlen)
 {
     memset(pl, 0, sizeof *pl);
     emu_holder_default(&pl->holder);
@@ -396,31 +442,43 @@ static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err, size_t errl
     pl->unverified_sign_sw = 0x6982;
     pl->serial_ap = 1;
     snprintf(pl->token_info, sizeof pl->token_info, "%s", EMU_TOKEN_MYNUMBER);
-    if (!emu_pin_valid(EMU_PIN_AUTH, (const uint8_t *)pl->auth_pin, strlen(pl->auth_pin)))
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "the authentication PIN must be exactly 4 digits");
-    if (!emu_pin_valid(EMU_PIN_SIGN, (const uint8_t *)pl->sign_pin, strlen(pl->sign_pin)))
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "the signature PIN must be 6 to 16 characters, "
-                    "upper-case letters A-Z and digits 0-9 only");
+    if (!emu_pin_valid(EMU_PIN_AUTH, (const uint8_t *)pl->auth_pin,
+                       strlen(pl->auth_pin)))
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the authentication PIN must be exactly 4 digits");
+    if (!emu_pin_valid(EMU_PIN_SIGN, (const uint8_t *)pl->sign_pin,
+                       strlen(pl->sign_pin)))
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the signature PIN must be 6 to 16 characters, "
+                        "upper-case letters A-Z and digits 0-9 only");
     if (!o)
         return EMU_OK;
     if (pl->gens > MAX_GENERATIONS)
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "CA generations must be 1 to %d",
-                    MAX_GENERATIONS);
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "CA generations must be 1 to %d", MAX_GENERATIONS);
     if (o->name && !emu_text_valid(o->name, strlen(o->name), EMU_NAME_MAX))
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "the name must be 1 to %d bytes of UTF-8 "
-                    "without control characters", EMU_NAME_MAX);
-    if (o->address && !emu_text_valid(o->address, strlen(o->address), EMU_ADDRESS_MAX))
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "the address must be 1 to %d bytes of UTF-8 "
-                    "without control characters", EMU_ADDRESS_MAX);
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the name must be 1 to %d bytes of UTF-8 "
+                        "without control characters",
+                        EMU_NAME_MAX);
+    if (o->address &&
+        !emu_text_valid(o->address, strlen(o->address), EMU_ADDRESS_MAX))
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the address must be 1 to %d bytes of UTF-8 "
+                        "without control characters",
+                        EMU_ADDRESS_MAX);
     if (o->birth && !emu_birth_valid(o->birth, strlen(o->birth)))
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "the birth date must be YYYYMMDD, a real "
-                    "date from 1900 to today");
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the birth date must be YYYYMMDD, a real "
+                        "date from 1900 to today");
     if (o->sex && !emu_sex_valid(o->sex, strlen(o->sex)))
-        return emu_fail(EMU_ERR_ARGS, err, errlen, "the sex must be 1, 2 or 3");
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the sex must be 1, 2 or 3");
     if (o->name)
         snprintf(pl->holder.name, sizeof pl->holder.name, "%s", o->name);
     if (o->address)
-        snprintf(pl->holder.address, sizeof pl->holder.address, "%s", o->address);
+        snprintf(pl->holder.address, sizeof pl->holder.address, "%s",
+                 o->address);
     if (o->birth)
         snprintf(pl->holder.birth, sizeof pl->holder.birth, "%s", o->birth);
     if (o->sex)
@@ -445,8 +503,9 @@ emu_rv emu_personalize(const char *image_path, const emu_init_opts *opts,
     memset(&pki, 0, sizeof pki);
     if (!make_pki(&pki, &pl)) {
         pki_free(&pki);
-        return emu_fail(EMU_ERR_CRYPTO, err, errlen, "%s: cannot make the test PKI (OpenSSL error)",
-                    image_path);
+        return emu_fail(EMU_ERR_CRYPTO, err, errlen,
+                        "%s: cannot make the test PKI (OpenSSL error)",
+                        image_path);
     }
     rv = write_pki_dir(image_path, &pki, err, errlen);
     if (rv == EMU_OK)

@@ -49,21 +49,23 @@ static void lengths(const uint8_t *cmd, size_t len, char *out, size_t max)
         if (lc && len == 5 + lc)
             snprintf(out, max, "Lc=%zu Le=-", lc);
         else if (lc && len == 6 + lc)
-            snprintf(out, max, "Lc=%zu Le=%u", lc, cmd[len - 1] ? cmd[len - 1] : 256u);
+            snprintf(out, max, "Lc=%zu Le=%u", lc,
+                     cmd[len - 1] ? cmd[len - 1] : 256u);
         else
             snprintf(out, max, "Lc=? (%zu bytes)", len);
     }
 }
 
 void emu_trace_apdu(const emu_trace *t, uint64_t start_us, const uint8_t *cmd,
-                    size_t cmd_len, const uint8_t *rsp, size_t rsp_len, const char *note)
+                    size_t cmd_len, const uint8_t *rsp, size_t rsp_len,
+                    const char *note)
 {
     if (!t || t->fd < 0)
         return;
     char hdr[64], len[48], res[48], line[256];
     if (cmd && cmd_len >= 4) {
-        snprintf(hdr, sizeof hdr, "CLA=%02X INS=%02X P1=%02X P2=%02X",
-                 cmd[0], cmd[1], cmd[2], cmd[3]);
+        snprintf(hdr, sizeof hdr, "CLA=%02X INS=%02X P1=%02X P2=%02X", cmd[0],
+                 cmd[1], cmd[2], cmd[3]);
         lengths(cmd, cmd_len, len, sizeof len);
     } else {
         snprintf(hdr, sizeof hdr, "short command");
@@ -77,8 +79,9 @@ void emu_trace_apdu(const emu_trace *t, uint64_t start_us, const uint8_t *cmd,
     else
         snprintf(res, sizeof res, "no response");
     uint64_t dur = emu_trace_now_us() - start_us;
-    int n = snprintf(line, sizeof line, "%" PRIu64 " %" PRIu64 "us %s %s -> %s%s%s\n",
-                     start_us, dur, hdr, len, res, note ? " " : "", note ? note : "");
+    int n = snprintf(line, sizeof line,
+                     "%" PRIu64 " %" PRIu64 "us %s %s -> %s%s%s\n", start_us,
+                     dur, hdr, len, res, note ? " " : "", note ? note : "");
     if (n <= 0)
         return;
     size_t w = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 typedef struct {
-    int fd;     /* -1: no log */
+    int fd; /* -1: no log */
 } emu_trace;
 
 /* Open the file JPKI_EMU_LOG names, if any (fd -1 otherwise or on error). */
@@ -32,6 +32,7 @@ uint64_t emu_trace_now_us(void);
 /* Log one APDU. rsp/rsp_len: the whole response (SW last); rsp_len 0 means
  * no response (the card is gone). note may be NULL. */
 void emu_trace_apdu(const emu_trace *t, uint64_t start_us, const uint8_t *cmd,
-                    size_t cmd_len, const uint8_t *rsp, size_t rsp_len, const char *note);
+                    size_t cmd_len, const uint8_t *rsp, size_t rsp_len,
+                    const char *note);
 
 #endif

@@ -27,12 +27,14 @@ static uint16_t sw_more(size_t n)
 
 static int is_get_response(const uint8_t *cmd, size_t len)
 {
-    return len == 5 && cmd[0] == 0x00 && cmd[1] == 0xC0 && cmd[2] == 0x00 && cmd[3] == 0x00;
+    return len == 5 && cmd[0] == 0x00 && cmd[1] == 0xC0 && cmd[2] == 0x00 &&
+           cmd[3] == 0x00;
 }
 
 /* Hand out the next part of the held-back data. An Le larger than what is
  * left gets what is left, as after 61xx the caller asks for exactly xx. */
-static void serve_pending(emu_card *c, const uint8_t *cmd, uint8_t *rsp, size_t *rsp_len)
+static void serve_pending(emu_card *c, const uint8_t *cmd, uint8_t *rsp,
+                          size_t *rsp_len)
 {
     size_t le = cmd[4] ? cmd[4] : 256;
     size_t left = c->pending_len - c->pending_off;
@@ -119,8 +121,10 @@ emu_rv emu_card_transmit(emu_card *card, const uint8_t *cmd, size_t cmd_len,
     uint64_t t0 = emu_trace_now_us();
     const char *note = NULL;
     *rsp_len = 0;
-    emu_rv rv = link_transmit(card, cmd, cmd ? cmd_len : 0, rsp, rsp_len, &note);
-    emu_trace_apdu(&card->trace, t0, cmd, cmd ? cmd_len : 0, rsp, *rsp_len, note);
+    emu_rv rv =
+        link_transmit(card, cmd, cmd ? cmd_len : 0, rsp, rsp_len, &note);
+    emu_trace_apdu(&card->trace, t0, cmd, cmd ? cmd_len : 0, rsp, *rsp_len,
+                   note);
     if (card->latency.on)
         emu_latency_wait(&card->latency, t0,
                          emu_latency_cost_us(&card->latency, cmd_len, *rsp_len,
@@ -131,13 +135,13 @@ emu_rv emu_card_transmit(emu_card *card, const uint8_t *cmd, size_t cmd_len,
 
 /* The keypad sends header + pin as one command (under the lock, so the
  * PIN is the one the image holds now); *sw the card's answer. */
-static emu_rv keypad_send(emu_card *card, const uint8_t hdr[4], const char *pin,
-                          uint16_t *sw)
+static emu_rv keypad_send(emu_card *card, const uint8_t hdr[4],
+                          const char *pin, uint16_t *sw)
 {
     uint8_t cmd[5 + EMU_PIN_MAX_LEN], rsp[EMU_RSP_MAX];
     size_t plen = strlen(pin), n = 0;
     if (plen > EMU_PIN_MAX_LEN) {
-        *sw = 0x6A80;   /* more than the keypad takes: the card never sees it */
+        *sw = 0x6A80; /* more than the keypad takes: the card never sees it */
         return EMU_OK;
     }
     memcpy(cmd, hdr, 4);
@@ -148,14 +152,14 @@ static emu_rv keypad_send(emu_card *card, const uint8_t hdr[4], const char *pin,
     if (rv == EMU_OK && n >= 2)
         *sw = (uint16_t)(rsp[n - 2] << 8 | rsp[n - 1]);
     else if (rv == EMU_OK)
-        *sw = 0x6F00;    /* a garbled answer: the reader saw no status */
+        *sw = 0x6F00; /* a garbled answer: the reader saw no status */
     return rv;
 }
 
 /* A keypad entry: the holder's behaviour from the faults, else keypad_send
  * of hdr with the PIN the holder types (NULL: they cancel). */
-static emu_rv keypad(emu_card *card, int which, const uint8_t hdr[4], int modify,
-                     uint16_t *sw)
+static emu_rv keypad(emu_card *card, int which, const uint8_t hdr[4],
+                     int modify, uint16_t *sw)
 {
     if (!card || !sw || (which != EMU_PIN_AUTH && which != EMU_PIN_SIGN))
         return EMU_ERR_ARGS;
@@ -166,7 +170,8 @@ static emu_rv keypad(emu_card *card, int which, const uint8_t hdr[4], int modify
         return EMU_OK;
     }
     int implicit = !card->locked && emu_card_lock(card) == EMU_OK;
-    const char *pin = modify ? getenv("JPKI_EMU_PINPAD_NEW_PIN") : card->img.pins.pin[which];
+    const char *pin =
+        modify ? getenv("JPKI_EMU_PINPAD_NEW_PIN") : card->img.pins.pin[which];
     emu_rv rv = EMU_OK;
     if (pin)
         rv = keypad_send(card, hdr, pin, sw);

@@ -24,12 +24,7 @@
 
 #include "emu/vpcd.h"
 
-enum {
-    CTRL_OFF = 0x00,
-    CTRL_ON = 0x01,
-    CTRL_RESET = 0x02,
-    CTRL_ATR = 0x04
-};
+enum { CTRL_OFF = 0x00, CTRL_ON = 0x01, CTRL_RESET = 0x02, CTRL_ATR = 0x04 };
 
 /* How often an idle connection looks at *wake, and how long the rest of a
  * message may take once its first byte arrived: vpcd sends a message in
@@ -56,7 +51,8 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-int emu_vpcd_connect(const char *host, int port, int *refused, char *err, size_t errlen)
+int emu_vpcd_connect(const char *host, int port, int *refused, char *err,
+                     size_t errlen)
 {
     struct addrinfo hints, *res = NULL, *ai;
     char service[16];
@@ -74,7 +70,8 @@ int emu_vpcd_connect(const char *host, int port, int *refused, char *err, size_t
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                    ai->ai_protocol);
         if (fd < 0) {
             e = errno;
             continue;
@@ -93,8 +90,8 @@ int emu_vpcd_connect(const char *host, int port, int *refused, char *err, size_t
     if (fd < 0) {
         if (refused)
             *refused = e == ECONNREFUSED;
-        set_err(err, errlen, "cannot connect to vpcd at %s port %d: %s", host, port,
-                strerror(e));
+        set_err(err, errlen, "cannot connect to vpcd at %s port %d: %s", host,
+                port, strerror(e));
         return -1;
     }
     /* vpcd sends length and payload in two writes and leaves Nagle on;
@@ -158,9 +155,11 @@ static rx_rv recv_full(int fd, uint8_t *buf, size_t n, int boundary,
 static void rx_error(rx_rv rx, char *err, size_t errlen)
 {
     if (rx == RX_TRUNCATED)
-        set_err(err, errlen, "vpcd closed the connection in the middle of a message");
+        set_err(err, errlen,
+                "vpcd closed the connection in the middle of a message");
     else
-        set_err(err, errlen, "vpcd: receiving a message failed: %s", strerror(errno));
+        set_err(err, errlen, "vpcd: receiving a message failed: %s",
+                strerror(errno));
 }
 
 static int send_full(int fd, const uint8_t *buf, size_t n)
@@ -216,17 +215,20 @@ static int answer_apdu(emu_card *card, int fd, const uint8_t *cmd, size_t len,
     if (rv == EMU_ERR_GONE)
         return 1;
     if (rv != EMU_OK) {
-        set_err(err, errlen, "vpcd: the card gave no response: %s", emu_strerror(rv));
+        set_err(err, errlen, "vpcd: the card gave no response: %s",
+                emu_strerror(rv));
         return -1;
     }
     if (send_msg(fd, rsp, rsp_len) == 0)
         return 0;
-    set_err(err, errlen, "vpcd: sending a response failed: %s", strerror(errno));
+    set_err(err, errlen, "vpcd: sending a response failed: %s",
+            strerror(errno));
     return -1;
 }
 
 /* Returns 0, or -1 with err set. */
-static int handle_ctrl(emu_card *card, int fd, uint8_t code, char *err, size_t errlen)
+static int handle_ctrl(emu_card *card, int fd, uint8_t code, char *err,
+                       size_t errlen)
 {
     switch (code) {
     case CTRL_OFF:
@@ -243,7 +245,8 @@ static int handle_ctrl(emu_card *card, int fd, uint8_t code, char *err, size_t e
             n = sizeof atr;
         if (send_msg(fd, atr, n) == 0)
             return 0;
-        set_err(err, errlen, "vpcd: sending the ATR failed: %s", strerror(errno));
+        set_err(err, errlen, "vpcd: sending the ATR failed: %s",
+                strerror(errno));
         return -1;
     }
     default:

@@ -30,8 +30,8 @@ typedef enum {
 /* Connect to vpcd at host:port (a name or a numeric address). Returns the
  * socket, or -1 with err filled in; *refused is set to 1 when nobody listens
  * there yet, which is worth retrying while pcscd starts. */
-int emu_vpcd_connect(const char *host, int port, int *refused,
-                     char *err, size_t errlen);
+int emu_vpcd_connect(const char *host, int port, int *refused, char *err,
+                     size_t errlen);
 
 /* Answer vpcd's requests on fd with card until vpcd closes, an error, or
  * *wake (if not NULL) becomes non-zero. Signals should interrupt system

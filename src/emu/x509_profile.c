@@ -25,7 +25,8 @@ X509_NAME *emu_x509_name(const rdn *rdns, size_t n)
         int type = strcmp(rdns[i].field, "C") == 0 ? V_ASN1_PRINTABLESTRING
                                                    : V_ASN1_UTF8STRING;
         if (!X509_NAME_add_entry_by_txt(name, rdns[i].field, type,
-                                        (const unsigned char *)rdns[i].value, -1, -1, 0)) {
+                                        (const unsigned char *)rdns[i].value,
+                                        -1, -1, 0)) {
             X509_NAME_free(name);
             name = NULL;
         }
@@ -35,7 +36,8 @@ X509_NAME *emu_x509_name(const rdn *rdns, size_t n)
 
 X509_NAME *emu_x509_ca_name(int sign)
 {
-    const rdn r[] = { { "C", "JP" }, { "O", EMU_PKI_ORG },
+    const rdn r[] = { { "C", "JP" },
+                      { "O", EMU_PKI_ORG },
                       { "OU", sign ? EMU_PKI_OU_SIGN : EMU_PKI_OU_AUTH },
                       { "OU", EMU_PKI_OU_AGENCY } };
     return emu_x509_name(r, 4);
@@ -44,7 +46,8 @@ X509_NAME *emu_x509_ca_name(int sign)
 /* The Japanese directoryName of the roots' SAN and the leaves' IAN. */
 X509_NAME *emu_x509_ja_name(int sign)
 {
-    const rdn r[] = { { "C", "JP" }, { "O", EMU_PKI_JA_SERVICE },
+    const rdn r[] = { { "C", "JP" },
+                      { "O", EMU_PKI_JA_SERVICE },
                       { "OU", sign ? EMU_PKI_JA_OU_SIGN : EMU_PKI_JA_OU_AUTH },
                       { "OU", EMU_PKI_JA_AGENCY } };
     return emu_x509_name(r, 4);
@@ -53,10 +56,12 @@ X509_NAME *emu_x509_ja_name(int sign)
 /* Leaf CRL distribution points are partitioned per municipality. */
 X509_NAME *emu_x509_crldp_name(int sign)
 {
-    const rdn r[] = { { "C", "JP" }, { "O", EMU_PKI_ORG },
+    const rdn r[] = { { "C", "JP" },
+                      { "O", EMU_PKI_ORG },
                       { "OU", sign ? EMU_PKI_OU_SIGN : EMU_PKI_OU_AUTH },
                       { "OU", "CRL Distribution Points" },
-                      { "OU", EMU_PERSON_CRLDP_OU }, { "CN", EMU_PERSON_CRLDP_CN } };
+                      { "OU", EMU_PERSON_CRLDP_OU },
+                      { "CN", EMU_PERSON_CRLDP_CN } };
     return emu_x509_name(r, 6);
 }
 
@@ -90,7 +95,8 @@ static GENERAL_NAMES *dir_names(X509_NAME *name)
 int emu_x509_add_dirname_ext(X509 *x, int nid, X509_NAME *name)
 {
     GENERAL_NAMES *gens = dir_names(name);
-    int ok = gens && X509_add1_ext_i2d(x, nid, gens, 0, X509V3_ADD_APPEND) == 1;
+    int ok =
+        gens && X509_add1_ext_i2d(x, nid, gens, 0, X509V3_ADD_APPEND) == 1;
     GENERAL_NAMES_free(gens);
     return ok;
 }
@@ -107,7 +113,8 @@ int emu_x509_add_crldp(X509 *x, X509_NAME *name)
         dpn->type = 0;
         dpn->name.fullname = gens;
         dp->distpoint = dpn;
-        ok = X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0, X509V3_ADD_APPEND) == 1;
+        ok = X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0,
+                               X509V3_ADD_APPEND) == 1;
     } else {
         GENERAL_NAMES_free(gens);
         DIST_POINT_NAME_free(dpn);
@@ -132,13 +139,13 @@ int emu_x509_add_policy(X509 *x, const char *oid)
         pi->qualifiers = sk_POLICYQUALINFO_new_null();
         q->pqualid = OBJ_nid2obj(NID_id_qt_cps);
         q->d.cpsuri = ASN1_IA5STRING_new();
-        ok = pi->policyid && pi->qualifiers && q->d.cpsuri
-            && ASN1_STRING_set(q->d.cpsuri, EMU_PKI_CPS_URI, -1)
-            && sk_POLICYQUALINFO_push(pi->qualifiers, q);
+        ok = pi->policyid && pi->qualifiers && q->d.cpsuri &&
+             ASN1_STRING_set(q->d.cpsuri, EMU_PKI_CPS_URI, -1) &&
+             sk_POLICYQUALINFO_push(pi->qualifiers, q);
         if (ok)
             q = NULL;
         ok = ok && X509_add1_ext_i2d(x, NID_certificate_policies, pols, 1,
-                                 X509V3_ADD_APPEND) == 1;
+                                     X509V3_ADD_APPEND) == 1;
     }
     POLICYQUALINFO_free(q);
     CERTIFICATEPOLICIES_free(pols);
@@ -180,16 +187,19 @@ int emu_x509_add_person_san(X509 *x, const emu_holder *h)
 {
     char birth[EMU_BIRTH_LEN + 2];
     emu_birth_with_era(h->birth, birth);
-    const struct { int arc; const char *value; } attrs[] = {
-        { 1, h->name }, { 2, "" }, { 3, h->sex },
-        { 4, birth }, { 5, h->address }, { 6, "" },
+    const struct {
+        int arc;
+        const char *value;
+    } attrs[] = {
+        { 1, h->name }, { 2, "" },         { 3, h->sex },
+        { 4, birth },   { 5, h->address }, { 6, "" },
     };
     GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
     int ok = gens != NULL;
     for (size_t i = 0; ok && i < sizeof attrs / sizeof attrs[0]; i++)
         ok = push_other_name(gens, attrs[i].arc, attrs[i].value);
-    ok = ok && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_APPEND) == 1;
+    ok = ok && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
+                                 X509V3_ADD_APPEND) == 1;
     GENERAL_NAMES_free(gens);
     return ok;
 }
-

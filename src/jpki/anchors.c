@@ -29,7 +29,7 @@ const char *jpki_anchors_default_dir(void)
 }
 
 struct jpki_anchors {
-    STACK_OF(X509) *certs;
+    STACK_OF(X509) * certs;
 };
 
 X509 *jpki_x509_read(const uint8_t *data, size_t len)
@@ -51,7 +51,7 @@ X509 *jpki_x509_read(const uint8_t *data, size_t len)
 }
 
 /* Every certificate of one file onto certs; returns how many. */
-static int load_file(STACK_OF(X509) *certs, const char *path)
+static int load_file(STACK_OF(X509) * certs, const char *path)
 {
     FILE *f = fopen(path, "rbe");
     if (!f)
@@ -87,7 +87,7 @@ static int load_file(STACK_OF(X509) *certs, const char *path)
 }
 
 typedef struct {
-    STACK_OF(X509) *certs;
+    STACK_OF(X509) * certs;
     int total;
 } load_ctx;
 
@@ -98,7 +98,7 @@ static void load_one(const char *path, void *ctx)
 }
 
 /* Regular files of dir in name order (deterministic choice among equals). */
-static int load_dir(STACK_OF(X509) *certs, const char *dir)
+static int load_dir(STACK_OF(X509) * certs, const char *dir)
 {
     load_ctx l = { certs, 0 };
     return jpki_dir_files(dir, load_one, &l) == 0 ? l.total : -1;
@@ -121,16 +121,18 @@ jpki_anchors *jpki_anchors_load(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    int n = S_ISDIR(st.st_mode) ? load_dir(a->certs, dir) : load_file(a->certs, dir);
+    int n = S_ISDIR(st.st_mode) ? load_dir(a->certs, dir)
+                                : load_file(a->certs, dir);
     if (n <= 0) {
-        snprintf(err, errlen, "%s: %s", dir, n < 0 ? strerror(errno) : "no certificate found");
+        snprintf(err, errlen, "%s: %s", dir,
+                 n < 0 ? strerror(errno) : "no certificate found");
         jpki_anchors_free(a);
         return NULL;
     }
     return a;
 }
 
-STACK_OF(X509) *jpki_anchors_certs(const jpki_anchors *a)
+STACK_OF(X509) * jpki_anchors_certs(const jpki_anchors *a)
 {
     return a ? a->certs : NULL;
 }
@@ -146,8 +148,8 @@ void jpki_anchors_free(jpki_anchors *a)
 static int valid_at(X509 *x, int64_t at)
 {
     time_t t = (time_t)at;
-    return X509_cmp_time(X509_get0_notBefore(x), &t) < 0
-        && X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
+    return X509_cmp_time(X509_get0_notBefore(x), &t) < 0 &&
+           X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
 }
 
 /* 1 if cand may have issued cert by its key identifiers, 0 if not. */
@@ -173,8 +175,9 @@ X509 *jpki_anchors_find_issuer(const jpki_anchors *a, X509 *cert, int64_t at)
         return NULL;
     for (int i = 0; i < sk_X509_num(a->certs); i++) {
         X509 *c = sk_X509_value(a->certs, i);
-        if (X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(cert)) != 0
-            || !key_matches(c, cert))
+        if (X509_NAME_cmp(X509_get_subject_name(c),
+                          X509_get_issuer_name(cert)) != 0 ||
+            !key_matches(c, cert))
             continue;
         if (valid_at(c, at))
             return c;

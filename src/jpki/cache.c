@@ -75,12 +75,12 @@ static const uint16_t public_fids[N_PUBLIC] = { EF_TOKEN_INFO, EF_AUTH_CERT,
 
 struct jpki_cache {
     char *identity;
-    int dirfd;              /* the checked cache directory (fileutil.h) */
-    char name[40];          /* "card-<hash>" inside it */
-    char path[PATH_MAX];    /* for the log */
+    int dirfd;           /* the checked cache directory (fileutil.h) */
+    char name[40];       /* "card-<hash>" inside it */
+    char path[PATH_MAX]; /* for the log */
     uint8_t *data[N_PUBLIC];
     size_t len[N_PUBLIC];
-    int dirty;              /* entries not yet on disk */
+    int dirty; /* entries not yet on disk */
 };
 
 static char g_setting[PATH_MAX];
@@ -110,7 +110,8 @@ static void refuse_dir(const char *dir, const char *why)
     if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
         return;
     JLOG_ERR("cache directory %s not used (%s): nothing is cached and no "
-              "CRL index is kept on disk", dir, why);
+             "CRL index is kept on disk",
+             dir, why);
 }
 
 /* The configured (or default) directory's path; -1 when the cache is off
@@ -165,7 +166,8 @@ static int sha256(const uint8_t *p, size_t n, uint8_t md[32])
     unsigned int len = 0;
 
     return EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) == 1 && len == 32
-               ? 0 : -1;
+               ? 0
+               : -1;
 }
 
 static uint32_t get_be(const uint8_t *p, int n)
@@ -251,7 +253,8 @@ static void load(jpki_cache *c)
         parse(c, buf, (size_t)st.st_size) != 0) {
         drop_entries(c);
         JLOG_WARN("cache file %s is damaged: ignored, rewritten at the next "
-                  "read", c->path);
+                  "read",
+                  c->path);
     }
     close(fd);
     free(buf);
@@ -356,7 +359,8 @@ static void prune(int dirfd, const char *keep)
     }
     while ((e = readdir(d)) != NULL) {
         struct stat st;
-        if (strncmp(e->d_name, "card-", 5) != 0 || strcmp(e->d_name, keep) == 0)
+        if (strncmp(e->d_name, "card-", 5) != 0 ||
+            strcmp(e->d_name, keep) == 0)
             continue;
         if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
             S_ISREG(st.st_mode) && st.st_mtime + PRUNE_AGE_S < now)
@@ -379,8 +383,7 @@ static int save(const jpki_cache *c)
     return ok ? 0 : -1;
 }
 
-void jpki_cache_put(jpki_cache *c, uint16_t fid, const uint8_t *p,
-                    size_t len)
+void jpki_cache_put(jpki_cache *c, uint16_t fid, const uint8_t *p, size_t len)
 {
     int i = slot_of(fid);
     uint8_t *copy;

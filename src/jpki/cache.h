@@ -32,8 +32,7 @@ int jpki_cache_get(const jpki_cache *c, uint16_t fid, const uint8_t **p,
                    size_t *len);
 /* Adds a public file (in memory; jpki_cache_flush writes). Any other file
  * id is ignored. */
-void jpki_cache_put(jpki_cache *c, uint16_t fid, const uint8_t *p,
-                    size_t len);
+void jpki_cache_put(jpki_cache *c, uint16_t fid, const uint8_t *p, size_t len);
 /* Rewrites the cache file atomically if something was added. A failure is
  * logged and otherwise ignored: the cache only saves time. Call it outside
  * the card transaction (fsync may take milliseconds). */

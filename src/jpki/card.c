@@ -43,7 +43,8 @@ const char *jpki_strerror(jpki_rv rv)
     case JPKI_ERR_NOT_FOUND: return "file not found";
     case JPKI_ERR_CARD: return "unexpected answer from the card";
     case JPKI_ERR_BAD_DATA: return "malformed data";
-    case JPKI_ERR_PIN_CANCELED: return "PIN entry cancelled or timed out on the PIN pad";
+    case JPKI_ERR_PIN_CANCELED:
+        return "PIN entry cancelled or timed out on the PIN pad";
     }
     return "unknown error";
 }
@@ -67,7 +68,7 @@ static jpki_rv from_reader(reader_rv rv)
 }
 
 jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
-                         size_t cap, size_t *len, uint16_t *sw)
+                       size_t cap, size_t *len, uint16_t *sw)
 {
     size_t dummy;
     reader_rv rv;
@@ -90,8 +91,12 @@ jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
 static jpki_rv select_aid(jpki_card *c, const uint8_t *aid, size_t len,
                           uint16_t *sw)
 {
-    apdu_cmd cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C,
-                     .data = aid, .lc = len };
+    apdu_cmd cmd = { .cla = 0x00,
+                     .ins = 0xA4,
+                     .p1 = 0x04,
+                     .p2 = 0x0C,
+                     .data = aid,
+                     .lc = len };
 
     c->ap_selected = 0;
     return jpki_send_apdu(c, &cmd, NULL, 0, NULL, sw);
@@ -115,8 +120,9 @@ jpki_rv jpki_select_ap(jpki_card *c)
 static jpki_rv select_ef_once(jpki_card *c, uint16_t fid, uint16_t *sw)
 {
     uint8_t id[2] = { (uint8_t)(fid >> 8), (uint8_t)fid };
-    apdu_cmd cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C,
-                     .data = id, .lc = 2 };
+    apdu_cmd cmd = {
+        .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = id, .lc = 2
+    };
 
     return jpki_send_apdu(c, &cmd, NULL, 0, NULL, sw);
 }
@@ -138,8 +144,9 @@ static jpki_rv select_ef_once(jpki_card *c, uint16_t fid, uint16_t *sw)
  * receives the label; *got its length. A transport error is returned. */
 static int transport_error(jpki_rv rv)
 {
-    return rv == JPKI_ERR_COMM || rv == JPKI_ERR_REMOVED || rv == JPKI_ERR_NO_CARD ||
-           rv == JPKI_ERR_BUSY || rv == JPKI_ERR_MEMORY || rv == JPKI_ERR_ARGS;
+    return rv == JPKI_ERR_COMM || rv == JPKI_ERR_REMOVED ||
+           rv == JPKI_ERR_NO_CARD || rv == JPKI_ERR_BUSY ||
+           rv == JPKI_ERR_MEMORY || rv == JPKI_ERR_ARGS;
 }
 
 static jpki_rv ap_is_current(jpki_card *c, uint8_t *info, size_t *got,
@@ -253,7 +260,8 @@ void jpki_card_end(jpki_card *c)
 /* A command of this operation was refused because another program had
  * reset the card (pcscd sends nothing then, and the handle is connected
  * again): the transaction is still ours, the card's state is not. */
-int jpki_reset_midway(const jpki_card *c, unsigned long resets_before, jpki_rv rv)
+int jpki_reset_midway(const jpki_card *c, unsigned long resets_before,
+                      jpki_rv rv)
 {
     return rv == JPKI_ERR_COMM && c->resets != resets_before;
 }
@@ -270,11 +278,14 @@ int jpki_card_is_smartphone(const jpki_card *c)
 
 /* ---- files ---------------------------------------------------------------- */
 
-jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want,
-                           uint8_t *out, size_t *got)
+jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want, uint8_t *out,
+                         size_t *got)
 {
-    apdu_cmd cmd = { .cla = 0x00, .ins = 0xB0, .p1 = (uint8_t)(off >> 8),
-                     .p2 = (uint8_t)off, .le = want };
+    apdu_cmd cmd = { .cla = 0x00,
+                     .ins = 0xB0,
+                     .p1 = (uint8_t)(off >> 8),
+                     .p2 = (uint8_t)off,
+                     .le = want };
     uint16_t sw;
     jpki_rv rv = jpki_send_apdu(c, &cmd, out, want, got, &sw);
 
@@ -321,7 +332,7 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
         return rv;
     /* first holds the start of the file (the signature certificate is
      * personal data): every way out wipes it. */
-    if (fid == EF_AUTH_CERT && c->auth_head_len) {    /* read for the card id */
+    if (fid == EF_AUTH_CERT && c->auth_head_len) { /* read for the card id */
         memcpy(first, c->auth_head, c->auth_head_len);
         got = c->auth_head_len;
     } else {
@@ -330,8 +341,8 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
     total = rv == JPKI_OK ? ber_total_len(first, got) : 0;
     if (rv == JPKI_OK && (first[0] == 0x00 || first[0] == 0xFF))
         rv = JPKI_ERR_NOT_FOUND; /* an unwritten file */
-    else if (rv == JPKI_OK && (first[0] != 0x30 || total < 4 ||
-                               total > MAX_FILE_LEN))
+    else if (rv == JPKI_OK &&
+             (first[0] != 0x30 || total < 4 || total > MAX_FILE_LEN))
         rv = JPKI_ERR_BAD_DATA;
     else if (rv == JPKI_OK && !(buf = malloc(total)))
         rv = JPKI_ERR_MEMORY;
@@ -374,7 +385,8 @@ static jpki_rv read_token_info(jpki_card *c)
     jpki_rv rv;
 
     if (jpki_cache_get(c->cache, EF_TOKEN_INFO, &cached, &got)) {
-        c->smartphone = got >= 15 && memcmp(cached, "JPKIAPGPSETOKEN", 15) == 0;
+        c->smartphone =
+            got >= 15 && memcmp(cached, "JPKIAPGPSETOKEN", 15) == 0;
         return JPKI_OK;
     }
     rv = jpki_select_ef(c, EF_TOKEN_INFO);
@@ -476,8 +488,9 @@ void jpki_serial_from_record(const uint8_t *rec, size_t n,
  * the JPKI-AP selected. */
 static jpki_rv read_serial(jpki_card *c)
 {
-    apdu_cmd rec = { .cla = 0x00, .ins = 0xB2, .p1 = 0x01, .p2 = 0x0C,
-                     .le = 256 };
+    apdu_cmd rec = {
+        .cla = 0x00, .ins = 0xB2, .p1 = 0x01, .p2 = 0x0C, .le = 256
+    };
     uint8_t rsp[256];
     size_t n = 0;
     uint16_t sw = 0;

@@ -125,7 +125,8 @@ static jpki_rv read_head(jpki_card *c)
         return rv;
     rv = jpki_select_ef(c, EF_AUTH_CERT);
     if (rv == JPKI_OK)
-        rv = jpki_read_binary(c, 0, sizeof(c->auth_head), c->auth_head, &c->auth_head_len);
+        rv = jpki_read_binary(c, 0, sizeof(c->auth_head), c->auth_head,
+                              &c->auth_head_len);
     if (rv != JPKI_OK)
         c->auth_head_len = 0;
     jpki_card_end(c);
@@ -152,7 +153,9 @@ static jpki_rv id_from_token_info(jpki_card *c, char out[17])
         rv = jpki_read_binary(c, TOKEN_INFO_SERIAL_OFF, sizeof(f), f, &got);
     jpki_card_end(c);
     if (rv != JPKI_OK)
-        return rv == JPKI_ERR_BAD_DATA || rv == JPKI_ERR_CARD ? JPKI_ERR_NOT_FOUND : rv;
+        return rv == JPKI_ERR_BAD_DATA || rv == JPKI_ERR_CARD
+                   ? JPKI_ERR_NOT_FOUND
+                   : rv;
     for (i = 0; i < got && i < sizeof(f); i++) {
         if (f[i] < 0x20 || f[i] >= 0x7F)
             return JPKI_ERR_NOT_FOUND;
@@ -161,7 +164,8 @@ static jpki_rv id_from_token_info(jpki_card *c, char out[17])
     if (!shown)
         return JPKI_ERR_NOT_FOUND;
     /* A prefix keeps it apart from any serial-number AP's id. */
-    return hash_id("token-info:", 11, f, got, out) == 0 ? JPKI_OK : JPKI_ERR_BAD_DATA;
+    return hash_id("token-info:", 11, f, got, out) == 0 ? JPKI_OK
+                                                        : JPKI_ERR_BAD_DATA;
 }
 
 static jpki_rv compute(jpki_card *c, char out[17])
@@ -179,7 +183,8 @@ static jpki_rv compute(jpki_card *c, char out[17])
     if (c->smartphone) { /* its certificates need the PIN */
         if (c->serial[0])
             return hash_id(c->serial, strlen(c->serial), NULL, 0, out) == 0
-                       ? JPKI_OK : JPKI_ERR_BAD_DATA;
+                       ? JPKI_OK
+                       : JPKI_ERR_BAD_DATA;
         return id_from_token_info(c, out);
     }
     if (jpki_cache_get(c->cache, EF_AUTH_CERT, &p, &n) &&
@@ -210,7 +215,8 @@ jpki_rv jpki_card_id(jpki_card *c, char out[17])
         }
         /* A phone's too: it spares the next program the serial-number
          * application, whose SELECT would end another program's login. */
-        jpki_cache_put(c->cache, JPKI_CACHE_CARD_ID, (const uint8_t *)c->id, 16);
+        jpki_cache_put(c->cache, JPKI_CACHE_CARD_ID, (const uint8_t *)c->id,
+                       16);
         jpki_cache_flush(c->cache);
     }
     memcpy(out, c->id, sizeof(c->id));

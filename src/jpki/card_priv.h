@@ -19,26 +19,26 @@ enum {
     EF_SIGN_PIN = 0x001B,
 };
 
-#define JPKI_READ_CHUNK 256     /* the most one READ BINARY asks for */
+#define JPKI_READ_CHUNK 256 /* the most one READ BINARY asks for */
 /* Every token-info label of a JPKI-AP starts so (docs/card.md). */
 #define JPKI_LABEL_PREFIX "JPKIAP"
 #define JPKI_LABEL_PREFIX_LEN 6
 
 struct jpki_card {
     reader *rd;
-    int depth;              /* nesting of jpki_card_begin */
-    int ap_selected;        /* the JPKI-AP is the current application */
-    unsigned long resets;   /* security state lost behind our back */
+    int depth;            /* nesting of jpki_card_begin */
+    int ap_selected;      /* the JPKI-AP is the current application */
+    unsigned long resets; /* security state lost behind our back */
     int smartphone;
     char serial[JPKI_SERIAL_LEN + 1]; /* serial-number AP, "" if not read */
-    jpki_cache *cache;      /* public files on disk; NULL: none */
+    jpki_cache *cache;                /* public files on disk; NULL: none */
     /* Last known retry counter of each PIN (pin.c), -1 unknown, with when
      * it was learnt and the reset count then. */
     int tries[2];
     uint64_t tries_ms[2];
     unsigned long tries_resets[2];
-    unsigned tries_ttl_ms;  /* jpki_card_set_pin_status_ttl */
-    char id[17];            /* jpki_card_id, "" until known */
+    unsigned tries_ttl_ms; /* jpki_card_set_pin_status_ttl */
+    char id[17];           /* jpki_card_id, "" until known */
     /* The authentication certificate's first READ BINARY, kept from the
      * card id's computation (public data, like the certificate) so reading
      * the whole certificate later does not fetch it twice. */
@@ -47,11 +47,11 @@ struct jpki_card {
 };
 
 
-
 /* Inside a transaction: did rv come from a reset that another program
  * made after resets_before was taken? Public reads then run again; a
  * signature answers JPKI_ERR_SECURITY (its PIN is no longer verified). */
-int jpki_reset_midway(const jpki_card *c, unsigned long resets_before, jpki_rv rv);
+int jpki_reset_midway(const jpki_card *c, unsigned long resets_before,
+                      jpki_rv rv);
 
 /* One APDU through the codec; READER_ERR_RESET is counted as a reset. */
 jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
@@ -59,8 +59,8 @@ jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
 jpki_rv jpki_select_ap(jpki_card *c);
 jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid);
 /* READ BINARY of want bytes (at most 256) at off of the current EF. */
-jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want,
-                         uint8_t *out, size_t *got);
+jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want, uint8_t *out,
+                         size_t *got);
 
 /* The serial from the serial-number application's record (card.c). */
 void jpki_serial_from_record(const uint8_t *rec, size_t n,

@@ -54,14 +54,15 @@ static int issuer_matches(X509 *x, const crlx_crl *c)
 {
     const unsigned char *name;
     size_t name_len;
-    if (!X509_NAME_get0_der(X509_get_subject_name(x), &name, &name_len)
-        || name_len != c->issuer.len || memcmp(name, c->issuer.p, name_len) != 0)
+    if (!X509_NAME_get0_der(X509_get_subject_name(x), &name, &name_len) ||
+        name_len != c->issuer.len || memcmp(name, c->issuer.p, name_len) != 0)
         return 0;
     if (!c->aki_keyid.p)
         return 1;
     const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
-    return ski && (size_t)ASN1_STRING_length(ski) == c->aki_keyid.len
-        && memcmp(ASN1_STRING_get0_data(ski), c->aki_keyid.p, c->aki_keyid.len) == 0;
+    return ski && (size_t)ASN1_STRING_length(ski) == c->aki_keyid.len &&
+           memcmp(ASN1_STRING_get0_data(ski), c->aki_keyid.p,
+                  c->aki_keyid.len) == 0;
 }
 
 /* The digest and key type the signatureAlgorithm names. */
@@ -76,8 +77,9 @@ static jpki_crlx_rv sig_algs(const crlx_crl *c, const EVP_MD **md, int *pk_nid)
     X509_ALGOR_get0(&obj, &ptype, NULL, alg);
     int md_nid, ok = OBJ_find_sigid_algs(OBJ_obj2nid(obj), &md_nid, pk_nid);
     X509_ALGOR_free(alg);
-    if (!ok || md_nid == NID_undef || (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL))
-        return JPKI_CRLX_ERR_UNSUPPORTED;   /* PSS, EdDSA, parameters: not here */
+    if (!ok || md_nid == NID_undef ||
+        (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL))
+        return JPKI_CRLX_ERR_UNSUPPORTED; /* PSS, EdDSA, parameters: not here */
     *md = EVP_get_digestbynid(md_nid);
     return *md ? JPKI_CRLX_OK : JPKI_CRLX_ERR_UNSUPPORTED;
 }
@@ -86,12 +88,14 @@ typedef void (*release_fn)(const uint8_t *, size_t);
 
 /* One pass over the whole DER: its SHA-256, and the signature over tbs
  * checked with key. 1 verified, 0 not, -1 error. */
-static int hash_and_verify(const uint8_t *der, size_t len, const crlx_crl *c, EVP_PKEY *key,
-                           const EVP_MD *md, uint8_t sha[32], release_fn release)
+static int hash_and_verify(const uint8_t *der, size_t len, const crlx_crl *c,
+                           EVP_PKEY *key, const EVP_MD *md, uint8_t sha[32],
+                           release_fn release)
 {
     EVP_MD_CTX *mctx = EVP_MD_CTX_new(), *sctx = EVP_MD_CTX_new();
-    int ok = mctx && sctx && EVP_DigestInit_ex(sctx, EVP_sha256(), NULL) == 1
-        && EVP_DigestVerifyInit(mctx, NULL, md, NULL, key) == 1;
+    int ok = mctx && sctx &&
+             EVP_DigestInit_ex(sctx, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestVerifyInit(mctx, NULL, md, NULL, key) == 1;
     size_t t0 = (size_t)(c->tbs.p - der), t1 = t0 + c->tbs.len;
     for (size_t off = 0; ok && off < len; off += CHUNK) {
         size_t end = off + CHUNK < len ? off + CHUNK : len;
@@ -114,9 +118,10 @@ static int hash_and_verify(const uint8_t *der, size_t len, const crlx_crl *c, EV
 }
 
 /* Finds the issuer whose key verifies the CRL; *who gets it. */
-static jpki_crlx_rv check_signature(const uint8_t *der, size_t len, const crlx_crl *c,
-                                    STACK_OF(X509) *issuers, uint8_t sha[32], X509 **who,
-                                    release_fn release)
+static jpki_crlx_rv check_signature(const uint8_t *der, size_t len,
+                                    const crlx_crl *c,
+                                    STACK_OF(X509) * issuers, uint8_t sha[32],
+                                    X509 **who, release_fn release)
 {
     const EVP_MD *md;
     int pk_nid, candidates = 0;
@@ -141,7 +146,8 @@ static jpki_crlx_rv check_signature(const uint8_t *der, size_t len, const crlx_c
 }
 
 /* Top `bits` bits of the serial right-aligned in a w-byte field. */
-static uint32_t bucket_of_serial(const uint8_t *s, size_t len, size_t w, unsigned bits)
+static uint32_t bucket_of_serial(const uint8_t *s, size_t len, size_t w,
+                                 unsigned bits)
 {
     if (bits == 0)
         return 0;
@@ -155,8 +161,9 @@ static uint32_t bucket_of_serial(const uint8_t *s, size_t len, size_t w, unsigne
 /* A light pass over the entries: only each one's serial (pass 3 validates
  * everything). counts NULL: the entry count and longest serial; otherwise
  * the number of entries per bucket. */
-static jpki_crlx_rv light_pass(const crlx_crl *c, size_t w, unsigned bits, uint32_t *counts,
-                               uint64_t *n, size_t *width, release_fn release)
+static jpki_crlx_rv light_pass(const crlx_crl *c, size_t w, unsigned bits,
+                               uint32_t *counts, uint64_t *n, size_t *width,
+                               release_fn release)
 {
     const uint8_t *p = c->revoked.p, *end = p + c->revoked.len, *done = p;
     *n = 0;
@@ -168,8 +175,8 @@ static jpki_crlx_rv light_pass(const crlx_crl *c, size_t w, unsigned bits, uint3
         if (crlx_der_expect(&p, end, 0x30, &seq, NULL) != 0)
             return JPKI_CRLX_ERR_PARSE;
         const uint8_t *q = seq.p;
-        if (crlx_der_expect(&q, seq.p + seq.len, 0x02, &serial, NULL) != 0
-            || crlx_serial_norm(serial.p, serial.len, &s, &len) != 0)
+        if (crlx_der_expect(&q, seq.p + seq.len, 0x02, &serial, NULL) != 0 ||
+            crlx_serial_norm(serial.p, serial.len, &s, &len) != 0)
             return JPKI_CRLX_ERR_PARSE;
         if (counts)
             counts[bucket_of_serial(s, len, w, bits)]++;
@@ -252,15 +259,17 @@ static void sort_range(uint8_t *base, size_t n, size_t es, size_t k)
 
 static uint32_t top32(const uint8_t *rec)
 {
-    return (uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 | (uint32_t)rec[2] << 8 | rec[3];
+    return (uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 |
+           (uint32_t)rec[2] << 8 | rec[3];
 }
 
-#define COARSE_BITS 12          /* scatter streams: 4096 (their cache lines fit L2) */
-#define LOCAL_MAX 65536         /* larger coarse buckets (skewed serials): heapsort */
+#define COARSE_BITS 12  /* scatter streams: 4096 (their cache lines fit L2) */
+#define LOCAL_MAX 65536 /* larger coarse buckets (skewed serials): heapsort */
 
 /* Sorts one coarse bucket: a counting sort on the next 8 bits through tmp
  * (a bucket's worth, cache-resident), then each tiny sub-bucket. */
-static void local_sort(uint8_t *base, size_t m, size_t es, size_t k, uint8_t *tmp)
+static void local_sort(uint8_t *base, size_t m, size_t es, size_t k,
+                       uint8_t *tmp)
 {
     if (m <= 64 || !tmp || m > LOCAL_MAX) {
         sort_range(base, m, es, k);
@@ -287,15 +296,17 @@ static void local_sort(uint8_t *base, size_t m, size_t es, size_t k, uint8_t *tm
  * bucket (top 12 bits of the serial); the full pass validates every entry
  * and writes it straight into its coarse bucket's next slot; each coarse
  * bucket is then sorted locally. */
-static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents, uint32_t count, size_t w,
-                                 release_fn release)
+static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents,
+                                 uint32_t count, size_t w, release_fn release)
 {
     size_t es = w + CRLX_ENTRY_EXTRA, nc = (size_t)1 << COARSE_BITS;
-    uint32_t *cstart = calloc(nc + 1, sizeof *cstart), *next = calloc(nc, sizeof *next);
+    uint32_t *cstart = calloc(nc + 1, sizeof *cstart),
+             *next = calloc(nc, sizeof *next);
     uint8_t *tmp = NULL;
     uint64_t n;
     size_t unused;
-    jpki_crlx_rv rv = cstart && next ? light_pass(c, w, COARSE_BITS, next, &n, &unused, release)
+    jpki_crlx_rv rv = cstart && next ? light_pass(c, w, COARSE_BITS, next, &n,
+                                                  &unused, release)
                                      : JPKI_CRLX_ERR_MEMORY;
     if (rv == JPKI_CRLX_OK && n != count)
         rv = JPKI_CRLX_ERR_PARSE;
@@ -314,10 +325,13 @@ static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents, uint32_t coun
     while (rv == JPKI_CRLX_OK && p < end) {
         crlx_entry_raw e;
         rv = crlx_parse_entry(c, &p, end, &e);
-        uint32_t b = rv == JPKI_CRLX_OK && e.serial_len <= w
-            ? bucket_of_serial(e.serial, e.serial_len, w, COARSE_BITS) : 0;
-        if (rv == JPKI_CRLX_OK && (e.serial_len > w || next[b] >= cstart[b + 1]))
-            rv = JPKI_CRLX_ERR_PARSE;   /* the bytes changed between passes */
+        uint32_t b =
+            rv == JPKI_CRLX_OK && e.serial_len <= w
+                ? bucket_of_serial(e.serial, e.serial_len, w, COARSE_BITS)
+                : 0;
+        if (rv == JPKI_CRLX_OK &&
+            (e.serial_len > w || next[b] >= cstart[b + 1]))
+            rv = JPKI_CRLX_ERR_PARSE; /* the bytes changed between passes */
         if (rv != JPKI_CRLX_OK)
             break;
         put_entry(ents + (size_t)next[b]++ * es, w, &e);
@@ -329,7 +343,8 @@ static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents, uint32_t coun
     if (rv == JPKI_CRLX_OK && biggest > 64 && biggest <= LOCAL_MAX)
         tmp = malloc(biggest * es);
     for (size_t b = 0; rv == JPKI_CRLX_OK && b < nc; b++)
-        local_sort(ents + (size_t)cstart[b] * es, cstart[b + 1] - cstart[b], es, w + 1, tmp);
+        local_sort(ents + (size_t)cstart[b] * es, cstart[b + 1] - cstart[b],
+                   es, w + 1, tmp);
     free(tmp);
     free(cstart);
     free(next);
@@ -346,20 +361,22 @@ static jpki_crlx_rv fill_entries(const crlx_crl *c, uint8_t *ents, uint32_t coun
 #ifndef CRLX_WINDOW_COVER
 #define CRLX_WINDOW_COVER 999
 #endif
-static void lay_lookup(const uint8_t *ents, uint32_t count, size_t w, crlx_hdr *h,
-                       uint32_t *starts)
+static void lay_lookup(const uint8_t *ents, uint32_t count, size_t w,
+                       crlx_hdr *h, uint32_t *starts)
 {
     enum { HALF = CRLX_MAX_WINDOW / 2 };
     size_t es = w + CRLX_ENTRY_EXTRA, nb = (size_t)1 << h->bucket_bits;
     unsigned bits = h->bucket_bits;
     uint64_t mask = crlx_prefix_mask(w);
     uint64_t first = count ? crlx_be64(ents) & mask : 0;
-    uint64_t last = count ? crlx_be64(ents + (size_t)(count - 1) * es) & mask : 0;
+    uint64_t last =
+        count ? crlx_be64(ents + (size_t)(count - 1) * es) & mask : 0;
     h->shift = first == last ? 0 : (uint32_t)__builtin_clzll(first ^ last);
     h->prefix = first;
     size_t cur = 0;
     for (uint32_t i = 0; i < count; i++) {
-        size_t b = crlx_bucket(crlx_be64(ents + (size_t)i * es) & mask, h->shift, bits);
+        size_t b = crlx_bucket(crlx_be64(ents + (size_t)i * es) & mask,
+                               h->shift, bits);
         while (cur <= b)
             starts[cur++] = i;
     }
@@ -380,7 +397,8 @@ static void lay_lookup(const uint8_t *ents, uint32_t count, size_t w, crlx_hdr *
             need_h[d <= HALF ? d : HALF + 1]++;
         }
     }
-    uint64_t need = ((uint64_t)count * CRLX_WINDOW_COVER + 999) / 1000, have = 0;
+    uint64_t need = ((uint64_t)count * CRLX_WINDOW_COVER + 999) / 1000,
+             have = 0;
     size_t half = 0;
     while (half < HALF && (have += need_h[half]) < need)
         half++;
@@ -399,9 +417,10 @@ static unsigned choose_bits(uint64_t n, size_t w)
     unsigned bits = 0;
     while (bits < CRLX_MAX_BITS && (UINT64_C(8) << bits) <= n)
         bits++;
-    while (bits >= CRLX_MAX_BITS && bits < CRLX_BIG_MAX_BITS && (UINT64_C(512) << bits) < n)
+    while (bits >= CRLX_MAX_BITS && bits < CRLX_BIG_MAX_BITS &&
+           (UINT64_C(512) << bits) < n)
         bits++;
-    return bits > 8 * w ? (unsigned)(8 * w) : bits;     /* >= 8 entries/bucket */
+    return bits > 8 * w ? (unsigned)(8 * w) : bits; /* >= 8 entries/bucket */
 }
 
 static size_t align8(size_t x)
@@ -409,8 +428,9 @@ static size_t align8(size_t x)
     return (x + 7) & ~(size_t)7;
 }
 
-jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
-                        const crlx_ident *id, const crlx_sink *sink, size_t *size,
+jpki_crlx_rv crlx_build(const uint8_t *der, size_t len,
+                        STACK_OF(X509) * issuers, const crlx_ident *id,
+                        const crlx_sink *sink, size_t *size,
                         release_fn release)
 {
     crlx_crl c;
@@ -421,7 +441,8 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     int spki_len = -1;
     jpki_crlx_rv rv = crlx_parse(der, len, &c);
     if (rv == JPKI_CRLX_OK)
-        rv = check_signature(der, len, &c, issuers, h.crl_sha256, &who, release);
+        rv = check_signature(der, len, &c, issuers, h.crl_sha256, &who,
+                             release);
     if (rv == JPKI_CRLX_OK && (spki_len = crlx_spki_der(who, &spki)) < 0)
         rv = JPKI_CRLX_ERR_MEMORY;
     uint64_t n = 0;
@@ -434,7 +455,7 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     }
     SHA256(spki, (size_t)spki_len, h.issuer_spki_sha256);
     if (w < 4)
-        w = 4;                          /* bucket_of reads 4 bytes */
+        w = 4; /* bucket_of reads 4 bytes */
     memcpy(h.magic, CRLX_MAGIC, sizeof CRLX_MAGIC);
     h.version = CRLX_VERSION;
     h.hdr_size = sizeof h;
@@ -460,7 +481,8 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     h.spki_off = align8(h.num_off + h.num_len);
     h.spki_len = (uint64_t)spki_len;
     h.buckets_off = align8(h.spki_off + h.spki_len);
-    h.entries_off = align8(h.buckets_off + (((size_t)1 << h.bucket_bits) + 1) * 4);
+    h.entries_off =
+        align8(h.buckets_off + (((size_t)1 << h.bucket_bits) + 1) * 4);
     h.check_bytes = 2;
     h.file_size = h.entries_off + n * h.entry_size;
     uint8_t *img = sink->alloc(sink->ctx, h.file_size);
@@ -478,7 +500,8 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
     rv = fill_entries(&c, img + h.entries_off, (uint32_t)n, w, release);
     if (rv != JPKI_CRLX_OK)
         return rv;
-    lay_lookup(img + h.entries_off, (uint32_t)n, w, &h, (uint32_t *)(void *)(img + h.buckets_off));
+    lay_lookup(img + h.entries_off, (uint32_t)n, w, &h,
+               (uint32_t *)(void *)(img + h.buckets_off));
     for (uint64_t i = 0; i < n; i++) {
         uint8_t *rec = img + h.entries_off + i * h.entry_size;
         uint16_t check = crlx_entry_check(rec, h.entry_size - 2, i);

@@ -35,23 +35,26 @@ int crlx_der_time(unsigned tag, crlx_span v, int64_t *out)
 {
     const uint8_t *s = v.p;
     int y, mo, d, h, mi, se;
-    if (tag == 0x17) {                  /* UTCTime YYMMDDHHMMSSZ */
+    if (tag == 0x17) { /* UTCTime YYMMDDHHMMSSZ */
         if (v.len != 13 || s[12] != 'Z' || digits(s, 2, &y) != 0)
             return -1;
         y += y < 50 ? 2000 : 1900;
         s += 2;
-    } else if (tag == 0x18) {           /* GeneralizedTime YYYYMMDDHHMMSSZ */
+    } else if (tag == 0x18) { /* GeneralizedTime YYYYMMDDHHMMSSZ */
         if (v.len != 15 || s[14] != 'Z' || digits(s, 4, &y) != 0)
             return -1;
         s += 4;
     } else {
         return -1;
     }
-    if (digits(s, 2, &mo) || digits(s + 2, 2, &d) || digits(s + 4, 2, &h)
-        || digits(s + 6, 2, &mi) || digits(s + 8, 2, &se))
+    if (digits(s, 2, &mo) || digits(s + 2, 2, &d) || digits(s + 4, 2, &h) ||
+        digits(s + 6, 2, &mi) || digits(s + 8, 2, &se))
         return -1;
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59)
+    static const int mdays[] = {
+        31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
+        se > 59)
         return -1;
     if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return -1;
@@ -59,7 +62,8 @@ int crlx_der_time(unsigned tag, crlx_span v, int64_t *out)
     return 0;
 }
 
-int crlx_serial_norm(const uint8_t *s, size_t len, const uint8_t **out, size_t *out_len)
+int crlx_serial_norm(const uint8_t *s, size_t len, const uint8_t **out,
+                     size_t *out_len)
 {
     if (len == 0)
         return -1;

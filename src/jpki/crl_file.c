@@ -95,36 +95,41 @@ int crlx_image_check(const uint8_t *image, size_t size)
     if (size < sizeof h)
         return -1;
     memcpy(&h, image, sizeof h);
-    if (memcmp(h.magic, CRLX_MAGIC, sizeof CRLX_MAGIC) != 0 || h.version != CRLX_VERSION
-        || h.hdr_size != sizeof h || h.file_size != size)
+    if (memcmp(h.magic, CRLX_MAGIC, sizeof CRLX_MAGIC) != 0 ||
+        h.version != CRLX_VERSION || h.hdr_size != sizeof h ||
+        h.file_size != size)
         return -1;
-    if (h.key_width < 4 || h.key_width > CRLX_MAX_SERIAL || h.entry_size != h.key_width + CRLX_ENTRY_EXTRA
-        || h.bucket_bits > 20 || h.entries >= UINT32_MAX || h.window % 2 != 1
-        || h.window > CRLX_MAX_WINDOW || h.shift > 63)
+    if (h.key_width < 4 || h.key_width > CRLX_MAX_SERIAL ||
+        h.entry_size != h.key_width + CRLX_ENTRY_EXTRA || h.bucket_bits > 20 ||
+        h.entries >= UINT32_MAX || h.window % 2 != 1 ||
+        h.window > CRLX_MAX_WINDOW || h.shift > 63)
         return -1;
     uint64_t nb = (UINT64_C(1) << h.bucket_bits) + 1;
-    if (!span_ok(h.issuer_off, h.issuer_len, sizeof h, size)
-        || !span_ok(h.idp_off, h.idp_len, h.issuer_off + h.issuer_len, size)
-        || !span_ok(h.num_off, h.num_len, h.idp_off + h.idp_len, size)
-        || !span_ok(h.spki_off, h.spki_len, h.num_off + h.num_len, size)
-        || !span_ok(h.buckets_off, nb * 4, h.spki_off + h.spki_len, size)
-        || h.buckets_off % 4 != 0
-        || h.check_bytes != 2
-        || !span_ok(h.entries_off, h.entries * h.entry_size, h.buckets_off + nb * 4, size)
-        || h.entries_off + h.entries * h.entry_size != size)
+    if (!span_ok(h.issuer_off, h.issuer_len, sizeof h, size) ||
+        !span_ok(h.idp_off, h.idp_len, h.issuer_off + h.issuer_len, size) ||
+        !span_ok(h.num_off, h.num_len, h.idp_off + h.idp_len, size) ||
+        !span_ok(h.spki_off, h.spki_len, h.num_off + h.num_len, size) ||
+        !span_ok(h.buckets_off, nb * 4, h.spki_off + h.spki_len, size) ||
+        h.buckets_off % 4 != 0 || h.check_bytes != 2 ||
+        !span_ok(h.entries_off, h.entries * h.entry_size,
+                 h.buckets_off + nb * 4, size) ||
+        h.entries_off + h.entries * h.entry_size != size)
         return -1;
     if (meta_check(image) != h.check)
         return -1;
-    const uint32_t *b = (const uint32_t *)(const void *)(image + h.buckets_off);
+    const uint32_t *b =
+        (const uint32_t *)(const void *)(image + h.buckets_off);
     return b[0] == 0 && b[nb - 1] == h.entries ? 0 : -1;
 }
 
-jpki_crlx_rv crlx_pem_or_der(const uint8_t *in, size_t len, const uint8_t **der,
-                             size_t *der_len, uint8_t **owned)
+jpki_crlx_rv crlx_pem_or_der(const uint8_t *in, size_t len,
+                             const uint8_t **der, size_t *der_len,
+                             uint8_t **owned)
 {
     size_t i = 0;
     *owned = NULL;
-    while (i < len && (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' || in[i] == '\n'))
+    while (i < len &&
+           (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' || in[i] == '\n'))
         i++;
     if (len - i < 10 || memcmp(in + i, "-----BEGIN", 10) != 0) {
         *der = in;
@@ -137,8 +142,8 @@ jpki_crlx_rv crlx_pem_or_der(const uint8_t *in, size_t len, const uint8_t **der,
     char *name = NULL, *header = NULL;
     unsigned char *data = NULL;
     long dlen = 0;
-    int ok = bio && PEM_read_bio(bio, &name, &header, &data, &dlen) == 1
-        && strcmp(name, "X509 CRL") == 0 && dlen > 0;
+    int ok = bio && PEM_read_bio(bio, &name, &header, &data, &dlen) == 1 &&
+             strcmp(name, "X509 CRL") == 0 && dlen > 0;
     BIO_free(bio);
     OPENSSL_free(name);
     OPENSSL_free(header);
@@ -161,8 +166,9 @@ static uint8_t *heap_alloc(void *ctx, size_t size)
     return *out;
 }
 
-jpki_crlx_rv crlx_mem_build(const uint8_t *in, size_t len, STACK_OF(X509) *issuers,
-                            uint8_t **image, size_t *size)
+jpki_crlx_rv crlx_mem_build(const uint8_t *in, size_t len,
+                            STACK_OF(X509) * issuers, uint8_t **image,
+                            size_t *size)
 {
     const uint8_t *der;
     size_t der_len;
@@ -186,7 +192,8 @@ jpki_crlx_rv crlx_mem_build(const uint8_t *in, size_t len, STACK_OF(X509) *issue
 static void release_behind(const uint8_t *from, size_t len)
 {
     uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = (uintptr_t)from & ~(pg - 1), b = ((uintptr_t)from + len) & ~(pg - 1);
+    uintptr_t a = (uintptr_t)from & ~(pg - 1),
+              b = ((uintptr_t)from + len) & ~(pg - 1);
     if (b > a)
         madvise((void *)a, b - a, MADV_DONTNEED);
 }
@@ -199,7 +206,8 @@ typedef struct {
 static uint8_t *anon_alloc(void *ctx, size_t size)
 {
     anon_sink *s = ctx;
-    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
     madvise(m, size, MADV_HUGEPAGE);
@@ -218,9 +226,10 @@ static int index_name(const char *crl_path, char *out, size_t outlen)
     if (!realpath(crl_path, real))
         return -1;
     uint64_t a = crlx_fnv(CRLX_FNV_INIT, real, strlen(real));
-    uint64_t b = crlx_fnv(a ^ UINT64_C(0x9e3779b97f4a7c15), real, strlen(real));
-    int n = snprintf(out, outlen, "crl-%016llx%016llx.idx", (unsigned long long)a,
-                     (unsigned long long)b);
+    uint64_t b =
+        crlx_fnv(a ^ UINT64_C(0x9e3779b97f4a7c15), real, strlen(real));
+    int n = snprintf(out, outlen, "crl-%016llx%016llx.idx",
+                     (unsigned long long)a, (unsigned long long)b);
     return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
@@ -232,8 +241,9 @@ int crlx_cache_dir(const char *cache_dir)
     if (fd < 0 && why && strcmp(why, "missing") == 0)
         fd = fu_private_dir(cache_dir, 1, &why);
     if (fd < 0 && !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
-        JLOG_ERR("CRL cache directory %s not used (%s): CRLs are indexed in memory", cache_dir,
-                  why ? why : "unusable");
+        JLOG_ERR(
+            "CRL cache directory %s not used (%s): CRLs are indexed in memory",
+            cache_dir, why ? why : "unusable");
     return fd;
 }
 
@@ -250,7 +260,8 @@ static void *map_index(int fd, size_t size)
 
 /* The existing index, if valid, for this very CRL file and these issuers. */
 static int try_existing(int dirfd, const char *idx, const crlx_ident *id,
-                        STACK_OF(X509) *issuers, uint8_t **image, size_t *size)
+                        STACK_OF(X509) * issuers, uint8_t **image,
+                        size_t *size)
 {
     struct stat st;
     const char *why = NULL;
@@ -266,17 +277,19 @@ static int try_existing(int dirfd, const char *idx, const crlx_ident *id,
     close(fd);
     if (m == MAP_FAILED)
         return -1;
-    crlx_hdr h;                 /* checked below, from this copy only */
+    crlx_hdr h; /* checked below, from this copy only */
     memcpy(&h, m, sizeof h);
-    int ok = crlx_image_check(m, (size_t)st.st_size) == 0 && memcmp(&h, m, sizeof h) == 0
-        && h.crl_dev == id->dev && h.crl_ino == id->ino && h.crl_size == id->size
-        && h.crl_mtime_ns == id->mtime_ns && h.crl_ctime_ns == id->ctime_ns;
+    int ok = crlx_image_check(m, (size_t)st.st_size) == 0 &&
+             memcmp(&h, m, sizeof h) == 0 && h.crl_dev == id->dev &&
+             h.crl_ino == id->ino && h.crl_size == id->size &&
+             h.crl_mtime_ns == id->mtime_ns && h.crl_ctime_ns == id->ctime_ns;
     int found = 0;
     for (int i = 0; ok && !found && i < sk_X509_num(issuers); i++) {
         uint8_t *spki;
         int len = crlx_spki_der(sk_X509_value(issuers, i), &spki);
-        found = len > 0 && (uint64_t)len == h.spki_len
-            && memcmp(spki, (const uint8_t *)m + h.spki_off, (size_t)len) == 0;
+        found =
+            len > 0 && (uint64_t)len == h.spki_len &&
+            memcmp(spki, (const uint8_t *)m + h.spki_off, (size_t)len) == 0;
         OPENSSL_free(spki);
     }
     if (!ok || !found) {
@@ -302,14 +315,15 @@ static void remove_dead_temps(int dirfd, const char *base)
     time_t now = time(NULL);
 
     while (d && (de = readdir(d))) {
-        if (strncmp(de->d_name, base, blen) != 0 || strncmp(de->d_name + blen, ".tmp.", 5) != 0)
+        if (strncmp(de->d_name, base, blen) != 0 ||
+            strncmp(de->d_name + blen, ".tmp.", 5) != 0)
             continue;
         int fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         if (fd < 0)
             continue;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= 60
-            && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            now - st.st_mtime >= 60 && flock(fd, LOCK_EX | LOCK_NB) == 0)
             unlinkat(dirfd, de->d_name, 0);
         close(fd);
     }
@@ -325,10 +339,11 @@ static void remove_dead_temps(int dirfd, const char *base)
 typedef struct {
     uint8_t *p;
     size_t len;
-    int file;           /* 1: a mapping of the private copy */
+    int file; /* 1: a mapping of the private copy */
 } crl_copy;
 
-static jpki_crlx_rv copy_crl(int crl_fd, const crlx_ident *id, int dirfd, crl_copy *c)
+static jpki_crlx_rv copy_crl(int crl_fd, const crlx_ident *id, int dirfd,
+                             crl_copy *c)
 {
     struct stat st;
     crlx_ident now;
@@ -341,7 +356,8 @@ static jpki_crlx_rv copy_crl(int crl_fd, const crlx_ident *id, int dirfd, crl_co
         loff_t in = 0;
         size_t got = 0;
         ssize_t k = 1;
-        while (got < len && (k = copy_file_range(crl_fd, &in, t, NULL, len - got, 0)) > 0)
+        while (got < len &&
+               (k = copy_file_range(crl_fd, &in, t, NULL, len - got, 0)) > 0)
             got += (size_t)k;
         if (got == len && fstat(t, &st) == 0 && (uint64_t)st.st_size == len)
             c->p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, t, 0);
@@ -349,25 +365,28 @@ static jpki_crlx_rv copy_crl(int crl_fd, const crlx_ident *id, int dirfd, crl_co
         close(t);
     }
     if (c->p == MAP_FAILED) {
-        c->p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        c->p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (c->p == MAP_FAILED)
             return JPKI_CRLX_ERR_MEMORY;
         if (pread(crl_fd, c->p, len, 0) != (ssize_t)len) {
             munmap(c->p, len);
-            return JPKI_CRLX_ERR_IO;    /* shorter than it was: changed */
+            return JPKI_CRLX_ERR_IO; /* shorter than it was: changed */
         }
     }
-    if (fstat(crl_fd, &st) != 0 || (fu_ident_of(&st, &now), !fu_ident_same(&now, id))) {
+    if (fstat(crl_fd, &st) != 0 ||
+        (fu_ident_of(&st, &now), !fu_ident_same(&now, id))) {
         munmap(c->p, len);
-        return JPKI_CRLX_ERR_IO;        /* the CRL changed while it was copied */
+        return JPKI_CRLX_ERR_IO; /* the CRL changed while it was copied */
     }
     return JPKI_CRLX_OK;
 }
 
 /* Builds the index of the CRL open at crl_fd into a new file idx in the
  * directory open at dirfd. */
-static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id, STACK_OF(X509) *issuers,
-                               int dirfd, const char *idx, uint8_t **image, size_t *size)
+static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id,
+                               STACK_OF(X509) * issuers, int dirfd,
+                               const char *idx, uint8_t **image, size_t *size)
 {
     if (id->size == 0)
         return JPKI_CRLX_ERR_PARSE;
@@ -392,23 +411,25 @@ static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id, STACK_OF(X509) 
     fu_atomic a = { .fd = -1 };
     if (rv == JPKI_CRLX_OK)
         remove_dead_temps(dirfd, idx);
-    if (rv == JPKI_CRLX_OK && (fu_atomic_begin(&a, dirfd, idx) != 0 || flock(a.fd, LOCK_EX) != 0))
+    if (rv == JPKI_CRLX_OK &&
+        (fu_atomic_begin(&a, dirfd, idx) != 0 || flock(a.fd, LOCK_EX) != 0))
         rv = JPKI_CRLX_ERR_IO;
     if (rv == JPKI_CRLX_OK && fu_write_all(a.fd, s.map, s.size / 2) != 0)
         rv = JPKI_CRLX_ERR_IO;
     if (rv == JPKI_CRLX_OK && crlx_test_mid_write_hook)
         crlx_test_mid_write_hook();
-    if (rv == JPKI_CRLX_OK && fu_write_all(a.fd, s.map + s.size / 2, s.size - s.size / 2) != 0)
+    if (rv == JPKI_CRLX_OK &&
+        fu_write_all(a.fd, s.map + s.size / 2, s.size - s.size / 2) != 0)
         rv = JPKI_CRLX_ERR_IO;
     if (rv == JPKI_CRLX_OK && fu_atomic_commit(&a) != 0) {
-        close(a.fd);                    /* the temporary file is gone */
+        close(a.fd); /* the temporary file is gone */
         a.fd = -1;
         rv = JPKI_CRLX_ERR_IO;
     }
     if (s.map)
         munmap(s.map, s.size);
     void *m = MAP_FAILED;
-    if (rv == JPKI_CRLX_OK) {           /* the renamed file, read-only */
+    if (rv == JPKI_CRLX_OK) { /* the renamed file, read-only */
         m = map_index(a.fd, *size);
         if (m == MAP_FAILED)
             rv = JPKI_CRLX_ERR_IO;
@@ -422,8 +443,8 @@ static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id, STACK_OF(X509) 
     return JPKI_CRLX_OK;
 }
 
-jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers, int dirfd,
-                            uint8_t **image, size_t *size)
+jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) * issuers,
+                            int dirfd, uint8_t **image, size_t *size)
 {
     char idx[64];
     struct stat st;
@@ -453,10 +474,11 @@ uint8_t *crlx_read_crl(const char *path, size_t *len, jpki_crlx_rv *rv)
         return NULL;
     if (st.st_size == 0)
         *rv = JPKI_CRLX_ERR_PARSE;
-    else if ((uint64_t)st.st_size > SIZE_MAX / 2 || !(buf = malloc((size_t)st.st_size)))
+    else if ((uint64_t)st.st_size > SIZE_MAX / 2 ||
+             !(buf = malloc((size_t)st.st_size)))
         *rv = JPKI_CRLX_ERR_MEMORY;
     else if (fu_read_all(fd, buf, (size_t)st.st_size) != 0) {
-        free(buf);                      /* shorter than it was: changed */
+        free(buf); /* shorter than it was: changed */
         buf = NULL;
     } else {
         *len = (size_t)st.st_size;

@@ -37,12 +37,16 @@ const char *jpki_crlx_strerror(jpki_crlx_rv rv)
     case JPKI_CRLX_ERR_ARGS: return "invalid arguments";
     case JPKI_CRLX_ERR_MEMORY: return "out of memory";
     case JPKI_CRLX_ERR_IO: return "CRL unreadable or CRL cache unwritable";
-    case JPKI_CRLX_ERR_PARSE: return "not a valid CRL (truncated, garbage or bad DER/PEM)";
-    case JPKI_CRLX_ERR_ISSUER: return "no given issuer matches the CRL's issuer and key identifier";
+    case JPKI_CRLX_ERR_PARSE:
+        return "not a valid CRL (truncated, garbage or bad DER/PEM)";
+    case JPKI_CRLX_ERR_ISSUER:
+        return "no given issuer matches the CRL's issuer and key identifier";
     case JPKI_CRLX_ERR_SIGNATURE: return "the CRL's signature does not verify";
     case JPKI_CRLX_ERR_UNSUPPORTED:
-        return "unsupported CRL (delta, indirect, or an unknown critical extension)";
-    case JPKI_CRLX_ERR_DAMAGED: return "the CRL index is damaged (revocation unknown)";
+        return "unsupported CRL (delta, indirect, or an unknown critical "
+               "extension)";
+    case JPKI_CRLX_ERR_DAMAGED:
+        return "the CRL index is damaged (revocation unknown)";
     }
     return "unknown error";
 }
@@ -57,7 +61,8 @@ static void drop_image(uint8_t *image, size_t size, int mapped)
 
 /* image passed crlx_image_check: from here on only copies of its header
  * and metadata are believed. */
-static jpki_crlx_rv wrap(uint8_t *image, size_t size, int mapped, jpki_crlx **out)
+static jpki_crlx_rv wrap(uint8_t *image, size_t size, int mapped,
+                         jpki_crlx **out)
 {
     jpki_crlx *x = calloc(1, sizeof *x);
     if (x)
@@ -72,8 +77,9 @@ static jpki_crlx_rv wrap(uint8_t *image, size_t size, int mapped, jpki_crlx **ou
         return JPKI_CRLX_ERR_MEMORY;
     }
     memcpy(x->meta, image + h->issuer_off, h->buckets_off - h->issuer_off);
-    if (crlx_image_check(image, size) != 0 || memcmp(&x->hdr, image, sizeof x->hdr) != 0) {
-        jpki_crlx_close(x);             /* changed since it was checked */
+    if (crlx_image_check(image, size) != 0 ||
+        memcmp(&x->hdr, image, sizeof x->hdr) != 0) {
+        jpki_crlx_close(x); /* changed since it was checked */
         drop_image(image, size, mapped);
         return JPKI_CRLX_ERR_DAMAGED;
     }
@@ -97,8 +103,8 @@ static jpki_crlx_rv wrap(uint8_t *image, size_t size, int mapped, jpki_crlx **ou
     return JPKI_CRLX_OK;
 }
 
-jpki_crlx_rv jpki_crlx_open_mem(const uint8_t *crl, size_t len, STACK_OF(X509) *issuers,
-                                jpki_crlx **out)
+jpki_crlx_rv jpki_crlx_open_mem(const uint8_t *crl, size_t len,
+                                STACK_OF(X509) * issuers, jpki_crlx **out)
 {
     if (!crl || !out || !issuers)
         return JPKI_CRLX_ERR_ARGS;
@@ -111,7 +117,8 @@ jpki_crlx_rv jpki_crlx_open_mem(const uint8_t *crl, size_t len, STACK_OF(X509) *
 
 /* No cache (none wanted, or its directory failed the private rules): the
  * file read and indexed in memory. */
-static jpki_crlx_rv open_uncached(const char *path, STACK_OF(X509) *issuers, jpki_crlx **out)
+static jpki_crlx_rv open_uncached(const char *path, STACK_OF(X509) * issuers,
+                                  jpki_crlx **out)
 {
     size_t len = 0;
     jpki_crlx_rv rv;
@@ -123,7 +130,7 @@ static jpki_crlx_rv open_uncached(const char *path, STACK_OF(X509) *issuers, jpk
     return rv;
 }
 
-jpki_crlx_rv jpki_crlx_open(const char *crl_path, STACK_OF(X509) *issuers,
+jpki_crlx_rv jpki_crlx_open(const char *crl_path, STACK_OF(X509) * issuers,
                             const char *cache_dir, jpki_crlx **out)
 {
     if (!crl_path || !issuers || !out)
@@ -146,8 +153,8 @@ const jpki_crlx_info *jpki_crlx_get_info(const jpki_crlx *x)
 
 /* Compares an entry's key with key (prefix kp): the 8-byte prefixes
  * first, the whole key only when they are equal. */
-static inline int key_cmp(const uint8_t *rec, const uint8_t *key, size_t kw, uint64_t kp,
-                          uint64_t mask)
+static inline int key_cmp(const uint8_t *rec, const uint8_t *key, size_t kw,
+                          uint64_t kp, uint64_t mask)
 {
     uint64_t rp = crlx_be64(rec) & mask;
     return rp != kp ? (rp < kp ? -1 : 1) : memcmp(rec, key, kw);
@@ -157,8 +164,8 @@ static inline int key_cmp(const uint8_t *rec, const uint8_t *key, size_t kw, uin
  * position, or where it would be inserted): it rests on the entry at ip
  * (equal: listed) or on the entries at ip - 1 and ip (below and above it:
  * not listed). Those are checked, their own checks too. */
-static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key, uint64_t kp,
-                           uint64_t mask, jpki_crlx_entry *out)
+static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key,
+                           uint64_t kp, uint64_t mask, jpki_crlx_entry *out)
 {
     const crlx_hdr *h = &x->hdr;
     const uint8_t *ents = x->image + h->entries_off;
@@ -178,8 +185,9 @@ static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key, ui
     }
     const uint8_t *below = ip > 0 ? crlx_at(ents, es, ip - 1) : NULL;
     if (above < 0 || (below && key_cmp(below, key, kw, kp, mask) >= 0))
-        return JPKI_CRLX_ERR_DAMAGED;   /* they do not bracket it: not sorted */
-    if ((rec && !crlx_entry_ok(rec, es, ip)) || (below && !crlx_entry_ok(below, es, ip - 1)))
+        return JPKI_CRLX_ERR_DAMAGED; /* they do not bracket it: not sorted */
+    if ((rec && !crlx_entry_ok(rec, es, ip)) ||
+        (below && !crlx_entry_ok(below, es, ip - 1)))
         return JPKI_CRLX_ERR_DAMAGED;
     return JPKI_CRLX_OK;
 }
@@ -188,21 +196,24 @@ static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key, ui
  * branch depends on the data (a conditional move per step, n fixed per
  * index), so the CPU does not stall on mispredictions and can start the
  * caller's next lookup while this one waits for memory. */
-static inline __attribute__((always_inline)) size_t
-lower_bound(const uint8_t *ents, size_t es, size_t base, size_t n, uint64_t kp, uint64_t mask)
+static inline __attribute__((always_inline)) size_t lower_bound(
+    const uint8_t *ents, size_t es, size_t base, size_t n, uint64_t kp,
+    uint64_t mask)
 {
     if (n == 0)
         return base;
     while (n > 1) {
         size_t half = n / 2;
-        base = (crlx_be64(crlx_at(ents, es, base + half - 1)) & mask) < kp ? base + half : base;
+        base = (crlx_be64(crlx_at(ents, es, base + half - 1)) & mask) < kp
+                   ? base + half
+                   : base;
         n -= half;
     }
     return base + ((crlx_be64(crlx_at(ents, es, base)) & mask) < kp);
 }
 
-jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial, size_t serial_len,
-                              jpki_crlx_entry *out)
+jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial,
+                              size_t serial_len, jpki_crlx_entry *out)
 {
     const uint8_t *s;
     size_t len;
@@ -212,24 +223,26 @@ jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial, size_t 
     out->revocation_date = 0;
     out->reason = -1;
     if (crlx_serial_norm(serial, serial_len, &s, &len) != 0)
-        return serial_len ? JPKI_CRLX_OK : JPKI_CRLX_ERR_ARGS;  /* too long: not listed */
-    const crlx_hdr *h = &x->hdr;        /* the validated copy, never the file's */
+        return serial_len ? JPKI_CRLX_OK
+                          : JPKI_CRLX_ERR_ARGS; /* too long: not listed */
+    const crlx_hdr *h = &x->hdr; /* the validated copy, never the file's */
     size_t w = h->key_width, es = h->entry_size;
     if (len > w)
-        return JPKI_CRLX_OK;            /* longer than every listed serial */
+        return JPKI_CRLX_OK; /* longer than every listed serial */
     uint8_t key[CRLX_MAX_SERIAL + 8] = { 0 };
     memcpy(key + w - len, s, len);
     key[w] = (uint8_t)len;
     uint64_t mask = crlx_prefix_mask(w), kp = crlx_be64(key) & mask;
     unsigned shift = h->shift, bits = h->bucket_bits;
     if (shift && (kp ^ h->prefix) >> (64 - shift))
-        return JPKI_CRLX_OK;            /* outside the listed serials' range */
-    const uint32_t *b = (const uint32_t *)(const void *)(x->image + h->buckets_off);
+        return JPKI_CRLX_OK; /* outside the listed serials' range */
+    const uint32_t *b =
+        (const uint32_t *)(const void *)(x->image + h->buckets_off);
     size_t k = crlx_bucket(kp, shift, bits), lo = b[k], hi = b[k + 1];
     if (hi > h->entries)
-        hi = h->entries;                /* a damaged table cannot send us out */
+        hi = h->entries; /* a damaged table cannot send us out */
     if (lo > hi)
-        lo = hi;                        /* (and settle then sees the damage) */
+        lo = hi; /* (and settle then sees the damage) */
     if (lo == hi)
         return settle(x, lo, key, kp, mask, out);
     /* One memory round trip: the cache lines of the window and of the entry
@@ -244,12 +257,14 @@ jpki_crlx_rv jpki_crlx_lookup(const jpki_crlx *x, const uint8_t *serial, size_t 
     for (p -= (uintptr_t)p % 64; p < e; p += 64)
         __builtin_prefetch(p);
     size_t pos = lower_bound(ents, es, a, n, kp, mask);
-    if (pos == a && a > lo && (crlx_be64(crlx_at(ents, es, a - 1)) & mask) >= kp)
+    if (pos == a && a > lo &&
+        (crlx_be64(crlx_at(ents, es, a - 1)) & mask) >= kp)
         pos = lower_bound(ents, es, lo, a - 1 - lo, kp, mask);
-    else if (pos == a + n && a + n < hi && (crlx_be64(crlx_at(ents, es, a + n)) & mask) < kp)
+    else if (pos == a + n && a + n < hi &&
+             (crlx_be64(crlx_at(ents, es, a + n)) & mask) < kp)
         pos = lower_bound(ents, es, a + n + 1, hi - a - n - 1, kp, mask);
-    if (pos == hi || (crlx_be64(crlx_at(ents, es, pos)) & mask) != kp
-        || memcmp(crlx_at(ents, es, pos), key, w + 1) >= 0)
+    if (pos == hi || (crlx_be64(crlx_at(ents, es, pos)) & mask) != kp ||
+        memcmp(crlx_at(ents, es, pos), key, w + 1) >= 0)
         return settle(x, pos, key, kp, mask, out);
     /* Serials sharing their first 8 key bytes: bisect the rest on the whole
      * key (O(log n) however many share them) for the first >= key. */

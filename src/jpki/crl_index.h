@@ -46,18 +46,18 @@ const char *jpki_crlx_strerror(jpki_crlx_rv rv);
 
 /* What the CRL says about itself. Pointers stay valid until close. */
 typedef struct {
-    int64_t this_update;        /* seconds since the epoch, UTC */
-    int64_t next_update;        /* 0 when the CRL has none */
-    const uint8_t *issuer;      /* the CRL's issuer Name, DER */
+    int64_t this_update;   /* seconds since the epoch, UTC */
+    int64_t next_update;   /* 0 when the CRL has none */
+    const uint8_t *issuer; /* the CRL's issuer Name, DER */
     size_t issuer_len;
-    const uint8_t *idp;         /* issuingDistributionPoint extension value
+    const uint8_t *idp; /* issuingDistributionPoint extension value
                                  * (DER), NULL for a CRL without one */
     size_t idp_len;
-    const uint8_t *crl_number;  /* cRLNumber INTEGER content, NULL if none */
+    const uint8_t *crl_number; /* cRLNumber INTEGER content, NULL if none */
     size_t crl_number_len;
     uint8_t issuer_spki_sha256[32]; /* SHA-256 of the DER SubjectPublicKeyInfo
                                      * of the issuer that verified it */
-    uint8_t crl_sha256[32];     /* SHA-256 of the CRL as DER */
+    uint8_t crl_sha256[32];         /* SHA-256 of the CRL as DER */
     uint64_t entries;
 } jpki_crlx_info;
 
@@ -74,20 +74,20 @@ typedef struct {
  * written: the index is then built in memory, and the reason logged once.
  * The CRL is read, never mapped: one that changes during the build gives
  * JPKI_CRLX_ERR_IO. */
-jpki_crlx_rv jpki_crlx_open(const char *crl_path, STACK_OF(X509) *issuers,
+jpki_crlx_rv jpki_crlx_open(const char *crl_path, STACK_OF(X509) * issuers,
                             const char *cache_dir, jpki_crlx **out);
 
 /* The same for a CRL in memory (DER or PEM); never cached. For tests and
  * fuzzing. */
 jpki_crlx_rv jpki_crlx_open_mem(const uint8_t *crl, size_t len,
-                                STACK_OF(X509) *issuers, jpki_crlx **out);
+                                STACK_OF(X509) * issuers, jpki_crlx **out);
 
 const jpki_crlx_info *jpki_crlx_get_info(const jpki_crlx *x);
 
 typedef struct {
-    int revoked;              /* 1: the serial is on the list */
-    int64_t revocation_date;  /* seconds since the epoch, UTC */
-    int reason;               /* CRLReason code, -1 when the entry has none */
+    int revoked;             /* 1: the serial is on the list */
+    int64_t revocation_date; /* seconds since the epoch, UTC */
+    int reason;              /* CRLReason code, -1 when the entry has none */
 } jpki_crlx_entry;
 
 /* Looks a certificate serial up. serial: the content octets of the DER

@@ -14,13 +14,24 @@
 
 #include <string.h>
 
-#define OID_CE(x) { 0x55, 0x1d, (x) }
+#define OID_CE(x)                                                             \
+    {                                                                         \
+        0x55, 0x1d, (x)                                                       \
+    }
 static const uint8_t oid_aki[] = OID_CE(0x23), oid_crl_number[] = OID_CE(0x14),
                      oid_delta[] = OID_CE(0x1b), oid_idp[] = OID_CE(0x1c),
-                     oid_reason[] = OID_CE(0x15), oid_cert_issuer[] = OID_CE(0x1d);
+                     oid_reason[] = OID_CE(0x15),
+                     oid_cert_issuer[] = OID_CE(0x1d);
 
-#define FAIL(rv) do { return (rv); } while (0)
-#define NEED(x) do { if (!(x)) return JPKI_CRLX_ERR_PARSE; } while (0)
+#define FAIL(rv)                                                              \
+    do {                                                                      \
+        return (rv);                                                          \
+    } while (0)
+#define NEED(x)                                                               \
+    do {                                                                      \
+        if (!(x))                                                             \
+            return JPKI_CRLX_ERR_PARSE;                                       \
+    } while (0)
 
 static int oid_is(crlx_span oid, const uint8_t *want, size_t len)
 {
@@ -28,8 +39,8 @@ static int oid_is(crlx_span oid, const uint8_t *want, size_t len)
 }
 
 /* One Extension: its OID, criticality and extnValue content. */
-static jpki_crlx_rv ext_next(const uint8_t **p, const uint8_t *end, crlx_span *oid,
-                             int *critical, crlx_span *value)
+static jpki_crlx_rv ext_next(const uint8_t **p, const uint8_t *end,
+                             crlx_span *oid, int *critical, crlx_span *value)
 {
     crlx_span e;
     NEED(crlx_der_expect(p, end, 0x30, &e, NULL) == 0);
@@ -50,7 +61,8 @@ static jpki_crlx_rv parse_aki(crlx_span v, crlx_crl *c)
     crlx_span seq, item;
     const uint8_t *p = v.p;
     unsigned tag;
-    NEED(crlx_der_expect(&p, v.p + v.len, 0x30, &seq, NULL) == 0 && p == v.p + v.len);
+    NEED(crlx_der_expect(&p, v.p + v.len, 0x30, &seq, NULL) == 0 &&
+         p == v.p + v.len);
     for (p = seq.p; p < seq.p + seq.len;) {
         NEED(crlx_der_next(&p, seq.p + seq.len, &tag, &item, NULL) == 0);
         if (tag == 0x80)
@@ -64,10 +76,11 @@ static jpki_crlx_rv parse_idp(crlx_span v, crlx_crl *c)
     crlx_span seq, item;
     const uint8_t *p = v.p;
     unsigned tag;
-    NEED(crlx_der_expect(&p, v.p + v.len, 0x30, &seq, NULL) == 0 && p == v.p + v.len);
+    NEED(crlx_der_expect(&p, v.p + v.len, 0x30, &seq, NULL) == 0 &&
+         p == v.p + v.len);
     for (p = seq.p; p < seq.p + seq.len;) {
         NEED(crlx_der_next(&p, seq.p + seq.len, &tag, &item, NULL) == 0);
-        if (tag == 0x84) {              /* indirectCRL [4] BOOLEAN */
+        if (tag == 0x84) { /* indirectCRL [4] BOOLEAN */
             NEED(item.len == 1);
             if (item.p[0])
                 return JPKI_CRLX_ERR_UNSUPPORTED;
@@ -81,7 +94,8 @@ static jpki_crlx_rv parse_crl_exts(crlx_span exts, crlx_crl *c)
 {
     const uint8_t *p = exts.p, *end = exts.p + exts.len;
     crlx_span seq;
-    NEED(crlx_der_expect(&p, end, 0x30, &seq, NULL) == 0 && p == end && seq.len > 0);
+    NEED(crlx_der_expect(&p, end, 0x30, &seq, NULL) == 0 && p == end &&
+         seq.len > 0);
     unsigned seen = 0;
     for (p = seq.p; p < seq.p + seq.len;) {
         crlx_span oid, val;
@@ -101,14 +115,16 @@ static jpki_crlx_rv parse_crl_exts(crlx_span exts, crlx_crl *c)
         } else if (oid_is(oid, oid_crl_number, 3)) {
             bit = 4;
             const uint8_t *q = val.p;
-            NEED(crlx_der_expect(&q, val.p + val.len, 0x02, &c->crl_number, NULL) == 0
-                 && q == val.p + val.len && c->crl_number.len > 0 && c->crl_number.len <= 20);
+            NEED(crlx_der_expect(&q, val.p + val.len, 0x02, &c->crl_number,
+                                 NULL) == 0 &&
+                 q == val.p + val.len && c->crl_number.len > 0 &&
+                 c->crl_number.len <= 20);
         } else if (crit) {
             return JPKI_CRLX_ERR_UNSUPPORTED;
         }
         if (rv != JPKI_CRLX_OK)
             return rv;
-        NEED((seen & bit) == 0);        /* each extension at most once */
+        NEED((seen & bit) == 0); /* each extension at most once */
         seen |= bit;
     }
     return JPKI_CRLX_OK;
@@ -138,21 +154,22 @@ jpki_crlx_rv crlx_parse(const uint8_t *der, size_t len, crlx_crl *c)
     p = tbs.p;
     end = tbs.p + tbs.len;
     if (crlx_der_expect(&p, end, 0x02, &v, NULL) == 0) {
-        NEED(v.len == 1 && v.p[0] == 1);        /* present only as v2 */
+        NEED(v.len == 1 && v.p[0] == 1); /* present only as v2 */
         c->v2 = 1;
     }
     crlx_span alg;
     NEED(crlx_der_expect(&p, end, 0x30, NULL, &alg) == 0);
-    NEED(alg.len == c->sig_alg.len && memcmp(alg.p, c->sig_alg.p, alg.len) == 0);
+    NEED(alg.len == c->sig_alg.len &&
+         memcmp(alg.p, c->sig_alg.p, alg.len) == 0);
     NEED(crlx_der_expect(&p, end, 0x30, NULL, &c->issuer) == 0);
-    NEED(crlx_der_next(&p, end, &tag, &v, NULL) == 0 && is_time(tag)
-         && crlx_der_time(tag, v, &c->this_update) == 0);
+    NEED(crlx_der_next(&p, end, &tag, &v, NULL) == 0 && is_time(tag) &&
+         crlx_der_time(tag, v, &c->this_update) == 0);
     const uint8_t *q = p;
     if (crlx_der_next(&q, end, &tag, &v, NULL) == 0 && is_time(tag)) {
         NEED(crlx_der_time(tag, v, &c->next_update) == 0);
         p = q;
     }
-    c->revoked.p = p;                   /* empty unless present */
+    c->revoked.p = p; /* empty unless present */
     (void)crlx_der_expect(&p, end, 0x30, &c->revoked, NULL);
     if (p < end) {
         NEED(crlx_der_expect(&p, end, 0xa0, &v, NULL) == 0 && c->v2);
@@ -178,8 +195,9 @@ static jpki_crlx_rv parse_entry_exts(crlx_span exts, crlx_entry_raw *e)
         if (oid_is(oid, oid_reason, 3)) {
             crlx_span en;
             const uint8_t *q = val.p;
-            NEED(!have_reason && crlx_der_expect(&q, val.p + val.len, 0x0a, &en, NULL) == 0
-                 && q == val.p + val.len && en.len == 1 && en.p[0] <= 10);
+            NEED(!have_reason &&
+                 crlx_der_expect(&q, val.p + val.len, 0x0a, &en, NULL) == 0 &&
+                 q == val.p + val.len && en.len == 1 && en.p[0] <= 10);
             e->reason = en.p[0];
             have_reason = 1;
         } else if (oid_is(oid, oid_cert_issuer, 3) || crit) {
@@ -189,21 +207,23 @@ static jpki_crlx_rv parse_entry_exts(crlx_span exts, crlx_entry_raw *e)
     return JPKI_CRLX_OK;
 }
 
-jpki_crlx_rv crlx_parse_entry(const crlx_crl *c, const uint8_t **p, const uint8_t *end,
-                              crlx_entry_raw *e)
+jpki_crlx_rv crlx_parse_entry(const crlx_crl *c, const uint8_t **p,
+                              const uint8_t *end, crlx_entry_raw *e)
 {
     crlx_span seq, serial, t;
     unsigned tag;
     NEED(crlx_der_expect(p, end, 0x30, &seq, NULL) == 0);
     const uint8_t *q = seq.p, *qe = seq.p + seq.len;
     NEED(crlx_der_expect(&q, qe, 0x02, &serial, NULL) == 0);
-    NEED(crlx_serial_norm(serial.p, serial.len, &e->serial, &e->serial_len) == 0);
-    NEED(crlx_der_next(&q, qe, &tag, &t, NULL) == 0 && is_time(tag)
-         && crlx_der_time(tag, t, &e->date) == 0);
+    NEED(crlx_serial_norm(serial.p, serial.len, &e->serial, &e->serial_len) ==
+         0);
+    NEED(crlx_der_next(&q, qe, &tag, &t, NULL) == 0 && is_time(tag) &&
+         crlx_der_time(tag, t, &e->date) == 0);
     e->reason = -1;
     if (q < qe) {
         crlx_span exts;
-        NEED(c->v2 && crlx_der_expect(&q, qe, 0x30, &exts, NULL) == 0 && q == qe);
+        NEED(c->v2 && crlx_der_expect(&q, qe, 0x30, &exts, NULL) == 0 &&
+             q == qe);
         return parse_entry_exts(exts, e);
     }
     return JPKI_CRLX_OK;

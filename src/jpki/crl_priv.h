@@ -32,7 +32,7 @@
 #include "common/fileutil.h"
 #include "jpki/crl_index.h"
 
-#define CRLX_MAX_SERIAL 32              /* longer (RFC 5280: <= 20) -> PARSE */
+#define CRLX_MAX_SERIAL 32 /* longer (RFC 5280: <= 20) -> PARSE */
 #define CRLX_DATE_BIAS (INT64_C(1) << 39)
 #define CRLX_NO_REASON 0xff
 
@@ -46,27 +46,27 @@ typedef struct {
 /* Reads one TLV at *p (before end): single-byte tags only, definite minimal
  * lengths. On success *p moves past it. 0 or -1. (Inline: it runs ~10
  * times per CRL entry.) */
-static inline int crlx_der_next(const uint8_t **p, const uint8_t *end, unsigned *tag,
-                                crlx_span *val, crlx_span *tlv)
+static inline int crlx_der_next(const uint8_t **p, const uint8_t *end,
+                                unsigned *tag, crlx_span *val, crlx_span *tlv)
 {
     const uint8_t *q = *p;
     if (q >= end || end - q < 2)
         return -1;
     unsigned t = *q++;
     if ((t & 0x1f) == 0x1f)
-        return -1;                      /* multi-byte tags: never in a CRL */
+        return -1; /* multi-byte tags: never in a CRL */
     size_t len = *q++;
     if (len & 0x80) {
         size_t n = len & 0x7f;
         if (n == 0 || n > sizeof(size_t) || n > (size_t)(end - q))
-            return -1;                  /* indefinite, or runs off the end */
+            return -1; /* indefinite, or runs off the end */
         if (*q == 0)
-            return -1;                  /* not minimal */
+            return -1; /* not minimal */
         len = 0;
         for (size_t i = 0; i < n; i++)
             len = (len << 8) | *q++;
         if (len < 0x80)
-            return -1;                  /* long form for a short length */
+            return -1; /* long form for a short length */
     }
     if (len > (size_t)(end - q))
         return -1;
@@ -84,8 +84,8 @@ static inline int crlx_der_next(const uint8_t **p, const uint8_t *end, unsigned 
     return 0;
 }
 
-static inline int crlx_der_expect(const uint8_t **p, const uint8_t *end, unsigned tag,
-                                  crlx_span *val, crlx_span *tlv)
+static inline int crlx_der_expect(const uint8_t **p, const uint8_t *end,
+                                  unsigned tag, crlx_span *val, crlx_span *tlv)
 {
     unsigned t;
     const uint8_t *q = *p;
@@ -108,42 +108,43 @@ int crlx_der_time(unsigned tag, crlx_span v, int64_t *out);
  * ASN1_INTEGER data, which is the magnitude (80 ..); both must hit. A
  * (non-conformant) negative serial thus matches its positive twin, which
  * errs towards "revoked". -1 if empty or longer than CRLX_MAX_SERIAL. */
-int crlx_serial_norm(const uint8_t *s, size_t len, const uint8_t **out, size_t *out_len);
+int crlx_serial_norm(const uint8_t *s, size_t len, const uint8_t **out,
+                     size_t *out_len);
 
 /* ---- crl_parse.c ---- */
 
 typedef struct {
-    crlx_span tbs;          /* tbsCertList TLV: the signed bytes */
-    crlx_span sig_alg;      /* signatureAlgorithm TLV */
-    crlx_span sig;          /* signature bits (unused-bits octet dropped) */
-    crlx_span issuer;       /* issuer Name TLV */
+    crlx_span tbs;     /* tbsCertList TLV: the signed bytes */
+    crlx_span sig_alg; /* signatureAlgorithm TLV */
+    crlx_span sig;     /* signature bits (unused-bits octet dropped) */
+    crlx_span issuer;  /* issuer Name TLV */
     int64_t this_update, next_update;
-    crlx_span revoked;      /* revokedCertificates content (may be empty) */
-    crlx_span aki_keyid;    /* AKI keyIdentifier, p NULL if none */
-    crlx_span idp;          /* IDP extnValue content, p NULL if none */
-    crlx_span crl_number;   /* cRLNumber INTEGER content, p NULL if none */
+    crlx_span revoked;    /* revokedCertificates content (may be empty) */
+    crlx_span aki_keyid;  /* AKI keyIdentifier, p NULL if none */
+    crlx_span idp;        /* IDP extnValue content, p NULL if none */
+    crlx_span crl_number; /* cRLNumber INTEGER content, p NULL if none */
     int v2;
 } crlx_crl;
 
 typedef struct {
-    const uint8_t *serial;  /* normalised */
+    const uint8_t *serial; /* normalised */
     size_t serial_len;
     int64_t date;
-    int reason;             /* -1 if none */
+    int reason; /* -1 if none */
 } crlx_entry_raw;
 
 /* The CRL's outer structure and its extensions; the entries are only
  * skipped. Rejects delta/indirect CRLs and unknown critical extensions. */
 jpki_crlx_rv crlx_parse(const uint8_t *der, size_t len, crlx_crl *out);
 /* One entry at *p (within c->revoked); moves *p. */
-jpki_crlx_rv crlx_parse_entry(const crlx_crl *c, const uint8_t **p, const uint8_t *end,
-                              crlx_entry_raw *e);
+jpki_crlx_rv crlx_parse_entry(const crlx_crl *c, const uint8_t **p,
+                              const uint8_t *end, crlx_entry_raw *e);
 
 /* ---- crl_build.c ---- */
 
 /* Where a build writes: the caller provides the output buffer. */
 typedef struct {
-    uint8_t *(*alloc)(void *ctx, size_t size);  /* the whole index file */
+    uint8_t *(*alloc)(void *ctx, size_t size); /* the whole index file */
     void *ctx;
 } crlx_sink;
 
@@ -153,8 +154,9 @@ typedef fu_ident crlx_ident;
  * complete index (header, metadata, buckets, sorted entries) in the zeroed
  * buffer sink->alloc returns. *size gets its size. release (may be NULL) is called
  * with byte offsets of der already consumed, so a mapping can drop them. */
-jpki_crlx_rv crlx_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
-                        const crlx_ident *id, const crlx_sink *sink, size_t *size,
+jpki_crlx_rv crlx_build(const uint8_t *der, size_t len,
+                        STACK_OF(X509) * issuers, const crlx_ident *id,
+                        const crlx_sink *sink, size_t *size,
                         void (*release)(const uint8_t *from, size_t len));
 
 /* An issuer's DER SubjectPublicKeyInfo (OPENSSL_free) and its length. */
@@ -166,13 +168,14 @@ uint64_t crlx_fnv(uint64_t h, const void *buf, size_t len);
 /* ---- crl_file.c ---- */
 
 #define CRLX_MAGIC "JPKICRX"
-#define CRLX_VERSION 4           /* 2: <= 4096 buckets, interpolated lookups;
+#define CRLX_VERSION                                                          \
+    4                      /* 2: <= 4096 buckets, interpolated lookups;
                                   * 3: the keys' common prefix, a search
                                   * window chosen at build;
                                   * 4: a check in every entry, the header's
                                   * check covers the bucket table */
-#define CRLX_ENTRY_EXTRA 9       /* entry bytes besides the serial */
-#define CRLX_MAX_FILE (UINT64_C(1) << 34)  /* a larger index is not opened */
+#define CRLX_ENTRY_EXTRA 9 /* entry bytes besides the serial */
+#define CRLX_MAX_FILE (UINT64_C(1) << 34) /* a larger index is not opened */
 
 /* The index header, native byte order (a cache of this machine only). */
 typedef struct {
@@ -184,17 +187,17 @@ typedef struct {
     int64_t this_update, next_update;
     uint64_t entries;
     uint32_t key_width, entry_size, bucket_bits;
-    uint32_t window;    /* entries a lookup searches around its guess (odd,
+    uint32_t window; /* entries a lookup searches around its guess (odd,
                          * 1..CRLX_MAX_WINDOW), see crlx_window_start */
     uint32_t shift, pad;
-    uint64_t check_bytes;   /* of each entry's check: 2 */
-    uint64_t prefix;    /* every key's masked first 8 bytes share their top
+    uint64_t check_bytes; /* of each entry's check: 2 */
+    uint64_t prefix;      /* every key's masked first 8 bytes share their top
                          * `shift` bits, those of prefix */
     uint64_t issuer_off, issuer_len, idp_off, idp_len, num_off, num_len;
     uint64_t buckets_off, entries_off;
     uint8_t crl_sha256[32], issuer_spki_sha256[32];
-    uint64_t spki_off, spki_len;    /* the verifying issuer's SPKI, DER */
-    uint64_t check;     /* crlx_sum of the header (check zeroed), the
+    uint64_t spki_off, spki_len; /* the verifying issuer's SPKI, DER */
+    uint64_t check;              /* crlx_sum of the header (check zeroed), the
                          * metadata and the bucket table: catches damage,
                          * not forgery (the cache directory and file passed
                          * the private rules: only their owner writes) */
@@ -233,20 +236,22 @@ static inline uint64_t crlx_prefix_mask(size_t w)
  * the bucket, and the 32 after those place the key inside it. */
 static inline size_t crlx_bucket(uint64_t kp, unsigned shift, unsigned bits)
 {
-    return bits ? (size_t)((kp << shift) >> (64 - bits)) : 0;     /* shift <= 63 */
+    return bits ? (size_t)((kp << shift) >> (64 - bits)) : 0; /* shift <= 63 */
 }
 
 /* Where the search for kp starts inside its bucket [lo, lo + m): keys are
  * spread evenly, so its place is its fraction of the bucket's key range;
  * the window of `window` entries is centred there and kept inside the
  * bucket (the whole bucket when m <= window). */
-static inline size_t crlx_window_start(size_t lo, size_t m, uint64_t kp, unsigned shift,
-                                       unsigned bits, size_t window)
+static inline size_t crlx_window_start(size_t lo, size_t m, uint64_t kp,
+                                       unsigned shift, unsigned bits,
+                                       size_t window)
 {
     if (m <= window)
         return lo;
     uint64_t frac = shift + bits < 64 ? (kp << (shift + bits)) >> 32 : 0;
-    size_t guess = lo + (size_t)((frac * (uint64_t)m) >> 32), half = window / 2;
+    size_t guess = lo + (size_t)((frac * (uint64_t)m) >> 32),
+           half = window / 2;
     size_t a = guess > lo + half ? guess - half : lo;
     return a < lo + m - window ? a : lo + m - window;
 }
@@ -259,9 +264,12 @@ static inline size_t crlx_window_start(size_t lo, size_t m, uint64_t kp, unsigne
  * zero-padded otherwise. For damage, not for forgery. */
 static inline uint64_t crlx_sum(uint64_t seed, const uint8_t *p, size_t len)
 {
-    const uint64_t k1 = UINT64_C(0xff51afd7ed558ccd), k2 = UINT64_C(0xc4ceb9fe1a85ec53);
-    uint64_t x[4] = { seed ^ UINT64_C(0x9e3779b97f4a7c15) ^ len, seed + UINT64_C(0x27d4eb2f165667c5),
-                      seed ^ UINT64_C(0x165667b19e3779f9), seed + UINT64_C(0x85ebca77c2b2ae63) };
+    const uint64_t k1 = UINT64_C(0xff51afd7ed558ccd),
+                   k2 = UINT64_C(0xc4ceb9fe1a85ec53);
+    uint64_t x[4] = { seed ^ UINT64_C(0x9e3779b97f4a7c15) ^ len,
+                      seed + UINT64_C(0x27d4eb2f165667c5),
+                      seed ^ UINT64_C(0x165667b19e3779f9),
+                      seed + UINT64_C(0x85ebca77c2b2ae63) };
     uint64_t u[4] = { 0, 0, 0, 0 };
     for (size_t i = 0;; i += 32) {
         if (i + 32 <= len)
@@ -277,8 +285,8 @@ static inline uint64_t crlx_sum(uint64_t seed, const uint8_t *p, size_t len)
         if (i + 32 >= len)
             break;
     }
-    uint64_t h = x[0] ^ (x[1] * k1 + (x[1] >> 31)) ^ (x[2] * k2 + (x[2] >> 27))
-        ^ ((x[3] << 17 | x[3] >> 47) * k1);
+    uint64_t h = x[0] ^ (x[1] * k1 + (x[1] >> 31)) ^
+                 (x[2] * k2 + (x[2] >> 27)) ^ ((x[3] << 17 | x[3] >> 47) * k1);
     h ^= h >> 32;
     h *= k2;
     return h ^ (h >> 29);
@@ -300,9 +308,11 @@ static inline const uint8_t *crlx_at(const uint8_t *ents, size_t es, size_t i)
  * two products: caught with the odds below). Other damage passes with odds
  * of 1 in 65536 per entry. The products are independent: a short chain. It
  * reads only the entry itself. */
-static inline uint16_t crlx_entry_check(const uint8_t *rec, size_t len, uint64_t i)
+static inline uint16_t crlx_entry_check(const uint8_t *rec, size_t len,
+                                        uint64_t i)
 {
-    const uint64_t k1 = UINT64_C(0xff51afd7ed558ccd), k2 = UINT64_C(0xc4ceb9fe1a85ec53);
+    const uint64_t k1 = UINT64_C(0xff51afd7ed558ccd),
+                   k2 = UINT64_C(0xc4ceb9fe1a85ec53);
     uint64_t h = (i + 1) * UINT64_C(0x9e3779b97f4a7c15), u;
     size_t o = 0;
     for (; o + 8 < len; o += 8) {
@@ -334,9 +344,9 @@ struct jpki_crlx {
     uint8_t *image;
     size_t size;
     int mapped;
-    crlx_hdr hdr;           /* the validated header, copied */
-    uint8_t *meta;          /* issuer .. SPKI, copied (info points here) */
-    size_t window;          /* hdr.window */
+    crlx_hdr hdr;  /* the validated header, copied */
+    uint8_t *meta; /* issuer .. SPKI, copied (info points here) */
+    size_t window; /* hdr.window */
     jpki_crlx_info info;
 };
 
@@ -345,19 +355,21 @@ struct jpki_crlx {
 int crlx_cache_dir(const char *cache_dir);
 /* Builds, writes and maps; or maps the existing valid index (in the
  * directory open at dirfd). */
-jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) *issuers, int dirfd,
-                            uint8_t **image, size_t *size);
+jpki_crlx_rv crlx_file_open(const char *crl_path, STACK_OF(X509) * issuers,
+                            int dirfd, uint8_t **image, size_t *size);
 /* The CRL file's bytes, read (not mapped: a file that changes under the
  * build must give an error, never SIGBUS). A heap buffer, or NULL with
  * *rv set. */
 uint8_t *crlx_read_crl(const char *path, size_t *len, jpki_crlx_rv *rv);
 /* Builds in memory (heap). */
-jpki_crlx_rv crlx_mem_build(const uint8_t *der, size_t len, STACK_OF(X509) *issuers,
-                            uint8_t **image, size_t *size);
+jpki_crlx_rv crlx_mem_build(const uint8_t *der, size_t len,
+                            STACK_OF(X509) * issuers, uint8_t **image,
+                            size_t *size);
 /* DER of a CRL given as DER or PEM: *der points into in or to a heap
  * buffer (*owned, free with OPENSSL_free). */
-jpki_crlx_rv crlx_pem_or_der(const uint8_t *in, size_t len, const uint8_t **der,
-                             size_t *der_len, uint8_t **owned);
+jpki_crlx_rv crlx_pem_or_der(const uint8_t *in, size_t len,
+                             const uint8_t **der, size_t *der_len,
+                             uint8_t **owned);
 
 /* Test hook: when set, crlx_file_open calls it after writing part of the
  * temporary index file, before the rename (a test kills the process). */

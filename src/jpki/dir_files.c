@@ -17,7 +17,8 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int jpki_dir_files(const char *dir, void (*fn)(const char *path, void *ctx), void *ctx)
+int jpki_dir_files(const char *dir, void (*fn)(const char *path, void *ctx),
+                   void *ctx)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -45,8 +46,9 @@ int jpki_dir_files(const char *dir, void (*fn)(const char *path, void *ctx), voi
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         struct stat st;
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) < sizeof path
-            && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) <
+                sizeof path &&
+            stat(path, &st) == 0 && S_ISREG(st.st_mode))
             fn(path, ctx);
         free(names[i]);
     }

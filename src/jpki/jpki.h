@@ -16,26 +16,26 @@ typedef enum {
     JPKI_OK = 0,
     JPKI_ERR_ARGS,
     JPKI_ERR_MEMORY,
-    JPKI_ERR_NO_CARD,        /* no card in the reader */
-    JPKI_ERR_NOT_JPKI,       /* a card without the JPKI-AP */
-    JPKI_ERR_REMOVED,        /* the card went away */
-    JPKI_ERR_COMM,           /* transport failure */
-    JPKI_ERR_BUSY,           /* card held exclusively by another program */
-    JPKI_ERR_PIN_FORMAT,     /* a PIN that cannot be right: never sent */
-    JPKI_ERR_PIN_INCORRECT,  /* 63Cx, x > 0 */
-    JPKI_ERR_PIN_LOCKED,     /* 6983, or 63C0 */
-    JPKI_ERR_SECURITY,       /* 6982: the PIN is not verified (any more) */
-    JPKI_ERR_NOT_FOUND,      /* 6A82, or an empty file */
-    JPKI_ERR_CARD,           /* an unexpected status word */
-    JPKI_ERR_BAD_DATA,       /* malformed data from the card or caller */
-    JPKI_ERR_PIN_CANCELED,   /* PIN pad: the holder cancelled (6401) or did
+    JPKI_ERR_NO_CARD,       /* no card in the reader */
+    JPKI_ERR_NOT_JPKI,      /* a card without the JPKI-AP */
+    JPKI_ERR_REMOVED,       /* the card went away */
+    JPKI_ERR_COMM,          /* transport failure */
+    JPKI_ERR_BUSY,          /* card held exclusively by another program */
+    JPKI_ERR_PIN_FORMAT,    /* a PIN that cannot be right: never sent */
+    JPKI_ERR_PIN_INCORRECT, /* 63Cx, x > 0 */
+    JPKI_ERR_PIN_LOCKED,    /* 6983, or 63C0 */
+    JPKI_ERR_SECURITY,      /* 6982: the PIN is not verified (any more) */
+    JPKI_ERR_NOT_FOUND,     /* 6A82, or an empty file */
+    JPKI_ERR_CARD,          /* an unexpected status word */
+    JPKI_ERR_BAD_DATA,      /* malformed data from the card or caller */
+    JPKI_ERR_PIN_CANCELED,  /* PIN pad: the holder cancelled (6401) or did
                               * not type in time (6400); no try spent */
 } jpki_rv;
 
 /* The two key/PIN pairs of the JPKI-AP. */
 typedef enum {
-    JPKI_AUTH = 0,  /* user authentication: 4-digit PIN, 3 tries */
-    JPKI_SIGN = 1,  /* digital signature: 6-16 of A-Z 0-9, 5 tries */
+    JPKI_AUTH = 0, /* user authentication: 4-digit PIN, 3 tries */
+    JPKI_SIGN = 1, /* digital signature: 6-16 of A-Z 0-9, 5 tries */
 } jpki_key;
 
 const char *jpki_strerror(jpki_rv rv);
@@ -98,8 +98,8 @@ jpki_rv jpki_card_id(jpki_card *c, char out[17]);
 /* Reads the key's certificate (ca = 0) or its CA certificate (ca = 1).
  * *der is malloc'd; the caller frees it (and wipes it, for the signature
  * certificate: personal data). JPKI_ERR_SECURITY if the PIN is needed. */
-jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca,
-                            uint8_t **der, size_t *len);
+jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
+                            size_t *len);
 
 /* Retry counter without spending a try. 0 means locked. A counter read
  * from the card, or learnt from our own VERIFY, is believed for the card's
@@ -130,7 +130,8 @@ int jpki_card_has_pinpad_modify(const jpki_card *c);
  * CHANGE REFERENCE DATA whose new PIN the holder types twice there; the
  * host never sees either. JPKI_ERR_PIN_FORMAT when the card refuses the new
  * PIN (6A80). A locked PIN is not asked for. */
-jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key, int *tries_left);
+jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key,
+                                    int *tries_left);
 
 /* Changes a PIN: VERIFY with the old PIN, then CHANGE REFERENCE DATA on the
  * same PIN file, in one transaction. Both PINs are checked on the host
@@ -159,18 +160,18 @@ typedef struct {
 
 /* Everything a consumer needs about a certificate, as DER pieces. */
 typedef struct {
-    jpki_buf der;        /* the whole certificate */
-    jpki_buf subject;    /* Name */
-    jpki_buf issuer;     /* Name */
-    jpki_buf serial;     /* INTEGER, tag and length included */
-    jpki_buf spki;       /* SubjectPublicKeyInfo */
+    jpki_buf der;     /* the whole certificate */
+    jpki_buf subject; /* Name */
+    jpki_buf issuer;  /* Name */
+    jpki_buf serial;  /* INTEGER, tag and length included */
+    jpki_buf spki;    /* SubjectPublicKeyInfo */
     jpki_keytype key_type;
     unsigned key_bits;
-    jpki_buf modulus;    /* RSA: big-endian, no leading zero */
-    jpki_buf exponent;   /* RSA */
-    jpki_buf ec_params;  /* EC: the curve, DER (named curve OID) */
-    jpki_buf ec_point;   /* EC: the point as a DER OCTET STRING */
-    char not_before[9];  /* YYYYMMDD (UTC), "" if unknown */
+    jpki_buf modulus;   /* RSA: big-endian, no leading zero */
+    jpki_buf exponent;  /* RSA */
+    jpki_buf ec_params; /* EC: the curve, DER (named curve OID) */
+    jpki_buf ec_point;  /* EC: the point as a DER OCTET STRING */
+    char not_before[9]; /* YYYYMMDD (UTC), "" if unknown */
     char not_after[9];
 } jpki_cert;
 

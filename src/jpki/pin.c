@@ -50,7 +50,8 @@ jpki_rv jpki_pin_normalize(jpki_key key, const char *pin, size_t len,
     for (i = 0; i < len; i++) {
         char ch = pin[i];
         out[i] = key == JPKI_SIGN && ch >= 'a' && ch <= 'z'
-                     ? (char)(ch - 'a' + 'A') : ch;
+                     ? (char)(ch - 'a' + 'A')
+                     : ch;
     }
     out[len] = '\0';
     return jpki_pin_check(key, out, len);
@@ -198,8 +199,12 @@ static jpki_rv verify_result(uint16_t sw, int *tries)
 static jpki_rv send_verify(jpki_card *c, const char *pin, size_t len,
                            int *tries)
 {
-    apdu_cmd cmd = { .cla = 0x00, .ins = 0x20, .p1 = 0x00, .p2 = 0x80,
-                     .data = (const uint8_t *)pin, .lc = len };
+    apdu_cmd cmd = { .cla = 0x00,
+                     .ins = 0x20,
+                     .p1 = 0x00,
+                     .p2 = 0x80,
+                     .data = (const uint8_t *)pin,
+                     .lc = len };
     uint16_t sw;
     jpki_rv rv = jpki_send_apdu(c, &cmd, NULL, 0, NULL, &sw);
 
@@ -210,11 +215,14 @@ static jpki_rv send_verify(jpki_card *c, const char *pin, size_t len,
  * DATA with modify set): *sw is the card's status word, except that the
  * reader's own 6401 (cancelled) and 6400 (timed out) become
  * JPKI_ERR_PIN_CANCELED: nothing reached the card, no try was spent. */
-static jpki_rv pinpad_command(jpki_card *c, jpki_key key, uint8_t ins, uint8_t p1, int modify,
-                              uint16_t *sw)
+static jpki_rv pinpad_command(jpki_card *c, jpki_key key, uint8_t ins,
+                              uint8_t p1, int modify, uint16_t *sw)
 {
-    reader_pinpad_req req = { .cla = 0x00, .ins = ins, .p1 = p1,
-                              .p2 = 0x80, .min_len = jpki_pin_min_len(key),
+    reader_pinpad_req req = { .cla = 0x00,
+                              .ins = ins,
+                              .p1 = p1,
+                              .p2 = 0x80,
+                              .min_len = jpki_pin_min_len(key),
                               .max_len = jpki_pin_max_len(key),
                               .which = (unsigned)key };
     reader_rv rv;
@@ -228,7 +236,8 @@ static jpki_rv pinpad_command(jpki_card *c, jpki_key key, uint8_t ins, uint8_t p
     if (rv != READER_OK)
         return JPKI_ERR_COMM;
     if (*sw == 0x6401 || *sw == 0x6400) {
-        JLOG_INFO("PIN pad: entry %s", *sw == 0x6401 ? "cancelled" : "timed out");
+        JLOG_INFO("PIN pad: entry %s",
+                  *sw == 0x6401 ? "cancelled" : "timed out");
         return JPKI_ERR_PIN_CANCELED;
     }
     return JPKI_OK;
@@ -319,8 +328,12 @@ jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
 
 static jpki_rv send_change(jpki_card *c, const char *pin, size_t len)
 {
-    apdu_cmd cmd = { .cla = 0x00, .ins = 0x24, .p1 = 0x01, .p2 = 0x80,
-                     .data = (const uint8_t *)pin, .lc = len };
+    apdu_cmd cmd = { .cla = 0x00,
+                     .ins = 0x24,
+                     .p1 = 0x01,
+                     .p2 = 0x80,
+                     .data = (const uint8_t *)pin,
+                     .lc = len };
     uint16_t sw;
     jpki_rv rv = jpki_send_apdu(c, &cmd, NULL, 0, NULL, &sw);
 
@@ -336,7 +349,8 @@ int jpki_card_has_pinpad_modify(const jpki_card *c)
     return c && (c->rd->flags & READER_FLAG_PINPAD_MODIFY);
 }
 
-jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key, int *tries_left)
+jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key,
+                                    int *tries_left)
 {
     int tries = -1;
     uint16_t sw = 0;
@@ -344,7 +358,8 @@ jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key, int *tries_left)
 
     if (tries_left)
         *tries_left = -1;
-    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN) || !jpki_card_has_pinpad_modify(c))
+    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN) ||
+        !jpki_card_has_pinpad_modify(c))
         return JPKI_ERR_ARGS;
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
@@ -352,8 +367,9 @@ jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key, int *tries_left)
     if (rv == JPKI_OK)
         rv = pinpad_command(c, key, 0x24, 0x01, 1, &sw);
     if (rv == JPKI_OK && sw != SW_OK)
-        rv = sw == 0x6A80 ? JPKI_ERR_PIN_FORMAT : sw == 0x6982 ? JPKI_ERR_SECURITY
-                                                              : JPKI_ERR_CARD;
+        rv = sw == 0x6A80   ? JPKI_ERR_PIN_FORMAT
+             : sw == 0x6982 ? JPKI_ERR_SECURITY
+                            : JPKI_ERR_CARD;
     jpki_card_end(c);
     if (tries_left)
         *tries_left = tries;

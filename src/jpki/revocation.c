@@ -45,10 +45,10 @@ const char *jpki_crl_cache_dir(char *buf, size_t len)
 /* ---- what the leaf says ---------------------------------------------------- */
 
 typedef struct {
-    uint8_t serial[64];          /* INTEGER content octets */
+    uint8_t serial[64]; /* INTEGER content octets */
     size_t serial_len;
-    uint8_t issuer_spki[32];     /* SHA-256 of the issuer's SubjectPublicKeyInfo */
-    CRL_DIST_POINTS *dps;        /* the leaf's distribution points, or NULL */
+    uint8_t issuer_spki[32]; /* SHA-256 of the issuer's SubjectPublicKeyInfo */
+    CRL_DIST_POINTS *dps;    /* the leaf's distribution points, or NULL */
 } leaf_facts;
 
 static int get_facts(X509 *leaf, X509 *issuer, leaf_facts *f)
@@ -56,15 +56,16 @@ static int get_facts(X509 *leaf, X509 *issuer, leaf_facts *f)
     memset(f, 0, sizeof *f);
     unsigned char *der = NULL, *spki = NULL;
     int n = i2d_ASN1_INTEGER(X509_get0_serialNumber(leaf), &der);
-    int ok = n > 2 && der[1] < 0x80 && (size_t)der[1] == (size_t)n - 2
-        && (size_t)n - 2 <= sizeof f->serial;
+    int ok = n > 2 && der[1] < 0x80 && (size_t)der[1] == (size_t)n - 2 &&
+             (size_t)n - 2 <= sizeof f->serial;
     if (ok) {
         f->serial_len = (size_t)n - 2;
         memcpy(f->serial, der + 2, f->serial_len);
     }
     OPENSSL_free(der);
     int m = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(issuer), &spki);
-    ok = ok && m > 0 && EVP_Digest(spki, (size_t)m, f->issuer_spki, NULL, EVP_sha256(), NULL);
+    ok = ok && m > 0 &&
+         EVP_Digest(spki, (size_t)m, f->issuer_spki, NULL, EVP_sha256(), NULL);
     OPENSSL_free(spki);
     f->dps = X509_get_ext_d2i(leaf, NID_crl_distribution_points, NULL, NULL);
     return ok;
@@ -82,8 +83,8 @@ static int dp_listed(const CRL_DIST_POINTS *dps, const GENERAL_NAMES *names)
             const GENERAL_NAME *a = sk_GENERAL_NAME_value(mine, j);
             for (int k = 0; k < sk_GENERAL_NAME_num(names); k++) {
                 const GENERAL_NAME *b = sk_GENERAL_NAME_value(names, k);
-                if (a->type == GEN_DIRNAME && b->type == GEN_DIRNAME
-                    && X509_NAME_cmp(a->d.directoryName, b->d.directoryName) == 0)
+                if (a->type == GEN_DIRNAME && b->type == GEN_DIRNAME &&
+                    X509_NAME_cmp(a->d.directoryName, b->d.directoryName) == 0)
                     return 1;
             }
         }
@@ -91,14 +92,16 @@ static int dp_listed(const CRL_DIST_POINTS *dps, const GENERAL_NAMES *names)
     return 0;
 }
 
-int jpki_crl_covers(const CRL_DIST_POINTS *dps, const uint8_t *idp_der, size_t idp_len)
+int jpki_crl_covers(const CRL_DIST_POINTS *dps, const uint8_t *idp_der,
+                    size_t idp_len)
 {
     if (!idp_der)
         return 1;
     const unsigned char *p = idp_der;
     ISSUING_DIST_POINT *idp = d2i_ISSUING_DIST_POINT(NULL, &p, (long)idp_len);
     int ok = 0;
-    if (idp && !idp->onlyCA && !idp->onlyattr && !idp->onlysomereasons && !idp->indirectCRL) {
+    if (idp && !idp->onlyCA && !idp->onlyattr && !idp->onlysomereasons &&
+        !idp->indirectCRL) {
         if (!idp->distpoint)
             ok = 1;
         else if (idp->distpoint->type == 0)
@@ -112,7 +115,7 @@ int jpki_crl_covers(const CRL_DIST_POINTS *dps, const uint8_t *idp_der, size_t i
 /* ---- the CRL files ----------------------------------------------------------- */
 
 typedef struct {
-    int revoked, fresh, stale;   /* what was found so far */
+    int revoked, fresh, stale; /* what was found so far */
     int64_t fresh_this_update;
 } rev_state;
 
@@ -126,11 +129,13 @@ static void note_crl_error(jpki_vresult *r, const char *path, jpki_crlx_rv rv)
     default: why = JPKI_VR_CRL_UNREADABLE; break;
     }
     jpki_vadd(r, why);
-    snprintf(r->crl_error, sizeof r->crl_error, "%s: %s", path, jpki_crlx_strerror(rv));
+    snprintf(r->crl_error, sizeof r->crl_error, "%s: %s", path,
+             jpki_crlx_strerror(rv));
 }
 
-static void use_crl(const char *path, STACK_OF(X509) *issuers, const char *cache,
-                    const leaf_facts *f, jpki_vresult *r, rev_state *s)
+static void use_crl(const char *path, STACK_OF(X509) * issuers,
+                    const char *cache, const leaf_facts *f, jpki_vresult *r,
+                    rev_state *s)
 {
     jpki_crlx *x = NULL;
     jpki_crlx_rv rv = jpki_crlx_open(path, issuers, cache, &x);
@@ -139,13 +144,15 @@ static void use_crl(const char *path, STACK_OF(X509) *issuers, const char *cache
         return;
     }
     const jpki_crlx_info *info = jpki_crlx_get_info(x);
-    if (memcmp(info->issuer_spki_sha256, f->issuer_spki, 32) != 0 || !jpki_crl_covers(f->dps, info->idp, info->idp_len)) {
+    if (memcmp(info->issuer_spki_sha256, f->issuer_spki, 32) != 0 ||
+        !jpki_crl_covers(f->dps, info->idp, info->idp_len)) {
         jpki_crlx_close(x); /* another CA, generation or partition */
         return;
     }
     if (info->this_update > r->at) {
         jpki_vadd(r, JPKI_VR_CRL_NOT_YET_VALID);
-        snprintf(r->crl_error, sizeof r->crl_error, "%s: issued after the check time", path);
+        snprintf(r->crl_error, sizeof r->crl_error,
+                 "%s: issued after the check time", path);
         jpki_crlx_close(x);
         return;
     }
@@ -166,13 +173,16 @@ static void use_crl(const char *path, STACK_OF(X509) *issuers, const char *cache
             r->crl_this_update = info->this_update;
             r->crl_next_update = info->next_update;
         }
-    } else if (!s->revoked && (stale ? !s->fresh && !s->stale
-                                      : !s->fresh || info->this_update > s->fresh_this_update)) {
+    } else if (!s->revoked &&
+               (stale
+                    ? !s->fresh && !s->stale
+                    : !s->fresh || info->this_update > s->fresh_this_update)) {
         /* the best "not listed" so far: current beats stale, newer beats older */
         if (stale)
             s->stale = 1;
         else
-            s->fresh = 1, s->stale = 0, s->fresh_this_update = info->this_update;
+            s->fresh = 1, s->stale = 0,
+            s->fresh_this_update = info->this_update;
         snprintf(r->crl_path, sizeof r->crl_path, "%s", path);
         r->crl_this_update = info->this_update;
         r->crl_next_update = info->next_update;
@@ -181,7 +191,7 @@ static void use_crl(const char *path, STACK_OF(X509) *issuers, const char *cache
 }
 
 typedef struct {
-    STACK_OF(X509) *issuers;
+    STACK_OF(X509) * issuers;
     const char *cache;
     const leaf_facts *f;
     jpki_vresult *r;
@@ -195,16 +205,18 @@ static void use_one(const char *path, void *ctx)
 }
 
 /* A directory: every regular file in it, in name order. */
-static void use_dir(const char *dir, STACK_OF(X509) *issuers, const char *cache,
-                    const leaf_facts *f, jpki_vresult *r, rev_state *s)
+static void use_dir(const char *dir, STACK_OF(X509) * issuers,
+                    const char *cache, const leaf_facts *f, jpki_vresult *r,
+                    rev_state *s)
 {
     dir_ctx c = { issuers, cache, f, r, s };
     if (jpki_dir_files(dir, use_one, &c) != 0)
         note_crl_error(r, dir, JPKI_CRLX_ERR_IO);
 }
 
-void jpki_check_revocation(X509 *leaf, X509 *issuer, const jpki_anchors *anchors,
-                           const jpki_vopts *o, jpki_vresult *r)
+void jpki_check_revocation(X509 *leaf, X509 *issuer,
+                           const jpki_anchors *anchors, const jpki_vopts *o,
+                           jpki_vresult *r)
 {
     leaf_facts f;
     r->revocation = JPKI_REV_UNKNOWN;
@@ -215,20 +227,24 @@ void jpki_check_revocation(X509 *leaf, X509 *issuer, const jpki_anchors *anchors
         return;
     }
     STACK_OF(X509) *issuers = sk_X509_dup(jpki_anchors_certs(anchors));
-    if (issuers && sk_X509_find(issuers, issuer) < 0 && !sk_X509_push(issuers, issuer)) {
+    if (issuers && sk_X509_find(issuers, issuer) < 0 &&
+        !sk_X509_push(issuers, issuer)) {
         sk_X509_free(issuers);
         issuers = NULL;
     }
     char cbuf[4096];
     const char *cache = (o->flags & JPKI_VF_NO_CRL_CACHE) ? NULL
-        : o->crl_cache_dir ? o->crl_cache_dir : jpki_crl_cache_dir(cbuf, sizeof cbuf);
+                        : o->crl_cache_dir
+                            ? o->crl_cache_dir
+                            : jpki_crl_cache_dir(cbuf, sizeof cbuf);
     rev_state s = { 0 };
     for (size_t i = 0; issuers && i < o->n_crls; i++) {
         struct stat st;
         if (o->crls[i] && stat(o->crls[i], &st) == 0 && S_ISDIR(st.st_mode))
             use_dir(o->crls[i], issuers, cache, &f, r, &s);
         else
-            use_crl(o->crls[i] ? o->crls[i] : "(null)", issuers, cache, &f, r, &s);
+            use_crl(o->crls[i] ? o->crls[i] : "(null)", issuers, cache, &f, r,
+                    &s);
     }
     sk_X509_free(issuers);
     CRL_DIST_POINTS_free(f.dps);
@@ -240,7 +256,9 @@ void jpki_check_revocation(X509 *leaf, X509 *issuer, const jpki_anchors *anchors
         r->revocation = JPKI_REV_GOOD;
     } else if (s.stale) {
         jpki_vadd(r, JPKI_VR_CRL_STALE);
-        r->revocation = (o->flags & JPKI_VF_ALLOW_STALE_CRL) ? JPKI_REV_GOOD : JPKI_REV_GOOD_STALE;
+        r->revocation = (o->flags & JPKI_VF_ALLOW_STALE_CRL)
+                            ? JPKI_REV_GOOD
+                            : JPKI_REV_GOOD_STALE;
     } else {
         jpki_vadd(r, JPKI_VR_CRL_MISSING);
     }

@@ -24,7 +24,8 @@
 #include <openssl/x509v3.h>
 
 /* 1.2.392.200149.8.5.5 as DER content octets; the attribute is one more arc. */
-static const uint8_t jpki_attr_oid[] = { 0x2A, 0x83, 0x08, 0x8C, 0x9B, 0x55, 0x08, 0x05, 0x05 };
+static const uint8_t jpki_attr_oid[] = { 0x2A, 0x83, 0x08, 0x8C, 0x9B,
+                                         0x55, 0x08, 0x05, 0x05 };
 
 /* ---- a bounds-checked DER reader ------------------------------------------ */
 
@@ -119,7 +120,11 @@ static int days_in_month(int y, int m)
 }
 
 /* First day of each era as YYYYMMDD, and its first year for era years. */
-static const struct { long from; int base; const char *name; } eras[] = {
+static const struct {
+    long from;
+    int base;
+    const char *name;
+} eras[] = {
     [JPKI_ERA_UNKNOWN] = { 0, 0, "unknown" },
     [JPKI_ERA_MEIJI] = { 18680101, 1868, "Meiji" },
     [JPKI_ERA_TAISHO] = { 19120730, 1912, "Taisho" },
@@ -133,7 +138,8 @@ const char *jpki_era_name(jpki_era era)
     return (unsigned)era <= JPKI_ERA_REIWA ? eras[era].name : "?";
 }
 
-int jpki_san_birth(const char *s, size_t len, jpki_era *era, int *year, int *month, int *day)
+int jpki_san_birth(const char *s, size_t len, jpki_era *era, int *year,
+                   int *month, int *day)
 {
     if (!s || len != 9)
         return -1;
@@ -141,7 +147,8 @@ int jpki_san_birth(const char *s, size_t len, jpki_era *era, int *year, int *mon
         if (s[i] < '0' || s[i] > '9')
             return -1;
     int e = s[0] - '0';
-    int y = (s[1] - '0') * 1000 + (s[2] - '0') * 100 + (s[3] - '0') * 10 + (s[4] - '0');
+    int y = (s[1] - '0') * 1000 + (s[2] - '0') * 100 + (s[3] - '0') * 10 +
+            (s[4] - '0');
     int m = (s[5] - '0') * 10 + (s[6] - '0');
     int d = (s[7] - '0') * 10 + (s[8] - '0');
     if (e > JPKI_ERA_REIWA)
@@ -154,8 +161,9 @@ int jpki_san_birth(const char *s, size_t len, jpki_era *era, int *year, int *mon
     if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
         return -1;
     long ymd = (long)y * 10000 + m * 100 + d;
-    if (e != JPKI_ERA_UNKNOWN
-        && (ymd < eras[e].from || (e < JPKI_ERA_REIWA && ymd >= eras[e + 1].from)))
+    if (e != JPKI_ERA_UNKNOWN &&
+        (ymd < eras[e].from ||
+         (e < JPKI_ERA_REIWA && ymd >= eras[e + 1].from)))
         return -1;
     *era = (jpki_era)e;
     *year = y;
@@ -204,8 +212,9 @@ static jpki_san_rv set_attr(jpki_person *out, unsigned arc, const der_cur *v)
         out->sex = v->p[0] - '0';
         break;
     case 4:
-        if (jpki_san_birth((const char *)v->p, n, &out->birth_era, &out->birth_year,
-                           &out->birth_month, &out->birth_day) != 0)
+        if (jpki_san_birth((const char *)v->p, n, &out->birth_era,
+                           &out->birth_year, &out->birth_month,
+                           &out->birth_day) != 0)
             return JPKI_SAN_MALFORMED;
         break;
     }
@@ -225,11 +234,12 @@ static jpki_san_rv other_name(jpki_person *out, der_cur on)
 {
     unsigned tag;
     der_cur oid, wrap, val;
-    if (der_next(&on, &tag, &oid) || tag != 0x06 || der_next(&on, &tag, &wrap) || tag != 0xA0
-        || on.p != on.end)
+    if (der_next(&on, &tag, &oid) || tag != 0x06 ||
+        der_next(&on, &tag, &wrap) || tag != 0xA0 || on.p != on.end)
         return JPKI_SAN_MALFORMED;
     size_t olen = (size_t)(oid.end - oid.p);
-    if (olen != sizeof jpki_attr_oid + 1 || memcmp(oid.p, jpki_attr_oid, sizeof jpki_attr_oid))
+    if (olen != sizeof jpki_attr_oid + 1 ||
+        memcmp(oid.p, jpki_attr_oid, sizeof jpki_attr_oid))
         return JPKI_SAN_OK;
     unsigned arc = oid.p[sizeof jpki_attr_oid];
     if (der_next(&wrap, &tag, &val) || wrap.p != wrap.end)
@@ -278,7 +288,8 @@ jpki_san_rv jpki_san_from_cert(const X509 *cert, jpki_person *out)
     if (X509_get_ext_by_NID(cert, NID_subject_alt_name, i) >= 0)
         return JPKI_SAN_MALFORMED; /* two SANs */
     ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(X509_get_ext(cert, i));
-    return jpki_san_decode(ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v), out);
+    return jpki_san_decode(ASN1_STRING_get0_data(v),
+                           (size_t)ASN1_STRING_length(v), out);
 }
 
 const char *jpki_san_strerror(jpki_san_rv rv)
@@ -286,7 +297,8 @@ const char *jpki_san_strerror(jpki_san_rv rv)
     switch (rv) {
     case JPKI_SAN_OK: return "ok";
     case JPKI_SAN_NONE: return "no JPKI personal data in the certificate";
-    case JPKI_SAN_MALFORMED: return "malformed personal data in subjectAltName";
+    case JPKI_SAN_MALFORMED:
+        return "malformed personal data in subjectAltName";
     case JPKI_SAN_MEMORY: return "out of memory";
     }
     return "?";

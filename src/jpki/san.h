@@ -21,8 +21,8 @@
 
 typedef enum {
     JPKI_SAN_OK = 0,
-    JPKI_SAN_NONE,       /* no subjectAltName, or none of the JPKI otherNames */
-    JPKI_SAN_MALFORMED,  /* bad DER, a duplicate attribute, a value of the
+    JPKI_SAN_NONE,      /* no subjectAltName, or none of the JPKI otherNames */
+    JPKI_SAN_MALFORMED, /* bad DER, a duplicate attribute, a value of the
                           * wrong shape (birth date, sex, flags, UTF-8) */
     JPKI_SAN_MEMORY,
 } jpki_san_rv;
@@ -48,11 +48,11 @@ enum {
 };
 
 typedef struct {
-    unsigned present;     /* JPKI_PD_* of the attributes found */
-    char *name;           /* UTF-8, NUL-terminated, NULL when absent */
-    char *name_subst;     /* one '0'/'1' per character of name, '1' where
+    unsigned present; /* JPKI_PD_* of the attributes found */
+    char *name;       /* UTF-8, NUL-terminated, NULL when absent */
+    char *name_subst; /* one '0'/'1' per character of name, '1' where
                            * the character is a substitute ("" allowed) */
-    int sex;              /* 1, 2 or 3; 0 when absent */
+    int sex;          /* 1, 2 or 3; 0 when absent */
     jpki_era birth_era;
     int birth_year, birth_month, birth_day; /* Gregorian; 0 when absent */
     char *address;

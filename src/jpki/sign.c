@@ -11,8 +11,13 @@
 jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
                        size_t in_len, uint8_t *sig, size_t *sig_len)
 {
-    apdu_cmd cmd = { .cla = 0x80, .ins = 0x2A, .p1 = 0x00, .p2 = 0x80,
-                     .data = in, .lc = in_len, .le = APDU_SHORT_MAX };
+    apdu_cmd cmd = { .cla = 0x80,
+                     .ins = 0x2A,
+                     .p1 = 0x00,
+                     .p2 = 0x80,
+                     .data = in,
+                     .lc = in_len,
+                     .le = APDU_SHORT_MAX };
     unsigned long resets;
     size_t got = 0;
     uint16_t sw;

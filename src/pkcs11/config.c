@@ -121,7 +121,8 @@ static int apply(p11_config *cfg, const char *key, const char *v)
         return set_path(cfg->anchors, v);
     if (strcmp(key, "crl") == 0)
         return set_path(cfg->crl, v);
-    if (strcmp(key, "invalid_cert") == 0 && (!strcmp(v, "offer") || !strcmp(v, "hide"))) {
+    if (strcmp(key, "invalid_cert") == 0 &&
+        (!strcmp(v, "offer") || !strcmp(v, "hide"))) {
         cfg->invalid_cert_hide = strcmp(v, "hide") == 0;
         return 0;
     }
@@ -131,7 +132,7 @@ static int apply(p11_config *cfg, const char *key, const char *v)
         return set_onoff(&cfg->allow_test_pki, v);
     if (strcmp(key, "cache") == 0)
         return strcmp(v, "off") == 0 || v[0] == '/' ? set_path(cfg->cache, v)
-                                                      : -1;
+                                                    : -1;
     return -2;
 }
 

@@ -11,10 +11,10 @@
 #define P11_CFG_LIST_MAX 1024
 
 typedef struct {
-    int log_level;               /* -1: not set */
+    int log_level; /* -1: not set */
     char log_file[P11_CFG_PATH_MAX];
-    int show_auth, show_sign;    /* "tokens = both | auth | sign" */
-    int pcsc;                    /* PC/SC readers on (1) or off (0) */
+    int show_auth, show_sign;        /* "tokens = both | auth | sign" */
+    int pcsc;                        /* PC/SC readers on (1) or off (0) */
     char emulator[P11_CFG_PATH_MAX]; /* card images, ':'-separated */
     /* PC/SC readers used: ','-separated name substrings, any case; deny
      * wins; an empty allow list allows every reader. */
@@ -25,7 +25,7 @@ typedef struct {
     char crl[P11_CFG_PATH_MAX];     /* CRL file or directory, "" none */
     int invalid_cert_hide;          /* "invalid_cert = offer | hide" */
     int allow_test_pki;             /* accept the test cards' policy */
-    char cache[P11_CFG_PATH_MAX];    /* "cache = off | DIR"; "": default */
+    char cache[P11_CFG_PATH_MAX];   /* "cache = off | DIR"; "": default */
 } p11_config;
 
 /* Fills cfg from the defaults, the file, then the environment. A missing

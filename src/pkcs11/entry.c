@@ -182,8 +182,8 @@ EXPORT CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags,
     else if (!(flags & CKF_SERIAL_SESSION))
         rv = CKR_SESSION_PARALLEL_NOT_SUPPORTED;
     else if ((rv = p11_token_get(slotID, &tok)) == CKR_OK)
-        rv = p11_session_open(tok, flags & (CKF_SERIAL_SESSION | CKF_RW_SESSION),
-                              phSession);
+        rv = p11_session_open(
+            tok, flags & (CKF_SERIAL_SESSION | CKF_RW_SESSION), phSession);
     p11_leave();
     return rv;
 }
@@ -361,8 +361,8 @@ EXPORT CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
     return rv;
 }
 
-EXPORT CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                        CK_OBJECT_HANDLE hKey)
+EXPORT CK_RV C_SignInit(CK_SESSION_HANDLE hSession,
+                        CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
     p11_session *s;
     CK_RV rv;

@@ -210,7 +210,8 @@ void p11_events_cancel(void)
         pthread_cond_timedwait(&wait_cond, &wait_lock, &t);
     }
     if (waiters > 0)
-        JLOG_WARN("C_Finalize: %d C_WaitForSlotEvent call(s) still returning", waiters);
+        JLOG_WARN("C_Finalize: %d C_WaitForSlotEvent call(s) still returning",
+                  waiters);
     /* The next C_Initialize starts with a clean slate. */
     cancelled = 0;
     pthread_mutex_unlock(&wait_lock);
@@ -219,12 +220,8 @@ void p11_events_cancel(void)
 void p11_events_fork(int phase)
 {
     switch (phase) {
-    case P11_FORK_PREPARE:
-        pthread_mutex_lock(&wait_lock);
-        break;
-    case P11_FORK_PARENT:
-        pthread_mutex_unlock(&wait_lock);
-        break;
+    case P11_FORK_PREPARE: pthread_mutex_lock(&wait_lock); break;
+    case P11_FORK_PARENT: pthread_mutex_unlock(&wait_lock); break;
     case P11_FORK_CHILD:
         /* The parent's waiters are not here: forget them and their watches
          * (never cancel those), and a condition variable they waited on. */

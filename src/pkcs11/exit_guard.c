@@ -43,8 +43,10 @@ static void reset_verified_cards(void)
     for (i = 0; i < p11_g.n_cards; i++) {
         reader *r = p11_g.cards[i]->rd;
 
-        if (r && r->connected && r->pin_sent && !(r->flags & READER_FLAG_EMULATED)) {
-            JLOG_DBG("exit without C_Finalize: resetting the card in '%s'", r->name);
+        if (r && r->connected && r->pin_sent &&
+            !(r->flags & READER_FLAG_EMULATED)) {
+            JLOG_DBG("exit without C_Finalize: resetting the card in '%s'",
+                     r->name);
             reader_disconnect(r);
         }
     }

@@ -15,35 +15,31 @@
 #define EXPORT __attribute__((visibility("default")))
 
 /* In the order of struct ck_function_list (PKCS#11 2.40). */
-#define V2_FUNCTIONS \
-    C_Initialize, C_Finalize, C_GetInfo, C_GetFunctionList, C_GetSlotList, \
-    C_GetSlotInfo, C_GetTokenInfo, C_GetMechanismList, C_GetMechanismInfo, \
-    C_InitToken, C_InitPIN, C_SetPIN, C_OpenSession, C_CloseSession, \
-    C_CloseAllSessions, C_GetSessionInfo, C_GetOperationState, \
-    C_SetOperationState, C_Login, C_Logout, C_CreateObject, C_CopyObject, \
-    C_DestroyObject, C_GetObjectSize, C_GetAttributeValue, \
-    C_SetAttributeValue, C_FindObjectsInit, C_FindObjects, \
-    C_FindObjectsFinal, C_EncryptInit, C_Encrypt, C_EncryptUpdate, \
-    C_EncryptFinal, C_DecryptInit, C_Decrypt, C_DecryptUpdate, \
-    C_DecryptFinal, C_DigestInit, C_Digest, C_DigestUpdate, C_DigestKey, \
-    C_DigestFinal, C_SignInit, C_Sign, C_SignUpdate, C_SignFinal, \
-    C_SignRecoverInit, C_SignRecover, C_VerifyInit, C_Verify, \
-    C_VerifyUpdate, C_VerifyFinal, C_VerifyRecoverInit, C_VerifyRecover, \
-    C_DigestEncryptUpdate, C_DecryptDigestUpdate, C_SignEncryptUpdate, \
-    C_DecryptVerifyUpdate, C_GenerateKey, C_GenerateKeyPair, C_WrapKey, \
-    C_UnwrapKey, C_DeriveKey, C_SeedRandom, C_GenerateRandom, \
-    C_GetFunctionStatus, C_CancelFunction, C_WaitForSlotEvent,
+#define V2_FUNCTIONS                                                          \
+    C_Initialize, C_Finalize, C_GetInfo, C_GetFunctionList, C_GetSlotList,    \
+        C_GetSlotInfo, C_GetTokenInfo, C_GetMechanismList,                    \
+        C_GetMechanismInfo, C_InitToken, C_InitPIN, C_SetPIN, C_OpenSession,  \
+        C_CloseSession, C_CloseAllSessions, C_GetSessionInfo,                 \
+        C_GetOperationState, C_SetOperationState, C_Login, C_Logout,          \
+        C_CreateObject, C_CopyObject, C_DestroyObject, C_GetObjectSize,       \
+        C_GetAttributeValue, C_SetAttributeValue, C_FindObjectsInit,          \
+        C_FindObjects, C_FindObjectsFinal, C_EncryptInit, C_Encrypt,          \
+        C_EncryptUpdate, C_EncryptFinal, C_DecryptInit, C_Decrypt,            \
+        C_DecryptUpdate, C_DecryptFinal, C_DigestInit, C_Digest,              \
+        C_DigestUpdate, C_DigestKey, C_DigestFinal, C_SignInit, C_Sign,       \
+        C_SignUpdate, C_SignFinal, C_SignRecoverInit, C_SignRecover,          \
+        C_VerifyInit, C_Verify, C_VerifyUpdate, C_VerifyFinal,                \
+        C_VerifyRecoverInit, C_VerifyRecover, C_DigestEncryptUpdate,          \
+        C_DecryptDigestUpdate, C_SignEncryptUpdate, C_DecryptVerifyUpdate,    \
+        C_GenerateKey, C_GenerateKeyPair, C_WrapKey, C_UnwrapKey,             \
+        C_DeriveKey, C_SeedRandom, C_GenerateRandom, C_GetFunctionStatus,     \
+        C_CancelFunction, C_WaitForSlotEvent,
 
-static CK_FUNCTION_LIST function_list = {
-    { 2, 40 },
-    V2_FUNCTIONS
-};
+static CK_FUNCTION_LIST function_list = { { 2, 40 }, V2_FUNCTIONS };
 
 #define V3_MEMBER(name, args) name,
 static CK_FUNCTION_LIST_3_0 function_list_3_0 = {
-    { 3, 0 },
-    V2_FUNCTIONS
-    JPKI_P11_V3_FUNCTIONS(V3_MEMBER)
+    { 3, 0 }, V2_FUNCTIONS JPKI_P11_V3_FUNCTIONS(V3_MEMBER)
 };
 #undef V3_MEMBER
 
@@ -100,8 +96,8 @@ EXPORT CK_RV C_GetInterface(CK_UTF8CHAR_PTR pInterfaceName,
         if (pInterfaceName &&
             strcmp((const char *)pInterfaceName, (const char *)interface_name))
             continue;
-        if (pVersion && (pVersion->major != v->major ||
-                         pVersion->minor != v->minor))
+        if (pVersion &&
+            (pVersion->major != v->major || pVersion->minor != v->minor))
             continue;
         if ((interfaces[i].flags & flags) != flags)
             continue;

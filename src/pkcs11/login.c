@@ -147,7 +147,8 @@ CK_RV p11_set_pin(p11_session *s, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,
     if (!old_pin && !new_pin) {
         /* Both typed on the reader (CKF_PROTECTED_AUTHENTICATION_PATH). */
         if (!jpki_card_has_pinpad_modify(c->jc)) {
-            JLOG_INFO("C_SetPIN without PINs: the reader cannot change PINs on its keypad");
+            JLOG_INFO("C_SetPIN without PINs: the reader cannot change PINs "
+                      "on its keypad");
             return CKR_ARGUMENTS_BAD;
         }
         jrv = jpki_card_change_pin_pinpad(c->jc, tok->key, &tries);
@@ -165,13 +166,14 @@ CK_RV p11_set_pin(p11_session *s, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,
     /* The change, or its VERIFY before a later step failed, may have left
      * the PIN verified on the card. C_SetPIN does not log in: a token that
      * was not logged in is logged out again either way. */
-    if (!was_logged_in && c->jc && jrv != JPKI_ERR_REMOVED && jrv != JPKI_ERR_NO_CARD) {
+    if (!was_logged_in && c->jc && jrv != JPKI_ERR_REMOVED &&
+        jrv != JPKI_ERR_NO_CARD) {
         jpki_rv out = p11_token_logout(tok);
         if (jrv == JPKI_OK)
             jrv = out;
     }
     if (jrv == JPKI_ERR_PIN_FORMAT && !old_pin)
-        return CKR_PIN_INVALID;     /* the card refused the new PIN typed */
+        return CKR_PIN_INVALID; /* the card refused the new PIN typed */
     if (jrv != JPKI_OK)
         return p11_card_error(c, jrv);
     JLOG_INFO("PIN changed");

@@ -11,13 +11,15 @@
 #include <string.h>
 
 /* DER DigestInfo headers (RFC 8017, section 9.2, note 1). */
-static const unsigned char di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05,
-                                         0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
-                                         0x00, 0x04, 0x14 };
-#define DI_SHA2(last, len)                                                   \
-    { 0x30, (unsigned char)(0x11 + (len)), 0x30, 0x0d, 0x06, 0x09, 0x60,     \
-      0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, (last), 0x05, 0x00, 0x04,    \
-      (unsigned char)(len) }
+static const unsigned char di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06,
+                                         0x05, 0x2b, 0x0e, 0x03, 0x02,
+                                         0x1a, 0x05, 0x00, 0x04, 0x14 };
+#define DI_SHA2(last, len)                                                    \
+    {                                                                         \
+        0x30, (unsigned char)(0x11 + (len)), 0x30, 0x0d, 0x06, 0x09, 0x60,    \
+            0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, (last), 0x05, 0x00,     \
+            0x04, (unsigned char)(len)                                        \
+    }
 static const unsigned char di_sha224[] = DI_SHA2(0x04, 28);
 static const unsigned char di_sha256[] = DI_SHA2(0x01, 32);
 static const unsigned char di_sha384[] = DI_SHA2(0x02, 48);
@@ -47,8 +49,8 @@ static int token_is_rsa(p11_token *tok)
 
 static unsigned key_bits(p11_token *tok)
 {
-    const jpki_cert *c = tok->cert ? tok->cert
-                                   : tok->card->tok[JPKI_AUTH].cert;
+    const jpki_cert *c =
+        tok->cert ? tok->cert : tok->card->tok[JPKI_AUTH].cert;
     return c ? c->key_bits : 2048;
 }
 

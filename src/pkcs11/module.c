@@ -77,7 +77,8 @@ static void fork_child(void)
 static void register_fork_handlers(void)
 {
     if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
-        JLOG_WARN("pthread_atfork failed: a child of fork() may inherit held locks");
+        JLOG_WARN(
+            "pthread_atfork failed: a child of fork() may inherit held locks");
 }
 
 static CK_RV lock_create(void)
@@ -224,7 +225,8 @@ CK_RV p11_finalize(void)
     if (drain() == 0)
         lock_destroy();
     else /* someone is stuck in the application's LockMutex: never free it */
-        JLOG_ERR("C_Finalize: a thread still waits for the module lock; not destroyed");
+        JLOG_ERR("C_Finalize: a thread still waits for the module lock; not "
+                 "destroyed");
     jlog_close();
     memset(&p11_g, 0, sizeof(p11_g));
     return CKR_OK;

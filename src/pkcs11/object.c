@@ -121,8 +121,8 @@ static int add_date(p11_object *o, CK_ATTRIBUTE_TYPE type, const char *ymd)
 static int add_common(p11_object *o, const p11_token *tok, int kind,
                       CK_OBJECT_CLASS cls, int is_private)
 {
-    const CK_BYTE *id = kind == P11_OBJ_CA ? &ca_id[tok->key]
-                                           : &key_id[tok->key];
+    const CK_BYTE *id =
+        kind == P11_OBJ_CA ? &ca_id[tok->key] : &key_id[tok->key];
 
     return add_ulong(o, CKA_CLASS, cls) || add_bool(o, CKA_TOKEN, 1) ||
            add_bool(o, CKA_PRIVATE, is_private) ||
@@ -167,10 +167,11 @@ static int build_key_common(p11_object *o, const jpki_cert *c)
 {
     CK_KEY_TYPE kt = c->key_type == JPKI_KEYTYPE_EC ? CKK_EC : CKK_RSA;
 
-    if (add_ulong(o, CKA_KEY_TYPE, kt) || add_buf(o, CKA_SUBJECT, &c->subject) ||
+    if (add_ulong(o, CKA_KEY_TYPE, kt) ||
+        add_buf(o, CKA_SUBJECT, &c->subject) ||
         add_date(o, CKA_START_DATE, c->not_before) ||
-        add_date(o, CKA_END_DATE, c->not_after) || add_bool(o, CKA_DERIVE, 0) ||
-        add_bool(o, CKA_LOCAL, 0) ||
+        add_date(o, CKA_END_DATE, c->not_after) ||
+        add_bool(o, CKA_DERIVE, 0) || add_bool(o, CKA_LOCAL, 0) ||
         add_ulong(o, CKA_KEY_GEN_MECHANISM, CK_UNAVAILABLE_INFORMATION) ||
         add_buf(o, CKA_PUBLIC_KEY_INFO, &c->spki))
         return -1;
@@ -251,12 +252,14 @@ static int is_sensitive(int kind, CK_ATTRIBUTE_TYPE type)
     if (kind != P11_OBJ_PRIVKEY)
         return 0;
     switch (type) {
-    case CKA_PRIVATE_EXPONENT: case CKA_PRIME_1: case CKA_PRIME_2:
-    case CKA_EXPONENT_1: case CKA_EXPONENT_2: case CKA_COEFFICIENT:
-    case CKA_VALUE:
-        return 1;
-    default:
-        return 0;
+    case CKA_PRIVATE_EXPONENT:
+    case CKA_PRIME_1:
+    case CKA_PRIME_2:
+    case CKA_EXPONENT_1:
+    case CKA_EXPONENT_2:
+    case CKA_COEFFICIENT:
+    case CKA_VALUE: return 1;
+    default: return 0;
     }
 }
 
@@ -327,8 +330,7 @@ static int may_match(const p11_token *tok, int ca, const CK_ATTRIBUTE *tmpl,
                          cls != CKO_PRIVATE_KEY)
                 return 0;
         } else if (a->type == CKA_ID &&
-                   (a->ulValueLen != 1 ||
-                    *(const CK_BYTE *)a->pValue != id)) {
+                   (a->ulValueLen != 1 || *(const CK_BYTE *)a->pValue != id)) {
             return 0;
         }
     }

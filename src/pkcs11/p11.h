@@ -23,17 +23,17 @@
 
 /* The objects of a token, by kind (also the low bits of their handles). */
 enum {
-    P11_OBJ_CERT = 0,     /* the key's certificate */
-    P11_OBJ_PUBKEY = 1,   /* its public key */
-    P11_OBJ_PRIVKEY = 2,  /* the card's private key: sign only */
-    P11_OBJ_CA = 3,       /* the issuing CA's certificate */
+    P11_OBJ_CERT = 0,    /* the key's certificate */
+    P11_OBJ_PUBKEY = 1,  /* its public key */
+    P11_OBJ_PRIVKEY = 2, /* the card's private key: sign only */
+    P11_OBJ_CA = 3,      /* the issuing CA's certificate */
     P11_OBJ_KINDS = 4
 };
 
 typedef struct {
     int present;
-    int is_private;        /* CKA_PRIVATE: visible only when logged in */
-    CK_ATTRIBUTE *attrs;   /* owned copies of every value */
+    int is_private;      /* CKA_PRIVATE: visible only when logged in */
+    CK_ATTRIBUTE *attrs; /* owned copies of every value */
     CK_ULONG n_attrs, cap;
 } p11_object;
 
@@ -44,13 +44,13 @@ typedef struct p11_token {
     jpki_key key;
     CK_SLOT_ID slot_id;
     int logged_in;
-    unsigned long login_resets;  /* jpki_card_resets() when logged in */
-    int pin_tries;               /* last known, -1 unknown */
-    jpki_cert *cert;             /* NULL until read (sign: until login) */
-    jpki_cert *ca;               /* NULL if absent or not read yet */
+    unsigned long login_resets; /* jpki_card_resets() when logged in */
+    int pin_tries;              /* last known, -1 unknown */
+    jpki_cert *cert;            /* NULL until read (sign: until login) */
+    jpki_cert *ca;              /* NULL if absent or not read yet */
     int ca_read;
-    int trust_checked;           /* trust.c: cert's verdict logged */
-    int trust_valid;             /* ... and it was JPKI_VS_VALID */
+    int trust_checked; /* trust.c: cert's verdict logged */
+    int trust_valid;   /* ... and it was JPKI_VS_VALID */
     p11_object obj[P11_OBJ_KINDS];
     CK_ULONG sessions, rw_sessions;
 } p11_token;
@@ -58,13 +58,13 @@ typedef struct p11_token {
 /* A reader and the JPKI card in it, if any. */
 typedef struct p11_card {
     reader *rd;
-    jpki_card *jc;               /* NULL: no JPKI card in the reader */
-    int foreign;                 /* a non-JPKI card is present: ignore it */
-    unsigned long generation;    /* changes at every insertion/removal */
+    jpki_card *jc;            /* NULL: no JPKI card in the reader */
+    int foreign;              /* a non-JPKI card is present: ignore it */
+    unsigned long generation; /* changes at every insertion/removal */
     char serial[17];
-    int seen;                    /* presence known: changes are events */
-    int gone;                    /* the reader was unplugged (PC/SC) */
-    unsigned events;             /* slot events not yet reported: bit k =
+    int seen;        /* presence known: changes are events */
+    int gone;        /* the reader was unplugged (PC/SC) */
+    unsigned events; /* slot events not yet reported: bit k =
                                     slot 2 * index + k */
     p11_token tok[2];
 } p11_card;
@@ -72,7 +72,7 @@ typedef struct p11_card {
 typedef struct {
     CK_SESSION_HANDLE handle;
     CK_SLOT_ID slot_id;
-    p11_token *tok;              /* NULL: closed when its card went away */
+    p11_token *tok; /* NULL: closed when its card went away */
     CK_FLAGS flags;
     /* C_FindObjects* */
     int find_active;
@@ -89,8 +89,8 @@ typedef struct {
     int verify_active;
     int verify_multipart;
     CK_MECHANISM_TYPE verify_mech;
-    void *verify_pkey;           /* EVP_PKEY */
-    void *verify_md_ctx;         /* EVP_MD_CTX, hashing mechanisms */
+    void *verify_pkey;   /* EVP_PKEY */
+    void *verify_md_ctx; /* EVP_MD_CTX, hashing mechanisms */
     unsigned char verify_buf[512];
     size_t verify_buf_len;
 } p11_session;
@@ -99,9 +99,9 @@ typedef struct {
     int initialized;
     pid_t pid;
     p11_config cfg;
-    p11_card **cards;            /* by reader index; never shrinks */
+    p11_card **cards; /* by reader index; never shrinks */
     size_t n_cards;
-    int has_emulator;            /* an emulator reader: presence is polled */
+    int has_emulator; /* an emulator reader: presence is polled */
     p11_session **sessions;
     size_t n_sessions, cap_sessions;
     CK_SESSION_HANDLE next_session;
@@ -120,8 +120,8 @@ CK_RV p11_finalize(void);
 /* Registers, once per process, the exit handler that resets the cards this
  * process verified a PIN on when it ends without C_Finalize (exit_guard.c). */
 void p11_exit_guard_install(void);
-CK_RV p11_enter(void);           /* initialized check + lock */
-CK_RV p11_try_enter(void);    /* p11_enter that never waits */
+CK_RV p11_enter(void);     /* initialized check + lock */
+CK_RV p11_try_enter(void); /* p11_enter that never waits */
 void p11_leave(void);
 int p11_is_initialized(void);
 
@@ -211,7 +211,7 @@ CK_RV p11_find_final(p11_session *s);
 /* mech.c */
 typedef struct {
     CK_MECHANISM_TYPE type;
-    const char *digest;          /* OpenSSL digest name, NULL: input is a DigestInfo */
+    const char *digest; /* OpenSSL digest name, NULL: input is a DigestInfo */
     const unsigned char *prefix; /* DER DigestInfo header before the hash */
     size_t prefix_len;
     size_t hash_len;
@@ -239,9 +239,10 @@ jpki_rv p11_token_logout(p11_token *tok);
 void p11_card_logged_out(p11_card *c);
 
 /* sign.c */
-CK_RV p11_sign_init(p11_session *s, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key);
-CK_RV p11_sign(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,
-               CK_BYTE_PTR sig, CK_ULONG_PTR sig_len);
+CK_RV p11_sign_init(p11_session *s, CK_MECHANISM_PTR mech,
+                    CK_OBJECT_HANDLE key);
+CK_RV p11_sign(p11_session *s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
+               CK_ULONG_PTR sig_len);
 CK_RV p11_sign_update(p11_session *s, CK_BYTE_PTR data, CK_ULONG len);
 CK_RV p11_sign_final(p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len);
 void p11_sign_reset(p11_session *s);

@@ -29,54 +29,54 @@ typedef CK_INTERFACE_PTR *CK_INTERFACE_PTR_PTR;
 #define CKF_END_OF_MESSAGE 0x00000001UL
 
 /* The 3.0 functions, in the order of CK_FUNCTION_LIST_3_0. */
-#define JPKI_P11_V3_FUNCTIONS(X)                                             \
-    X(C_GetInterfaceList, (CK_INTERFACE_PTR, CK_ULONG_PTR))                  \
-    X(C_GetInterface, (CK_UTF8CHAR_PTR, CK_VERSION_PTR,                      \
-                       CK_INTERFACE_PTR_PTR, CK_FLAGS))                      \
-    X(C_LoginUser, (CK_SESSION_HANDLE, CK_USER_TYPE, CK_UTF8CHAR_PTR,        \
-                    CK_ULONG, CK_UTF8CHAR_PTR, CK_ULONG))                    \
-    X(C_SessionCancel, (CK_SESSION_HANDLE, CK_FLAGS))                        \
-    X(C_MessageEncryptInit, (CK_SESSION_HANDLE, CK_MECHANISM_PTR,            \
-                             CK_OBJECT_HANDLE))                              \
-    X(C_EncryptMessage, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,           \
-                         CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG,       \
-                         CK_BYTE_PTR, CK_ULONG_PTR))                         \
-    X(C_EncryptMessageBegin, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,      \
-                              CK_BYTE_PTR, CK_ULONG))                        \
-    X(C_EncryptMessageNext, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,       \
-                             CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR,             \
-                             CK_ULONG_PTR, CK_FLAGS))                        \
-    X(C_MessageEncryptFinal, (CK_SESSION_HANDLE))                            \
-    X(C_MessageDecryptInit, (CK_SESSION_HANDLE, CK_MECHANISM_PTR,            \
-                             CK_OBJECT_HANDLE))                              \
-    X(C_DecryptMessage, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,           \
-                         CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG,       \
-                         CK_BYTE_PTR, CK_ULONG_PTR))                         \
-    X(C_DecryptMessageBegin, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,      \
-                              CK_BYTE_PTR, CK_ULONG))                        \
-    X(C_DecryptMessageNext, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,       \
-                             CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR,             \
-                             CK_ULONG_PTR, CK_FLAGS))                        \
-    X(C_MessageDecryptFinal, (CK_SESSION_HANDLE))                            \
-    X(C_MessageSignInit, (CK_SESSION_HANDLE, CK_MECHANISM_PTR,               \
-                          CK_OBJECT_HANDLE))                                 \
-    X(C_SignMessage, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, \
-                      CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR))                  \
-    X(C_SignMessageBegin, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG))        \
-    X(C_SignMessageNext, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,          \
-                          CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR)) \
-    X(C_MessageSignFinal, (CK_SESSION_HANDLE))                               \
-    X(C_MessageVerifyInit, (CK_SESSION_HANDLE, CK_MECHANISM_PTR,             \
-                            CK_OBJECT_HANDLE))                               \
-    X(C_VerifyMessage, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,            \
-                        CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG))       \
-    X(C_VerifyMessageBegin, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG))      \
-    X(C_VerifyMessageNext, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,        \
-                            CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG))   \
+#define JPKI_P11_V3_FUNCTIONS(X)                                              \
+    X(C_GetInterfaceList, (CK_INTERFACE_PTR, CK_ULONG_PTR))                   \
+    X(C_GetInterface,                                                         \
+      (CK_UTF8CHAR_PTR, CK_VERSION_PTR, CK_INTERFACE_PTR_PTR, CK_FLAGS))      \
+    X(C_LoginUser, (CK_SESSION_HANDLE, CK_USER_TYPE, CK_UTF8CHAR_PTR,         \
+                    CK_ULONG, CK_UTF8CHAR_PTR, CK_ULONG))                     \
+    X(C_SessionCancel, (CK_SESSION_HANDLE, CK_FLAGS))                         \
+    X(C_MessageEncryptInit,                                                   \
+      (CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE))                \
+    X(C_EncryptMessage,                                                       \
+      (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG,       \
+       CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR))                     \
+    X(C_EncryptMessageBegin,                                                  \
+      (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG))      \
+    X(C_EncryptMessageNext,                                                   \
+      (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG,       \
+       CK_BYTE_PTR, CK_ULONG_PTR, CK_FLAGS))                                  \
+    X(C_MessageEncryptFinal, (CK_SESSION_HANDLE))                             \
+    X(C_MessageDecryptInit,                                                   \
+      (CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE))                \
+    X(C_DecryptMessage,                                                       \
+      (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG,       \
+       CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR))                     \
+    X(C_DecryptMessageBegin,                                                  \
+      (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG))      \
+    X(C_DecryptMessageNext,                                                   \
+      (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG,       \
+       CK_BYTE_PTR, CK_ULONG_PTR, CK_FLAGS))                                  \
+    X(C_MessageDecryptFinal, (CK_SESSION_HANDLE))                             \
+    X(C_MessageSignInit,                                                      \
+      (CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE))                \
+    X(C_SignMessage, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG, CK_BYTE_PTR,  \
+                      CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR))                   \
+    X(C_SignMessageBegin, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG))         \
+    X(C_SignMessageNext, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,           \
+                          CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR))  \
+    X(C_MessageSignFinal, (CK_SESSION_HANDLE))                                \
+    X(C_MessageVerifyInit,                                                    \
+      (CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE))                \
+    X(C_VerifyMessage, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,             \
+                        CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG))        \
+    X(C_VerifyMessageBegin, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG))       \
+    X(C_VerifyMessageNext, (CK_SESSION_HANDLE, CK_VOID_PTR, CK_ULONG,         \
+                            CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG))    \
     X(C_MessageVerifyFinal, (CK_SESSION_HANDLE))
 
-#define JPKI_P11_DECLARE(name, args)                                         \
-    typedef CK_RV (*CK_##name) args;                                         \
+#define JPKI_P11_DECLARE(name, args)                                          \
+    typedef CK_RV(*CK_##name) args;                                           \
     CK_RV name args;
 JPKI_P11_V3_FUNCTIONS(JPKI_P11_DECLARE)
 #undef JPKI_P11_DECLARE

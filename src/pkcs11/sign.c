@@ -46,8 +46,7 @@ CK_RV p11_sign_init(p11_session *s, CK_MECHANISM_PTR mech,
     if (m->digest) {
         EVP_MD *md = EVP_MD_fetch(NULL, m->digest, NULL);
         s->md_ctx = EVP_MD_CTX_new();
-        if (!md || !s->md_ctx ||
-            EVP_DigestInit_ex(s->md_ctx, md, NULL) != 1) {
+        if (!md || !s->md_ctx || EVP_DigestInit_ex(s->md_ctx, md, NULL) != 1) {
             EVP_MD_free(md);
             p11_sign_reset(s);
             return CKR_HOST_MEMORY;
@@ -61,8 +60,8 @@ CK_RV p11_sign_init(p11_session *s, CK_MECHANISM_PTR mech,
 
 /* The DigestInfo the card signs: the caller's data for CKM_RSA_PKCS, else
  * the DigestInfo header and the hash of everything given so far. */
-static CK_RV make_input(p11_session *s, const p11_mech *m,
-                        unsigned char *in, size_t *in_len)
+static CK_RV make_input(p11_session *s, const p11_mech *m, unsigned char *in,
+                        size_t *in_len)
 {
     unsigned int hlen = 0;
 
@@ -90,7 +89,7 @@ static CK_RV finish(p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
     CK_RV rv;
 
     if (!sig) {
-        *sig_len = k;   /* length query: the operation stays active */
+        *sig_len = k; /* length query: the operation stays active */
         return CKR_OK;
     }
     if (*sig_len < k) {
@@ -145,14 +144,13 @@ static CK_RV take(p11_session *s, CK_BYTE_PTR data, CK_ULONG len)
 {
     if (s->md_ctx)
         return EVP_DigestUpdate(s->md_ctx, data, len) == 1 ? CKR_OK
-                                                          : CKR_GENERAL_ERROR;
-    return p11_input_append(s->sign_buf, sizeof(s->sign_buf),
-                            &s->sign_buf_len,
+                                                           : CKR_GENERAL_ERROR;
+    return p11_input_append(s->sign_buf, sizeof(s->sign_buf), &s->sign_buf_len,
                             jpki_cert_max_sign_input(s->tok->cert), data, len);
 }
 
-CK_RV p11_sign(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,
-               CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
+CK_RV p11_sign(p11_session *s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
+               CK_ULONG_PTR sig_len)
 {
     CK_RV rv;
 

@@ -95,9 +95,7 @@ CK_RV p11_card_error(p11_card *c, jpki_rv rv)
     case JPKI_ERR_ARGS: return CKR_ARGUMENTS_BAD;
     case JPKI_ERR_MEMORY: return CKR_HOST_MEMORY;
     case JPKI_ERR_NO_CARD:
-    case JPKI_ERR_REMOVED:
-        p11_card_forget(c);
-        return CKR_DEVICE_REMOVED;
+    case JPKI_ERR_REMOVED: p11_card_forget(c); return CKR_DEVICE_REMOVED;
     case JPKI_ERR_PIN_FORMAT:
     case JPKI_ERR_PIN_INCORRECT: return CKR_PIN_INCORRECT;
     case JPKI_ERR_PIN_LOCKED: return CKR_PIN_LOCKED;
@@ -108,8 +106,7 @@ CK_RV p11_card_error(p11_card *c, jpki_rv rv)
     case JPKI_ERR_COMM:
     case JPKI_ERR_NOT_FOUND:
     case JPKI_ERR_CARD:
-    case JPKI_ERR_BAD_DATA:
-        break;
+    case JPKI_ERR_BAD_DATA: break;
     }
     JLOG_ERR("card in '%s': %s", c->rd->name, jpki_strerror(rv));
     return CKR_DEVICE_ERROR;
@@ -169,12 +166,11 @@ CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
         return rv;
     p11_card_refresh(c);
     memset(info, 0, sizeof(*info));
-    snprintf(desc, sizeof(desc), "%s (%s)", c->rd->name,
-             token_role[id % 2]);
+    snprintf(desc, sizeof(desc), "%s (%s)", c->rd->name, token_role[id % 2]);
     p11_pad(info->slotDescription, sizeof(info->slotDescription), desc);
     p11_pad(info->manufacturerID, sizeof(info->manufacturerID),
             (c->rd->flags & READER_FLAG_EMULATED) ? "jpki-pkcs11 emulator"
-                                                   : "PC/SC");
+                                                  : "PC/SC");
     info->flags = CKF_REMOVABLE_DEVICE;
     if (!(c->rd->flags & READER_FLAG_EMULATED))
         info->flags |= CKF_HW_SLOT;

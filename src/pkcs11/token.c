@@ -31,7 +31,8 @@ int p11_token_logged_in(p11_token *tok)
         jpki_card_resets(tok->card->jc) != tok->login_resets) {
         /* The card was reset or another program selected another
          * application: the PINs are no longer verified. */
-        JLOG_INFO("token '%s': the card lost its login", token_label[tok->key]);
+        JLOG_INFO("token '%s': the card lost its login",
+                  token_label[tok->key]);
         p11_card_logged_out(tok->card);
     }
     return tok->logged_in;
@@ -197,7 +198,8 @@ static const char *token_model(const p11_card *c)
 {
     if (c->rd->flags & READER_FLAG_EMULATED)
         return "JPKI emulator";
-    return jpki_card_is_smartphone(c->jc) ? "JPKI smartphone" : "My Number Card";
+    return jpki_card_is_smartphone(c->jc) ? "JPKI smartphone"
+                                          : "My Number Card";
 }
 
 CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)

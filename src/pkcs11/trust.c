@@ -54,12 +54,13 @@ static jpki_vstatus check(p11_token *tok)
     why[0] = '\0';
     for (int i = 0; i < JPKI_VR_COUNT && n < sizeof(why); i++)
         if (jpki_vresult_has(&r, (jpki_vreason)i))
-            n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%s", n ? ", " : "",
+            n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%s",
+                                  n ? ", " : "",
                                   jpki_vreason_name((jpki_vreason)i));
     if (r.status == JPKI_VS_VALID)
         JLOG_INFO("card in '%s': %s certificate valid (revocation: %s)%s%s",
-                  tok->card->rd->name, what[tok->key], jpki_revstate_name(r.revocation),
-                  n ? "; notes: " : "", why);
+                  tok->card->rd->name, what[tok->key],
+                  jpki_revstate_name(r.revocation), n ? "; notes: " : "", why);
     else
         JLOG_WARN("card in '%s': %s certificate %s: %s", tok->card->rd->name,
                   what[tok->key], jpki_vstatus_name(r.status), why);
@@ -76,8 +77,9 @@ int p11_trust_card_inserted(p11_card *c)
     if (!p11_g.cfg.invalid_cert_hide || jpki_card_is_smartphone(c->jc))
         return 0; /* a phone's certificate needs the PIN: checked after login */
     if (p11_token_load_cert(auth) != CKR_OK || !auth->cert) {
-        JLOG_WARN("card in '%s': authentication certificate unreadable, not checked",
-                  c->rd->name);
+        JLOG_WARN(
+            "card in '%s': authentication certificate unreadable, not checked",
+            c->rd->name);
         return 0;
     }
     if (auth->trust_valid)

@@ -224,4 +224,3 @@ EXPORT CK_RV C_DeriveKey(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism,
 {
     return unsupported();
 }
-

@@ -40,8 +40,8 @@ CK_RV p11_verify_init(p11_session *s, CK_MECHANISM_PTR mech,
     int kind = -1;
 
     /* Only the public key object verifies (CKA_VERIFY). */
-    if (!p11_object_get(tok, key, &kind) ||
-        kind != P11_OBJ_PUBKEY || !tok->cert)
+    if (!p11_object_get(tok, key, &kind) || kind != P11_OBJ_PUBKEY ||
+        !tok->cert)
         return CKR_KEY_HANDLE_INVALID;
     if (!(m = p11_mech_find(tok, mech->mechanism)))
         return CKR_MECHANISM_INVALID;
@@ -96,7 +96,8 @@ static CK_RV finish(p11_session *s, CK_BYTE_PTR sig, CK_ULONG sig_len)
         rv = CKR_SIGNATURE_LEN_RANGE;
     else if (s->verify_md_ctx)
         rv = EVP_DigestVerifyFinal(s->verify_md_ctx, sig, sig_len) == 1
-                 ? CKR_OK : CKR_SIGNATURE_INVALID;
+                 ? CKR_OK
+                 : CKR_SIGNATURE_INVALID;
     else
         rv = verify_raw(s, sig, sig_len);
     p11_verify_reset(s);
@@ -107,11 +108,11 @@ static CK_RV take(p11_session *s, CK_BYTE_PTR data, CK_ULONG len)
 {
     if (s->verify_md_ctx)
         return EVP_DigestVerifyUpdate(s->verify_md_ctx, data, len) == 1
-                   ? CKR_OK : CKR_GENERAL_ERROR;
-    return p11_input_append(s->verify_buf, sizeof(s->verify_buf),
-                            &s->verify_buf_len,
-                            key_size(s) > 11 ? key_size(s) - 11 : 0, data,
-                            len);
+                   ? CKR_OK
+                   : CKR_GENERAL_ERROR;
+    return p11_input_append(
+        s->verify_buf, sizeof(s->verify_buf), &s->verify_buf_len,
+        key_size(s) > 11 ? key_size(s) - 11 : 0, data, len);
 }
 
 CK_RV p11_verify(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,

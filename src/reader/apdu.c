@@ -38,7 +38,7 @@ int apdu_encode(const apdu_cmd *c, uint8_t *buf, size_t cap, size_t *len)
     if (c->le) {
         if (ext) {
             if (!c->lc)
-                buf[n++] = 0;   /* extended case 2 starts with a 00 byte */
+                buf[n++] = 0; /* extended case 2 starts with a 00 byte */
             /* 65536 encodes as 00 00, 256 (short) as 00: the casts do it. */
             buf[n++] = (uint8_t)(c->le >> 8);
         }
@@ -62,15 +62,15 @@ static void trace_cmd(const reader *r, const uint8_t *cmd, size_t len)
         shown = len - 5 > 32 ? 32 : len - 5;
     for (i = 0; i < shown; i++)
         snprintf(hex + 3 * i, sizeof(hex) - 3 * i, " %02X", cmd[5 + i]);
-    jlog(JLOG_LEVEL_TRACE, "[%s] > %02X %02X %02X %02X (%zu bytes)%s%s", r->name,
-         cmd[0], cmd[1], cmd[2], cmd[3], len, shown ? ":" : "", hex);
+    jlog(JLOG_LEVEL_TRACE, "[%s] > %02X %02X %02X %02X (%zu bytes)%s%s",
+         r->name, cmd[0], cmd[1], cmd[2], cmd[3], len, shown ? ":" : "", hex);
 }
 
 static void trace_rsp(const reader *r, size_t data_len, uint16_t sw)
 {
     if (jlog_enabled(JLOG_LEVEL_TRACE))
-        jlog(JLOG_LEVEL_TRACE, "[%s] < %zu data bytes, SW %04X", r->name, data_len,
-             sw);
+        jlog(JLOG_LEVEL_TRACE, "[%s] < %zu data bytes, SW %04X", r->name,
+             data_len, sw);
 }
 
 /* One exchange: encode, send, split off the status word. */
@@ -136,7 +136,8 @@ static reader_rv transmit(reader *r, const apdu_cmd *c, uint8_t *rsp,
         return rv;
     rv = append(rsp, cap, rsp_len, piece, n);
     for (i = 0; rv == READER_OK && SW1(*sw) == 0x61; i++) {
-        apdu_cmd gr = { .cla = c->cla & 0x03, .ins = 0xC0,
+        apdu_cmd gr = { .cla = c->cla & 0x03,
+                        .ins = 0xC0,
                         .le = SW2(*sw) ? SW2(*sw) : 256 };
         if (i == MAX_GET_RESPONSE)
             return READER_ERR_COMM;
@@ -147,8 +148,8 @@ static reader_rv transmit(reader *r, const apdu_cmd *c, uint8_t *rsp,
     return rv;
 }
 
-reader_rv apdu_transmit(reader *r, const apdu_cmd *c, uint8_t *rsp,
-                        size_t cap, size_t *rsp_len, uint16_t *sw)
+reader_rv apdu_transmit(reader *r, const apdu_cmd *c, uint8_t *rsp, size_t cap,
+                        size_t *rsp_len, uint16_t *sw)
 {
     uint8_t piece[APDU_SHORT_MAX];
     reader_rv rv;

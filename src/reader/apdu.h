@@ -15,19 +15,19 @@
 
 #include "reader/reader.h"
 
-#define APDU_SHORT_MAX 256        /* most data a short APDU can carry */
+#define APDU_SHORT_MAX 256 /* most data a short APDU can carry */
 #define APDU_CMD_MAX (4 + 3 + 65535 + 3)
 
 typedef struct {
     uint8_t cla, ins, p1, p2;
-    const uint8_t *data;  /* command data, lc bytes (may be NULL if lc == 0) */
-    size_t lc;            /* 0..65535 */
-    size_t le;            /* 0: no response data expected; 1..65536 */
+    const uint8_t *data; /* command data, lc bytes (may be NULL if lc == 0) */
+    size_t lc;           /* 0..65535 */
+    size_t le;           /* 0: no response data expected; 1..65536 */
 } apdu_cmd;
 
 #define SW_OK 0x9000u
 #define SW1(sw) ((uint8_t)((sw) >> 8))
-#define SW2(sw) ((uint8_t)((sw) & 0xFF))
+#define SW2(sw) ((uint8_t)((sw)&0xFF))
 
 /* Encodes c into buf. Short form when lc <= 255 and le <= 256, extended
  * form otherwise. Returns 0, or -1 if c is invalid or buf is too small. */
@@ -37,7 +37,7 @@ int apdu_encode(const apdu_cmd *c, uint8_t *buf, size_t cap, size_t *len);
  * 61xx with GET RESPONSE (appending the pieces) and re-issues once with
  * Le = xx after 6Cxx. *sw receives the final status word. Response data that
  * does not fit in cap is an error (READER_ERR_COMM), never a truncation. */
-reader_rv apdu_transmit(reader *r, const apdu_cmd *c, uint8_t *rsp,
-                        size_t cap, size_t *rsp_len, uint16_t *sw);
+reader_rv apdu_transmit(reader *r, const apdu_cmd *c, uint8_t *rsp, size_t cap,
+                        size_t *rsp_len, uint16_t *sw);
 
 #endif

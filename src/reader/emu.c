@@ -51,8 +51,10 @@ static void file_ident(const char *path, char *out, size_t cap)
 static void note_missing(emu_priv *p)
 {
     if (!p->seen && strcmp(p->last_error, "missing") != 0)
-        JLOG_ERR("emulator card image %s (JPKI_PKCS11_EMULATOR) does not exist; "
-                 "its slot stays empty until it does", p->path);
+        JLOG_ERR(
+            "emulator card image %s (JPKI_PKCS11_EMULATOR) does not exist; "
+            "its slot stays empty until it does",
+            p->path);
     snprintf(p->last_error, sizeof(p->last_error), "missing");
 }
 
@@ -129,12 +131,10 @@ static reader_rv emu_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
     if (access(p->path, F_OK) != 0)
         return READER_ERR_REMOVED;
     switch (emu_card_transmit(p->card, cmd, cmd_len, buf, &n)) {
-    case EMU_OK:
-        break;
+    case EMU_OK: break;
     case EMU_ERR_GONE:
         return READER_ERR_REMOVED; /* a fault test pulled the card */
-    default:
-        return READER_ERR_COMM;
+    default: return READER_ERR_COMM;
     }
     if (n > *rsp_len)
         return READER_ERR_COMM;

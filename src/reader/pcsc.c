@@ -39,16 +39,14 @@ reader_rv pcsc_map_error(LONG rc)
     case SCARD_W_REMOVED_CARD:
     case SCARD_E_NO_SMARTCARD:
     case SCARD_W_UNPOWERED_CARD:
-    case SCARD_W_UNRESPONSIVE_CARD:
-        return READER_ERR_REMOVED;
+    case SCARD_W_UNRESPONSIVE_CARD: return READER_ERR_REMOVED;
     case SCARD_E_NO_SERVICE:
     case SCARD_E_SERVICE_STOPPED:
     case SCARD_E_INVALID_HANDLE:
     case SCARD_F_COMM_ERROR:
     case SCARD_E_NO_READERS_AVAILABLE:
     case SCARD_E_UNKNOWN_READER:
-    case SCARD_E_READER_UNAVAILABLE:
-        return READER_ERR_NO_SERVICE;
+    case SCARD_E_READER_UNAVAILABLE: return READER_ERR_NO_SERVICE;
     case SCARD_E_SHARING_VIOLATION: return READER_ERR_BUSY;
     case SCARD_E_NO_MEMORY: return READER_ERR_MEMORY;
     default: return READER_ERR_COMM;
@@ -130,8 +128,8 @@ static void pcsc_disconnect(reader *r)
          * reset: then no PIN of ours stays verified after we leave. A
          * program that only looked leaves the card as it was, so a login
          * held by another program (a browser) survives it. */
-        SCardDisconnect(p->card, r->pin_sent ? SCARD_RESET_CARD
-                                             : SCARD_LEAVE_CARD);
+        SCardDisconnect(p->card,
+                        r->pin_sent ? SCARD_RESET_CARD : SCARD_LEAVE_CARD);
     }
     p->in_transaction = 0;
     p->card = 0;
@@ -152,7 +150,8 @@ static reader_rv after_reset(reader *r)
         return failed(r, rc);
     p->protocol = proto;
     JLOG_INFO("[%s] the card was reset (by another program or the reader): "
-              "its PINs are no longer verified", r->name);
+              "its PINs are no longer verified",
+              r->name);
     return READER_ERR_RESET;
 }
 
@@ -185,8 +184,8 @@ static reader_rv pcsc_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
                                uint8_t *rsp, size_t *rsp_len)
 {
     pcsc_priv *p = r->priv;
-    const SCARD_IO_REQUEST *pci = p->protocol == SCARD_PROTOCOL_T0
-                                      ? SCARD_PCI_T0 : SCARD_PCI_T1;
+    const SCARD_IO_REQUEST *pci =
+        p->protocol == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
     DWORD n = (DWORD)*rsp_len;
     LONG rc;
 
@@ -281,7 +280,8 @@ static reader_rv pcsc_identity(reader *r, char *buf, size_t cap)
     memset(&st, 0, sizeof(st));
     st.szReader = r->name;
     st.dwCurrentState = SCARD_STATE_UNAWARE;
-    if (!p->ctx || SCardGetStatusChange(p->ctx, 0, &st, 1) != SCARD_S_SUCCESS ||
+    if (!p->ctx ||
+        SCardGetStatusChange(p->ctx, 0, &st, 1) != SCARD_S_SUCCESS ||
         !(st.dwEventState & SCARD_STATE_PRESENT) || st.cbAtr > MAX_ATR_SIZE)
         return READER_ERR_ARGS;
     for (i = 0; i < st.cbAtr; i++)

@@ -17,7 +17,7 @@
 #include "common/log.h"
 
 #define PNP_READER "\\\\?PnP?\\Notification"
-#define WATCH_MAX 32  /* readers watched at most (PnP included) */
+#define WATCH_MAX 32 /* readers watched at most (PnP included) */
 
 /* The readers pcscd knows, as a malloc'd "name\0name\0\0" list filtered by
  * allow/deny. *names = NULL: no reader (or no pcscd: NO_SERVICE). */
@@ -29,7 +29,8 @@ static reader_rv list_names(SCARDCONTEXT ctx, const char *allow,
     LONG rc = SCardListReaders(ctx, NULL, NULL, &len);
 
     *names = NULL;
-    if (rc == SCARD_E_NO_READERS_AVAILABLE || (rc == SCARD_S_SUCCESS && len < 2))
+    if (rc == SCARD_E_NO_READERS_AVAILABLE ||
+        (rc == SCARD_S_SUCCESS && len < 2))
         return READER_OK;
     if (rc == SCARD_S_SUCCESS) {
         if (!(all = malloc(len)))
@@ -50,7 +51,8 @@ static reader_rv list_names(SCARDCONTEXT ctx, const char *allow,
     }
     for (n = all, o = out; n < all + len && *n; n += strlen(n) + 1) {
         if (!pcsc_reader_allowed(allow, deny, n)) {
-            jlog(JLOG_LEVEL_TRACE, "reader '%s' left out by readers_allow/readers_deny", n);
+            jlog(JLOG_LEVEL_TRACE,
+                 "reader '%s' left out by readers_allow/readers_deny", n);
             continue;
         }
         memcpy(o, n, strlen(n) + 1);
@@ -122,8 +124,8 @@ void reader_pcsc_fork_lock(int lock)
         pthread_mutex_unlock(&list_lock);
 }
 
-reader_rv reader_pcsc_list(const char *allow, const char *deny,
-                           reader ***list, size_t *count)
+reader_rv reader_pcsc_list(const char *allow, const char *deny, reader ***list,
+                           size_t *count)
 {
     char *names = NULL, *n;
     reader_rv rv = reader_pcsc_names(allow, deny, &names);
@@ -135,7 +137,8 @@ reader_rv reader_pcsc_list(const char *allow, const char *deny,
     for (n = names; rv == READER_OK && n && *n; n += strlen(n) + 1) {
         reader *r = NULL;
         rv = reader_pcsc_new(n, &r);
-        if (rv == READER_OK && (rv = reader_list_push(list, count, r)) != READER_OK)
+        if (rv == READER_OK &&
+            (rv = reader_list_push(list, count, r)) != READER_OK)
             reader_free(r);
     }
     free(names);
@@ -145,9 +148,9 @@ reader_rv reader_pcsc_list(const char *allow, const char *deny,
 /* ---- waiting for a change ------------------------------------------------ */
 
 struct reader_watch {
-    pthread_mutex_t lock;    /* ctx: set, released, cancelled */
+    pthread_mutex_t lock; /* ctx: set, released, cancelled */
     SCARDCONTEXT ctx;
-    char *names;             /* the readers of the snapshot */
+    char *names; /* the readers of the snapshot */
     SCARD_READERSTATE st[WATCH_MAX];
     DWORD n;
 };

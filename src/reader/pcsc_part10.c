@@ -44,10 +44,11 @@ static void put_le32(uint8_t *p, uint32_t v)
     put_le16(p + 2, v >> 16);
 }
 
-#define PIN_TIMEOUT_S 30         /* bTimerOut: seconds for the whole entry */
-#define PIN_FORMAT_ASCII 0x82    /* bmFormatString: units of bytes, PIN at
+#define PIN_TIMEOUT_S 30 /* bTimerOut: seconds for the whole entry */
+#define PIN_FORMAT_ASCII                                                      \
+    0x82                      /* bmFormatString: units of bytes, PIN at
                                     offset 0 of the block, left, ASCII */
-#define PIN_VALIDATE_KEY 0x02    /* bEntryValidationCondition: OK key */
+#define PIN_VALIDATE_KEY 0x02 /* bEntryValidationCondition: OK key */
 #define PIN_LANG_EN_US 0x0409
 
 /* The part both structures share: format, block, length format. */
@@ -85,18 +86,18 @@ size_t pcsc_build_verify(const reader_pinpad_req *req, uint8_t *out,
         cap < PCSC_VERIFY_HDR + 5u + block)
         return 0;
     memset(out, 0, PCSC_VERIFY_HDR);
-    out[0] = PIN_TIMEOUT_S;                 /* bTimerOut */
-    out[1] = PIN_TIMEOUT_S;                 /* bTimerOut2 */
-    out[2] = PIN_FORMAT_ASCII;              /* bmFormatString */
-    out[3] = block;                         /* bmPINBlockString: no length
+    out[0] = PIN_TIMEOUT_S;    /* bTimerOut */
+    out[1] = PIN_TIMEOUT_S;    /* bTimerOut2 */
+    out[2] = PIN_FORMAT_ASCII; /* bmFormatString */
+    out[3] = block;            /* bmPINBlockString: no length
                                                field, block size */
-    out[4] = 0x00;                          /* bmPINLengthFormat */
+    out[4] = 0x00;             /* bmPINLengthFormat */
     put_le16(out + 5, (unsigned)(req->min_len << 8 | req->max_len));
-                                            /* wPINMaxExtraDigit */
-    out[7] = PIN_VALIDATE_KEY;              /* bEntryValidationCondition */
-    out[8] = 0x01;                          /* bNumberMessage */
-    put_le16(out + 9, PIN_LANG_EN_US);      /* wLangId */
-    out[11] = 0x00;                         /* bMsgIndex */
+    /* wPINMaxExtraDigit */
+    out[7] = PIN_VALIDATE_KEY;         /* bEntryValidationCondition */
+    out[8] = 0x01;                     /* bNumberMessage */
+    put_le16(out + 9, PIN_LANG_EN_US); /* wLangId */
+    out[11] = 0x00;                    /* bMsgIndex */
     /* out[12..14]: bTeoPrologue, zero for T=0/T=1 short APDUs */
     data_len = apdu_template(req, block, out + PCSC_VERIFY_HDR);
     put_le32(out + 15, (uint32_t)data_len); /* ulDataLength */
@@ -113,23 +114,23 @@ size_t pcsc_build_modify(const reader_pinpad_req *req, uint8_t *out,
         cap < PCSC_MODIFY_HDR + 5u + block)
         return 0;
     memset(out, 0, PCSC_MODIFY_HDR);
-    out[0] = PIN_TIMEOUT_S;                 /* bTimerOut */
-    out[1] = PIN_TIMEOUT_S;                 /* bTimerOut2 */
-    out[2] = PIN_FORMAT_ASCII;              /* bmFormatString */
-    out[3] = block;                         /* bmPINBlockString */
-    out[4] = 0x00;                          /* bmPINLengthFormat */
-    out[5] = 0x00;                          /* bInsertionOffsetOld: unused */
-    out[6] = 0x00;                          /* bInsertionOffsetNew: at 0 */
+    out[0] = PIN_TIMEOUT_S;    /* bTimerOut */
+    out[1] = PIN_TIMEOUT_S;    /* bTimerOut2 */
+    out[2] = PIN_FORMAT_ASCII; /* bmFormatString */
+    out[3] = block;            /* bmPINBlockString */
+    out[4] = 0x00;             /* bmPINLengthFormat */
+    out[5] = 0x00;             /* bInsertionOffsetOld: unused */
+    out[6] = 0x00;             /* bInsertionOffsetNew: at 0 */
     put_le16(out + 7, (unsigned)(req->min_len << 8 | req->max_len));
-                                            /* wPINMaxExtraDigit */
-    out[9] = 0x01;                          /* bConfirmPIN: confirm, no
+    /* wPINMaxExtraDigit */
+    out[9] = 0x01;                      /* bConfirmPIN: confirm, no
                                                current PIN */
-    out[10] = PIN_VALIDATE_KEY;             /* bEntryValidationCondition */
-    out[11] = 0x02;                         /* bNumberMessage: new, confirm */
-    put_le16(out + 12, PIN_LANG_EN_US);     /* wLangId */
-    out[14] = 0x01;                         /* bMsgIndex1: "enter new PIN" */
-    out[15] = 0x02;                         /* bMsgIndex2: "confirm" */
-    out[16] = 0x02;                         /* bMsgIndex3 (unused) */
+    out[10] = PIN_VALIDATE_KEY;         /* bEntryValidationCondition */
+    out[11] = 0x02;                     /* bNumberMessage: new, confirm */
+    put_le16(out + 12, PIN_LANG_EN_US); /* wLangId */
+    out[14] = 0x01;                     /* bMsgIndex1: "enter new PIN" */
+    out[15] = 0x02;                     /* bMsgIndex2: "confirm" */
+    out[16] = 0x02;                     /* bMsgIndex3 (unused) */
     /* out[17..19]: bTeoPrologue */
     data_len = apdu_template(req, block, out + PCSC_MODIFY_HDR);
     put_le32(out + 20, (uint32_t)data_len); /* ulDataLength */

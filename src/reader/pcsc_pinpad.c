@@ -31,7 +31,8 @@ void pcsc_probe_features(reader *r)
         return; /* no part 10 support: an ordinary reader */
     if (pcsc_parse_features(buf, n, &p->features) != 0) {
         JLOG_WARN("[%s] malformed PC/SC feature list (%lu bytes): PIN pad "
-                  "not used", r->name, (unsigned long)n);
+                  "not used",
+                  r->name, (unsigned long)n);
         return;
     }
     if (p->features.verify_pin_direct) {
@@ -69,7 +70,8 @@ static reader_rv control(reader *r, uint32_t code, const uint8_t *in,
 /* VERIFY or MODIFY PIN DIRECT: the structure made by build, sent with the
  * reader's control code for it (0: the reader has no such feature). */
 static reader_rv pinpad(reader *r, uint32_t code,
-                        size_t (*build)(const reader_pinpad_req *, uint8_t *, size_t),
+                        size_t (*build)(const reader_pinpad_req *, uint8_t *,
+                                        size_t),
                         const reader_pinpad_req *req, uint16_t *sw)
 {
     pcsc_priv *p = r->priv;
@@ -90,7 +92,8 @@ reader_rv pcsc_pinpad_verify(reader *r, const reader_pinpad_req *req,
 {
     pcsc_priv *p = r->priv;
 
-    return pinpad(r, p->features.verify_pin_direct, pcsc_build_verify, req, sw);
+    return pinpad(r, p->features.verify_pin_direct, pcsc_build_verify, req,
+                  sw);
 }
 
 reader_rv pcsc_pinpad_modify(reader *r, const reader_pinpad_req *req,
@@ -98,5 +101,6 @@ reader_rv pcsc_pinpad_modify(reader *r, const reader_pinpad_req *req,
 {
     pcsc_priv *p = r->priv;
 
-    return pinpad(r, p->features.modify_pin_direct, pcsc_build_modify, req, sw);
+    return pinpad(r, p->features.modify_pin_direct, pcsc_build_modify, req,
+                  sw);
 }

@@ -14,11 +14,11 @@
 #include "reader/reader.h"
 
 typedef struct {
-    SCARDCONTEXT ctx;        /* 0: none (not yet, or pcscd went away) */
+    SCARDCONTEXT ctx; /* 0: none (not yet, or pcscd went away) */
     SCARDHANDLE card;
     DWORD protocol;
     int in_transaction;
-    pcsc_features features;  /* PIN pad, from the last connect */
+    pcsc_features features; /* PIN pad, from the last connect */
 } pcsc_priv;
 
 /* The reader-layer meaning of a PC/SC return code. */

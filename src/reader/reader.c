@@ -101,8 +101,8 @@ reader_rv reader_pinpad_verify(reader *r, const reader_pinpad_req *req,
         return READER_ERR_NO_CARD;
     if (!(r->flags & READER_FLAG_PINPAD) || !r->ops->pinpad_verify)
         return READER_ERR_ARGS;
-    jlog(JLOG_LEVEL_TRACE, "[%s] > PIN pad VERIFY %02X %02X %02X %02X", r->name,
-         req->cla, req->ins, req->p1, req->p2);
+    jlog(JLOG_LEVEL_TRACE, "[%s] > PIN pad VERIFY %02X %02X %02X %02X",
+         r->name, req->cla, req->ins, req->p1, req->p2);
     return r->ops->pinpad_verify(r, req, sw);
 }
 
@@ -115,8 +115,8 @@ reader_rv reader_pinpad_modify(reader *r, const reader_pinpad_req *req,
         return READER_ERR_NO_CARD;
     if (!(r->flags & READER_FLAG_PINPAD_MODIFY) || !r->ops->pinpad_modify)
         return READER_ERR_ARGS;
-    jlog(JLOG_LEVEL_TRACE, "[%s] > PIN pad CHANGE %02X %02X %02X %02X", r->name,
-         req->cla, req->ins, req->p1, req->p2);
+    jlog(JLOG_LEVEL_TRACE, "[%s] > PIN pad CHANGE %02X %02X %02X %02X",
+         r->name, req->cla, req->ins, req->p1, req->p2);
     return r->ops->pinpad_modify(r, req, sw);
 }
 
@@ -164,7 +164,8 @@ static reader_rv list_emulators(const char *images, reader ***list,
          path = strtok_r(NULL, ":", &save)) {
         reader *r = NULL;
         rv = reader_emu_new(path, &r);
-        if (rv == READER_OK && (rv = reader_list_push(list, count, r)) != READER_OK)
+        if (rv == READER_OK &&
+            (rv = reader_list_push(list, count, r)) != READER_OK)
             reader_free(r);
     }
     free(copy);

@@ -13,26 +13,26 @@
 
 typedef enum {
     READER_OK = 0,
-    READER_ERR_ARGS,        /* bad arguments */
+    READER_ERR_ARGS, /* bad arguments */
     READER_ERR_MEMORY,
-    READER_ERR_NO_SERVICE,  /* pcscd not reachable */
-    READER_ERR_NO_CARD,     /* no (usable) card in the reader */
-    READER_ERR_REMOVED,     /* the card went away since it was connected */
-    READER_ERR_RESET,       /* the card was reset: its security state is gone */
-    READER_ERR_COMM,        /* transmission failed, or a garbled response */
-    READER_ERR_BUSY,        /* another program holds the card exclusively */
+    READER_ERR_NO_SERVICE, /* pcscd not reachable */
+    READER_ERR_NO_CARD,    /* no (usable) card in the reader */
+    READER_ERR_REMOVED,    /* the card went away since it was connected */
+    READER_ERR_RESET,      /* the card was reset: its security state is gone */
+    READER_ERR_COMM,       /* transmission failed, or a garbled response */
+    READER_ERR_BUSY,       /* another program holds the card exclusively */
 } reader_rv;
 
-#define READER_FLAG_EMULATED 0x1u  /* the bundled emulator, not a real card */
-#define READER_FLAG_PINPAD 0x2u    /* PINs can be typed on the reader */
+#define READER_FLAG_EMULATED 0x1u /* the bundled emulator, not a real card */
+#define READER_FLAG_PINPAD 0x2u   /* PINs can be typed on the reader */
 #define READER_FLAG_PINPAD_MODIFY 0x4u /* ... and changed on it */
 
 /* A VERIFY whose PIN the holder types on the reader's keypad: the reader
  * builds the APDU from this header and the typed digits. */
 typedef struct {
     uint8_t cla, ins, p1, p2;
-    size_t min_len, max_len;   /* PIN length the reader accepts */
-    unsigned which;            /* which PIN is asked for (prompt number) */
+    size_t min_len, max_len; /* PIN length the reader accepts */
+    unsigned which;          /* which PIN is asked for (prompt number) */
 } reader_pinpad_req;
 
 typedef struct reader reader;
@@ -91,8 +91,8 @@ reader_rv reader_pcsc_new(const char *name, reader **out);
 /* Appends every PC/SC reader that passes the allow/deny filter (see
  * pcsc_part10.h; NULL: none) to *list (grown with realloc). A missing pcscd
  * is not an error: no readers are added. */
-reader_rv reader_pcsc_list(const char *allow, const char *deny,
-                           reader ***list, size_t *count);
+reader_rv reader_pcsc_list(const char *allow, const char *deny, reader ***list,
+                           size_t *count);
 /* The names of the PC/SC readers now, filtered: a malloc'd list
  * "name\0name\0\0", or NULL for none. READER_ERR_NO_SERVICE without pcscd
  * (a pcscd that was restarted is reconnected to by itself). */

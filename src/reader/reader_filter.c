@@ -48,8 +48,7 @@ static int list_match(const char *list, const char *name)
     return any ? 0 : -1;
 }
 
-int pcsc_reader_allowed(const char *allow, const char *deny,
-                        const char *name)
+int pcsc_reader_allowed(const char *allow, const char *deny, const char *name)
 {
     if (!name)
         return 0;

@@ -10,7 +10,6 @@
  * pattern matches when it occurs in the name, ignoring case. A reader is
  * used when allow is empty or one of its patterns matches, and no pattern
  * of deny matches (deny wins). NULL lists are empty. */
-int pcsc_reader_allowed(const char *allow, const char *deny,
-                        const char *name);
+int pcsc_reader_allowed(const char *allow, const char *deny, const char *name);
 
 #endif

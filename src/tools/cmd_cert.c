@@ -33,23 +33,27 @@ enum { FMT_SUMMARY, FMT_PEM, FMT_DER };
 
 static void cert_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " TOOL_NAME " cert auth|sign|auth-ca|sign-ca [--pem|--der] [-o FILE]\n"
-            "                 [--pin-fd N]\n"
-            "\n"
-            "Show a summary of one of the card's certificates, or export it.\n"
-            "  auth     the user-authentication certificate (no PIN needed)\n"
-            "  sign     the digital-signature certificate: it holds your name,\n"
-            "           address, birth date and sex, and needs the signature PIN\n"
-            "  auth-ca  the authentication CA's certificate on the card\n"
-            "  sign-ca  the signature CA's certificate on the card\n"
-            "\n"
-            "  --pem        print or write the certificate in PEM\n"
-            "  --der        write it in DER (binary: not to a terminal)\n"
-            "  -o, --out FILE  write to FILE (a new file, mode 0600; PEM unless --der)\n"
-            "  --pin-fd N   read the PIN from file descriptor N (one line)\n"
-            "\n"
-            "Exit status: 0 done, 1 error, 2 usage, 4 wrong, locked or malformed PIN.\n");
+    fprintf(
+        out,
+        "Usage: " TOOL_NAME
+        " cert auth|sign|auth-ca|sign-ca [--pem|--der] [-o FILE]\n"
+        "                 [--pin-fd N]\n"
+        "\n"
+        "Show a summary of one of the card's certificates, or export it.\n"
+        "  auth     the user-authentication certificate (no PIN needed)\n"
+        "  sign     the digital-signature certificate: it holds your name,\n"
+        "           address, birth date and sex, and needs the signature PIN\n"
+        "  auth-ca  the authentication CA's certificate on the card\n"
+        "  sign-ca  the signature CA's certificate on the card\n"
+        "\n"
+        "  --pem        print or write the certificate in PEM\n"
+        "  --der        write it in DER (binary: not to a terminal)\n"
+        "  -o, --out FILE  write to FILE (a new file, mode 0600; PEM unless "
+        "--der)\n"
+        "  --pin-fd N   read the PIN from file descriptor N (one line)\n"
+        "\n"
+        "Exit status: 0 done, 1 error, 2 usage, 4 wrong, locked or malformed "
+        "PIN.\n");
 }
 
 /* ---- the summary ----------------------------------------------------------- */
@@ -59,7 +63,9 @@ static void put_name(const char *label, const X509_NAME *name)
     BIO *mem = BIO_new(BIO_s_secmem());
     char *txt = NULL;
     long n;
-    if (!mem || X509_NAME_print_ex(mem, name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
+    if (!mem ||
+        X509_NAME_print_ex(mem, name, 0,
+                           XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
         BIO_write(mem, "", 1) != 1 || (n = BIO_get_mem_data(mem, &txt)) <= 0) {
         BIO_free(mem);
         printf("%-13s (unreadable)\n", label);
@@ -81,7 +87,8 @@ static int put_time(const char *label, const ASN1_TIME *t, int with_days)
     struct tm tm;
     int days = 0, secs = 0, state = LEFT_OK;
     char buf[32];
-    if (!t || !ASN1_TIME_to_tm(t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm)) {
+    if (!t || !ASN1_TIME_to_tm(t, &tm) ||
+        !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm)) {
         printf("%-13s unknown\n", label);
         return LEFT_OK;
     }
@@ -134,13 +141,16 @@ static void put_holder_value(const char *oid, const char *v)
  * otherNames 1.2.392.200149.8.5.5.N, UTF8String. */
 static void put_holder(X509 *x)
 {
-    static const struct { const char *oid, *label; } fields[] = {
+    static const struct {
+        const char *oid, *label;
+    } fields[] = {
         { "1.2.392.200149.8.5.5.1", "name" },
         { "1.2.392.200149.8.5.5.5", "address" },
         { "1.2.392.200149.8.5.5.4", "birth date" },
         { "1.2.392.200149.8.5.5.3", "sex" },
     };
-    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    GENERAL_NAMES *gens =
+        X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
     if (!gens)
         return;
     for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
@@ -148,7 +158,8 @@ static void put_holder(X509 *x)
             GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
             char oid[64];
             if (g->type != GEN_OTHERNAME ||
-                OBJ_obj2txt(oid, sizeof oid, g->d.otherName->type_id, 1) <= 0 ||
+                OBJ_obj2txt(oid, sizeof oid, g->d.otherName->type_id, 1) <=
+                    0 ||
                 strcmp(oid, fields[f].oid) != 0)
                 continue;
             ASN1_TYPE *v = g->d.otherName->value;
@@ -187,15 +198,18 @@ static void summary(X509 *x, const char *what, int leaf, int holder)
     put_time("valid from", X509_get0_notBefore(x), 0);
     int left = put_time("valid until", X509_get0_notAfter(x), 1);
     if (leaf && left == LEFT_RENEWABLE)
-        printf("%-13s %s\n", "renewal", "possible now: renew it free of charge at "
+        printf("%-13s %s\n", "renewal",
+               "possible now: renew it free of charge at "
                "your municipal office (from 3 months before expiry)");
     else if (leaf && left == LEFT_EXPIRED)
-        printf("%-13s %s\n", "renewal", "this certificate no longer works: get a "
+        printf("%-13s %s\n", "renewal",
+               "this certificate no longer works: get a "
                "new one at your municipal office");
     if (pk)
         printf("%-13s %s %d bits\n", "key",
-               EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA ? "RSA"
-               : EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC ? "EC" : "other",
+               EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA  ? "RSA"
+               : EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC ? "EC"
+                                                         : "other",
                EVP_PKEY_get_bits(pk));
     if (X509_digest(x, EVP_sha256(), md, &mdlen)) {
         printf("%-13s ", "SHA-256");
@@ -208,7 +222,8 @@ static void summary(X509 *x, const char *what, int leaf, int holder)
 
 /* ---- export ---------------------------------------------------------------- */
 
-static int export(const unsigned char *der, size_t len, int fmt, const char *out)
+static int export(const unsigned char *der, size_t len, int fmt,
+                  const char *out)
 {
     BIO *mem = NULL;
     const unsigned char *data = der;
@@ -220,7 +235,8 @@ static int export(const unsigned char *der, size_t len, int fmt, const char *out
         const unsigned char *p = der;
         X509 *x = d2i_X509(NULL, &p, (long)len);
         mem = BIO_new(BIO_s_secmem()); /* wiped when freed */
-        if (!x || !mem || !PEM_write_bio_X509(mem, x) || (n = BIO_get_mem_data(mem, &pem)) <= 0) {
+        if (!x || !mem || !PEM_write_bio_X509(mem, x) ||
+            (n = BIO_get_mem_data(mem, &pem)) <= 0) {
             X509_free(x);
             BIO_free(mem);
             tool_error("cert: out of memory");
@@ -230,7 +246,8 @@ static int export(const unsigned char *der, size_t len, int fmt, const char *out
         data = (const unsigned char *)pem;
     }
     if (!out && fmt == FMT_DER && isatty(STDOUT_FILENO)) {
-        tool_error("cert: DER is binary: write it with -o FILE or redirect the output");
+        tool_error("cert: DER is binary: write it with -o FILE or redirect "
+                   "the output");
         BIO_free(mem);
         return TOOL_EXIT_USAGE;
     }
@@ -253,7 +270,11 @@ int cmd_cert(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    static const struct { const char *name, *what; jpki_key key; int ca; } which[] = {
+    static const struct {
+        const char *name, *what;
+        jpki_key key;
+        int ca;
+    } which[] = {
         { "auth", "user authentication (利用者証明用)", JPKI_AUTH, 0 },
         { "sign", "digital signature (署名用)", JPKI_SIGN, 0 },
         { "auth-ca", "user authentication CA", JPKI_AUTH, 1 },
@@ -264,29 +285,23 @@ int cmd_cert(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'P':
-            fmt = FMT_PEM;
-            break;
-        case 'D':
-            fmt = FMT_DER;
-            break;
-        case 'o':
-            out = optarg;
-            break;
+        case 'P': fmt = FMT_PEM; break;
+        case 'D': fmt = FMT_DER; break;
+        case 'o': out = optarg; break;
         case 'p':
             if (tool_pin_use_fd(optarg) != 0)
                 return TOOL_EXIT_USAGE;
             break;
-        case 'h':
-            cert_usage(stdout);
-            return TOOL_EXIT_OK;
+        case 'h': cert_usage(stdout); return TOOL_EXIT_OK;
         default:
-            tool_error("cert: unknown option or missing value: '%s' (see --help)",
-                       argv[optind - 1]);
+            tool_error(
+                "cert: unknown option or missing value: '%s' (see --help)",
+                argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
-    for (size_t i = 0; optind + 1 == argc && i < sizeof which / sizeof which[0]; i++)
+    for (size_t i = 0;
+         optind + 1 == argc && i < sizeof which / sizeof which[0]; i++)
         if (strcmp(argv[optind], which[i].name) == 0)
             w = (int)i;
     if (w < 0) {
@@ -305,10 +320,12 @@ int cmd_cert(int argc, char **argv)
     if (out && (rc = tool_out_free("cert", out)) != 0)
         return rc;
     if (personal) {
-        fprintf(stderr,
-                "The signature certificate holds your name, address, birth date and sex\n"
-                "(氏名・住所・生年月日・性別). The card gives it only after the signature PIN.\n");
-        rc = tool_pin_ask(JPKI_SIGN, "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
+        fprintf(stderr, "The signature certificate holds your name, address, "
+                        "birth date and sex\n"
+                        "(氏名・住所・生年月日・性別). The card gives it only "
+                        "after the signature PIN.\n");
+        rc = tool_pin_ask(JPKI_SIGN,
+                          "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
         if (rc != 0)
             return rc;
     }
@@ -328,7 +345,8 @@ int cmd_cert(int argc, char **argv)
             jpki_card_end(tc.card);
         }
     } else {
-        rc = tool_card_read_cert(&tc, "cert", which[w].key, which[w].ca, &der, &len);
+        rc = tool_card_read_cert(&tc, "cert", which[w].key, which[w].ca, &der,
+                                 &len);
     }
     tool_card_close(&tc);
     if (rc != 0)

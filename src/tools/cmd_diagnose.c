@@ -33,27 +33,39 @@ static const char *const pin_name[2] = { "authentication", "signature" };
 
 static void diagnose_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " TOOL_NAME " diagnose [--with-pin [--pin-fd N]] [--json] [--reader TEXT]\n"
-            "\n"
-            "A report on the card in each reader the module sees, to attach to a bug\n"
-            "report: reader, ATR, protocol, the answer (status word, length, time) to\n"
-            "every command the module uses, the token info label, PIN status words,\n"
-            "file sizes, and the issuer, validity and key type of the authentication\n"
-            "certificate. Never the signature certificate, the authentication\n"
-            "certificate's subject or serial, the card's serial, or the card-info\n"
-            "application. Without --with-pin no PIN is asked for or sent.\n"
-            "\n"
-            "  --with-pin     also settle what needs a PIN (re-select and the login,\n"
-            "                 signatures per signature-PIN VERIFY, the signature length,\n"
-            "                 a signature without a PIN). It says which VERIFYs it will\n"
-            "                 send before it asks for each PIN once, without echo.\n"
-            "  --pin-fd N     read the PINs from file descriptor N, one per line, in\n"
-            "                 the order they are asked for (for scripts)\n"
-            "  --json         one JSON object (attach it to bug reports)\n"
-            "  --reader TEXT  only readers whose name contains TEXT\n"
-            "\n"
-            "Exit status: 0 a JPKI card was examined, 1 none, 2 usage error.\n");
+    fprintf(
+        out,
+        "Usage: " TOOL_NAME
+        " diagnose [--with-pin [--pin-fd N]] [--json] [--reader TEXT]\n"
+        "\n"
+        "A report on the card in each reader the module sees, to attach to a "
+        "bug\n"
+        "report: reader, ATR, protocol, the answer (status word, length, "
+        "time) to\n"
+        "every command the module uses, the token info label, PIN status "
+        "words,\n"
+        "file sizes, and the issuer, validity and key type of the "
+        "authentication\n"
+        "certificate. Never the signature certificate, the authentication\n"
+        "certificate's subject or serial, the card's serial, or the "
+        "card-info\n"
+        "application. Without --with-pin no PIN is asked for or sent.\n"
+        "\n"
+        "  --with-pin     also settle what needs a PIN (re-select and the "
+        "login,\n"
+        "                 signatures per signature-PIN VERIFY, the signature "
+        "length,\n"
+        "                 a signature without a PIN). It says which VERIFYs "
+        "it will\n"
+        "                 send before it asks for each PIN once, without "
+        "echo.\n"
+        "  --pin-fd N     read the PINs from file descriptor N, one per line, "
+        "in\n"
+        "                 the order they are asked for (for scripts)\n"
+        "  --json         one JSON object (attach it to bug reports)\n"
+        "  --reader TEXT  only readers whose name contains TEXT\n"
+        "\n"
+        "Exit status: 0 a JPKI card was examined, 1 none, 2 usage error.\n");
 }
 
 /* ---- readers ------------------------------------------------------------ */
@@ -73,15 +85,19 @@ static void pcsc_atr(diag_report *rep)
     SCARDHANDLE h;
     DWORD proto = 0, state = 0, alen = MAX_ATR_SIZE, rlen = 0;
     BYTE atr[MAX_ATR_SIZE];
-    if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx) != SCARD_S_SUCCESS)
+    if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx) !=
+        SCARD_S_SUCCESS)
         return;
-    if (SCardConnect(ctx, rep->reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
-                     &h, &proto) == SCARD_S_SUCCESS) {
-        if (SCardStatus(h, NULL, &rlen, &state, &proto, atr, &alen) == SCARD_S_SUCCESS) {
+    if (SCardConnect(ctx, rep->reader, SCARD_SHARE_SHARED,
+                     SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &h,
+                     &proto) == SCARD_S_SUCCESS) {
+        if (SCardStatus(h, NULL, &rlen, &state, &proto, atr, &alen) ==
+            SCARD_S_SUCCESS) {
             hex_atr(atr, alen, rep->atr, sizeof(rep->atr));
             snprintf(rep->protocol, sizeof(rep->protocol), "%s",
-                     proto == SCARD_PROTOCOL_T1 ? "T=1" : proto == SCARD_PROTOCOL_T0 ? "T=0"
-                     : "other");
+                     proto == SCARD_PROTOCOL_T1   ? "T=1"
+                     : proto == SCARD_PROTOCOL_T0 ? "T=0"
+                                                  : "other");
         }
         SCardDisconnect(h, SCARD_LEAVE_CARD);
     }
@@ -102,7 +118,8 @@ static diag_report *survey_reader(reader *r)
     if (rep->emulated) {
         uint8_t atr[40];
         size_t n = emu_card_atr(NULL, atr, sizeof(atr));
-        hex_atr(atr, n < sizeof(atr) ? n : sizeof(atr), rep->atr, sizeof(rep->atr));
+        hex_atr(atr, n < sizeof(atr) ? n : sizeof(atr), rep->atr,
+                sizeof(rep->atr));
         snprintf(rep->protocol, sizeof(rep->protocol), "T=1");
     } else {
         pcsc_atr(rep);
@@ -129,13 +146,16 @@ static diag_report *survey_reader(reader *r)
  * no PIN could be read at all. */
 static int get_pins(const int need[2], diag_pins *pins)
 {
-    static const char *const prompt[2] = { "Authentication PIN for jpki-tool diagnose: ",
-                                           "Signature PIN for jpki-tool diagnose: " };
+    static const char *const prompt[2] = {
+        "Authentication PIN for jpki-tool diagnose: ",
+        "Signature PIN for jpki-tool diagnose: "
+    };
     for (int w = 0; w < 2; w++) {
         tool_pin p;
         if (!need[w])
             continue;
-        int rc = tool_pin_ask(w == DIAG_AUTH ? JPKI_AUTH : JPKI_SIGN, prompt[w], &p);
+        int rc = tool_pin_ask(w == DIAG_AUTH ? JPKI_AUTH : JPKI_SIGN,
+                              prompt[w], &p);
         if (rc == TOOL_EXIT_ERROR)
             return -1;
         if (rc == 0 && p.len <= DIAG_PIN_MAX) {
@@ -162,10 +182,13 @@ static void plan(diag_report *rep, int need[2])
             int left = diag_tries_left(rep->pin_sw[w]);
             if (x->verifies[w] && left < 2) {
                 ok = 0;
-                snprintf(rep->results[i].answer, sizeof(rep->results[i].answer), "skipped");
-                snprintf(rep->results[i].detail, sizeof(rep->results[i].detail),
+                snprintf(rep->results[i].answer,
+                         sizeof(rep->results[i].answer), "skipped");
+                snprintf(rep->results[i].detail,
+                         sizeof(rep->results[i].detail),
                          "the %s PIN %s: not risked", pin_name[w],
-                         left < 0 ? "status is unclear or blocked" : "has 1 try left");
+                         left < 0 ? "status is unclear or blocked"
+                                  : "has 1 try left");
             }
         }
         if (!ok)
@@ -178,10 +201,14 @@ static void plan(diag_report *rep, int need[2])
     }
     rep->announced[0] = total[0];
     rep->announced[1] = total[1];
-    fprintf(stderr, "diagnose will send exactly %u VERIFY of the authentication PIN and "
-            "%u VERIFY of the signature PIN, and make signatures over a fixed test text.\n"
-            "A right PIN spends no try; a wrong one spends one and is not sent again.\n",
-            total[0], total[1]);
+    fprintf(
+        stderr,
+        "diagnose will send exactly %u VERIFY of the authentication PIN and "
+        "%u VERIFY of the signature PIN, and make signatures over a fixed "
+        "test text.\n"
+        "A right PIN spends no try; a wrong one spends one and is not sent "
+        "again.\n",
+        total[0], total[1]);
 }
 
 static void with_pin(diag_report *rep)
@@ -194,11 +221,13 @@ static void with_pin(diag_report *rep)
     if (get_pins(need, &pins) == 0 && reader_begin(rep->link.r) == READER_OK) {
         for (size_t i = 0; i < diag_n_experiments; i++)
             for (int w = 0; w < 2; w++)
-                if (rep->run[i] && diag_experiments[i].verifies[w] && !pins.have[w]) {
+                if (rep->run[i] && diag_experiments[i].verifies[w] &&
+                    !pins.have[w]) {
                     rep->run[i] = 0;
-                    snprintf(rep->results[i].answer, sizeof(rep->results[i].answer),
-                             "skipped");
-                    snprintf(rep->results[i].detail, sizeof(rep->results[i].detail),
+                    snprintf(rep->results[i].answer,
+                             sizeof(rep->results[i].answer), "skipped");
+                    snprintf(rep->results[i].detail,
+                             sizeof(rep->results[i].detail),
                              "no valid %s PIN was given", pin_name[w]);
                 }
         diag_run_experiments(rep, &pins);
@@ -209,7 +238,8 @@ static void with_pin(diag_report *rep)
 
 /* ---- the command -------------------------------------------------------- */
 
-static int parse_args(int argc, char **argv, int *json, int *pin, const char **only)
+static int parse_args(int argc, char **argv, int *json, int *pin,
+                      const char **only)
 {
     static const struct option opts[] = {
         { "with-pin", no_argument, NULL, 'p' },
@@ -231,9 +261,7 @@ static int parse_args(int argc, char **argv, int *json, int *pin, const char **o
                 return TOOL_EXIT_USAGE;
             pin_fd = 1;
             break;
-        case 'h':
-            diagnose_usage(stdout);
-            return TOOL_EXIT_OK;
+        case 'h': diagnose_usage(stdout); return TOOL_EXIT_OK;
         default:
             tool_error("diagnose: bad or incomplete option '%s' (see --help)",
                        argv[optind - 1]);
@@ -241,8 +269,10 @@ static int parse_args(int argc, char **argv, int *json, int *pin, const char **o
         }
     }
     if (optind < argc) {
-        tool_error("diagnose: unexpected argument '%s' (PINs are never given on the "
-                   "command line; see --help)", argv[optind]);
+        tool_error(
+            "diagnose: unexpected argument '%s' (PINs are never given on the "
+            "command line; see --help)",
+            argv[optind]);
         return TOOL_EXIT_USAGE;
     }
     if (pin_fd && !*pin) {
@@ -266,7 +296,8 @@ int cmd_diagnose(int argc, char **argv)
     reader **list = NULL;
     size_t n = 0, cards = 0, nrep = 0;
     if (reader_list_emulators(cfg.emulator, &list, &n) != READER_OK ||
-        (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny, &list, &n) != READER_OK)) {
+        (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny,
+                                      &list, &n) != READER_OK)) {
         tool_error("diagnose: out of memory");
         return TOOL_EXIT_ERROR;
     }
@@ -285,15 +316,19 @@ int cmd_diagnose(int argc, char **argv)
         }
     }
     if (pin && cards != 1)
-        tool_error("diagnose: --with-pin needs exactly one My Number Card (found %zu); "
-                   "choose its reader with --reader", cards);
+        tool_error("diagnose: --with-pin needs exactly one My Number Card "
+                   "(found %zu); "
+                   "choose its reader with --reader",
+                   cards);
     else if (pin)
         with_pin(card);
     if (!json)
         printf("jpki-tool diagnose %s: %s\n\n", PACKAGE_VERSION,
-               pin && cards == 1 ? "with PINs (VERIFYs as announced)" : "no PIN asked for or sent");
+               pin && cards == 1 ? "with PINs (VERIFYs as announced)"
+                                 : "no PIN asked for or sent");
     if (json)
-        diag_print_json((const diag_report *const *)reps, nrep, pin && cards == 1);
+        diag_print_json((const diag_report *const *)reps, nrep,
+                        pin && cards == 1);
     for (size_t i = 0; i < nrep; i++) {
         if (!json)
             diag_print_text(reps[i]);

@@ -16,11 +16,14 @@
 
 #include "tools/cmd_diagnose.h"
 
-static const uint8_t aid_jpki[10] = { 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01 };
-static const uint8_t aid_serial[10] = { 0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00 };
+static const uint8_t aid_jpki[10] = { 0xD3, 0x92, 0xF0, 0x00, 0x26,
+                                      0x01, 0x00, 0x00, 0x00, 0x01 };
+static const uint8_t aid_serial[10] = { 0xD3, 0x92, 0x10, 0x00, 0x31,
+                                        0x00, 0x01, 0x01, 0x01, 0x00 };
 /* The card-face AP: only ever selected (never read) to end a login when
  * the serial-number AP is missing. The card-info AP is never selected. */
-static const uint8_t aid_face[10] = { 0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02 };
+static const uint8_t aid_face[10] = { 0xD3, 0x92, 0x10, 0x00, 0x31,
+                                      0x00, 0x01, 0x01, 0x04, 0x02 };
 
 #define FILE_MAX 0x7FFF
 #define APDU_BUF (256 + 2)
@@ -31,7 +34,8 @@ static unsigned long now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (unsigned long)ts.tv_sec * 1000000UL + (unsigned long)ts.tv_nsec / 1000UL;
+    return (unsigned long)ts.tv_sec * 1000000UL +
+           (unsigned long)ts.tv_nsec / 1000UL;
 }
 
 /* One raw exchange; data goes to rsp, the SW is returned (0: none). */
@@ -62,7 +66,9 @@ static uint16_t exchange(diag_link *l, const uint8_t *cmd, size_t len,
         a->p2 = cmd[3];
         a->lc = len > 5 ? cmd[4] : -1;
         a->le = len == 5 ? (cmd[4] ? cmd[4] : 256)
-              : len > 5 && len == 6u + cmd[4] ? (cmd[len - 1] ? cmd[len - 1] : 256) : -1;
+                : len > 5 && len == 6u + cmd[4]
+                    ? (cmd[len - 1] ? cmd[len - 1] : 256)
+                    : -1;
         a->sw = sw;
         a->len = *n;
         a->us = t1 - t0;
@@ -70,8 +76,8 @@ static uint16_t exchange(diag_link *l, const uint8_t *cmd, size_t len,
     return sw;
 }
 
-uint16_t diag_send(diag_link *l, const uint8_t *cmd, size_t len,
-                   uint8_t *rsp, size_t cap, size_t *rsp_len)
+uint16_t diag_send(diag_link *l, const uint8_t *cmd, size_t len, uint8_t *rsp,
+                   size_t cap, size_t *rsp_len)
 {
     uint8_t part[APDU_BUF], again[5 + 255 + 1];
     size_t n, total = 0;
@@ -106,7 +112,7 @@ static uint16_t select_aid(diag_link *l, const uint8_t aid[10], uint8_t p2,
     size_t n, len = 15;
     memcpy(cmd + 5, aid, 10);
     if (p2 == 0x00)
-        cmd[len++] = 0x00;     /* P2=00 asks for the FCI: Le */
+        cmd[len++] = 0x00; /* P2=00 asks for the FCI: Le */
     uint16_t sw = diag_send(l, cmd, len, rsp, sizeof(rsp), &n);
     if (fci_len)
         *fci_len = n;
@@ -115,15 +121,19 @@ static uint16_t select_aid(diag_link *l, const uint8_t aid[10], uint8_t p2,
 
 static uint16_t select_ef(diag_link *l, uint16_t fid)
 {
-    const uint8_t cmd[] = { 0x00, 0xA4, 0x02, 0x0C, 0x02, (uint8_t)(fid >> 8), (uint8_t)fid };
+    const uint8_t cmd[] = { 0x00,        0xA4, 0x02,
+                            0x0C,        0x02, (uint8_t)(fid >> 8),
+                            (uint8_t)fid };
     uint8_t rsp[256];
     size_t n;
     return diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n);
 }
 
-static uint16_t read_binary(diag_link *l, size_t off, uint8_t le, uint8_t *out, size_t *n)
+static uint16_t read_binary(diag_link *l, size_t off, uint8_t le, uint8_t *out,
+                            size_t *n)
 {
-    const uint8_t cmd[] = { 0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off, le };
+    const uint8_t cmd[] = { 0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off,
+                            le };
     return diag_send(l, cmd, sizeof(cmd), out, 256, n);
 }
 
@@ -169,7 +179,8 @@ static uint16_t retry_query(diag_link *l, uint16_t pin_fid)
     uint8_t rsp[256];
     size_t n;
     uint16_t sw = select_ef(l, pin_fid);
-    return sw == 0x9000 ? diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n) : sw;
+    return sw == 0x9000 ? diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n)
+                        : sw;
 }
 
 int diag_tries_left(uint16_t sw)
@@ -186,22 +197,26 @@ static void describe_cert(diag_report *rep, const uint8_t *der, size_t len)
     if (!x)
         return;
     BIO *mem = BIO_new(BIO_s_mem());
-    if (mem && X509_NAME_print_ex(mem, X509_get_issuer_name(x), 0,
-                                  XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+    if (mem &&
+        X509_NAME_print_ex(mem, X509_get_issuer_name(x), 0,
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
         int n = BIO_read(mem, rep->issuer, sizeof(rep->issuer) - 1);
         rep->issuer[n > 0 ? n : 0] = '\0';
     }
     BIO_free(mem);
     struct tm tm;
     if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm))
-        strftime(rep->not_before, sizeof(rep->not_before), "%Y-%m-%d %H:%M:%S UTC", &tm);
+        strftime(rep->not_before, sizeof(rep->not_before),
+                 "%Y-%m-%d %H:%M:%S UTC", &tm);
     if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
-        strftime(rep->not_after, sizeof(rep->not_after), "%Y-%m-%d %H:%M:%S UTC", &tm);
+        strftime(rep->not_after, sizeof(rep->not_after),
+                 "%Y-%m-%d %H:%M:%S UTC", &tm);
     EVP_PKEY *k = X509_get0_pubkey(x);
     if (k)
         snprintf(rep->key_type, sizeof(rep->key_type), "%s %d",
-                 EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA ? "RSA"
-                 : EVP_PKEY_get_base_id(k) == EVP_PKEY_EC ? "EC" : "other",
+                 EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA  ? "RSA"
+                 : EVP_PKEY_get_base_id(k) == EVP_PKEY_EC ? "EC"
+                                                          : "other",
                  EVP_PKEY_get_bits(k));
     rep->cert_ok = 1;
     X509_free(x);
@@ -213,7 +228,8 @@ static void survey_files(diag_report *rep, uint8_t *buf)
         { "token info", 0x0006, 1, 0, 0, -1 },
         { "auth certificate", 0x000A, 1, 0, 0, -1 },
         { "auth CA certificate", 0x000B, 1, 0, 0, -1 },
-        { "sign certificate", 0x0001, 0, 0, 0, -1 },   /* personal data: never read */
+        { "sign certificate", 0x0001, 0, 0, 0,
+          -1 }, /* personal data: never read */
         { "sign CA certificate", 0x0002, 1, 0, 0, -1 },
     };
     diag_link *l = &rep->link;
@@ -230,7 +246,8 @@ static void survey_files(diag_report *rep, uint8_t *buf)
             uint8_t label[256];
             size_t n;
             rep->token_info_sw = read_binary(l, 0, 0x20, label, &n);
-            for (size_t j = 0; j < n && j < 32 && label[j] > 0x20 && label[j] < 0x7F; j++)
+            for (size_t j = 0;
+                 j < n && j < 32 && label[j] > 0x20 && label[j] < 0x7F; j++)
                 rep->token_label[j] = (char)label[j];
         }
         f->read_sw = read_all(l, buf, FILE_MAX, &len);
@@ -306,12 +323,13 @@ void diag_survey(diag_report *rep)
 static int leave_jpki(diag_link *l)
 {
     l->step = "end login: other AP";
-    return select_aid(l, aid_serial, 0x0C, NULL) == 0x9000
-        || select_aid(l, aid_face, 0x0C, NULL) == 0x9000;
+    return select_aid(l, aid_serial, 0x0C, NULL) == 0x9000 ||
+           select_aid(l, aid_face, 0x0C, NULL) == 0x9000;
 }
 
 /* VERIFY of a typed PIN; a refused PIN is never sent again. */
-static uint16_t verify(diag_link *l, diag_pins *pins, int which, diag_result *out)
+static uint16_t verify(diag_link *l, diag_pins *pins, int which,
+                       diag_result *out)
 {
     static const uint16_t pin_fid[2] = { 0x0018, 0x001B };
     uint8_t cmd[5 + DIAG_PIN_MAX] = { 0x00, 0x20, 0x00, 0x80 };
@@ -325,7 +343,7 @@ static uint16_t verify(diag_link *l, diag_pins *pins, int which, diag_result *ou
         return sw;
     cmd[4] = (uint8_t)len;
     memcpy(cmd + 5, pins->pin[which], len);
-    reader_note_pin(l->r);      /* so that letting go of the card resets it */
+    reader_note_pin(l->r); /* so that letting go of the card resets it */
     sw = diag_send(l, cmd, 5 + len, rsp, sizeof(rsp), &n);
     OPENSSL_cleanse(cmd, sizeof(cmd));
     if (which == DIAG_AUTH)
@@ -339,17 +357,20 @@ static uint16_t verify(diag_link *l, diag_pins *pins, int which, diag_result *ou
 
 /* COMPUTE DIGITAL SIGNATURE (P1=00: PKCS#1 v1.5 over a DigestInfo) of a
  * fixed test text with the key in EF key_fid. */
-static uint16_t sign(diag_link *l, uint16_t key_fid, const char *step, size_t *sig_len)
+static uint16_t sign(diag_link *l, uint16_t key_fid, const char *step,
+                     size_t *sig_len)
 {
-    static const uint8_t prefix[19] = { 0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86,
-                                        0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
-                                        0x00, 0x04, 0x20 };
+    static const uint8_t prefix[19] = { 0x30, 0x31, 0x30, 0x0D, 0x06,
+                                        0x09, 0x60, 0x86, 0x48, 0x01,
+                                        0x65, 0x03, 0x04, 0x02, 0x01,
+                                        0x05, 0x00, 0x04, 0x20 };
     static const char text[] = "jpki-tool diagnose: a test signature";
     uint8_t cmd[5 + 51 + 1] = { 0x80, 0x2A, 0x00, 0x80, 51 };
     uint8_t rsp[512];
     unsigned int mdlen = 32;
     memcpy(cmd + 5, prefix, sizeof(prefix));
-    EVP_Digest(text, sizeof(text) - 1, cmd + 5 + 19, &mdlen, EVP_sha256(), NULL);
+    EVP_Digest(text, sizeof(text) - 1, cmd + 5 + 19, &mdlen, EVP_sha256(),
+               NULL);
     l->step = step;
     uint16_t sw = select_ef(l, key_fid);
     if (sw == 0x9000)
@@ -363,21 +384,25 @@ static void refused(diag_result *out, const char *which, uint16_t sw)
     int left = diag_tries_left(sw);
     snprintf(out->answer, sizeof(out->answer), "not settled");
     if (left >= 0)
-        snprintf(out->detail, sizeof(out->detail), "the %s PIN was wrong (%04X: %d tries "
-                 "left); it is not sent again", which, sw, left);
+        snprintf(out->detail, sizeof(out->detail),
+                 "the %s PIN was wrong (%04X: %d tries "
+                 "left); it is not sent again",
+                 which, sw, left);
     else
-        snprintf(out->detail, sizeof(out->detail), "VERIFY of the %s PIN answered %04X",
-                 which, sw);
+        snprintf(out->detail, sizeof(out->detail),
+                 "VERIFY of the %s PIN answered %04X", which, sw);
 }
 
-static void exp_unverified(diag_link *l, diag_pins *pins, diag_report *rep, diag_result *out)
+static void exp_unverified(diag_link *l, diag_pins *pins, diag_report *rep,
+                           diag_result *out)
 {
     size_t n;
     (void)pins;
     (void)rep;
     if (!leave_jpki(l)) {
         snprintf(out->answer, sizeof(out->answer), "not settled");
-        snprintf(out->detail, sizeof(out->detail), "no other application to end a login "
+        snprintf(out->detail, sizeof(out->detail),
+                 "no other application to end a login "
                  "another program may hold, so no signature was tried");
         return;
     }
@@ -389,17 +414,19 @@ static void exp_unverified(diag_link *l, diag_pins *pins, diag_report *rep, diag
     if (a == s)
         snprintf(out->answer, sizeof(out->answer), "%04X", a);
     else
-        snprintf(out->answer, sizeof(out->answer), "auth %04X, sign %04X", a, s);
+        snprintf(out->answer, sizeof(out->answer), "auth %04X, sign %04X", a,
+                 s);
     snprintf(out->detail, sizeof(out->detail), "%s",
              out->conclusive ? "the card refuses a signature without its PIN"
-             : "UNEXPECTED: the card signed (or did not answer) without a PIN verified here");
+                             : "UNEXPECTED: the card signed (or did not "
+                               "answer) without a PIN verified here");
 }
 
 /* Select the JPKI-AP afresh, VERIFY PIN which, and make one signature with
  * key_fid to show the PIN works. 1 when that signature was made; else the
  * result says why and any login is ended. */
-static int verified_signature(diag_link *l, diag_pins *pins, int which, uint16_t key_fid,
-                              diag_result *out)
+static int verified_signature(diag_link *l, diag_pins *pins, int which,
+                              uint16_t key_fid, diag_result *out)
 {
     static const char *const what[2] = { "authentication", "signature" };
     size_t n = 0;
@@ -415,8 +442,8 @@ static int verified_signature(diag_link *l, diag_pins *pins, int which, uint16_t
     if (sw == 0x9000)
         return 1;
     snprintf(out->answer, sizeof(out->answer), "not settled");
-    snprintf(out->detail, sizeof(out->detail), "a signature right after VERIFY answered %04X",
-             sw);
+    snprintf(out->detail, sizeof(out->detail),
+             "a signature right after VERIFY answered %04X", sw);
     leave_jpki(l);
     return 0;
 }
@@ -429,42 +456,57 @@ static void second_signature(diag_link *l, uint16_t key_fid, const char *step,
     size_t n;
     uint16_t sw = sign(l, key_fid, step, &n);
     out->conclusive = sw == 0x9000 || (sw >> 8) == 0x69;
-    snprintf(out->answer, sizeof(out->answer), "%s", sw == 0x9000 ? yes
-             : out->conclusive ? no : "not settled");
-    snprintf(out->detail, sizeof(out->detail), "%s: the signature answered %04X", step, sw);
+    snprintf(out->answer, sizeof(out->answer), "%s",
+             sw == 0x9000      ? yes
+             : out->conclusive ? no
+                               : "not settled");
+    snprintf(out->detail, sizeof(out->detail),
+             "%s: the signature answered %04X", step, sw);
     leave_jpki(l);
 }
 
-static void exp_reselect(diag_link *l, diag_pins *pins, diag_report *rep, diag_result *out)
+static void exp_reselect(diag_link *l, diag_pins *pins, diag_report *rep,
+                         diag_result *out)
 {
     (void)rep;
     if (!verified_signature(l, pins, DIAG_AUTH, 0x0017, out))
         return;
     l->step = "re-select JPKI-AP";
     select_aid(l, aid_jpki, 0x0C, NULL);
-    second_signature(l, 0x0017, "sign after re-select", "keeps", "clears", out);
+    second_signature(l, 0x0017, "sign after re-select", "keeps", "clears",
+                     out);
 }
 
-static void exp_sign_covers(diag_link *l, diag_pins *pins, diag_report *rep, diag_result *out)
+static void exp_sign_covers(diag_link *l, diag_pins *pins, diag_report *rep,
+                            diag_result *out)
 {
     (void)rep;
     if (verified_signature(l, pins, DIAG_SIGN, 0x001A, out))
-        second_signature(l, 0x001A, "second signature, no new VERIFY", "several", "one", out);
+        second_signature(l, 0x001A, "second signature, no new VERIFY",
+                         "several", "one", out);
 }
 
 /* The experiments, in the order they run. Each starts from the JPKI-AP
  * selected afresh and ends with another application selected, so none
  * leaves a login behind for the next (or for anyone else). */
 const diag_experiment diag_experiments[] = {
-    { "unverified-signature", "What does a signature without a verified PIN answer?",
-      { 0, 0 }, exp_unverified },
-    { "reselect", "Does re-selecting the JPKI-AP clear a verified PIN?",
-      { 1, 0 }, exp_reselect },
-    { "sign-pin-covers", "Does one signature-PIN VERIFY cover two signatures?",
-      { 0, 1 }, exp_sign_covers },
+    { "unverified-signature",
+      "What does a signature without a verified PIN answer?",
+      { 0, 0 },
+      exp_unverified },
+    { "reselect",
+      "Does re-selecting the JPKI-AP clear a verified PIN?",
+      { 1, 0 },
+      exp_reselect },
+    { "sign-pin-covers",
+      "Does one signature-PIN VERIFY cover two signatures?",
+      { 0, 1 },
+      exp_sign_covers },
 };
-const size_t diag_n_experiments = sizeof(diag_experiments) / sizeof(diag_experiments[0]);
-_Static_assert(sizeof(diag_experiments) / sizeof(diag_experiments[0]) <= DIAG_MAX_EXPERIMENTS,
+const size_t diag_n_experiments =
+    sizeof(diag_experiments) / sizeof(diag_experiments[0]);
+_Static_assert(sizeof(diag_experiments) / sizeof(diag_experiments[0]) <=
+                   DIAG_MAX_EXPERIMENTS,
                "diag_report has room for DIAG_MAX_EXPERIMENTS results");
 
 void diag_run_experiments(diag_report *rep, diag_pins *pins)

@@ -17,7 +17,9 @@
 /* The token kind a token-info label names. */
 static const char *label_kind(const char *label)
 {
-    static const struct { const char *label, *kind; } kinds[] = {
+    static const struct {
+        const char *label, *kind;
+    } kinds[] = {
         { "JPKIAPICCTOKEN2", "My Number Card" },
         { "JPKIAPICCTOKEN", "Basic Resident Register card" },
         { "JPKIAPGPSETOKEN", "Android secure element" },
@@ -45,7 +47,9 @@ static void pin_words(uint16_t sw, char *out, size_t cap)
 
 static const char *fci_word(const diag_report *r)
 {
-    return r->fci_sw == 0x9000 ? "fci" : r->fci_sw == 0x6A86 ? "6A86" : "other";
+    return r->fci_sw == 0x9000   ? "fci"
+           : r->fci_sw == 0x6A86 ? "6A86"
+                                 : "other";
 }
 
 /* Signature length from the experiments that signed. */
@@ -78,7 +82,8 @@ static void text_files(const diag_report *r)
             continue;
         printf("  %-22s EF %04X: ", f->name, f->fid);
         if (f->select_sw != 0x9000)
-            printf("SELECT %04X%s\n", f->select_sw, f->select_sw == 0x6A82 ? " (absent)" : "");
+            printf("SELECT %04X%s\n", f->select_sw,
+                   f->select_sw == 0x6A82 ? " (absent)" : "");
         else if (!f->read)
             printf("SELECT 9000, not read (personal data)\n");
         else if (f->size >= 0)
@@ -94,26 +99,32 @@ static void text_findings(const diag_report *r)
     pin_words(r->pin_sw[DIAG_AUTH], a, sizeof(a));
     pin_words(r->pin_sw[DIAG_SIGN], s, sizeof(s));
     printf("Findings\n");
-    printf("  %-22s %s (%s)\n", "token info label", r->token_label[0] ? r->token_label : "-",
+    printf("  %-22s %s (%s)\n", "token info label",
+           r->token_label[0] ? r->token_label : "-",
            label_kind(r->token_label));
-    printf("  %-22s %s\n  %-22s %s\n", "auth PIN status", a, "sign PIN status", s);
+    printf("  %-22s %s\n  %-22s %s\n", "auth PIN status", a, "sign PIN status",
+           s);
     text_files(r);
     if (r->cert_ok)
-        printf("  %-22s issuer %s\n  %-22s %s to %s, %s\n", "auth certificate", r->issuer,
-               "", r->not_before, r->not_after, r->key_type);
+        printf("  %-22s issuer %s\n  %-22s %s to %s, %s\n", "auth certificate",
+               r->issuer, "", r->not_before, r->not_after, r->key_type);
     if (!strcmp(fci_word(r), "fci"))
         printf("  %-22s FCI, %zu bytes\n", "SELECT by AID, P2=00", r->fci_len);
     else
         printf("  %-22s %04X%s\n", "SELECT by AID, P2=00", r->fci_sw,
                r->fci_sw == 0x6A86 ? " (no FCI)" : "");
     if (r->serial_select_sw != 0x9000)
-        printf("  %-22s absent (SELECT %04X)\n", "serial-number AP", r->serial_select_sw);
+        printf("  %-22s absent (SELECT %04X)\n", "serial-number AP",
+               r->serial_select_sw);
     else if (r->serial_tag < 0)
-        printf("  %-22s present, READ RECORD %04X\n", "serial-number AP", r->serial_read_sw);
+        printf("  %-22s present, READ RECORD %04X\n", "serial-number AP",
+               r->serial_read_sw);
     else
-        printf("  %-22s present: one TLV, tag %02X, value %ld characters; value [2,15) %s\n",
+        printf("  %-22s present: one TLV, tag %02X, value %ld characters; "
+               "value [2,15) %s\n",
                "serial-number AP", r->serial_tag, r->serial_value_len,
-               r->serial_value_alnum ? "is 13 of 0-9 A-Z" : "does NOT look like a serial");
+               r->serial_value_alnum ? "is 13 of 0-9 A-Z"
+                                     : "does NOT look like a serial");
 }
 
 static void text_experiments(const diag_report *r)
@@ -124,27 +135,30 @@ static void text_experiments(const diag_report *r)
     printf("Experiments\n");
     for (size_t i = 0; i < diag_n_experiments; i++) {
         const diag_result *x = &r->results[i];
-        printf("  %-22s %s\n  %-22s %s\n", diag_experiments[i].name, diag_experiments[i].question,
-               "", x->ran ? x->answer : "skipped");
+        printf("  %-22s %s\n  %-22s %s\n", diag_experiments[i].name,
+               diag_experiments[i].question, "",
+               x->ran ? x->answer : "skipped");
         if (x->detail[0])
             printf("  %-22s (%s)\n", "", x->detail);
     }
     if (sig_len(r))
         printf("  %-22s %zu bytes\n", "signature length", sig_len(r));
     spent(r, sent, announced);
-    printf("  %-22s auth %u, sign %u (announced: auth %u, sign %u)\n", "VERIFYs sent",
-           sent[0], sent[1], announced[0], announced[1]);
+    printf("  %-22s auth %u, sign %u (announced: auth %u, sign %u)\n",
+           "VERIFYs sent", sent[0], sent[1], announced[0], announced[1]);
     if (sent[0] + sent[1])
-        printf("  %-22s %s\n", "card reset after", r->reset_rv == READER_OK
-               ? "done: no PIN stays verified"
-               : "not possible here: the card is reset when diagnose lets go of it");
+        printf("  %-22s %s\n", "card reset after",
+               r->reset_rv == READER_OK ? "done: no PIN stays verified"
+                                        : "not possible here: the card is "
+                                          "reset when diagnose lets go of it");
 }
 
 static void text_apdus(const diag_link *l)
 {
-    printf("APDUs (command header, Lc, Le, status word, response bytes, time; no data)\n");
-    printf("  %-3s %-26s %-11s %-4s %-4s %-4s %-5s %s\n", "#", "step", "CLA INS P1P2", "Lc",
-           "Le", "SW", "bytes", "ms");
+    printf("APDUs (command header, Lc, Le, status word, response bytes, time; "
+           "no data)\n");
+    printf("  %-3s %-26s %-11s %-4s %-4s %-4s %-5s %s\n", "#", "step",
+           "CLA INS P1P2", "Lc", "Le", "SW", "bytes", "ms");
     for (size_t i = 0; i < l->n_log; i++) {
         const diag_apdu *a = &l->log[i];
         char lc[12] = "-", le[12] = "-", sw[8] = "none";
@@ -154,9 +168,9 @@ static void text_apdus(const diag_link *l)
             snprintf(le, sizeof(le), "%d", a->le);
         if (a->sw)
             snprintf(sw, sizeof(sw), "%04X", a->sw);
-        printf("  %-3zu %-26s %02X %02X %02X%02X %-4s %-4s %-4s %-5zu %.3f\n", i + 1,
-               a->step ? a->step : "", a->cla, a->ins, a->p1, a->p2, lc, le, sw, a->len,
-               (double)a->us / 1000.0);
+        printf("  %-3zu %-26s %02X %02X %02X%02X %-4s %-4s %-4s %-5zu %.3f\n",
+               i + 1, a->step ? a->step : "", a->cla, a->ins, a->p1, a->p2, lc,
+               le, sw, a->len, (double)a->us / 1000.0);
     }
 }
 
@@ -166,8 +180,10 @@ void diag_print_text(const diag_report *r)
     printf("ATR      %s\nprotocol %s\n", r->atr[0] ? r->atr : "unknown",
            r->protocol[0] ? r->protocol : "unknown");
     printf("card     %s\n", !strcmp(r->card, "jpki") ? "JPKI application found"
-           : !strcmp(r->card, "none") ? "none" : !strcmp(r->card, "other")
-           ? "no JPKI application (not a My Number Card)" : "did not answer");
+                            : !strcmp(r->card, "none") ? "none"
+                            : !strcmp(r->card, "other")
+                                ? "no JPKI application (not a My Number Card)"
+                                : "did not answer");
     if (!strcmp(r->card, "jpki")) {
         text_findings(r);
         text_experiments(r);
@@ -208,7 +224,8 @@ static void json_findings(const diag_report *r)
     jsw("auth", r->pin_sw[DIAG_AUTH]);
     jsw("sign", r->pin_sw[DIAG_SIGN]);
     printf("\"auth_tries_left\":%d,\"sign_tries_left\":%d},",
-           diag_tries_left(r->pin_sw[DIAG_AUTH]), diag_tries_left(r->pin_sw[DIAG_SIGN]));
+           diag_tries_left(r->pin_sw[DIAG_AUTH]),
+           diag_tries_left(r->pin_sw[DIAG_SIGN]));
     printf("\"files\":[");
     for (size_t i = 0; i < DIAG_N_FILES; i++) {
         const diag_file *f = &r->files[i];
@@ -218,7 +235,8 @@ static void json_findings(const diag_report *r)
         jkv("name", f->name);
         jsw("select_sw", f->select_sw);
         jsw("read_sw", f->read ? f->read_sw : 0);
-        printf("\"read\":%s,\"size\":%ld}", f->read ? "true" : "false", f->size);
+        printf("\"read\":%s,\"size\":%ld}", f->read ? "true" : "false",
+               f->size);
     }
     printf("],\"auth_certificate\":");
     if (r->cert_ok) {
@@ -239,8 +257,10 @@ static void json_findings(const diag_report *r)
     jkv("serial_ap", r->serial_select_sw == 0x9000 ? "present" : "absent");
     jsw("serial_ap_select_sw", r->serial_select_sw);
     jsw("serial_record_sw", r->serial_read_sw);
-    printf("\"serial_record_tag\":%d,\"serial_value_len\":%ld,\"serial_value_alnum\":%s}",
-           r->serial_tag, r->serial_value_len, r->serial_value_alnum ? "true" : "false");
+    printf("\"serial_record_tag\":%d,\"serial_value_len\":%ld,\"serial_value_"
+           "alnum\":%s}",
+           r->serial_tag, r->serial_value_len,
+           r->serial_value_alnum ? "true" : "false");
 }
 
 static void json_experiments(const diag_report *r)
@@ -255,7 +275,8 @@ static void json_experiments(const diag_report *r)
         jkv("question", diag_experiments[i].question);
         printf("\"ran\":%s,\"conclusive\":%s,", x->ran ? "true" : "false",
                x->conclusive ? "true" : "false");
-        printf("\"verifies_sent\":{\"auth\":%u,\"sign\":%u},\"signature_length\":%zu,",
+        printf("\"verifies_sent\":{\"auth\":%u,\"sign\":%u},\"signature_"
+               "length\":%zu,",
                x->auth_spent, x->sign_spent, x->sig_len);
         jkv("detail", x->detail);
         tool_put_json(stdout, "answer");
@@ -264,7 +285,8 @@ static void json_experiments(const diag_report *r)
         printf("}");
     }
     printf("],\"verifies\":{\"announced\":{\"auth\":%u,\"sign\":%u},"
-           "\"sent\":{\"auth\":%u,\"sign\":%u}}", announced[0], announced[1], sent[0], sent[1]);
+           "\"sent\":{\"auth\":%u,\"sign\":%u}}",
+           announced[0], announced[1], sent[0], sent[1]);
     printf(",\"card_reset\":%s",
            sent[0] + sent[1] && r->reset_rv == READER_OK ? "true" : "false");
 }
@@ -275,7 +297,8 @@ static void json_apdus(const diag_link *l)
     for (size_t i = 0; i < l->n_log; i++) {
         const diag_apdu *a = &l->log[i];
         char hdr[16];
-        snprintf(hdr, sizeof(hdr), "%02X %02X %02X %02X", a->cla, a->ins, a->p1, a->p2);
+        snprintf(hdr, sizeof(hdr), "%02X %02X %02X %02X", a->cla, a->ins,
+                 a->p1, a->p2);
         printf("%s{", i ? "," : "");
         jkv("step", a->step ? a->step : "");
         jkv("header", hdr);

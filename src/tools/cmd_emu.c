@@ -28,52 +28,70 @@
 
 static void emu_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " TOOL_NAME " emu init --out CARD [--auth-pin PIN] [--sign-pin PIN] [--force]\n"
-            "                     [card options below]\n"
-            "       " TOOL_NAME " emu info CARD\n"
-            "       " TOOL_NAME " emu revoke CARD --which auth|sign\n"
-            "       " TOOL_NAME " emu serve CARD [--host H] [--port N] [--retry-seconds S] [--stats]\n"
-            "\n"
-            "init  make a test card image CARD with a fresh test PKI in CARD.pki/\n"
-            "      --out, -o CARD     where to write the card image\n"
-            "      --auth-pin PIN     user-authentication PIN, 4 digits (default "
-            EMU_DEFAULT_AUTH_PIN ")\n"
-            "      --sign-pin PIN     signature PIN, 6-16 of A-Z 0-9 (default "
-            EMU_DEFAULT_SIGN_PIN ")\n"
-            "      --force, -f        overwrite an existing card image\n"
-            "      --name TEXT        holder's name, UTF-8 (certificate and card-info AP)\n"
-            "      --address TEXT     holder's address, UTF-8\n"
-            "      --birth YYYYMMDD   holder's birth date\n"
-            "      --sex 1|2|3        holder's sex (ISO 5218 style)\n"
-            "      --expired          certificates whose validity ended yesterday\n"
-            "      --ca-generations N N CA generations (1-8) with one name; the newest\n"
-            "                         issues the card, older ones go to CARD.pki/*-ca-G.pem\n"
-            "      --smartphone       smartphone token (JPKIAPGPSETOKEN): the auth\n"
-            "                         certificate needs the auth PIN\n"
-            "      --pinpad           the card sits in a PIN-pad reader\n"
-            "      card behaviours real cards have not confirmed (default first):\n"
-            "      --token-info LABEL EF 0006 label: JPKIAPICCTOKEN2 (My Number Card),\n"
-            "                         JPKIAPICCTOKEN (Juki card), JPKIAPGPSETOKEN (as\n"
-            "                         --smartphone), JPKIAPIOSTOKEN (iPhone)\n"
-            "      --blocked-sw SW    a blocked PIN answers VERIFY and the retry query\n"
-            "                         with SW: 6983, 6984 or 63C0\n"
-            "      --blocked-query-sw SW  the retry query alone answers SW\n"
-            "      --blocked-status-63c0  the same as --blocked-query-sw 63C0\n"
-            "      --reselect-keeps-pins  SELECT of the current JPKI-AP keeps the\n"
-            "                         verified PINs (default: clears them)\n"
-            "      --unverified-sign-sw SW  a signature without its PIN answers SW,\n"
-            "                         any 69xx (default 6982)\n"
-            "      --sign-pin-single-use  each signature needs its own VERIFY\n"
-            "                         (default: one VERIFY covers several)\n"
-            "      --select-fci       SELECT by AID with P2=00 answers an FCI\n"
-            "                         (default: 6A86)\n"
-            "      --no-serial-ap     the card has no serial-number application\n"
-            "info  show a card image's format, token info, PIN retry counters and\n"
-            "      certificates (never the PINs or the signature certificate)\n"
-            "revoke revoke the card's auth or sign certificate in its test CA and\n"
-            "      write that CA's CRL to CARD.pki/auth-ca.crl or sign-ca.crl\n"
-            "serve put CARD into pcscd's virtual reader (vpcd); see 'emu serve --help'\n");
+    fprintf(
+        out,
+        "Usage: " TOOL_NAME
+        " emu init --out CARD [--auth-pin PIN] [--sign-pin PIN] [--force]\n"
+        "                     [card options below]\n"
+        "       " TOOL_NAME " emu info CARD\n"
+        "       " TOOL_NAME " emu revoke CARD --which auth|sign\n"
+        "       " TOOL_NAME
+        " emu serve CARD [--host H] [--port N] [--retry-seconds S] [--stats]\n"
+        "\n"
+        "init  make a test card image CARD with a fresh test PKI in "
+        "CARD.pki/\n"
+        "      --out, -o CARD     where to write the card image\n"
+        "      --auth-pin PIN     user-authentication PIN, 4 digits "
+        "(default " EMU_DEFAULT_AUTH_PIN ")\n"
+        "      --sign-pin PIN     signature PIN, 6-16 of A-Z 0-9 "
+        "(default " EMU_DEFAULT_SIGN_PIN ")\n"
+        "      --force, -f        overwrite an existing card image\n"
+        "      --name TEXT        holder's name, UTF-8 (certificate and "
+        "card-info AP)\n"
+        "      --address TEXT     holder's address, UTF-8\n"
+        "      --birth YYYYMMDD   holder's birth date\n"
+        "      --sex 1|2|3        holder's sex (ISO 5218 style)\n"
+        "      --expired          certificates whose validity ended "
+        "yesterday\n"
+        "      --ca-generations N N CA generations (1-8) with one name; the "
+        "newest\n"
+        "                         issues the card, older ones go to "
+        "CARD.pki/*-ca-G.pem\n"
+        "      --smartphone       smartphone token (JPKIAPGPSETOKEN): the "
+        "auth\n"
+        "                         certificate needs the auth PIN\n"
+        "      --pinpad           the card sits in a PIN-pad reader\n"
+        "      card behaviours real cards have not confirmed (default "
+        "first):\n"
+        "      --token-info LABEL EF 0006 label: JPKIAPICCTOKEN2 (My Number "
+        "Card),\n"
+        "                         JPKIAPICCTOKEN (Juki card), JPKIAPGPSETOKEN "
+        "(as\n"
+        "                         --smartphone), JPKIAPIOSTOKEN (iPhone)\n"
+        "      --blocked-sw SW    a blocked PIN answers VERIFY and the retry "
+        "query\n"
+        "                         with SW: 6983, 6984 or 63C0\n"
+        "      --blocked-query-sw SW  the retry query alone answers SW\n"
+        "      --blocked-status-63c0  the same as --blocked-query-sw 63C0\n"
+        "      --reselect-keeps-pins  SELECT of the current JPKI-AP keeps "
+        "the\n"
+        "                         verified PINs (default: clears them)\n"
+        "      --unverified-sign-sw SW  a signature without its PIN answers "
+        "SW,\n"
+        "                         any 69xx (default 6982)\n"
+        "      --sign-pin-single-use  each signature needs its own VERIFY\n"
+        "                         (default: one VERIFY covers several)\n"
+        "      --select-fci       SELECT by AID with P2=00 answers an FCI\n"
+        "                         (default: 6A86)\n"
+        "      --no-serial-ap     the card has no serial-number application\n"
+        "info  show a card image's format, token info, PIN retry counters "
+        "and\n"
+        "      certificates (never the PINs or the signature certificate)\n"
+        "revoke revoke the card's auth or sign certificate in its test CA "
+        "and\n"
+        "      write that CA's CRL to CARD.pki/auth-ca.crl or sign-ca.crl\n"
+        "serve put CARD into pcscd's virtual reader (vpcd); see 'emu serve "
+        "--help'\n");
 }
 
 /* ---- init --------------------------------------------------------------- */
@@ -140,11 +158,15 @@ static int do_init(int argc, char **argv)
         case 'R': io.reselect_keeps_pins = 1; break;
         case 'F': io.select_fci = 1; break;
         case 'n': io.no_serial_ap = 1; break;
-        case 'b': case 'q': case 'u': {
-            unsigned *to = c == 'b' ? &io.blocked_sw
-                : c == 'q' ? &io.blocked_query_sw : &io.unverified_sign_sw;
+        case 'b':
+        case 'q':
+        case 'u': {
+            unsigned *to = c == 'b'   ? &io.blocked_sw
+                           : c == 'q' ? &io.blocked_query_sw
+                                      : &io.unverified_sign_sw;
             if (parse_sw(optarg, to) != 0) {
-                tool_error("emu init: %s wants a status word of 4 hex digits, not '%s'",
+                tool_error("emu init: %s wants a status word of 4 hex digits, "
+                           "not '%s'",
                            argv[optind - 1], optarg);
                 return TOOL_EXIT_USAGE;
             }
@@ -153,8 +175,10 @@ static int do_init(int argc, char **argv)
         case 'G':
             errno = 0;
             io.ca_generations = (unsigned)strtoul(optarg, &end, 10);
-            if (errno || end == optarg || *end || io.ca_generations < 1 || io.ca_generations > 8) {
-                tool_error("emu init: --ca-generations must be a number from 1 to 8");
+            if (errno || end == optarg || *end || io.ca_generations < 1 ||
+                io.ca_generations > 8) {
+                tool_error(
+                    "emu init: --ca-generations must be a number from 1 to 8");
                 return TOOL_EXIT_USAGE;
             }
             break;
@@ -166,7 +190,8 @@ static int do_init(int argc, char **argv)
     }
     if (!out || optind != argc) {
         tool_error(out ? "emu init: unexpected argument '%s'"
-                       : "emu init: --out CARD is required%s", out ? argv[optind] : "");
+                       : "emu init: --out CARD is required%s",
+                   out ? argv[optind] : "");
         return TOOL_EXIT_USAGE;
     }
     struct stat st;
@@ -181,7 +206,8 @@ static int do_init(int argc, char **argv)
         return rv == EMU_ERR_ARGS ? TOOL_EXIT_USAGE : TOOL_EXIT_ERROR;
     }
     printf("card image: %s\ntest PKI:   %s.pki/\nPINs:       %s\n", out, out,
-           io.auth_pin || io.sign_pin ? "as given" : "the defaults (see --help)");
+           io.auth_pin || io.sign_pin ? "as given"
+                                      : "the defaults (see --help)");
     return TOOL_EXIT_OK;
 }
 
@@ -202,14 +228,16 @@ static int transmit(emu_card *card, const uint8_t *cmd, size_t len,
 static int read_ef(emu_card *card, uint16_t fid, uint8_t *buf, size_t *len)
 {
     uint8_t rsp[EMU_RSP_MAX];
-    uint8_t sel[] = { 0x00, 0xA4, 0x02, 0x0C, 0x02, (uint8_t)(fid >> 8), (uint8_t)fid };
+    uint8_t sel[] = { 0x00,        0xA4, 0x02, 0x0C, 0x02, (uint8_t)(fid >> 8),
+                      (uint8_t)fid };
     size_t n;
     *len = 0;
     int sw = transmit(card, sel, sizeof sel, rsp, &n);
     if (sw != 0x9000)
         return sw;
     for (;;) {
-        uint8_t rb[] = { 0x00, 0xB0, (uint8_t)(*len >> 8), (uint8_t)*len, 0x00 };
+        uint8_t rb[] = { 0x00, 0xB0, (uint8_t)(*len >> 8), (uint8_t)*len,
+                         0x00 };
         sw = transmit(card, rb, sizeof rb, rsp, &n);
         if (sw == 0x6B00 && *len > 0)
             return 0x9000;
@@ -246,8 +274,9 @@ static void print_cert(emu_card *card, const char *label, uint16_t fid)
     /* an image is a file anyone can hand over: its names are escaped */
     char name[1024] = "";
     BIO *mem = BIO_new(BIO_s_mem());
-    if (mem && X509_NAME_print_ex(mem, X509_get_subject_name(x), 0,
-                                  XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+    if (mem &&
+        X509_NAME_print_ex(mem, X509_get_subject_name(x), 0,
+                           XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
         int k = BIO_read(mem, name, (int)sizeof name - 1);
         name[k > 0 ? k : 0] = '\0';
     }
@@ -263,12 +292,14 @@ static void print_cert(emu_card *card, const char *label, uint16_t fid)
 
 static void print_tries(const char *label, unsigned left, unsigned max)
 {
-    printf("%-18s%u of %u tries left%s\n", label, left, max, left ? "" : " (BLOCKED)");
+    printf("%-18s%u of %u tries left%s\n", label, left, max,
+           left ? "" : " (BLOCKED)");
 }
 
 static int do_info(int argc, char **argv)
 {
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    if (argc == 2 &&
+        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         emu_usage(stdout);
         return TOOL_EXIT_OK;
     }
@@ -285,34 +316,41 @@ static int do_info(int argc, char **argv)
         emu_card_free(card);
         return TOOL_EXIT_ERROR;
     }
-    static const uint8_t select_jpki[] = { 0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92,
-                                           0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01 };
+    static const uint8_t select_jpki[] = { 0x00, 0xA4, 0x04, 0x0C, 0x0A,
+                                           0xD3, 0x92, 0xF0, 0x00, 0x26,
+                                           0x01, 0x00, 0x00, 0x00, 0x01 };
     uint8_t rsp[EMU_RSP_MAX];
     size_t n;
     printf("%-18s", "card image");
     tool_put_text(stdout, argv[1]);
-    printf("\n%-18s%u\n%-18s", "format version", info.format_version, "token info");
+    printf("\n%-18s%u\n%-18s", "format version", info.format_version,
+           "token info");
     tool_put_text(stdout, info.token_info);
     putchar('\n');
     print_tries("auth PIN", info.auth_tries, info.auth_max_tries);
     print_tries("sign PIN", info.sign_tries, info.sign_max_tries);
-    printf("%-18sblocked_sw=%04X blocked_query_sw=%04X sign_pin_single_use=%d pinpad=%d\n"
-           "%-18sreselect_keeps_pins=%d unverified_sign_sw=%04X select_fci=%d serial_ap=%d\n",
-           "switches", info.blocked_sw, info.blocked_query_sw, info.sign_pin_single_use,
-           info.pinpad, "", info.reselect_keeps_pins, info.unverified_sign_sw,
-           info.select_fci, info.serial_ap);
+    printf("%-18sblocked_sw=%04X blocked_query_sw=%04X sign_pin_single_use=%d "
+           "pinpad=%d\n"
+           "%-18sreselect_keeps_pins=%d unverified_sign_sw=%04X select_fci=%d "
+           "serial_ap=%d\n",
+           "switches", info.blocked_sw, info.blocked_query_sw,
+           info.sign_pin_single_use, info.pinpad, "", info.reselect_keeps_pins,
+           info.unverified_sign_sw, info.select_fci, info.serial_ap);
     print_tries("card-info PIN", info.info_tries, info.info_max_tries);
     printf("%-18s", "serial");
-    tool_put_text(stdout, info.serial_ap ? info.serial : "(no serial-number AP)");
+    tool_put_text(stdout,
+                  info.serial_ap ? info.serial : "(no serial-number AP)");
     putchar('\n');
-    int ok = transmit(card, select_jpki, sizeof select_jpki, rsp, &n) == 0x9000;
+    int ok =
+        transmit(card, select_jpki, sizeof select_jpki, rsp, &n) == 0x9000;
     if (ok) {
         print_cert(card, "auth certificate", 0x000A);
         print_cert(card, "auth CA", 0x000B);
         print_cert(card, "sign certificate", 0x0001);
         print_cert(card, "sign CA", 0x0002);
     } else {
-        tool_error("emu info: %s: the JPKI application cannot be selected", argv[1]);
+        tool_error("emu info: %s: the JPKI application cannot be selected",
+                   argv[1]);
     }
     emu_card_free(card);
     return ok ? TOOL_EXIT_OK : TOOL_EXIT_ERROR;
@@ -335,14 +373,18 @@ static int do_revoke(int argc, char **argv)
         case 'w': which = optarg; break;
         case 'h': emu_usage(stdout); return TOOL_EXIT_OK;
         default:
-            tool_error("emu revoke: bad or incomplete option '%s' (see --help)",
-                       argv[optind - 1]);
+            tool_error(
+                "emu revoke: bad or incomplete option '%s' (see --help)",
+                argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
-    int w = which && strcmp(which, "auth") == 0 ? 0 : which && strcmp(which, "sign") == 0 ? 1 : -1;
+    int w = which && strcmp(which, "auth") == 0   ? 0
+            : which && strcmp(which, "sign") == 0 ? 1
+                                                  : -1;
     if (w < 0 || optind != argc - 1) {
-        tool_error("emu revoke: give one card image and --which auth or --which sign");
+        tool_error("emu revoke: give one card image and --which auth or "
+                   "--which sign");
         return TOOL_EXIT_USAGE;
     }
     char err[512] = "";
@@ -351,7 +393,8 @@ static int do_revoke(int argc, char **argv)
         tool_error("emu revoke: %s", err[0] ? err : emu_strerror(rv));
         return TOOL_EXIT_ERROR;
     }
-    printf("revoked the %s certificate; CRL: %s.pki/%s-ca.crl\n", which, argv[optind], which);
+    printf("revoked the %s certificate; CRL: %s.pki/%s-ca.crl\n", which,
+           argv[optind], which);
     return TOOL_EXIT_OK;
 }
 
@@ -373,6 +416,7 @@ int cmd_emu(int argc, char **argv)
         return do_revoke(argc - 1, argv + 1);
     if (strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
-    tool_error("emu: unknown subcommand '%s' (see '" TOOL_NAME " emu --help')", argv[1]);
+    tool_error("emu: unknown subcommand '%s' (see '" TOOL_NAME " emu --help')",
+               argv[1]);
     return TOOL_EXIT_USAGE;
 }

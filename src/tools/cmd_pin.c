@@ -17,21 +17,23 @@
 
 static void pin_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " TOOL_NAME " pin status\n"
-            "       " TOOL_NAME " pin change auth|sign [--pin-fd N]\n"
-            "\n"
-            "status  the tries left on both PINs (no try is spent)\n"
-            "change  change the authentication PIN (auth: 4 digits) or the\n"
-            "        signature PIN (sign: 6-16 characters, A-Z and 0-9; lower\n"
-            "        case is read as upper case). Asks for the old PIN, then for\n"
-            "        the new one twice.\n"
-            "\n"
-            "  --pin-fd N  read the PINs from file descriptor N, one per line, in\n"
-            "              the order of the prompts (old, new, new again)\n"
-            "\n"
-            "Exit status: 0 done, 1 card error, 2 usage, 4 wrong, locked or\n"
-            "malformed PIN, or the two new PINs differ.\n");
+    fprintf(
+        out,
+        "Usage: " TOOL_NAME " pin status\n"
+        "       " TOOL_NAME " pin change auth|sign [--pin-fd N]\n"
+        "\n"
+        "status  the tries left on both PINs (no try is spent)\n"
+        "change  change the authentication PIN (auth: 4 digits) or the\n"
+        "        signature PIN (sign: 6-16 characters, A-Z and 0-9; lower\n"
+        "        case is read as upper case). Asks for the old PIN, then for\n"
+        "        the new one twice.\n"
+        "\n"
+        "  --pin-fd N  read the PINs from file descriptor N, one per line, "
+        "in\n"
+        "              the order of the prompts (old, new, new again)\n"
+        "\n"
+        "Exit status: 0 done, 1 card error, 2 usage, 4 wrong, locked or\n"
+        "malformed PIN, or the two new PINs differ.\n");
 }
 
 static void print_tries(jpki_key key, int tries)
@@ -76,7 +78,8 @@ static int do_status(void)
         jpki_card_end(tc.card);
     tool_card_close(&tc);
     if (rc == 0 && locked)
-        printf("A locked PIN can be reset at your municipal office (市区町村窓口): "
+        printf("A locked PIN can be reset at your municipal office "
+               "(市区町村窓口): "
                "bring the card.\n");
     return rc;
 }
@@ -102,9 +105,12 @@ static int do_change(jpki_key key)
         rc = TOOL_EXIT_PIN;
         goto out;
     }
-    rc = tool_pin_ask(key, key == JPKI_AUTH
-                      ? "Current authentication PIN (4 digits): "
-                      : "Current signature PIN (6-16 characters, A-Z 0-9): ", &old);
+    rc = tool_pin_ask(
+        key,
+        key == JPKI_AUTH
+            ? "Current authentication PIN (4 digits): "
+            : "Current signature PIN (6-16 characters, A-Z 0-9): ",
+        &old);
     if (rc != 0)
         goto out;
     if ((rc = tool_pin_ask_new(key, &new_pin)) != 0) {
@@ -124,12 +130,15 @@ static int do_change(jpki_key key)
         break;
     case JPKI_ERR_PIN_INCORRECT:
         if (key == JPKI_AUTH)
-            tool_error("%s: wrong current authentication PIN: %d tries left%s; "
-                       "nothing was changed", cmd, tries,
-                       tries == 1 ? " (one more wrong PIN locks it)" : "");
+            tool_error(
+                "%s: wrong current authentication PIN: %d tries left%s; "
+                "nothing was changed",
+                cmd, tries,
+                tries == 1 ? " (one more wrong PIN locks it)" : "");
         else
             tool_error("%s: wrong current signature PIN: %d tries left%s; "
-                       "nothing was changed", cmd, tries,
+                       "nothing was changed",
+                       cmd, tries,
                        tries == 1 ? " (one more wrong PIN locks it)" : "");
         rc = TOOL_EXIT_PIN;
         break;
@@ -138,13 +147,15 @@ static int do_change(jpki_key key)
         rc = TOOL_EXIT_PIN;
         break;
     case JPKI_ERR_PIN_FORMAT:
-        tool_error("%s: the card refused the new PIN; the old one still holds", cmd);
+        tool_error("%s: the card refused the new PIN; the old one still holds",
+                   cmd);
         rc = TOOL_EXIT_PIN;
         break;
     default:
         tool_card_fail(cmd, rv);
         tool_error("%s: the change may not have happened: check with the old "
-                   "PIN first ('jpki-tool pin status' shows the tries left)", cmd);
+                   "PIN first ('jpki-tool pin status' shows the tries left)",
+                   cmd);
         rc = TOOL_EXIT_ERROR;
     }
     jpki_card_logout(tc.card);

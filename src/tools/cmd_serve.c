@@ -28,7 +28,7 @@
 #define RETRY_DEFAULT_S 10
 #define RETRY_INTERVAL_MS 200
 
-static volatile sig_atomic_t wake;          /* any of the below is pending */
+static volatile sig_atomic_t wake; /* any of the below is pending */
 static volatile sig_atomic_t quit;
 static volatile sig_atomic_t stats_wanted;
 
@@ -55,23 +55,30 @@ static void install_handlers(void)
 
 static void serve_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " TOOL_NAME " emu serve CARD [--host H] [--port N] [--retry-seconds S] [--stats]\n"
-            "       [--latency on|APDU_MS,BYTE_US,SIGN_MS]\n"
-            "\n"
-            "Insert the card image CARD into vsmartcard's virtual reader (pcscd's\n"
-            "vpcd driver) until interrupted; stopping removes the card.\n"
-            "  --host H             where vpcd listens (default 127.0.0.1)\n"
-            "  --port N             vpcd's port (default %d: \"Virtual PCD 00 00\";\n"
-            "                       the next port is \"Virtual PCD 00 01\")\n"
-            "  --retry-seconds S    keep trying to connect this long while pcscd\n"
-            "                       starts (default %d)\n"
-            "  --stats              print the card's counters at exit and on SIGUSR1\n"
-            "  --latency SPEC       answer as slowly as a real contact card: \"on\" for\n"
-            "                       12 ms per APDU, 200 us per byte, 350 ms per\n"
-            "                       signature (sources: bench/README.md), or your own\n"
-            "                       (same as JPKI_EMU_LATENCY)\n",
-            EMU_VPCD_DEFAULT_PORT, RETRY_DEFAULT_S);
+    fprintf(
+        out,
+        "Usage: " TOOL_NAME
+        " emu serve CARD [--host H] [--port N] [--retry-seconds S] [--stats]\n"
+        "       [--latency on|APDU_MS,BYTE_US,SIGN_MS]\n"
+        "\n"
+        "Insert the card image CARD into vsmartcard's virtual reader "
+        "(pcscd's\n"
+        "vpcd driver) until interrupted; stopping removes the card.\n"
+        "  --host H             where vpcd listens (default 127.0.0.1)\n"
+        "  --port N             vpcd's port (default %d: \"Virtual PCD 00 "
+        "00\";\n"
+        "                       the next port is \"Virtual PCD 00 01\")\n"
+        "  --retry-seconds S    keep trying to connect this long while pcscd\n"
+        "                       starts (default %d)\n"
+        "  --stats              print the card's counters at exit and on "
+        "SIGUSR1\n"
+        "  --latency SPEC       answer as slowly as a real contact card: "
+        "\"on\" for\n"
+        "                       12 ms per APDU, 200 us per byte, 350 ms per\n"
+        "                       signature (sources: bench/README.md), or your "
+        "own\n"
+        "                       (same as JPKI_EMU_LATENCY)\n",
+        EMU_VPCD_DEFAULT_PORT, RETRY_DEFAULT_S);
 }
 
 static int parse_uint(const char *s, long max, long *out)
@@ -99,10 +106,11 @@ static void print_stats(const emu_card *card)
     printf("stats: apdus=%lu verifies=%lu status_queries=%lu signatures=%lu "
            "read_binary=%lu bytes_read=%lu app_selects=%lu jpki_reselects=%lu "
            "refused_signatures=%lu jpki_current=%d auth_verified=%d "
-           "sign_verified=%d\n", st.apdus, st.verifies,
-           st.status_queries, st.signatures, st.read_binary, st.bytes_read,
-           st.app_selects, st.jpki_reselects, st.refused_signatures,
-           st.jpki_current, st.auth_verified, st.sign_verified);
+           "sign_verified=%d\n",
+           st.apdus, st.verifies, st.status_queries, st.signatures,
+           st.read_binary, st.bytes_read, st.app_selects, st.jpki_reselects,
+           st.refused_signatures, st.jpki_current, st.auth_verified,
+           st.sign_verified);
     fflush(stdout);
 }
 
@@ -118,7 +126,8 @@ static int connect_retrying(const char *host, int port, long retry_s)
             return fd;
         if (!refused || now_s() >= deadline) {
             tool_error("emu serve: %s%s", err,
-                       refused ? " (is pcscd running with vsmartcard-vpcd?)" : "");
+                       refused ? " (is pcscd running with vsmartcard-vpcd?)"
+                               : "");
             return -1;
         }
         struct timespec pause = { 0, RETRY_INTERVAL_MS * 1000000L };
@@ -217,7 +226,7 @@ int cmd_serve(int argc, char **argv)
             break;
         }
     }
-    close(fd);      /* the card leaves the reader */
+    close(fd); /* the card leaves the reader */
     if (stats)
         print_stats(card);
     emu_card_free(card);

@@ -28,30 +28,40 @@
 #include "tools/tool_card.h"
 #include "tools/tool_cms.h"
 
-#define SIGN_FILE_MAX (1024L * 1024 * 1024)  /* the content is held in memory */
+#define SIGN_FILE_MAX (1024L * 1024 * 1024) /* the content is held in memory */
 
 static void sign_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " TOOL_NAME " sign FILE [-o OUT] [--detached] [--pin-fd N]\n"
-            "       " TOOL_NAME " sign --pdf IN -o OUT [--pin-fd N]\n"
-            "\n"
-            "Sign FILE with the card's signature key: a CMS (PKCS#7) SignedData in\n"
-            "DER, SHA-256, with your signature certificate and the card's signature CA\n"
-            "certificate. The signature certificate holds your name, address, birth\n"
-            "date and sex: whoever receives the signature can read them.\n"
-            "\n"
-            "  -o, --out OUT  where to write the signature (default FILE.p7s); a new\n"
-            "                 file, mode 0600\n"
-            "  --detached     leave FILE out of the signature (the receiver needs both)\n"
-            "  --pdf          sign the PDF file IN into OUT: a PAdES signature added as\n"
-            "                 an incremental update (the original bytes unchanged)\n"
-            "  --pin-fd N     read the signature PIN from file descriptor N\n"
-            "\n"
-            "Check it with: openssl cms -verify -inform DER -in OUT -CAfile CA.pem\n"
-            "(add -content FILE for --detached); a signed PDF with: pdfsig OUT\n"
-            "\n"
-            "Exit status: 0 signed, 1 error, 2 usage, 4 wrong, locked or malformed PIN.\n");
+    fprintf(
+        out,
+        "Usage: " TOOL_NAME " sign FILE [-o OUT] [--detached] [--pin-fd N]\n"
+        "       " TOOL_NAME " sign --pdf IN -o OUT [--pin-fd N]\n"
+        "\n"
+        "Sign FILE with the card's signature key: a CMS (PKCS#7) SignedData "
+        "in\n"
+        "DER, SHA-256, with your signature certificate and the card's "
+        "signature CA\n"
+        "certificate. The signature certificate holds your name, address, "
+        "birth\n"
+        "date and sex: whoever receives the signature can read them.\n"
+        "\n"
+        "  -o, --out OUT  where to write the signature (default FILE.p7s); a "
+        "new\n"
+        "                 file, mode 0600\n"
+        "  --detached     leave FILE out of the signature (the receiver needs "
+        "both)\n"
+        "  --pdf          sign the PDF file IN into OUT: a PAdES signature "
+        "added as\n"
+        "                 an incremental update (the original bytes "
+        "unchanged)\n"
+        "  --pin-fd N     read the signature PIN from file descriptor N\n"
+        "\n"
+        "Check it with: openssl cms -verify -inform DER -in OUT -CAfile "
+        "CA.pem\n"
+        "(add -content FILE for --detached); a signed PDF with: pdfsig OUT\n"
+        "\n"
+        "Exit status: 0 signed, 1 error, 2 usage, 4 wrong, locked or "
+        "malformed PIN.\n");
 }
 
 unsigned char *tool_sign_read(const char *path, size_t *len)
@@ -78,7 +88,8 @@ unsigned char *tool_sign_read(const char *path, size_t *len)
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            tool_error("sign: cannot read %s: %s", path, r < 0 ? strerror(errno) : "it shrank");
+            tool_error("sign: cannot read %s: %s", path,
+                       r < 0 ? strerror(errno) : "it shrank");
             goto fail;
         }
         got += (size_t)r;
@@ -102,9 +113,10 @@ static X509 *to_x509(unsigned char *der, size_t len)
 }
 
 /* The card session of tool_sign_on_card, once the PIN is read. */
-static int sign_session(const tool_pin *pin, const unsigned char *data, size_t len,
-                        int detached, tool_sign_prepare prepare, void *ctx,
-                        unsigned char **sig, size_t *sig_len, X509 **signer)
+static int sign_session(const tool_pin *pin, const unsigned char *data,
+                        size_t len, int detached, tool_sign_prepare prepare,
+                        void *ctx, unsigned char **sig, size_t *sig_len,
+                        X509 **signer)
 {
     unsigned char md[32];
     tool_card tc;
@@ -125,7 +137,8 @@ static int sign_session(const tool_pin *pin, const unsigned char *data, size_t l
     if (rc == 0)
         rc = tool_card_read_cert(&tc, "sign", JPKI_SIGN, 0, &der, &der_len);
     if (rc == 0) {
-        jpki_rv crv = jpki_card_read_cert(tc.card, JPKI_SIGN, 1, &ca_der, &ca_len);
+        jpki_rv crv =
+            jpki_card_read_cert(tc.card, JPKI_SIGN, 1, &ca_der, &ca_len);
         if (crv == JPKI_ERR_NOT_FOUND)
             fprintf(stderr, "The card holds no signature CA certificate: the "
                             "signature goes without it.\n");
@@ -140,17 +153,19 @@ static int sign_session(const tool_pin *pin, const unsigned char *data, size_t l
             tool_error("sign: the card's certificate is malformed");
             rc = TOOL_EXIT_ERROR;
         } else if (X509_cmp_current_time(X509_get0_notAfter(*signer)) < 0) {
-            fprintf(stderr, "Warning: your signature certificate has expired: whoever "
-                            "checks this signature will reject it. A new certificate "
-                            "is issued at your municipal office.\n");
+            fprintf(stderr,
+                    "Warning: your signature certificate has expired: whoever "
+                    "checks this signature will reject it. A new certificate "
+                    "is issued at your municipal office.\n");
         }
     }
     if (rc == 0 && prepare)
         rc = prepare(ctx, *signer, ca, md);
     if (rc == 0) {
-        jpki_rv srv = prepare ? tool_cms_sign_digest(tc.card, *signer, ca, md, sig, sig_len)
-                              : tool_cms_sign(tc.card, *signer, ca, data, len, detached,
-                                              sig, sig_len);
+        jpki_rv srv = prepare ? tool_cms_sign_digest(tc.card, *signer, ca, md,
+                                                     sig, sig_len)
+                              : tool_cms_sign(tc.card, *signer, ca, data, len,
+                                              detached, sig, sig_len);
         if (srv == JPKI_ERR_MEMORY) {
             tool_error("sign: building the signature failed");
             rc = TOOL_EXIT_ERROR;
@@ -172,14 +187,17 @@ int tool_sign_on_card(const unsigned char *data, size_t len, int detached,
                       unsigned char **sig, size_t *sig_len, X509 **signer)
 {
     tool_pin pin;
-    fprintf(stderr,
-            "The signature will carry your signature certificate, which holds your\n"
-            "name, address, birth date and sex (氏名・住所・生年月日・性別): whoever\n"
-            "receives the signed file can read them.\n");
-    int rc = tool_pin_ask(JPKI_SIGN, "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
+    fprintf(stderr, "The signature will carry your signature certificate, "
+                    "which holds your\n"
+                    "name, address, birth date and sex "
+                    "(氏名・住所・生年月日・性別): whoever\n"
+                    "receives the signed file can read them.\n");
+    int rc = tool_pin_ask(JPKI_SIGN,
+                          "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
     if (rc != 0)
         return rc;
-    rc = sign_session(&pin, data, len, detached, prepare, ctx, sig, sig_len, signer);
+    rc = sign_session(&pin, data, len, detached, prepare, ctx, sig, sig_len,
+                      signer);
     tool_pin_wipe(&pin);
     return rc;
 }
@@ -200,25 +218,18 @@ int cmd_sign(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case 'd':
-            detached = 1;
-            break;
-        case 'P':
-            pdf = 1;
-            break;
+        case 'o': out = optarg; break;
+        case 'd': detached = 1; break;
+        case 'P': pdf = 1; break;
         case 'p':
             if (tool_pin_use_fd(optarg) != 0)
                 return TOOL_EXIT_USAGE;
             break;
-        case 'h':
-            sign_usage(stdout);
-            return TOOL_EXIT_OK;
+        case 'h': sign_usage(stdout); return TOOL_EXIT_OK;
         default:
-            tool_error("sign: unknown option or missing value: '%s' (see --help)",
-                       argv[optind - 1]);
+            tool_error(
+                "sign: unknown option or missing value: '%s' (see --help)",
+                argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
@@ -229,7 +240,8 @@ int cmd_sign(int argc, char **argv)
     const char *in = argv[optind];
     if (pdf) {
         if (!out || detached) {
-            tool_error("sign: --pdf needs -o OUT, and no --detached (see --help)");
+            tool_error(
+                "sign: --pdf needs -o OUT, and no --detached (see --help)");
             return TOOL_EXIT_USAGE;
         }
         return tool_pdf_sign(in, out);
@@ -248,9 +260,11 @@ int cmd_sign(int argc, char **argv)
 
     if (!data)
         goto done;
-    if (tool_out_free("sign", out) != 0) /* before the PIN; checked again at the end */
+    if (tool_out_free("sign", out) !=
+        0) /* before the PIN; checked again at the end */
         goto done;
-    rc = tool_sign_on_card(data, len, detached, NULL, NULL, &sig, &sig_len, &signer);
+    rc = tool_sign_on_card(data, len, detached, NULL, NULL, &sig, &sig_len,
+                           &signer);
     if (rc != 0)
         goto done;
     if (!tool_cms_check(sig, sig_len, signer, data, len, detached)) {
@@ -261,8 +275,10 @@ int cmd_sign(int argc, char **argv)
     }
     rc = tool_write_new("sign", out, sig, sig_len);
     if (rc == 0)
-        fprintf(stderr, "Signed: %s (%s signature, verified against your certificate).\n",
-                out, detached ? "detached" : "attached");
+        fprintf(
+            stderr,
+            "Signed: %s (%s signature, verified against your certificate).\n",
+            out, detached ? "detached" : "attached");
 done:
     X509_free(signer);
     OPENSSL_free(sig);

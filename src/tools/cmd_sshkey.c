@@ -21,19 +21,20 @@
 
 static void sshkey_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " TOOL_NAME " ssh-key [--pin-fd N]\n"
-            "\n"
-            "Print the card's authentication key as one line for\n"
-            "~/.ssh/authorized_keys. No PIN is needed (a smartphone token asks for\n"
-            "the authentication PIN). Log in with\n"
-            "  ssh -I /usr/local/lib/pkcs11/jpki-pkcs11.so HOST\n"
-            "(the module's path on your system; see also ssh-add -s).\n");
+    fprintf(out, "Usage: " TOOL_NAME " ssh-key [--pin-fd N]\n"
+                 "\n"
+                 "Print the card's authentication key as one line for\n"
+                 "~/.ssh/authorized_keys. No PIN is needed (a smartphone "
+                 "token asks for\n"
+                 "the authentication PIN). Log in with\n"
+                 "  ssh -I /usr/local/lib/pkcs11/jpki-pkcs11.so HOST\n"
+                 "(the module's path on your system; see also ssh-add -s).\n");
 }
 
 /* Appends a uint32 length and the bytes; mpint: a leading zero byte when
  * the top bit is set (the value is positive). */
-static size_t put_string(unsigned char *p, const unsigned char *s, size_t n, int mpint)
+static size_t put_string(unsigned char *p, const unsigned char *s, size_t n,
+                         int mpint)
 {
     size_t pad = mpint && n && (s[0] & 0x80) ? 1 : 0, total = n + pad;
     p[0] = (unsigned char)(total >> 24);
@@ -52,7 +53,8 @@ int cmd_sshkey(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (optind < argc) {
-        tool_error("ssh-key: unexpected argument '%s' (see --help)", argv[optind]);
+        tool_error("ssh-key: unexpected argument '%s' (see --help)",
+                   argv[optind]);
         return TOOL_EXIT_USAGE;
     }
 
@@ -74,16 +76,19 @@ int cmd_sshkey(int argc, char **argv)
     jpki_rv rv = jpki_cert_parse(der, len, &cert);
     free(der);
     if (rv != JPKI_OK) {
-        tool_error("ssh-key: the card's authentication certificate is malformed");
+        tool_error(
+            "ssh-key: the card's authentication certificate is malformed");
         return TOOL_EXIT_ERROR;
     }
     if (cert->key_type != JPKI_KEYTYPE_RSA) {
-        tool_error("ssh-key: the card's key is not RSA; only RSA keys are supported yet");
+        tool_error("ssh-key: the card's key is not RSA; only RSA keys are "
+                   "supported yet");
         jpki_cert_free(cert);
         return TOOL_EXIT_ERROR;
     }
     static const unsigned char type[] = "ssh-rsa";
-    size_t blob_len = 4 + (sizeof type - 1) + 5 + cert->exponent.len + 5 + cert->modulus.len;
+    size_t blob_len =
+        4 + (sizeof type - 1) + 5 + cert->exponent.len + 5 + cert->modulus.len;
     unsigned char *blob = malloc(blob_len);
     unsigned char *b64 = malloc(4 * ((blob_len + 2) / 3) + 1);
     if (!blob || !b64) {

@@ -78,8 +78,8 @@ static void fmt_time(const ASN1_TIME *t, char *out, size_t n)
 
 typedef struct {
     char subject[512], not_before[32], not_after[32];
-    int expired;       /* 1 past notAfter, -1 not yet valid, 0 valid */
-    const char *why;   /* NULL: read; else why not */
+    int expired;     /* 1 past notAfter, -1 not yet valid, 0 valid */
+    const char *why; /* NULL: read; else why not */
 } cert_view;
 
 static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
@@ -89,7 +89,8 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
     memset(v, 0, sizeof(*v));
     if (key == JPKI_SIGN) {
         /* Never even tried: it holds personal data and needs the PIN. */
-        v->why = "needs the signature PIN (not read: status never asks for a PIN; see jpki-tool cert sign)";
+        v->why = "needs the signature PIN (not read: status never asks for a "
+                 "PIN; see jpki-tool cert sign)";
         return;
     }
     jpki_rv rv = jpki_card_read_cert(jc, key, 0, &der, &len);
@@ -109,8 +110,9 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
         return;
     }
     BIO *mem = BIO_new(BIO_s_mem());
-    if (mem && X509_NAME_print_ex(mem, X509_get_subject_name(x), 0,
-                                  XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+    if (mem &&
+        X509_NAME_print_ex(mem, X509_get_subject_name(x), 0,
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
         int n = BIO_read(mem, v->subject, sizeof(v->subject) - 1);
         v->subject[n > 0 ? n : 0] = '\0';
     }
@@ -135,7 +137,8 @@ static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
     if (prv != JPKI_OK)
         tries = -1;
     read_cert(jc, key, &v);
-    snprintf(label, sizeof(label), "%s%s", token_label[key], phone ? " (phone)" : "");
+    snprintf(label, sizeof(label), "%s%s", token_label[key],
+             phone ? " (phone)" : "");
     if (json) {
         printf("%s{", first ? "" : ",");
         jkey("key", key_name[key], 1);
@@ -154,8 +157,11 @@ static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
             jkey("subject", v.subject, 1);
             jkey("not_before", v.not_before, 1);
             jkey("not_after", v.not_after, 1);
-            jkey("validity", v.expired > 0 ? "expired"
-                             : v.expired < 0 ? "not yet valid" : "valid", 0);
+            jkey("validity",
+                 v.expired > 0   ? "expired"
+                 : v.expired < 0 ? "not yet valid"
+                                 : "valid",
+                 0);
         }
         printf("}}");
         return;
@@ -163,20 +169,26 @@ static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
     printf("  token  %s (slot %zu)%s\n", label, slot,
            shown ? "" : " - not offered: 'tokens' setting");
     if (tries < 0)
-        printf("    PIN          retry counter unreadable: %s\n", jpki_strerror(prv));
+        printf("    PIN          retry counter unreadable: %s\n",
+               jpki_strerror(prv));
     else if (tries == 0)
-        printf("    PIN          LOCKED (0 of %d tries left): only the municipal "
-               "office can reset it\n", max);
+        printf(
+            "    PIN          LOCKED (0 of %d tries left): only the municipal "
+            "office can reset it\n",
+            max);
     else
         printf("    PIN          %d of %d tries left%s\n", tries, max,
-               tries == 1 ? " (FINAL TRY: a wrong PIN locks it)"
-               : tries < max ? " (a wrong PIN was entered before)" : "");
+               tries == 1    ? " (FINAL TRY: a wrong PIN locks it)"
+               : tries < max ? " (a wrong PIN was entered before)"
+                             : "");
     fputs("    certificate  ", stdout);
     tool_put_text(stdout, v.why ? v.why : v.subject);
     putchar('\n');
     if (!v.why) {
         printf("    valid        %s to %s%s\n", v.not_before, v.not_after,
-               v.expired > 0 ? " (EXPIRED)" : v.expired < 0 ? " (NOT YET VALID)" : "");
+               v.expired > 0   ? " (EXPIRED)"
+               : v.expired < 0 ? " (NOT YET VALID)"
+                               : "");
     }
 }
 
@@ -188,17 +200,19 @@ static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
     jpki_card *jc = NULL;
     jpki_rv rv = jpki_card_open(r, &jc);
     const char *kind = (r->flags & READER_FLAG_EMULATED) ? "emulator" : "pcsc";
-    const char *card = rv == JPKI_OK ? "jpki"
-                       : rv == JPKI_ERR_NO_CARD ? "none"
+    const char *card = rv == JPKI_OK             ? "jpki"
+                       : rv == JPKI_ERR_NO_CARD  ? "none"
                        : rv == JPKI_ERR_NOT_JPKI ? "other"
-                       : rv == JPKI_ERR_BUSY ? "busy" : "error";
+                       : rv == JPKI_ERR_BUSY     ? "busy"
+                                                 : "error";
     int phone = rv == JPKI_OK && jpki_card_is_smartphone(jc);
 
     if (json) {
         printf("%s{", first ? "" : ",");
         jkey("name", r->name, 1);
         jkey("kind", kind, 1);
-        printf("\"pinpad\":%s,", (r->flags & READER_FLAG_PINPAD) ? "true" : "false");
+        printf("\"pinpad\":%s,",
+               (r->flags & READER_FLAG_PINPAD) ? "true" : "false");
         jkey("card", card, 1);
         if (rv != JPKI_OK) {
             jkey("error", jpki_strerror(rv), 0);
@@ -210,10 +224,12 @@ static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
     } else {
         fputs("reader ", stdout);
         tool_put_text(stdout, r->name);
-        printf(" [%s%s]\n", kind, (r->flags & READER_FLAG_PINPAD) ? ", PIN pad" : "");
+        printf(" [%s%s]\n", kind,
+               (r->flags & READER_FLAG_PINPAD) ? ", PIN pad" : "");
         switch (rv) {
         case JPKI_OK:
-            printf("  card   %s\n", phone ? "JPKI smartphone token" : "My Number Card (JPKI)");
+            printf("  card   %s\n",
+                   phone ? "JPKI smartphone token" : "My Number Card (JPKI)");
             break;
         case JPKI_ERR_NO_CARD:
             printf("  card   none: insert the My Number Card\n");
@@ -222,10 +238,12 @@ static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
             printf("  card   not a My Number Card (no JPKI application)\n");
             break;
         case JPKI_ERR_BUSY:
-            printf("  card   in use by another program (try again when it is done)\n");
+            printf("  card   in use by another program (try again when it is "
+                   "done)\n");
             break;
         default:
-            printf("  card   unreadable: %s (reinsert the card)\n", jpki_strerror(rv));
+            printf("  card   unreadable: %s (reinsert the card)\n",
+                   jpki_strerror(rv));
         }
     }
     if (rv == JPKI_OK) {
@@ -249,7 +267,8 @@ static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
 static int pcsc_reachable(void)
 {
     SCARDCONTEXT ctx;
-    if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx) != SCARD_S_SUCCESS)
+    if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx) !=
+        SCARD_S_SUCCESS)
         return 0;
     SCardReleaseContext(ctx);
     return 1;
@@ -260,9 +279,12 @@ static void status_usage(FILE *out)
     fprintf(out,
             "Usage: " TOOL_NAME " status [--json]\n"
             "\n"
-            "Show the readers the module sees (same configuration: jpki-pkcs11.conf\n"
-            "and JPKI_PKCS11_*), their cards, both tokens with their slot ids, PIN\n"
-            "tries left (read without spending a try) and the certificates readable\n"
+            "Show the readers the module sees (same configuration: "
+            "jpki-pkcs11.conf\n"
+            "and JPKI_PKCS11_*), their cards, both tokens with their slot "
+            "ids, PIN\n"
+            "tries left (read without spending a try) and the certificates "
+            "readable\n"
             "without a PIN. Never asks for or sends a PIN.\n"
             "\n"
             "  --json   one JSON object, for scripts\n"
@@ -283,19 +305,17 @@ int cmd_status(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
         switch (c) {
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            status_usage(stdout);
-            return TOOL_EXIT_OK;
+        case 'j': json = 1; break;
+        case 'h': status_usage(stdout); return TOOL_EXIT_OK;
         default:
-            tool_error("status: unknown option '%s' (see --help)", argv[optind - 1]);
+            tool_error("status: unknown option '%s' (see --help)",
+                       argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
     if (optind < argc) {
-        tool_error("status: unexpected argument '%s' (see --help)", argv[optind]);
+        tool_error("status: unexpected argument '%s' (see --help)",
+                   argv[optind]);
         return TOOL_EXIT_USAGE;
     }
 
@@ -310,8 +330,8 @@ int cmd_status(int argc, char **argv)
     /* The module's readers, in its order: emulator images, then the PC/SC
      * readers its readers_allow/readers_deny let through. */
     if (reader_list_emulators(cfg.emulator, &list, &n) != READER_OK ||
-        (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny, &list,
-                                      &n) != READER_OK)) {
+        (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny,
+                                      &list, &n) != READER_OK)) {
         tool_error("status: out of memory");
         return TOOL_EXIT_ERROR;
     }
@@ -322,9 +342,11 @@ int cmd_status(int argc, char **argv)
         jkey("pcsc", pcsc, 1);
         printf("\"readers\":[");
     } else {
-        printf("PC/SC  %s\n", !cfg.pcsc ? "off (pcsc = off or JPKI_PKCS11_PCSC=off)"
-                             : pcsc_up ? "pcscd is running"
-                             : "pcscd is NOT running: start it (systemctl start pcscd.socket)");
+        printf("PC/SC  %s\n", !cfg.pcsc
+                                  ? "off (pcsc = off or JPKI_PKCS11_PCSC=off)"
+                              : pcsc_up ? "pcscd is running"
+                                        : "pcscd is NOT running: start it "
+                                          "(systemctl start pcscd.socket)");
     }
     for (size_t i = 0; i < n; i++)
         cards += (size_t)show_reader(list[i], i, &cfg, i == 0);
@@ -335,7 +357,7 @@ int cmd_status(int argc, char **argv)
         printf("no reader found: %s\n",
                !cfg.pcsc ? "PC/SC is off and no emulator card is configured"
                : pcsc_up ? "connect a card reader"
-               : "PC/SC readers are only seen while pcscd runs");
+                         : "PC/SC readers are only seen while pcscd runs");
     } else if (cards == 0) {
         printf("no My Number Card found\n");
     }

@@ -21,8 +21,8 @@
 /* Exit codes (also in docs/trust.md). */
 enum {
     VX_VALID = 0,
-    VX_ERROR = TOOL_EXIT_ERROR,     /* 1 */
-    VX_USAGE = TOOL_EXIT_USAGE,     /* 2 */
+    VX_ERROR = TOOL_EXIT_ERROR, /* 1 */
+    VX_USAGE = TOOL_EXIT_USAGE, /* 2 */
     VX_BAD_INPUT = 3,
     VX_UNTRUSTED = 4,
     VX_EXPIRED = 5,
@@ -38,32 +38,49 @@ enum {
 static void verify_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: " TOOL_NAME " verify CERT [--anchors DIR] [--crl FILE|DIR]... [--at TIME]\n"
-            "                        [--purpose auth|sign] [--allow-test-pki] [--allow-stale-crl]\n"
-            "                        [--crl-cache DIR | --no-crl-cache] [--show-personal-data]\n"
+            "Usage: " TOOL_NAME
+            " verify CERT [--anchors DIR] [--crl FILE|DIR]... [--at TIME]\n"
+            "                        [--purpose auth|sign] [--allow-test-pki] "
+            "[--allow-stale-crl]\n"
+            "                        [--crl-cache DIR | --no-crl-cache] "
+            "[--show-personal-data]\n"
             "\n"
-            "Checks a JPKI certificate CERT (DER or PEM): its chain to a trust anchor\n"
-            "(chosen by key identifier among roots of the same name), validity, key usage\n"
+            "Checks a JPKI certificate CERT (DER or PEM): its chain to a "
+            "trust anchor\n"
+            "(chosen by key identifier among roots of the same name), "
+            "validity, key usage\n"
             "and policy for the purpose, and revocation from CRL files.\n"
             "\n"
-            "  --anchors DIR        trust anchors: a directory of PEM/DER certificates, or\n"
+            "  --anchors DIR        trust anchors: a directory of PEM/DER "
+            "certificates, or\n"
             "                       one file (default %s; an emulator card's\n"
             "                       CARD.pki works with --allow-test-pki)\n"
-            "  --crl FILE|DIR       CRL (DER or PEM), or a directory of CRLs; repeatable\n"
-            "  --at TIME            check at TIME: YYYY-MM-DD[THH:MM[:SS]][Z] (UTC) or @EPOCH\n"
-            "                       (default now); expired roots serve only past times\n"
-            "  --purpose auth|sign  user authentication (default) or signature certificate\n"
+            "  --crl FILE|DIR       CRL (DER or PEM), or a directory of CRLs; "
+            "repeatable\n"
+            "  --at TIME            check at TIME: YYYY-MM-DD[THH:MM[:SS]][Z] "
+            "(UTC) or @EPOCH\n"
+            "                       (default now); expired roots serve only "
+            "past times\n"
+            "  --purpose auth|sign  user authentication (default) or "
+            "signature certificate\n"
             "  --allow-test-pki     accept the test cards' signature policy\n"
-            "  --allow-stale-crl    a CRL past its nextUpdate (or without one) counts as good\n"
-            "  --crl-cache DIR      CRL index cache (default $XDG_CACHE_HOME/jpki-pkcs11/crl\n"
+            "  --allow-stale-crl    a CRL past its nextUpdate (or without "
+            "one) counts as good\n"
+            "  --crl-cache DIR      CRL index cache (default "
+            "$XDG_CACHE_HOME/jpki-pkcs11/crl\n"
             "                       or ~/.cache/jpki-pkcs11/crl)\n"
             "  --no-crl-cache       build CRL indexes in memory only\n"
-            "  --show-personal-data print the holder's name, sex, birth date and address\n"
-            "                       from a signature certificate (personal data!)\n"
+            "  --show-personal-data print the holder's name, sex, birth date "
+            "and address\n"
+            "                       from a signature certificate (personal "
+            "data!)\n"
             "\n"
-            "Exit status: 0 valid, 1 error, 2 usage, 3 bad input (CERT or anchors unreadable),\n"
-            "4 untrusted, 5 expired or not yet valid, 6 revoked, 7 stale CRL, 8 invalid for\n"
-            "the purpose (key usage, policy, critical extension), 9 revocation unknown\n"
+            "Exit status: 0 valid, 1 error, 2 usage, 3 bad input (CERT or "
+            "anchors unreadable),\n"
+            "4 untrusted, 5 expired or not yet valid, 6 revoked, 7 stale CRL, "
+            "8 invalid for\n"
+            "the purpose (key usage, policy, critical extension), 9 "
+            "revocation unknown\n"
             "(CRLs given, none usable for the certificate's partition).\n",
             jpki_anchors_default_dir());
 }
@@ -79,9 +96,10 @@ static int parse_time(const char *s, int64_t *out)
         *out = v;
         return 0;
     }
-    static const char *const fmts[] = { "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S",
-                                        "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M",
-                                        "%Y-%m-%d %H:%M:%S", "%Y-%m-%d" };
+    static const char *const fmts[] = {
+        "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%MZ",
+        "%Y-%m-%dT%H:%M",     "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"
+    };
     for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
         struct tm tm;
         memset(&tm, 0, sizeof tm);
@@ -101,7 +119,8 @@ static const char *fmt_time(int64_t t, char *buf, size_t len)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+    if (!t || !gmtime_r(&tt, &tm) ||
+        !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
         snprintf(buf, len, "-");
     return buf;
 }
@@ -114,10 +133,12 @@ static void print_fpr(const uint8_t *d)
 
 static const char *reason_name(int reason)
 {
-    static const char *const n[] = { "unspecified", "keyCompromise", "cACompromise",
-                                     "affiliationChanged", "superseded", "cessationOfOperation",
-                                     "certificateHold", "?", "removeFromCRL",
-                                     "privilegeWithdrawn", "aACompromise" };
+    static const char *const n[] = { "unspecified",     "keyCompromise",
+                                     "cACompromise",    "affiliationChanged",
+                                     "superseded",      "cessationOfOperation",
+                                     "certificateHold", "?",
+                                     "removeFromCRL",   "privilegeWithdrawn",
+                                     "aACompromise" };
     if (reason < 0)
         return "none given";
     return (size_t)reason < sizeof n / sizeof n[0] ? n[reason] : "?";
@@ -131,11 +152,13 @@ static void put_line(const char *label, const char *text)
     putchar('\n');
 }
 
-static void print_result(const char *path, const jpki_vresult *r, jpki_purpose purpose)
+static void print_result(const char *path, const jpki_vresult *r,
+                         jpki_purpose purpose)
 {
     char t1[40], t2[40];
     put_line("certificate: ", path);
-    printf("purpose:     %s\n", purpose == JPKI_PURPOSE_SIGN ? "sign" : "auth");
+    printf("purpose:     %s\n",
+           purpose == JPKI_PURPOSE_SIGN ? "sign" : "auth");
     printf("checked at:  %s\n", fmt_time(r->at, t1, sizeof t1));
     printf("chain:\n");
     for (size_t i = 0; i < r->chain_len; i++) {
@@ -144,20 +167,23 @@ static void print_result(const char *path, const jpki_vresult *r, jpki_purpose p
         put_line("", c->subject);
         put_line("       issuer:  ", c->issuer);
         put_line("       serial:  ", c->serial);
-        printf("       valid:   %s .. %s\n", fmt_time(c->not_before, t1, sizeof t1),
+        printf("       valid:   %s .. %s\n",
+               fmt_time(c->not_before, t1, sizeof t1),
                fmt_time(c->not_after, t2, sizeof t2));
         printf("       sha256:  ");
         print_fpr(c->sha256);
     }
     printf("revocation:  %s", jpki_revstate_name(r->revocation));
     if (r->revocation == JPKI_REV_REVOKED)
-        printf(" on %s, reason %s", fmt_time(r->revocation_date, t1, sizeof t1),
+        printf(" on %s, reason %s",
+               fmt_time(r->revocation_date, t1, sizeof t1),
                reason_name(r->revocation_reason));
     printf("\n");
     if (r->crl_path[0]) {
         fputs("  CRL:       ", stdout);
         tool_put_text(stdout, r->crl_path);
-        printf(" (thisUpdate %s, nextUpdate %s)\n", fmt_time(r->crl_this_update, t1, sizeof t1),
+        printf(" (thisUpdate %s, nextUpdate %s)\n",
+               fmt_time(r->crl_this_update, t1, sizeof t1),
                fmt_time(r->crl_next_update, t2, sizeof t2));
     }
     if (r->crl_error[0])
@@ -196,14 +222,17 @@ static int print_personal(X509 *x)
         printf("personal data: %s\n", jpki_san_strerror(rv));
         return rv == JPKI_SAN_MALFORMED ? -1 : 0;
     }
-    static const char *const sex[] = { "-", "1 (male)", "2 (female)", "3 (not known)" };
+    static const char *const sex[] = { "-", "1 (male)", "2 (female)",
+                                       "3 (not known)" };
     printf("personal data:\n");
     put_line("  name:                ", p.name ? p.name : "-");
     print_subst("name substitutes:", p.name_subst);
-    printf("  sex:                 %s\n", sex[p.sex >= 0 && p.sex <= 3 ? p.sex : 0]);
+    printf("  sex:                 %s\n",
+           sex[p.sex >= 0 && p.sex <= 3 ? p.sex : 0]);
     if (p.present & JPKI_PD_BIRTH)
-        printf("  birth date:          %04d-%02d-%02d (era code %d, %s)\n", p.birth_year,
-               p.birth_month, p.birth_day, (int)p.birth_era, jpki_era_name(p.birth_era));
+        printf("  birth date:          %04d-%02d-%02d (era code %d, %s)\n",
+               p.birth_year, p.birth_month, p.birth_day, (int)p.birth_era,
+               jpki_era_name(p.birth_era));
     else
         printf("  birth date:          -\n");
     put_line("  address:             ", p.address ? p.address : "-");
@@ -269,14 +298,17 @@ int cmd_verify(int argc, char **argv)
         case 'a': o.anchors_dir = optarg; break;
         case 'c':
             if (o.n_crls == MAX_CRLS) {
-                tool_error("verify: at most %d --crl (give a directory)", MAX_CRLS);
+                tool_error("verify: at most %d --crl (give a directory)",
+                           MAX_CRLS);
                 return VX_USAGE;
             }
             crls[o.n_crls++] = optarg;
             break;
         case 't':
             if (parse_time(optarg, &o.at) != 0) {
-                tool_error("verify: bad --at '%s' (YYYY-MM-DD[THH:MM[:SS]][Z] or @EPOCH)", optarg);
+                tool_error("verify: bad --at '%s' (YYYY-MM-DD[THH:MM[:SS]][Z] "
+                           "or @EPOCH)",
+                           optarg);
                 return VX_USAGE;
             }
             break;
@@ -297,7 +329,8 @@ int cmd_verify(int argc, char **argv)
         case 'P': show = 1; break;
         case 'h': verify_usage(stdout); return VX_VALID;
         default:
-            tool_error("verify: unknown option '%s' (see --help)", argv[optind - 1]);
+            tool_error("verify: unknown option '%s' (see --help)",
+                       argv[optind - 1]);
             return VX_USAGE;
         }
     }
@@ -315,8 +348,9 @@ int cmd_verify(int argc, char **argv)
         return VX_BAD_INPUT;
     }
     char err[512];
-    jpki_anchors *anchors = jpki_anchors_load(o.anchors_dir ? o.anchors_dir
-                                              : jpki_anchors_default_dir(), err, sizeof err);
+    jpki_anchors *anchors = jpki_anchors_load(
+        o.anchors_dir ? o.anchors_dir : jpki_anchors_default_dir(), err,
+        sizeof err);
     if (!anchors) {
         tool_error("verify: trust anchors: %s", err);
         X509_free(x);

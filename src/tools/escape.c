@@ -24,10 +24,11 @@
 
 static int printable(uint32_t c)
 {
-    return !jpki_utf8_is_control(c) && c != 0x061C && !(c >= 0x200B && c <= 0x200F)
-        && !(c >= 0x2028 && c <= 0x202E) && !(c >= 0x2060 && c <= 0x206F) && c != 0xFEFF
-        && !(c >= 0xFFF9 && c <= 0xFFFB) && c != 0xFFFE && c != 0xFFFF
-        && !(c >= 0xE0000 && c <= 0xE007F);
+    return !jpki_utf8_is_control(c) && c != 0x061C &&
+           !(c >= 0x200B && c <= 0x200F) && !(c >= 0x2028 && c <= 0x202E) &&
+           !(c >= 0x2060 && c <= 0x206F) && c != 0xFEFF &&
+           !(c >= 0xFFF9 && c <= 0xFFFB) && c != 0xFFFE && c != 0xFFFF &&
+           !(c >= 0xE0000 && c <= 0xE007F);
 }
 
 void tool_put_text(FILE *out, const char *s)
@@ -54,7 +55,8 @@ static void put_u(FILE *out, uint32_t c)
 {
     if (c > 0xFFFF) {
         c -= 0x10000;
-        fprintf(out, "\\u%04x\\u%04x", 0xD800 + (c >> 10), 0xDC00 + (c & 0x3FF));
+        fprintf(out, "\\u%04x\\u%04x", 0xD800 + (c >> 10),
+                0xDC00 + (c & 0x3FF));
     } else {
         fprintf(out, "\\u%04x", c);
     }

@@ -24,14 +24,17 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
-    { "status", cmd_status, "readers, cards, tokens, PIN tries left (--json)" },
+    { "status", cmd_status,
+      "readers, cards, tokens, PIN tries left (--json)" },
     { "emu", cmd_emu, "make and inspect emulator card images" },
-    { "verify", cmd_verify, "check a certificate's chain, revocation and purpose" },
+    { "verify", cmd_verify,
+      "check a certificate's chain, revocation and purpose" },
     { "pin", cmd_pin, "PIN tries left; change a PIN" },
     { "cert", cmd_cert, "show or export one of the card's certificates" },
     { "sign", cmd_sign, "sign a file (CMS/PKCS#7) with the signature key" },
     { "ssh-key", cmd_sshkey, "the authentication key for authorized_keys" },
-    { "diagnose", cmd_diagnose, "a field report on a card, for bug reports (--json)" },
+    { "diagnose", cmd_diagnose,
+      "a field report on a card, for bug reports (--json)" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -50,7 +53,7 @@ void tool_error(const char *fmt, ...)
 void tool_reset_getopt(void)
 {
 #ifdef __GLIBC__
-    optind = 0;     /* glibc: also forgets state left inside an option cluster */
+    optind = 0; /* glibc: also forgets state left inside an option cluster */
 #else
     optind = 1;
 #endif
@@ -58,16 +61,18 @@ void tool_reset_getopt(void)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " TOOL_NAME " [--help] [--version] COMMAND [ARGS...]\n"
-            "\n"
-            "Tool of jpki-pkcs11, the PKCS#11 module for the JPKI application of\n"
-            "the My Number Card.\n"
-            "\n"
-            "Commands:\n");
+    fprintf(
+        out,
+        "Usage: " TOOL_NAME " [--help] [--version] COMMAND [ARGS...]\n"
+        "\n"
+        "Tool of jpki-pkcs11, the PKCS#11 module for the JPKI application of\n"
+        "the My Number Card.\n"
+        "\n"
+        "Commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nRun '" TOOL_NAME " COMMAND --help' for a command's options.\n");
+    fprintf(out,
+            "\nRun '" TOOL_NAME " COMMAND --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv)
@@ -82,9 +87,7 @@ int main(int argc, char **argv)
     /* '+': stop at the command name; the rest belongs to the command. */
     while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
         switch (c) {
-        case 'h':
-            usage(stdout);
-            return TOOL_EXIT_OK;
+        case 'h': usage(stdout); return TOOL_EXIT_OK;
         case 'V':
             printf(TOOL_NAME " (jpki-pkcs11) %s\n", PACKAGE_VERSION);
             return TOOL_EXIT_OK;

@@ -10,9 +10,9 @@
 
 #include <stdio.h>
 
-#define TOOL_EXIT_OK    0
-#define TOOL_EXIT_ERROR 1   /* the command failed */
-#define TOOL_EXIT_USAGE 2   /* the command line was wrong */
+#define TOOL_EXIT_OK 0
+#define TOOL_EXIT_ERROR 1 /* the command failed */
+#define TOOL_EXIT_USAGE 2 /* the command line was wrong */
 
 #define TOOL_NAME "jpki-tool"
 

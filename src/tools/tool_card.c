@@ -45,10 +45,12 @@ int tool_card_open(tool_card *tc, const char *cmd)
     }
     if (tc->n == 0)
         tool_error("%s: no card reader found (is pcscd running? see "
-                   "'jpki-tool status')", cmd);
+                   "'jpki-tool status')",
+                   cmd);
     else if (last == JPKI_ERR_NO_CARD)
         tool_error("%s: no My Number Card found: insert the card and run the "
-                   "command again", cmd);
+                   "command again",
+                   cmd);
     else
         tool_card_fail(cmd, last);
     tool_card_close(tc);
@@ -71,23 +73,25 @@ int tool_card_fail(const char *cmd, jpki_rv rv)
     case JPKI_ERR_NO_CARD:
     case JPKI_ERR_REMOVED:
         tool_error("%s: the card was removed or stopped answering: insert it "
-                   "and run the command again", cmd);
+                   "and run the command again",
+                   cmd);
         break;
     case JPKI_ERR_BUSY:
         tool_error("%s: the card is in use by another program: try again when "
-                   "it is done", cmd);
+                   "it is done",
+                   cmd);
         break;
     case JPKI_ERR_COMM:
         tool_error("%s: communication with the card failed: reinsert the card "
-                   "and run the command again", cmd);
+                   "and run the command again",
+                   cmd);
         break;
     case JPKI_ERR_SECURITY:
         tool_error("%s: the card asks for the PIN again (it was reset or "
                    "another program used it meanwhile): run the command again",
                    cmd);
         break;
-    default:
-        tool_error("%s: the card answered: %s", cmd, jpki_strerror(rv));
+    default: tool_error("%s: the card answered: %s", cmd, jpki_strerror(rv));
     }
     return TOOL_EXIT_ERROR;
 }
@@ -95,13 +99,16 @@ int tool_card_fail(const char *cmd, jpki_rv rv)
 void tool_card_locked(const char *cmd, jpki_key key)
 {
     if (key == JPKI_AUTH)
-        tool_error("%s: the authentication PIN is locked (no tries left); no PIN "
-                   "was sent. It can be reset at your municipal office "
-                   "(市区町村窓口): bring the card.", cmd);
+        tool_error(
+            "%s: the authentication PIN is locked (no tries left); no PIN "
+            "was sent. It can be reset at your municipal office "
+            "(市区町村窓口): bring the card.",
+            cmd);
     else
         tool_error("%s: the signature PIN is locked (no tries left); no PIN "
                    "was sent. It can be reset at your municipal office "
-                   "(市区町村窓口): bring the card.", cmd);
+                   "(市区町村窓口): bring the card.",
+                   cmd);
 }
 
 int tool_card_verify(tool_card *tc, const char *cmd, jpki_key key,
@@ -118,24 +125,21 @@ int tool_card_verify(tool_card *tc, const char *cmd, jpki_key key,
     }
     rv = jpki_card_verify_pin(tc->card, key, pin->s, pin->len, &tries);
     switch (rv) {
-    case JPKI_OK:
-        return 0;
+    case JPKI_OK: return 0;
     case JPKI_ERR_PIN_INCORRECT:
         if (key == JPKI_AUTH)
-            tool_error("%s: wrong authentication PIN: %d tries left%s", cmd, tries,
+            tool_error("%s: wrong authentication PIN: %d tries left%s", cmd,
+                       tries,
                        tries == 1 ? " (one more wrong PIN locks it)" : "");
         else
             tool_error("%s: wrong signature PIN: %d tries left%s", cmd, tries,
                        tries == 1 ? " (one more wrong PIN locks it)" : "");
         return TOOL_EXIT_PIN;
-    case JPKI_ERR_PIN_LOCKED:
-        tool_card_locked(cmd, key);
-        return TOOL_EXIT_PIN;
+    case JPKI_ERR_PIN_LOCKED: tool_card_locked(cmd, key); return TOOL_EXIT_PIN;
     case JPKI_ERR_PIN_FORMAT: /* checked before; the card disagrees */
         tool_error("%s: the card refused the PIN's format", cmd);
         return TOOL_EXIT_PIN;
-    default:
-        return tool_card_fail(cmd, rv);
+    default: return tool_card_fail(cmd, rv);
     }
 }
 
@@ -151,7 +155,8 @@ int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
         int rc;
         fprintf(stderr, "This token gives its authentication certificate only "
                         "after the authentication PIN.\n");
-        if ((rc = tool_pin_ask(JPKI_AUTH, "Authentication PIN (4 digits): ", &pin)) != 0)
+        if ((rc = tool_pin_ask(JPKI_AUTH,
+                               "Authentication PIN (4 digits): ", &pin)) != 0)
             return rc;
         rc = tool_card_verify(tc, cmd, JPKI_AUTH, &pin);
         tool_pin_wipe(&pin);
@@ -174,7 +179,8 @@ int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
 static void exists(const char *cmd, const char *path)
 {
     tool_error("%s: %s exists already: not overwritten (remove it or choose "
-               "another name)", cmd, path);
+               "another name)",
+               cmd, path);
 }
 
 int tool_out_free(const char *cmd, const char *path)
@@ -187,18 +193,21 @@ int tool_out_free(const char *cmd, const char *path)
     return 0;
 }
 
-int tool_write_new(const char *cmd, const char *path, const void *data, size_t n)
+int tool_write_new(const char *cmd, const char *path, const void *data,
+                   size_t n)
 {
     const unsigned char *p = data;
     int fd = STDOUT_FILENO;
 
     if (path) {
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
         if (fd < 0) {
             if (errno == EEXIST || errno == ELOOP)
                 exists(cmd, path);
             else
-                tool_error("%s: cannot create %s: %s", cmd, path, strerror(errno));
+                tool_error("%s: cannot create %s: %s", cmd, path,
+                           strerror(errno));
             return TOOL_EXIT_ERROR;
         }
     }
@@ -216,9 +225,9 @@ int tool_write_new(const char *cmd, const char *path, const void *data, size_t n
         err = errno ? errno : EIO;
     if (!err)
         return 0;
-    tool_error("%s: writing %s failed: %s", cmd, path ? path : "the output", strerror(err));
+    tool_error("%s: writing %s failed: %s", cmd, path ? path : "the output",
+               strerror(err));
     if (path)
         unlink(path);
     return TOOL_EXIT_ERROR;
 }
-

@@ -37,7 +37,8 @@ int tool_pin_use_fd(const char *arg);
 
 /* Parses the options of a command that has only --pin-fd and --help.
  * Returns -1 to go on (operands from optind), else the exit status. */
-int tool_pin_options(int argc, char **argv, const char *cmd, void (*usage)(FILE *));
+int tool_pin_options(int argc, char **argv, const char *cmd,
+                     void (*usage)(FILE *));
 
 /* Reads a PIN for key and checks its rules; a signature PIN is upper-cased
  * first (the card holds upper case only). `prompt` is shown on the terminal
@@ -54,7 +55,7 @@ void tool_pin_wipe(tool_pin *p);
 typedef struct {
     reader **list;
     size_t n;
-    jpki_card *card;   /* the first JPKI card of the module's readers */
+    jpki_card *card; /* the first JPKI card of the module's readers */
 } tool_card;
 
 /* Opens the first JPKI card in the readers the module would use (its

@@ -54,7 +54,8 @@ static int enc_cmp(const void *a, const void *b)
 }
 
 /* The signed attributes as the SET OF that is signed (tag 0x31), sorted. */
-static int encode_signed_attrs(CMS_SignerInfo *si, unsigned char **out, size_t *out_len)
+static int encode_signed_attrs(CMS_SignerInfo *si, unsigned char **out,
+                               size_t *out_len)
 {
     int n = CMS_signed_get_attr_count(si), ok = 0;
     enc *e = n > 0 ? calloc((size_t)n, sizeof *e) : NULL;
@@ -100,21 +101,24 @@ done:
 }
 
 /* md: the content's SHA-256; with_time: a signingTime attribute too. */
-static int add_attrs(CMS_SignerInfo *si, const unsigned char md[32], int with_time)
+static int add_attrs(CMS_SignerInfo *si, const unsigned char md[32],
+                     int with_time)
 {
     ASN1_TIME *now = with_time ? X509_gmtime_adj(NULL, 0) : NULL;
-    int ok = (now || !with_time) &&
-             CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
-                                         OBJ_nid2obj(NID_pkcs7_data), -1) &&
-             (!with_time ||
-              CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, now->type, now, -1)) &&
-             CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest,
-                                         V_ASN1_OCTET_STRING, md, 32);
+    int ok =
+        (now || !with_time) &&
+        CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
+                                    OBJ_nid2obj(NID_pkcs7_data), -1) &&
+        (!with_time || CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
+                                                   now->type, now, -1)) &&
+        CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest,
+                                    V_ASN1_OCTET_STRING, md, 32);
     ASN1_TIME_free(now);
     return ok;
 }
 
-static int set_content(CMS_ContentInfo *cms, const unsigned char *data, size_t len)
+static int set_content(CMS_ContentInfo *cms, const unsigned char *data,
+                       size_t len)
 {
     ASN1_OCTET_STRING **pos = CMS_get0_content(cms);
     if (!pos)
@@ -126,8 +130,9 @@ static int set_content(CMS_ContentInfo *cms, const unsigned char *data, size_t l
 }
 
 /* data (NULL when detached and md given) or md: what is signed. */
-static jpki_rv cms_sign(jpki_card *card, X509 *signer, X509 *ca, const unsigned char *data,
-                        size_t len, const unsigned char *md_in, int detached,
+static jpki_rv cms_sign(jpki_card *card, X509 *signer, X509 *ca,
+                        const unsigned char *data, size_t len,
+                        const unsigned char *md_in, int detached,
                         unsigned char **out, size_t *out_len)
 {
     unsigned int flags = CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES;
@@ -152,11 +157,14 @@ static jpki_rv cms_sign(jpki_card *card, X509 *signer, X509 *ca, const unsigned 
         memcpy(md, md_in, sizeof md);
     else if (!EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL))
         goto done;
-    if ((ca && !CMS_add1_cert(cms, ca)) || (!detached && !set_content(cms, data, len)) ||
-        !add_attrs(si, md, !md_in) || !encode_signed_attrs(si, &attrs, &attrs_len))
+    if ((ca && !CMS_add1_cert(cms, ca)) ||
+        (!detached && !set_content(cms, data, len)) ||
+        !add_attrs(si, md, !md_in) ||
+        !encode_signed_attrs(si, &attrs, &attrs_len))
         goto done;
     memcpy(di, sha256_prefix, sizeof sha256_prefix);
-    if (!EVP_Digest(attrs, attrs_len, di + sizeof sha256_prefix, NULL, EVP_sha256(), NULL))
+    if (!EVP_Digest(attrs, attrs_len, di + sizeof sha256_prefix, NULL,
+                    EVP_sha256(), NULL))
         goto done;
     rv = jpki_card_sign(card, JPKI_SIGN, di, sizeof di, sig, &sig_len);
     if (rv != JPKI_OK)
@@ -183,7 +191,8 @@ jpki_rv tool_cms_sign(jpki_card *card, X509 *signer, X509 *ca,
 }
 
 jpki_rv tool_cms_sign_digest(jpki_card *card, X509 *signer, X509 *ca,
-                             const unsigned char md[32], unsigned char **out, size_t *out_len)
+                             const unsigned char md[32], unsigned char **out,
+                             size_t *out_len)
 {
     return cms_sign(card, signer, ca, NULL, 0, md, 1, out, out_len);
 }
@@ -198,16 +207,18 @@ int tool_cms_check(const unsigned char *der, size_t der_len, X509 *signer,
     BIO *got = BIO_new(BIO_s_mem());
     int ok = 0;
 
-    if (cms && certs && got && (!detached || content) && sk_X509_push(certs, signer) &&
-        p == der + der_len &&
+    if (cms && certs && got && (!detached || content) &&
+        sk_X509_push(certs, signer) && p == der + der_len &&
         /* Only our certificate may be the signer; its chain is not the
          * question here (the card's CA may be a test CA). */
         CMS_verify(cms, certs, NULL, content, got,
-                   CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY) == 1) {
+                   CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY) ==
+            1) {
         char *txt = NULL;
         long n = BIO_get_mem_data(got, &txt);
         /* The signed content is the file, byte for byte. */
-        ok = n >= 0 && (size_t)n == len && (len == 0 || memcmp(txt, data, len) == 0);
+        ok = n >= 0 && (size_t)n == len &&
+             (len == 0 || memcmp(txt, data, len) == 0);
     }
     BIO_free(got);
     BIO_free(content);

@@ -22,7 +22,8 @@ jpki_rv tool_cms_sign(jpki_card *card, X509 *signer, X509 *ca,
 /* A detached signature of content whose SHA-256 is md, for PAdES: no
  * signingTime attribute (the PDF's /M holds the time). */
 jpki_rv tool_cms_sign_digest(jpki_card *card, X509 *signer, X509 *ca,
-                             const unsigned char md[32], unsigned char **out, size_t *out_len);
+                             const unsigned char md[32], unsigned char **out,
+                             size_t *out_len);
 
 /* 1 if der is a signature by signer over exactly data (detached or
  * carried), checked as a relying party would; else 0. */
@@ -34,7 +35,8 @@ int tool_cms_check(const unsigned char *der, size_t der_len, X509 *signer,
 /* Called once the certificates are read, before the card signs: fills md
  * with the SHA-256 of what is to be signed. 0, or an exit status after a
  * message. */
-typedef int (*tool_sign_prepare)(void *ctx, X509 *signer, X509 *ca, unsigned char md[32]);
+typedef int (*tool_sign_prepare)(void *ctx, X509 *signer, X509 *ca,
+                                 unsigned char md[32]);
 
 /* The personal-data warning, the signature PIN asked (and checked), then
  * in one card transaction the PIN verified, the certificates read and a

@@ -25,14 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PDF_SECTIONS 256        /* cross-reference sections in the chain */
-#define PDF_OBJECTS 4000000LL   /* object numbers */
-#define PDF_OBJSTM_CACHE 32     /* object streams decoded and kept */
+#define PDF_SECTIONS 256      /* cross-reference sections in the chain */
+#define PDF_OBJECTS 4000000LL /* object numbers */
+#define PDF_OBJSTM_CACHE 32   /* object streams decoded and kept */
 
 typedef struct {
-    unsigned char type;   /* 0 unknown, 1 at an offset, 2 in an object stream */
-    uint32_t idx;         /* type 2: index in the stream */
-    uint64_t at;          /* type 1: offset; type 2: the stream's number */
+    unsigned char type; /* 0 unknown, 1 at an offset, 2 in an object stream */
+    uint32_t idx;       /* type 2: index in the stream */
+    uint64_t at;        /* type 1: offset; type 2: the stream's number */
 } xent;
 
 typedef struct {
@@ -52,11 +52,12 @@ struct pdf_doc {
     long long size;
     objstm cache[PDF_OBJSTM_CACHE];
     int ncache;
-    int busy;             /* streams being decoded: a /Length inside one */
+    int busy; /* streams being decoded: a /Length inside one */
     char err[256];
 };
 
-static int fail(pdf_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(pdf_doc *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int fail(pdf_doc *d, const char *fmt, ...)
 {
     va_list ap;
@@ -66,25 +67,48 @@ static int fail(pdf_doc *d, const char *fmt, ...)
     return -1;
 }
 
-const char *pdf_error(const pdf_doc *d) { return d->err; }
-const pdf_val *pdf_trailer(const pdf_doc *d) { return &d->trailer; }
-int pdf_xref_is_stream(const pdf_doc *d) { return d->last_stream; }
-size_t pdf_startxref(const pdf_doc *d) { return d->startxref; }
-long long pdf_size(const pdf_doc *d) { return d->size; }
+const char *pdf_error(const pdf_doc *d)
+{
+    return d->err;
+}
+const pdf_val *pdf_trailer(const pdf_doc *d)
+{
+    return &d->trailer;
+}
+int pdf_xref_is_stream(const pdf_doc *d)
+{
+    return d->last_stream;
+}
+size_t pdf_startxref(const pdf_doc *d)
+{
+    return d->startxref;
+}
+long long pdf_size(const pdf_doc *d)
+{
+    return d->size;
+}
 
 /* ---- objects ------------------------------------------------------------- */
 
 /* "num gen obj" at p, then the value; *after: past it. */
-static int obj_at(pdf_doc *d, const unsigned char *p, const unsigned char *e, long long num,
-                  pdf_val *v, const unsigned char **after, int *is_stream)
+static int obj_at(pdf_doc *d, const unsigned char *p, const unsigned char *e,
+                  long long num, pdf_val *v, const unsigned char **after,
+                  int *is_stream)
 {
     pdf_val n, g;
-    if (pdf_parse(&p, e, &n) != 0 || n.kind != PV_INT || pdf_parse(&p, e, &g) != 0 ||
-        g.kind != PV_INT || (num >= 0 && n.num != num))
-        return fail(d, "object %lld is not where the cross-reference data says (a damaged file: qpdf IN OUT repairs it)", num);
+    if (pdf_parse(&p, e, &n) != 0 || n.kind != PV_INT ||
+        pdf_parse(&p, e, &g) != 0 || g.kind != PV_INT ||
+        (num >= 0 && n.num != num))
+        return fail(d,
+                    "object %lld is not where the cross-reference data says "
+                    "(a damaged file: qpdf IN OUT repairs it)",
+                    num);
     p = pdf_skip_ws(p, e);
     if (!pdf_keyword(p, e, "obj"))
-        return fail(d, "object %lld is not where the cross-reference data says (a damaged file: qpdf IN OUT repairs it)", num);
+        return fail(d,
+                    "object %lld is not where the cross-reference data says "
+                    "(a damaged file: qpdf IN OUT repairs it)",
+                    num);
     p += 3;
     if (pdf_parse(&p, e, v) != 0)
         return fail(d, "object %lld is malformed", n.num);
@@ -99,8 +123,9 @@ static int obj_at(pdf_doc *d, const unsigned char *p, const unsigned char *e, lo
 static int get_depth(pdf_doc *d, long long num, pdf_val *v, int *is_stream);
 
 /* A stream's decoded data; its /Length may be another object. */
-static int stream_data(pdf_doc *d, const pdf_val *dict, const unsigned char *after,
-                       unsigned char **data, size_t *len)
+static int stream_data(pdf_doc *d, const pdf_val *dict,
+                       const unsigned char *after, unsigned char **data,
+                       size_t *len)
 {
     pdf_val l;
     int rc = -1;
@@ -117,8 +142,8 @@ static int stream_data(pdf_doc *d, const pdf_val *dict, const unsigned char *aft
     }
     if (l.kind != PV_INT || l.num < 0)
         return fail(d, "a stream's /Length is malformed");
-    return pdf_stream_decode(dict, l.num, after, d->buf + d->len, data, len, d->err,
-                             sizeof d->err);
+    return pdf_stream_decode(dict, l.num, after, d->buf + d->len, data, len,
+                             d->err, sizeof d->err);
 }
 
 static int objstm_get(pdf_doc *d, long long snum, objstm **out)
@@ -139,10 +164,12 @@ static int objstm_get(pdf_doc *d, long long snum, objstm **out)
     if (snum < 0 || (size_t)snum >= d->nx || d->x[snum].type != 1 ||
         d->x[snum].at >= d->len)
         return fail(d, "object stream %lld not found", snum);
-    if (obj_at(d, d->buf + d->x[snum].at, d->buf + d->len, snum, &dict, &after, &stream) != 0)
+    if (obj_at(d, d->buf + d->x[snum].at, d->buf + d->len, snum, &dict, &after,
+               &stream) != 0)
         return -1;
     pdf_val type;
-    if (!stream || pdf_dict_get(&dict, "Type", &type) != 1 || !pdf_is_name(&type, "ObjStm"))
+    if (!stream || pdf_dict_get(&dict, "Type", &type) != 1 ||
+        !pdf_is_name(&type, "ObjStm"))
         return fail(d, "object %lld is not an object stream", snum);
     if (stream_data(d, &dict, after, &data, &len) != 0)
         return -1;
@@ -157,12 +184,14 @@ static int objstm_get(pdf_doc *d, long long snum, objstm **out)
 static int get_depth(pdf_doc *d, long long num, pdf_val *v, int *is_stream)
 {
     if (num < 0 || (size_t)num >= d->nx || d->x[num].type == 0)
-        return fail(d, "object %lld is missing from the cross-reference data", num);
+        return fail(d, "object %lld is missing from the cross-reference data",
+                    num);
     xent *x = &d->x[num];
     if (x->type == 1) {
         if (x->at >= d->len)
             return fail(d, "object %lld lies beyond the end of the file", num);
-        return obj_at(d, d->buf + x->at, d->buf + d->len, num, v, NULL, is_stream);
+        return obj_at(d, d->buf + x->at, d->buf + d->len, num, v, NULL,
+                      is_stream);
     }
     objstm *s = NULL;
     pdf_val n, off, first, cnt;
@@ -170,16 +199,17 @@ static int get_depth(pdf_doc *d, long long num, pdf_val *v, int *is_stream)
         return -1;
     /* The stream's dictionary again, for /N and /First. */
     pdf_val dict;
-    if (obj_at(d, d->buf + d->x[x->at].at, d->buf + d->len, (long long)x->at, &dict, NULL,
-               NULL) != 0 ||
+    if (obj_at(d, d->buf + d->x[x->at].at, d->buf + d->len, (long long)x->at,
+               &dict, NULL, NULL) != 0 ||
         pdf_dict_get(&dict, "N", &cnt) != 1 || cnt.kind != PV_INT ||
         pdf_dict_get(&dict, "First", &first) != 1 || first.kind != PV_INT ||
         first.num < 0 || (size_t)first.num > s->len)
-        return fail(d, "object stream %llu is malformed", (unsigned long long)x->at);
+        return fail(d, "object stream %llu is malformed",
+                    (unsigned long long)x->at);
     const unsigned char *p = s->data, *e = s->data + first.num;
     for (long long i = 0; i < cnt.num; i++) {
-        if (pdf_parse(&p, e, &n) != 0 || n.kind != PV_INT || pdf_parse(&p, e, &off) != 0 ||
-            off.kind != PV_INT)
+        if (pdf_parse(&p, e, &n) != 0 || n.kind != PV_INT ||
+            pdf_parse(&p, e, &off) != 0 || off.kind != PV_INT)
             break;
         if (n.num != num)
             continue;
@@ -234,9 +264,9 @@ static int read_table(pdf_doc *d, const unsigned char *p, pdf_val *trailer)
                 return fail(d, "the trailer is malformed");
             return 0;
         }
-        if (pdf_parse(&p, e, &start) != 0 || start.kind != PV_INT || start.num < 0 ||
-            pdf_parse(&p, e, &count) != 0 || count.kind != PV_INT || count.num < 0 ||
-            count.num > (e - p) / 18)
+        if (pdf_parse(&p, e, &start) != 0 || start.kind != PV_INT ||
+            start.num < 0 || pdf_parse(&p, e, &count) != 0 ||
+            count.kind != PV_INT || count.num < 0 || count.num > (e - p) / 18)
             return fail(d, "the cross-reference table is malformed");
         for (long long i = 0; i < count.num; i++) {
             pdf_val off, gen;
@@ -271,17 +301,21 @@ static int read_stream(pdf_doc *d, size_t at, pdf_val *dict)
     long long wv[3], rowlen = 0, pairs[2 * 64];
     int npairs = 0;
 
-    if (obj_at(d, d->buf + at, d->buf + d->len, -1, dict, &after, &stream) != 0)
+    if (obj_at(d, d->buf + at, d->buf + d->len, -1, dict, &after, &stream) !=
+        0)
         return fail(d, "the cross-reference data is not where startxref says");
-    if (!stream || pdf_dict_get(dict, "Type", &type) != 1 || !pdf_is_name(&type, "XRef"))
+    if (!stream || pdf_dict_get(dict, "Type", &type) != 1 ||
+        !pdf_is_name(&type, "XRef"))
         return fail(d, "the cross-reference data is not where startxref says");
     if (pdf_dict_get(dict, "W", &w) != 1 || w.kind != PV_ARRAY ||
-        pdf_dict_get(dict, "Size", &sz) != 1 || sz.kind != PV_INT || sz.num < 0)
+        pdf_dict_get(dict, "Size", &sz) != 1 || sz.kind != PV_INT ||
+        sz.num < 0)
         return fail(d, "the cross-reference stream is malformed");
     const unsigned char *p = w.s + 1;
     for (int i = 0; i < 3; i++) {
         pdf_val x;
-        if (pdf_parse(&p, w.e - 1, &x) != 0 || x.kind != PV_INT || x.num < 0 || x.num > 8)
+        if (pdf_parse(&p, w.e - 1, &x) != 0 || x.kind != PV_INT || x.num < 0 ||
+            x.num > 8)
             return fail(d, "the cross-reference stream has odd field widths");
         wv[i] = x.num;
         rowlen += x.num;
@@ -293,8 +327,10 @@ static int read_stream(pdf_doc *d, size_t at, pdf_val *dict)
         p = idx.s + 1;
         pdf_val x;
         while (pdf_parse(&p, idx.e - 1, &x) == 0) {
-            if (x.kind != PV_INT || x.num < 0 || npairs == (int)(sizeof pairs / sizeof *pairs))
-                return fail(d, "the cross-reference stream's /Index is malformed");
+            if (x.kind != PV_INT || x.num < 0 ||
+                npairs == (int)(sizeof pairs / sizeof *pairs))
+                return fail(
+                    d, "the cross-reference stream's /Index is malformed");
             pairs[npairs++] = x.num;
         }
         if (npairs % 2)
@@ -312,12 +348,14 @@ static int read_stream(pdf_doc *d, size_t at, pdf_val *dict)
     for (int i = 0; i < npairs; i += 2) {
         for (long long k = 0; k < pairs[i + 1]; k++, row++) {
             if (row >= rows) {
-                fail(d, "the cross-reference stream is shorter than its /Index");
+                fail(d,
+                     "the cross-reference stream is shorter than its /Index");
                 goto done;
             }
             const unsigned char *r = data + row * (size_t)rowlen;
             uint64_t t = wv[0] ? be(r, wv[0]) : 1;
-            uint64_t f2 = be(r + wv[0], wv[1]), f3 = be(r + wv[0] + wv[1], wv[2]);
+            uint64_t f2 = be(r + wv[0], wv[1]),
+                     f3 = be(r + wv[0] + wv[1], wv[2]);
             if (t == 1 || t == 2)
                 put(d, pairs[i] + k, (int)t, f2, (uint32_t)f3);
         }
@@ -336,8 +374,8 @@ static int find_startxref(pdf_doc *d, size_t *at)
         if (i + 9 <= d->len && memcmp(d->buf + i, "startxref", 9) == 0) {
             const unsigned char *p = d->buf + i + 9;
             pdf_val v;
-            if (pdf_parse(&p, d->buf + d->len, &v) != 0 || v.kind != PV_INT || v.num < 0 ||
-                (unsigned long long)v.num >= d->len)
+            if (pdf_parse(&p, d->buf + d->len, &v) != 0 || v.kind != PV_INT ||
+                v.num < 0 || (unsigned long long)v.num >= d->len)
                 break;
             *at = (size_t)v.num;
             return 0;
@@ -345,7 +383,9 @@ static int find_startxref(pdf_doc *d, size_t *at)
         if (i == 0)
             break;
     }
-    return fail(d, "no valid startxref at the end: the file is truncated or not a PDF");
+    return fail(
+        d,
+        "no valid startxref at the end: the file is truncated or not a PDF");
 }
 
 static int read_chain(pdf_doc *d)
@@ -362,14 +402,16 @@ static int read_chain(pdf_doc *d)
         seen[n++] = at;
         const unsigned char *p = pdf_skip_ws(d->buf + at, d->buf + d->len);
         int table = pdf_keyword(p, d->buf + d->len, "xref");
-        if ((table ? read_table(d, p, &trailer) : read_stream(d, at, &trailer)) != 0)
+        if ((table ? read_table(d, p, &trailer)
+                   : read_stream(d, at, &trailer)) != 0)
             return -1;
         if (n == 1) {
             d->trailer = trailer;
             d->last_stream = !table;
         }
         /* A hybrid file's table points at a stream for the rest. */
-        if (table && pdf_dict_get(&trailer, "XRefStm", &xs) == 1 && xs.kind == PV_INT) {
+        if (table && pdf_dict_get(&trailer, "XRefStm", &xs) == 1 &&
+            xs.kind == PV_INT) {
             pdf_val sd;
             if (xs.num < 0 || (unsigned long long)xs.num >= d->len ||
                 read_stream(d, (size_t)xs.num, &sd) != 0)
@@ -385,7 +427,8 @@ static int read_chain(pdf_doc *d)
     }
 }
 
-pdf_doc *pdf_open(const unsigned char *pdf, size_t len, char *err, size_t errlen)
+pdf_doc *pdf_open(const unsigned char *pdf, size_t len, char *err,
+                  size_t errlen)
 {
     pdf_doc *d = calloc(1, sizeof *d);
     pdf_val sz;
@@ -395,7 +438,8 @@ pdf_doc *pdf_open(const unsigned char *pdf, size_t len, char *err, size_t errlen
     }
     d->buf = pdf;
     d->len = len;
-    const unsigned char *h = len >= 5 ? memmem(pdf, len < 1024 ? len : 1024, "%PDF-", 5) : NULL;
+    const unsigned char *h =
+        len >= 5 ? memmem(pdf, len < 1024 ? len : 1024, "%PDF-", 5) : NULL;
     if (!h) {
         fail(d, "not a PDF file (no %%PDF- header)");
         goto bad;
@@ -405,12 +449,13 @@ pdf_doc *pdf_open(const unsigned char *pdf, size_t len, char *err, size_t errlen
     /* The newest /Size bounds the object numbers; a first pass finds it. */
     const unsigned char *p = pdf_skip_ws(pdf + d->startxref, pdf + len);
     if (pdf_keyword(p, pdf + len, "xref")) {
-        const unsigned char *t = memmem(p, (size_t)(pdf + len - p), "trailer", 7);
+        const unsigned char *t =
+            memmem(p, (size_t)(pdf + len - p), "trailer", 7);
         if (t) {
             t += 7;
             pdf_val tr;
-            if (pdf_parse(&t, pdf + len, &tr) == 0 && pdf_dict_get(&tr, "Size", &sz) == 1 &&
-                sz.kind == PV_INT)
+            if (pdf_parse(&t, pdf + len, &tr) == 0 &&
+                pdf_dict_get(&tr, "Size", &sz) == 1 && sz.kind == PV_INT)
                 d->size = sz.num;
         }
     } else {
@@ -430,7 +475,8 @@ pdf_doc *pdf_open(const unsigned char *pdf, size_t len, char *err, size_t errlen
     }
     if (read_chain(d) != 0)
         goto bad;
-    if (pdf_dict_get(&d->trailer, "Size", &sz) != 1 || sz.kind != PV_INT || sz.num != d->size) {
+    if (pdf_dict_get(&d->trailer, "Size", &sz) != 1 || sz.kind != PV_INT ||
+        sz.num != d->size) {
         fail(d, "the trailer's /Size is malformed");
         goto bad;
     }

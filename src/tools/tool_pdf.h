@@ -19,17 +19,19 @@ enum { PV_NONE, PV_INT, PV_REF, PV_NAME, PV_DICT, PV_ARRAY, PV_OTHER };
 typedef struct {
     int kind;
     const unsigned char *s, *e;
-    long long num;   /* PV_INT: the value; PV_REF: the object number */
-    long gen;        /* PV_REF: the generation */
+    long long num; /* PV_INT: the value; PV_REF: the object number */
+    long gen;      /* PV_REF: the generation */
 } pdf_val;
 
 /* Parses one value at *pp (whitespace and comments skipped first) and
  * moves *pp past it. 0, or -1 on malformed input. */
 int pdf_parse(const unsigned char **pp, const unsigned char *e, pdf_val *v);
 /* Past whitespace and comments. */
-const unsigned char *pdf_skip_ws(const unsigned char *p, const unsigned char *e);
+const unsigned char *pdf_skip_ws(const unsigned char *p,
+                                 const unsigned char *e);
 /* 1 if the keyword kw is at p, as a whole token. */
-int pdf_keyword(const unsigned char *p, const unsigned char *e, const char *kw);
+int pdf_keyword(const unsigned char *p, const unsigned char *e,
+                const char *kw);
 /* dict's entry for key (without the slash): 1 found, 0 not, -1 malformed. */
 int pdf_dict_get(const pdf_val *dict, const char *key, pdf_val *out);
 /* 1 if v is the name /want. */
@@ -41,7 +43,8 @@ typedef struct pdf_doc pdf_doc;
 
 /* Reads the cross-reference chain of pdf (len bytes, kept by the caller
  * while the document lives). NULL with a message in err. */
-pdf_doc *pdf_open(const unsigned char *pdf, size_t len, char *err, size_t errlen);
+pdf_doc *pdf_open(const unsigned char *pdf, size_t len, char *err,
+                  size_t errlen);
 void pdf_close(pdf_doc *d);
 
 /* The newest trailer (or cross-reference stream dictionary). */
@@ -66,24 +69,26 @@ const char *pdf_error(const pdf_doc *d);
  * keyword is at after and whose /Length is length: no filter or
  * FlateDecode, with the PNG predictors. *out malloc'd. 0, or -1 with a
  * message in err. */
-int pdf_stream_decode(const pdf_val *dict, long long length, const unsigned char *after,
-                      const unsigned char *end, unsigned char **out, size_t *out_len,
-                      char *err, size_t errlen);
+int pdf_stream_decode(const pdf_val *dict, long long length,
+                      const unsigned char *after, const unsigned char *end,
+                      unsigned char **out, size_t *out_len, char *err,
+                      size_t errlen);
 
 /* ---- the signature update (tool_pdf_write.c) --------------------------- */
 
 typedef struct {
-    unsigned char *buf;     /* the original file followed by the update */
+    unsigned char *buf; /* the original file followed by the update */
     size_t len;
-    size_t contents_at;     /* offset of the '<' of /Contents */
-    size_t contents_hex;    /* hex digits between '<' and '>' */
+    size_t contents_at;  /* offset of the '<' of /Contents */
+    size_t contents_hex; /* hex digits between '<' and '>' */
 } pdf_signed;
 
 /* Builds pdf followed by an incremental update that adds an invisible
  * signature field with a signature dictionary whose /Contents holds
  * contents_bytes zero bytes (in hex) and whose /ByteRange is already
  * filled in; date is a PDF date "D:...". 0, or -1 with a message in err. */
-int pdf_prepare_signature(const unsigned char *pdf, size_t len, size_t contents_bytes,
-                          const char *date, pdf_signed *out, char *err, size_t errlen);
+int pdf_prepare_signature(const unsigned char *pdf, size_t len,
+                          size_t contents_bytes, const char *date,
+                          pdf_signed *out, char *err, size_t errlen);
 
 #endif

@@ -11,20 +11,22 @@
 
 #include <string.h>
 
-#define PDF_DEPTH 32   /* nesting of arrays and dictionaries */
+#define PDF_DEPTH 32 /* nesting of arrays and dictionaries */
 
 static int is_ws(unsigned char c)
 {
-    return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ';
+    return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' ||
+           c == ' ';
 }
 
 static int is_delim(unsigned char c)
 {
-    return c == '(' || c == ')' || c == '<' || c == '>' || c == '[' || c == ']' ||
-           c == '{' || c == '}' || c == '/' || c == '%';
+    return c == '(' || c == ')' || c == '<' || c == '>' || c == '[' ||
+           c == ']' || c == '{' || c == '}' || c == '/' || c == '%';
 }
 
-const unsigned char *pdf_skip_ws(const unsigned char *p, const unsigned char *e)
+const unsigned char *pdf_skip_ws(const unsigned char *p,
+                                 const unsigned char *e)
 {
     while (p < e) {
         if (is_ws(*p)) {
@@ -39,7 +41,8 @@ const unsigned char *pdf_skip_ws(const unsigned char *p, const unsigned char *e)
     return p;
 }
 
-static const unsigned char *tok_end(const unsigned char *p, const unsigned char *e)
+static const unsigned char *tok_end(const unsigned char *p,
+                                    const unsigned char *e)
 {
     while (p < e && !is_ws(*p) && !is_delim(*p))
         p++;
@@ -47,7 +50,8 @@ static const unsigned char *tok_end(const unsigned char *p, const unsigned char 
 }
 
 /* An unsigned decimal integer token of at most 18 digits: 1 and *v. */
-static int int_token(const unsigned char *s, const unsigned char *t, long long *v)
+static int int_token(const unsigned char *s, const unsigned char *t,
+                     long long *v)
 {
     long long n = 0;
     int neg = 0;
@@ -68,10 +72,12 @@ static int int_token(const unsigned char *s, const unsigned char *t, long long *
 int pdf_keyword(const unsigned char *p, const unsigned char *e, const char *kw)
 {
     size_t n = strlen(kw);
-    return (size_t)(e - p) >= n && memcmp(p, kw, n) == 0 && tok_end(p, e) == p + n;
+    return (size_t)(e - p) >= n && memcmp(p, kw, n) == 0 &&
+           tok_end(p, e) == p + n;
 }
 
-static int parse_at(const unsigned char **pp, const unsigned char *e, pdf_val *v, int depth);
+static int parse_at(const unsigned char **pp, const unsigned char *e,
+                    pdf_val *v, int depth);
 
 static int parse_string(const unsigned char **pp, const unsigned char *e)
 {
@@ -92,8 +98,8 @@ static int parse_string(const unsigned char **pp, const unsigned char *e)
     return 0;
 }
 
-static int parse_container(const unsigned char **pp, const unsigned char *e, pdf_val *v,
-                           int depth, int dict)
+static int parse_container(const unsigned char **pp, const unsigned char *e,
+                           pdf_val *v, int depth, int dict)
 {
     const unsigned char *p = *pp + (dict ? 2 : 1);
     pdf_val k, x;
@@ -121,7 +127,8 @@ static int parse_container(const unsigned char **pp, const unsigned char *e, pdf
     return 0;
 }
 
-static int parse_at(const unsigned char **pp, const unsigned char *e, pdf_val *v, int depth)
+static int parse_at(const unsigned char **pp, const unsigned char *e,
+                    pdf_val *v, int depth)
 {
     const unsigned char *p = pdf_skip_ws(*pp, e), *t;
     memset(v, 0, sizeof *v);
@@ -139,17 +146,15 @@ static int parse_at(const unsigned char **pp, const unsigned char *e, pdf_val *v
             return -1;
         v->e = *pp = p;
         return 0;
-    case '[':
-        *pp = p;
-        return parse_container(pp, e, v, depth, 0);
+    case '[': *pp = p; return parse_container(pp, e, v, depth, 0);
     case '<':
         if (e - p >= 2 && p[1] == '<') {
             *pp = p;
             return parse_container(pp, e, v, depth, 1);
         }
         for (p++; p < e && *p != '>'; p++)
-            if (!is_ws(*p) && !((*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a' &&
-                                                             (*p | 0x20) <= 'f')))
+            if (!is_ws(*p) && !((*p >= '0' && *p <= '9') ||
+                                ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f')))
                 return -1;
         if (p >= e)
             return -1;
@@ -189,7 +194,8 @@ int pdf_parse(const unsigned char **pp, const unsigned char *e, pdf_val *v)
 int pdf_is_name(const pdf_val *v, const char *want)
 {
     size_t n = strlen(want);
-    return v->kind == PV_NAME && (size_t)(v->e - v->s) == n + 1 && memcmp(v->s + 1, want, n) == 0;
+    return v->kind == PV_NAME && (size_t)(v->e - v->s) == n + 1 &&
+           memcmp(v->s + 1, want, n) == 0;
 }
 
 int pdf_dict_get(const pdf_val *dict, const char *key, pdf_val *out)
@@ -204,10 +210,10 @@ int pdf_dict_get(const pdf_val *dict, const char *key, pdf_val *out)
         p = pdf_skip_ws(p, e);
         if (p >= e)
             return 0;
-        if (pdf_parse(&p, e, &k) != 0 || k.kind != PV_NAME || pdf_parse(&p, e, out) != 0)
+        if (pdf_parse(&p, e, &k) != 0 || k.kind != PV_NAME ||
+            pdf_parse(&p, e, out) != 0)
             return -1;
         if (pdf_is_name(&k, key))
             return 1;
     }
 }
-

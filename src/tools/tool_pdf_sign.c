@@ -56,7 +56,8 @@ static int build(pdf_job *j, size_t contents)
     char err[256];
     free(j->doc.buf);
     j->doc.buf = NULL;
-    if (pdf_prepare_signature(j->pdf, j->len, contents, j->date, &j->doc, err, sizeof err) != 0) {
+    if (pdf_prepare_signature(j->pdf, j->len, contents, j->date, &j->doc, err,
+                              sizeof err) != 0) {
         tool_error("sign: cannot sign %s: %s", j->in, err);
         return TOOL_EXIT_ERROR;
     }
@@ -76,7 +77,8 @@ static int prepare(void *ctx, X509 *signer, X509 *ca, unsigned char md[32])
         return rc;
     const pdf_signed *s = &j->doc;
     size_t after = s->contents_at + s->contents_hex + 2;
-    int ok = (h = EVP_MD_CTX_new()) && EVP_DigestInit_ex(h, EVP_sha256(), NULL) &&
+    int ok = (h = EVP_MD_CTX_new()) &&
+             EVP_DigestInit_ex(h, EVP_sha256(), NULL) &&
              EVP_DigestUpdate(h, s->buf, s->contents_at) &&
              EVP_DigestUpdate(h, s->buf + after, s->len - after) &&
              EVP_DigestFinal_ex(h, md, NULL);
@@ -120,15 +122,17 @@ int tool_pdf_sign(const char *in, const char *out)
         !strftime(j.date, sizeof j.date, "D:%Y%m%d%H%M%S+00'00'", &tm))
         goto done;
     /* Everything that can be wrong with the file, before the PIN. */
-    if ((rc = build(&j, CMS_OVERHEAD)) != 0 || (rc = tool_out_free("sign", out)) != 0)
+    if ((rc = build(&j, CMS_OVERHEAD)) != 0 ||
+        (rc = tool_out_free("sign", out)) != 0)
         goto done;
     rc = tool_sign_on_card(NULL, 0, 1, prepare, &j, &sig, &sig_len, &signer);
     if (rc != 0)
         goto done;
     rc = TOOL_EXIT_ERROR;
     if (embed(&j.doc, sig, sig_len) != 0) {
-        tool_error("sign: the signature is larger than the room reserved for it: "
-                   "nothing was written");
+        tool_error(
+            "sign: the signature is larger than the room reserved for it: "
+            "nothing was written");
         goto done;
     }
     if (!(signed_bytes = covered(&j.doc, &n)) ||
@@ -139,8 +143,9 @@ int tool_pdf_sign(const char *in, const char *out)
     }
     rc = tool_write_new("sign", out, j.doc.buf, j.doc.len);
     if (rc == 0)
-        fprintf(stderr, "Signed: %s (PAdES signature added to %s: %zu bytes more, "
-                        "verified against your certificate).\n",
+        fprintf(stderr,
+                "Signed: %s (PAdES signature added to %s: %zu bytes more, "
+                "verified against your certificate).\n",
                 out, in, j.doc.len - j.len);
 done:
     X509_free(signer);

@@ -13,10 +13,10 @@
 
 #include <zlib.h>
 
-#define STREAM_MAX (64u * 1024 * 1024)   /* decoded bytes of one stream */
+#define STREAM_MAX (64u * 1024 * 1024) /* decoded bytes of one stream */
 
-static int inflate_all(const unsigned char *in, size_t len, unsigned char **out,
-                       size_t *out_len)
+static int inflate_all(const unsigned char *in, size_t len,
+                       unsigned char **out, size_t *out_len)
 {
     z_stream z;
     size_t cap = len * 4 + 1024, got = 0;
@@ -103,9 +103,10 @@ static long long int_of(const pdf_val *dict, const char *key, long long dflt)
     return got == 1 && v.kind == PV_INT ? v.num : got == 0 ? dflt : -1;
 }
 
-int pdf_stream_decode(const pdf_val *dict, long long length, const unsigned char *after,
-                      const unsigned char *end, unsigned char **out, size_t *out_len,
-                      char *err, size_t errlen)
+int pdf_stream_decode(const pdf_val *dict, long long length,
+                      const unsigned char *after, const unsigned char *end,
+                      unsigned char **out, size_t *out_len, char *err,
+                      size_t errlen)
 {
     pdf_val filter, parms;
     const unsigned char *p = after + 6; /* "stream" */
@@ -127,7 +128,8 @@ int pdf_stream_decode(const pdf_val *dict, long long length, const unsigned char
         /* [/FlateDecode] only: one filter. */
         const unsigned char *q = filter.s + 1;
         pdf_val one, more;
-        if (pdf_parse(&q, filter.e - 1, &one) != 0 || pdf_parse(&q, filter.e - 1, &more) == 0)
+        if (pdf_parse(&q, filter.e - 1, &one) != 0 ||
+            pdf_parse(&q, filter.e - 1, &more) == 0)
             goto unsupported;
         filter = one;
     }
@@ -152,20 +154,24 @@ int pdf_stream_decode(const pdf_val *dict, long long length, const unsigned char
     }
     if (got < 0)
         goto bad;
-    long long pred = got && parms.kind == PV_DICT ? int_of(&parms, "Predictor", 1) : 1;
+    long long pred =
+        got && parms.kind == PV_DICT ? int_of(&parms, "Predictor", 1) : 1;
     if (pred == 1)
         return 0;
-    long long cols = int_of(&parms, "Columns", 1), colors = int_of(&parms, "Colors", 1);
+    long long cols = int_of(&parms, "Columns", 1),
+              colors = int_of(&parms, "Colors", 1);
     long long bpc = int_of(&parms, "BitsPerComponent", 8);
-    if (pred < 10 || pred > 15 || bpc != 8 || colors < 1 || colors > 4 || cols < 1 ||
-        cols > 1 << 20 || unpredict(*out, out_len, (size_t)(cols * colors), (size_t)colors) != 0)
+    if (pred < 10 || pred > 15 || bpc != 8 || colors < 1 || colors > 4 ||
+        cols < 1 || cols > 1 << 20 ||
+        unpredict(*out, out_len, (size_t)(cols * colors), (size_t)colors) != 0)
         goto unsupported;
     return 0;
 unsupported:
     free(*out);
     *out = NULL;
-    snprintf(err, errlen, "a stream of the PDF uses an encoding this tool does not read "
-                          "(rewrite the file with qpdf first)");
+    snprintf(err, errlen,
+             "a stream of the PDF uses an encoding this tool does not read "
+             "(rewrite the file with qpdf first)");
     return -1;
 bad:
     free(*out);

@@ -51,7 +51,8 @@ static void put(obuf *b, const void *s, size_t n)
     b->len += n;
 }
 
-static void putf(obuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(obuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void putf(obuf *b, const char *fmt, ...)
 {
     char tmp[512];
@@ -114,8 +115,8 @@ static obuf *add_changed(update *u, long long num, long gen)
 /* dict with key set to val, the other entries copied; key2/val2 likewise
  * when key2 is not NULL. Values are bytes, not C strings: a PDF may hold a
  * NUL anywhere. */
-static int dict_with(obuf *b, const pdf_val *dict, const char *key, const obuf *val,
-                     const char *key2, const obuf *val2)
+static int dict_with(obuf *b, const pdf_val *dict, const char *key,
+                     const obuf *val, const char *key2, const obuf *val2)
 {
     const unsigned char *p = dict->s + 2, *e = dict->e - 2;
     pdf_val k, v;
@@ -151,7 +152,8 @@ static void array_plus(obuf *out, const pdf_val *arr, long long num)
  * entry key gets the widget: set inline, or the array object rewritten.
  * *inline_val: the value to put into holder, or empty (p NULL) when the
  * array object itself was rewritten. */
-static int add_to_array(update *u, const pdf_val *holder, const char *key, obuf *inline_val)
+static int add_to_array(update *u, const pdf_val *holder, const char *key,
+                        obuf *inline_val)
 {
     pdf_val v, arr;
     int got = pdf_dict_get(holder, key, &v);
@@ -166,12 +168,14 @@ static int add_to_array(update *u, const pdf_val *holder, const char *key, obuf 
         return inline_val->oom ? ufail(u, "out of memory") : 0;
     }
     if (v.kind != PV_REF)
-        return ufail(u, "an /Annots or /Fields entry of the PDF is not an array");
+        return ufail(u,
+                     "an /Annots or /Fields entry of the PDF is not an array");
     int is_stream = 0;
     if (pdf_get(u->d, v.num, &arr, &is_stream) != 0)
         return dfail(u);
     if (arr.kind != PV_ARRAY)
-        return ufail(u, "an /Annots or /Fields entry of the PDF is not an array");
+        return ufail(u,
+                     "an /Annots or /Fields entry of the PDF is not an array");
     obuf *b = add_changed(u, v.num, v.gen);
     if (!b)
         return ufail(u, "the PDF's objects are tangled");
@@ -181,35 +185,44 @@ static int add_to_array(update *u, const pdf_val *holder, const char *key, obuf 
 
 /* Rewrites object ref (a dictionary) with key set through add_to_array,
  * or with an AcroForm. */
-static int rewrite_obj(update *u, const pdf_val *ref, const pdf_val *dict, const char *key,
-                       const obuf *val, const char *key2, const obuf *val2)
+static int rewrite_obj(update *u, const pdf_val *ref, const pdf_val *dict,
+                       const char *key, const obuf *val, const char *key2,
+                       const obuf *val2)
 {
     obuf *b = add_changed(u, ref->num, ref->gen);
     if (val->oom || (key2 && val2->oom))
         return ufail(u, "out of memory");
     if (!b)
         return ufail(u, "the PDF's objects are tangled");
-    return dict_with(b, dict, key, val, key2, val2) == 0 ? 0
-           : ufail(u, "a dictionary of the PDF is malformed");
+    return dict_with(b, dict, key, val, key2, val2) == 0
+               ? 0
+               : ufail(u, "a dictionary of the PDF is malformed");
 }
 
-static int get_dict(update *u, const pdf_val *ref, pdf_val *dict, const char *what)
+static int get_dict(update *u, const pdf_val *ref, pdf_val *dict,
+                    const char *what)
 {
     int is_stream = 0;
     if (ref->kind != PV_REF)
-        return snprintf(u->err, u->errlen, "the PDF's %s is not an indirect object", what), -1;
+        return snprintf(u->err, u->errlen,
+                        "the PDF's %s is not an indirect object", what),
+               -1;
     if (pdf_get(u->d, ref->num, dict, &is_stream) != 0)
         return dfail(u);
     if (dict->kind != PV_DICT || is_stream)
-        return snprintf(u->err, u->errlen, "the PDF's %s is not a dictionary", what), -1;
+        return snprintf(u->err, u->errlen, "the PDF's %s is not a dictionary",
+                        what),
+               -1;
     return 0;
 }
 
 /* The first page: the first leaf of the page tree. */
-static int first_page(update *u, const pdf_val *catalog, pdf_val *ref, pdf_val *page)
+static int first_page(update *u, const pdf_val *catalog, pdf_val *ref,
+                      pdf_val *page)
 {
     pdf_val kids, first;
-    if (pdf_dict_get(catalog, "Pages", ref) != 1 || get_dict(u, ref, page, "page tree") != 0)
+    if (pdf_dict_get(catalog, "Pages", ref) != 1 ||
+        get_dict(u, ref, page, "page tree") != 0)
         return u->err[0] ? -1 : ufail(u, "the PDF has no page tree");
     for (int depth = 0; depth < PAGES_DEPTH; depth++) {
         int got = pdf_dict_get(page, "Kids", &kids);
@@ -234,20 +247,23 @@ static int page_and_form(update *u)
     obuf annots = { 0 }, fields = { 0 }, formval = { 0 }, three = { 0 };
     int rc = -1;
 
-    if (pdf_dict_get(tr, "Root", &root) != 1 || get_dict(u, &root, &catalog, "catalog") != 0)
+    if (pdf_dict_get(tr, "Root", &root) != 1 ||
+        get_dict(u, &root, &catalog, "catalog") != 0)
         return u->err[0] ? -1 : ufail(u, "the PDF has no catalog");
     /* A certification signature (DocMDP) restricts what may be added. */
     int perms = pdf_dict_get(&catalog, "Perms", &x);
     if (perms == 1 && pdf_resolve(u->d, &x, &x) == 0 && x.kind == PV_DICT)
         perms = pdf_dict_get(&x, "DocMDP", &x) != 0;
     if (perms != 0)
-        return ufail(u, "the PDF is certified (/Perms /DocMDP): it restricts changes, "
-                        "so a signature is not added");
+        return ufail(
+            u, "the PDF is certified (/Perms /DocMDP): it restricts changes, "
+               "so a signature is not added");
     if (first_page(u, &catalog, &pref, &page) != 0)
         return -1;
     if (add_to_array(u, &page, "Annots", &annots) != 0)
         goto done;
-    if (annots.p && rewrite_obj(u, &pref, &page, "Annots", &annots, NULL, NULL) != 0)
+    if (annots.p &&
+        rewrite_obj(u, &pref, &page, "Annots", &annots, NULL, NULL) != 0)
         goto done;
     u->page = pref; /* the widget's /P */
     int got = pdf_dict_get(&catalog, "AcroForm", &form);
@@ -268,12 +284,12 @@ static int page_and_form(update *u)
     put(&three, "3", 1);
     if (fref.kind == PV_REF) {
         /* The AcroForm object: /SigFlags, and /Fields when inline. */
-        rc = rewrite_obj(u, &fref, &form, "SigFlags", &three, fields.p ? "Fields" : NULL,
-                         &fields);
+        rc = rewrite_obj(u, &fref, &form, "SigFlags", &three,
+                         fields.p ? "Fields" : NULL, &fields);
         goto done;
     }
-    if (dict_with(&formval, &form, "SigFlags", &three, fields.p ? "Fields" : NULL,
-                  &fields) != 0)
+    if (dict_with(&formval, &form, "SigFlags", &three,
+                  fields.p ? "Fields" : NULL, &fields) != 0)
         goto bad;
     rc = rewrite_obj(u, &root, &catalog, "AcroForm", &formval, NULL, NULL);
     goto done;
@@ -320,8 +336,8 @@ static size_t run_len(const xrow *rows, size_t i, size_t n)
     return k;
 }
 
-static void xref_table(obuf *b, xrow *rows, size_t n, const pdf_val *tr, long long size,
-                       size_t prev)
+static void xref_table(obuf *b, xrow *rows, size_t n, const pdf_val *tr,
+                       long long size, size_t prev)
 {
     size_t at = b->len;
     put(b, "xref\n", 5);
@@ -337,13 +353,14 @@ static void xref_table(obuf *b, xrow *rows, size_t n, const pdf_val *tr, long lo
     putf(b, " /Prev %zu >>\nstartxref\n%zu\n%%%%EOF\n", prev, at);
 }
 
-static void xref_stream(obuf *b, xrow *rows, size_t n, const pdf_val *tr, long long size,
-                        size_t prev)
+static void xref_stream(obuf *b, xrow *rows, size_t n, const pdf_val *tr,
+                        long long size, size_t prev)
 {
     size_t at = b->len;
     /* The stream's own entry is the last row (the highest number). */
     rows[n - 1].at = at;
-    putf(b, "%lld 0 obj\n<< /Type /XRef /Size %lld /W [1 4 2] /Index [", rows[n - 1].num, size);
+    putf(b, "%lld 0 obj\n<< /Type /XRef /Size %lld /W [1 4 2] /Index [",
+         rows[n - 1].num, size);
     for (size_t i = 0; i < n;) {
         size_t k = run_len(rows, i, n);
         putf(b, "%s%lld %zu", i ? " " : "", rows[i].num, k);
@@ -353,19 +370,23 @@ static void xref_stream(obuf *b, xrow *rows, size_t n, const pdf_val *tr, long l
     carry(b, tr);
     putf(b, " /Prev %zu /Length %zu >>\nstream\r\n", prev, n * 7);
     for (size_t i = 0; i < n; i++) {
-        unsigned char r[7] = { 1, (unsigned char)(rows[i].at >> 24),
+        unsigned char r[7] = { 1,
+                               (unsigned char)(rows[i].at >> 24),
                                (unsigned char)(rows[i].at >> 16),
-                               (unsigned char)(rows[i].at >> 8), (unsigned char)rows[i].at,
-                               (unsigned char)(rows[i].gen >> 8), (unsigned char)rows[i].gen };
+                               (unsigned char)(rows[i].at >> 8),
+                               (unsigned char)rows[i].at,
+                               (unsigned char)(rows[i].gen >> 8),
+                               (unsigned char)rows[i].gen };
         put(b, r, sizeof r);
     }
     putf(b, "\r\nendstream\nendobj\nstartxref\n%zu\n%%%%EOF\n", at);
 }
 
-#define BR_WIDTH 32   /* three offsets of up to 10 digits, two spaces */
+#define BR_WIDTH 32 /* three offsets of up to 10 digits, two spaces */
 
-int pdf_prepare_signature(const unsigned char *pdf, size_t len, size_t contents_bytes,
-                          const char *date, pdf_signed *out, char *err, size_t errlen)
+int pdf_prepare_signature(const unsigned char *pdf, size_t len,
+                          size_t contents_bytes, const char *date,
+                          pdf_signed *out, char *err, size_t errlen)
 {
     update u;
     obuf b = { 0 };
@@ -385,8 +406,9 @@ int pdf_prepare_signature(const unsigned char *pdf, size_t len, size_t contents_
         return -1;
     const pdf_val *tr = pdf_trailer(u.d);
     if (pdf_dict_get(tr, "Encrypt", &x) != 0) {
-        ufail(&u, "the PDF is encrypted: this tool does not sign encrypted PDFs "
-                  "(qpdf --decrypt makes an unencrypted copy, if you may)");
+        ufail(&u,
+              "the PDF is encrypted: this tool does not sign encrypted PDFs "
+              "(qpdf --decrypt makes an unencrypted copy, if you may)");
         goto done;
     }
     long long size = pdf_size(u.d), sig = size, xs = pdf_xref_is_stream(u.d);
@@ -408,19 +430,26 @@ int pdf_prepare_signature(const unsigned char *pdf, size_t len, size_t contents_
         put(&b, "\nendobj\n", 8);
     }
     rows[nrows++] = (xrow){ u.widget, 0, b.len };
-    putf(&b, "%lld 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature%lld)"
-             " /V %lld 0 R /P %lld %ld R /F 132 /Rect [0 0 0 0] >>\nendobj\n",
+    putf(&b,
+         "%lld 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig /T "
+         "(Signature%lld)"
+         " /V %lld 0 R /P %lld %ld R /F 132 /Rect [0 0 0 0] >>\nendobj\n",
          u.widget, u.widget, sig, u.page.num, u.page.gen);
     rows[nrows++] = (xrow){ sig, 0, b.len };
-    putf(&b, "%lld 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached"
-             " /M (%s)\n/ByteRange [0 ", sig, date);
+    putf(&b,
+         "%lld 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter "
+         "/ETSI.CAdES.detached"
+         " /M (%s)\n/ByteRange [0 ",
+         sig, date);
     br_at = b.len;
     putf(&b, "%*s]\n/Contents ", BR_WIDTH, "");
     contents_at = b.len;
     put(&b, "<", 1);
     for (size_t i = 0; i < contents_bytes * 2 && !b.oom; i += 64) {
-        static const char zeros[64] = "0000000000000000000000000000000000000000000000000000000000000000";
-        put(&b, zeros, contents_bytes * 2 - i < 64 ? contents_bytes * 2 - i : 64);
+        static const char zeros[64] =
+            "0000000000000000000000000000000000000000000000000000000000000000";
+        put(&b, zeros,
+            contents_bytes * 2 - i < 64 ? contents_bytes * 2 - i : 64);
     }
     put(&b, "> >>\nendobj\n", 12);
     if (xs)
@@ -436,7 +465,8 @@ int pdf_prepare_signature(const unsigned char *pdf, size_t len, size_t contents_
     }
     size_t after = contents_at + 2 + contents_bytes * 2;
     char br[BR_WIDTH + 1];
-    int n = snprintf(br, sizeof br, "%zu %zu %zu", contents_at, after, b.len - after);
+    int n = snprintf(br, sizeof br, "%zu %zu %zu", contents_at, after,
+                     b.len - after);
     if (n < 0 || n > BR_WIDTH) {
         ufail(&u, "the PDF is too large");
         goto done;

@@ -44,7 +44,8 @@ int tool_pin_use_fd(const char *arg)
     return 0;
 }
 
-int tool_pin_options(int argc, char **argv, const char *cmd, void (*usage)(FILE *))
+int tool_pin_options(int argc, char **argv, const char *cmd,
+                     void (*usage)(FILE *))
 {
     static const struct option opts[] = {
         { "pin-fd", required_argument, NULL, 'p' },
@@ -59,12 +60,11 @@ int tool_pin_options(int argc, char **argv, const char *cmd, void (*usage)(FILE 
             if (tool_pin_use_fd(optarg) != 0)
                 return TOOL_EXIT_USAGE;
             break;
-        case 'h':
-            usage(stdout);
-            return TOOL_EXIT_OK;
+        case 'h': usage(stdout); return TOOL_EXIT_OK;
         default:
-            tool_error("%s: unknown option or missing value: '%s' (see --help)", cmd,
-                       argv[optind - 1]);
+            tool_error(
+                "%s: unknown option or missing value: '%s' (see --help)", cmd,
+                argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
@@ -148,7 +148,8 @@ static int read_tty(const char *prompt, tool_pin *p)
         return -1;
     }
     if (tcgetattr(tty_fd, &tty_saved) != 0) {
-        tool_error("cannot turn off echo on the terminal: give the PIN with --pin-fd N");
+        tool_error("cannot turn off echo on the terminal: give the PIN with "
+                   "--pin-fd N");
         close(tty_fd);
         tty_fd = -1;
         return -1;
@@ -164,7 +165,8 @@ static int read_tty(const char *prompt, tool_pin *p)
     tty_changed = 1;
     if (tcsetattr(tty_fd, TCSAFLUSH, &t) != 0) {
         tty_changed = 0;
-        tool_error("cannot turn off echo on the terminal: give the PIN with --pin-fd N");
+        tool_error("cannot turn off echo on the terminal: give the PIN with "
+                   "--pin-fd N");
         rc = -1;
     } else {
         /* The prompt only once echo is off: nothing typed after it shows,
@@ -188,7 +190,8 @@ static int read_pin(const char *prompt, tool_pin *p)
         return read_tty(prompt, p);
     if (read_line(pin_fd, p) != 0) {
         tool_error("--pin-fd %d: no more PINs (one PIN per line, in the order "
-                   "of the prompts)", pin_fd);
+                   "of the prompts)",
+                   pin_fd);
         return -1;
     }
     return 0;
@@ -209,11 +212,13 @@ static int check_rules(jpki_key key, tool_pin *p)
         return 0;
     if (key == JPKI_AUTH)
         tool_error("the authentication PIN has exactly %d digits (0-9); "
-                   "nothing was sent to the card", JPKI_AUTH_PIN_LEN);
+                   "nothing was sent to the card",
+                   JPKI_AUTH_PIN_LEN);
     else
-        tool_error("the signature PIN has %d to %d characters, A-Z and 0-9 only "
-                   "(lower case counts as upper case); nothing was sent to the card",
-                   JPKI_SIGN_PIN_MIN, JPKI_SIGN_PIN_MAX);
+        tool_error(
+            "the signature PIN has %d to %d characters, A-Z and 0-9 only "
+            "(lower case counts as upper case); nothing was sent to the card",
+            JPKI_SIGN_PIN_MIN, JPKI_SIGN_PIN_MAX);
     tool_pin_wipe(p);
     return TOOL_EXIT_PIN;
 }
@@ -230,15 +235,19 @@ int tool_pin_ask(jpki_key key, const char *prompt, tool_pin *p)
 int tool_pin_ask_new(jpki_key key, tool_pin *p)
 {
     tool_pin again;
-    int rc = tool_pin_ask(key, key == JPKI_AUTH
-                          ? "New authentication PIN (4 digits): "
-                          : "New signature PIN (6-16 characters, A-Z 0-9): ", p);
+    int rc = tool_pin_ask(
+        key,
+        key == JPKI_AUTH ? "New authentication PIN (4 digits): "
+                         : "New signature PIN (6-16 characters, A-Z 0-9): ",
+        p);
     if (rc != 0)
         return rc;
-    rc = tool_pin_ask(key, key == JPKI_AUTH
-                      ? "New authentication PIN again: "
-                      : "New signature PIN again: ", &again);
-    if (rc == 0 && (again.len != p->len || CRYPTO_memcmp(again.s, p->s, p->len) != 0)) {
+    rc = tool_pin_ask(key,
+                      key == JPKI_AUTH ? "New authentication PIN again: "
+                                       : "New signature PIN again: ",
+                      &again);
+    if (rc == 0 &&
+        (again.len != p->len || CRYPTO_memcmp(again.s, p->s, p->len) != 0)) {
         tool_error("the two new PINs differ: nothing was changed");
         rc = TOOL_EXIT_PIN;
     }

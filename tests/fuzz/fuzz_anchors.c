@@ -21,7 +21,8 @@
 static char dir[4096];
 
 /* The seed format from whole files. */
-static void write_seed(const char *out, const char *name, const char *const *files, size_t n)
+static void write_seed(const char *out, const char *name,
+                       const char *const *files, size_t n)
 {
     static uint8_t buf[1 << 17];
     size_t len = 0;

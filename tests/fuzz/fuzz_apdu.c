@@ -56,8 +56,8 @@ static void sign(jpki_card *c, jpki_key key, uint8_t op)
 
     if (!sig)
         abort();
-    if (jpki_card_sign(c, key, di, sizeof di, sig, &len) == JPKI_OK
-        && (len == 0 || len > cap))
+    if (jpki_card_sign(c, key, di, sizeof di, sig, &len) == JPKI_OK &&
+        (len == 0 || len > cap))
         abort();
     free(sig);
 }
@@ -119,7 +119,10 @@ void fz_apdu_ops(reader *r, const uint8_t *ops, size_t n_ops)
                 jpki_card_end(c);
             }
             break;
-        case 9: (void)jpki_card_resets(c); (void)jpki_card_is_smartphone(c); break;
+        case 9:
+            (void)jpki_card_resets(c);
+            (void)jpki_card_is_smartphone(c);
+            break;
         case 10:
             tries = -1;
             rv = jpki_card_change_pin_pinpad(c, key, &tries);

@@ -20,7 +20,10 @@
 
 #include "jpki/cache.h"
 
-#define IDENTITY "fuzz-reader\x1f" "42\x1f" "7"
+#define IDENTITY                                                              \
+    "fuzz-reader\x1f"                                                         \
+    "42\x1f"                                                                  \
+    "7"
 static const uint16_t fids[] = { 0x0006, 0x000A, 0x000B, 0x0002, 0xFF01 };
 #define N_FIDS (sizeof fids / sizeof fids[0])
 static char dir[4096];
@@ -130,7 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < N_FIDS; i++) {
             const uint8_t *a, *b;
             size_t la, lb;
-            int ha = jpki_cache_get(c, fids[i], &a, &la), hb = jpki_cache_get(d, fids[i], &b, &lb);
+            int ha = jpki_cache_get(c, fids[i], &a, &la),
+                hb = jpki_cache_get(d, fids[i], &b, &lb);
             if (ha != hb || (ha && (la != lb || memcmp(a, b, la) != 0)))
                 abort();
         }

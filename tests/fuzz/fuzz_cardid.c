@@ -48,8 +48,8 @@ static void seed(const char *out, const char *name, int smartphone)
     fz_recording rec = { 0 };
     uint8_t flags = 0;
     fz_path(card, sizeof card, name);
-    if (emu_personalize(card, &o, err, sizeof err) != EMU_OK
-        || reader_emu_new(card, &inner) != READER_OK)
+    if (emu_personalize(card, &o, err, sizeof err) != EMU_OK ||
+        reader_emu_new(card, &inner) != READER_OK)
         abort();
     fz_rec_put(&rec, &flags, 1);
     r = fz_recorder_new(inner, &rec);

@@ -53,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_piece(&c->ec_point, c->key_type == JPKI_KEYTYPE_EC);
     if (c->der.len > size)
         abort();
-    if (memchr(c->not_before, '\0', sizeof c->not_before) == NULL
-        || memchr(c->not_after, '\0', sizeof c->not_after) == NULL)
+    if (memchr(c->not_before, '\0', sizeof c->not_before) == NULL ||
+        memchr(c->not_after, '\0', sizeof c->not_after) == NULL)
         abort();
     (void)jpki_cert_max_sign_input(c);
     (void)jpki_cert_signature_len(c);

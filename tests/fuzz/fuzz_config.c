@@ -38,13 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p11_config_load_file(&cfg, path);
     if (cfg.log_level < -1 || cfg.log_level > 5)
         abort();
-    if ((cfg.show_auth != 0 && cfg.show_auth != 1)
-        || (cfg.show_sign != 0 && cfg.show_sign != 1)
-        || (!cfg.show_auth && !cfg.show_sign)
-        || (cfg.pcsc != 0 && cfg.pcsc != 1))
+    if ((cfg.show_auth != 0 && cfg.show_auth != 1) ||
+        (cfg.show_sign != 0 && cfg.show_sign != 1) ||
+        (!cfg.show_auth && !cfg.show_sign) || (cfg.pcsc != 0 && cfg.pcsc != 1))
         abort();
-    if (!memchr(cfg.log_file, '\0', sizeof cfg.log_file)
-        || !memchr(cfg.emulator, '\0', sizeof cfg.emulator))
+    if (!memchr(cfg.log_file, '\0', sizeof cfg.log_file) ||
+        !memchr(cfg.emulator, '\0', sizeof cfg.emulator))
         abort();
     return 0;
 }

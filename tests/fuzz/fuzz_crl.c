@@ -37,25 +37,25 @@
 
 /* A test key, for fuzzing only. */
 static const uint8_t ca_key_der[] = {
-    0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20, 0x4d, 0x0c, 0x94, 0x5b, 0x61,
-    0x2b, 0xea, 0x77, 0x3d, 0x6e, 0x02, 0x5d, 0x5d, 0x78, 0xbd, 0x8a, 0x99,
-    0x51, 0xc9, 0x83, 0x91, 0x82, 0x64, 0x28, 0x18, 0x3a, 0x6a, 0x58, 0x35,
-    0x74, 0x3c, 0xf2, 0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
-    0x03, 0x01, 0x07, 0xa1, 0x44, 0x03, 0x42, 0x00, 0x04, 0xba, 0x65, 0x1c,
-    0xf7, 0x53, 0x73, 0x14, 0x16, 0xb7, 0x7c, 0x0a, 0x48, 0xf1, 0xbf, 0xbe,
-    0x9a, 0xb2, 0xd8, 0x82, 0x7b, 0xfa, 0xf6, 0x8b, 0x60, 0x70, 0x1f, 0xb7,
-    0x04, 0x23, 0x00, 0x78, 0x60, 0xe9, 0xa3, 0xe0, 0x38, 0x22, 0xf6, 0x56,
-    0x91, 0xe8, 0xf7, 0x61, 0x4b, 0x19, 0x9e, 0x7e, 0x6b, 0xe0, 0x49, 0x17,
-    0x86, 0x9f, 0x6f, 0xfb, 0x92, 0x44, 0xfd, 0x78, 0x19, 0x9b, 0xbc, 0x26,
-    0x86
+    0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20, 0x4d, 0x0c, 0x94, 0x5b,
+    0x61, 0x2b, 0xea, 0x77, 0x3d, 0x6e, 0x02, 0x5d, 0x5d, 0x78, 0xbd,
+    0x8a, 0x99, 0x51, 0xc9, 0x83, 0x91, 0x82, 0x64, 0x28, 0x18, 0x3a,
+    0x6a, 0x58, 0x35, 0x74, 0x3c, 0xf2, 0xa0, 0x0a, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0xa1, 0x44, 0x03, 0x42,
+    0x00, 0x04, 0xba, 0x65, 0x1c, 0xf7, 0x53, 0x73, 0x14, 0x16, 0xb7,
+    0x7c, 0x0a, 0x48, 0xf1, 0xbf, 0xbe, 0x9a, 0xb2, 0xd8, 0x82, 0x7b,
+    0xfa, 0xf6, 0x8b, 0x60, 0x70, 0x1f, 0xb7, 0x04, 0x23, 0x00, 0x78,
+    0x60, 0xe9, 0xa3, 0xe0, 0x38, 0x22, 0xf6, 0x56, 0x91, 0xe8, 0xf7,
+    0x61, 0x4b, 0x19, 0x9e, 0x7e, 0x6b, 0xe0, 0x49, 0x17, 0x86, 0x9f,
+    0x6f, 0xfb, 0x92, 0x44, 0xfd, 0x78, 0x19, 0x9b, 0xbc, 0x26, 0x86
 };
 
 static EVP_PKEY *ca_key;
-static STACK_OF(X509) *issuers;
+static STACK_OF(X509) * issuers;
 static char crl_path[4096], cache_dir[4096], idx_path[4096 + 300];
-static uint8_t *good_idx;       /* the valid index of crl_path */
+static uint8_t *good_idx; /* the valid index of crl_path */
 static size_t good_idx_len;
-static jpki_crlx *ref;          /* the same CRL indexed in memory */
+static jpki_crlx *ref; /* the same CRL indexed in memory */
 
 static void die(const char *what)
 {
@@ -78,9 +78,11 @@ static X509 *make_ca(void)
     X509_NAME *n = X509_get_subject_name(x);
     X509V3_CTX ctx;
 
-    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"JP", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+                               (const unsigned char *)"JP", -1, -1, 0);
     X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-                               (const unsigned char *)"Fuzz CRL CA", -1, -1, 0);
+                               (const unsigned char *)"Fuzz CRL CA", -1, -1,
+                               0);
     X509_set_issuer_name(x, n);
     X509_set_version(x, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
@@ -99,8 +101,9 @@ static X509 *make_ca(void)
 /* A valid CRL of the CA with a few entries; DER, malloc'd. */
 static uint8_t *make_crl(X509 *ca, size_t *len)
 {
-    static const char *const serials[] = { "01", "1234", "00FF",
-                                           "7FEDCBA9876543210FEDCBA987654321" };
+    static const char *const serials[] = {
+        "01", "1234", "00FF", "7FEDCBA9876543210FEDCBA987654321"
+    };
     X509_CRL *crl = X509_CRL_new();
     ASN1_TIME *t = ASN1_TIME_new();
     X509V3_CTX ctx;
@@ -139,7 +142,8 @@ static uint8_t *make_crl(X509 *ca, size_t *len)
     ASN1_INTEGER_set(num, 42);
     X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0);
     ASN1_INTEGER_free(num);
-    if (!X509_CRL_sign(crl, ca_key, EVP_sha256()) || (n = i2d_X509_CRL(crl, &der)) <= 0)
+    if (!X509_CRL_sign(crl, ca_key, EVP_sha256()) ||
+        (n = i2d_X509_CRL(crl, &der)) <= 0)
         die("CRL");
     uint8_t *out = malloc((size_t)n);
     memcpy(out, der, (size_t)n);
@@ -177,15 +181,15 @@ static size_t put_len(uint8_t *p, size_t n)
 /* SEQUENCE { tbs, ecdsa-with-SHA256, BIT STRING signature }, malloc'd. */
 static uint8_t *sign_tbs(const uint8_t *tbs, size_t tbs_len, size_t *len)
 {
-    static const uint8_t alg[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48,
-                                   0xce, 0x3d, 0x04, 0x03, 0x02 };
+    static const uint8_t alg[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+                                   0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
     uint8_t sig[80];
     size_t sig_len = sizeof sig, body, n = 0;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     uint8_t *out;
 
-    if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, ca_key) != 1
-        || EVP_DigestSign(md, sig, &sig_len, tbs, tbs_len) != 1)
+    if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, ca_key) != 1 ||
+        EVP_DigestSign(md, sig, &sig_len, tbs, tbs_len) != 1)
         die("sign");
     EVP_MD_CTX_free(md);
     body = tbs_len + sizeof alg + 1 + 4 + sig_len + 1;
@@ -280,7 +284,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         /* one flipped bit in the first entry, before and after the open */
         crlx_hdr h;
         memcpy(&h, idx, sizeof h);
-        uint8_t edit[4] = { (uint8_t)(h.entries_off >> 16), (uint8_t)(h.entries_off >> 8),
+        uint8_t edit[4] = { (uint8_t)(h.entries_off >> 16),
+                            (uint8_t)(h.entries_off >> 8),
                             (uint8_t)h.entries_off, 0x01 };
         write_seed(seeds, "index", 2, edit, sizeof edit);
         write_seed(seeds, "index-after-open", 3, edit, sizeof edit);
@@ -303,10 +308,11 @@ static void lookup_one(jpki_crlx *x, const uint8_t *s, size_t len, int checked)
     if (checked && rv != JPKI_CRLX_ERR_DAMAGED) {
         if (jpki_crlx_lookup(ref, copy, len, &want) != rv)
             abort();
-        if (rv == JPKI_CRLX_OK && (got.revoked != want.revoked
-                                   || got.revocation_date != want.revocation_date
-                                   || got.reason != want.reason))
-            abort();                    /* a damaged index answered wrong */
+        if (rv == JPKI_CRLX_OK &&
+            (got.revoked != want.revoked ||
+             got.revocation_date != want.revocation_date ||
+             got.reason != want.reason))
+            abort(); /* a damaged index answered wrong */
     }
     free(copy);
 }
@@ -331,9 +337,12 @@ static void lookups(jpki_crlx *x, fz_in *in, int checked)
     }
     if (checked) {
         static const uint8_t listed[][16] = {
-            { 0x01 }, { 0x12, 0x34 }, { 0x00, 0xff },
-            { 0x7f, 0xed, 0xcb, 0xa9, 0x87, 0x65, 0x43, 0x21, 0x0f, 0xed, 0xcb, 0xa9, 0x87,
-              0x65, 0x43, 0x21 } };
+            { 0x01 },
+            { 0x12, 0x34 },
+            { 0x00, 0xff },
+            { 0x7f, 0xed, 0xcb, 0xa9, 0x87, 0x65, 0x43, 0x21, 0x0f, 0xed, 0xcb,
+              0xa9, 0x87, 0x65, 0x43, 0x21 }
+        };
         static const size_t lens[] = { 1, 2, 2, 16 };
         for (size_t i = 0; i < 4; i++)
             lookup_one(x, listed[i], lens[i], 1);
@@ -345,7 +354,8 @@ static void lookups(jpki_crlx *x, fz_in *in, int checked)
 static void apply_edits(const uint8_t *e, size_t n, uint8_t *img, int fd)
 {
     for (; n >= 4; e += 4, n -= 4) {
-        size_t off = ((size_t)e[0] << 16 | (size_t)e[1] << 8 | e[2]) % good_idx_len;
+        size_t off =
+            ((size_t)e[0] << 16 | (size_t)e[1] << 8 | e[2]) % good_idx_len;
         uint8_t b = good_idx[off] ^ e[3];
         if (img)
             img[off] = b;

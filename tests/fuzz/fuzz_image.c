@@ -32,7 +32,8 @@ static void use_card(void)
 {
     /* SELECT JPKI-AP, SELECT EF 000A, READ BINARY, SELECT auth PIN, status */
     static const uint8_t apdus[][16] = {
-        { 0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01 },
+        { 0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01,
+          0x00, 0x00, 0x00, 0x01 },
         { 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x0A },
         { 0x00, 0xB0, 0x00, 0x00, 0x00 },
         { 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x18 },
@@ -47,8 +48,8 @@ static void use_card(void)
         return;
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         size_t n = sizeof rsp;
-        if (emu_card_transmit(card, apdus[i], lens[i], rsp, &n) == EMU_OK
-            && (n < 2 || n > sizeof rsp))
+        if (emu_card_transmit(card, apdus[i], lens[i], rsp, &n) == EMU_OK &&
+            (n < 2 || n > sizeof rsp))
             abort();
     }
     emu_card_free(card);
@@ -81,8 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     free(buf);
     if (emu_image_load(path, &img, NULL, err, sizeof err) == EMU_OK) {
-        if (!img.key[0] || !img.key[1] || !img.file[EMU_FILE_AUTH_CERT]
-            || !img.file[EMU_FILE_SIGN_CERT])
+        if (!img.key[0] || !img.key[1] || !img.file[EMU_FILE_AUTH_CERT] ||
+            !img.file[EMU_FILE_SIGN_CERT])
             abort();
         emu_image_clear(&img);
         use_card();

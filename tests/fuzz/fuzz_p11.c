@@ -80,8 +80,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static CK_ULONG any_ulong(state *s)
 {
-    static const CK_ULONG special[] = { 0, 1, 2, 3, (CK_ULONG)-1,
-                                        0x7FFFFFFF, 0x80000000UL };
+    static const CK_ULONG special[] = {
+        0, 1, 2, 3, (CK_ULONG)-1, 0x7FFFFFFF, 0x80000000UL
+    };
     uint8_t b = fz_u8(&s->in);
     if (b < 0xF0)
         return b;
@@ -159,14 +160,37 @@ static uint8_t *buf_arg(state *s, CK_ULONG *len, size_t max, int fill)
 static CK_ATTRIBUTE_TYPE attr_type(state *s)
 {
     static const CK_ATTRIBUTE_TYPE types[] = {
-        CKA_CLASS, CKA_TOKEN, CKA_PRIVATE, CKA_LABEL, CKA_ID, CKA_VALUE,
-        CKA_KEY_TYPE, CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_SUBJECT,
-        CKA_ISSUER, CKA_SERIAL_NUMBER, CKA_CERTIFICATE_TYPE, CKA_SIGN,
-        CKA_EC_PARAMS, CKA_EC_POINT, CKA_ALWAYS_AUTHENTICATE,
-        CKA_MODULUS_BITS, CKA_CERTIFICATE_CATEGORY, CKA_START_DATE,
-        CKA_END_DATE, CKA_CHECK_VALUE, CKA_PUBLIC_KEY_INFO, CKA_SENSITIVE,
-        CKA_EXTRACTABLE, CKA_PRIVATE_EXPONENT, CKA_WRAP_TEMPLATE,
-        CKA_ALLOWED_MECHANISMS, CKA_URL, CKA_TRUSTED, CKA_MODIFIABLE,
+        CKA_CLASS,
+        CKA_TOKEN,
+        CKA_PRIVATE,
+        CKA_LABEL,
+        CKA_ID,
+        CKA_VALUE,
+        CKA_KEY_TYPE,
+        CKA_MODULUS,
+        CKA_PUBLIC_EXPONENT,
+        CKA_SUBJECT,
+        CKA_ISSUER,
+        CKA_SERIAL_NUMBER,
+        CKA_CERTIFICATE_TYPE,
+        CKA_SIGN,
+        CKA_EC_PARAMS,
+        CKA_EC_POINT,
+        CKA_ALWAYS_AUTHENTICATE,
+        CKA_MODULUS_BITS,
+        CKA_CERTIFICATE_CATEGORY,
+        CKA_START_DATE,
+        CKA_END_DATE,
+        CKA_CHECK_VALUE,
+        CKA_PUBLIC_KEY_INFO,
+        CKA_SENSITIVE,
+        CKA_EXTRACTABLE,
+        CKA_PRIVATE_EXPONENT,
+        CKA_WRAP_TEMPLATE,
+        CKA_ALLOWED_MECHANISMS,
+        CKA_URL,
+        CKA_TRUSTED,
+        CKA_MODIFIABLE,
     };
     uint8_t b = fz_u8(&s->in);
     if (b < sizeof types / sizeof types[0])
@@ -211,22 +235,25 @@ static void template_free(CK_ATTRIBUTE *t, CK_ULONG n_alloc)
 static CK_MECHANISM_TYPE mech_type(state *s)
 {
     static const CK_MECHANISM_TYPE mechs[] = {
-        CKM_RSA_PKCS, CKM_SHA1_RSA_PKCS, CKM_SHA224_RSA_PKCS,
-        CKM_SHA256_RSA_PKCS, CKM_SHA384_RSA_PKCS, CKM_SHA512_RSA_PKCS,
-        CKM_RSA_PKCS_PSS, CKM_SHA256_RSA_PKCS_PSS, CKM_RSA_X_509,
-        CKM_ECDSA, CKM_SHA256, CKM_MD5_RSA_PKCS,
+        CKM_RSA_PKCS,        CKM_SHA1_RSA_PKCS,
+        CKM_SHA224_RSA_PKCS, CKM_SHA256_RSA_PKCS,
+        CKM_SHA384_RSA_PKCS, CKM_SHA512_RSA_PKCS,
+        CKM_RSA_PKCS_PSS,    CKM_SHA256_RSA_PKCS_PSS,
+        CKM_RSA_X_509,       CKM_ECDSA,
+        CKM_SHA256,          CKM_MD5_RSA_PKCS,
     };
     uint8_t b = fz_u8(&s->in);
     if (b < sizeof mechs / sizeof mechs[0])
         return mechs[b % (sizeof mechs / sizeof mechs[0])];
-    return b < 0x80 ? mechs[b % (sizeof mechs / sizeof mechs[0])] : any_ulong(s);
+    return b < 0x80 ? mechs[b % (sizeof mechs / sizeof mechs[0])]
+                    : any_ulong(s);
 }
 
 /* pin: the slot's right PIN, a wrong one, a malformed one, input bytes. */
 static uint8_t *pin_arg(state *s, CK_ULONG *len)
 {
-    static const char *const pins[] = { "1234", "ABC123", "9999",
-                                        "ZZZZZZ", "12345", "abc123", "" };
+    static const char *const pins[] = { "1234",  "ABC123", "9999", "ZZZZZZ",
+                                        "12345", "abc123", "" };
     uint8_t b = fz_u8(&s->in);
     uint8_t *p;
 
@@ -257,13 +284,15 @@ static void call_info(state *s, uint8_t op)
     switch (op) {
     case 0: f->C_GetInfo(fz_u8(&s->in) & 1 ? &info : NULL); break;
     case 1:
-        f->C_GetSlotList(fz_u8(&s->in) & 1, fz_u8(&s->in) & 1 ? slots : NULL, &n);
+        f->C_GetSlotList(fz_u8(&s->in) & 1, fz_u8(&s->in) & 1 ? slots : NULL,
+                         &n);
         break;
     case 2: f->C_GetSlotInfo(slot_arg(s), &si); break;
     case 3: f->C_GetTokenInfo(slot_arg(s), &ti); break;
     case 4:
         n = fz_u8(&s->in) % 33;
-        f->C_GetMechanismList(slot_arg(s), fz_u8(&s->in) & 1 ? mechs : NULL, &n);
+        f->C_GetMechanismList(slot_arg(s), fz_u8(&s->in) & 1 ? mechs : NULL,
+                              &n);
         break;
     case 5: f->C_GetMechanismInfo(slot_arg(s), mech_type(s), &mi); break;
     case 6: f->C_GetSessionInfo(sess_arg(s), &sinfo); break;
@@ -336,8 +365,9 @@ static void call_object(state *s, uint8_t op)
         break;
     case 1: {
         CK_ULONG max = fz_u8(&s->in) % (MAX_HANDLES + 1), got = 0;
-        if (f->C_FindObjects(h, fz_u8(&s->in) & 0x80 ? NULL : found, max, &got)
-                == CKR_OK && got <= max)
+        if (f->C_FindObjects(h, fz_u8(&s->in) & 0x80 ? NULL : found, max,
+                             &got) == CKR_OK &&
+            got <= max)
             add_objects(s, found, got);
         else if (got > max)
             abort(); /* more handles than room */
@@ -395,7 +425,8 @@ static void call_sign(state *s, uint8_t op)
         sig = buf_arg(s, &cap, 600, 0);
         siglen = fz_u8(&s->in) & 0x80 ? cap : any_ulong(s) % (cap + 1);
         if (op == 2) {
-            if (f->C_Sign(h, data, len, sig, &siglen) == CKR_OK && sig && siglen > cap)
+            if (f->C_Sign(h, data, len, sig, &siglen) == CKR_OK && sig &&
+                siglen > cap)
                 abort(); /* wrote more than the buffer holds */
         } else {
             f->C_Verify(h, data, len, sig, cap);

@@ -32,8 +32,8 @@ static int reference(const uint8_t *b, size_t n, pcsc_features *f)
             memset(f, 0, sizeof(*f));
             return -1;
         }
-        uint32_t code = (uint32_t)b[i + 2] << 24 | (uint32_t)b[i + 3] << 16
-            | (uint32_t)b[i + 4] << 8 | b[i + 5];
+        uint32_t code = (uint32_t)b[i + 2] << 24 | (uint32_t)b[i + 3] << 16 |
+                        (uint32_t)b[i + 4] << 8 | b[i + 5];
         if (b[i] == PCSC_FEATURE_VERIFY_PIN_DIRECT)
             f->verify_pin_direct = code;
         else if (b[i] == PCSC_FEATURE_MODIFY_PIN_DIRECT)
@@ -57,17 +57,19 @@ static void pin_structs(fz_in *in)
     size_t cap = fz_u8(in) % sizeof out;
     memset(out, 0xAA, sizeof out);
     size_t n = pcsc_build_verify(&req, out, cap);
-    if (n > cap || (n && (n < PCSC_VERIFY_HDR + 5 || out[PCSC_VERIFY_HDR] != req.cla
-                          || out[PCSC_VERIFY_HDR + 1] != req.ins
-                          || out[PCSC_VERIFY_HDR + 3] != req.p2)))
+    if (n > cap ||
+        (n && (n < PCSC_VERIFY_HDR + 5 || out[PCSC_VERIFY_HDR] != req.cla ||
+               out[PCSC_VERIFY_HDR + 1] != req.ins ||
+               out[PCSC_VERIFY_HDR + 3] != req.p2)))
         abort(); /* too long, or not the command it was asked for */
     for (size_t i = cap; i < sizeof out; i++)
         if (out[i] != 0xAA)
             abort(); /* wrote past what it was given */
     memset(out, 0xAA, sizeof out);
     n = pcsc_build_modify(&req, out, cap);
-    if (n > cap || (n && (n < PCSC_MODIFY_HDR + 5 || out[PCSC_MODIFY_HDR] != req.cla
-                          || out[PCSC_MODIFY_HDR + 1] != req.ins)))
+    if (n > cap ||
+        (n && (n < PCSC_MODIFY_HDR + 5 || out[PCSC_MODIFY_HDR] != req.cla ||
+               out[PCSC_MODIFY_HDR + 1] != req.ins)))
         abort();
     for (size_t i = cap; i < sizeof out; i++)
         if (out[i] != 0xAA)

@@ -65,11 +65,13 @@ static uint8_t *with_xref(const uint8_t *data, size_t size, size_t *out_len)
     size_t x = n;
     x += (size_t)snprintf((char *)b + x, cap - x, "\nxref\n0 %d\n", MAX_OBJ);
     for (int i = 0; i < MAX_OBJ; i++)
-        x += (size_t)snprintf((char *)b + x, cap - x, off[i] ? "%010zu 00000 n\r\n"
-                                                             : "%010zu 65535 f\r\n", off[i]);
-    x += (size_t)snprintf((char *)b + x, cap - x,
-                          "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
-                          MAX_OBJ, n + 1);
+        x += (size_t)snprintf(
+            (char *)b + x, cap - x,
+            off[i] ? "%010zu 00000 n\r\n" : "%010zu 65535 f\r\n", off[i]);
+    x += (size_t)snprintf(
+        (char *)b + x, cap - x,
+        "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+        MAX_OBJ, n + 1);
     *out_len = x;
     return b;
 }
@@ -94,24 +96,32 @@ static int one(const uint8_t *data, size_t size)
     pdf_signed s, again;
     char err[256], err2[256];
 
-    if (pdf_prepare_signature(data, size, CONTENTS, DATE, &s, err, sizeof err) != 0) {
-        check(err[0] != 0 && memchr(err, 0, sizeof err), "a failure without a message");
+    if (pdf_prepare_signature(data, size, CONTENTS, DATE, &s, err,
+                              sizeof err) != 0) {
+        check(err[0] != 0 && memchr(err, 0, sizeof err),
+              "a failure without a message");
         return 0;
     }
-    check(s.len > size && memcmp(s.buf, data, size) == 0, "the original is not a prefix");
+    check(s.len > size && memcmp(s.buf, data, size) == 0,
+          "the original is not a prefix");
     check(s.contents_hex == 2 * CONTENTS && s.contents_at > size &&
               s.contents_at + s.contents_hex + 2 < s.len,
           "/Contents out of place");
-    check(s.buf[s.contents_at] == '<' && s.buf[s.contents_at + s.contents_hex + 1] == '>',
+    check(s.buf[s.contents_at] == '<' &&
+              s.buf[s.contents_at + s.contents_hex + 1] == '>',
           "/Contents not delimited");
     for (size_t i = 0; i < s.contents_hex; i++)
         check(s.buf[s.contents_at + 1 + i] == '0', "/Contents not zeros");
     char want[80];
     snprintf(want, sizeof want, "/ByteRange [0 %zu %zu %zu", s.contents_at,
-             s.contents_at + s.contents_hex + 2, s.len - s.contents_at - s.contents_hex - 2);
-    check(memmem(s.buf + size, s.len - size, want, strlen(want)) != NULL, "/ByteRange wrong");
-    if (pdf_prepare_signature(s.buf, s.len, CONTENTS, DATE, &again, err2, sizeof err2) != 0) {
-        fprintf(stderr, "fuzz_pdf: the update cannot be signed again: %s\n", err2);
+             s.contents_at + s.contents_hex + 2,
+             s.len - s.contents_at - s.contents_hex - 2);
+    check(memmem(s.buf + size, s.len - size, want, strlen(want)) != NULL,
+          "/ByteRange wrong");
+    if (pdf_prepare_signature(s.buf, s.len, CONTENTS, DATE, &again, err2,
+                              sizeof err2) != 0) {
+        fprintf(stderr, "fuzz_pdf: the update cannot be signed again: %s\n",
+                err2);
         abort();
     }
     free(again.buf);

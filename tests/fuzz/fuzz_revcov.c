@@ -24,7 +24,9 @@
 
 static X509_NAME *partition(const char *cn)
 {
-    const rdn r[] = { { "C", "JP" }, { "O", "JPKI-TEST" }, { "OU", "CRL Distribution Points" },
+    const rdn r[] = { { "C", "JP" },
+                      { "O", "JPKI-TEST" },
+                      { "OU", "CRL Distribution Points" },
                       { "CN", cn } };
     return emu_x509_name(r, 4);
 }
@@ -38,8 +40,8 @@ static GENERAL_NAMES *dirname(const char *cn)
     return g;
 }
 
-static void seed(const char *out, const char *name, const char *leaf_cn, const char *crl_cn,
-                 int only_ca)
+static void seed(const char *out, const char *name, const char *leaf_cn,
+                 const char *crl_cn, int only_ca)
 {
     CRL_DIST_POINTS *dps = sk_DIST_POINT_new_null();
     DIST_POINT *dp = DIST_POINT_new();
@@ -53,7 +55,8 @@ static void seed(const char *out, const char *name, const char *leaf_cn, const c
     idp->distpoint->name.fullname = dirname(crl_cn);
     idp->onlyCA = only_ca;
     unsigned char *a = NULL, *b = NULL;
-    int la = i2d_CRL_DIST_POINTS(dps, &a), lb = i2d_ISSUING_DIST_POINT(idp, &b);
+    int la = i2d_CRL_DIST_POINTS(dps, &a),
+        lb = i2d_ISSUING_DIST_POINT(idp, &b);
     static uint8_t buf[4096];
     if (la <= 0 || lb <= 0 || 2 + (size_t)la + (size_t)lb > sizeof buf)
         abort();
@@ -77,8 +80,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     const char *out = getenv("FUZZ_WRITE_SEEDS");
     if (out) {
-        seed(out, "seed-same-partition", "Chiyoda-ku CRLDP", "Chiyoda-ku CRLDP", 0);
-        seed(out, "seed-other-partition", "Chiyoda-ku CRLDP", "Minato-ku CRLDP", 0);
+        seed(out, "seed-same-partition", "Chiyoda-ku CRLDP",
+             "Chiyoda-ku CRLDP", 0);
+        seed(out, "seed-other-partition", "Chiyoda-ku CRLDP",
+             "Minato-ku CRLDP", 0);
         seed(out, "seed-only-ca", "Chiyoda-ku CRLDP", "Chiyoda-ku CRLDP", 1);
     }
     return 0;
@@ -91,9 +96,13 @@ static int named(const CRL_DIST_POINTS *dps, const GENERAL_NAMES *names)
         const DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
         if (!dp->distpoint || dp->distpoint->type != 0)
             continue;
-        for (int j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); j++) {
-            GENERAL_NAME *a = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, j);
-            for (int k = 0; a->type == GEN_DIRNAME && k < sk_GENERAL_NAME_num(names); k++) {
+        for (int j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname);
+             j++) {
+            GENERAL_NAME *a =
+                sk_GENERAL_NAME_value(dp->distpoint->name.fullname, j);
+            for (int k = 0;
+                 a->type == GEN_DIRNAME && k < sk_GENERAL_NAME_num(names);
+                 k++) {
                 GENERAL_NAME *b = sk_GENERAL_NAME_value(names, k);
                 if (GENERAL_NAME_cmp(a, b) == 0)
                     return 1;
@@ -109,7 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t want = fz_u16(&in), got;
     const uint8_t *cdp = fz_bytes(&in, want, &got);
     const unsigned char *p = cdp;
-    CRL_DIST_POINTS *dps = got ? d2i_CRL_DIST_POINTS(NULL, &p, (long)got) : NULL;
+    CRL_DIST_POINTS *dps =
+        got ? d2i_CRL_DIST_POINTS(NULL, &p, (long)got) : NULL;
     /* the IDP in a buffer of exactly its size, for ASan */
     size_t idp_len = in.n;
     uint8_t *idp = idp_len ? malloc(idp_len) : NULL;
@@ -120,17 +130,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* no IDP: every certificate of the issuer */
     if (idp) {
         p = idp;
-        ISSUING_DIST_POINT *x = d2i_ISSUING_DIST_POINT(NULL, &p, (long)idp_len);
+        ISSUING_DIST_POINT *x =
+            d2i_ISSUING_DIST_POINT(NULL, &p, (long)idp_len);
         if (c && !x)
             abort(); /* an unreadable IDP covers nothing */
-        if (c && (x->onlyCA || x->onlyattr || x->onlysomereasons || x->indirectCRL))
+        if (c &&
+            (x->onlyCA || x->onlyattr || x->onlysomereasons || x->indirectCRL))
             abort();
-        if (c && x->distpoint
-            && (x->distpoint->type != 0 || !named(dps, x->distpoint->name.fullname)))
+        if (c && x->distpoint &&
+            (x->distpoint->type != 0 ||
+             !named(dps, x->distpoint->name.fullname)))
             abort(); /* covered without a matching directoryName */
-        if (!c && x && !x->onlyCA && !x->onlyattr && !x->onlysomereasons && !x->indirectCRL
-            && (!x->distpoint
-                || (x->distpoint->type == 0 && named(dps, x->distpoint->name.fullname))))
+        if (!c && x && !x->onlyCA && !x->onlyattr && !x->onlysomereasons &&
+            !x->indirectCRL &&
+            (!x->distpoint || (x->distpoint->type == 0 &&
+                               named(dps, x->distpoint->name.fullname))))
             abort(); /* refused although it names the certificate's point */
         ISSUING_DIST_POINT_free(x);
     }

@@ -25,7 +25,8 @@ static void write_seeds(const char *dir)
     X509 *x = NULL;
 
     fz_path(card, sizeof card, "san.card");
-    if (emu_personalize(card, NULL, err, sizeof err) != EMU_OK || !(f = fopen(card, "r")))
+    if (emu_personalize(card, NULL, err, sizeof err) != EMU_OK ||
+        !(f = fopen(card, "r")))
         abort();
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, "sign_cert ", 10) != 0)
@@ -47,10 +48,14 @@ static void write_seeds(const char *dir)
         abort();
     ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(X509_get_ext(x, i));
     snprintf(path, sizeof path, "%s/seed-sign-cert-san", dir);
-    if (fz_write_file(path, ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v)))
+    if (fz_write_file(path, ASN1_STRING_get0_data(v),
+                      (size_t)ASN1_STRING_length(v)))
         abort();
     snprintf(path, sizeof path, "%s/seed-birth", dir);
-    if (fz_write_file(path, "\xff" "419900101", 10))
+    if (fz_write_file(path,
+                      "\xff"
+                      "419900101",
+                      10))
         abort();
     X509_free(x);
 }
@@ -74,9 +79,10 @@ static void check_text(const unsigned char *s)
     for (; *s; s++) {
         if (*s < 0x20 || *s == 0x7F || *s == 0xC0 || *s == 0xC1 || *s >= 0xF5)
             abort();
-        if (s[1] && ((s[0] == 0xC2 && s[1] < 0xA0) || (s[0] == 0xE0 && s[1] < 0xA0)
-                     || (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xED && s[1] >= 0xA0)
-                     || (s[0] == 0xF4 && s[1] >= 0x90)))
+        if (s[1] &&
+            ((s[0] == 0xC2 && s[1] < 0xA0) || (s[0] == 0xE0 && s[1] < 0xA0) ||
+             (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xED && s[1] >= 0xA0) ||
+             (s[0] == 0xF4 && s[1] >= 0x90)))
             abort();
     }
 }
@@ -97,8 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* A first byte 0xFF: the rest is a birth date to parse. */
     if (size && data[0] == 0xFF) {
-        if (jpki_san_birth((const char *)data + 1, size - 1, &era, &y, &m, &d) == 0
-            && (era > JPKI_ERA_REIWA || m < 1 || m > 12 || d < 1 || d > 31))
+        if (jpki_san_birth((const char *)data + 1, size - 1, &era, &y, &m,
+                           &d) == 0 &&
+            (era > JPKI_ERA_REIWA || m < 1 || m > 12 || d < 1 || d > 31))
             abort();
         return 0;
     }
@@ -109,7 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_str(p.address_subst, p.present, JPKI_PD_ADDRESS_SUBST);
         if ((p.present & JPKI_PD_SEX) && (p.sex < 1 || p.sex > 3))
             abort();
-        if ((p.present & JPKI_PD_BIRTH) && (p.birth_month < 1 || p.birth_month > 12))
+        if ((p.present & JPKI_PD_BIRTH) &&
+            (p.birth_month < 1 || p.birth_month > 12))
             abort();
     } else if (p.name || p.address || p.present) {
         abort(); /* "On anything but JPKI_SAN_OK, *out is left cleared." */

@@ -26,7 +26,7 @@ static size_t image_len;
 
 typedef struct {
     int fd;
-    int whole;   /* the answers were whole frames */
+    int whole; /* the answers were whole frames */
 } drain_ctx;
 
 static void *drain(void *arg)
@@ -42,7 +42,8 @@ static void *drain(void *arg)
         have += (size_t)k;
         /* drop the complete frames at the front */
         size_t off = 0;
-        while (have - off >= 2 && have - off >= 2u + ((size_t)buf[off] << 8 | buf[off + 1]))
+        while (have - off >= 2 &&
+               have - off >= 2u + ((size_t)buf[off] << 8 | buf[off + 1]))
             off += 2u + ((size_t)buf[off] << 8 | buf[off + 1]);
         memmove(buf, buf + off, have - off);
         have -= off;
@@ -75,16 +76,16 @@ static void write_seeds(const char *out)
     FILE *f = fopen(path, "wb");
     if (!f)
         abort();
-    frame(f, "01");                                   /* power on */
-    frame(f, "04");                                   /* ATR */
-    frame(f, "00A4040C0AD392F000260100000001");       /* SELECT the JPKI-AP */
-    frame(f, "00A4020C020018");                       /* SELECT the auth PIN */
-    frame(f, "0020800004");                           /* VERIFY: tries left */
-    frame(f, "002080000431323334");                   /* VERIFY 1234 */
-    frame(f, "00A4020C02000A");                       /* SELECT the certificate */
-    frame(f, "00B0000004");                           /* READ BINARY */
-    frame(f, "02");                                   /* reset */
-    frame(f, "00");                                   /* power off */
+    frame(f, "01");                             /* power on */
+    frame(f, "04");                             /* ATR */
+    frame(f, "00A4040C0AD392F000260100000001"); /* SELECT the JPKI-AP */
+    frame(f, "00A4020C020018");                 /* SELECT the auth PIN */
+    frame(f, "0020800004");                     /* VERIFY: tries left */
+    frame(f, "002080000431323334");             /* VERIFY 1234 */
+    frame(f, "00A4020C02000A");                 /* SELECT the certificate */
+    frame(f, "00B0000004");                     /* READ BINARY */
+    frame(f, "02");                             /* reset */
+    frame(f, "00");                             /* power off */
     fclose(f);
     snprintf(path, sizeof path, "%s/seed-vpcd-truncated", out);
     if (fz_write_file(path, "\x00\x05\x00\xA4", 4))
@@ -121,8 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 65536)
         return 0; /* all of it must fit in the socket's buffer */
     int sv[2];
-    if (fz_write_file(card, image, image_len) != 0
-        || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+    if (fz_write_file(card, image, image_len) != 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
         abort();
     emu_card *c = NULL;
     char err[512] = "";

@@ -108,16 +108,25 @@ static void f_destroy(reader *r)
 }
 
 static const reader_ops fz_ops = {
-    .connect = f_connect, .disconnect = f_disconnect,
-    .transmit = f_transmit, .begin = f_begin, .end = f_end,
-    .pinpad_verify = f_pinpad, .pinpad_modify = f_pinpad, .present = f_present,
+    .connect = f_connect,
+    .disconnect = f_disconnect,
+    .transmit = f_transmit,
+    .begin = f_begin,
+    .end = f_end,
+    .pinpad_verify = f_pinpad,
+    .pinpad_modify = f_pinpad,
+    .present = f_present,
     .destroy = f_destroy,
 };
 
 static const reader_ops fz_ops_nopad = {
-    .connect = f_connect, .disconnect = f_disconnect,
-    .transmit = f_transmit, .begin = f_begin, .end = f_end,
-    .present = f_present, .destroy = f_destroy,
+    .connect = f_connect,
+    .disconnect = f_disconnect,
+    .transmit = f_transmit,
+    .begin = f_begin,
+    .end = f_end,
+    .present = f_present,
+    .destroy = f_destroy,
 };
 
 reader *fz_reader_new(fz_in *in, unsigned flags)
@@ -130,7 +139,9 @@ reader *fz_reader_new(fz_in *in, unsigned flags)
     fc->in = in;
     fc->flags = flags;
     r->ops = (flags & FZR_PINPAD) ? &fz_ops : &fz_ops_nopad;
-    r->flags = (flags & FZR_PINPAD) ? READER_FLAG_PINPAD | READER_FLAG_PINPAD_MODIFY : 0;
+    r->flags = (flags & FZR_PINPAD)
+                   ? READER_FLAG_PINPAD | READER_FLAG_PINPAD_MODIFY
+                   : 0;
     r->priv = fc;
     snprintf(r->name, sizeof r->name, "fuzz");
     return r;
@@ -254,9 +265,14 @@ static void r_destroy(reader *r)
 }
 
 static const reader_ops rec_ops = {
-    .connect = r_connect, .disconnect = r_disconnect,
-    .transmit = r_transmit, .begin = r_begin, .end = r_end,
-    .pinpad_verify = r_pinpad, .pinpad_modify = r_pinpad_modify, .present = r_present,
+    .connect = r_connect,
+    .disconnect = r_disconnect,
+    .transmit = r_transmit,
+    .begin = r_begin,
+    .end = r_end,
+    .pinpad_verify = r_pinpad,
+    .pinpad_modify = r_pinpad_modify,
+    .present = r_present,
     .destroy = r_destroy,
 };
 

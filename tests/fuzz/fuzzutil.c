@@ -62,7 +62,10 @@ static int rm_below(const char *path, const struct stat *st, int flag,
 
 int fz_empty_dir(const char *dir)
 {
-    return nftw(dir, rm_below, 16, FTW_DEPTH | FTW_PHYS) == 0 || errno == ENOENT ? 0 : -1;
+    return nftw(dir, rm_below, 16, FTW_DEPTH | FTW_PHYS) == 0 ||
+                   errno == ENOENT
+               ? 0
+               : -1;
 }
 
 static void rm_tmpdir(void)

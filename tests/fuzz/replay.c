@@ -86,7 +86,8 @@ static int run_dir(const char *dir)
         if (e->d_name[0] == '.')
             continue;
         if (n == cap) {
-            char **nn = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof *names);
+            char **nn =
+                realloc(names, (cap = cap ? 2 * cap : 64) * sizeof *names);
             if (!nn) {
                 rc = -1;
                 break;
@@ -104,8 +105,8 @@ static int run_dir(const char *dir)
         qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
         struct stat st;
-        if (rc == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode)
-            && run_file(names[i]) != 0)
+        if (rc == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode) &&
+            run_file(names[i]) != 0)
             rc = -1;
         free(names[i]);
     }
@@ -123,7 +124,8 @@ int main(int argc, char **argv)
         if (stat(argv[i], &st) != 0) {
             fprintf(stderr, "replay: %s: %s\n", argv[i], strerror(errno));
             rc = 1;
-        } else if (S_ISDIR(st.st_mode) ? run_dir(argv[i]) : run_file(argv[i])) {
+        } else if (S_ISDIR(st.st_mode) ? run_dir(argv[i])
+                                       : run_file(argv[i])) {
             rc = 1;
         }
     }

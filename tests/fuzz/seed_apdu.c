@@ -20,8 +20,8 @@
 
 typedef struct {
     const char *name;
-    const char *faults;   /* JPKI_EMU_FAULTS */
-    int variant;          /* 0 plain card, 1 PIN pad, 2 smartphone */
+    const char *faults; /* JPKI_EMU_FAULTS */
+    int variant;        /* 0 plain card, 1 PIN pad, 2 smartphone */
     unsigned flags;
     uint8_t ops[15];
     size_t n_ops;
@@ -29,15 +29,35 @@ typedef struct {
 
 static const scenario scenarios[] = {
     { "read-all", NULL, 0, 0, { 0x00, 0x01, 0x10, 0x11, 0x02, 0x12 }, 6 },
-    { "login-sign", NULL, 0, 0, { 0x02, 0x03, 0x05 | 0x80, 0x13, 0x15 | 0x80, 0x10 }, 6 },
+    { "login-sign",
+      NULL,
+      0,
+      0,
+      { 0x02, 0x03, 0x05 | 0x80, 0x13, 0x15 | 0x80, 0x10 },
+      6 },
     { "wrong-pin", NULL, 0, 0, { 0x23, 0x02, 0x33, 0x12, 0x03 }, 5 },
     { "change-pin", NULL, 0, 0, { 0x06, 0x26, 0x16, 0x36, 0x07 }, 5 },
     { "group", NULL, 0, 0, { 0x03, 0x08, 0x07, 0x05, 0x0A }, 5 },
-    { "pinpad", NULL, 1, FZR_PINPAD, { 0x04, 0x05 | 0x80, 0x14, 0x15 | 0x80 }, 4 },
+    { "pinpad",
+      NULL,
+      1,
+      FZR_PINPAD,
+      { 0x04, 0x05 | 0x80, 0x14, 0x15 | 0x80 },
+      4 },
     { "smartphone", NULL, 2, 0, { 0x00, 0x03, 0x00, 0x09, 0x10 }, 5 },
-    { "get-response", "get-response", 0, 0, { 0x00, 0x10, 0x03, 0x05 | 0x80 }, 4 },
+    { "get-response",
+      "get-response",
+      0,
+      0,
+      { 0x00, 0x10, 0x03, 0x05 | 0x80 },
+      4 },
     { "wrong-le", "wrong-le", 0, 0, { 0x00, 0x01, 0x11 }, 3 },
-    { "reset", NULL, 0, FZR_RESET_FIRST, { 0x07, 0x00, 0x03, 0x05 | 0x80 }, 4 },
+    { "reset",
+      NULL,
+      0,
+      FZR_RESET_FIRST,
+      { 0x07, 0x00, 0x03, 0x05 | 0x80 },
+      4 },
 };
 
 static int make(const char *dir, const scenario *s)
