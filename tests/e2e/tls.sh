@@ -31,6 +31,27 @@ TOK='pkcs11:token=JPKI%20User%20Authentication'
 KEY="$TOK;id=%01;type=private;pin-value=1234"
 PASSED=""
 passed() { PASSED="$PASSED $1"; }
+# serve NAME [s_server options...]: srv_start for the card's auth CA; the
+# client that follows logs the card's APDUs to $WORK/apdu-NAME.log.
+serve() {
+    _n=$1; shift
+    srv_start "$_n" "$AUTH_CA" "$@"
+    JPKI_EMU_LOG="$WORK/apdu-$_n.log"; export JPKI_EMU_LOG
+    : > "$JPKI_EMU_LOG"
+}
+# proved NAME PROTOCOL SCHEME P1: the server's trace proves a CertificateVerify
+# on PROTOCOL with SCHEME from the card's certificate, and the card made
+# that signature, once per handshake, with scheme P1.
+proved() {
+    srv_proves "$1" "$2" "$3" "$WORK/auth.pem"
+    card_signed "$1" "$WORK/apdu-$1.log" "$4"
+}
+# unsigned NAME: the server received no client certificate and the card
+# made no signature.
+unsigned() {
+    srv_saw_none "$1"
+    [ -z "$(card_signs "$WORK/apdu-$1.log")" ] || fail "$1: the card signed"
+}
 # Only the test's own OpenSSL configuration counts.
 unset OPENSSL_CONF
 
@@ -42,12 +63,12 @@ openssl verify -CAfile "$AUTH_CA" -purpose sslclient "$WORK/auth.pem"
 tls_pki
 
 step "the server proves which certificate arrived: a client with no certificate is refused"
-srv_start nocert "$AUTH_CA"
+serve nocert
 $T openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$WORK/srv-ca.pem" \
     -verify_return_error < /dev/null > "$WORK/nocert.out" 2>&1 || true
 srv_stop
 cat "$WORK/srv-nocert.log" "$WORK/srv-nocert.err" | grep -q 'peer did not return a certificate' || fail "the server let a client without certificate in"
-srv_saw_none nocert
+unsigned nocert
 
 # s_client with the card's key through the engine; $@ are extra options.
 export PKCS11_MODULE_PATH="$MODULE"
@@ -57,25 +78,25 @@ s_client() {
 }
 
 step "OpenSSL s_client, no workaround: picks RSA-PSS, the module refuses it"
-srv_start ossl-pss "$AUTH_CA"
+serve ossl-pss
 s_client > "$WORK/ossl-pss.out" 2>&1 && fail "s_client succeeded with RSA-PSS (did the module learn PSS? update the README)"
 srv_stop
 cat "$WORK/ossl-pss.out" | grep -i 'error' || true
 grep -q 'PKCS#11 module:.*Mechanism invalid' "$WORK/ossl-pss.out" || fail "s_client failed another way"
-srv_saw_none ossl-pss
+unsigned ossl-pss
 
 step "OpenSSL s_client -client_sigalgs RSA+SHA256:RSA+SHA384:RSA+SHA512"
-srv_start ossl-sigalgs "$AUTH_CA"
+serve ossl-sigalgs
 s_client -client_sigalgs RSA+SHA256:RSA+SHA384:RSA+SHA512 > "$WORK/ossl.out" 2>&1 ||
     { cat "$WORK/ossl.out"; fail "s_client with PKCS#1 v1.5 sigalgs"; }
 srv_stop
-srv_saw ossl-sigalgs "$WORK/auth.pem"
+proved ossl-sigalgs TLSv1.2 rsa_pkcs1_sha256 00
 
 step "OpenSSL s_client with OPENSSL_CONF=examples/openssl-jpki.cnf"
-srv_start ossl-cnf "$AUTH_CA"
+serve ossl-cnf
 OPENSSL_CONF="$CNF" s_client > "$WORK/ossl.out" 2>&1 || { cat "$WORK/ossl.out"; fail "s_client with $CNF"; }
 srv_stop
-srv_saw ossl-cnf "$WORK/auth.pem"
+proved ossl-cnf TLSv1.2 rsa_pkcs1_sha256 00
 passed openssl-s_client
 
 # curl over OpenSSL: a pkcs11: URI as --key selects the pkcs11 engine by
@@ -88,26 +109,26 @@ if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
 else
 CURL="curl -sS --cacert $WORK/srv-ca.pem --key $KEY"
 step "curl, no workaround: fails like s_client"
-srv_start curl-pss "$AUTH_CA" -www
+serve curl-pss -www
 rc=0; $T $CURL --cert "$WORK/auth.pem" "https://localhost:$PORT/" > "$WORK/curl.out" 2> "$WORK/curl.err" || rc=$?
 srv_stop
 cat "$WORK/curl.err"
 [ "$rc" -eq 35 ] && grep -q 'PKCS#11 module.*Mechanism invalid' "$WORK/curl.err" || fail "curl: expected exit 35, Mechanism invalid (got $rc)"
-srv_saw_none curl-pss
+unsigned curl-pss
 
 step "curl with OPENSSL_CONF, certificate from a file"
-srv_start curl-file "$AUTH_CA" -www
+serve curl-file -www
 OPENSSL_CONF="$CNF" $T $CURL --cert "$WORK/auth.pem" "https://localhost:$PORT/" > "$WORK/curl.out" ||
     fail "curl with $CNF"
 srv_stop
-srv_saw curl-file "$WORK/auth.pem" "$WORK/curl.out"
+proved curl-file TLSv1.2 rsa_pkcs1_sha256 00
 
 step "curl with OPENSSL_CONF, certificate from the token by pkcs11: URI"
-srv_start curl-uri "$AUTH_CA" -www
+serve curl-uri -www
 OPENSSL_CONF="$CNF" $T $CURL --cert "$TOK;id=%01;type=cert" "https://localhost:$PORT/" > "$WORK/curl.out" ||
     fail "curl with a pkcs11: certificate"
 srv_stop
-srv_saw curl-uri "$WORK/auth.pem" "$WORK/curl.out"
+proved curl-uri TLSv1.2 rsa_pkcs1_sha256 00
 curl --version | head -1
 passed curl
 fi
@@ -124,10 +145,10 @@ gnutls_cli() {
         -p "$PORT" "$@" localhost < /dev/null
 }
 if $GNUTLS_RUNS; then
-    srv_start gnutls "$AUTH_CA"
+    serve gnutls
     gnutls_cli > "$WORK/gnutls.out" 2>&1 || { cat "$WORK/gnutls.out"; fail "gnutls-cli"; }
     srv_stop
-    srv_saw gnutls "$WORK/auth.pem"
+    proved gnutls TLSv1.2 rsa_pkcs1_sha256 00
     gnutls-cli --version | head -1
     passed gnutls-cli
 else
@@ -144,49 +165,49 @@ NICK="JPKI User Authentication:User Authentication Certificate"
 tstclnt_() {
     $T tstclnt -h 127.0.0.1 -p "$PORT" -d "$NSS" -n "$NICK" -w 1234 -Q "$@" < /dev/null
 }
-srv_start nss "$AUTH_CA"
+serve nss
 tstclnt_ -V tls1.2:tls1.2 > "$WORK/nss.out" 2>&1 || { cat "$WORK/nss.out"; fail "tstclnt"; }
 srv_stop
-srv_saw nss "$WORK/auth.pem"
+proved nss TLSv1.2 rsa_pkcs1_sha256 00
 echo "NSS $(dpkg-query -W -f='${Version}' libnss3 2>/dev/null || echo '(version unknown)')"
 passed tstclnt
 
 step "a server that also speaks TLS 1.3: what each client does"
 SRV_VERSIONS=""
-srv_start ossl13 "$AUTH_CA"
+serve ossl13
 s_client > "$WORK/o13.out" 2>&1 && fail "s_client succeeded on TLS 1.3"
 srv_stop
 grep -q 'PKCS#11 module:.*Mechanism invalid' "$WORK/o13.out" || { cat "$WORK/o13.out"; fail "s_client on TLS 1.3 failed another way"; }
-srv_saw_none ossl13
-srv_start ossl13-cnf "$AUTH_CA"
+unsigned ossl13
+serve ossl13-cnf
 OPENSSL_CONF="$CNF" s_client > "$WORK/o13.out" 2>&1 || { cat "$WORK/o13.out"; fail "s_client with $CNF against a TLS 1.3 server"; }
 srv_stop
 grep -q '^ *Protocol *: TLSv1\.2$' "$WORK/o13.out" || fail "s_client with $CNF did not fall back to TLS 1.2"
-srv_saw ossl13-cnf "$WORK/auth.pem"
+proved ossl13-cnf TLSv1.2 rsa_pkcs1_sha256 00
 # GnuTLS and NSS negotiate TLS 1.3 and then send no certificate: the server
 # refuses them. Limited to TLS 1.2 they work.
 if $GNUTLS_RUNS; then
-    srv_start gnutls13 "$AUTH_CA"
+    serve gnutls13
     # must_fail: a refused handshake, not a timeout or a crash
     must_fail gnutls_cli > "$WORK/g13.out" 2>&1 ||
         { cat "$WORK/g13.out"; fail "gnutls-cli on TLS 1.3 (if it succeeded: update the README)"; }
     srv_stop
-    srv_saw_none gnutls13
-    srv_start gnutls13-12 "$AUTH_CA"
+    unsigned gnutls13
+    serve gnutls13-12
     gnutls_cli --priority NORMAL:-VERS-TLS1.3 > "$WORK/g13.out" 2>&1 ||
         { cat "$WORK/g13.out"; fail "gnutls-cli without TLS 1.3"; }
     srv_stop
-    srv_saw gnutls13-12 "$WORK/auth.pem"
+    proved gnutls13-12 TLSv1.2 rsa_pkcs1_sha256 00
 fi
-srv_start nss13 "$AUTH_CA"
+serve nss13
 must_fail tstclnt_ > "$WORK/n13.out" 2>&1 ||
     { cat "$WORK/n13.out"; fail "tstclnt on TLS 1.3 (if it succeeded: update the README)"; }
 srv_stop
-srv_saw_none nss13
-srv_start nss13-12 "$AUTH_CA"
+unsigned nss13
+serve nss13-12
 tstclnt_ -V tls1.0:tls1.2 > "$WORK/n13.out" 2>&1 || { cat "$WORK/n13.out"; fail "tstclnt without TLS 1.3"; }
 srv_stop
-srv_saw nss13-12 "$WORK/auth.pem"
+proved nss13-12 TLSv1.2 rsa_pkcs1_sha256 00
 passed tls1.3-fallbacks
 
 printf '\nPASS: TLS 1.2 client authentication with the card:%s (%ss)\n' "$PASSED" "$(($(date +%s) - START))"

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Shared by the TLS end-to-end tests (tls.sh, firefox.sh): a test server PKI
-# and an `openssl s_server` that demands a TLS 1.2 client certificate from
-# the card's authentication CA and logs the one that arrived. Sourced after
-# lib.sh.
+# Shared by the TLS end-to-end tests (tls.sh, tls_v15.sh, tls_ec.sh,
+# firefox.sh, chromium.sh, idle.sh): a test server PKI, an `openssl
+# s_server` that demands a client certificate from the card's
+# authentication CA and traces every handshake message it sends and
+# receives, and the checks that read that trace. Sourced after lib.sh.
 
 # tls_pki: a server CA and a certificate for localhost / 127.0.0.1 in
 # $WORK/srv-ca.pem, $WORK/srv.pem, $WORK/srv.key.
@@ -23,7 +24,8 @@ tls_pki() {
 # 127.0.0.1 (a free port, in $PORT) that requires a client certificate
 # issued by CLIENT_CA, serves one connection and exits (unless
 # SRV_NACCEPT="": browsers open speculative connections). It logs to
-# $WORK/srv-NAME.log; without -www it prints the client certificate there.
+# $WORK/srv-NAME.log, with the handshake trace (-trace) that srv_proves
+# reads; without -www it prints the client certificate there as well.
 # Its errors go to $WORK/srv-NAME.err: stdout is block-buffered, and error
 # lines written in between would land inside a PEM block of the trace.
 # Its standard input is a FIFO it holds open itself, so it never sees EOF.
@@ -35,7 +37,7 @@ srv_start() {
     # shellcheck disable=SC2086
     openssl s_server -accept 127.0.0.1:0 ${SRV_VERSIONS--tls1_2} ${SRV_NACCEPT--naccept 1} \
         -cert "$WORK/srv.pem" -key "$WORK/srv.key" \
-        -Verify 1 -verify_return_error -CAfile "$ca" "$@" \
+        -Verify 1 -verify_return_error -CAfile "$ca" -trace "$@" \
         0<>"$WORK/srv-$name.in" > "$WORK/srv-$name.log" 2> "$WORK/srv-$name.err" &
     SRV_PID=$!
     at_exit "kill $SRV_PID 2>/dev/null"
@@ -82,43 +84,81 @@ srv_saw_none() {
     echo "$1: the server received no client certificate"
 }
 
-# srv_saw NAME EXPECTED_PEM [FILE]: the server NAME received EXPECTED_PEM as
-# the client certificate (found in FILE, by default its log), on TLS 1.2,
-# signed with RSA PKCS#1 v1.5 when the log says how.
-srv_saw() {
-    name=$1 want=$2 src=${3:-$WORK/srv-$1.log}
-    client_cert_in "$src" "$WORK/got-$name.pem" || {
-        cat "$WORK/srv-$name.log"; fail "$name: the server received no client certificate"; }
-    openssl x509 -in "$WORK/got-$name.pem" -outform DER > "$WORK/got-$name.der"
-    openssl x509 -in "$want" -outform DER | cmp -s - "$WORK/got-$name.der" ||
-        fail "$name: the server received another client certificate: $(openssl x509 -in "$WORK/got-$name.pem" -noout -subject -serial)"
-    echo "$name: the server received $(openssl x509 -in "$WORK/got-$name.pem" -noout -subject -serial | tr '\n' ' ')"
-    if grep -q '^Peer signature type:' "$src"; then
-        grep -q '^Peer signature type: RSA$' "$src" || fail "$name: $(grep '^Peer signature type:' "$src")"
-    fi
-    if grep -q '^Protocol *:' "$src"; then
-        grep -q '^ *Protocol *: TLSv1\.2$' "$src" || fail "$name: $(grep 'Protocol *:' "$src")"
-    fi
+# srv_trace NAME: reads the -trace log of server NAME. Writes the
+# certificates the client sent (its Certificate messages) as
+# $WORK/trace-NAME-N.pem, and $WORK/cv-NAME: one line per client
+# CertificateVerify, "PROTOCOL SCHEME RESULT": the protocol of that
+# handshake (from the server's ServerHello: TLSv1.2, or TLSv1.3 when it
+# chose that in supported_versions), the signature scheme the client named
+# (TLS name, e.g. rsa_pss_rsae_sha256), and "verified" when the server then
+# read the client's Finished (it checks the CertificateVerify against the
+# certificate's key first, and aborts on a bad signature), else "refused".
+srv_trace() {
+    rm -f "$WORK/trace-$1"-*.pem
+    awk -v base="$WORK/trace-$1" -v cv="$WORK/cv-$1" '
+        function settle(r) { if (pending != "") print pending, r > cv; pending = "" }
+        /^Sent Record$/ { d = "sent"; incert = 0; next }
+        /^Received Record$/ { d = "recv"; incert = 0; next }
+        d == "sent" && /^ *ServerHello, Length=/ { settle("refused"); proto = "?" }
+        d == "sent" && /^ *server_version=0x303 / { proto = "TLSv1.2" }
+        d == "sent" && /^ *TLS 1\.3 \(772\)$/ { proto = "TLSv1.3" }
+        d == "recv" && /^ *Certificate, Length=/ { incert = 1 }
+        incert && /^-----BEGIN CERTIFICATE-----$/ { f = sprintf("%s-%d.pem", base, ++n); p = 1 }
+        p { print > f }
+        /^-----END CERTIFICATE-----$/ { if (p) close(f); p = 0 }
+        d == "recv" && /^ *CertificateVerify, Length=/ { settle("refused"); want = 1; next }
+        want && /^ *Signature Algorithm: / { pending = proto " " $3; want = 0 }
+        d == "recv" && /^ *Finished, Length=/ { settle("verified") }
+        END { settle("refused"); close(cv) }' "$WORK/srv-$1.log"
+    touch "$WORK/cv-$1"
 }
 
-# srv_received NAME EXPECTED_PEM: with -trace, the server NAME logs every
-# certificate in the handshake as PEM; EXPECTED_PEM is among them (the
-# server never sends a client's certificate, so it arrived), and the
-# client's CertificateVerify used RSA PKCS#1 v1.5.
-srv_received() {
-    name=$1 want=$2
+# srv_proves NAME PROTOCOL SCHEME EXPECTED_PEM: the trace of server NAME
+# shows that EXPECTED_PEM (the card's certificate) arrived as the client
+# certificate, and that every client CertificateVerify in it (one at
+# least) was made on PROTOCOL with SCHEME and verified by the server
+# against that certificate's key: so the card's key signed it.
+srv_proves() {
+    name=$1 proto=$2 scheme=$3 want=$4
+    srv_trace "$name"
     openssl x509 -in "$want" -outform DER > "$WORK/want-$name.der"
-    awk -v dir="$WORK" -v n="$name" '
-        /^-----BEGIN CERTIFICATE-----$/ { f = sprintf("%s/trace-%s-%d.pem", dir, n, ++i); p = 1 }
-        p { print > f }
-        /^-----END CERTIFICATE-----$/ { p = 0; close(f) }' "$WORK/srv-$name.log"
     found=""
     for f in "$WORK/trace-$name"-*.pem; do
         [ -f "$f" ] || continue
         openssl x509 -in "$f" -outform DER | cmp -s - "$WORK/want-$name.der" && found=$f
     done
     [ -n "$found" ] || fail "$name: the card's certificate did not arrive at the server"
-    echo "$name: the server received $(openssl x509 -in "$found" -noout -subject -serial | tr '\n' ' ')"
-    grep -A1 '^ *CertificateVerify,' "$WORK/srv-$name.log" | grep 'Signature Algorithm' |
-        tee "$WORK/cv-$name" | grep -q 'rsa_pkcs1_sha' || fail "$name: CertificateVerify: $(cat "$WORK/cv-$name")"
+    [ -s "$WORK/cv-$name" ] || fail "$name: the client sent no CertificateVerify"
+    grep -v "^$proto $scheme verified\$" "$WORK/cv-$name" > "$WORK/cv-$name.other" &&
+        fail "$name: expected $proto $scheme verified; the trace has: $(tr '\n' ';' < "$WORK/cv-$name.other")"
+    echo "$name: $(wc -l < "$WORK/cv-$name") x $proto CertificateVerify $scheme by $(openssl x509 -in "$found" -noout -subject -serial | tr '\n' ' ')"
+}
+
+# srv_received NAME EXPECTED_PEM: as srv_proves, on any protocol, with an
+# RSA signature scheme (PKCS#1 v1.5 or PSS: browsers choose).
+srv_received() {
+    srv_trace "$1"
+    sed -n 's/^\(TLSv1\.[23]\) rsa_p[a-z0-9_]*sha[0-9]* verified$/\1/p' "$WORK/cv-$1" | sort -u > "$WORK/cv-$1.protos"
+    [ "$(wc -l < "$WORK/cv-$1.protos")" -eq 1 ] || fail "$1: CertificateVerify: $(tr '\n' ';' < "$WORK/cv-$1")"
+    srv_proves "$1" "$(cat "$WORK/cv-$1.protos")" "$(awk 'NR == 1 { print $2 }' "$WORK/cv-$1")" "$2"
+}
+
+# card_signs LOG: the P1 of every signature command (INS 2A) in the
+# emulator's APDU log LOG ($JPKI_EMU_LOG), one a line: which scheme the
+# card was asked for (00 PKCS#1 v1.5 over a DigestInfo, 04 RSA-PSS over a
+# SHA-256 hash; see docs/card.md).
+card_signs() {
+    sed -n 's/.* INS=2A P1=\([0-9A-F][0-9A-F]\) .*/\1/p' "$1"
+}
+
+# card_signed NAME LOG P1: the card signed exactly once for each client
+# CertificateVerify in server NAME's trace (srv_proves first), each time
+# with scheme P1: the signature the server checked came from the card.
+card_signed() {
+    n=$(wc -l < "$WORK/cv-$1")
+    card_signs "$2" > "$WORK/p1-$1"
+    [ "$(wc -l < "$WORK/p1-$1")" -eq "$n" ] ||
+        fail "$1: $n CertificateVerify, but the card signed $(wc -l < "$WORK/p1-$1") times"
+    grep -vx "$3" "$WORK/p1-$1" > /dev/null && fail "$1: the card was asked for P1 $(sort -u "$WORK/p1-$1" | tr '\n' ' '), expected $3"
+    echo "$1: the card signed $n time(s), P1 $3"
 }
