@@ -3,8 +3,8 @@
  * mech.c - the mechanisms a token offers: only what the card really does.
  * The card signs a DigestInfo with PKCS#1 v1.5 padding; hashing mechanisms
  * hash on the host. No PSS, no raw RSA, no decryption: not advertised.
- * A card whose key is not RSA (the ECDSA generation) gets no mechanism
- * until its signature command is known.
+ * A card of the ECDSA generation gets the ECDSA mechanisms instead
+ * (mech_ec.c); the certificate's key type decides.
  * Also the operation record that signing and verification share (p11_op):
  * how one starts, collects its input and ends.
  */
@@ -33,8 +33,8 @@ static const unsigned char di_sha256[] = DI_SHA2(0x01, 32);
 static const unsigned char di_sha384[] = DI_SHA2(0x02, 48);
 static const unsigned char di_sha512[] = DI_SHA2(0x03, 64);
 
-/* PKCS#1 v1.5 mechanisms take no parameter. */
-static CK_RV no_param(p11_op *op, const CK_MECHANISM *mech)
+/* PKCS#1 v1.5 and ECDSA mechanisms take no parameter. */
+CK_RV p11_mech_no_param(p11_op *op, const CK_MECHANISM *mech)
 {
     (void)op;
     return mech->pParameter || mech->ulParameterLen
@@ -88,18 +88,18 @@ static int padding_pkcs1(void *pkey_ctx, const p11_op *op)
 }
 
 static const p11_mech rsa_mechs[] = {
-    { CKM_RSA_PKCS, NULL, NULL, 0, 0, no_param, input_as_given, output_rsa,
-      padding_pkcs1 },
-    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof(di_sha1), 20, no_param,
-      input_digest_info, output_rsa, padding_pkcs1 },
+    { CKM_RSA_PKCS, NULL, NULL, 0, 0, p11_mech_no_param, input_as_given,
+      output_rsa, padding_pkcs1 },
+    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof(di_sha1), 20,
+      p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1 },
     { CKM_SHA224_RSA_PKCS, "SHA224", di_sha224, sizeof(di_sha224), 28,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1 },
     { CKM_SHA256_RSA_PKCS, "SHA256", di_sha256, sizeof(di_sha256), 32,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1 },
     { CKM_SHA384_RSA_PKCS, "SHA384", di_sha384, sizeof(di_sha384), 48,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1 },
     { CKM_SHA512_RSA_PKCS, "SHA512", di_sha512, sizeof(di_sha512), 64,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1 },
 };
 #define N_RSA_MECHS (sizeof(rsa_mechs) / sizeof(rsa_mechs[0]))
 
@@ -122,22 +122,32 @@ static unsigned key_bits(p11_token *tok)
     return c ? c->key_bits : 2048;
 }
 
+/* The token's mechanisms, by its key type. */
+static const p11_mech *mech_table(p11_token *tok, size_t *n)
+{
+    if (!token_is_rsa(tok))
+        return p11_ec_mechs(n);
+    *n = N_RSA_MECHS;
+    return rsa_mechs;
+}
+
 const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type)
 {
-    size_t i;
+    size_t i, n;
+    const p11_mech *tab = mech_table(tok, &n);
 
-    if (!token_is_rsa(tok))
-        return NULL;
-    for (i = 0; i < N_RSA_MECHS; i++)
-        if (rsa_mechs[i].type == type)
-            return &rsa_mechs[i];
+    for (i = 0; i < n; i++)
+        if (tab[i].type == type)
+            return &tab[i];
     return NULL;
 }
 
 CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
                     CK_ULONG_PTR count)
 {
-    CK_ULONG n = token_is_rsa(tok) ? N_RSA_MECHS : 0, i;
+    size_t n_tab;
+    const p11_mech *tab = mech_table(tok, &n_tab);
+    CK_ULONG n = n_tab, i;
 
     if (!list) {
         *count = n;
@@ -148,7 +158,7 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
         return CKR_BUFFER_TOO_SMALL;
     }
     for (i = 0; i < n; i++)
-        list[i] = rsa_mechs[i].type;
+        list[i] = tab[i].type;
     *count = n;
     return CKR_OK;
 }
@@ -164,6 +174,8 @@ CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
     info->ulMinKeySize = info->ulMaxKeySize = key_bits(tok);
     /* Verification runs on the host, with the certificate's key. */
     info->flags = CKF_SIGN | CKF_VERIFY | (m->digest ? 0 : CKF_HW);
+    if (!token_is_rsa(tok)) /* P-384 by name, points uncompressed */
+        info->flags |= CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
     return CKR_OK;
 }
 
