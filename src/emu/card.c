@@ -192,6 +192,8 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
     info->select_fci = card->img.select_fci;
     info->serial_ap = card->img.serial_ap;
     info->pinpad = card->img.pinpad;
+    info->ec = EVP_PKEY_is_a(card->img.key[EMU_PIN_AUTH], "EC");
+    info->ec_sig_der = card->img.ec_sig_der;
     snprintf(info->serial, sizeof info->serial, "%s", card->img.serial);
     return EMU_OK;
 }

@@ -12,6 +12,7 @@
  * card answers 6581 and behaves as if the command had not been sent.
  */
 #include "emu/card_model.h"
+#include "emu/sign_ec.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -416,16 +417,19 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
         return c->img.unverified_sign_sw;
     }
     EVP_PKEY *key = c->img.key[w];
+    const int ec = EVP_PKEY_is_a(key, "EC");
     size_t k = (size_t)EVP_PKEY_get_size(key);
-    if (a->lc + 11 > k)
+    if (ec ? a->lc != EMU_EC_INPUT_LEN : a->lc + 11 > k)
         return SW_WRONG_LENGTH;
     size_t sig_len = EMU_RSP_MAX - 2;
     /* Fault power-loss-at-sign: the card dies while it computes. */
     if (c->faults.power_loss_sign &&
         ++c->faults.signs == c->faults.power_loss_sign)
         return EMU_SW_GONE;
-    if (k > sig_len ||
-        rsa_pkcs1_sign(key, a->data, a->lc, a->out, &sig_len) != 0)
+    if (ec ? emu_ec_sign(key, c->img.ec_sig_der, a->data, a->lc, a->out,
+                         &sig_len) != 0
+           : k > sig_len ||
+                 rsa_pkcs1_sign(key, a->data, a->lc, a->out, &sig_len) != 0)
         return SW_NO_DIAGNOSIS;
     a->out_len = sig_len;
     c->stats.signatures++;

@@ -148,6 +148,8 @@ typedef struct {
     int select_fci; /* switch: SELECT by AID, P2=00 -> FCI (else 6A86) */
     int serial_ap;  /* switch: the serial-number AP exists */
     int pinpad;     /* the card sits in a PIN-pad reader */
+    int ec;         /* the keys are ECDSA P-384 (the next generation) */
+    int ec_sig_der; /* switch: the EC signature answers DER, not r||s */
     unsigned info_tries, info_max_tries; /* card-info AP PIN */
     char serial[15];                     /* the serial AP's 13 characters */
 } emu_info;
@@ -181,6 +183,8 @@ typedef struct {
                                   * (0 = 0x6982) */
     int select_fci;              /* SELECT by AID with P2=00 answers an FCI */
     int no_serial_ap;            /* the card has no serial-number AP */
+    int ec_p384;    /* the next generation: ECDSA P-384 keys and test PKI */
+    int ec_sig_der; /* EC card: the signature answers DER, not r||s */
 } emu_init_opts;
 
 /* EF 0006 labels of the known token kinds. */

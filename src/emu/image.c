@@ -31,7 +31,10 @@
  *   unverified_sign_sw 6982       3  signature without its PIN: any 69xx
  *   select_fci 0                  3  1: SELECT by AID, P2=00: FCI (0: 6a86)
  *   serial_ap 1                   3  0: the card has no serial-number AP
- *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048)
+ *   ec_sig_der 0                  4  1: an EC card's signature answers DER
+ *                                    (0: r||s)
+ *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048, or
+ *                                    EC P-384 for the next card generation)
  *   sign_key <hex>
  *   auth_cert <hex>                  DER certificates (EF 000A, 000B, 0001, 0002);
  *   auth_ca_cert <hex or ->          "-" = the CA file is absent (SELECT: 6A82)
@@ -39,7 +42,7 @@
  *   sign_ca_cert <hex or ->
  *   sha256 <hex>                     SHA-256 of every byte before this line
  *
- * Fields marked 2 or 3 are new in that format. Older images still load,
+ * Fields marked 2, 3 or 4 are new in that format. Older images still load,
  * with today's behaviour for what they lack: format 1 gets info_tries
  * full, pinpad 0, the default fictional holder, and a serial and
  * individual number derived from the authentication certificate (stable
@@ -58,6 +61,7 @@
 #include "emu/error.h"
 #include "emu/image.h"
 #include "emu/holder.h"
+#include "emu/sign_ec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,16 +318,18 @@ static emu_rv field_key(parser *ps, emu_image *img, int which, const char *key)
         return rv;
     const unsigned char *p = der;
     EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &p, (long)len);
-    int ok = k && p == der + len && EVP_PKEY_is_a(k, "RSA") &&
-             EVP_PKEY_get_bits(k) == 2048;
+    int ok = k && p == der + len &&
+             ((EVP_PKEY_is_a(k, "RSA") && EVP_PKEY_get_bits(k) == 2048) ||
+              emu_key_is_p384(k));
     if (ok)
         rv = emu_image_set_key(img, which, k);
     EVP_PKEY_free(k);
     OPENSSL_clear_free(der, len);
     if (!ok)
-        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                           "line %u: '%s' is not an RSA-2048 private key",
-                           ps->line, key);
+        return emu_fail_at(
+            EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+            "line %u: '%s' is not an RSA-2048 or P-384 private key", ps->line,
+            key);
     return rv == EMU_OK ? EMU_OK
                         : emu_fail_at(rv, ps->err, ps->errlen, ps->path,
                                       "cannot store '%s'", key);
@@ -454,6 +460,11 @@ static emu_rv parse_v3_fields(parser *ps, emu_image *img)
         (rv = field_uint(ps, "select_fci", 1, &fci)) ||
         (rv = field_uint(ps, "serial_ap", 1, &serial_ap)))
         return rv;
+    unsigned ec_der = 0;
+    if (img->version >= 4 &&
+        (rv = field_uint(ps, "ec_sig_der", 1, &ec_der)) != EMU_OK)
+        return rv;
+    img->ec_sig_der = (int)ec_der;
     img->reselect_keeps_pins = (int)keeps;
     img->select_fci = (int)fci;
     img->serial_ap = (int)serial_ap;

@@ -17,6 +17,8 @@
  *   allow_test_pki = on|off   JPKI_PKCS11_ALLOW_TEST_PKI
  *   cache     = off|DIR       JPKI_PKCS11_CACHE   (src/jpki/cache.c; also
  *       where the CRL index goes: DIR/crl)
+ *   ec_aid    = HEX           JPKI_PKCS11_EC_AID  (src/jpki/ec_card.h: an
+ *       AID tried when the JPKI-AP's is not found, for the ECDSA generation)
  *
  * The environment variable beside each key wins over the file.
  */
@@ -28,6 +30,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "jpki/ec_card.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -133,6 +136,8 @@ static int apply(p11_config *cfg, const char *key, const char *v)
     if (strcmp(key, "cache") == 0)
         return strcmp(v, "off") == 0 || v[0] == '/' ? set_path(cfg->cache, v)
                                                     : -1;
+    if (strcmp(key, "ec_aid") == 0) /* a process-wide card setting */
+        return jpki_ec_set_alt_aid(v) == 0 ? 0 : -1;
     return -2;
 }
 
@@ -181,6 +186,7 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     cfg->log_level = -1;
     cfg->show_auth = cfg->show_sign = 1;
     cfg->pcsc = 1;
+    jpki_ec_set_alt_aid(NULL);
     if (path)
         read_file(cfg, path);
     /* JPKI_PKCS11_DEBUG and _LOG_FILE are applied by jlog_init. */
@@ -194,6 +200,7 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     from_env(cfg, "JPKI_PKCS11_INVALID_CERT", "invalid_cert");
     from_env(cfg, "JPKI_PKCS11_ALLOW_TEST_PKI", "allow_test_pki");
     from_env(cfg, "JPKI_PKCS11_CACHE", "cache");
+    from_env(cfg, "JPKI_PKCS11_EC_AID", "ec_aid");
 }
 
 void p11_config_load(p11_config *cfg)

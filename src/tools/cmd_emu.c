@@ -61,6 +61,12 @@ static void emu_usage(FILE *out)
         "auth\n"
         "                         certificate needs the auth PIN\n"
         "      --pinpad           the card sits in a PIN-pad reader\n"
+        "      --key rsa2048|ec-p384  the card's keys and test PKI: today's "
+        "RSA-2048\n"
+        "                         or the next generation's ECDSA P-384\n"
+        "      --ec-sig-encoding raw|der  an EC card's signature answer: "
+        "r||s\n"
+        "                         (default) or a DER SEQUENCE\n"
         "      card behaviours real cards have not confirmed (default "
         "first):\n"
         "      --token-info LABEL EF 0006 label: JPKIAPICCTOKEN2 (My Number "
@@ -131,6 +137,8 @@ static int do_init(int argc, char **argv)
         { "unverified-sign-sw", required_argument, NULL, 'u' },
         { "select-fci", no_argument, NULL, 'F' },
         { "no-serial-ap", no_argument, NULL, 'n' },
+        { "key", required_argument, NULL, 'k' },
+        { "ec-sig-encoding", required_argument, NULL, 'e' },
         { NULL, 0, NULL, 0 },
     };
     emu_init_opts io = { .auth_pin = NULL };
@@ -158,6 +166,19 @@ static int do_init(int argc, char **argv)
         case 'R': io.reselect_keeps_pins = 1; break;
         case 'F': io.select_fci = 1; break;
         case 'n': io.no_serial_ap = 1; break;
+        case 'k':
+        case 'e': {
+            const char *a = c == 'k' ? "rsa2048" : "raw",
+                       *b = c == 'k' ? "ec-p384" : "der";
+            if (strcmp(optarg, a) != 0 && strcmp(optarg, b) != 0) {
+                tool_error("emu init: %s is %s or %s, not '%s'",
+                           argv[optind - 1], a, b, optarg);
+                return TOOL_EXIT_USAGE;
+            }
+            *(c == 'k' ? &io.ec_p384 : &io.ec_sig_der) =
+                strcmp(optarg, b) == 0;
+            break;
+        }
         case 'b':
         case 'q':
         case 'u': {
@@ -336,6 +357,10 @@ static int do_info(int argc, char **argv)
            "switches", info.blocked_sw, info.blocked_query_sw,
            info.sign_pin_single_use, info.pinpad, "", info.reselect_keeps_pins,
            info.unverified_sign_sw, info.select_fci, info.serial_ap);
+    printf("%-18s%s\n", "keys",
+           !info.ec          ? "RSA-2048"
+           : info.ec_sig_der ? "ECDSA P-384, signature answered as DER"
+                             : "ECDSA P-384, signature answered as r||s");
     print_tries("card-info PIN", info.info_tries, info.info_max_tries);
     printf("%-18s", "serial");
     tool_put_text(stdout,
