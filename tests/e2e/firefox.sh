@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Firefox ESR, headless, loads the module through an enterprise policy
 # (examples/firefox-policies.json: SecurityDevices, and the preference to
-# pick the client certificate by itself) and authenticates to a local TLS
-# 1.2 server that demands a client certificate; the server's handshake
-# trace proves which certificate arrived and how it was signed.
+# pick the client certificate by itself) and authenticates to a local
+# server that demands a client certificate, on TLS 1.3 and on TLS 1.2; the
+# server's handshake trace proves which certificate arrived and how it was
+# signed (rsa_pss_rsae_sha256: the card signs RSA-PSS; ECDSA with the EC
+# card), and the card's APDU log that the card made that signature.
 #
 # Headless Firefox cannot answer a PIN prompt, so the card sits in a
 # simulated PIN-pad reader (emu init --pinpad): the token offers the
@@ -12,9 +14,6 @@
 # Firefox logs into every token it can while looking for client
 # certificates, the signature token too: the test shows that, and that
 # JPKI_PKCS11_TOKENS=auth (or tokens = auth) keeps it to the one PIN.
-# The server is TLS 1.2 only: on TLS 1.3 the card's key cannot sign
-# (RSA-PSS only), and Firefox 153 then never answers the server's
-# certificate request (the page load hangs), so there is no TLS 1.3 run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tlslib.sh"
 need openssl certutil firefox-esr
@@ -85,18 +84,35 @@ verifies() {
     grep -c "INS=20 P1=00 P2=80 Lc=$2 " "$WORK/apdu-$1.log" || true
 }
 
-step "Firefox, the auth token only (JPKI_PKCS11_TOKENS=auth)"
-JPKI_PKCS11_TOKENS=auth firefox auth
-srv_received auth "$WORK/auth.pem"
+step "Firefox on TLS 1.3, the auth token only (JPKI_PKCS11_TOKENS=auth)"
+SRV_VERSIONS="" JPKI_PKCS11_TOKENS=auth firefox auth
+srv_proves auth TLSv1.3 rsa_pss_rsae_sha256 "$WORK/auth.pem"
+card_signed auth "$WORK/apdu-auth.log" 04
 [ "$(verifies auth 4)" -eq 1 ] || fail "expected one auth PIN-pad login, saw $(verifies auth 4)"
 [ "$(verifies auth 6)" -eq 0 ] || fail "the sign token was logged into"
 
-step "Firefox, both tokens: it logs into the signature token as well"
+step "Firefox on TLS 1.2, both tokens: it logs into the signature token as well"
 firefox both
-srv_received both "$WORK/auth.pem"
+srv_proves both TLSv1.2 rsa_pss_rsae_sha256 "$WORK/auth.pem"
+card_signed both "$WORK/apdu-both.log" 04
 [ "$(verifies both 4)" -eq 1 ] || fail "expected one auth PIN-pad login, saw $(verifies both 4)"
 [ "$(verifies both 6)" -eq 1 ] ||
     fail "Firefox no longer logs into the sign token ($(verifies both 6) times): update the README"
 echo "both tokens: Firefox asked the PIN pad for the signature PIN too"
+
+step "Firefox with the EC card (ECDSA P-384), the auth token only: TLS 1.3, then TLS 1.2"
+# ECDSA needs no RSA-PSS; TLS 1.3 binds P-384 to SHA-384, TLS 1.2 does
+# not, and NSS then signs a SHA-256 hash (as tls_ec.sh shows for tstclnt).
+CARD="$WORK/ec.img" AUTH_CA="$WORK/ec.img.pki/auth-ca.pem"
+export JPKI_PKCS11_EMULATOR="$CARD"
+"$TOOL" emu init --pinpad --key ec-p384 --out "$CARD" >/dev/null
+pkcs11-tool --module "$MODULE" --slot 0 --read-object --type cert --id 01 -o "$WORK/ec.der" >/dev/null
+openssl x509 -inform DER -in "$WORK/ec.der" -out "$WORK/ec.pem"
+SRV_VERSIONS="" JPKI_PKCS11_TOKENS=auth firefox ec-13
+srv_proves ec-13 TLSv1.3 ecdsa_secp384r1_sha384 "$WORK/ec.pem"
+card_signed ec-13 "$WORK/apdu-ec-13.log" 00
+JPKI_PKCS11_TOKENS=auth firefox ec-12
+srv_proves ec-12 TLSv1.2 ecdsa_secp256r1_sha256 "$WORK/ec.pem"
+card_signed ec-12 "$WORK/apdu-ec-12.log" 00
 
 printf '\nPASS: Firefox ESR authenticated with the card (%ss)\n' "$(($(date +%s) - START))"
