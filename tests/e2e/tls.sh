@@ -18,15 +18,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tlslib.sh"
 . "$(dirname "$0")/tlsclients.sh"
-need pkcs11-tool openssl curl gnutls-cli tstclnt certutil modutil
-ENGINES=$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"/\1/p')
-[ -f "$ENGINES/pkcs11.so" ] || missing "the OpenSSL pkcs11 engine (libengine-pkcs11-openssl)"
-: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-CNF="$top_srcdir/examples/openssl-jpki.cnf"
-[ -f "$CNF" ] || fail "no $CNF"
-
-START=$(date +%s)
-T="timeout 30"
 
 step "the card's authentication certificate (public: no login)"
 tls_card

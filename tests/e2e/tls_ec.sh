@@ -17,12 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tlslib.sh"
 . "$(dirname "$0")/tlsclients.sh"
-need pkcs11-tool openssl curl gnutls-cli tstclnt certutil modutil
-ENGINES=$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"/\1/p')
-[ -f "$ENGINES/pkcs11.so" ] || missing "the OpenSSL pkcs11 engine (libengine-pkcs11-openssl)"
 
-START=$(date +%s)
-T="timeout 30"
 step "an EC card: its authentication certificate (public: no login)"
 tls_card --key ec-p384
 openssl x509 -in "$WORK/auth.pem" -noout -text | grep -q 'NIST CURVE: P-384' || fail "not a P-384 certificate"

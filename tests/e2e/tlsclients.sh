@@ -1,8 +1,18 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared by the TLS client tests on an emulated card (tls.sh, tls_v15.sh,
-# tls_ec.sh): the card, the four command-line clients with its
-# authentication key, and the checks that tie a server's trace to the
+# tls_ec.sh): what they need, the card, the four command-line clients with
+# its authentication key, and the checks that tie a server's trace to the
 # card's own APDU log. Sourced after lib.sh and tlslib.sh.
+
+need pkcs11-tool openssl curl gnutls-cli tstclnt certutil modutil
+ENGINES=$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"/\1/p')
+[ -f "$ENGINES/pkcs11.so" ] || missing "the OpenSSL pkcs11 engine (libengine-pkcs11-openssl)"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# the workaround for cards that refuse RSA-PSS
+CNF="$top_srcdir/examples/openssl-jpki.cnf"
+[ -f "$CNF" ] || fail "no $CNF"
+START=$(date +%s)
+T="timeout 30"
 
 # tls_card [EMU INIT OPTIONS...]: a new emulated card ($CARD) for the
 # module, its authentication certificate in $WORK/auth.pem (public: read
