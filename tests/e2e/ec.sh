@@ -5,8 +5,8 @@
 # pkcs11-tool lists EC keys and only the ECDSA mechanisms, signs with every
 # one of them on both tokens and verifies, and passes --test; openssl
 # verifies every signature itself. Then OpenSSL's pkcs11 engine (pkeyutl,
-# dgst, cms), NSS certutil, GnuTLS p11tool, and jpki-tool verify with the
-# card's ECDSA-signed chain and CRLs. The card's own APDU log says what it
+# dgst, cms), NSS certutil, GnuTLS p11tool, jpki-tool sign and ssh-key,
+# and jpki-tool verify with the card's ECDSA-signed chain and CRLs. The card's own APDU log says what it
 # was asked and what it answered.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cardlog.sh"
@@ -162,6 +162,27 @@ else
         grep -q "^Signing using ECDSA-$(echo "$h" | tr a-z A-Z)\.\.\. ok" "$WORK/ts" || fail "p11tool: signing $h"
         grep -q '^Verifying against public key in the token... ok' "$WORK/ts" || fail "p11tool: verify $h"
     done
+fi
+
+step "jpki-tool sign: a CMS signature by the EC key, openssl verifies"
+printf 'ABC123\n' > "$WORK/pin"
+before=$(card_count signature)
+"$TOOL" sign "$WORK/doc" -o "$WORK/tool.p7s" --pin-fd 3 3<"$WORK/pin"
+rm -f "$WORK/pin"
+[ "$(card_count signature)" -eq $((before + 1)) ] || fail "jpki-tool sign: not one signature by the card"
+openssl cms -verify -inform DER -in "$WORK/tool.p7s" -CAfile "$SIGN_CA" -out "$WORK/tool.out"
+cmp "$WORK/doc" "$WORK/tool.out" || fail "jpki-tool sign: content differs"
+openssl cms -cmsout -print -inform DER -in "$WORK/tool.p7s" > "$WORK/tool.txt"
+grep -q 'algorithm: ecdsa-with-SHA256' "$WORK/tool.txt" || fail "jpki-tool sign: not an ECDSA signer"
+
+if command -v ssh-keygen >/dev/null 2>&1; then
+    step "jpki-tool ssh-key: the EC key as ssh-keygen -D reads it from the module"
+    "$TOOL" ssh-key > "$WORK/key.pub"
+    cat "$WORK/key.pub"
+    grep -q '^ecdsa-sha2-nistp384 ' "$WORK/key.pub" || fail "ssh-key: not an ecdsa-sha2-nistp384 key"
+    ssh-keygen -D "$MODULE" 2>/dev/null | grep 'User Authentication Public Key$' > "$WORK/D.pub"
+    [ "$(cut -d' ' -f1-2 "$WORK/key.pub")" = "$(cut -d' ' -f1-2 "$WORK/D.pub")" ] ||
+        fail "ssh-key and ssh-keygen -D disagree"
 fi
 
 step "jpki-tool verify: the ECDSA chain, then an ECDSA-signed CRL"
