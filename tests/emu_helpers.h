@@ -76,6 +76,8 @@ char *get_field(const char *p, const char *key);
  * lack dropped, the blocked-PIN switch as format 2 had it, a 14-character
  * serial ending in Z, the JPKIAPICCTOKEN label). */
 void make_old_image(const char *p, unsigned version);
+/* The certificate <image p>.pki/<name> (PEM) of a card's test PKI. */
+X509 *pem_cert(const char *p, const char *name);
 /* The global card's counters and security state, and its persistent state. */
 emu_stats stats(void);
 emu_info info(void);

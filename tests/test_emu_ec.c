@@ -59,18 +59,6 @@ static void teardown_ec(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static X509 *pki_cert(const char *name)
-{
-    char f[4400];
-    snprintf(f, sizeof f, "%s.pki/%s", path, name);
-    FILE *fp = fopen(f, "r");
-    ck_assert_msg(fp != NULL, "%s missing", f);
-    X509 *x = PEM_read_X509(fp, NULL, NULL, NULL);
-    fclose(fp);
-    ck_assert_ptr_nonnull(x);
-    return x;
-}
-
 static void assert_p384(EVP_PKEY *k)
 {
     char group[32];
@@ -135,7 +123,7 @@ START_TEST(test_ec_pki_profile)
 {
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     X509 *auth = read_cert(0x000A), *auth_ca = read_cert(0x000B),
-         *sign_ca = read_cert(0x0002), *root = pki_cert("auth-ca.pem");
+         *sign_ca = read_cert(0x0002), *root = pem_cert(path, "auth-ca.pem");
     assert_p384(X509_get0_pubkey(auth));
     assert_p384(X509_get0_pubkey(auth_ca));
     assert_p384(X509_get0_pubkey(sign_ca));
@@ -266,7 +254,7 @@ START_TEST(test_ec_crl)
     fclose(fp);
     ck_assert_ptr_nonnull(crl);
     ck_assert_int_eq(X509_CRL_get_signature_nid(crl), NID_ecdsa_with_SHA384);
-    X509 *ca = pki_cert("auth-ca.pem"), *auth = read_cert(0x000A);
+    X509 *ca = pem_cert(path, "auth-ca.pem"), *auth = read_cert(0x000A);
     ck_assert_int_eq(X509_CRL_verify(crl, X509_get0_pubkey(ca)), 1);
     X509_REVOKED *r = NULL;
     ck_assert_int_eq(

@@ -170,7 +170,11 @@ int jpki_ec_verify(const jpki_cert *cert,
                    const uint8_t hash[JPKI_EC_GUESS_INPUT_LEN],
                    const uint8_t rs[JPKI_EC_SIG_LEN])
 {
-    const unsigned char *p = cert ? cert->spki.p : NULL;
+    /* The key by d2i, as every other key of the module: one made with
+     * EVP_PKEY_fromdata (cheaper) fails in a client that loaded OpenSSL's
+     * pkcs11 engine. */
+    const unsigned char *p =
+        cert && cert->key_type == JPKI_KEYTYPE_EC ? cert->spki.p : NULL;
     EVP_PKEY *pk = p ? d2i_PUBKEY(NULL, &p, (long)cert->spki.len) : NULL;
     ECDSA_SIG *sig = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(rs, JPKI_EC_SCALAR_LEN, NULL);
