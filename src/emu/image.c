@@ -143,55 +143,36 @@ emu_rv emu_image_set_key(emu_image *img, int which, EVP_PKEY *key)
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* The whole file, and the identity of exactly the file that was read. */
-static emu_rv read_all(const char *path, char **out, size_t *out_len,
-                       struct stat *stp, char *err, size_t errlen)
+/* The whole file (with a NUL after it), and the stat of exactly the file
+ * that was read. */
+static emu_rv load_file(const char *path, char **out, size_t *out_len,
+                        struct stat *st, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot open: %s",
                            strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return emu_fail_at(EMU_ERR_IO, err, errlen, path,
-                           "not a regular file");
-    }
-    if (st.st_size > IMAGE_MAX_SIZE) {
-        close(fd);
-        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
-                           "too large for a card image");
-    }
-    size_t cap = (size_t)st.st_size + 1, len = 0;
-    char *buf = OPENSSL_malloc(cap);
-    if (!buf) {
-        close(fd);
-        return emu_fail_at(EMU_ERR_MEMORY, err, errlen, path, "out of memory");
-    }
-    for (;;) {
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            OPENSSL_clear_free(buf, cap);
-            return emu_fail_at(EMU_ERR_IO, err, errlen, path, "read error: %s",
-                               strerror(e));
-        }
-        len += (size_t)n;
-        if (n == 0 || len == cap)
-            break;
-    }
+    emu_rv rv = EMU_OK;
+    char *buf = NULL, extra;
+    size_t len = 0;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))
+        rv = emu_fail_at(EMU_ERR_IO, err, errlen, path, "not a regular file");
+    else if (st->st_size > IMAGE_MAX_SIZE)
+        rv = emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
+                         "too large for a card image");
+    else if (!(buf = OPENSSL_zalloc((len = (size_t)st->st_size) + 1)))
+        rv = emu_fail_at(EMU_ERR_MEMORY, err, errlen, path, "out of memory");
+    else if (fu_read_all(fd, buf, len) != 0 || read(fd, &extra, 1) != 0)
+        /* shorter or longer than it was: not a settled image */
+        rv = emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
+                         "file changed while being read");
     close(fd);
-    if (len == cap) { /* grew while we read it: not a settled image */
-        OPENSSL_clear_free(buf, cap);
-        return emu_fail_at(EMU_ERR_FORMAT, err, errlen, path,
-                           "file changed while being read");
+    if (rv != EMU_OK) {
+        OPENSSL_clear_free(buf, len + 1);
+        return rv;
     }
     *out = buf;
     *out_len = len;
-    *stp = st;
     return EMU_OK;
 }
 
@@ -593,22 +574,14 @@ static emu_rv check_frame(const char *path, const char *buf, size_t len,
     return EMU_OK;
 }
 
-void emu_file_id_from_stat(emu_file_id *id, const struct stat *st)
-{
-    id->dev = st->st_dev;
-    id->ino = st->st_ino;
-    id->size = st->st_size;
-    id->mtime = st->st_mtim;
-}
-
-emu_rv emu_image_load(const char *path, emu_image *img, emu_file_id *id,
+emu_rv emu_image_load(const char *path, emu_image *img, fu_ident *id,
                       char *err, size_t errlen)
 {
     char *buf = NULL;
     size_t len = 0;
     struct stat st = { 0 };
     memset(img, 0, sizeof *img);
-    emu_rv rv = read_all(path, &buf, &len, &st, err, errlen);
+    emu_rv rv = load_file(path, &buf, &len, &st, err, errlen);
     if (rv != EMU_OK)
         return rv;
     parser ps;
@@ -624,16 +597,12 @@ emu_rv emu_image_load(const char *path, emu_image *img, emu_file_id *id,
         return rv;
     }
     if (id)
-        emu_file_id_from_stat(id, &st);
+        fu_ident_of(&st, id);
     return EMU_OK;
 }
 
-int emu_image_changed(const char *path, const emu_file_id *id)
+int emu_image_changed(const char *path, const fu_ident *id)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return 1;
-    return st.st_dev != id->dev || st.st_ino != id->ino ||
-           st.st_size != id->size || st.st_mtim.tv_sec != id->mtime.tv_sec ||
-           st.st_mtim.tv_nsec != id->mtime.tv_nsec;
+    fu_ident now;
+    return fu_ident_path(path, &now) != 0 || !fu_ident_same(&now, id);
 }

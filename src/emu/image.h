@@ -17,6 +17,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/fileutil.h"
 #include "emu.h"
 
 #define EMU_IMAGE_VERSION 3
@@ -99,15 +100,6 @@ typedef struct {
     int serial_ap;               /* the serial-number AP exists [1] */
 } emu_image;
 
-/* Identity of the image file as last loaded or saved, to notice changes
- * made by another process. */
-typedef struct {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-} emu_file_id;
-
 unsigned emu_pin_max_tries(int which);
 
 /* PIN rules: auth exactly 4 digits; sign 6-16 of A-Z and 0-9. */
@@ -115,18 +107,17 @@ int emu_pin_valid(int which, const uint8_t *pin, size_t len);
 
 /* Load and validate an image; on failure img is left cleared and err says
  * which file and what is wrong. */
-emu_rv emu_image_load(const char *path, emu_image *img, emu_file_id *id,
+emu_rv emu_image_load(const char *path, emu_image *img, fu_ident *id,
                       char *err, size_t errlen);
 
 /* Save img with pins in place of img->pins, atomically (temp file, fsync,
  * rename, fsync of the directory). img->pins itself is not touched. */
 emu_rv emu_image_save(const char *path, const emu_image *img,
-                      const emu_pin_state *pins, emu_file_id *id, char *err,
+                      const emu_pin_state *pins, fu_ident *id, char *err,
                       size_t errlen);
 
 /* 1 if the file at path is no longer the one described by id (or is gone). */
-int emu_image_changed(const char *path, const emu_file_id *id);
-void emu_file_id_from_stat(emu_file_id *id, const struct stat *st);
+int emu_image_changed(const char *path, const fu_ident *id);
 
 /* Field names of the four certificate files, in image order. */
 extern const char *const emu_image_file_keys[EMU_FILE_COUNT];
