@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "common/fileutil.h"
+#include "common/pin_rules.h"
 #include "emu.h"
 
 #define EMU_IMAGE_VERSION 3
@@ -29,10 +30,10 @@
 enum { EMU_PIN_AUTH = 0, EMU_PIN_SIGN = 1, EMU_PIN_COUNT = 2 };
 #define EMU_PIN_INFO 2
 #define EMU_PIN_OBJECTS 3
-#define EMU_AUTH_PIN_TRIES 3
-#define EMU_SIGN_PIN_TRIES 5
+#define EMU_AUTH_PIN_TRIES PIN_RULES_AUTH_TRIES
+#define EMU_SIGN_PIN_TRIES PIN_RULES_SIGN_TRIES
 #define EMU_INFO_PIN_TRIES 3
-#define EMU_PIN_MAX_LEN 16
+#define EMU_PIN_MAX_LEN PIN_RULES_SIGN_MAX
 
 /* Data files with content, in image order. */
 enum {
@@ -102,13 +103,19 @@ typedef struct {
 
 unsigned emu_pin_max_tries(int which);
 
-/* PIN rules: auth exactly 4 digits; sign 6-16 of A-Z and 0-9. */
+/* The card's PIN rules (common/pin_rules.h): auth exactly 4 digits; sign
+ * (and any other which) 6-16 of A-Z and 0-9. */
 int emu_pin_valid(int which, const uint8_t *pin, size_t len);
 
 /* Load and validate an image; on failure img is left cleared and err says
  * which file and what is wrong. */
 emu_rv emu_image_load(const char *path, emu_image *img, fu_ident *id,
                       char *err, size_t errlen);
+/* Parse the len bytes of an image file at buf (path: for messages) into
+ * img, which must start cleared; on failure img may hold part of it (the
+ * caller clears it). */
+emu_rv emu_image_parse(const char *path, const char *buf, size_t len,
+                       emu_image *img, char *err, size_t errlen);
 
 /* Save img with pins in place of img->pins, atomically (temp file, fsync,
  * rename, fsync of the directory). img->pins itself is not touched. */

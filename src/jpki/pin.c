@@ -13,25 +13,14 @@
 
 #include "jpki/card_priv.h"
 #include "common/log.h"
+#include "common/pin_rules.h"
 
 /* ---- PIN rules ---------------------------------------------------------- */
 
 jpki_rv jpki_pin_check(jpki_key key, const char *pin, size_t len)
 {
-    size_t i;
-
-    if (!pin)
-        return JPKI_ERR_PIN_FORMAT;
-    if (len < jpki_pin_min_len(key) || len > jpki_pin_max_len(key))
-        return JPKI_ERR_PIN_FORMAT;
-    for (i = 0; i < len; i++) {
-        char ch = pin[i];
-        int digit = ch >= '0' && ch <= '9';
-        int upper = ch >= 'A' && ch <= 'Z';
-        if (!digit && !(key == JPKI_SIGN && upper))
-            return JPKI_ERR_PIN_FORMAT;
-    }
-    return JPKI_OK;
+    return pin_rules_ok(key == JPKI_SIGN, pin, len) ? JPKI_OK
+                                                    : JPKI_ERR_PIN_FORMAT;
 }
 
 /* The card holds the signature PIN in upper case only, so a lower-case
@@ -59,7 +48,7 @@ jpki_rv jpki_pin_normalize(jpki_key key, const char *pin, size_t len,
 
 int jpki_pin_max_tries(jpki_key key)
 {
-    return key == JPKI_AUTH ? 3 : 5;
+    return key == JPKI_AUTH ? PIN_RULES_AUTH_TRIES : PIN_RULES_SIGN_TRIES;
 }
 
 size_t jpki_pin_min_len(jpki_key key)
