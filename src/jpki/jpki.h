@@ -39,6 +39,12 @@ typedef enum {
     JPKI_SIGN = 1, /* digital signature: 6-16 of A-Z 0-9, 5 tries */
 } jpki_key;
 
+/* 1 if key is one of the two (any other value is a caller's mistake). */
+static inline int jpki_key_valid(jpki_key key)
+{
+    return key == JPKI_AUTH || key == JPKI_SIGN;
+}
+
 const char *jpki_strerror(jpki_rv rv);
 
 /* ---- PIN rules (host side, before anything reaches the card) ---------- */

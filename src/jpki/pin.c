@@ -155,7 +155,7 @@ jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left)
 {
     jpki_rv rv;
 
-    if (!c || !tries_left || (key != JPKI_AUTH && key != JPKI_SIGN))
+    if (!c || !tries_left || !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     if ((*tries_left = remembered(c, key)) >= 0)
         return JPKI_OK;
@@ -280,7 +280,7 @@ jpki_rv jpki_card_verify_pinpad(jpki_card *c, jpki_key key, int *tries_left)
     int tries = -1;
     jpki_rv rv;
 
-    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN))
+    if (!c || !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     if (!jpki_card_has_pinpad(c))
         return JPKI_ERR_ARGS;
@@ -300,7 +300,7 @@ jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
     int tries = -1;
     jpki_rv rv;
 
-    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN))
+    if (!c || !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     if (tries_left)
         *tries_left = -1;
@@ -347,8 +347,7 @@ jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key,
 
     if (tries_left)
         *tries_left = -1;
-    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN) ||
-        !jpki_card_has_pinpad_modify(c))
+    if (!c || !jpki_key_valid(key) || !jpki_card_has_pinpad_modify(c))
         return JPKI_ERR_ARGS;
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
@@ -373,7 +372,7 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
     int tries = -1;
     jpki_rv rv;
 
-    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN))
+    if (!c || !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     if (tries_left)
         *tries_left = -1;
