@@ -146,9 +146,13 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
                     CK_ULONG_PTR count)
 {
     size_t n_tab;
-    const p11_mech *tab = mech_table(tok, &n_tab);
-    CK_ULONG n = n_tab, i;
+    const p11_mech *tab;
+    CK_ULONG n, i;
 
+    if (!count)
+        return CKR_ARGUMENTS_BAD;
+    tab = mech_table(tok, &n_tab);
+    n = n_tab;
     if (!list) {
         *count = n;
         return CKR_OK;
@@ -166,8 +170,10 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
 CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
                     CK_MECHANISM_INFO_PTR info)
 {
-    const p11_mech *m = p11_mech_find(tok, type);
+    const p11_mech *m = info ? p11_mech_find(tok, type) : NULL;
 
+    if (!info)
+        return CKR_ARGUMENTS_BAD;
     if (!m)
         return CKR_MECHANISM_INVALID;
     memset(info, 0, sizeof(*info));
