@@ -284,6 +284,10 @@ START_TEST(test_alt_aid)
     ck_assert_int_eq(jpki_ec_set_alt_aid("D392F0"), -1); /* < 5 bytes */
     ck_assert_int_eq(jpki_ec_set_alt_aid("D392F000260100000002X"), -1);
     ck_assert_int_eq(jpki_ec_set_alt_aid("D392F000260100000002"), 0);
+    ck_assert_int_eq(jpki_ec_set_alt_aid("D392F00026010000000"), -1); /* odd */
+    uint8_t aid[16];
+    ck_assert_uint_eq(jpki_ec_guess_alt_aid(aid), 10); /* a bad one: kept */
+    ck_assert_uint_eq(aid[9], 0x02);
     jpki_card *c = mock_open(&mr, 1);
     ck_assert_str_eq(mock_cmd_hex(&script, 1),
                      "00A4040C0AD392F000260100000001");

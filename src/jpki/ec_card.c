@@ -47,10 +47,11 @@ int jpki_ec_set_alt_aid(const char *hex)
     uint8_t aid[16];
     size_t n = 0, len = hex ? strlen(hex) : 0;
 
-    alt_aid_len = 0;
-    if (!len)
+    if (!len) {
+        alt_aid_len = 0;
         return 0;
-    /* ISO 7816-4: an AID is 5 to 16 bytes */
+    }
+    /* ISO 7816-4: an AID is 5 to 16 bytes; a bad one changes nothing */
     if (len % 2 || len < 10 || len > 32)
         return -1;
     for (size_t i = 0; i < len; i += 2) {
