@@ -114,7 +114,7 @@ START_TEST(test_load_bad_fields)
         const char *key, *value, *what;
         emu_rv rv;
     } cases[] = {
-        { "JPKI-EMU-CARD", "4", "version 4", EMU_ERR_VERSION },
+        { "JPKI-EMU-CARD", "5", "version 5", EMU_ERR_VERSION },
         { "auth_tries", "4", "auth_tries", EMU_ERR_FORMAT },
         { "sign_tries", "-1", "sign_tries", EMU_ERR_FORMAT },
         { "auth_pin", "12345", "auth_pin", EMU_ERR_FORMAT },
@@ -214,7 +214,7 @@ START_TEST(test_lock_reloads_changed_image)
     ck_assert_int_eq(emu_card_lock(card), EMU_OK);
     ck_assert_int_eq(emu_card_get_info(card, &info), EMU_OK);
     ck_assert_uint_eq(info.sign_tries, 2);
-    ck_assert_uint_eq(info.format_version, 3);
+    ck_assert_uint_eq(info.format_version, 4);
     ck_assert_str_eq(info.token_info, "JPKIAPICCTOKEN2");
     emu_card_unlock(card);
     /* a corrupt replacement is refused by lock; the card keeps its state */

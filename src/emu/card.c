@@ -191,6 +191,7 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
     info->unverified_sign_sw = card->img.unverified_sign_sw;
     info->select_fci = card->img.select_fci;
     info->serial_ap = card->img.serial_ap;
+    info->sign_v15_only = card->img.sign_v15_only;
     info->pinpad = card->img.pinpad;
     snprintf(info->serial, sizeof info->serial, "%s", card->img.serial);
     return EMU_OK;

@@ -48,6 +48,8 @@ typedef struct {
     unsigned long ef_selects;     /* SELECT of an EF that succeeded */
     unsigned long
         refused_signatures; /* signature refused: key's PIN not verified */
+    unsigned long scheme_signatures[6]; /* ... that succeeded, by P1 00..05 */
+    unsigned long unknown_schemes;      /* ... refused (6A86): P1 not known */
     /* The card's security state now (filled by emu_card_get_stats). */
     int jpki_current; /* the JPKI-AP is the current application */
     int auth_verified, sign_verified; /* PIN verified in this security state */
@@ -145,9 +147,10 @@ typedef struct {
     int sign_pin_single_use;   /* switch: each signature needs a new VERIFY */
     int reselect_keeps_pins; /* switch: re-SELECT of the JPKI-AP keeps PINs */
     unsigned unverified_sign_sw; /* switch: signature without its PIN (69xx) */
-    int select_fci; /* switch: SELECT by AID, P2=00 -> FCI (else 6A86) */
-    int serial_ap;  /* switch: the serial-number AP exists */
-    int pinpad;     /* the card sits in a PIN-pad reader */
+    int select_fci;    /* switch: SELECT by AID, P2=00 -> FCI (else 6A86) */
+    int serial_ap;     /* switch: the serial-number AP exists */
+    int sign_v15_only; /* switch: the signature command knows P1 00 only */
+    int pinpad;        /* the card sits in a PIN-pad reader */
     unsigned info_tries, info_max_tries; /* card-info AP PIN */
     char serial[15];                     /* the serial AP's 13 characters */
 } emu_info;
@@ -181,6 +184,9 @@ typedef struct {
                                   * (0 = 0x6982) */
     int select_fci;              /* SELECT by AID with P2=00 answers an FCI */
     int no_serial_ap;            /* the card has no serial-number AP */
+    int sign_v15_only; /* the signature command knows P1 00 only (PKCS#1
+                        * v1.5 over a DigestInfo) and answers 6A86 to the
+                        * other schemes (01-05, PSS among them) */
 } emu_init_opts;
 
 /* EF 0006 labels of the known token kinds. */

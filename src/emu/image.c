@@ -5,7 +5,7 @@
  * The image is a small text file, one "key value" line per field, in this
  * fixed order (every field exactly once, nothing else, '\n' line ends):
  *
- *   JPKI-EMU-CARD 3                  magic and format version
+ *   JPKI-EMU-CARD 4                  magic and format version
  *   auth_pin 1234                    user-authentication PIN (ASCII)
  *   auth_tries 3                     tries left, 0..3 (0 = blocked)
  *   sign_pin ABC123                  digital-signature PIN (ASCII)
@@ -31,6 +31,7 @@
  *   unverified_sign_sw 6982       3  signature without its PIN: any 69xx
  *   select_fci 0                  3  1: SELECT by AID, P2=00: FCI (0: 6a86)
  *   serial_ap 1                   3  0: the card has no serial-number AP
+ *   sign_v15_only 0               4  1: signature P1 00 only (01-05: 6a86)
  *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048)
  *   sign_key <hex>
  *   auth_cert <hex>                  DER certificates (EF 000A, 000B, 0001, 0002);
@@ -39,12 +40,12 @@
  *   sign_ca_cert <hex or ->
  *   sha256 <hex>                     SHA-256 of every byte before this line
  *
- * Fields marked 2 or 3 are new in that format. Older images still load,
+ * Fields marked 2, 3 or 4 are new in that format. Older images still load,
  * with today's behaviour for what they lack: format 1 gets info_tries
  * full, pinpad 0, the default fictional holder, and a serial and
  * individual number derived from the authentication certificate (stable
  * for the image); formats 1 and 2 get the bracketed format-3 values of
- * image.h. Saving always writes the current format, so an older image is
+ * image.h, formats 1 to 3 those of format 4. Saving always writes the current format, so an older image is
  * upgraded the first time its state changes.
  *
  * Hex is lower case. A reader rejects anything else: unknown version
@@ -443,7 +444,7 @@ static emu_rv field_sw(parser *ps, const char *key, int (*ok)(unsigned),
     return EMU_OK;
 }
 
-/* The switches format 3 added after the holder. */
+/* The switches formats 3 and 4 added after the holder. */
 static emu_rv parse_v3_fields(parser *ps, emu_image *img)
 {
     unsigned keeps, fci, serial_ap;
@@ -454,6 +455,11 @@ static emu_rv parse_v3_fields(parser *ps, emu_image *img)
         (rv = field_uint(ps, "select_fci", 1, &fci)) ||
         (rv = field_uint(ps, "serial_ap", 1, &serial_ap)))
         return rv;
+    unsigned v15_only = 0;
+    if (img->version >= 4 &&
+        (rv = field_uint(ps, "sign_v15_only", 1, &v15_only)))
+        return rv;
+    img->sign_v15_only = (int)v15_only;
     img->reselect_keeps_pins = (int)keeps;
     img->select_fci = (int)fci;
     img->serial_ap = (int)serial_ap;

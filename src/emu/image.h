@@ -19,7 +19,7 @@
 
 #include "emu.h"
 
-#define EMU_IMAGE_VERSION 3
+#define EMU_IMAGE_VERSION 4
 #define EMU_IMAGE_MAGIC "JPKI-EMU-CARD "
 
 /* PIN objects: index into the pins/tries arrays. The card-info AP's PIN
@@ -97,6 +97,8 @@ typedef struct {
     int select_fci;              /* SELECT by AID with P2=00 answers an FCI
                                 * [0: 6A86] */
     int serial_ap;               /* the serial-number AP exists [1] */
+    /* Format 4 (older images: [value]). */
+    int sign_v15_only; /* signature command: P1 00 only, 6A86 for 01-05 [0] */
 } emu_image;
 
 /* Identity of the image file as last loaded or saved, to notice changes

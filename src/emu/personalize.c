@@ -58,7 +58,7 @@ typedef struct {
     emu_holder holder;
     unsigned gens;
     int expired, smartphone, pinpad, sign_pin_single_use;
-    int reselect_keeps_pins, select_fci, serial_ap;
+    int reselect_keeps_pins, select_fci, serial_ap, sign_v15_only;
     uint16_t blocked_sw, blocked_query_sw, unverified_sign_sw;
     char token_info[EMU_TOKEN_INFO_LEN + 1];
 } plan;
@@ -366,6 +366,7 @@ static emu_rv write_image(const char *path, const test_pki *pki,
     img.unverified_sign_sw = pl->unverified_sign_sw;
     img.select_fci = pl->select_fci;
     img.serial_ap = pl->serial_ap;
+    img.sign_v15_only = pl->sign_v15_only;
     img.pinpad = pl->pinpad;
     img.holder = pl->holder;
     const pki_pair *auth_ca = &pki->ca[0][pki->gens - 1],
@@ -427,6 +428,7 @@ static emu_rv plan_switches(const emu_init_opts *o, plan *pl, char *err,
     pl->reselect_keeps_pins = o->reselect_keeps_pins;
     pl->select_fci = o->select_fci;
     pl->serial_ap = !o->no_serial_ap;
+    pl->sign_v15_only = o->sign_v15_only;
     return EMU_OK;
 }
 

@@ -84,6 +84,11 @@ static void emu_usage(FILE *out)
         "      --select-fci       SELECT by AID with P2=00 answers an FCI\n"
         "                         (default: 6A86)\n"
         "      --no-serial-ap     the card has no serial-number application\n"
+        "      --sign-schemes v15-only  the signature command knows P1 00 "
+        "only\n"
+        "                         (PKCS#1 v1.5) and answers 6A86 to 01-05, "
+        "PSS among\n"
+        "                         them (default: all, P1 00-05)\n"
         "info  show a card image's format, token info, PIN retry counters "
         "and\n"
         "      certificates (never the PINs or the signature certificate)\n"
@@ -131,6 +136,7 @@ static int do_init(int argc, char **argv)
         { "unverified-sign-sw", required_argument, NULL, 'u' },
         { "select-fci", no_argument, NULL, 'F' },
         { "no-serial-ap", no_argument, NULL, 'n' },
+        { "sign-schemes", required_argument, NULL, 'Z' },
         { NULL, 0, NULL, 0 },
     };
     emu_init_opts io = { .auth_pin = NULL };
@@ -158,6 +164,16 @@ static int do_init(int argc, char **argv)
         case 'R': io.reselect_keeps_pins = 1; break;
         case 'F': io.select_fci = 1; break;
         case 'n': io.no_serial_ap = 1; break;
+        case 'Z':
+            if (strcmp(optarg, "all") != 0 &&
+                strcmp(optarg, "v15-only") != 0) {
+                tool_error("emu init: --sign-schemes is 'all' or 'v15-only', "
+                           "not '%s'",
+                           optarg);
+                return TOOL_EXIT_USAGE;
+            }
+            io.sign_v15_only = strcmp(optarg, "v15-only") == 0;
+            break;
         case 'b':
         case 'q':
         case 'u': {
@@ -332,10 +348,11 @@ static int do_info(int argc, char **argv)
     printf("%-18sblocked_sw=%04X blocked_query_sw=%04X sign_pin_single_use=%d "
            "pinpad=%d\n"
            "%-18sreselect_keeps_pins=%d unverified_sign_sw=%04X select_fci=%d "
-           "serial_ap=%d\n",
+           "serial_ap=%d\n%-18ssign_schemes=%s\n",
            "switches", info.blocked_sw, info.blocked_query_sw,
            info.sign_pin_single_use, info.pinpad, "", info.reselect_keeps_pins,
-           info.unverified_sign_sw, info.select_fci, info.serial_ap);
+           info.unverified_sign_sw, info.select_fci, info.serial_ap, "",
+           info.sign_v15_only ? "v15-only" : "all");
     print_tries("card-info PIN", info.info_tries, info.info_max_tries);
     printf("%-18s", "serial");
     tool_put_text(stdout,
