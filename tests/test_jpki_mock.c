@@ -295,8 +295,9 @@ START_TEST(mock_sign_commands)
     mock_open();
     mock_answer(&script, "9000");
     mock_answer(&script, "6982");
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_str_eq(mock_cmd_hex(&script, 0), "00A4020C02001A");
     ck_assert_uint_eq(script.cmd[1][0], 0x80);
@@ -309,21 +310,24 @@ START_TEST(mock_sign_commands)
         mock_answer(&script, "9000");
         mock_answer(&script, refusals[i]);
         sig_len = sizeof(sig);
-        ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                        sizeof(digest_info), sig, &sig_len),
+        ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                        digest_info, sizeof(digest_info), sig,
+                                        &sig_len),
                          JPKI_ERR_SECURITY);
     }
     mock_answer(&script, "9000");
     mock_answer(&script, "6A88"); /* not 69xx: the card's error */
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_CARD);
     mock_answer(&script, "9000");
     mock_fail(&script, READER_ERR_REMOVED);
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_REMOVED);
     ck_assert_int_eq(script.begins, script.ends);
 }
@@ -402,8 +406,9 @@ START_TEST(mock_reset_midway)
     /* A signature is not: its PIN went with the reset. */
     mock_answer(&script, "9000");         /* SELECT 0017 */
     mock_fail(&script, READER_ERR_RESET); /* COMPUTE DIGITAL SIGNATURE */
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(jpki_card_resets(jc), 5);
     /* A login: before the PIN goes out, the preparation runs again... */

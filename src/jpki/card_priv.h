@@ -44,6 +44,8 @@ struct jpki_card {
      * the whole certificate later does not fetch it twice. */
     uint8_t auth_head[JPKI_READ_CHUNK];
     size_t auth_head_len;
+    unsigned facts;   /* JPKI_FACT_* (card_facts.c) */
+    int facts_loaded; /* facts read from the cache */
 };
 
 
@@ -68,5 +70,7 @@ void jpki_serial_from_record(const uint8_t *rec, size_t n,
 
 /* Not a file of the card: the card id (card_id.c), cached with the files. */
 #define JPKI_CACHE_CARD_ID 0xFF01
+/* Not a file either: the facts learnt by trying (card_facts.c). */
+#define JPKI_CACHE_CARD_FACTS 0xFF02
 
 #endif

@@ -30,6 +30,8 @@ typedef enum {
     JPKI_ERR_BAD_DATA,      /* malformed data from the card or caller */
     JPKI_ERR_PIN_CANCELED,  /* PIN pad: the holder cancelled (6401) or did
                               * not type in time (6400); no try spent */
+    JPKI_ERR_UNSUPPORTED,   /* the card does not know the command or scheme
+                              * (6A86, 6A81, 6D00); nothing happened on it */
 } jpki_rv;
 
 /* The two key/PIN pairs of the JPKI-AP. */
@@ -141,10 +143,32 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
                              size_t old_len, const char *new_pin,
                              size_t new_len, int *tries_left);
 
-/* Signs a DigestInfo (PKCS#1 v1.5 padding is done by the card). *sig_len
- * in: capacity of sig, out: signature length. */
-jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
-                       size_t in_len, uint8_t *sig, size_t *sig_len);
+/* Signature schemes: P1 of the signature command (docs/card.md). The card
+ * knows 01-03 and 05 as well (it hashes, or wraps a bare hash); the module
+ * needs these two. */
+typedef enum {
+    JPKI_SCHEME_PKCS1 = 0x00,      /* PKCS#1 v1.5 over the DigestInfo given */
+    JPKI_SCHEME_PSS_SHA256 = 0x04, /* RSASSA-PSS over a 32-byte SHA-256
+                                    * hash: MGF1-SHA-256, 32-byte salt */
+} jpki_scheme;
+#define JPKI_SHA256_LEN 32
+
+/* Signs in with the key as scheme says (the card pads). *sig_len in:
+ * capacity of sig, out: signature length. A card that refuses the PSS
+ * scheme (JPKI_ERR_UNSUPPORTED; no PIN try is involved and the login
+ * stays) is remembered (JPKI_FACT_NO_PSS) and not asked again. */
+jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, jpki_scheme scheme,
+                       const uint8_t *in, size_t in_len, uint8_t *sig,
+                       size_t *sig_len);
+
+/* What the module learnt about a card by trying (card_facts.c), a bit set
+ * kept with the card's public files in the cache, so that the next
+ * process knows it too (for as long as the card stays in its reader). */
+#define JPKI_FACT_NO_PSS 0x01u /* the signature command refused P1 04 */
+unsigned jpki_card_facts(jpki_card *c);
+/* Adds fact to the card's facts and writes the cache. Call it outside a
+ * transaction (the cache file is fsynced). */
+void jpki_card_learn(jpki_card *c, unsigned fact);
 
 /* Clears the card's security state (both PINs) with a warm reset through
  * the reader (a re-select of the AP only if the reader cannot reset). */

@@ -105,7 +105,8 @@ static CK_RV finish(p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
         rv = CKR_DATA_LEN_RANGE;
     if (rv == CKR_OK) {
         out_len = sizeof(out);
-        jrv = jpki_card_sign(c->jc, tok->key, in, in_len, out, &out_len);
+        jrv = jpki_card_sign(c->jc, tok->key, JPKI_SCHEME_PKCS1, in, in_len,
+                             out, &out_len);
         if (jrv == JPKI_ERR_SECURITY) {
             /* The card no longer holds this PIN (reset, another program,
              * or a single-use signature PIN): tell the truth. */

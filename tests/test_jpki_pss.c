@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test_jpki_pss.c - the signature schemes of jpki_card_sign (src/jpki/
+ * sign.c) and the facts a card teaches (card_facts.c): RSA-PSS on the
+ * emulator checked by OpenSSL, a card that knows P1 00 only (what the card
+ * saw read from the emulator's APDU log), and on a scripted card which
+ * answers count as "this card refuses PSS" and which never do. Part of
+ * test_jpki.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "jpki/jpki.h"
+#include "test_jpki.h"
+#include "test_jpki_mock.h"
+#include "testutil.h"
+
+static char img[512], logp[600];
+static reader *erd;
+static jpki_card *ejc;
+
+static const uint8_t hash[JPKI_SHA256_LEN] = {
+    0xA5, 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+    16,   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+};
+
+static void pss_setup(void)
+{
+    ck_assert_int_eq(tu_card_copy(img, sizeof(img)), 0);
+    snprintf(logp, sizeof(logp), "%s.apdu", img);
+    setenv("JPKI_EMU_LOG", logp, 1);
+    erd = NULL;
+    ejc = NULL;
+}
+
+static void pss_teardown(void)
+{
+    jpki_card_close(ejc);
+    reader_free(erd);
+    unsetenv("JPKI_EMU_LOG");
+    remove(logp);
+    tu_card_remove(img);
+}
+
+static void open_card(void)
+{
+    ck_assert_int_eq(reader_emu_new(img, &erd), READER_OK);
+    ck_assert_int_eq(jpki_card_open(erd, &ejc), JPKI_OK);
+}
+
+/* Lines of the card's APDU log holding a and b (b may be NULL). */
+static int card_saw(const char *a, const char *b)
+{
+    char line[512];
+    int n = 0;
+    FILE *f = fopen(logp, "re");
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        if (strstr(line, a) && (!b || strstr(line, b)))
+            n++;
+    fclose(f);
+    return n;
+}
+
+/* OpenSSL's RSASSA-PSS verification (SHA-256, MGF1-SHA-256, salt 32) of
+ * sig over hash with the key certificate's key. */
+static int pss_verifies(jpki_key key, const uint8_t *sig, size_t sig_len)
+{
+    uint8_t *der = NULL;
+    size_t len = 0;
+
+    ck_assert_int_eq(jpki_card_read_cert(ejc, key, 0, &der, &len), JPKI_OK);
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    ck_assert_ptr_nonnull(x);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(X509_get0_pubkey(x), NULL);
+    int ok = ctx && EVP_PKEY_verify_init(ctx) == 1 &&
+             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1 &&
+             EVP_PKEY_verify(ctx, sig, sig_len, hash, sizeof(hash)) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    X509_free(x);
+    free(der);
+    return ok;
+}
+
+/* Both keys sign with P1 04; OpenSSL verifies; only a 32-byte hash goes. */
+START_TEST(pss_both_keys)
+{
+    static const char *const pins[] = { "1234", "ABC123" };
+    uint8_t sig[512];
+    size_t sig_len;
+
+    open_card();
+    for (int k = JPKI_AUTH; k <= JPKI_SIGN; k++) {
+        ck_assert_int_eq(jpki_card_verify_pin(ejc, (jpki_key)k, pins[k],
+                                              strlen(pins[k]), NULL),
+                         JPKI_OK);
+        sig_len = sizeof(sig);
+        ck_assert_int_eq(jpki_card_sign(ejc, (jpki_key)k,
+                                        JPKI_SCHEME_PSS_SHA256, hash,
+                                        sizeof(hash), sig, &sig_len),
+                         JPKI_OK);
+        ck_assert_uint_eq(sig_len, 256);
+        ck_assert(pss_verifies((jpki_key)k, sig, sig_len));
+        /* a DigestInfo or a short hash is not a PSS input */
+        sig_len = sizeof(sig);
+        ck_assert_int_eq(jpki_card_sign(ejc, (jpki_key)k,
+                                        JPKI_SCHEME_PSS_SHA256, digest_info,
+                                        sizeof(digest_info), sig, &sig_len),
+                         JPKI_ERR_ARGS);
+        ck_assert_int_eq(jpki_card_sign(ejc, (jpki_key)k,
+                                        JPKI_SCHEME_PSS_SHA256, hash, 20, sig,
+                                        &sig_len),
+                         JPKI_ERR_ARGS);
+    }
+    ck_assert_int_eq(card_saw("INS=2A P1=04", "SW=9000"), 2);
+    ck_assert_int_eq(card_saw("INS=2A", NULL), 2); /* the refused: not sent */
+    ck_assert_uint_eq(jpki_card_facts(ejc), 0);
+}
+END_TEST
+
+/* The P1-00-only card: PSS refused once (the card is asked once), then
+ * known; the login stays, PKCS#1 v1.5 signs without another VERIFY. */
+START_TEST(pss_refused_by_card)
+{
+    uint8_t sig[512];
+    size_t sig_len = sizeof(sig);
+
+    ck_assert_int_eq(tu_card_set(img, "sign_v15_only", "1"), 0);
+    open_card();
+    ck_assert_int_eq(jpki_card_verify_pin(ejc, JPKI_SIGN, "ABC123", 6, NULL),
+                     JPKI_OK);
+    for (int i = 0; i < 2; i++) {
+        sig_len = sizeof(sig);
+        ck_assert_int_eq(jpki_card_sign(ejc, JPKI_SIGN, JPKI_SCHEME_PSS_SHA256,
+                                        hash, sizeof(hash), sig, &sig_len),
+                         JPKI_ERR_UNSUPPORTED);
+        ck_assert_uint_eq(jpki_card_facts(ejc), JPKI_FACT_NO_PSS);
+    }
+    ck_assert_int_eq(card_saw("INS=2A P1=04", "SW=6A86"), 1);
+    sig_len = sizeof(sig);
+    ck_assert_int_eq(jpki_card_sign(ejc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
+                     JPKI_OK);
+    ck_assert_int_eq(card_saw("INS=2A P1=00", "SW=9000"), 1);
+    /* one VERIFY with a PIN in all: the refusal cost no try, no login */
+    ck_assert_int_eq(card_saw("INS=20", NULL) - card_saw("INS=20", "Lc=-"), 1);
+    int tries = -1;
+    ck_assert_int_eq(jpki_card_pin_status(ejc, JPKI_SIGN, &tries), JPKI_OK);
+    ck_assert_int_eq(tries, 5);
+}
+END_TEST
+
+/* The "not supported" family is a refusal of the scheme and is learnt;
+ * a 69xx (the PIN) or another error is not; P1 00 never learns. */
+START_TEST(pss_which_answers_are_refusals)
+{
+    static const struct {
+        const char *sw;
+        jpki_rv rv;
+        unsigned facts;
+    } cases[] = {
+        { "6985", JPKI_ERR_SECURITY, 0 },
+        { "6982", JPKI_ERR_SECURITY, 0 },
+        { "6A88", JPKI_ERR_CARD, 0 },
+        { "6700", JPKI_ERR_CARD, 0 },
+        { "6A81", JPKI_ERR_UNSUPPORTED, JPKI_FACT_NO_PSS },
+    };
+    uint8_t sig[300];
+    size_t sig_len;
+
+    mock_open();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mock_answer(&script, "9000");
+        mock_answer(&script, cases[i].sw);
+        sig_len = sizeof(sig);
+        ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PSS_SHA256,
+                                        hash, sizeof(hash), sig, &sig_len),
+                         cases[i].rv);
+        ck_assert_uint_eq(jpki_card_facts(jc), cases[i].facts);
+        ck_assert_uint_eq(script.cmd[2 * i + 1][2], 0x04); /* P1 */
+        ck_assert_uint_eq(script.cmd[2 * i + 1][4], 32);   /* Lc */
+    }
+    /* known now: not asked again */
+    size_t sent = script.n_cmds;
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PSS_SHA256,
+                                    hash, sizeof(hash), sig, &sig_len),
+                     JPKI_ERR_UNSUPPORTED);
+    ck_assert_uint_eq(script.n_cmds, sent);
+    ck_assert_int_eq(script.begins, script.ends);
+}
+END_TEST
+
+START_TEST(pss_6d00_and_v15_refusal)
+{
+    uint8_t sig[300];
+    size_t sig_len = sizeof(sig);
+
+    mock_open();
+    /* P1 00 refused: a broken card, not a fact about PSS */
+    mock_answer(&script, "9000");
+    mock_answer(&script, "6A86");
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
+                     JPKI_ERR_CARD);
+    ck_assert_uint_eq(jpki_card_facts(jc), 0);
+    mock_answer(&script, "9000");
+    mock_answer(&script, "6D00");
+    sig_len = sizeof(sig);
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PSS_SHA256,
+                                    hash, sizeof(hash), sig, &sig_len),
+                     JPKI_ERR_UNSUPPORTED);
+    ck_assert_uint_eq(jpki_card_facts(jc), JPKI_FACT_NO_PSS);
+}
+END_TEST
+
+TCase *jpki_pss_tcase(void)
+{
+    TCase *tc = tcase_create("pss");
+    tcase_add_checked_fixture(tc, pss_setup, pss_teardown);
+    tcase_add_test(tc, pss_both_keys);
+    tcase_add_test(tc, pss_refused_by_card);
+    tcase_set_timeout(tc, 60);
+    return tc;
+}
+
+TCase *jpki_pss_mock_tcase(void)
+{
+    TCase *tc = tcase_create("pss_mock");
+    tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+    tcase_add_test(tc, pss_which_answers_are_refusals);
+    tcase_add_test(tc, pss_6d00_and_v15_refusal);
+    return tc;
+}
