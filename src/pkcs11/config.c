@@ -133,6 +133,8 @@ static int apply(p11_config *cfg, const char *key, const char *v)
     if (strcmp(key, "cache") == 0)
         return strcmp(v, "off") == 0 || v[0] == '/' ? set_path(cfg->cache, v)
                                                     : -1;
+    if (strcmp(key, "pss") == 0)
+        return set_onoff(&cfg->pss, v);
     return -2;
 }
 
@@ -181,6 +183,7 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     cfg->log_level = -1;
     cfg->show_auth = cfg->show_sign = 1;
     cfg->pcsc = 1;
+    cfg->pss = 1;
     if (path)
         read_file(cfg, path);
     /* JPKI_PKCS11_DEBUG and _LOG_FILE are applied by jlog_init. */
@@ -194,6 +197,7 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     from_env(cfg, "JPKI_PKCS11_INVALID_CERT", "invalid_cert");
     from_env(cfg, "JPKI_PKCS11_ALLOW_TEST_PKI", "allow_test_pki");
     from_env(cfg, "JPKI_PKCS11_CACHE", "cache");
+    from_env(cfg, "JPKI_PKCS11_PSS", "pss");
 }
 
 void p11_config_load(p11_config *cfg)
