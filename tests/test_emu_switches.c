@@ -297,7 +297,7 @@ START_TEST(test_v2_image_keeps_todays_behaviour)
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("0000"), 0x63C2);
     reload_card();
-    ck_assert_uint_eq(info().format_version, 3);
+    ck_assert_uint_eq(info().format_version, 4);
     ck_assert_str_eq(info().serial, in.serial);
     ck_assert_str_eq(info().token_info, "JPKIAPICCTOKEN");
     ck_assert_uint_eq(info().unverified_sign_sw, 0x6982);
