@@ -141,8 +141,22 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
                              size_t old_len, const char *new_pin,
                              size_t new_len, int *tries_left);
 
-/* Signs a DigestInfo (PKCS#1 v1.5 padding is done by the card). *sig_len
- * in: capacity of sig, out: signature length. */
+/* Does the card carry the key's certificate (EF 0008, read once and
+ * cached)? A card without the file counts as carrying both. *present 1 or
+ * 0; an error only when the card could not be asked (removed, busy). */
+jpki_rv jpki_card_has_cert(jpki_card *c, jpki_key key, int *present);
+
+/* Facts learnt about a card by using it (cardfacts.c), remembered with its
+ * cached files so a later process does not try again what failed. */
+#define JPKI_FACT_NO_SFI 0x1u /* refuses P2 = 80|SFI in the signature */
+int jpki_card_knows(jpki_card *c, unsigned fact);
+void jpki_card_learn(jpki_card *c, unsigned fact);
+
+/* Signs a DigestInfo (PKCS#1 v1.5 padding is done by the card). The key is
+ * named by its short EF identifier in P2 (no SELECT); a card that refuses
+ * that form is asked again with the key EF selected and P2 80, and this is
+ * remembered for it (JPKI_FACT_NO_SFI). *sig_len in: capacity of sig, out:
+ * signature length. */
 jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
                        size_t in_len, uint8_t *sig, size_t *sig_len);
 

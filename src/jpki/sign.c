@@ -2,25 +2,88 @@
 /*
  * sign.c - COMPUTE DIGITAL SIGNATURE with one of the card's two keys.
  * The card takes a DigestInfo, pads it (PKCS#1 v1.5 type 1) itself and
- * returns the signature; it offers no raw RSA, PSS or decryption.
+ * returns the signature; it offers no raw RSA or decryption.
+ *
+ * The key is named in P2 by its short EF identifier (80|SFI: 97 for EF
+ * 0017, 9A for EF 001A), so no SELECT goes before the signature: one
+ * round trip less (docs/card.md, one public source). A card that refuses
+ * that form is asked once more the classic way, SELECT of the key EF and
+ * P2 80; when that works the card's refusal is remembered (cardfacts.c)
+ * and later signatures go the classic way at once. Neither way sends a
+ * VERIFY, so the fallback costs no PIN try, and the fallback selects the
+ * very key the caller asked for.
  */
 #include "jpki/jpki.h"
 
 #include "jpki/card_priv.h"
 
-jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
-                       size_t in_len, uint8_t *sig, size_t *sig_len)
+#define P2_SELECTED 0x80 /* the key EF that is current */
+
+static uint8_t key_sfi_p2(jpki_key key)
+{
+    return (uint8_t)(0x80 |
+                     ((key == JPKI_AUTH ? EF_AUTH_KEY : EF_SIGN_KEY) & 0x1F));
+}
+
+/* How a card that does not take P2 = 80|SFI answers it: wrong P1-P2,
+ * function not supported, no such file (the SFI), wrong data, or - a card
+ * that ignores the SFI and looks for a current EF - no current EF or a
+ * current EF that is no key. A 6982 (and the other 69xx) still means
+ * "PIN not verified": the key was found. */
+static int refuses_sfi(uint16_t sw)
+{
+    return sw == 0x6A86 || sw == 0x6A81 || sw == 0x6A82 || sw == 0x6A80 ||
+           sw == 0x6986 || sw == 0x6981 || sw == 0x6D00 || sw == 0x6B00;
+}
+
+static jpki_rv send_sign(jpki_card *c, uint8_t p2, const uint8_t *in,
+                         size_t in_len, uint8_t *sig, size_t cap, size_t *got,
+                         uint16_t *sw)
 {
     apdu_cmd cmd = { .cla = 0x80,
                      .ins = 0x2A,
                      .p1 = 0x00,
-                     .p2 = 0x80,
+                     .p2 = p2,
                      .data = in,
                      .lc = in_len,
                      .le = APDU_SHORT_MAX };
+
+    return jpki_send_apdu(c, &cmd, sig, cap, got, sw);
+}
+
+/* Inside the transaction: the signature by SFI, else the classic way. */
+static jpki_rv sign_in_transaction(jpki_card *c, jpki_key key,
+                                   const uint8_t *in, size_t in_len,
+                                   uint8_t *sig, size_t cap, size_t *got,
+                                   uint16_t *sw)
+{
+    int by_sfi = !jpki_card_knows(c, JPKI_FACT_NO_SFI);
+    jpki_rv rv;
+
+    if (by_sfi) {
+        rv = c->ap_selected ? JPKI_OK : jpki_ensure_ap(c);
+        if (rv == JPKI_OK)
+            rv = send_sign(c, key_sfi_p2(key), in, in_len, sig, cap, got, sw);
+        if (rv != JPKI_OK || !refuses_sfi(*sw))
+            return rv;
+    }
+    /* The key EF must be the current file when the command comes. */
+    rv = jpki_select_ef(c, key == JPKI_AUTH ? EF_AUTH_KEY : EF_SIGN_KEY);
+    if (rv == JPKI_OK)
+        rv = send_sign(c, P2_SELECTED, in, in_len, sig, cap, got, sw);
+    /* Only a signature made the classic way proves that the card refused
+     * the form and not, say, that another application was current. */
+    if (by_sfi && rv == JPKI_OK && *sw == SW_OK && *got > 0)
+        jpki_card_learn(c, JPKI_FACT_NO_SFI);
+    return rv;
+}
+
+jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
+                       size_t in_len, uint8_t *sig, size_t *sig_len)
+{
     unsigned long resets;
     size_t got = 0;
-    uint16_t sw;
+    uint16_t sw = 0;
     jpki_rv rv;
 
     if (!c || !in || !in_len || in_len > 255 || !sig || !sig_len ||
@@ -29,10 +92,7 @@ jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
     resets = c->resets;
-    /* The key EF must be the current file when the command comes. */
-    rv = jpki_select_ef(c, key == JPKI_AUTH ? EF_AUTH_KEY : EF_SIGN_KEY);
-    if (rv == JPKI_OK)
-        rv = jpki_send_apdu(c, &cmd, sig, *sig_len, &got, &sw);
+    rv = sign_in_transaction(c, key, in, in_len, sig, *sig_len, &got, &sw);
     jpki_card_end(c);
     if (jpki_reset_midway(c, resets, rv))
         return JPKI_ERR_SECURITY; /* reset under us: the PIN is gone */
