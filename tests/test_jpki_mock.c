@@ -306,7 +306,8 @@ START_TEST(mock_sign_commands)
     ck_assert_uint_eq(script.cmd[0][4], sizeof(digest_info));
     ck_assert_uint_eq(script.cmd[0][script.cmd_len[0] - 1], 0x00); /* Le */
     /* any 69xx is the key not usable now: a lost login, never a broken card */
-    static const char *const refusals[] = { "6985", "6984", "6983" };
+    static const char *const refusals[] = { "6985", "6984", "6983", "6986",
+                                            "6981" };
     for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
         mock_answer(&script, refusals[i]);
         sig_len = sizeof(sig);
@@ -314,12 +315,13 @@ START_TEST(mock_sign_commands)
                                         sizeof(digest_info), sig, &sig_len),
                          JPKI_ERR_SECURITY);
     }
-    /* 6986 (no current EF) is a card that ignored the SFI: the classic
-     * way follows; its 6986 is then a lost login, and nothing is learnt */
+    /* 6A82 (no such SFI) is a card that does not know the form: the
+     * classic way follows; its 6982 is then a lost login, and nothing is
+     * learnt (only a signature proves the card refused the form) */
     size_t n0 = script.n_cmds;
-    mock_answer(&script, "6986");
+    mock_answer(&script, "6A82");
     mock_answer(&script, "9000"); /* SELECT 0017 */
-    mock_answer(&script, "6986");
+    mock_answer(&script, "6982");
     sig_len = sizeof(sig);
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
                                     sizeof(digest_info), sig, &sig_len),

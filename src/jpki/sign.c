@@ -25,15 +25,16 @@ static uint8_t key_sfi_p2(jpki_key key)
                      ((key == JPKI_AUTH ? EF_AUTH_KEY : EF_SIGN_KEY) & 0x1F));
 }
 
-/* How a card that does not take P2 = 80|SFI answers it: wrong P1-P2,
- * function not supported, no such file (the SFI), wrong data, or - a card
- * that ignores the SFI and looks for a current EF - no current EF or a
- * current EF that is no key. A 6982 (and the other 69xx) still means
- * "PIN not verified": the key was found. */
+/* How a card that does not take P2 = 80|SFI answers it: wrong P1-P2 (what
+ * the emulator's switch answers, as a card does for a P2 it does not
+ * know), function not supported, no such file (the SFI), wrong data,
+ * instruction or offset. Every 69xx keeps its meaning, "not allowed now"
+ * (a lost login): a card may answer a signature without its PIN with any
+ * of them, 6986 included, and a second try would only be refused again. */
 static int refuses_sfi(uint16_t sw)
 {
     return sw == 0x6A86 || sw == 0x6A81 || sw == 0x6A82 || sw == 0x6A80 ||
-           sw == 0x6986 || sw == 0x6981 || sw == 0x6D00 || sw == 0x6B00;
+           sw == 0x6D00 || sw == 0x6B00;
 }
 
 static jpki_rv send_sign(jpki_card *c, uint8_t p2, const uint8_t *in,
