@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_jpki_pss.c - the signature schemes of jpki_card_sign (src/jpki/
- * sign.c) and the facts a card teaches (card_facts.c): RSA-PSS on the
+ * sign.c) and the facts a card teaches (cardfacts.c): RSA-PSS on the
  * emulator checked by OpenSSL, a card that knows P1 00 only (what the card
  * saw read from the emulator's APDU log), and on a scripted card which
  * answers count as "this card refuses PSS" and which never do. Part of
@@ -126,7 +126,7 @@ START_TEST(pss_both_keys)
     }
     ck_assert_int_eq(card_saw("INS=2A P1=04", "SW=9000"), 2);
     ck_assert_int_eq(card_saw("INS=2A", NULL), 2); /* the refused: not sent */
-    ck_assert_uint_eq(jpki_card_facts(ejc), 0);
+    ck_assert(!jpki_card_knows(ejc, JPKI_FACT_NO_PSS));
 }
 END_TEST
 
@@ -146,9 +146,11 @@ START_TEST(pss_refused_by_card)
         ck_assert_int_eq(jpki_card_sign(ejc, JPKI_SIGN, JPKI_SCHEME_PSS_SHA256,
                                         hash, sizeof(hash), sig, &sig_len),
                          JPKI_ERR_UNSUPPORTED);
-        ck_assert_uint_eq(jpki_card_facts(ejc), JPKI_FACT_NO_PSS);
+        ck_assert(jpki_card_knows(ejc, JPKI_FACT_NO_PSS));
     }
-    ck_assert_int_eq(card_saw("INS=2A P1=04", "SW=6A86"), 1);
+    /* refused in the SFI form and the classic one, once, never again */
+    ck_assert_int_eq(card_saw("INS=2A P1=04", "SW=6A86"), 2);
+    ck_assert(!jpki_card_knows(ejc, JPKI_FACT_NO_SFI));
     sig_len = sizeof(sig);
     ck_assert_int_eq(jpki_card_sign(ejc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
                                     digest_info, sizeof(digest_info), sig,
@@ -163,42 +165,63 @@ START_TEST(pss_refused_by_card)
 }
 END_TEST
 
-/* The "not supported" family is a refusal of the scheme and is learnt;
- * a 69xx (the PIN) or another error is not; P1 00 never learns. */
+/* Scripts the answer sw to a P1 04 signature by SFI and, when the card
+ * would be asked again the classic way (sw also refuses the SFI form), the
+ * SELECT of the key and the same answer once more. Returns the commands
+ * the card will see. */
+static size_t script_pss_answer(const char *sw, int classic_too)
+{
+    mock_answer(&script, sw);
+    if (!classic_too)
+        return 1;
+    mock_answer(&script, "9000"); /* SELECT of the key EF */
+    mock_answer(&script, sw);
+    return 3;
+}
+
+/* The "not supported" family is a refusal of the scheme and is learnt
+ * (after the classic form is refused too: the SFI form alone cannot tell
+ * P1 from P2); a 69xx (the PIN) or another error is not. */
 START_TEST(pss_which_answers_are_refusals)
 {
     static const struct {
         const char *sw;
+        int classic_too;
         jpki_rv rv;
-        unsigned facts;
+        int learnt;
     } cases[] = {
-        { "6985", JPKI_ERR_SECURITY, 0 },
-        { "6982", JPKI_ERR_SECURITY, 0 },
-        { "6A88", JPKI_ERR_CARD, 0 },
-        { "6700", JPKI_ERR_CARD, 0 },
-        { "6A81", JPKI_ERR_UNSUPPORTED, JPKI_FACT_NO_PSS },
+        { "6985", 0, JPKI_ERR_SECURITY, 0 },
+        { "6982", 0, JPKI_ERR_SECURITY, 0 },
+        { "6A88", 0, JPKI_ERR_CARD, 0 },
+        { "6700", 0, JPKI_ERR_CARD, 0 },
+        { "6A81", 1, JPKI_ERR_UNSUPPORTED, 1 },
     };
     uint8_t sig[300];
-    size_t sig_len;
+    size_t sig_len, at = 0;
 
     mock_open();
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        mock_answer(&script, "9000");
-        mock_answer(&script, cases[i].sw);
+        size_t n = script_pss_answer(cases[i].sw, cases[i].classic_too);
         sig_len = sizeof(sig);
         ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PSS_SHA256,
                                         hash, sizeof(hash), sig, &sig_len),
                          cases[i].rv);
-        ck_assert_uint_eq(jpki_card_facts(jc), cases[i].facts);
-        ck_assert_uint_eq(script.cmd[2 * i + 1][2], 0x04); /* P1 */
-        ck_assert_uint_eq(script.cmd[2 * i + 1][4], 32);   /* Lc */
+        ck_assert_int_eq(jpki_card_knows(jc, JPKI_FACT_NO_PSS),
+                         cases[i].learnt);
+        ck_assert_uint_eq(script.n_cmds, at + n);
+        for (size_t j = at; j < at + n; j += 2) {
+            ck_assert_uint_eq(script.cmd[j][1], 0x2A);
+            ck_assert_uint_eq(script.cmd[j][2], 0x04); /* P1 */
+            ck_assert_uint_eq(script.cmd[j][4], 32);   /* Lc */
+        }
+        at += n;
     }
+    ck_assert(!jpki_card_knows(jc, JPKI_FACT_NO_SFI));
     /* known now: not asked again */
-    size_t sent = script.n_cmds;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PSS_SHA256,
                                     hash, sizeof(hash), sig, &sig_len),
                      JPKI_ERR_UNSUPPORTED);
-    ck_assert_uint_eq(script.n_cmds, sent);
+    ck_assert_uint_eq(script.n_cmds, at);
     ck_assert_int_eq(script.begins, script.ends);
 }
 END_TEST
@@ -209,21 +232,20 @@ START_TEST(pss_6d00_and_v15_refusal)
     size_t sig_len = sizeof(sig);
 
     mock_open();
-    /* P1 00 refused: a broken card, not a fact about PSS */
-    mock_answer(&script, "9000");
-    mock_answer(&script, "6A86");
+    /* P1 00 refused in both forms: a broken card, not a fact about PSS */
+    script_pss_answer("6A86", 1);
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
                                     digest_info, sizeof(digest_info), sig,
                                     &sig_len),
                      JPKI_ERR_CARD);
-    ck_assert_uint_eq(jpki_card_facts(jc), 0);
-    mock_answer(&script, "9000");
-    mock_answer(&script, "6D00");
+    ck_assert(!jpki_card_knows(jc, JPKI_FACT_NO_PSS));
+    script_pss_answer("6D00", 1);
     sig_len = sizeof(sig);
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PSS_SHA256,
                                     hash, sizeof(hash), sig, &sig_len),
                      JPKI_ERR_UNSUPPORTED);
-    ck_assert_uint_eq(jpki_card_facts(jc), JPKI_FACT_NO_PSS);
+    ck_assert(jpki_card_knows(jc, JPKI_FACT_NO_PSS));
+    ck_assert(!jpki_card_knows(jc, JPKI_FACT_NO_SFI));
 }
 END_TEST
 

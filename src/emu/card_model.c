@@ -58,6 +58,7 @@ static const struct {
 typedef enum {
     EF_CERT,
     EF_TOKEN_INFO,
+    EF_CERT_FLAGS,
     EF_KEY,
     EF_PIN,
     EF_INFO_NUMBER,
@@ -79,6 +80,7 @@ static const struct {
     { EMU_APP_JPKI, 0x0001, EF_CERT, EMU_FILE_SIGN_CERT, EMU_PIN_SIGN },
     { EMU_APP_JPKI, 0x0002, EF_CERT, EMU_FILE_SIGN_CA, -1 },
     { EMU_APP_JPKI, 0x0006, EF_TOKEN_INFO, 0, -1 },
+    { EMU_APP_JPKI, 0x0008, EF_CERT_FLAGS, 0, -1 },
     { EMU_APP_JPKI, 0x0017, EF_KEY, EMU_PIN_AUTH, -1 },
     { EMU_APP_JPKI, 0x0018, EF_PIN, EMU_PIN_AUTH, -1 },
     { EMU_APP_JPKI, 0x001A, EF_KEY, EMU_PIN_SIGN, -1 },
@@ -191,6 +193,10 @@ static void ef_content(const emu_card *c, int ef, const uint8_t **p,
         *p = c->info_attrs;
         *size = c->info_attrs_len;
         break;
+    case EF_CERT_FLAGS:
+        *p = c->img.ef0008;
+        *size = sizeof c->img.ef0008;
+        break;
     default:
         *p = c->token_info;
         *size = sizeof c->token_info;
@@ -248,21 +254,47 @@ static uint16_t select_app(emu_card *c, apdu *a, int fci)
     return SW_NOT_FOUND;
 }
 
+/* Is EF ef missing from this card? A CA file the image does not hold, or
+ * the certificate, key and PIN of a certificate EF 0008 says the card does
+ * not carry: a card issued without that certificate never had its key
+ * generated nor its PIN set, so all three answer "file not found". */
+static int ef_absent(const emu_card *c, int ef)
+{
+    if (jpki_efs[ef].kind == EF_CERT && !c->img.file[jpki_efs[ef].idx])
+        return 1;
+    if (jpki_efs[ef].app != EMU_APP_JPKI)
+        return 0;
+    int which = -1;
+    if (jpki_efs[ef].kind == EF_CERT)
+        which = jpki_efs[ef].idx == EMU_FILE_SIGN_CERT   ? EMU_PIN_SIGN
+                : jpki_efs[ef].idx == EMU_FILE_AUTH_CERT ? EMU_PIN_AUTH
+                                                         : -1;
+    else if (jpki_efs[ef].kind == EF_KEY || jpki_efs[ef].kind == EF_PIN)
+        which = jpki_efs[ef].idx;
+    /* byte 0 of EF 0008: the signature certificate, byte 1: the auth one */
+    return which >= 0 &&
+           c->img.ef0008[which == EMU_PIN_SIGN ? 0 : 1] != EMU_CERT_PRESENT;
+}
+
+/* The EF with that id in the current application, or -1. */
+static int find_ef(const emu_card *c, uint16_t fid)
+{
+    for (size_t i = 0; i < N_EFS; i++)
+        if (jpki_efs[i].app == c->app && jpki_efs[i].fid == fid)
+            return ef_absent(c, (int)i) ? -1 : (int)i;
+    return -1;
+}
+
 static uint16_t select_ef(emu_card *c, const apdu *a)
 {
     if (a->lc != 2)
         return SW_WRONG_LENGTH;
-    uint16_t fid = (uint16_t)(a->data[0] << 8 | a->data[1]);
-    for (size_t i = 0; i < N_EFS; i++) {
-        if (jpki_efs[i].app != c->app || jpki_efs[i].fid != fid)
-            continue;
-        if (jpki_efs[i].kind == EF_CERT && !c->img.file[jpki_efs[i].idx])
-            return SW_NOT_FOUND;
-        c->ef = (int)i;
-        c->stats.ef_selects++;
-        return SW_OK;
-    }
-    return SW_NOT_FOUND;
+    int ef = find_ef(c, (uint16_t)(a->data[0] << 8 | a->data[1]));
+    if (ef < 0)
+        return SW_NOT_FOUND;
+    c->ef = ef;
+    c->stats.ef_selects++;
+    return SW_OK;
 }
 
 static uint16_t cmd_select(emu_card *c, apdu *a)
@@ -390,21 +422,40 @@ static uint16_t cmd_change_pin(emu_card *c, apdu *a)
 
 /* ---- COMPUTE DIGITAL SIGNATURE ------------------------------------------ */
 
-/* The scheme (P1, sign_scheme.c) is checked before anything else: a card
- * that does not know it answers 6A86 whatever the state. */
+/* The key P2 names: 80 the current EF; 80|SFI (81-9F) the key EF whose
+ * file id is the SFI (97: 0017, 9A: 001A), without selecting it (the
+ * current EF stays as it was). A card with the switch sign_sfi off knows
+ * P2 80 only and answers any other P2 as it does today: 6A86. */
+static uint16_t sign_key(const emu_card *c, const apdu *a, int *w)
+{
+    if (a->p2 == 0x80) {
+        *w = current_ef(c, EF_KEY);
+        return *w < 0 ? SW_NO_CURRENT_EF : SW_OK;
+    }
+    if ((a->p2 & 0xE0) != 0x80 || !c->img.sign_sfi)
+        return SW_WRONG_P1P2;
+    int ef = find_ef(c, a->p2 & 0x1F);
+    if (ef < 0)
+        return SW_NOT_FOUND;
+    if (jpki_efs[ef].kind != EF_KEY)
+        return SW_INCOMPATIBLE_EF;
+    *w = jpki_efs[ef].idx;
+    return SW_OK;
+}
+
 static uint16_t cmd_sign(emu_card *c, apdu *a)
 {
     if (a->kind != 3 && a->kind != 4)
         return SW_WRONG_LENGTH;
+    /* An unknown scheme (P1, sign_scheme.c) is 6A86 whatever the state. */
     if (!emu_scheme_known(a->p1, c->img.sign_v15_only)) {
         c->stats.unknown_schemes++;
         return SW_WRONG_P1P2;
     }
-    if (a->p2 != 0x80)
-        return SW_WRONG_P1P2;
-    int w = current_ef(c, EF_KEY);
-    if (w < 0)
-        return SW_NO_CURRENT_EF;
+    int w = -1;
+    uint16_t ksw = sign_key(c, a, &w);
+    if (ksw != SW_OK)
+        return ksw;
     if (!c->verified[w]) {
         c->stats.refused_signatures++;
         return c->img.unverified_sign_sw;
@@ -426,6 +477,7 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
     a->out_len = sig_len;
     c->stats.signatures++;
     c->stats.scheme_signatures[a->p1]++;
+    c->stats.sfi_signatures += a->p2 != 0x80;
     if (w == EMU_PIN_SIGN && c->img.sign_pin_single_use)
         c->verified[EMU_PIN_SIGN] = 0;
     return SW_OK;
@@ -542,7 +594,6 @@ void emu_card_refresh(emu_card *c)
         emu_info_attrs_ef(&c->img.holder, c->info_attrs, sizeof c->info_attrs);
     c->serial_record_len = emu_serial_record(c->img.serial, c->serial_record,
                                              sizeof c->serial_record);
-    if (c->ef >= 0 && jpki_efs[c->ef].kind == EF_CERT &&
-        !c->img.file[jpki_efs[c->ef].idx])
+    if (c->ef >= 0 && ef_absent(c, c->ef))
         c->ef = -1;
 }

@@ -48,6 +48,7 @@ typedef struct {
     unsigned long ef_selects;     /* SELECT of an EF that succeeded */
     unsigned long
         refused_signatures; /* signature refused: key's PIN not verified */
+    unsigned long sfi_signatures; /* ... that succeeded, key named by SFI */
     unsigned long scheme_signatures[6]; /* ... that succeeded, by P1 00..05 */
     unsigned long unknown_schemes;      /* ... refused (6A86): P1 not known */
     /* The card's security state now (filled by emu_card_get_stats). */
@@ -149,6 +150,8 @@ typedef struct {
     unsigned unverified_sign_sw; /* switch: signature without its PIN (69xx) */
     int select_fci;    /* switch: SELECT by AID, P2=00 -> FCI (else 6A86) */
     int serial_ap;     /* switch: the serial-number AP exists */
+    int sign_sfi;      /* switch: the signature command takes P2 = 80|SFI */
+    uint8_t ef0008[3]; /* switch: EF 0008 (certificates the card carries) */
     int sign_v15_only; /* switch: the signature command knows P1 00 only */
     int pinpad;        /* the card sits in a PIN-pad reader */
     unsigned info_tries, info_max_tries; /* card-info AP PIN */
@@ -184,6 +187,11 @@ typedef struct {
                                   * (0 = 0x6982) */
     int select_fci;              /* SELECT by AID with P2=00 answers an FCI */
     int no_serial_ap;            /* the card has no serial-number AP */
+    int no_sign_sfi;   /* the signature command refuses P2 = 80|SFI (6A86) */
+    int no_sign_cert;  /* no signature certificate (EF 0008 byte 0 = 00):
+                       * EF 0001, key 001A and PIN 001B are absent */
+    int no_auth_cert;  /* no authentication certificate (byte 1 = 00):
+                       * EF 000A, key 0017 and PIN 0018 are absent */
     int sign_v15_only; /* the signature command knows P1 00 only (PKCS#1
                         * v1.5 over a DigestInfo) and answers 6A86 to the
                         * other schemes (01-05, PSS among them) */

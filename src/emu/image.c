@@ -31,6 +31,11 @@
  *   unverified_sign_sw 6982       3  signature without its PIN: any 69xx
  *   select_fci 0                  3  1: SELECT by AID, P2=00: FCI (0: 6a86)
  *   serial_ap 1                   3  0: the card has no serial-number AP
+ *   sign_sfi 1                    4  0: the signature command refuses P2
+ *                                    80|SFI (6a86); only P2 80 works
+ *   ef0008 8f8f00                 4  EF 0008 (6 hex digits); byte 0 (sign)
+ *                                    or 1 (auth) not 8f: that certificate,
+ *                                    key and PIN EF answer SELECT with 6a82
  *   sign_v15_only 0               4  1: signature P1 00 only (01-05: 6a86)
  *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048)
  *   sign_key <hex>
@@ -444,7 +449,7 @@ static emu_rv field_sw(parser *ps, const char *key, int (*ok)(unsigned),
     return EMU_OK;
 }
 
-/* The switches formats 3 and 4 added after the holder. */
+/* The switches format 3 added after the holder. */
 static emu_rv parse_v3_fields(parser *ps, emu_image *img)
 {
     unsigned keeps, fci, serial_ap;
@@ -455,14 +460,35 @@ static emu_rv parse_v3_fields(parser *ps, emu_image *img)
         (rv = field_uint(ps, "select_fci", 1, &fci)) ||
         (rv = field_uint(ps, "serial_ap", 1, &serial_ap)))
         return rv;
-    unsigned v15_only = 0;
-    if (img->version >= 4 &&
-        (rv = field_uint(ps, "sign_v15_only", 1, &v15_only)))
-        return rv;
-    img->sign_v15_only = (int)v15_only;
     img->reselect_keeps_pins = (int)keeps;
     img->select_fci = (int)fci;
     img->serial_ap = (int)serial_ap;
+    return EMU_OK;
+}
+
+/* The switches format 4 added after serial_ap. */
+static emu_rv parse_v4_fields(parser *ps, emu_image *img)
+{
+    unsigned sfi, v15_only;
+    const char *v;
+    size_t len;
+    emu_rv rv;
+    if ((rv = field_uint(ps, "sign_sfi", 1, &sfi)) ||
+        (rv = next_field(ps, "ef0008", &v, &len)))
+        return rv;
+    int good = len == 2 * EMU_EF0008_LEN;
+    for (size_t i = 0; good && i < EMU_EF0008_LEN; i++) {
+        int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+        good = hi >= 0 && lo >= 0;
+        img->ef0008[i] = (uint8_t)(good ? hi << 4 | lo : 0);
+    }
+    if (!good)
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                           "line %u: 'ef0008' is not 6 hex digits", ps->line);
+    if ((rv = field_uint(ps, "sign_v15_only", 1, &v15_only)))
+        return rv;
+    img->sign_sfi = (int)sfi;
+    img->sign_v15_only = (int)v15_only;
     return EMU_OK;
 }
 
@@ -489,7 +515,8 @@ static emu_rv parse_v2_fields(parser *ps, emu_image *img)
         (rv = field_text(ps, "holder_birth", EMU_BIRTH_LEN, emu_birth_valid,
                          h->birth)) ||
         (rv = field_text(ps, "holder_sex", 1, emu_sex_valid, h->sex)) ||
-        (v3 && (rv = parse_v3_fields(ps, img))))
+        (v3 && (rv = parse_v3_fields(ps, img))) ||
+        (img->version >= 4 && (rv = parse_v4_fields(ps, img))))
         return rv;
     img->pinpad = (int)pinpad;
     return EMU_OK;
@@ -522,6 +549,8 @@ static emu_rv parse_fields(parser *ps, emu_image *img)
     /* Today's behaviour where an older format has no field. */
     img->unverified_sign_sw = 0x6982;
     img->serial_ap = 1;
+    img->sign_sfi = 1;
+    img->ef0008[0] = img->ef0008[1] = EMU_CERT_PRESENT;
     if ((rv = field_pin(ps, "auth_pin", EMU_PIN_AUTH,
                         img->pins.pin[EMU_PIN_AUTH])) ||
         (rv = field_uint(ps, "auth_tries", EMU_AUTH_PIN_TRIES,

@@ -153,22 +153,28 @@ typedef enum {
 } jpki_scheme;
 #define JPKI_SHA256_LEN 32
 
-/* Signs in with the key as scheme says (the card pads). *sig_len in:
- * capacity of sig, out: signature length. A card that refuses the PSS
- * scheme (JPKI_ERR_UNSUPPORTED; no PIN try is involved and the login
- * stays) is remembered (JPKI_FACT_NO_PSS) and not asked again. */
+/* Does the card carry the key's certificate (EF 0008, read once and
+ * cached)? A card without the file counts as carrying both. *present 1 or
+ * 0; an error only when the card could not be asked (removed, busy). */
+jpki_rv jpki_card_has_cert(jpki_card *c, jpki_key key, int *present);
+
+/* Facts learnt about a card by using it (cardfacts.c), remembered with its
+ * cached files so a later process does not try again what failed. */
+#define JPKI_FACT_NO_SFI 0x1u /* refuses P2 = 80|SFI in the signature */
+#define JPKI_FACT_NO_PSS 0x2u /* refuses P1 04 (RSA-PSS) in the signature */
+int jpki_card_knows(jpki_card *c, unsigned fact);
+void jpki_card_learn(jpki_card *c, unsigned fact);
+
+/* Signs in with the key as scheme says (the card pads). The key is named
+ * by its short EF identifier in P2 (no SELECT); a card that refuses that
+ * form is asked again with the key EF selected and P2 80, and this is
+ * remembered for it (JPKI_FACT_NO_SFI). A card that refuses the PSS scheme
+ * (JPKI_ERR_UNSUPPORTED; no PIN try is involved and the login stays) is
+ * remembered (JPKI_FACT_NO_PSS) and not asked again. *sig_len in: capacity
+ * of sig, out: signature length. */
 jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, jpki_scheme scheme,
                        const uint8_t *in, size_t in_len, uint8_t *sig,
                        size_t *sig_len);
-
-/* What the module learnt about a card by trying (card_facts.c), a bit set
- * kept with the card's public files in the cache, so that the next
- * process knows it too (for as long as the card stays in its reader). */
-#define JPKI_FACT_NO_PSS 0x01u /* the signature command refused P1 04 */
-unsigned jpki_card_facts(jpki_card *c);
-/* Adds fact to the card's facts and writes the cache. Call it outside a
- * transaction (the cache file is fsynced). */
-void jpki_card_learn(jpki_card *c, unsigned fact);
 
 /* Clears the card's security state (both PINs) with a warm reset through
  * the reader (a re-select of the AP only if the reader cannot reset). */

@@ -24,7 +24,7 @@ int p11_pss_offered(p11_token *tok)
 {
     jpki_card *jc = tok->card ? tok->card->jc : NULL;
 
-    return p11_g.cfg.pss && !(jpki_card_facts(jc) & JPKI_FACT_NO_PSS);
+    return p11_g.cfg.pss && !jpki_card_knows(jc, JPKI_FACT_NO_PSS);
 }
 
 CK_RV p11_pss_param(p11_op *op, const CK_MECHANISM *mech)

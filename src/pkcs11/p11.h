@@ -163,6 +163,9 @@ CK_RV p11_token_load_public(p11_token *tok, int want_ca, int want_key);
  * number and the key type. */
 CK_RV p11_token_load_cert(p11_token *tok);
 /* After a successful login: reads what needed the PIN. */
+/* The card does not carry this token's certificate (EF 0008): no object,
+ * no login, a label that says so (token.c). */
+int p11_token_absent(p11_token *tok);
 CK_RV p11_token_load_private(p11_token *tok);
 /* Drops what only a login may see (the signature certificate). */
 void p11_token_drop_private(p11_token *tok);
