@@ -113,7 +113,7 @@ jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, jpki_scheme scheme,
     jpki_rv rv;
 
     if (!c || !in || !input_ok(scheme, in_len) || !sig || !sig_len ||
-        (key != JPKI_AUTH && key != JPKI_SIGN))
+        !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     if (scheme == JPKI_SCHEME_PSS_SHA256 &&
         jpki_card_knows(c, JPKI_FACT_NO_PSS))

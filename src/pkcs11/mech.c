@@ -155,6 +155,8 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
     CK_MECHANISM_TYPE types[N_RSA_MECHS];
     CK_ULONG n = 0, i;
 
+    if (!count)
+        return CKR_ARGUMENTS_BAD;
     for (i = 0; token_is_rsa(tok) && i < N_RSA_MECHS; i++)
         if (offered(tok, &rsa_mechs[i]))
             types[n++] = rsa_mechs[i].type;
@@ -174,8 +176,10 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
 CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
                     CK_MECHANISM_INFO_PTR info)
 {
-    const p11_mech *m = p11_mech_find(tok, type);
+    const p11_mech *m = info ? p11_mech_find(tok, type) : NULL;
 
+    if (!info)
+        return CKR_ARGUMENTS_BAD;
     if (!m)
         return CKR_MECHANISM_INVALID;
     memset(info, 0, sizeof(*info));
