@@ -217,6 +217,30 @@ START_TEST(test_format3_image_knows_every_scheme)
 }
 END_TEST
 
+/* Fault bad-signature: 9000 and a signature no key verifies, every scheme;
+ * a value after it is a malformed list. */
+START_TEST(test_fault_bad_signature)
+{
+    ck_assert_int_eq(emu_card_set_faults(card, "bad-signature=1"),
+                     EMU_ERR_ARGS);
+    ck_assert_int_eq(emu_card_set_faults(card, "bad-signature"), EMU_OK);
+    ready_key(0);
+    X509 *x = read_cert(0x000A);
+    ck_assert_uint_eq(select_ef(0x0017), 0x9000);
+    uint8_t in[128], sig[256];
+    size_t slen;
+    for (unsigned p1 = 0; p1 < 6; p1 += 4) {
+        size_t len = scheme_input(p1, in);
+        ck_assert_uint_eq(sign_p1(p1, in, len, sig, &slen), 0x9000);
+        ck_assert_uint_eq(slen, 256);
+        ck_assert(!openssl_verifies(X509_get0_pubkey(x), p1, sig, slen));
+        sig[255] ^= 0x01; /* the flipped bit, and only it */
+        ck_assert(openssl_verifies(X509_get0_pubkey(x), p1, sig, slen));
+    }
+    X509_free(x);
+}
+END_TEST
+
 TCase *emu_schemes_tcase(void)
 {
     TCase *tc = tcase("schemes");
@@ -225,5 +249,6 @@ TCase *emu_schemes_tcase(void)
     tcase_add_test(tc, test_wrong_lengths);
     tcase_add_test(tc, test_v15_only_card);
     tcase_add_test(tc, test_format3_image_knows_every_scheme);
+    tcase_add_test(tc, test_fault_bad_signature);
     return tc;
 }

@@ -76,6 +76,9 @@ typedef struct {
  *     power-loss-at-sign[=N]  the Nth (default first) COMPUTE DIGITAL
  *                         SIGNATURE loses power: EMU_ERR_GONE, no signature,
  *                         and every transmit fails until emu_card_reset()
+ *     bad-signature       every COMPUTE DIGITAL SIGNATURE answers 9000 with a
+ *                         signature whose last bit is flipped (one that
+ *                         the key does not verify)
  *                    N counts APDUs (GET RESPONSE included) from 1, from the
  *                    load or emu_card_set_faults. The "-at" faults may be
  *                    given up to 8 times each. A malformed list makes the
