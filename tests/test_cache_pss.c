@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -69,21 +68,6 @@ static EVP_PKEY *cert_key(CK_SESSION_HANDLE h)
     return k;
 }
 
-/* OpenSSL: sig is RSA-PSS (SHA-256, MGF1-SHA-256, salt 32) of hash. */
-static int pss_ok(EVP_PKEY *k, const unsigned char *hash,
-                  const unsigned char *sig, size_t len)
-{
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k, NULL);
-    int ok = ctx && EVP_PKEY_verify_init(ctx) == 1 &&
-             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-             EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
-             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
-             EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1 &&
-             EVP_PKEY_verify(ctx, sig, len, hash, 32) == 1;
-    EVP_PKEY_CTX_free(ctx);
-    return ok;
-}
-
 static int listed(CK_SLOT_ID slot, CK_MECHANISM_TYPE type)
 {
     CK_MECHANISM_TYPE list[32];
@@ -121,17 +105,17 @@ START_TEST(pss_both_tokens)
         len = sizeof sig;
         OK(p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), sig, &len));
         ck_assert_uint_eq(len, 256);
-        ck_assert(pss_ok(pub, hash, sig, len));
+        ck_assert(tu_rsa_pss_ok(pub, hash, sig, len));
         OK(p11->C_SignInit(h, &hashing, key));
         OK(p11->C_SignUpdate(h, (CK_BYTE_PTR)msg, 5));
         OK(p11->C_SignUpdate(h, (CK_BYTE_PTR)msg + 5, strlen(msg) - 5));
         len = sizeof sig;
         OK(p11->C_SignFinal(h, sig, &len));
-        ck_assert(pss_ok(pub, hash, sig, len));
+        ck_assert(tu_rsa_pss_ok(pub, hash, sig, len));
         OK(p11->C_SignInit(h, &raw, key));
         len = sizeof sig;
         OK(p11->C_Sign(h, hash, sizeof hash, sig, &len));
-        ck_assert(pss_ok(pub, hash, sig, len));
+        ck_assert(tu_rsa_pss_ok(pub, hash, sig, len));
         /* the host's check agrees, and refuses another text */
         CK_OBJECT_HANDLE pk = object(h, CKO_PUBLIC_KEY);
         OK(p11->C_VerifyInit(h, &hashing, pk));

@@ -20,6 +20,8 @@
 
 #include "emu/emu.h"
 
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 
 static char tmpl_dir[4096];
@@ -169,4 +171,18 @@ int tu_card_set(const char *path, const char *key, const char *value)
         return -1;
     }
     return fclose(f) == 0 ? 0 : -1;
+}
+
+int tu_rsa_pss_ok(void *pub, const unsigned char *hash,
+                  const unsigned char *sig, size_t len)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pub, NULL);
+    int ok = ctx && EVP_PKEY_verify_init(ctx) == 1 &&
+             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1 &&
+             EVP_PKEY_verify(ctx, sig, len, hash, 32) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    return ok;
 }
