@@ -150,6 +150,7 @@ static const struct setting {
     SETTING("allow_test_pki", "JPKI_PKCS11_ALLOW_TEST_PKI", set_onoff,
             allow_test_pki),
     SETTING("cache", "JPKI_PKCS11_CACHE", set_cache, cache),
+    SETTING("pss", "JPKI_PKCS11_PSS", set_onoff, pss),
     SETTING("ec_aid", "JPKI_PKCS11_EC_AID", set_ec_aid, ec_aid),
 };
 
@@ -203,6 +204,7 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     cfg->log_level = -1;
     cfg->show_auth = cfg->show_sign = 1;
     cfg->pcsc = 1;
+    cfg->pss = 1;
     jpki_ec_set_alt_aid(NULL);
     if (path)
         read_file(cfg, path);
