@@ -284,6 +284,10 @@ START_TEST(test_alt_aid)
     ck_assert_int_eq(jpki_ec_set_alt_aid("D392F0"), -1); /* < 5 bytes */
     ck_assert_int_eq(jpki_ec_set_alt_aid("D392F000260100000002X"), -1);
     ck_assert_int_eq(jpki_ec_set_alt_aid("D392F000260100000002"), 0);
+    ck_assert_int_eq(jpki_ec_set_alt_aid("D392F00026010000000"), -1); /* odd */
+    uint8_t aid[16];
+    ck_assert_uint_eq(jpki_ec_guess_alt_aid(aid), 10); /* a bad one: kept */
+    ck_assert_uint_eq(aid[9], 0x02);
     jpki_card *c = mock_open(&mr, 1);
     ck_assert_str_eq(mock_cmd_hex(&script, 1),
                      "00A4040C0AD392F000260100000001");
@@ -329,8 +333,7 @@ START_TEST(test_mock_bad_answers)
             strcat(hex, "9000");
             a = hex;
         }
-        mock_answer(&script, "9000"); /* SELECT key EF */
-        mock_answer(&script, a);
+        mock_answer(&script, a); /* the key named by SFI, no SELECT */
         memset(rs, 0xAA, sizeof rs);
         ck_assert_int_eq(
             jpki_card_sign_ecdsa(c, JPKI_AUTH, auth_cert, hash, 48, rs),
@@ -339,7 +342,8 @@ START_TEST(test_mock_bad_answers)
         ck_assert_mem_eq(rs, zero, 96); /* nothing of it left for a caller */
         /* the card was asked for exactly the bare 48-byte hash */
         const char *cmd = mock_cmd_hex(&script, script.n_cmds - 1);
-        ck_assert_uint_eq(strncmp(cmd, "802A008030", 10), 0);
+        ck_assert_uint_eq(strncmp(cmd, "802A00", 6), 0); /* P1 00 */
+        ck_assert_uint_eq(strncmp(cmd + 8, "30", 2), 0); /* Lc 48 */
         ck_assert_uint_eq(strlen(cmd), 10 + 96 + 2);
         jpki_card_close(c);
         reader_free(mr);

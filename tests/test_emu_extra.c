@@ -504,7 +504,7 @@ START_TEST(test_v1_image_loads)
     size_t n;
     ck_assert_uint_eq(read_file(0x0001, buf, sizeof buf, &n), 0x9000);
     ck_assert_uint_eq(buf[13], check_digit((char *)buf + 2));
-    /* the first change of state writes format 4, keeping the serial */
+    /* the first change of state writes the current format, keeping the serial */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("0000"), 0x63C2);
@@ -561,6 +561,8 @@ static Suite *emu_extra_suite(void)
 
     suite_add_tcase(s, emu_extra_pki_tcase());
     suite_add_tcase(s, emu_switches_tcase());
+    suite_add_tcase(s, emu_cardfiles_tcase());
+    suite_add_tcase(s, emu_schemes_tcase());
     return s;
 }
 

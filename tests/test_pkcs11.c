@@ -390,14 +390,16 @@ START_TEST(test_mechanisms)
 {
     /* the other card kind's mechanisms are not offered either */
     const CK_MECHANISM_TYPE bad[] = { CKM_AES_CBC,
-                                      CKM_RSA_PKCS_PSS,
+                                      CKM_SHA1_RSA_PKCS_PSS,
+                                      CKM_SHA512_RSA_PKCS_PSS,
                                       CKM_RSA_X_509,
                                       CKM_SHA256,
                                       t_ec ? CKM_RSA_PKCS : CKM_ECDSA,
-                                      t_ec ? CKM_SHA256_RSA_PKCS
+                                      t_ec ? CKM_RSA_PKCS_PSS
                                            : CKM_ECDSA_SHA256,
                                       0x80001234UL };
-    const CK_ULONG want = T_N_HASH_MECHS + 1;
+    /* RSA: 6 PKCS#1 v1.5 and 2 PSS; EC: 4 ECDSA */
+    const CK_ULONG want = t_ec ? T_N_HASH_MECHS + 1 : 8;
     CK_MECHANISM_TYPE list[16];
     CK_MECHANISM_INFO mi;
     CK_SLOT_ID s;
@@ -419,13 +421,18 @@ START_TEST(test_mechanisms)
                     seen |= 1UL << j;
             if (list[i] == T_MECH_RAW)
                 seen |= 1UL << T_N_HASH_MECHS;
+            if (!t_ec && list[i] == CKM_RSA_PKCS_PSS)
+                seen |= 1UL << (N_HASH_MECHS + 1);
+            if (!t_ec && list[i] == CKM_SHA256_RSA_PKCS_PSS)
+                seen |= 1UL << (N_HASH_MECHS + 2);
             OK(p11->C_GetMechanismInfo(s, list[i], &mi));
             ck_assert(mi.flags & CKF_SIGN);
             ck_assert_uint_eq(mi.flags & (CKF_ENCRYPT | CKF_DECRYPT), 0);
             ck_assert_uint_eq(mi.ulMinKeySize, T_KEY_BITS);
             ck_assert_uint_eq(mi.ulMaxKeySize, T_KEY_BITS);
         }
-        ck_assert_uint_eq(seen, (1UL << (T_N_HASH_MECHS + 1)) - 1);
+        ck_assert_uint_eq(
+            seen, (1UL << (t_ec ? T_N_HASH_MECHS + 1 : N_HASH_MECHS + 3)) - 1);
         for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
             RV(CKR_MECHANISM_INVALID, p11->C_GetMechanismInfo(s, bad[i], &mi));
     }

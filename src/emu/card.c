@@ -115,7 +115,7 @@ size_t emu_card_atr(const emu_card *card, uint8_t *atr, size_t max)
 static emu_rv reload(emu_card *c)
 {
     emu_image fresh;
-    emu_file_id id;
+    fu_ident id;
     emu_rv rv = emu_image_load(c->path, &fresh, &id, NULL, 0);
     if (rv != EMU_OK)
         return rv;
@@ -191,6 +191,9 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
     info->unverified_sign_sw = card->img.unverified_sign_sw;
     info->select_fci = card->img.select_fci;
     info->serial_ap = card->img.serial_ap;
+    info->sign_sfi = card->img.sign_sfi;
+    memcpy(info->ef0008, card->img.ef0008, sizeof info->ef0008);
+    info->sign_v15_only = card->img.sign_v15_only;
     info->pinpad = card->img.pinpad;
     info->ec = EVP_PKEY_is_a(card->img.key[EMU_PIN_AUTH], "EC");
     info->ec_sig_der = card->img.ec_sig_der;

@@ -64,6 +64,7 @@ typedef struct {
     unsigned gens;
     int expired, smartphone, pinpad, sign_pin_single_use;
     int reselect_keeps_pins, select_fci, serial_ap;
+    int sign_sfi, no_sign_cert, no_auth_cert, sign_v15_only;
     int ec, ec_sig_der;
     uint16_t blocked_sw, blocked_query_sw, unverified_sign_sw;
     char token_info[EMU_TOKEN_INFO_LEN + 1];
@@ -381,6 +382,11 @@ static emu_rv write_image(const char *path, const test_pki *pki,
     img.unverified_sign_sw = pl->unverified_sign_sw;
     img.select_fci = pl->select_fci;
     img.serial_ap = pl->serial_ap;
+    img.sign_sfi = pl->sign_sfi;
+    /* A certificate the card lacks: EF 0008 says so (byte not 8F). */
+    img.ef0008[0] = pl->no_sign_cert ? 0x00 : EMU_CERT_PRESENT;
+    img.ef0008[1] = pl->no_auth_cert ? 0x00 : EMU_CERT_PRESENT;
+    img.sign_v15_only = pl->sign_v15_only;
     img.ec_sig_der = pl->ec_sig_der;
     img.pinpad = pl->pinpad;
     img.holder = pl->holder;
@@ -443,6 +449,10 @@ static emu_rv plan_switches(const emu_init_opts *o, plan *pl, char *err,
     pl->reselect_keeps_pins = o->reselect_keeps_pins;
     pl->select_fci = o->select_fci;
     pl->serial_ap = !o->no_serial_ap;
+    pl->sign_sfi = !o->no_sign_sfi;
+    pl->no_sign_cert = o->no_sign_cert;
+    pl->no_auth_cert = o->no_auth_cert;
+    pl->sign_v15_only = o->sign_v15_only;
     pl->ec = o->ec_p384;
     pl->ec_sig_der = o->ec_sig_der;
     if (pl->ec_sig_der && !pl->ec)
@@ -463,6 +473,7 @@ static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err,
     pl->blocked_sw = pl->blocked_query_sw = 0x6983;
     pl->unverified_sign_sw = 0x6982;
     pl->serial_ap = 1;
+    pl->sign_sfi = 1;
     snprintf(pl->token_info, sizeof pl->token_info, "%s", EMU_TOKEN_MYNUMBER);
     if (!emu_pin_valid(EMU_PIN_AUTH, (const uint8_t *)pl->auth_pin,
                        strlen(pl->auth_pin)))

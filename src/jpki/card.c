@@ -46,6 +46,7 @@ const char *jpki_strerror(jpki_rv rv)
     case JPKI_ERR_BAD_DATA: return "malformed data";
     case JPKI_ERR_PIN_CANCELED:
         return "PIN entry cancelled or timed out on the PIN pad";
+    case JPKI_ERR_UNSUPPORTED: return "the card does not support this";
     }
     return "unknown error";
 }
@@ -183,7 +184,7 @@ static jpki_rv ap_is_current(jpki_card *c, uint8_t *info, size_t *got,
 }
 
 /* Makes the JPKI-AP current, selecting it only when it is not already. */
-static jpki_rv ensure_ap(jpki_card *c)
+jpki_rv jpki_ensure_ap(jpki_card *c)
 {
     uint8_t info[TOKEN_INFO_LEN];
     size_t got = 0;
@@ -206,7 +207,7 @@ jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid)
     uint16_t sw = 0;
     jpki_rv rv;
 
-    if (!c->ap_selected && (rv = ensure_ap(c)) != JPKI_OK)
+    if (!c->ap_selected && (rv = jpki_ensure_ap(c)) != JPKI_OK)
         return rv;
     rv = select_ef_once(c, fid, &sw);
     if (rv == JPKI_OK && sw == 0x6A82) {
@@ -432,7 +433,7 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
     size_t n;
     jpki_rv rv;
 
-    if (!c || !der || !len || (key != JPKI_AUTH && key != JPKI_SIGN))
+    if (!c || !der || !len || !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     fid = fids[key][ca ? 1 : 0];
     if (cacheable(c, fid) && jpki_cache_get(c->cache, fid, &cached, &n)) {

@@ -13,7 +13,8 @@
  * application is missing, of the serialNumber field of EF 0006 (free, and
  * read inside the JPKI-AP, so no login is disturbed). The ATR, the CA
  * certificates and EF 0008 were rejected: the same on every token of a
- * kind. With neither, there is no id (token serial "0").
+ * kind. With neither, there is no id (token serial "0"). A card issued
+ * without an authentication certificate takes the EF 0006 way too.
  */
 #include "jpki/jpki.h"
 
@@ -190,7 +191,9 @@ static jpki_rv compute(jpki_card *c, char out[17])
     if (jpki_cache_get(c->cache, EF_AUTH_CERT, &p, &n) &&
         id_from_cert(p, n, out) == 0)
         return JPKI_OK;
-    if ((rv = read_head(c)) != JPKI_OK)
+    if ((rv = read_head(c)) == JPKI_ERR_NOT_FOUND) /* declined (EF 0008) */
+        return id_from_token_info(c, out);
+    if (rv != JPKI_OK)
         return rv;
     if (id_from_cert(c->auth_head, c->auth_head_len, out) == 0)
         return JPKI_OK;

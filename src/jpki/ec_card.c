@@ -47,10 +47,11 @@ int jpki_ec_set_alt_aid(const char *hex)
     uint8_t aid[16];
     size_t n = 0, len = hex ? strlen(hex) : 0;
 
-    alt_aid_len = 0;
-    if (!len)
+    if (!len) {
+        alt_aid_len = 0;
         return 0;
-    /* ISO 7816-4: an AID is 5 to 16 bytes */
+    }
+    /* ISO 7816-4: an AID is 5 to 16 bytes; a bad one changes nothing */
     if (len % 2 || len < 10 || len > 32)
         return -1;
     for (size_t i = 0; i < len; i += 2) {
@@ -212,9 +213,11 @@ jpki_rv jpki_card_sign_ecdsa(jpki_card *c, jpki_key key, const jpki_cert *cert,
 
     if (!cert || cert->key_type != JPKI_KEYTYPE_EC || !rs)
         return JPKI_ERR_ARGS;
+    OPENSSL_cleanse(rs, JPKI_EC_SIG_LEN); /* nothing to mistake on error */
     if ((rv = jpki_ec_shape_hash(hash, hash_len, in)) != JPKI_OK)
         return rv;
-    rv = jpki_card_sign(c, key, in, sizeof(in), ans, &ans_len);
+    rv = jpki_card_sign(c, key, (jpki_scheme)JPKI_EC_GUESS_SIGN_P1, in,
+                        sizeof(in), ans, &ans_len);
     if (rv == JPKI_OK &&
         jpki_ec_decode_sig(ans, ans_len, rs, alt, &n_alt) != JPKI_OK) {
         JLOG_ERR("the card's ECDSA answer (%zu bytes) is neither r||s nor "

@@ -32,7 +32,8 @@
  * AID's length (0: none) and copies it to aid (room for 16 bytes). */
 size_t jpki_ec_guess_alt_aid(uint8_t aid[16]);
 /* Set the alternative AID from hex ("D392F0..."; 5-16 bytes); NULL or ""
- * clears it. Returns 0, or -1 (and clears it) if hex is not such an AID. */
+ * clears it. Returns 0, or -1 (and changes nothing) if hex is not such an
+ * AID. */
 int jpki_ec_set_alt_aid(const char *hex);
 
 /* GUESS: the card answers either r||s (exactly 96 bytes) or a DER

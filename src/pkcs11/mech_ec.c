@@ -60,15 +60,19 @@ static int padding_none(void *pkey_ctx, const p11_op *op)
     return 1;
 }
 
+/* The card's scheme is the guessed P1 (ec_card.h); the JPKI layer checks
+ * every signature, so no card_check here; always offered. */
+#define EC_CARD (jpki_scheme) JPKI_EC_GUESS_SIGN_P1, NULL, NULL
+
 static const p11_mech ec_mechs[] = {
     { CKM_ECDSA, NULL, NULL, 0, 0, p11_mech_no_param, input_hash, output_rs,
-      padding_none },
+      padding_none, EC_CARD },
     { CKM_ECDSA_SHA256, "SHA256", NULL, 0, 32, p11_mech_no_param, input_hash,
-      output_rs, padding_none },
+      output_rs, padding_none, EC_CARD },
     { CKM_ECDSA_SHA384, "SHA384", NULL, 0, 48, p11_mech_no_param, input_hash,
-      output_rs, padding_none },
+      output_rs, padding_none, EC_CARD },
     { CKM_ECDSA_SHA512, "SHA512", NULL, 0, 64, p11_mech_no_param, input_hash,
-      output_rs, padding_none },
+      output_rs, padding_none, EC_CARD },
 };
 
 const p11_mech *p11_ec_mechs(size_t *n)

@@ -163,6 +163,9 @@ CK_RV p11_token_load_public(p11_token *tok, int want_ca, int want_key);
  * number and the key type. */
 CK_RV p11_token_load_cert(p11_token *tok);
 /* After a successful login: reads what needed the PIN. */
+/* The card does not carry this token's certificate (EF 0008): no object,
+ * no login, a label that says so (token.c). */
+int p11_token_absent(p11_token *tok);
 CK_RV p11_token_load_private(p11_token *tok);
 /* Drops what only a login may see (the signature certificate). */
 void p11_token_drop_private(p11_token *tok);
@@ -189,15 +192,18 @@ enum { P11_FORK_PREPARE, P11_FORK_PARENT, P11_FORK_CHILD };
 void p11_events_fork(int phase);
 
 /* session.c */
-CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h);
+/* C_OpenSession: on the token of a slot whose card is present. */
+CK_RV p11_session_open(CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE *h);
 CK_RV p11_session_get(CK_SESSION_HANDLE h, p11_session **s);
 CK_RV p11_session_close(CK_SESSION_HANDLE h);
 /* Closes the token's sessions but keeps their handles known (card gone). */
 void p11_session_close_token(p11_token *tok);
 /* C_CloseAllSessions: closes and forgets every session of the slot. */
-void p11_session_close_slot(CK_SLOT_ID slot_id);
+CK_RV p11_session_close_slot(CK_SLOT_ID slot_id);
 void p11_session_close_all(void);
 CK_RV p11_session_info(p11_session *s, CK_SESSION_INFO_PTR info);
+/* C_SessionCancel: ends the operations named by flags (CKF_SIGN, ...). */
+CK_RV p11_session_cancel(p11_session *s, CK_FLAGS flags);
 
 /* object.c */
 CK_OBJECT_HANDLE p11_object_handle(const p11_token *tok, int kind);
@@ -211,6 +217,11 @@ CK_RV p11_object_build(p11_token *tok, int kind, const jpki_cert *cert,
 void p11_object_clear(p11_object *o);
 CK_RV p11_object_get_attrs(p11_object *o, int kind, CK_ATTRIBUTE_PTR tmpl,
                            CK_ULONG n);
+/* C_GetAttributeValue and C_GetObjectSize on a session's object. */
+CK_RV p11_object_attrs(p11_session *s, CK_OBJECT_HANDLE h,
+                       CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
+CK_RV p11_object_size(p11_session *s, CK_OBJECT_HANDLE h, CK_ULONG_PTR size);
+/* C_FindObjects*: each checks its arguments and the search's state. */
 CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
 CK_RV p11_find(p11_session *s, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
                CK_ULONG_PTR count);
@@ -236,6 +247,14 @@ typedef struct p11_mech {
     (const unsigned char *out, size_t out_len, CK_BYTE_PTR sig, size_t k);
     /* Sets the padding of the host's check (an EVP_PKEY_CTX). */
     int (*host_padding)(void *pkey_ctx, const p11_op *op);
+    jpki_scheme scheme; /* how the card signs: P1 of its command */
+    /* Checks the card's signature of in before the caller sees it (NULL:
+     * no check); an error keeps it from the caller. */
+    CK_RV(*card_check)
+    (p11_token *tok, const p11_op *op, const unsigned char *in, size_t in_len,
+     const unsigned char *sig, size_t k);
+    /* 0: not offered on tok now (NULL: always offered). */
+    int (*offered)(p11_token *tok);
 } p11_mech;
 const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type);
 CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
@@ -261,6 +280,16 @@ int p11_ec_sig_to_der(const unsigned char *rs, size_t rs_len,
  * op->mech set, or an error with op left idle. */
 CK_RV p11_op_start(p11_op *op, p11_token *tok, const CK_MECHANISM *mech,
                    CK_OBJECT_HANDLE key);
+/* mech_pss.c: the pieces of the RSA-PSS mechanisms (p11_mech's hooks). */
+int p11_pss_offered(p11_token *tok);
+CK_RV p11_pss_param(p11_op *op, const CK_MECHANISM *mech);
+CK_RV p11_pss_input_hash(p11_op *op, unsigned char *in, size_t cap,
+                         size_t *in_len);
+CK_RV p11_pss_input_digest(p11_op *op, unsigned char *in, size_t cap,
+                           size_t *in_len);
+int p11_pss_padding(void *pkey_ctx, const p11_op *op);
+CK_RV p11_pss_check(p11_token *tok, const p11_op *op, const unsigned char *in,
+                    size_t in_len, const unsigned char *sig, size_t k);
 /* Ends the operation: frees and wipes what it held. */
 void p11_op_reset(p11_op *op);
 /* Input that is not hashed collects in op->buf, one RSA block at most

@@ -101,6 +101,7 @@ CK_RV p11_card_error(p11_card *c, jpki_rv rv)
     case JPKI_ERR_PIN_LOCKED: return CKR_PIN_LOCKED;
     case JPKI_ERR_SECURITY: return CKR_USER_NOT_LOGGED_IN;
     case JPKI_ERR_PIN_CANCELED: return CKR_FUNCTION_CANCELED;
+    case JPKI_ERR_UNSUPPORTED: return CKR_MECHANISM_INVALID;
     case JPKI_ERR_NOT_JPKI:
     case JPKI_ERR_BUSY:
     case JPKI_ERR_COMM:
@@ -133,6 +134,8 @@ CK_RV p11_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
     size_t i;
     int k;
 
+    if (!count)
+        return CKR_ARGUMENTS_BAD;
     /* Readers plugged in or out since the last look (PC/SC). */
     p11_readers_refresh();
     for (i = 0; i < p11_g.n_cards; i++) {
@@ -160,7 +163,7 @@ CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
 {
     char desc[160];
     p11_card *c;
-    CK_RV rv = slot_card(id, &c);
+    CK_RV rv = info ? slot_card(id, &c) : CKR_ARGUMENTS_BAD;
 
     if (rv != CKR_OK)
         return rv;

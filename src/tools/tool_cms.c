@@ -208,7 +208,8 @@ static jpki_rv cms_sign(jpki_card *card, X509 *signer, X509 *ca,
     rv = EVP_PKEY_is_a(X509_get0_pubkey(signer), "EC")
              ? ecdsa_sign(card, signer, di + sizeof sha256_prefix, sig,
                           &sig_len)
-             : jpki_card_sign(card, JPKI_SIGN, di, sizeof di, sig, &sig_len);
+             : jpki_card_sign(card, JPKI_SIGN, JPKI_SCHEME_PKCS1, di,
+                              sizeof di, sig, &sig_len);
     if (rv != JPKI_OK)
         goto done;
     rv = JPKI_ERR_MEMORY;

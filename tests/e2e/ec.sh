@@ -30,7 +30,9 @@ der_of() {
 }
 
 # The card's answers to signatures so far: "len=N" of each, from its log.
-answers() { sed -n 's/.*INS=2A P1=00 P2=80 Lc=\([0-9]*\) .* len=\([0-9]*\) SW=9000$/\1:\2/p' "$JPKI_EMU_LOG" | sort -u; }
+answers() { sed -n 's/.*INS=2A P1=00 P2=[0-9A-F]* Lc=\([0-9]*\) .* len=\([0-9]*\) SW=9000$/\1:\2/p' "$JPKI_EMU_LOG" | sort -u; }
+# Signatures the card made, the key selected (P2 80) or named by SFI.
+signatures() { grep -c 'INS=2A P1=00 P2=[0-9A-F]* .* SW=9000$' "$JPKI_EMU_LOG" || true; }
 
 for enc in raw der; do
     card_init --key ec-p384 --ec-sig-encoding "$enc" --force
@@ -59,9 +61,9 @@ for enc in raw der; do
         for h in sha256 sha384 sha512; do
             mech=ECDSA-$(echo "$h" | tr a-z A-Z)
             step "$enc card: slot $slot signs with $mech, openssl verifies"
-            before=$(card_count signature)
+            before=$(signatures)
             $T $P11 $L --sign -m "$mech" --id "$id" -i "$WORK/doc" -o "$WORK/sig"
-            [ "$(card_count signature)" -eq $((before + 1)) ] ||
+            [ "$(signatures)" -eq $((before + 1)) ] ||
                 fail "the card did not sign exactly once"
             der_of "$WORK/sig" "$WORK/sig.der"
             openssl dgst "-$h" -verify "$WORK/pub.pem" -signature "$WORK/sig.der" "$WORK/doc" ||
@@ -166,14 +168,44 @@ fi
 
 step "jpki-tool sign: a CMS signature by the EC key, openssl verifies"
 printf 'ABC123\n' > "$WORK/pin"
-before=$(card_count signature)
+before=$(signatures)
 "$TOOL" sign "$WORK/doc" -o "$WORK/tool.p7s" --pin-fd 3 3<"$WORK/pin"
 rm -f "$WORK/pin"
-[ "$(card_count signature)" -eq $((before + 1)) ] || fail "jpki-tool sign: not one signature by the card"
+[ "$(signatures)" -eq $((before + 1)) ] || fail "jpki-tool sign: not one signature by the card"
 openssl cms -verify -inform DER -in "$WORK/tool.p7s" -CAfile "$SIGN_CA" -out "$WORK/tool.out"
 cmp "$WORK/doc" "$WORK/tool.out" || fail "jpki-tool sign: content differs"
 openssl cms -cmsout -print -inform DER -in "$WORK/tool.p7s" > "$WORK/tool.txt"
 grep -q 'algorithm: ecdsa-with-SHA256' "$WORK/tool.txt" || fail "jpki-tool sign: not an ECDSA signer"
+
+if command -v pdfsig >/dev/null 2>&1; then
+    step "jpki-tool sign --pdf: a PAdES signature by the EC key, pdfsig validates"
+    o1='1 0 obj
+<< /Type /Catalog /Pages 2 0 R >>
+endobj
+'
+    o2='2 0 obj
+<< /Type /Pages /Kids [3 0 R] /Count 1 >>
+endobj
+'
+    o3='3 0 obj
+<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>
+endobj
+'
+    hdr='%PDF-1.4
+'
+    p1=${#hdr}; p2=$((p1 + ${#o1})); p3=$((p2 + ${#o2})); px=$((p3 + ${#o3}))
+    {
+        printf '%s' "$hdr$o1$o2$o3"
+        printf 'xref\n0 4\n0000000000 65535 f \n%010d 00000 n \n%010d 00000 n \n%010d 00000 n \n' \
+            $p1 $p2 $p3
+        printf 'trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n' $px
+    } > "$WORK/doc.pdf"
+    printf 'ABC123\n' > "$WORK/pin"
+    "$TOOL" sign --pdf "$WORK/doc.pdf" -o "$WORK/signed.pdf" --pin-fd 3 3<"$WORK/pin"
+    rm -f "$WORK/pin"
+    pdfsig -nocert "$WORK/signed.pdf" | tee "$WORK/pdfsig"
+    grep -q 'Signature Validation: Signature is Valid\.' "$WORK/pdfsig" || fail "pdfsig: not valid"
+fi
 
 if command -v ssh-keygen >/dev/null 2>&1; then
     step "jpki-tool ssh-key: the EC key as ssh-keygen -D reads it from the module"
