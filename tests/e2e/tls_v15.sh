@@ -59,14 +59,17 @@ must_fail s_client > "$WORK/o13.out" 2>&1 || { cat "$WORK/o13.out"; fail "s_clie
 srv_stop
 grep -q 'PKCS#11 module:.*Mechanism invalid' "$WORK/o13.out" || { cat "$WORK/o13.out"; fail "s_client failed another way"; }
 srv_saw_none o13
-# the card was asked once, with P1 04, and said 6A86; one login (the URI's PIN)
+# The card was asked for P1 04 only, and said 6A86 each time: once with
+# the key named by SFI in P2, and at most once more after a SELECT of the
+# key (6A86 does not say whether the card refused P1 or P2). One login.
 grep 'INS=2A ' "$WORK/apdu-o13.log" > "$WORK/sig-o13" || true
-[ "$(wc -l < "$WORK/sig-o13")" -eq 1 ] && grep -q 'INS=2A P1=04 .*SW=6A86' "$WORK/sig-o13" ||
-    fail "expected one PSS signature command refused with 6A86: $(cat "$WORK/sig-o13")"
+n=$(wc -l < "$WORK/sig-o13")
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] && ! grep -v 'INS=2A P1=04 .*SW=6A86$' "$WORK/sig-o13" ||
+    fail "expected one or two PSS signature commands, all refused with 6A86: $(cat "$WORK/sig-o13")"
 [ "$(grep -c 'INS=20 P1=00 P2=80 Lc=4 ' "$WORK/apdu-o13.log")" -eq 1 ] || fail "expected exactly one VERIFY"
 tries=$("$TOOL" emu info "$CARD" | sed -n 's/^auth PIN *\([0-9]*\) of.*/\1/p')
 [ "$tries" = "$tries0" ] || fail "the refusal cost a PIN try ($tries0 -> $tries)"
-echo "one P1 04 command, refused; one VERIFY; $tries PIN tries left"
+echo "$n P1 04 command(s), refused; one VERIFY; $tries PIN tries left"
 
 step "a new process no longer offers RSA-PSS for this card"
 ! lists_pss || fail "the module still offers RSA-PSS after the card refused it"
