@@ -153,11 +153,12 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
                     CK_ULONG_PTR count)
 {
     CK_MECHANISM_TYPE types[N_RSA_MECHS];
-    CK_ULONG n = 0, i;
+    CK_ULONG n = 0, i, rsa;
 
     if (!count)
         return CKR_ARGUMENTS_BAD;
-    for (i = 0; token_is_rsa(tok) && i < N_RSA_MECHS; i++)
+    rsa = token_is_rsa(tok) ? N_RSA_MECHS : 0;
+    for (i = 0; i < rsa; i++)
         if (offered(tok, &rsa_mechs[i]))
             types[n++] = rsa_mechs[i].type;
     if (!list) {
