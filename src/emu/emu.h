@@ -181,6 +181,10 @@ typedef struct {
                                   * (0 = 0x6982) */
     int select_fci;              /* SELECT by AID with P2=00 answers an FCI */
     int no_serial_ap;            /* the card has no serial-number AP */
+    int expires_in_given;        /* the leaves end expires_in days from now */
+    long expires_in;             /* -LEAF..LEAF-1 days (renewal warnings) */
+    const char *serial; /* the chip serial, 13 of 0-9 A-Z (default random;
+                           * the same serial re-personalized = a renewal) */
 } emu_init_opts;
 
 /* EF 0006 labels of the known token kinds. */

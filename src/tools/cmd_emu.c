@@ -53,6 +53,13 @@ static void emu_usage(FILE *out)
         "      --sex 1|2|3        holder's sex (ISO 5218 style)\n"
         "      --expired          certificates whose validity ended "
         "yesterday\n"
+        "      --expires-in DAYS  certificates that end DAYS days from now "
+        "(negative:\n"
+        "                         ended DAYS days ago)\n"
+        "      --serial SERIAL    the chip serial, 13 of 0-9 A-Z (default "
+        "random);\n"
+        "                         init again with the same one = a "
+        "renewal\n"
         "      --ca-generations N N CA generations (1-8) with one name; the "
         "newest\n"
         "                         issues the card, older ones go to "
@@ -131,6 +138,8 @@ static int do_init(int argc, char **argv)
         { "unverified-sign-sw", required_argument, NULL, 'u' },
         { "select-fci", no_argument, NULL, 'F' },
         { "no-serial-ap", no_argument, NULL, 'n' },
+        { "expires-in", required_argument, NULL, 'x' },
+        { "serial", required_argument, NULL, 'z' },
         { NULL, 0, NULL, 0 },
     };
     emu_init_opts io = { .auth_pin = NULL };
@@ -158,6 +167,18 @@ static int do_init(int argc, char **argv)
         case 'R': io.reselect_keeps_pins = 1; break;
         case 'F': io.select_fci = 1; break;
         case 'n': io.no_serial_ap = 1; break;
+        case 'z': io.serial = optarg; break;
+        case 'x':
+            errno = 0;
+            io.expires_in = strtol(optarg, &end, 10);
+            io.expires_in_given = 1;
+            if (errno || end == optarg || *end) {
+                tool_error("emu init: --expires-in wants a number of days, "
+                           "not '%s'",
+                           optarg);
+                return TOOL_EXIT_USAGE;
+            }
+            break;
         case 'b':
         case 'q':
         case 'u': {
