@@ -14,13 +14,7 @@ step "po/check.sh: every message has its translation"
 sh "$top_srcdir/po/check.sh" "$top_srcdir" || fail "po/check.sh"
 
 step "the ja_JP.UTF-8 locale"
-if ! locale -a 2>/dev/null | grep -qix 'ja_JP.utf-\{0,1\}8'; then
-    command -v localedef >/dev/null || fail "no ja_JP.UTF-8 locale and no localedef (Debian: apt-get install locales)"
-    mkdir -p "$WORK/locale"
-    localedef -i ja_JP -f UTF-8 "$WORK/locale/ja_JP.UTF-8" 2>/dev/null ||
-        [ -d "$WORK/locale/ja_JP.UTF-8" ] || fail "localedef ja_JP.UTF-8 failed (Debian: apt-get install locales)"
-    LOCPATH="$WORK/locale"; export LOCPATH
-fi
+use_ja_locale
 [ -f "$JPKI_TOOL_LOCALEDIR/ja/LC_MESSAGES/jpki-tool.mo" ] ||
     fail "the built catalogue is missing: $JPKI_TOOL_LOCALEDIR/ja/LC_MESSAGES/jpki-tool.mo"
 
