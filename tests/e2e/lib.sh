@@ -56,6 +56,11 @@ trap 'exit 143' TERM
 # pcscd meanwhile.
 export JPKI_PKCS11_PCSC=off
 
+# jpki-tool speaks the locale's language (po/ja.po); the tests read its
+# English, except where a test asks for Japanese (LANG=ja_JP.UTF-8).
+unset LANGUAGE LC_ALL LC_MESSAGES || true
+LANG=C.UTF-8; export LANG
+
 # A client program is not built with ASan: the runtime must come first.
 # Leak checking is the unit tests' job (the client's own leaks are not ours).
 if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
