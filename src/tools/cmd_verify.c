@@ -157,7 +157,7 @@ static void print_result(const char *path, const jpki_vresult *r,
                          jpki_purpose purpose)
 {
     char t1[40], t2[40];
-    put_line("certificate: ", path);
+    put_line(_("certificate: "), path);
     printf(_("purpose:     %s\n"),
            purpose == JPKI_PURPOSE_SIGN ? "sign" : "auth");
     printf(_("checked at:  %s\n"), fmt_time(r->at, t1, sizeof t1));
@@ -166,8 +166,8 @@ static void print_result(const char *path, const jpki_vresult *r,
         const jpki_vcert *c = &r->chain[i];
         printf(_("  [%zu]%s subject: "), i, c->is_anchor ? _(" anchor") : "");
         put_line("", c->subject);
-        put_line("       issuer:  ", c->issuer);
-        put_line("       serial:  ", c->serial);
+        put_line(_("       issuer:  "), c->issuer);
+        put_line(_("       serial:  "), c->serial);
         printf(_("       valid:   %s .. %s\n"),
                fmt_time(c->not_before, t1, sizeof t1),
                fmt_time(c->not_after, t2, sizeof t2));
@@ -188,7 +188,7 @@ static void print_result(const char *path, const jpki_vresult *r,
                fmt_time(r->crl_next_update, t2, sizeof t2));
     }
     if (r->crl_error[0])
-        put_line("  CRL problem: ", r->crl_error);
+        put_line(_("  CRL problem: "), r->crl_error);
     if (r->reasons) {
         printf(_("reasons:\n"));
         for (int i = 0; i < JPKI_VR_COUNT; i++)
@@ -223,21 +223,21 @@ static int print_personal(X509 *x)
         printf(_("personal data: %s\n"), jpki_san_strerror(rv));
         return rv == JPKI_SAN_MALFORMED ? -1 : 0;
     }
-    static const char *const sex[] = { "-", "1 (male)", "2 (female)",
-                                       "3 (not known)" };
+    static const char *const sex[] = { "-", N_("1 (male)"), N_("2 (female)"),
+                                       N_("3 (not known)") };
     printf(_("personal data:\n"));
-    put_line("  name:                ", p.name ? p.name : "-");
-    print_subst("name substitutes:", p.name_subst);
+    put_line(_("  name:                "), p.name ? p.name : "-");
+    print_subst(_("name substitutes:"), p.name_subst);
     printf(_("  sex:                 %s\n"),
-           sex[p.sex >= 0 && p.sex <= 3 ? p.sex : 0]);
+           _(sex[p.sex >= 0 && p.sex <= 3 ? p.sex : 0]));
     if (p.present & JPKI_PD_BIRTH)
         printf(_("  birth date:          %04d-%02d-%02d (era code %d, %s)\n"),
                p.birth_year, p.birth_month, p.birth_day, (int)p.birth_era,
                jpki_era_name(p.birth_era));
     else
         printf(_("  birth date:          -\n"));
-    put_line("  address:             ", p.address ? p.address : "-");
-    print_subst("address substitutes:", p.address_subst);
+    put_line(_("  address:             "), p.address ? p.address : "-");
+    print_subst(_("address substitutes:"), p.address_subst);
     fflush(stdout);
     jpki_person_clear(&p);
     return 0;
