@@ -57,6 +57,14 @@ static void cert_usage(FILE *out)
         TOOL_NAME);
 }
 
+/* A label in a column 13 wide and a space, by the columns the terminal
+ * shows (a Japanese character takes two). */
+static void label13(const char *label)
+{
+    tool_put_padded(stdout, label, 13);
+    putchar(' ');
+}
+
 /* ---- the summary ----------------------------------------------------------- */
 
 static void put_name(const char *label, const X509_NAME *name)
@@ -69,10 +77,11 @@ static void put_name(const char *label, const X509_NAME *name)
                            XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
         BIO_write(mem, "", 1) != 1 || (n = BIO_get_mem_data(mem, &txt)) <= 0) {
         BIO_free(mem);
-        printf(_("%-13s (unreadable)\n"), label);
+        label13(label);
+        fputs(_("(unreadable)\n"), stdout);
         return;
     }
-    printf("%-13s ", label);
+    label13(label);
     tool_put_text(stdout, txt);
     putchar('\n');
     BIO_free(mem);
@@ -89,11 +98,13 @@ static int put_time(const char *label, const ASN1_TIME *t, int with_days)
     int days = 0, secs = 0, state = LEFT_OK;
     char buf[48];
     if (!t || !ASN1_TIME_to_tm(t, &tm)) {
-        printf(_("%-13s unknown\n"), label);
+        label13(label);
+        fputs(_("unknown\n"), stdout);
         return LEFT_OK;
     }
     tool_date_jst(timegm(&tm), buf, sizeof buf);
-    printf("%-13s %s", label, buf);
+    label13(label);
+    fputs(buf, stdout);
     if (with_days && ASN1_TIME_diff(&days, &secs, NULL, t)) {
         if (days > 0 || (days == 0 && secs > 0)) {
             if (days == 1)
@@ -124,12 +135,23 @@ static int all_digits(const char *s, size_t n)
     return 1;
 }
 
+/* n decimal digits (checked by all_digits) as a number. */
+static int atoi_n(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
 /* The birth date is "EYYYYMMDD" (an era code, then the Gregorian date);
  * sex is a code, 1 male, 2 female. Anything else is shown as it is. */
 static void put_holder_value(const char *oid, const char *v)
 {
     if (strcmp(oid, "1.2.392.200149.8.5.5.4") == 0 && all_digits(v, 9))
-        printf("%.4s-%.2s-%.2s", v + 1, v + 5, v + 7);
+        /* TRANSLATORS: a birth date, year month day; Japanese: %d年%d月%d日 */
+        printf(_("%04d-%02d-%02d"), atoi_n(v + 1, 4), atoi_n(v + 5, 2),
+               atoi_n(v + 7, 2));
     else if (strcmp(oid, "1.2.392.200149.8.5.5.3") == 0 && strcmp(v, "1") == 0)
         printf(_("male (1)"));
     else if (strcmp(oid, "1.2.392.200149.8.5.5.3") == 0 && strcmp(v, "2") == 0)
@@ -171,7 +193,7 @@ static void put_holder(X509 *x)
                                         (size_t)ASN1_STRING_length(s));
             if (!txt)
                 continue;
-            printf("%-13s ", _(fields[f].label));
+            label13(_(fields[f].label));
             put_holder_value(fields[f].oid, txt);
             putchar('\n');
             OPENSSL_clear_free(txt, strlen(txt));
@@ -187,33 +209,38 @@ static void summary(X509 *x, const char *what, int leaf, int holder)
     EVP_PKEY *pk = X509_get0_pubkey(x);
     const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
 
-    printf("%-13s %s\n", _("certificate"), what);
+    label13(_("certificate"));
+    printf("%s\n", what);
     put_name(_("subject"), X509_get_subject_name(x));
     put_name(_("issuer"), X509_get_issuer_name(x));
     if (serial) {
-        printf("%-13s ", _("serial"));
+        label13(_("serial"));
         for (int i = 0; i < serial->length; i++)
             printf("%02X", serial->data[i]);
         putchar('\n');
     }
     put_time(_("valid from"), X509_get0_notBefore(x), 0);
     int left = put_time(_("valid until"), X509_get0_notAfter(x), 1);
-    if (leaf && left == LEFT_RENEWABLE)
-        printf("%-13s %s\n", _("renewal"),
-               _("possible now: renew it free of charge at your municipal "
-                 "office (市区町村窓口; from 3 months before expiry)"));
-    else if (leaf && left == LEFT_EXPIRED)
-        printf("%-13s %s\n", _("renewal"),
-               _("this certificate no longer works: get a new one at your "
-                 "municipal office (市区町村窓口)"));
-    if (pk)
-        printf(_("%-13s %s %d bits\n"), _("key"),
+    if (leaf && left == LEFT_RENEWABLE) {
+        label13(_("renewal"));
+        printf("%s\n", _("possible now: renew it free of charge at your "
+                         "municipal office (市区町村窓口; from 3 months "
+                         "before expiry)"));
+    } else if (leaf && left == LEFT_EXPIRED) {
+        label13(_("renewal"));
+        printf("%s\n", _("this certificate no longer works: get a new one at "
+                         "your municipal office (市区町村窓口)"));
+    }
+    if (pk) {
+        label13(_("key"));
+        printf(_("%s %d bits\n"),
                EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA  ? "RSA"
                : EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC ? "EC"
                                                          : _("other"),
                EVP_PKEY_get_bits(pk));
+    }
     if (X509_digest(x, EVP_sha256(), md, &mdlen)) {
-        printf("%-13s ", "SHA-256");
+        label13("SHA-256");
         for (unsigned i = 0; i < mdlen; i++)
             printf("%02X%s", md[i], i + 1 < mdlen ? ":" : "\n");
     }

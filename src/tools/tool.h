@@ -35,6 +35,9 @@ void tool_i18n_init(void);
  * card's notices): "2031-12-07 JST" in English, "2031年12月7日" in
  * Japanese. */
 void tool_date_jst(time_t t, char *out, size_t n);
+/* s, then spaces up to width columns as a terminal shows them (a Japanese
+ * character takes two; wcswidth in the current locale). */
+void tool_put_padded(FILE *out, const char *s, int width);
 
 /* Reset getopt before a subcommand parses its own options. */
 void tool_reset_getopt(void);

@@ -8,7 +8,9 @@
  */
 #include <locale.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <wchar.h>
 
 #include "tools/tool.h"
 
@@ -41,4 +43,18 @@ void tool_date_jst(time_t t, char *out, size_t n)
      * Japanese: 2031年12月7日 */
     snprintf(out, n, _("%04d-%02d-%02d JST"), tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday);
+}
+
+void tool_put_padded(FILE *out, const char *s, int width)
+{
+    wchar_t w[64];
+    size_t n = mbstowcs(w, s, sizeof w / sizeof w[0] - 1);
+    int cols = n == (size_t)-1 || n >= sizeof w / sizeof w[0] - 1
+                   ? -1
+                   : wcswidth(w, n);
+    if (cols < 0)
+        cols = (int)strlen(s); /* not text of this locale: count bytes */
+    fputs(s, out);
+    for (; cols < width; cols++)
+        fputc(' ', out);
 }

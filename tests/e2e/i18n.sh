@@ -89,6 +89,17 @@ grep -q '署名用暗証番号が違います: 残り 4 回' "$WORK/err" || { ca
 "$TOOL" emu info "$WORK/card.img" | grep -q 'sign PIN *4 of 5' || fail "the card did not count exactly one try"
 grep -q 'WRONG1' "$WORK/err" && fail "the PIN was echoed"
 
+step "cert sign in Japanese: the card's birth date as 1971年2月3日, the labels aligned"
+"$TOOL" emu init --out "$WORK/holder.img" --birth 19710203 --sex 1 >/dev/null
+printf 'ABC123\n' > "$WORK/pin"
+JPKI_PKCS11_EMULATOR="$WORK/holder.img" LANG=ja_JP.UTF-8 "$TOOL" cert sign --pin-fd 3 3< "$WORK/pin" > "$WORK/holder" 2> "$WORK/err" ||
+    { cat "$WORK/err"; fail "cert sign"; }
+cat "$WORK/holder"
+grep -q '^生年月日      1971年2月3日$' "$WORK/holder" || fail "the birth date is not 1971年2月3日 in its column"
+grep -q '^性別          男 (1)$' "$WORK/holder" || fail "the sex is not 男 (1) in its column"
+grep -q '^鍵            RSA 2048 ビット$' "$WORK/holder" || fail "the key line"
+grep -q '氏名・住所・生年月日・性別' "$WORK/err" || fail "no personal-data warning in Japanese"
+
 step "the catalogue comes from LOCALEDIR unless JPKI_TOOL_LOCALEDIR says otherwise"
 JPKI_TOOL_LOCALEDIR="$WORK/none" LANG=ja_JP.UTF-8 "$TOOL" status | grep -q '^  card   My Number Card' ||
     fail "JPKI_TOOL_LOCALEDIR not honoured"

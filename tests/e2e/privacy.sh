@@ -136,6 +136,7 @@ $ADDR_J
 $BIRTH
 1971-02-03
 1971/02/03
+1971年2月3日
 $slice
 $(upper "$slice")
 $slice_spaced
