@@ -266,7 +266,9 @@ static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
             jkey("error", jpki_strerror(rv), 0);
         } else {
             jkey("token_kind", phone ? "smartphone" : "card", 1);
-            jkey("serial", jpki_card_serial(jc), 1);
+            /* A card's chip serial is read for renewals only: shown, as
+             * before, for a smartphone token alone. */
+            jkey("serial", phone ? jpki_card_serial(jc) : NULL, 1);
             printf("\"tokens\":[");
         }
     } else {

@@ -119,8 +119,9 @@ grep -qi 'renewed' "$WORK/out" && fail "the renewal is told twice"
 status_of "$WORK/r.img" --json
 python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["readers"][0]["tokens"][0]["certificate"]; assert c["changed_since_last_run"] is True, c' \
     "$WORK/out" || fail "JSON: changed_since_last_run"
-# The record holds a digest, not the chip serial.
+# The record holds a digest, not the chip serial; nor does status show it.
 grep -rq "$S" "$XDG_CACHE_HOME" && fail "the chip serial in clear in the cache"
+grep -q "$S" "$WORK/out" && fail "the chip serial in status --json"
 
 step "another card (another chip) is no renewal; nor is anything with the cache off"
 "$TOOL" emu init --force --out "$WORK/r.img" --serial RENEWTEST0002 >/dev/null
