@@ -165,6 +165,10 @@ typedef struct {
     const char *sex;         /* "1", "2" or "3" (ISO 5218 style) */
     unsigned ca_generations; /* CA generations, same name, 1..8 (0 = 1) */
     int expired;             /* leaves' validity ended yesterday */
+    int expires_in_given;    /* the leaves end expires_in days from now */
+    long expires_in;         /* -LEAF..LEAF-1 days (renewal warnings) */
+    const char *serial;      /* the chip serial, 13 of 0-9 A-Z (default
+                              * random; again the same: a renewal) */
     int smartphone;          /* JPKIAPGPSETOKEN: EF 000A needs the auth PIN */
     int pinpad;              /* the card sits in a PIN-pad reader */
     int blocked_status_63c0; /* retry query on a blocked PIN answers 63C0
@@ -181,10 +185,6 @@ typedef struct {
                                   * (0 = 0x6982) */
     int select_fci;              /* SELECT by AID with P2=00 answers an FCI */
     int no_serial_ap;            /* the card has no serial-number AP */
-    int expires_in_given;        /* the leaves end expires_in days from now */
-    long expires_in;             /* -LEAF..LEAF-1 days (renewal warnings) */
-    const char *serial; /* the chip serial, 13 of 0-9 A-Z (default random;
-                           * the same serial re-personalized = a renewal) */
 } emu_init_opts;
 
 /* EF 0006 labels of the known token kinds. */

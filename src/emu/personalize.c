@@ -57,8 +57,9 @@ typedef struct {
     const char *auth_pin, *sign_pin;
     emu_holder holder;
     unsigned gens;
-    int smartphone, pinpad, sign_pin_single_use;
-    long leaf_back;     /* the leaves began this many days ago */
+    int expired, smartphone, pinpad, sign_pin_single_use;
+    int expires_in_given; /* the leaves end expires_in days from now */
+    long expires_in;
     const char *serial; /* NULL: random */
     int reselect_keeps_pins, select_fci, serial_ap;
     uint16_t blocked_sw, blocked_query_sw, unverified_sign_sw;
@@ -234,7 +235,9 @@ static int make_sign_leaf(pki_pair *leaf, const pki_pair *ca, long back_days,
  * CA then predates them. */
 static int make_pki(test_pki *pki, const plan *pl)
 {
-    long leaf_back = pl->leaf_back;
+    long leaf_back = pl->expired ? LEAF_DAYS + 1 : 1;
+    if (pl->expires_in_given)
+        leaf_back = LEAF_DAYS - pl->expires_in;
     long ca_back = leaf_back + 1;
     pki->gens = pl->gens;
     if (!make_keys(pki))
@@ -487,16 +490,15 @@ static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err,
         snprintf(pl->holder.birth, sizeof pl->holder.birth, "%s", o->birth);
     if (o->sex)
         snprintf(pl->holder.sex, sizeof pl->holder.sex, "%s", o->sex);
-    pl->leaf_back = o->expired ? LEAF_DAYS + 1 : 1;
-    if (o->expires_in_given) {
-        if (o->expired || o->expires_in < -LEAF_DAYS ||
-            o->expires_in > LEAF_DAYS - 1)
-            return emu_fail(EMU_ERR_ARGS, err, errlen,
-                            "the certificates' end must be from %d to %d "
-                            "days from now (and not with 'expired')",
-                            -LEAF_DAYS, LEAF_DAYS - 1);
-        pl->leaf_back = LEAF_DAYS - o->expires_in;
-    }
+    pl->expired = o->expired;
+    if (o->expires_in_given && (o->expired || o->expires_in < -LEAF_DAYS ||
+                                o->expires_in > LEAF_DAYS - 1))
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the certificates' end must be from %d to %d "
+                        "days from now (and not with 'expired')",
+                        -LEAF_DAYS, LEAF_DAYS - 1);
+    pl->expires_in_given = o->expires_in_given;
+    pl->expires_in = o->expires_in;
     if (o->serial && !(strlen(o->serial) == EMU_SERIAL_LEN &&
                        emu_serial_valid(o->serial, EMU_SERIAL_LEN)))
         return emu_fail(EMU_ERR_ARGS, err, errlen,

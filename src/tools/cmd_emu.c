@@ -129,6 +129,8 @@ static int do_init(int argc, char **argv)
         { "sex", required_argument, NULL, 'S' },
         { "ca-generations", required_argument, NULL, 'G' },
         { "expired", no_argument, NULL, 'E' },
+        { "expires-in", required_argument, NULL, 'x' },
+        { "serial", required_argument, NULL, 'z' },
         { "smartphone", no_argument, NULL, 'P' },
         { "pinpad", no_argument, NULL, 'K' },
         { "blocked-status-63c0", no_argument, NULL, 'C' },
@@ -140,8 +142,6 @@ static int do_init(int argc, char **argv)
         { "unverified-sign-sw", required_argument, NULL, 'u' },
         { "select-fci", no_argument, NULL, 'F' },
         { "no-serial-ap", no_argument, NULL, 'n' },
-        { "expires-in", required_argument, NULL, 'x' },
-        { "serial", required_argument, NULL, 'z' },
         { NULL, 0, NULL, 0 },
     };
     emu_init_opts io = { .auth_pin = NULL };
@@ -161,14 +161,6 @@ static int do_init(int argc, char **argv)
         case 'B': io.birth = optarg; break;
         case 'S': io.sex = optarg; break;
         case 'E': io.expired = 1; break;
-        case 'P': io.smartphone = 1; break;
-        case 'K': io.pinpad = 1; break;
-        case 'C': io.blocked_status_63c0 = 1; break;
-        case 'U': io.sign_pin_single_use = 1; break;
-        case 'T': io.token_info = optarg; break;
-        case 'R': io.reselect_keeps_pins = 1; break;
-        case 'F': io.select_fci = 1; break;
-        case 'n': io.no_serial_ap = 1; break;
         case 'z': io.serial = optarg; break;
         case 'x':
             errno = 0;
@@ -181,6 +173,14 @@ static int do_init(int argc, char **argv)
                 return TOOL_EXIT_USAGE;
             }
             break;
+        case 'P': io.smartphone = 1; break;
+        case 'K': io.pinpad = 1; break;
+        case 'C': io.blocked_status_63c0 = 1; break;
+        case 'U': io.sign_pin_single_use = 1; break;
+        case 'T': io.token_info = optarg; break;
+        case 'R': io.reselect_keeps_pins = 1; break;
+        case 'F': io.select_fci = 1; break;
+        case 'n': io.no_serial_ap = 1; break;
         case 'b':
         case 'q':
         case 'u': {
