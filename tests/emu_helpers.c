@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -292,7 +293,7 @@ static size_t old_line(const char *line, size_t ll, unsigned version,
                        char *out)
 {
     static const char *const v4_only[] = { "sign_sfi ", "ef0008 ",
-                                           "sign_v15_only " };
+                                           "sign_v15_only ", "ec_sig_der " };
     static const char *const v3_only[] = {
         "blocked_query_sw ", "reselect_keeps_pins ", "unverified_sign_sw ",
         "select_fci ",       "serial_ap ",           "sha256 "
@@ -358,4 +359,16 @@ emu_info info(void)
     emu_info in;
     ck_assert_int_eq(emu_card_get_info(card, &in), EMU_OK);
     return in;
+}
+
+X509 *pem_cert(const char *p, const char *name)
+{
+    char f[4400];
+    snprintf(f, sizeof f, "%s.pki/%s", p, name);
+    FILE *fp = fopen(f, "r");
+    ck_assert_msg(fp != NULL, "%s missing", f);
+    X509 *x = PEM_read_X509(fp, NULL, NULL, NULL);
+    fclose(fp);
+    ck_assert_ptr_nonnull(x);
+    return x;
 }

@@ -115,6 +115,7 @@ START_TEST(test_load_bad_fields)
         emu_rv rv;
     } cases[] = {
         { "JPKI-EMU-CARD", "5", "version 5", EMU_ERR_VERSION },
+        { "ec_sig_der", "2", "ec_sig_der", EMU_ERR_FORMAT },
         { "auth_tries", "4", "auth_tries", EMU_ERR_FORMAT },
         { "sign_tries", "-1", "sign_tries", EMU_ERR_FORMAT },
         { "auth_pin", "12345", "auth_pin", EMU_ERR_FORMAT },

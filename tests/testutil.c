@@ -62,7 +62,11 @@ static int make_template(void)
     atexit(remove_template);
     snprintf(tmpl_card, sizeof tmpl_card, "%s/template.card", tmpl_dir);
     char err[512] = "";
-    emu_rv rv = emu_personalize(tmpl_card, NULL, err, sizeof err);
+    /* JPKI_TEST_CARD_KEY=ec-p384: every test card is of the ECDSA
+     * generation (the conformance tests run on both kinds). */
+    const char *kind = getenv("JPKI_TEST_CARD_KEY");
+    emu_init_opts o = { .ec_p384 = kind && strcmp(kind, "ec-p384") == 0 };
+    emu_rv rv = emu_personalize(tmpl_card, &o, err, sizeof err);
     if (rv != EMU_OK) {
         fprintf(stderr, "testutil: cannot make the template card: %s (%s)\n",
                 err, emu_strerror(rv));

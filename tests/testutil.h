@@ -6,7 +6,8 @@
 #include <stddef.h>
 
 /* A fresh private copy of a test card image, made with the default PINs
- * (auth 1234, sign ABC123). The template card is personalized once per test
+ * (auth 1234, sign ABC123); an ECDSA P-384 card if the environment has
+ * JPKI_TEST_CARD_KEY=ec-p384. The template card is personalized once per test
  * process (in a temporary directory removed at exit); every call copies it,
  * so each test starts from full retry counters. Writes the image path into
  * buf and returns 0, or returns -1 (and prints why) on failure. */

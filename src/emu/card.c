@@ -195,6 +195,8 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
     memcpy(info->ef0008, card->img.ef0008, sizeof info->ef0008);
     info->sign_v15_only = card->img.sign_v15_only;
     info->pinpad = card->img.pinpad;
+    info->ec = EVP_PKEY_is_a(card->img.key[EMU_PIN_AUTH], "EC");
+    info->ec_sig_der = card->img.ec_sig_der;
     snprintf(info->serial, sizeof info->serial, "%s", card->img.serial);
     return EMU_OK;
 }

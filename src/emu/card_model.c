@@ -12,6 +12,7 @@
  * card answers 6581 and behaves as if the command had not been sent.
  */
 #include "emu/card_model.h"
+#include "emu/sign_ec.h"
 
 #include "emu/sign_scheme.h"
 
@@ -447,8 +448,10 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
 {
     if (a->kind != 3 && a->kind != 4)
         return SW_WRONG_LENGTH;
-    /* An unknown scheme (P1, sign_scheme.c) is 6A86 whatever the state. */
-    if (!emu_scheme_known(a->p1, c->img.sign_v15_only)) {
+    /* An unknown scheme (P1, sign_scheme.c) is 6A86 whatever the state;
+     * an EC card (sign_ec.c) knows P1 00 only. */
+    const int ec = EVP_PKEY_is_a(c->img.key[EMU_PIN_AUTH], "EC");
+    if (!emu_scheme_known(a->p1, c->img.sign_v15_only || ec)) {
         c->stats.unknown_schemes++;
         return SW_WRONG_P1P2;
     }
@@ -462,7 +465,7 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
     }
     EVP_PKEY *key = c->img.key[w];
     size_t k = (size_t)EVP_PKEY_get_size(key), sig_len = EMU_RSP_MAX - 2;
-    if (!emu_scheme_len_ok(a->p1, a->lc, k))
+    if (ec ? a->lc != EMU_EC_INPUT_LEN : !emu_scheme_len_ok(a->p1, a->lc, k))
         return SW_WRONG_LENGTH;
     if (k > sig_len)
         return SW_NO_DIAGNOSIS;
@@ -471,7 +474,11 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
         ++c->faults.signs == c->faults.power_loss_sign)
         return EMU_SW_GONE;
     uint16_t sw =
-        emu_scheme_sign(key, a->p1, a->data, a->lc, a->out, &sig_len);
+        ec ? (emu_ec_sign(key, c->img.ec_sig_der, a->data, a->lc, a->out,
+                          &sig_len) == 0
+                  ? SW_OK
+                  : SW_NO_DIAGNOSIS)
+           : emu_scheme_sign(key, a->p1, a->data, a->lc, a->out, &sig_len);
     if (sw != SW_OK)
         return sw;
     a->out_len = sig_len;

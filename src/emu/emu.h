@@ -157,6 +157,8 @@ typedef struct {
     uint8_t ef0008[3]; /* switch: EF 0008 (certificates the card carries) */
     int sign_v15_only; /* switch: the signature command knows P1 00 only */
     int pinpad;        /* the card sits in a PIN-pad reader */
+    int ec;            /* the keys are ECDSA P-384 (the next generation) */
+    int ec_sig_der;    /* switch: the EC signature answers DER, not r||s */
     unsigned info_tries, info_max_tries; /* card-info AP PIN */
     char serial[15];                     /* the serial AP's 13 characters */
 } emu_info;
@@ -202,6 +204,8 @@ typedef struct {
     int sign_v15_only; /* the signature command knows P1 00 only (PKCS#1
                         * v1.5 over a DigestInfo) and answers 6A86 to the
                         * other schemes (01-05, PSS among them) */
+    int ec_p384;       /* the next generation: ECDSA P-384 keys and test PKI */
+    int ec_sig_der;    /* EC card: the signature answers DER, not r||s */
 } emu_init_opts;
 
 /* EF 0006 labels of the known token kinds. */

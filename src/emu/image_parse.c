@@ -37,7 +37,10 @@
  *                                    or 1 (auth) not 8f: that certificate,
  *                                    key and PIN EF answer SELECT with 6a82
  *   sign_v15_only 0               4  1: signature P1 00 only (01-05: 6a86)
- *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048)
+ *   ec_sig_der 0                  4  1: an EC card's signature answers DER
+ *                                    (0: r||s)
+ *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048, or
+ *                                    EC P-384 for the next card generation)
  *   sign_key <hex>
  *   auth_cert <hex>                  DER certificates (EF 000A, 000B, 0001, 0002);
  *   auth_ca_cert <hex or ->          "-" = the CA file is absent (SELECT: 6A82)
@@ -64,6 +67,7 @@
 #include "emu/error.h"
 #include "emu/image.h"
 #include "emu/holder.h"
+#include "emu/sign_ec.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -193,16 +197,18 @@ static emu_rv field_key(parser *ps, emu_image *img, int which, const char *key)
         return rv;
     const unsigned char *p = der;
     EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &p, (long)len);
-    int ok = k && p == der + len && EVP_PKEY_is_a(k, "RSA") &&
-             EVP_PKEY_get_bits(k) == 2048;
+    int ok = k && p == der + len &&
+             ((EVP_PKEY_is_a(k, "RSA") && EVP_PKEY_get_bits(k) == 2048) ||
+              emu_key_is_p384(k));
     if (ok)
         rv = emu_image_set_key(img, which, k);
     EVP_PKEY_free(k);
     OPENSSL_clear_free(der, len);
     if (!ok)
-        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                           "line %u: '%s' is not an RSA-2048 private key",
-                           ps->line, key);
+        return emu_fail_at(
+            EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+            "line %u: '%s' is not an RSA-2048 or P-384 private key", ps->line,
+            key);
     return rv == EMU_OK ? EMU_OK
                         : emu_fail_at(rv, ps->err, ps->errlen, ps->path,
                                       "cannot store '%s'", key);
@@ -342,7 +348,7 @@ static emu_rv parse_v3_fields(parser *ps, emu_image *img)
 /* The switches format 4 added after serial_ap. */
 static emu_rv parse_v4_fields(parser *ps, emu_image *img)
 {
-    unsigned sfi, v15_only;
+    unsigned sfi, v15_only, ec_der;
     const char *v;
     size_t len;
     emu_rv rv;
@@ -358,10 +364,12 @@ static emu_rv parse_v4_fields(parser *ps, emu_image *img)
     if (!good)
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                            "line %u: 'ef0008' is not 6 hex digits", ps->line);
-    if ((rv = field_uint(ps, "sign_v15_only", 1, &v15_only)))
+    if ((rv = field_uint(ps, "sign_v15_only", 1, &v15_only)) ||
+        (rv = field_uint(ps, "ec_sig_der", 1, &ec_der)))
         return rv;
     img->sign_sfi = (int)sfi;
     img->sign_v15_only = (int)v15_only;
+    img->ec_sig_der = (int)ec_der;
     return EMU_OK;
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "jpki/card_priv.h"
+#include "jpki/ec_card.h"
 
 static const uint8_t JPKI_AID[] = { 0xD3, 0x92, 0xF0, 0x00, 0x26,
                                     0x01, 0x00, 0x00, 0x00, 0x01 };
@@ -106,8 +107,19 @@ static jpki_rv select_aid(jpki_card *c, const uint8_t *aid, size_t len,
 jpki_rv jpki_select_ap(jpki_card *c)
 {
     uint16_t sw;
-    jpki_rv rv = select_aid(c, JPKI_AID, sizeof(JPKI_AID), &sw);
+    uint8_t alt[16];
+    size_t alt_len = jpki_ec_guess_alt_aid(alt);
+    jpki_rv rv = c->alt_aid && alt_len
+                     ? select_aid(c, alt, alt_len, &sw)
+                     : select_aid(c, JPKI_AID, sizeof(JPKI_AID), &sw);
 
+    if (rv != JPKI_OK)
+        return rv;
+    /* The ECDSA generation may move the application (ec_card.h): a
+     * configured AID is tried when the JPKI-AP's is not there. */
+    if (sw == 0x6A82 && !c->alt_aid && alt_len &&
+        (rv = select_aid(c, alt, alt_len, &sw)) == JPKI_OK && sw == SW_OK)
+        c->alt_aid = 1;
     if (rv != JPKI_OK)
         return rv;
     if (sw == 0x6A82 || sw == 0x6A86 || sw == 0x6D00 || sw == 0x6E00)

@@ -27,8 +27,9 @@ enum {
 
 struct jpki_card {
     reader *rd;
-    int depth;            /* nesting of jpki_card_begin */
-    int ap_selected;      /* the JPKI-AP is the current application */
+    int depth;       /* nesting of jpki_card_begin */
+    int ap_selected; /* the JPKI-AP is the current application */
+    int alt_aid;     /* it answered at the configured EC AID (ec_card.h) */
     unsigned long resets; /* security state lost behind our back */
     int smartphone;
     char serial[JPKI_SERIAL_LEN + 1]; /* serial-number AP, "" if not read */

@@ -261,6 +261,21 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
                     CK_ULONG_PTR count);
 CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
                     CK_MECHANISM_INFO_PTR info);
+/* A mechanism without a parameter: CKR_MECHANISM_PARAM_INVALID if one is
+ * given. */
+CK_RV p11_mech_no_param(p11_op *op, const CK_MECHANISM *mech);
+
+/* mech_ec.c: the ECDSA generation's mechanisms, and its signatures */
+const p11_mech *p11_ec_mechs(size_t *n);
+/* The card's ECDSA signature of a hash (any length) as r||s, decoded and
+ * verified by the JPKI layer; *out_len in: capacity, out: 96. */
+jpki_rv p11_ec_card_sign(p11_token *tok, const unsigned char *in,
+                         size_t in_len, unsigned char *out, size_t *out_len);
+/* r||s (96 bytes) as the DER OpenSSL verifies: 0, or -1 for another
+ * length. */
+#define P11_EC_DER_MAX 110
+int p11_ec_sig_to_der(const unsigned char *rs, size_t rs_len,
+                      unsigned char *der, size_t *der_len);
 /* Starts an operation on key with the token's mechanism: CKR_OK with
  * op->mech set, or an error with op left idle. */
 CK_RV p11_op_start(p11_op *op, p11_token *tok, const CK_MECHANISM *mech,

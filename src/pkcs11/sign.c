@@ -5,7 +5,9 @@
  * CKM_RSA_PKCS takes the DigestInfo from the caller; CKM_SHAx_RSA_PKCS
  * hash on the host and build the DigestInfo here. Either way the card gets
  * one DigestInfo and returns the signature. The PSS mechanisms give the
- * card a SHA-256 hash with their scheme, and check what it returns.
+ * card a SHA-256 hash with their scheme, and check what it returns. ECDSA
+ * (mech_ec.c): the card gets a hash and the JPKI layer returns r||s,
+ * verified.
  */
 #include "pkcs11/p11.h"
 
@@ -57,8 +59,11 @@ static CK_RV card_sign(p11_token *tok, const p11_op *op,
 {
     unsigned char out[512];
     size_t out_len = sizeof(out);
-    jpki_rv jrv = jpki_card_sign(tok->card->jc, tok->key, op->mech->scheme, in,
-                                 in_len, out, &out_len);
+    jpki_rv jrv =
+        tok->cert->key_type == JPKI_KEYTYPE_EC
+            ? p11_ec_card_sign(tok, in, in_len, out, &out_len)
+            : jpki_card_sign(tok->card->jc, tok->key, op->mech->scheme, in,
+                             in_len, out, &out_len);
     CK_RV rv;
 
     if (jrv == JPKI_ERR_SECURITY) {

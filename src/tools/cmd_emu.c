@@ -67,6 +67,12 @@ static void emu_usage(FILE *out)
           "auth\n"
           "                         certificate needs the auth PIN\n"
           "      --pinpad           the card sits in a PIN-pad reader\n"
+          "      --key rsa2048|ec-p384  the card's keys and test PKI: today's "
+          "RSA-2048\n"
+          "                         or the next generation's ECDSA P-384\n"
+          "      --ec-sig-encoding raw|der  an EC card's signature answer: "
+          "r||s\n"
+          "                         (default) or a DER SEQUENCE\n"
           "      card behaviours real cards have not confirmed (default "
           "first):\n"
           "      --token-info LABEL EF 0006 label: JPKIAPICCTOKEN2 (My Number "
@@ -157,6 +163,8 @@ static int do_init(int argc, char **argv)
         { "no-sign-cert", no_argument, NULL, 'X' },
         { "no-auth-cert", no_argument, NULL, 'Y' },
         { "sign-schemes", required_argument, NULL, 'W' },
+        { "key", required_argument, NULL, 'k' },
+        { "ec-sig-encoding", required_argument, NULL, 'e' },
         { NULL, 0, NULL, 0 },
     };
     emu_init_opts io = { .auth_pin = NULL };
@@ -209,6 +217,19 @@ static int do_init(int argc, char **argv)
             }
             io.sign_v15_only = strcmp(optarg, "v15-only") == 0;
             break;
+        case 'k':
+        case 'e': {
+            const char *a = c == 'k' ? "rsa2048" : "raw",
+                       *b = c == 'k' ? "ec-p384" : "der";
+            if (strcmp(optarg, a) != 0 && strcmp(optarg, b) != 0) {
+                tool_error("emu init: %s is %s or %s, not '%s'",
+                           argv[optind - 1], a, b, optarg);
+                return TOOL_EXIT_USAGE;
+            }
+            *(c == 'k' ? &io.ec_p384 : &io.ec_sig_der) =
+                strcmp(optarg, b) == 0;
+            break;
+        }
         case 'b':
         case 'q':
         case 'u': {
@@ -393,6 +414,10 @@ static int do_info(int argc, char **argv)
     printf("%-18ssign_sfi=%d ef0008=%02X%02X%02X sign_schemes=%s\n", "",
            info.sign_sfi, info.ef0008[0], info.ef0008[1], info.ef0008[2],
            info.sign_v15_only ? "v15-only" : "all");
+    printf("%-18s%s\n", "keys",
+           !info.ec          ? "RSA-2048"
+           : info.ec_sig_der ? "ECDSA P-384, signature answered as DER"
+                             : "ECDSA P-384, signature answered as r||s");
     print_tries("card-info PIN", info.info_tries, info.info_max_tries);
     printf("%-18s", "serial");
     tool_put_text(stdout,
