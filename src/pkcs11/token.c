@@ -233,20 +233,23 @@ CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
 {
     p11_card *c = tok->card;
     char label[64], serial[17];
-    int tries = -1, absent;
-    jpki_rv jrv = JPKI_OK;
+    int tries, absent;
+    jpki_rv jrv;
 
     card_serial(c);
     if (!c->jc)
-        return CKR_DEVICE_REMOVED;  /* went away while reading */
-    absent = p11_token_absent(tok); /* EF 0008: read once, cached */
-    /* The retry counter costs no try; it makes the PIN flags true. */
-    if (!absent)
+        return CKR_DEVICE_REMOVED; /* went away while reading */
+    /* EF 0008, read once and cached: a token without its certificate has
+     * no PIN whose retry counter could be asked. */
+    absent = p11_token_absent(tok);
+    if (!absent) {
+        /* The retry counter costs no try; it makes the PIN flags true. */
         jrv = jpki_card_pin_status(c->jc, tok->key, &tries);
-    if (jrv == JPKI_OK && !absent)
-        tok->pin_tries = tries;
-    else if (p11_card_error(c, jrv) == CKR_DEVICE_REMOVED)
-        return CKR_DEVICE_REMOVED;
+        if (jrv == JPKI_OK)
+            tok->pin_tries = tries;
+        else if (p11_card_error(c, jrv) == CKR_DEVICE_REMOVED)
+            return CKR_DEVICE_REMOVED;
+    }
     memset(info, 0, sizeof(*info));
     snprintf(label, sizeof(label), "%s%s", token_label[tok->key],
              jpki_card_is_smartphone(c->jc) ? " (phone)" : "");
