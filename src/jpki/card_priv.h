@@ -45,12 +45,11 @@ struct jpki_card {
      * the whole certificate later does not fetch it twice. */
     uint8_t auth_head[JPKI_READ_CHUNK];
     size_t auth_head_len;
+    unsigned facts;   /* JPKI_FACT_* (card_facts.c) */
+    int facts_loaded; /* facts read from the cache */
     /* EF 0008 (certmap.c): bytes 0 (sign) and 1 (auth), once known. */
     uint8_t map[2];
     int map_known;
-    /* JPKI_FACT_* learnt about the card (cardfacts.c), with the cache's. */
-    unsigned facts;
-    int facts_loaded;
 };
 
 
@@ -78,7 +77,7 @@ void jpki_serial_from_record(const uint8_t *rec, size_t n,
 
 /* Not a file of the card: the card id (card_id.c), cached with the files. */
 #define JPKI_CACHE_CARD_ID 0xFF01
-/* Not a file either: the JPKI_FACT_* record (cardfacts.c). */
+/* Not a file either: the facts learnt by trying (card_facts.c). */
 #define JPKI_CACHE_CARD_FACTS 0xFF02
 
 #endif
