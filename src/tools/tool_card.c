@@ -115,9 +115,16 @@ void tool_card_locked(const char *cmd, jpki_key key)
 int tool_card_verify(tool_card *tc, const char *cmd, jpki_key key,
                      const tool_pin *pin)
 {
-    int tries = -1;
-    jpki_rv rv = jpki_card_pin_status(tc->card, key, &tries);
+    int tries = -1, present = 1;
+    jpki_rv rv = jpki_card_has_cert(tc->card, key, &present);
 
+    if (rv == JPKI_OK && !present) { /* EF 0008: no certificate, no PIN */
+        tool_error("%s: this card carries no %s certificate, so it has no "
+                   "such PIN; no PIN was sent (jpki-tool status says more)",
+                   cmd, key == JPKI_AUTH ? "authentication" : "signature");
+        return TOOL_EXIT_PIN;
+    }
+    rv = jpki_card_pin_status(tc->card, key, &tries);
     if (rv != JPKI_OK)
         return tool_card_fail(cmd, rv);
     if (tries == 0) {
