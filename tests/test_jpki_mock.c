@@ -330,7 +330,7 @@ START_TEST(mock_sign_commands)
     ck_assert_uint_eq(script.cmd[n0][3], 0x97);
     ck_assert_str_eq(mock_cmd_hex(&script, n0 + 1), "00A4020C020017");
     ck_assert_uint_eq(script.cmd[n0 + 2][3], 0x80);
-    ck_assert_int_eq(jpki_card_facts(jc) & JPKI_FACT_NO_SFI, 0);
+    ck_assert_int_eq(jpki_card_knows(jc, JPKI_FACT_NO_SFI), 0);
     mock_answer(&script, "6A88"); /* not 69xx: the card's error */
     sig_len = sizeof(sig);
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
@@ -366,7 +366,7 @@ START_TEST(mock_sign_sfi_refused)
     ck_assert_str_eq(mock_cmd_hex(&script, 1), "00A4020C02001A");
     ck_assert_uint_eq(script.cmd[2][1], 0x2A);
     ck_assert_uint_eq(script.cmd[2][3], 0x80);
-    ck_assert_int_eq(jpki_card_facts(jc) & JPKI_FACT_NO_SFI, JPKI_FACT_NO_SFI);
+    ck_assert_int_eq(jpki_card_knows(jc, JPKI_FACT_NO_SFI), 1);
     mock_answer(&script, "9000"); /* SELECT 0017 */
     mock_answer(&script, "0304 9000");
     sig_len = sizeof(sig);

@@ -70,11 +70,10 @@
 
 /* The files that may be cached: public data only (and the card id, a hash
  * of the authentication certificate's issuer and serial number, and the
- * facts learnt by trying, such as "refuses PSS"; and the certificate map
- * EF 0008). */
+ * facts learnt about the card, cardfacts.c). */
 static const uint16_t public_fids[N_PUBLIC] = {
-    EF_TOKEN_INFO,      EF_AUTH_CERT,          EF_AUTH_CA, EF_SIGN_CA,
-    JPKI_CACHE_CARD_ID, JPKI_CACHE_CARD_FACTS, EF_CERT_MAP
+    EF_TOKEN_INFO,      EF_AUTH_CERT, EF_AUTH_CA,           EF_SIGN_CA,
+    JPKI_CACHE_CARD_ID, EF_CERT_MAP,  JPKI_CACHE_CARD_FACTS
 };
 
 struct jpki_cache {

@@ -5,7 +5,7 @@
  *
  * Only public files go in: the token-info file, the authentication
  * certificate, the two CA certificates and the certificate map (EF 0008),
- * plus the card id and the facts learnt about the card (card_facts.c).
+ * plus the card id and the facts learnt about the card (cardfacts.c).
  * Never the signature certificate
  * (personal data): the caller must not put it, and jpki_cache_put refuses
  * every file id it does not know as public.

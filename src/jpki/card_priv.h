@@ -45,11 +45,12 @@ struct jpki_card {
      * the whole certificate later does not fetch it twice. */
     uint8_t auth_head[JPKI_READ_CHUNK];
     size_t auth_head_len;
-    unsigned facts;   /* JPKI_FACT_* (card_facts.c) */
-    int facts_loaded; /* facts read from the cache */
     /* EF 0008 (certmap.c): bytes 0 (sign) and 1 (auth), once known. */
     uint8_t map[2];
     int map_known;
+    /* JPKI_FACT_* learnt about the card (cardfacts.c), with the cache's. */
+    unsigned facts;
+    int facts_loaded;
     int auth_cert_absent; /* EF 000A answered "not found" (or unwritten) */
 };
 
@@ -83,7 +84,7 @@ jpki_rv jpki_read_auth_head(jpki_card *c);
 
 /* Not a file of the card: the card id (card_id.c), cached with the files. */
 #define JPKI_CACHE_CARD_ID 0xFF01
-/* Not a file either: the facts learnt by trying (card_facts.c). */
+/* Not a file either: the JPKI_FACT_* record (cardfacts.c). */
 #define JPKI_CACHE_CARD_FACTS 0xFF02
 
 #endif

@@ -153,13 +153,10 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
  * 0; an error only when the card could not be asked (removed, busy). */
 jpki_rv jpki_card_has_cert(jpki_card *c, jpki_key key, int *present);
 
-/* What the module learnt about a card by trying (card_facts.c), a bit set
- * kept with the card's public files in the cache, so that the next
- * process knows it too (for as long as the card stays in its reader). */
-#define JPKI_FACT_NO_SFI 0x02u /* refused the key named by SFI in P2 */
-unsigned jpki_card_facts(jpki_card *c);
-/* Adds fact to the card's facts and writes the cache. Call it outside a
- * transaction (the cache file is fsynced). */
+/* Facts learnt about a card by using it (cardfacts.c), remembered with its
+ * cached files so a later process does not try again what failed. */
+#define JPKI_FACT_NO_SFI 0x1u /* refuses P2 = 80|SFI in the signature */
+int jpki_card_knows(jpki_card *c, unsigned fact);
 void jpki_card_learn(jpki_card *c, unsigned fact);
 
 /* Signs a DigestInfo (PKCS#1 v1.5 padding is done by the card). The key is

@@ -8,7 +8,7 @@
  * 0017, 9A for EF 001A), so no SELECT goes before the signature: one
  * round trip less (docs/card.md, one public source). A card that refuses
  * that form is asked once more the classic way, SELECT of the key EF and
- * P2 80; when that works the card's refusal is remembered (card_facts.c)
+ * P2 80; when that works the card's refusal is remembered (cardfacts.c)
  * and later signatures go the classic way at once. Neither way sends a
  * VERIFY, so the fallback costs no PIN try, and the fallback selects the
  * very key the caller asked for.
@@ -52,15 +52,13 @@ static jpki_rv send_sign(jpki_card *c, uint8_t p2, const uint8_t *in,
     return jpki_send_apdu(c, &cmd, sig, cap, got, sw);
 }
 
-/* Inside the transaction: the signature by SFI, else the classic way.
- * *refused: the card refused the SFI form and signed the classic way (the
- * caller learns it, outside the transaction). */
+/* Inside the transaction: the signature by SFI, else the classic way. */
 static jpki_rv sign_in_transaction(jpki_card *c, jpki_key key,
                                    const uint8_t *in, size_t in_len,
                                    uint8_t *sig, size_t cap, size_t *got,
-                                   uint16_t *sw, int *refused)
+                                   uint16_t *sw)
 {
-    int by_sfi = !(jpki_card_facts(c) & JPKI_FACT_NO_SFI);
+    int by_sfi = !jpki_card_knows(c, JPKI_FACT_NO_SFI);
     jpki_rv rv;
 
     if (by_sfi) {
@@ -76,7 +74,8 @@ static jpki_rv sign_in_transaction(jpki_card *c, jpki_key key,
         rv = send_sign(c, P2_SELECTED, in, in_len, sig, cap, got, sw);
     /* Only a signature made the classic way proves that the card refused
      * the form and not, say, that another application was current. */
-    *refused = by_sfi && rv == JPKI_OK && *sw == SW_OK && *got > 0;
+    if (by_sfi && rv == JPKI_OK && *sw == SW_OK && *got > 0)
+        jpki_card_learn(c, JPKI_FACT_NO_SFI);
     return rv;
 }
 
@@ -86,7 +85,6 @@ jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
     unsigned long resets;
     size_t got = 0;
     uint16_t sw = 0;
-    int refused = 0;
     jpki_rv rv;
 
     if (!c || !in || !in_len || in_len > 255 || !sig || !sig_len ||
@@ -95,11 +93,8 @@ jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
     resets = c->resets;
-    rv = sign_in_transaction(c, key, in, in_len, sig, *sig_len, &got, &sw,
-                             &refused);
+    rv = sign_in_transaction(c, key, in, in_len, sig, *sig_len, &got, &sw);
     jpki_card_end(c);
-    if (refused)
-        jpki_card_learn(c, JPKI_FACT_NO_SFI); /* outside the transaction */
     if (jpki_reset_midway(c, resets, rv))
         return JPKI_ERR_SECURITY; /* reset under us: the PIN is gone */
     if (rv != JPKI_OK)
