@@ -291,7 +291,8 @@ TCase *tcase(const char *name)
 static size_t old_line(const char *line, size_t ll, unsigned version,
                        char *out)
 {
-    static const char *const v4_only[] = { "sign_sfi ", "ef0008 " };
+    static const char *const v4_only[] = { "sign_sfi ", "ef0008 ",
+                                           "sign_v15_only " };
     static const char *const v3_only[] = {
         "blocked_query_sw ", "reselect_keeps_pins ", "unverified_sign_sw ",
         "select_fci ",       "serial_ap ",           "sha256 "

@@ -441,6 +441,7 @@ int main(void)
     tcase_add_test(tc, cache_off);
     tcase_add_test(tc, no_signature_certificate_on_disk);
     add_pin_tests(tc);
+    add_pss_tests(tc);
     add_cardfiles_tests(tc);
     tcase_add_test(tc, config_key);
     suite_add_tcase(s, tc);

@@ -93,6 +93,31 @@ START_TEST(test_env_wins)
 }
 END_TEST
 
+/* pss: on by default, off from the file, the environment wins, a bad
+ * value keeps the default. */
+START_TEST(test_pss_key)
+{
+    p11_config cfg;
+
+    unsetenv("JPKI_PKCS11_PSS");
+    p11_config_load_file(&cfg, NULL);
+    ck_assert_int_eq(cfg.pss, 1);
+    write_conf("pss = off\n");
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.pss, 0);
+    setenv("JPKI_PKCS11_PSS", "on", 1);
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.pss, 1);
+    setenv("JPKI_PKCS11_PSS", "no", 1);
+    write_conf("pss = maybe\n");
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.pss, 0);
+    unsetenv("JPKI_PKCS11_PSS");
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.pss, 1);
+}
+END_TEST
+
 START_TEST(test_bad_lines_skipped)
 {
     static char big[9000];
@@ -259,6 +284,7 @@ int main(void)
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_file);
     tcase_add_test(tc, test_env_wins);
+    tcase_add_test(tc, test_pss_key);
     tcase_add_test(tc, test_every_setting);
     tcase_add_test(tc, test_every_bad_variable);
     tcase_add_test(tc, test_bad_lines_skipped);

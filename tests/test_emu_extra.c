@@ -551,6 +551,7 @@ static Suite *emu_extra_suite(void)
     suite_add_tcase(s, emu_extra_pki_tcase());
     suite_add_tcase(s, emu_switches_tcase());
     suite_add_tcase(s, emu_cardfiles_tcase());
+    suite_add_tcase(s, emu_schemes_tcase());
     return s;
 }
 

@@ -295,8 +295,9 @@ START_TEST(mock_sign_commands)
     mock_open();
     /* the key named by SFI in P2 (9A: EF 001A), no SELECT before it */
     mock_answer(&script, "6982");
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(script.n_cmds, 1);
     ck_assert_uint_eq(script.cmd[0][0], 0x80);
@@ -311,8 +312,9 @@ START_TEST(mock_sign_commands)
     for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
         mock_answer(&script, refusals[i]);
         sig_len = sizeof(sig);
-        ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                        sizeof(digest_info), sig, &sig_len),
+        ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                        digest_info, sizeof(digest_info), sig,
+                                        &sig_len),
                          JPKI_ERR_SECURITY);
     }
     /* 6A82 (no such SFI) is a card that does not know the form: the
@@ -323,8 +325,9 @@ START_TEST(mock_sign_commands)
     mock_answer(&script, "9000"); /* SELECT 0017 */
     mock_answer(&script, "6982");
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(script.n_cmds, n0 + 3);
     ck_assert_uint_eq(script.cmd[n0][3], 0x97);
@@ -333,13 +336,15 @@ START_TEST(mock_sign_commands)
     ck_assert_int_eq(jpki_card_knows(jc, JPKI_FACT_NO_SFI), 0);
     mock_answer(&script, "6A88"); /* not 69xx: the card's error */
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_CARD);
     mock_fail(&script, READER_ERR_REMOVED);
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_REMOVED);
     ck_assert_int_eq(script.begins, script.ends);
 }
@@ -357,8 +362,9 @@ START_TEST(mock_sign_sfi_refused)
     mock_answer(&script, "6A86");
     mock_answer(&script, "9000"); /* SELECT 001A */
     mock_answer(&script, "0102 9000");
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_OK);
     ck_assert_uint_eq(sig_len, 2);
     ck_assert_uint_eq(script.n_cmds, 3);
@@ -370,8 +376,9 @@ START_TEST(mock_sign_sfi_refused)
     mock_answer(&script, "9000"); /* SELECT 0017 */
     mock_answer(&script, "0304 9000");
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_OK);
     ck_assert_uint_eq(script.n_cmds, 5);
     ck_assert_str_eq(mock_cmd_hex(&script, 3), "00A4020C020017");
@@ -454,8 +461,9 @@ START_TEST(mock_reset_midway)
     ck_assert_int_eq(tries, 3);
     /* A signature is not: its PIN went with the reset. */
     mock_fail(&script, READER_ERR_RESET); /* COMPUTE DIGITAL SIGNATURE */
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(jpki_card_resets(jc), 5);
     /* A login: before the PIN goes out, the preparation runs again... */

@@ -388,9 +388,13 @@ END_TEST
 
 START_TEST(test_mechanisms)
 {
-    static const CK_MECHANISM_TYPE bad[] = { CKM_AES_CBC,   CKM_RSA_PKCS_PSS,
-                                             CKM_RSA_X_509, CKM_SHA256,
-                                             CKM_ECDSA,     0x80001234UL };
+    static const CK_MECHANISM_TYPE bad[] = { CKM_AES_CBC,
+                                             CKM_SHA1_RSA_PKCS_PSS,
+                                             CKM_SHA512_RSA_PKCS_PSS,
+                                             CKM_RSA_X_509,
+                                             CKM_SHA256,
+                                             CKM_ECDSA,
+                                             0x80001234UL };
     CK_MECHANISM_TYPE list[16];
     CK_MECHANISM_INFO mi;
     CK_SLOT_ID s;
@@ -399,26 +403,30 @@ START_TEST(test_mechanisms)
     for (s = 0; s < 2; s++) {
         n = 0;
         OK(p11->C_GetMechanismList(s, NULL, &n));
-        ck_assert_uint_eq(n, 6);
+        ck_assert_uint_eq(n, 8); /* 6 PKCS#1 v1.5, 2 PSS */
         n = 2;
         RV(CKR_BUFFER_TOO_SMALL, p11->C_GetMechanismList(s, list, &n));
-        ck_assert_uint_eq(n, 6);
+        ck_assert_uint_eq(n, 8);
         n = 16;
         OK(p11->C_GetMechanismList(s, list, &n));
-        ck_assert_uint_eq(n, 6);
+        ck_assert_uint_eq(n, 8);
         for (i = 0, seen = 0; i < n; i++) {
             for (j = 0; j < N_HASH_MECHS; j++)
                 if (list[i] == hash_mechs[j].type)
                     seen |= 1UL << j;
             if (list[i] == CKM_RSA_PKCS)
                 seen |= 1UL << N_HASH_MECHS;
+            if (list[i] == CKM_RSA_PKCS_PSS)
+                seen |= 1UL << (N_HASH_MECHS + 1);
+            if (list[i] == CKM_SHA256_RSA_PKCS_PSS)
+                seen |= 1UL << (N_HASH_MECHS + 2);
             OK(p11->C_GetMechanismInfo(s, list[i], &mi));
             ck_assert(mi.flags & CKF_SIGN);
             ck_assert_uint_eq(mi.flags & (CKF_ENCRYPT | CKF_DECRYPT), 0);
             ck_assert_uint_eq(mi.ulMinKeySize, 2048);
             ck_assert_uint_eq(mi.ulMaxKeySize, 2048);
         }
-        ck_assert_uint_eq(seen, (1UL << (N_HASH_MECHS + 1)) - 1);
+        ck_assert_uint_eq(seen, (1UL << (N_HASH_MECHS + 3)) - 1);
         for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
             RV(CKR_MECHANISM_INVALID, p11->C_GetMechanismInfo(s, bad[i], &mi));
     }

@@ -214,13 +214,15 @@ START_TEST(test_verify_errors)
 {
     CK_SESSION_HANDLE h = t_open_login(0);
     CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
-    CK_MECHANISM pss = { CKM_RSA_PKCS_PSS, NULL, 0 };
+    CK_MECHANISM pss = { CKM_RSA_PKCS_PSS, NULL, 0 }; /* no parameters */
+    CK_MECHANISM pss1 = { CKM_SHA1_RSA_PKCS_PSS, NULL, 0 };
     unsigned char sig[512] = { 0 };
 
     RV(CKR_OPERATION_NOT_INITIALIZED,
        p11->C_Verify(h, (CK_BYTE_PTR)msg, 3, sig, 256));
     RV(CKR_KEY_HANDLE_INVALID, p11->C_VerifyInit(h, &m, t_privkey(h)));
-    RV(CKR_MECHANISM_INVALID, p11->C_VerifyInit(h, &pss, pubkey(h)));
+    RV(CKR_MECHANISM_PARAM_INVALID, p11->C_VerifyInit(h, &pss, pubkey(h)));
+    RV(CKR_MECHANISM_INVALID, p11->C_VerifyInit(h, &pss1, pubkey(h)));
     RV(CKR_ARGUMENTS_BAD, p11->C_VerifyInit(h, NULL, pubkey(h)));
     OK(p11->C_VerifyInit(h, &m, pubkey(h)));
     RV(CKR_OPERATION_ACTIVE, p11->C_VerifyInit(h, &m, pubkey(h)));

@@ -177,7 +177,8 @@ START_TEST(test_sign_errors)
     CK_OBJECT_HANDLE k = t_privkey(h), sk = t_privkey(s);
     CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
     CK_MECHANISM m1 = { CKM_SHA1_RSA_PKCS, NULL, 0 };
-    CK_MECHANISM pss = { CKM_RSA_PKCS_PSS, NULL, 0 };
+    CK_MECHANISM pss = { CKM_RSA_PKCS_PSS, NULL, 0 }; /* no parameters */
+    CK_MECHANISM pss384 = { CKM_SHA384_RSA_PKCS_PSS, NULL, 0 };
     CK_MECHANISM aes = { CKM_AES_CBC, NULL, 0 };
     CK_BYTE param[8] = { 0 };
     CK_MECHANISM withparam = { CKM_SHA256_RSA_PKCS, param, sizeof param };
@@ -191,7 +192,8 @@ START_TEST(test_sign_errors)
        p11->C_SignUpdate(h, (CK_BYTE_PTR)msg, 4));
     RV(CKR_OPERATION_NOT_INITIALIZED, p11->C_SignFinal(h, sig, &n));
     RV(CKR_MECHANISM_PARAM_INVALID, p11->C_SignInit(h, &withparam, k));
-    RV(CKR_MECHANISM_INVALID, p11->C_SignInit(h, &pss, k));
+    RV(CKR_MECHANISM_PARAM_INVALID, p11->C_SignInit(h, &pss, k));
+    RV(CKR_MECHANISM_INVALID, p11->C_SignInit(h, &pss384, k));
     RV(CKR_MECHANISM_INVALID, p11->C_SignInit(h, &aes, k));
     RV(CKR_ARGUMENTS_BAD, p11->C_SignInit(h, NULL, k));
     RV(CKR_KEY_HANDLE_INVALID, p11->C_SignInit(h, &m, sk)); /* other token's */

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "emu/emu.h"
@@ -139,5 +141,65 @@ int tu_verify_sha256(const unsigned char *cert, size_t cert_len,
              EVP_DigestVerify(md, sig, sig_len, msg, msg_len) == 1;
     EVP_MD_CTX_free(md);
     X509_free(x);
+    return ok;
+}
+
+int tu_card_set(const char *path, const char *key, const char *value)
+{
+    static char text[1 << 16];
+    char line[8192];
+    size_t n = 0, klen = strlen(key);
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    int found = 0;
+    FILE *f = fopen(path, "r");
+
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    while (fgets(line, sizeof line, f) && strncmp(line, "sha256 ", 7) != 0) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+            snprintf(line, sizeof line, "%s %s\n", key, value);
+            found = 1;
+        }
+        size_t ll = strlen(line);
+        if (n + ll + 80 > sizeof text) {
+            fclose(f);
+            fprintf(stderr, "%s: image too large\n", path);
+            return -1;
+        }
+        memcpy(text + n, line, ll);
+        n += ll;
+    }
+    fclose(f);
+    if (!found) {
+        fprintf(stderr, "%s: no field %s\n", path, key);
+        return -1;
+    }
+    SHA256((unsigned char *)text, n, md);
+    n += (size_t)sprintf(text + n, "sha256 ");
+    for (size_t i = 0; i < sizeof md; i++)
+        n += (size_t)sprintf(text + n, "%02x", md[i]);
+    text[n++] = '\n';
+    if (!(f = fopen(path, "w")) || fwrite(text, 1, n, f) != n) {
+        perror(path);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+int tu_rsa_pss_ok(void *pub, const unsigned char *hash,
+                  const unsigned char *sig, size_t len)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pub, NULL);
+    int ok = ctx && EVP_PKEY_verify_init(ctx) == 1 &&
+             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1 &&
+             EVP_PKEY_verify(ctx, sig, len, hash, 32) == 1;
+    EVP_PKEY_CTX_free(ctx);
     return ok;
 }

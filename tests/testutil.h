@@ -15,6 +15,17 @@ int tu_card_copy(char *buf, size_t buflen);
 /* Remove a card image made by tu_card_copy (and nothing else). */
 void tu_card_remove(const char *path);
 
+/* Sets the field key of a card image to value (a switch such as
+ * "sign_v15_only 1") and re-seals the image's checksum. Returns 0, or -1
+ * (and prints why). */
+int tu_card_set(const char *path, const char *key, const char *value);
+
+/* 1 if sig (len bytes) is the card's RSA-PSS of the 32-byte hash under
+ * pub (an EVP_PKEY *): SHA-256, MGF1-SHA-256, a salt of exactly 32 bytes,
+ * checked by OpenSSL. */
+int tu_rsa_pss_ok(void *pub, const unsigned char *hash,
+                  const unsigned char *sig, size_t len);
+
 /* Directory of the template card's test PKI ("<template image>.pki"), or NULL. */
 const char *tu_template_pki_dir(void);
 

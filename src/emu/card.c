@@ -193,6 +193,7 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
     info->serial_ap = card->img.serial_ap;
     info->sign_sfi = card->img.sign_sfi;
     memcpy(info->ef0008, card->img.ef0008, sizeof info->ef0008);
+    info->sign_v15_only = card->img.sign_v15_only;
     info->pinpad = card->img.pinpad;
     snprintf(info->serial, sizeof info->serial, "%s", card->img.serial);
     return EMU_OK;

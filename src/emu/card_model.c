@@ -13,12 +13,13 @@
  */
 #include "emu/card_model.h"
 
+#include "emu/sign_scheme.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rsa.h>
 
 #define SW_OK 0x9000
 #define SW_TRIES_LEFT 0x63C0
@@ -421,19 +422,6 @@ static uint16_t cmd_change_pin(emu_card *c, apdu *a)
 
 /* ---- COMPUTE DIGITAL SIGNATURE ------------------------------------------ */
 
-/* PKCS#1 v1.5 type-1 padding of the caller's bytes (a DigestInfo), then the
- * raw RSA private-key operation: exactly what the card does. */
-static int rsa_pkcs1_sign(EVP_PKEY *key, const uint8_t *in, size_t in_len,
-                          uint8_t *sig, size_t *sig_len)
-{
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-    int ok = ctx && EVP_PKEY_sign_init(ctx) == 1 &&
-             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-             EVP_PKEY_sign(ctx, sig, sig_len, in, in_len) == 1;
-    EVP_PKEY_CTX_free(ctx);
-    return ok ? 0 : -1;
-}
-
 /* The key P2 names: 80 the current EF; 80|SFI (81-9F) the key EF whose
  * file id is the SFI (97: 0017, 9A: 001A), without selecting it (the
  * current EF stays as it was). A card with the switch sign_sfi off knows
@@ -459,8 +447,11 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
 {
     if (a->kind != 3 && a->kind != 4)
         return SW_WRONG_LENGTH;
-    if (a->p1 != 0x00)
+    /* An unknown scheme (P1, sign_scheme.c) is 6A86 whatever the state. */
+    if (!emu_scheme_known(a->p1, c->img.sign_v15_only)) {
+        c->stats.unknown_schemes++;
         return SW_WRONG_P1P2;
+    }
     int w = -1;
     uint16_t ksw = sign_key(c, a, &w);
     if (ksw != SW_OK)
@@ -470,19 +461,22 @@ static uint16_t cmd_sign(emu_card *c, apdu *a)
         return c->img.unverified_sign_sw;
     }
     EVP_PKEY *key = c->img.key[w];
-    size_t k = (size_t)EVP_PKEY_get_size(key);
-    if (a->lc + 11 > k)
+    size_t k = (size_t)EVP_PKEY_get_size(key), sig_len = EMU_RSP_MAX - 2;
+    if (!emu_scheme_len_ok(a->p1, a->lc, k))
         return SW_WRONG_LENGTH;
-    size_t sig_len = EMU_RSP_MAX - 2;
+    if (k > sig_len)
+        return SW_NO_DIAGNOSIS;
     /* Fault power-loss-at-sign: the card dies while it computes. */
     if (c->faults.power_loss_sign &&
         ++c->faults.signs == c->faults.power_loss_sign)
         return EMU_SW_GONE;
-    if (k > sig_len ||
-        rsa_pkcs1_sign(key, a->data, a->lc, a->out, &sig_len) != 0)
-        return SW_NO_DIAGNOSIS;
+    uint16_t sw =
+        emu_scheme_sign(key, a->p1, a->data, a->lc, a->out, &sig_len);
+    if (sw != SW_OK)
+        return sw;
     a->out_len = sig_len;
     c->stats.signatures++;
+    c->stats.scheme_signatures[a->p1]++;
     c->stats.sfi_signatures += a->p2 != 0x80;
     if (w == EMU_PIN_SIGN && c->img.sign_pin_single_use)
         c->verified[EMU_PIN_SIGN] = 0;

@@ -109,6 +109,7 @@ typedef struct {
                                      * (authentication) not 8F: that
                                      * certificate, its key and its PIN
                                      * are absent [8F 8F 00] */
+    int sign_v15_only; /* signature command: P1 00 only, 6A86 for 01-05 [0] */
 } emu_image;
 
 unsigned emu_pin_max_tries(int which);

@@ -36,6 +36,7 @@
  *   ef0008 8f8f00                 4  EF 0008 (6 hex digits); byte 0 (sign)
  *                                    or 1 (auth) not 8f: that certificate,
  *                                    key and PIN EF answer SELECT with 6a82
+ *   sign_v15_only 0               4  1: signature P1 00 only (01-05: 6a86)
  *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048)
  *   sign_key <hex>
  *   auth_cert <hex>                  DER certificates (EF 000A, 000B, 0001, 0002);
@@ -48,9 +49,9 @@
  * with today's behaviour for what they lack: format 1 gets info_tries
  * full, pinpad 0, the default fictional holder, and a serial and
  * individual number derived from the authentication certificate (stable
- * for the image); formats 1 and 2 get the bracketed format-3 values of
- * image.h. Saving (image_write.c) always writes the current format, so an
- * older image is upgraded the first time its state changes.
+ * for the image); older formats get the bracketed values of image.h.
+ * Saving (image_write.c) always writes the current format, so an older
+ * image is upgraded the first time its state changes.
  *
  * Hex is lower case. A reader rejects anything else: unknown version
  * (EMU_ERR_VERSION), any deviation from the layout, a bad checksum, a key
@@ -341,7 +342,7 @@ static emu_rv parse_v3_fields(parser *ps, emu_image *img)
 /* The switches format 4 added after serial_ap. */
 static emu_rv parse_v4_fields(parser *ps, emu_image *img)
 {
-    unsigned sfi;
+    unsigned sfi, v15_only;
     const char *v;
     size_t len;
     emu_rv rv;
@@ -357,7 +358,10 @@ static emu_rv parse_v4_fields(parser *ps, emu_image *img)
     if (!good)
         return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
                            "line %u: 'ef0008' is not 6 hex digits", ps->line);
+    if ((rv = field_uint(ps, "sign_v15_only", 1, &v15_only)))
+        return rv;
     img->sign_sfi = (int)sfi;
+    img->sign_v15_only = (int)v15_only;
     return EMU_OK;
 }
 

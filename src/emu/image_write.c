@@ -116,6 +116,7 @@ static void serialize(strbuf *sb, const emu_image *img,
     sb_line(sb, "serial_ap", img->serial_ap ? "1" : "0");
     sb_line(sb, "sign_sfi", img->sign_sfi ? "1" : "0");
     sb_hex_line(sb, "ef0008", img->ef0008, sizeof img->ef0008);
+    sb_line(sb, "sign_v15_only", img->sign_v15_only ? "1" : "0");
     sb_hex_line(sb, "auth_key", img->key_der[EMU_PIN_AUTH],
                 img->key_der_len[EMU_PIN_AUTH]);
     sb_hex_line(sb, "sign_key", img->key_der[EMU_PIN_SIGN],

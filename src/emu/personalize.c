@@ -59,7 +59,7 @@ typedef struct {
     unsigned gens;
     int expired, smartphone, pinpad, sign_pin_single_use;
     int reselect_keeps_pins, select_fci, serial_ap;
-    int sign_sfi, no_sign_cert, no_auth_cert;
+    int sign_sfi, no_sign_cert, no_auth_cert, sign_v15_only;
     uint16_t blocked_sw, blocked_query_sw, unverified_sign_sw;
     char token_info[EMU_TOKEN_INFO_LEN + 1];
 } plan;
@@ -371,6 +371,7 @@ static emu_rv write_image(const char *path, const test_pki *pki,
     /* A certificate the card lacks: EF 0008 says so (byte not 8F). */
     img.ef0008[0] = pl->no_sign_cert ? 0x00 : EMU_CERT_PRESENT;
     img.ef0008[1] = pl->no_auth_cert ? 0x00 : EMU_CERT_PRESENT;
+    img.sign_v15_only = pl->sign_v15_only;
     img.pinpad = pl->pinpad;
     img.holder = pl->holder;
     const pki_pair *auth_ca = &pki->ca[0][pki->gens - 1],
@@ -435,6 +436,7 @@ static emu_rv plan_switches(const emu_init_opts *o, plan *pl, char *err,
     pl->sign_sfi = !o->no_sign_sfi;
     pl->no_sign_cert = o->no_sign_cert;
     pl->no_auth_cert = o->no_auth_cert;
+    pl->sign_v15_only = o->sign_v15_only;
     return EMU_OK;
 }
 

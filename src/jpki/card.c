@@ -45,6 +45,7 @@ const char *jpki_strerror(jpki_rv rv)
     case JPKI_ERR_BAD_DATA: return "malformed data";
     case JPKI_ERR_PIN_CANCELED:
         return "PIN entry cancelled or timed out on the PIN pad";
+    case JPKI_ERR_UNSUPPORTED: return "the card does not support this";
     }
     return "unknown error";
 }

@@ -141,6 +141,7 @@ static const struct setting {
     SETTING("allow_test_pki", "JPKI_PKCS11_ALLOW_TEST_PKI", set_onoff,
             allow_test_pki),
     SETTING("cache", "JPKI_PKCS11_CACHE", set_cache, cache),
+    SETTING("pss", "JPKI_PKCS11_PSS", set_onoff, pss),
 };
 
 static int apply(p11_config *cfg, const struct setting *s, const char *v)
@@ -193,6 +194,7 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     cfg->log_level = -1;
     cfg->show_auth = cfg->show_sign = 1;
     cfg->pcsc = 1;
+    cfg->pss = 1;
     if (path)
         read_file(cfg, path);
     for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mech.c - the mechanisms a token offers: only what the card really does.
- * The card signs a DigestInfo with PKCS#1 v1.5 padding; hashing mechanisms
- * hash on the host. No PSS, no raw RSA, no decryption: not advertised.
+ * The card signs a DigestInfo with PKCS#1 v1.5 padding (P1 00), or a
+ * SHA-256 hash with RSA-PSS (P1 04, mech_pss.c, while the card has not
+ * refused it); hashing mechanisms hash on the host. No raw RSA, no
+ * decryption: not advertised.
  * A card whose key is not RSA (the ECDSA generation) gets no mechanism
  * until its signature command is known.
  * Also the operation record that signing and verification share (p11_op):
@@ -87,19 +89,27 @@ static int padding_pkcs1(void *pkey_ctx, const p11_op *op)
     return EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING);
 }
 
+#define PKCS1 JPKI_SCHEME_PKCS1, NULL, NULL /* the card pads; no check */
 static const p11_mech rsa_mechs[] = {
     { CKM_RSA_PKCS, NULL, NULL, 0, 0, no_param, input_as_given, output_rsa,
-      padding_pkcs1 },
+      padding_pkcs1, PKCS1 },
     { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof(di_sha1), 20, no_param,
-      input_digest_info, output_rsa, padding_pkcs1 },
+      input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
     { CKM_SHA224_RSA_PKCS, "SHA224", di_sha224, sizeof(di_sha224), 28,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
     { CKM_SHA256_RSA_PKCS, "SHA256", di_sha256, sizeof(di_sha256), 32,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
     { CKM_SHA384_RSA_PKCS, "SHA384", di_sha384, sizeof(di_sha384), 48,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
     { CKM_SHA512_RSA_PKCS, "SHA512", di_sha512, sizeof(di_sha512), 64,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
+    /* RSA-PSS (mech_pss.c): the card's scheme P1 04, checked on the host */
+    { CKM_RSA_PKCS_PSS, NULL, NULL, 0, 32, p11_pss_param, p11_pss_input_hash,
+      output_rsa, p11_pss_padding, JPKI_SCHEME_PSS_SHA256, p11_pss_check,
+      p11_pss_offered },
+    { CKM_SHA256_RSA_PKCS_PSS, "SHA256", NULL, 0, 32, p11_pss_param,
+      p11_pss_input_digest, output_rsa, p11_pss_padding,
+      JPKI_SCHEME_PSS_SHA256, p11_pss_check, p11_pss_offered },
 };
 #define N_RSA_MECHS (sizeof(rsa_mechs) / sizeof(rsa_mechs[0]))
 
@@ -122,6 +132,11 @@ static unsigned key_bits(p11_token *tok)
     return c ? c->key_bits : 2048;
 }
 
+static int offered(p11_token *tok, const p11_mech *m)
+{
+    return !m->offered || m->offered(tok);
+}
+
 const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type)
 {
     size_t i;
@@ -129,7 +144,7 @@ const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type)
     if (!token_is_rsa(tok))
         return NULL;
     for (i = 0; i < N_RSA_MECHS; i++)
-        if (rsa_mechs[i].type == type)
+        if (rsa_mechs[i].type == type && offered(tok, &rsa_mechs[i]))
             return &rsa_mechs[i];
     return NULL;
 }
@@ -137,11 +152,15 @@ const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type)
 CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
                     CK_ULONG_PTR count)
 {
-    CK_ULONG n, i;
+    CK_MECHANISM_TYPE types[N_RSA_MECHS];
+    CK_ULONG n = 0, i, rsa;
 
     if (!count)
         return CKR_ARGUMENTS_BAD;
-    n = token_is_rsa(tok) ? N_RSA_MECHS : 0;
+    rsa = token_is_rsa(tok) ? N_RSA_MECHS : 0;
+    for (i = 0; i < rsa; i++)
+        if (offered(tok, &rsa_mechs[i]))
+            types[n++] = rsa_mechs[i].type;
     if (!list) {
         *count = n;
         return CKR_OK;
@@ -150,8 +169,7 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
         *count = n;
         return CKR_BUFFER_TOO_SMALL;
     }
-    for (i = 0; i < n; i++)
-        list[i] = rsa_mechs[i].type;
+    memcpy(list, types, n * sizeof(types[0]));
     *count = n;
     return CKR_OK;
 }

@@ -247,6 +247,14 @@ typedef struct p11_mech {
     (const unsigned char *out, size_t out_len, CK_BYTE_PTR sig, size_t k);
     /* Sets the padding of the host's check (an EVP_PKEY_CTX). */
     int (*host_padding)(void *pkey_ctx, const p11_op *op);
+    jpki_scheme scheme; /* how the card signs: P1 of its command */
+    /* Checks the card's signature of in before the caller sees it (NULL:
+     * no check); an error keeps it from the caller. */
+    CK_RV(*card_check)
+    (p11_token *tok, const p11_op *op, const unsigned char *in, size_t in_len,
+     const unsigned char *sig, size_t k);
+    /* 0: not offered on tok now (NULL: always offered). */
+    int (*offered)(p11_token *tok);
 } p11_mech;
 const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type);
 CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
@@ -257,6 +265,16 @@ CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
  * op->mech set, or an error with op left idle. */
 CK_RV p11_op_start(p11_op *op, p11_token *tok, const CK_MECHANISM *mech,
                    CK_OBJECT_HANDLE key);
+/* mech_pss.c: the pieces of the RSA-PSS mechanisms (p11_mech's hooks). */
+int p11_pss_offered(p11_token *tok);
+CK_RV p11_pss_param(p11_op *op, const CK_MECHANISM *mech);
+CK_RV p11_pss_input_hash(p11_op *op, unsigned char *in, size_t cap,
+                         size_t *in_len);
+CK_RV p11_pss_input_digest(p11_op *op, unsigned char *in, size_t cap,
+                           size_t *in_len);
+int p11_pss_padding(void *pkey_ctx, const p11_op *op);
+CK_RV p11_pss_check(p11_token *tok, const p11_op *op, const unsigned char *in,
+                    size_t in_len, const unsigned char *sig, size_t k);
 /* Ends the operation: frees and wipes what it held. */
 void p11_op_reset(p11_op *op);
 /* Input that is not hashed collects in op->buf, one RSA block at most

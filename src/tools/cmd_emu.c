@@ -89,6 +89,11 @@ static void emu_usage(FILE *out)
         "      --no-sign-cert     no signature certificate, key nor PIN "
         "(EF 0008)\n"
         "      --no-auth-cert     no authentication certificate, key nor PIN\n"
+        "      --sign-schemes v15-only  the signature command knows P1 00 "
+        "only\n"
+        "                         (PKCS#1 v1.5) and answers 6A86 to 01-05, "
+        "PSS among\n"
+        "                         them (default: all, P1 00-05)\n"
         "info  show a card image's format, token info, PIN retry counters "
         "and\n"
         "      certificates (never the PINs or the signature certificate)\n"
@@ -139,6 +144,7 @@ static int do_init(int argc, char **argv)
         { "no-sign-sfi", no_argument, NULL, 'Z' },
         { "no-sign-cert", no_argument, NULL, 'X' },
         { "no-auth-cert", no_argument, NULL, 'Y' },
+        { "sign-schemes", required_argument, NULL, 'W' },
         { NULL, 0, NULL, 0 },
     };
     emu_init_opts io = { .auth_pin = NULL };
@@ -169,6 +175,16 @@ static int do_init(int argc, char **argv)
         case 'Z': io.no_sign_sfi = 1; break;
         case 'X': io.no_sign_cert = 1; break;
         case 'Y': io.no_auth_cert = 1; break;
+        case 'W':
+            if (strcmp(optarg, "all") != 0 &&
+                strcmp(optarg, "v15-only") != 0) {
+                tool_error("emu init: --sign-schemes is 'all' or 'v15-only', "
+                           "not '%s'",
+                           optarg);
+                return TOOL_EXIT_USAGE;
+            }
+            io.sign_v15_only = strcmp(optarg, "v15-only") == 0;
+            break;
         case 'b':
         case 'q':
         case 'u': {
@@ -347,8 +363,9 @@ static int do_info(int argc, char **argv)
            "switches", info.blocked_sw, info.blocked_query_sw,
            info.sign_pin_single_use, info.pinpad, "", info.reselect_keeps_pins,
            info.unverified_sign_sw, info.select_fci, info.serial_ap);
-    printf("%-18ssign_sfi=%d ef0008=%02X%02X%02X\n", "", info.sign_sfi,
-           info.ef0008[0], info.ef0008[1], info.ef0008[2]);
+    printf("%-18ssign_sfi=%d ef0008=%02X%02X%02X sign_schemes=%s\n", "",
+           info.sign_sfi, info.ef0008[0], info.ef0008[1], info.ef0008[2],
+           info.sign_v15_only ? "v15-only" : "all");
     print_tries("card-info PIN", info.info_tries, info.info_max_tries);
     printf("%-18s", "serial");
     tool_put_text(stdout,

@@ -166,7 +166,8 @@ static jpki_rv cms_sign(jpki_card *card, X509 *signer, X509 *ca,
     if (!EVP_Digest(attrs, attrs_len, di + sizeof sha256_prefix, NULL,
                     EVP_sha256(), NULL))
         goto done;
-    rv = jpki_card_sign(card, JPKI_SIGN, di, sizeof di, sig, &sig_len);
+    rv = jpki_card_sign(card, JPKI_SIGN, JPKI_SCHEME_PKCS1, di, sizeof di, sig,
+                        &sig_len);
     if (rv != JPKI_OK)
         goto done;
     rv = JPKI_ERR_MEMORY;
