@@ -202,8 +202,8 @@ static int do_init(int argc, char **argv)
         case 'W':
             if (strcmp(optarg, "all") != 0 &&
                 strcmp(optarg, "v15-only") != 0) {
-                tool_error("emu init: --sign-schemes is 'all' or 'v15-only', "
-                           "not '%s'",
+                tool_error(_("emu init: --sign-schemes is 'all' or "
+                             "'v15-only', not '%s'"),
                            optarg);
                 return TOOL_EXIT_USAGE;
             }
