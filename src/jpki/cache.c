@@ -19,7 +19,8 @@
  * covered by a SHA-256 checksum, so a truncated or damaged file is ignored
  * (and rewritten at the next read from the card). Only public data is
  * stored (token info, authentication certificate, the two CA
- * certificates), in a directory of the user (0700), files 0600, written
+ * certificates, the certificate map EF 0008, and what was learnt about the
+ * card, such as a refused command form), in a directory of the user (0700), files 0600, written
  * to a temporary file, fsynced and renamed into place. The directory and
  * the file must pass the private rules of common/fileutil.h (owner, mode,
  * no symlink, regular file, size): a directory another user could write

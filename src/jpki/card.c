@@ -450,6 +450,8 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
     if (jpki_reset_midway(c, resets, rv)) /* public data: read it again */
         rv = read_der_file(c, fid, der, len);
     jpki_card_end(c);
+    if (rv == JPKI_ERR_NOT_FOUND && fid == EF_AUTH_CERT)
+        c->auth_cert_absent = 1; /* certmap.c */
     if (rv == JPKI_OK && cacheable(c, fid)) {
         jpki_cache_put(c->cache, fid, *der, *len);
         jpki_cache_flush(c->cache); /* outside the transaction */

@@ -150,10 +150,10 @@ static int show_absent(jpki_card *jc, jpki_key key, size_t slot, int shown,
                        int first)
 {
     static const char *const why[2] = {
-        "this card carries no authentication certificate: it was declined "
-        "when the card was issued",
-        "this card carries no signature certificate: cards issued to "
-        "children under 15 have none, and an adult may decline it"
+        N_("this card carries no authentication certificate: it was "
+           "declined when the card was issued"),
+        N_("this card carries no signature certificate: cards issued to "
+           "children under 15 have none, and an adult may decline it")
     };
     int present = 1;
 
@@ -170,9 +170,9 @@ static int show_absent(jpki_card *jc, jpki_key key, size_t slot, int shown,
         printf("}}");
         return 1;
     }
-    printf("  token  %s (none) (slot %zu) - no key, no PIN\n    certificate  "
-           "%s (the municipal office can issue one)\n",
-           token_label[key], slot, why[key]);
+    printf(_("  token  %s (none) (slot %zu) - no key, no PIN\n    "
+             "certificate  %s (the municipal office can issue one)\n"),
+           token_label[key], slot, _(why[key]));
     return 1;
 }
 
