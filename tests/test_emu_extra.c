@@ -12,9 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <openssl/x509.h>
 
 #include "emu/emu.h"
 #include "emu_helpers.h"
@@ -244,16 +242,7 @@ START_TEST(test_fault_get_response)
     ck_assert_uint_eq(txc(card, APDU(0x00, 0xC0, 0x00, 0x00, 0x00), d, &n),
                       0x9000);
     ck_assert_uint_eq(n, 256);
-    const unsigned char *p = plain;
-    X509 *x = d2i_X509(NULL, &p, (long)plen);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    ck_assert_int_eq(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-                                          X509_get0_pubkey(x)),
-                     1);
-    ck_assert_int_eq(
-        EVP_DigestVerify(md, d, n, (const unsigned char *)"chained", 7), 1);
-    EVP_MD_CTX_free(md);
-    X509_free(x);
+    ck_assert(tu_verify_sha256(plain, plen, "chained", 7, d, n));
 }
 END_TEST
 

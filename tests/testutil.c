@@ -18,11 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "emu/emu.h"
-
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "emu/emu.h"
 
 static char tmpl_dir[4096];
 static char tmpl_card[4200];
@@ -129,6 +130,22 @@ void tu_card_remove(const char *path)
 const char *tu_template_pki_dir(void)
 {
     return make_template() == 0 ? tmpl_pki : NULL;
+}
+
+int tu_verify_sha256(const unsigned char *cert, size_t cert_len,
+                     const void *msg, size_t msg_len, const unsigned char *sig,
+                     size_t sig_len)
+{
+    const unsigned char *p = cert;
+    X509 *x = d2i_X509(NULL, &p, (long)cert_len);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = x && md &&
+             EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
+                                  X509_get0_pubkey(x)) == 1 &&
+             EVP_DigestVerify(md, sig, sig_len, msg, msg_len) == 1;
+    EVP_MD_CTX_free(md);
+    X509_free(x);
+    return ok;
 }
 
 int tu_card_set(const char *path, const char *key, const char *value)

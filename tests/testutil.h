@@ -30,4 +30,10 @@ int tu_rsa_pss_ok(void *pub, const unsigned char *hash,
 /* Directory of the template card's test PKI ("<template image>.pki"), or NULL. */
 const char *tu_template_pki_dir(void);
 
+/* 1 if sig is an RSA-SHA256 PKCS#1 v1.5 signature over msg by the key of
+ * the DER certificate cert (OpenSSL's ordinary verification), else 0. */
+int tu_verify_sha256(const unsigned char *cert, size_t cert_len,
+                     const void *msg, size_t msg_len, const unsigned char *sig,
+                     size_t sig_len);
+
 #endif

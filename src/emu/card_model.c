@@ -562,39 +562,9 @@ uint16_t emu_card_process(emu_card *c, const uint8_t *cmd, size_t len,
 
 /* ---- derived state ------------------------------------------------------ */
 
-/* EF 0006: a CK_TOKEN_INFO with 32-bit big-endian integers. Only the
- * label is known from real cards; the rest is plausible filler (text fields
- * space padded, counts and memory "unavailable", versions in ASCII). */
-static void build_token_info(emu_card *c)
-{
-    uint8_t *t = c->token_info;
-    memset(t, ' ', 32 + 32 + 16 + 16);
-    memcpy(t, c->img.token_info, strlen(c->img.token_info));
-    memcpy(t + 32, "JPKI emulator", 13);
-    memcpy(t + 64, "JPKI-AP", 7);
-    memcpy(t + 80, c->img.serial, strlen(c->img.serial));
-    static const uint32_t ints[11] = {
-        0x0000040C, /* TOKEN_INITIALIZED | USER_PIN_INITIALIZED | LOGIN_REQUIRED */
-        0xFFFFFFFF,      0xFFFFFFFF,
-        0xFFFFFFFF,      0xFFFFFFFF, /* session counts */
-        EMU_PIN_MAX_LEN, 4,          /* max, min PIN length */
-        0xFFFFFFFF,      0xFFFFFFFF,
-        0xFFFFFFFF,      0xFFFFFFFF, /* memory */
-    };
-    uint8_t *p = t + 96;
-    for (size_t i = 0; i < 11; i++, p += 4) {
-        p[0] = (uint8_t)(ints[i] >> 24);
-        p[1] = (uint8_t)(ints[i] >> 16);
-        p[2] = (uint8_t)(ints[i] >> 8);
-        p[3] = (uint8_t)ints[i];
-    }
-    memcpy(p, "0301", 4);   /* hardware, firmware version */
-    memset(p + 4, ' ', 16); /* utcTime: no clock */
-}
-
 void emu_card_refresh(emu_card *c)
 {
-    build_token_info(c);
+    emu_token_info_build(&c->img, c->token_info);
     c->info_number_len = emu_info_number_ef(&c->img.holder, c->info_number,
                                             sizeof c->info_number);
     c->info_attrs_len =

@@ -4,7 +4,9 @@
  * processes of one user (design and safety argument in cache.c).
  *
  * Only public files go in: the token-info file, the authentication
- * certificate and the two CA certificates. Never the signature certificate
+ * certificate, the two CA certificates and the certificate map (EF 0008),
+ * plus the card id and the facts learnt about the card (cardfacts.c).
+ * Never the signature certificate
  * (personal data): the caller must not put it, and jpki_cache_put refuses
  * every file id it does not know as public.
  */
@@ -43,5 +45,12 @@ void jpki_cache_flush(jpki_cache *c);
  * (common/fileutil.h), else NULL (cache off, no directory, or one that
  * another user could write: the reason is logged once). */
 const char *jpki_cache_crl_dir(char *buf, size_t len);
+
+/* Renewal detection (jpki-tool status): md is the SHA-256 of the card's
+ * authentication certificate, chip_serial the card's manufacturing serial
+ * (jpki_card_serial). Returns 1 when the same card showed another
+ * certificate last time, 0 when it showed this one or was never seen, -1
+ * when the cache is off; records md either way, so a change is told once. */
+int jpki_cache_cert_changed(const char *chip_serial, const uint8_t md[32]);
 
 #endif

@@ -450,6 +450,8 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
     if (jpki_reset_midway(c, resets, rv)) /* public data: read it again */
         rv = read_der_file(c, fid, der, len);
     jpki_card_end(c);
+    if (rv == JPKI_ERR_NOT_FOUND && fid == EF_AUTH_CERT)
+        c->auth_cert_absent = 1; /* certmap.c */
     if (rv == JPKI_OK && cacheable(c, fid)) {
         jpki_cache_put(c->cache, fid, *der, *len);
         jpki_cache_flush(c->cache); /* outside the transaction */
@@ -533,6 +535,13 @@ const char *jpki_card_serial(const jpki_card *c)
  * it is read only when the JPKI-AP was not current anyway (no login to
  * lose). Otherwise the card id comes from the cache or, without one, from
  * EF 0006 (card_id.c). */
+static int g_want_serial; /* jpki_card_want_serial */
+
+void jpki_card_want_serial(int on)
+{
+    g_want_serial = on;
+}
+
 static jpki_rv open_in_transaction(jpki_card *c)
 {
     uint8_t info[TOKEN_INFO_LEN];
@@ -548,7 +557,7 @@ static jpki_rv open_in_transaction(jpki_card *c)
     } else if ((rv = jpki_select_ap(c)) == JPKI_OK) {
         rv = read_token_info(c);
     }
-    if (rv == JPKI_OK && c->smartphone && !current)
+    if (rv == JPKI_OK && (c->smartphone || g_want_serial) && !current)
         rv = read_serial(c);
     return rv;
 }

@@ -118,7 +118,7 @@ static int id_from_cert(const uint8_t *der, size_t n, char out[17])
 
 /* The first chunk of the authentication certificate: its head, kept in
  * c->auth_head for the certificate's full read. */
-static jpki_rv read_head(jpki_card *c)
+jpki_rv jpki_read_auth_head(jpki_card *c)
 {
     jpki_rv rv = jpki_card_begin(c);
 
@@ -128,8 +128,12 @@ static jpki_rv read_head(jpki_card *c)
     if (rv == JPKI_OK)
         rv = jpki_read_binary(c, 0, sizeof(c->auth_head), c->auth_head,
                               &c->auth_head_len);
+    if (rv == JPKI_OK && (c->auth_head[0] == 0x00 || c->auth_head[0] == 0xFF))
+        rv = JPKI_ERR_NOT_FOUND; /* an unwritten file */
     if (rv != JPKI_OK)
         c->auth_head_len = 0;
+    if (rv == JPKI_ERR_NOT_FOUND)
+        c->auth_cert_absent = 1;
     jpki_card_end(c);
     return rv;
 }
@@ -191,7 +195,7 @@ static jpki_rv compute(jpki_card *c, char out[17])
     if (jpki_cache_get(c->cache, EF_AUTH_CERT, &p, &n) &&
         id_from_cert(p, n, out) == 0)
         return JPKI_OK;
-    if ((rv = read_head(c)) == JPKI_ERR_NOT_FOUND) /* declined (EF 0008) */
+    if ((rv = jpki_read_auth_head(c)) == JPKI_ERR_NOT_FOUND) /* declined */
         return id_from_token_info(c, out);
     if (rv != JPKI_OK)
         return rv;

@@ -52,6 +52,7 @@ struct jpki_card {
     /* JPKI_FACT_* learnt about the card (cardfacts.c), with the cache's. */
     unsigned facts;
     int facts_loaded;
+    int auth_cert_absent; /* EF 000A answered "not found" (or unwritten) */
 };
 
 
@@ -76,6 +77,11 @@ jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want, uint8_t *out,
 /* The serial from the serial-number application's record (card.c). */
 void jpki_serial_from_record(const uint8_t *rec, size_t n,
                              char out[JPKI_SERIAL_LEN + 1]);
+
+/* The authentication certificate's first chunk into c->auth_head (for the
+ * card id and the certificate's full read); notes an absent certificate in
+ * c->auth_cert_absent (card_id.c). */
+jpki_rv jpki_read_auth_head(jpki_card *c);
 
 /* Not a file of the card: the card id (card_id.c), cached with the files. */
 #define JPKI_CACHE_CARD_ID 0xFF01

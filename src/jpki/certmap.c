@@ -11,7 +11,10 @@
  *
  * The file is free to read and public (the same on every card that carries
  * the same certificates), so it is cached with the other public files: a
- * warm process reads nothing. Defensive where the source is thin: a card
+ * warm process reads nothing. The authentication certificate is free to
+ * read, and its first chunk is read anyway (the card id, the certificate):
+ * for that token the file is asked only when the certificate answered "not
+ * found" (so one wrong answer never hides a token: the file decides). Defensive where the source is thin: a card
  * without the file, or with an answer that cannot be read, counts as
  * carrying both certificates, which is how the module behaved before it
  * knew of the file; only an explicit "not 8F" hides a token.
@@ -55,6 +58,24 @@ static jpki_rv read_map(jpki_card *c, uint8_t *map, size_t *got)
     return rv;
 }
 
+/* The authentication certificate without EF 0008: 1 when it is known to
+ * be there (*present = 1), 0 when the file must tell. */
+static int auth_known(jpki_card *c, int *present)
+{
+    const uint8_t *p;
+    size_t n;
+
+    if (c->auth_cert_absent ||
+        jpki_cache_get(c->cache, EF_CERT_MAP, &p, &n)) /* free: cached */
+        return 0;
+    if (!c->auth_head_len && !jpki_card_is_smartphone(c) &&
+        !jpki_cache_get(c->cache, EF_AUTH_CERT, &p, &n) &&
+        jpki_read_auth_head(c) != JPKI_OK && c->auth_cert_absent)
+        return 0; /* read for the card id and the certificate anyway */
+    *present = 1;
+    return 1;
+}
+
 jpki_rv jpki_card_has_cert(jpki_card *c, jpki_key key, int *present)
 {
     uint8_t map[CERT_MAP_LEN];
@@ -64,6 +85,8 @@ jpki_rv jpki_card_has_cert(jpki_card *c, jpki_key key, int *present)
     if (!c || !present || (key != JPKI_AUTH && key != JPKI_SIGN))
         return JPKI_ERR_ARGS;
     *present = 1;
+    if (key == JPKI_AUTH && !c->map_known && auth_known(c, present))
+        return JPKI_OK;
     if (!c->map_known) {
         rv = read_map(c, map, &got);
         if (rv == JPKI_ERR_NOT_FOUND || rv == JPKI_ERR_CARD ||

@@ -78,8 +78,9 @@ static CK_RV read_cert(p11_token *tok, int ca, jpki_cert **out)
         return CKR_OK;
     }
     free(der);
-    if (rv == JPKI_ERR_NOT_FOUND && ca)
-        return CKR_OK; /* the CA certificate may be absent */
+    if (rv == JPKI_ERR_NOT_FOUND && (ca || p11_token_absent(tok)))
+        return CKR_OK; /* the CA certificate may be absent, and a
+                        * certificate declined (EF 0008 says so) */
     return p11_card_error(tok->card, rv);
 }
 
@@ -99,12 +100,14 @@ CK_RV p11_token_load_cert(p11_token *tok)
 {
     CK_RV rv;
 
-    if (tok->cert || cert_needs_pin(tok) || p11_token_absent(tok))
+    /* Only the authentication certificate of a card gets here: its own
+     * "not found" says it is absent, at no extra command. */
+    if (tok->cert || cert_needs_pin(tok))
         return CKR_OK;
     rv = read_cert(tok, 0, &tok->cert);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK && tok->cert)
         rv = build_key_objects(tok, 0);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK && tok->cert)
         p11_trust_token_cert(tok); /* trust.c: logs the verdict */
     return rv;
 }
@@ -124,9 +127,11 @@ static CK_RV load_ca(p11_token *tok)
 
 CK_RV p11_token_load_public(p11_token *tok, int want_ca, int want_key)
 {
-    CK_RV rv = want_ca && !p11_token_absent(tok) ? load_ca(tok) : CKR_OK;
+    CK_RV rv = want_key ? p11_token_load_cert(tok) : CKR_OK;
 
-    return rv == CKR_OK && want_key ? p11_token_load_cert(tok) : rv;
+    /* After the key's certificate, whose read may tell that it is absent. */
+    return rv == CKR_OK && want_ca && !p11_token_absent(tok) ? load_ca(tok)
+                                                             : rv;
 }
 
 CK_RV p11_token_load_private(p11_token *tok)
@@ -138,6 +143,8 @@ CK_RV p11_token_load_private(p11_token *tok)
     if (p11_token_absent(tok))
         return CKR_USER_PIN_NOT_INITIALIZED;
     rv = read_cert(tok, 0, &tok->cert);
+    if (rv == CKR_OK && !tok->cert)
+        return CKR_DEVICE_ERROR; /* EF 0008 said present, the card not */
     if (rv == CKR_OK)
         rv = build_key_objects(tok, cert_needs_pin(tok));
     if (rv == CKR_OK)
@@ -242,22 +249,25 @@ CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
 {
     p11_card *c = tok->card;
     char label[64], serial[17];
-    int tries = -1, absent;
-    jpki_rv jrv = JPKI_OK;
+    int tries, absent;
+    jpki_rv jrv;
 
     if (!info)
         return CKR_ARGUMENTS_BAD;
     card_serial(c);
     if (!c->jc)
-        return CKR_DEVICE_REMOVED;  /* went away while reading */
-    absent = p11_token_absent(tok); /* EF 0008: read once, cached */
-    /* The retry counter costs no try; it makes the PIN flags true. */
-    if (!absent)
+        return CKR_DEVICE_REMOVED; /* went away while reading */
+    /* EF 0008, read once and cached: a token without its certificate has
+     * no PIN whose retry counter could be asked. */
+    absent = p11_token_absent(tok);
+    if (!absent) {
+        /* The retry counter costs no try; it makes the PIN flags true. */
         jrv = jpki_card_pin_status(c->jc, tok->key, &tries);
-    if (jrv == JPKI_OK && !absent)
-        tok->pin_tries = tries;
-    else if (p11_card_error(c, jrv) == CKR_DEVICE_REMOVED)
-        return CKR_DEVICE_REMOVED;
+        if (jrv == JPKI_OK)
+            tok->pin_tries = tries;
+        else if (p11_card_error(c, jrv) == CKR_DEVICE_REMOVED)
+            return CKR_DEVICE_REMOVED;
+    }
     memset(info, 0, sizeof(*info));
     snprintf(label, sizeof(label), "%s%s", token_label[tok->key],
              jpki_card_is_smartphone(c->jc) ? " (phone)" : "");

@@ -22,14 +22,16 @@
 
 static void sshkey_usage(FILE *out)
 {
-    fprintf(out, "Usage: " TOOL_NAME " ssh-key [--pin-fd N]\n"
-                 "\n"
-                 "Print the card's authentication key as one line for\n"
-                 "~/.ssh/authorized_keys. No PIN is needed (a smartphone "
-                 "token asks for\n"
-                 "the authentication PIN). Log in with\n"
-                 "  ssh -I /usr/local/lib/pkcs11/jpki-pkcs11.so HOST\n"
-                 "(the module's path on your system; see also ssh-add -s).\n");
+    fprintf(out,
+            _("Usage: %s ssh-key [--pin-fd N]\n"
+              "\n"
+              "Print the card's authentication key as one line for\n"
+              "~/.ssh/authorized_keys. No PIN is needed (a smartphone token "
+              "asks for\n"
+              "the authentication PIN). Log in with\n"
+              "  ssh -I /usr/local/lib/pkcs11/jpki-pkcs11.so HOST\n"
+              "(the module's path on your system; see also ssh-add -s).\n"),
+            TOOL_NAME);
 }
 
 /* Appends a uint32 length and the bytes; mpint: a leading zero byte when
@@ -54,7 +56,7 @@ int cmd_sshkey(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (optind < argc) {
-        tool_error("ssh-key: unexpected argument '%s' (see --help)",
+        tool_error(_("ssh-key: unexpected argument '%s' (see --help)"),
                    argv[optind]);
         return TOOL_EXIT_USAGE;
     }
@@ -78,7 +80,7 @@ int cmd_sshkey(int argc, char **argv)
     free(der);
     if (rv != JPKI_OK) {
         tool_error(
-            "ssh-key: the card's authentication certificate is malformed");
+            _("ssh-key: the card's authentication certificate is malformed"));
         return TOOL_EXIT_ERROR;
     }
     /* RSA, or the ECDSA generation's P-384 key (RFC 5656: string
@@ -90,7 +92,7 @@ int cmd_sshkey(int argc, char **argv)
     if (ec && (cert->ec_params.len != sizeof p384_oid ||
                memcmp(cert->ec_params.p, p384_oid, sizeof p384_oid) != 0 ||
                cert->ec_point.len < 3)) {
-        tool_error("ssh-key: the card's EC key is not on P-384");
+        tool_error(_("ssh-key: the card's EC key is not on P-384"));
         jpki_cert_free(cert);
         return TOOL_EXIT_ERROR;
     }
@@ -103,7 +105,7 @@ int cmd_sshkey(int argc, char **argv)
         free(blob);
         free(b64);
         jpki_cert_free(cert);
-        tool_error("ssh-key: out of memory");
+        tool_error(_("ssh-key: out of memory"));
         return TOOL_EXIT_ERROR;
     }
     size_t n = put_string(blob, (const unsigned char *)type, strlen(type), 0);

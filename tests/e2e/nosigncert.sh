@@ -75,6 +75,14 @@ grep -q "no signature certificate: cards issued to children under 15" "$WORK/S" 
 run_to "$WORK/SJ" "$TOOL" status --json
 grep -q '"present":false' "$WORK/SJ" || fail "status --json: no present:false"
 
+step "jpki-tool: a signature PIN is refused before it reaches the card"
+rc=0
+printf 'ABC123\n' | "$TOOL" cert sign --pin-fd 0 > "$WORK/cs" 2>&1 || rc=$?
+cat "$WORK/cs"
+[ "$rc" -eq 4 ] || fail "jpki-tool cert sign: exit $rc, expected 4"
+grep -q "carries no signature certificate" "$WORK/cs" || fail "jpki-tool cert sign: no reason"
+[ "$(verifies)" -eq 0 ] || fail "jpki-tool sent a signature PIN"
+
 step "warm: EF 0008 and everything else from the cache"
 : > "$LOG"
 run_to "$WORK/L2" $P11 -L
