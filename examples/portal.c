@@ -6,7 +6,11 @@
  *   portal --cert SRV.pem --key SRV.key --anchors DIR|FILE [--crl FILE]...
  *          [--port N] [--count N] [--allow-test-pki]
  *
- * TLS 1.2 only (the card cannot sign the RSA-PSS that TLS 1.3 requires).
+ * TLS 1.2 only, on purpose: TLS 1.3 needs an RSA-PSS signature, which
+ * today's card makes through its signature scheme P1 04 as far as one
+ * public source shows, but a card that refuses it can still sign a TLS 1.2
+ * handshake with PKCS#1 v1.5. A relying party that wants every card in
+ * keeps TLS 1.2 until real cards have confirmed PSS (docs/card.md).
  * The handshake demands a client certificate; OpenSSL checks only that the
  * client holds its key (the CertificateVerify signature). Whether the
  * certificate may be trusted is the project's verify API's question
