@@ -9,8 +9,9 @@
  *
  * This file: lifecycle, information, sessions, main. p11test.c: fixtures
  * and helpers. test_pkcs11_ops.c: objects, login. test_pkcs11_sign.c:
- * signing, removal, broken cards, threads. test_pkcs11_more.c: 3.0
- * interfaces, C_SetPIN, C_Verify, slot events, PIN pads.
+ * signing, removal, broken cards, threads. test_pkcs11_interfaces.c: 3.0
+ * interfaces. test_pkcs11_pin_verify.c: C_SetPIN, C_Verify, the RNG.
+ * test_pkcs11_slot_events.c: slot events. test_pkcs11_pinpad.c: PIN pads.
  */
 #include "p11test.h"
 
@@ -560,7 +561,9 @@ int main(void)
     tcase_add_test(tc, test_close_all_sessions);
     t_add_ops_tests(s);
     t_add_sign_tests(s);
-    t_add_more_tests(s);
+    t_add_interface_tests(s);
+    t_add_pin_verify_tests(s);
+    t_add_slot_event_tests(s);
     t_add_pinpad_tests(s);
 
     sr = srunner_create(s);
