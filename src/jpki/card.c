@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "jpki/card_priv.h"
+#include "jpki/test_hooks.h"
 
 static const uint8_t JPKI_AID[] = { 0xD3, 0x92, 0xF0, 0x00, 0x26,
                                     0x01, 0x00, 0x00, 0x00, 0x01 };
@@ -446,6 +447,14 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
 
 /* ---- open / close ---------------------------------------------------------- */
 
+/* The PIN status TTL cards get when opened; only tests change it. */
+static unsigned pin_status_ttl_default = JPKI_PIN_STATUS_TTL_MS;
+
+void jpki_test_set_pin_status_ttl_default(unsigned ms)
+{
+    pin_status_ttl_default = ms;
+}
+
 /* The serial in the serial-number application's record (n bytes): one
  * BER TLV whose VALUE's characters [2, 15) are the serial (13 printable
  * ASCII characters). Anything else from the card (a multi-byte tag, a
@@ -555,7 +564,7 @@ jpki_rv jpki_card_open(reader *r, jpki_card **out)
         return JPKI_ERR_MEMORY;
     c->rd = r;
     c->tries[0] = c->tries[1] = -1;
-    c->tries_ttl_ms = jpki_pin_status_ttl_default;
+    c->tries_ttl_ms = pin_status_ttl_default;
     /* Taken after the connect, before any APDU: if the card was swapped
      * since, our handle is dead and the first APDU fails; nothing of the
      * new card is ever read under the old identity. */

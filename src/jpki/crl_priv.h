@@ -371,8 +371,4 @@ jpki_crlx_rv crlx_pem_or_der(const uint8_t *in, size_t len,
                              const uint8_t **der, size_t *der_len,
                              uint8_t **owned);
 
-/* Test hook: when set, crlx_file_open calls it after writing part of the
- * temporary index file, before the rename (a test kills the process). */
-extern void (*crlx_test_mid_write_hook)(void);
-
 #endif

@@ -125,8 +125,6 @@ static int remembered(const jpki_card *c, jpki_key key)
     return c->tries[key];
 }
 
-unsigned jpki_pin_status_ttl_default = JPKI_PIN_STATUS_TTL_MS;
-
 void jpki_card_set_pin_status_ttl(jpki_card *c, unsigned ms)
 {
     if (c)
