@@ -108,7 +108,7 @@ START_TEST(encode_bad_args)
 }
 END_TEST
 
-/* ---- apdu_transmit against a scripted card -------------------------------- */
+/* ---- apdu_transmit against a scripted card ------------------------------ */
 
 static mock_script script;
 static reader *rd;

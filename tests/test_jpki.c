@@ -16,7 +16,7 @@
 #include "testutil.h"
 
 
-/* ---- against the emulator ---------------------------------------------------- */
+/* ---- against the emulator ----------------------------------------------- */
 
 static char card_path[512];
 static reader *rd;

@@ -118,7 +118,7 @@ START_TEST(mock_smartphone_no_serial_ap)
     mock_answer(&script, "9000"); /* SELECT 0006 */
     mock_answer(
         &script,
-        "53452D303031323334353637383941 42 9000"); /* "SE-0123456789AB" + "B" */
+        "53452D303031323334353637383941 42 9000"); /* "SE-0123456789AB"+"B" */
     ck_assert_int_eq(jpki_card_id(jc, id), JPKI_OK);
     ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_TOKEN_INFO);
     ck_assert_str_eq(mock_cmd_hex(&script, 1), "00B0005010");

@@ -93,7 +93,7 @@ END_TEST
 START_TEST(test_verify_sign_pin)
 {
     static const uint8_t expect[] = { 0x1E, 0x1E, 0x82, 0x00, 0x00,
-                                      0x10, 0x06, /* wPINMaxExtraDigit: min 6, max 16 */
+                                      0x10, 0x06, /* PIN length 6..16 */
                                       0x02, 0x01, 0x09, 0x04, 0x00,
                                       0x00, 0x00, 0x00, 0x05, 0x00,
                                       0x00, 0x00, /* ulDataLength = 5 */

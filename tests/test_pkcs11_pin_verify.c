@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * test_pkcs11_pin_verify.c - C_SetPIN and its rules, host-side C_Verify, and the
- * answer to the RNG functions (in the test_pkcs11 program).
+ * test_pkcs11_pin_verify.c - C_SetPIN and its rules, host-side C_Verify,
+ * and the answer to the RNG functions (in the test_pkcs11 program).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@ START_TEST(test_no_rng)
 }
 END_TEST
 
-/* ---- C_SetPIN ------------------------------------------------------------ */
+/* ---- C_SetPIN ----------------------------------------------------------- */
 
 static CK_RV set_pin(CK_SESSION_HANDLE h, const char *old_pin,
                      const char *new_pin)
@@ -76,7 +76,7 @@ START_TEST(test_set_pin_rules)
 }
 END_TEST
 
-/* ---- C_Verify --------------------------------------------------------------- */
+/* ---- C_Verify ----------------------------------------------------------- */
 
 static CK_OBJECT_HANDLE pubkey(CK_SESSION_HANDLE h)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * test_pkcs11_slot_events.c - C_WaitForSlotEvent, blocking and not, and C_Finalize
- * waking a waiter or running at exit (in the test_pkcs11 program).
+ * test_pkcs11_slot_events.c - C_WaitForSlotEvent, blocking and not, and
+ * C_Finalize waking a waiter or running at exit (in the test_pkcs11
+ * program).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #include "p11test.h"
 #include "emu/emu.h"
 
-/* ---- C_WaitForSlotEvent ------------------------------------------------------ */
+/* ---- C_WaitForSlotEvent ------------------------------------------------- */
 
 static double now(void)
 {
@@ -147,7 +148,7 @@ START_TEST(test_finalize_wakes_waiter)
 }
 END_TEST
 
-/* ---- finalize from atexit (NSS does) ------------------------------------------ */
+/* ---- finalize from atexit (NSS does) ------------------------------------ */
 
 static void at_exit_finalize(void)
 {

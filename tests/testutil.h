@@ -15,7 +15,8 @@ int tu_card_copy(char *buf, size_t buflen);
 /* Remove a card image made by tu_card_copy (and nothing else). */
 void tu_card_remove(const char *path);
 
-/* Directory of the template card's test PKI ("<template image>.pki"), or NULL. */
+/* Directory of the template card's test PKI ("<template image>.pki"), or
+ * NULL. */
 const char *tu_template_pki_dir(void);
 
 #endif

@@ -518,7 +518,7 @@ static void build_token_info(emu_card *c)
     memcpy(t + 64, "JPKI-AP", 7);
     memcpy(t + 80, c->img.serial, strlen(c->img.serial));
     static const uint32_t ints[11] = {
-        0x0000040C, /* TOKEN_INITIALIZED | USER_PIN_INITIALIZED | LOGIN_REQUIRED */
+        0x0000040C, /* TOKEN_INITIALIZED|USER_PIN_INITIALIZED|LOGIN_REQUIRED */
         0xFFFFFFFF,      0xFFFFFFFF,
         0xFFFFFFFF,      0xFFFFFFFF, /* session counts */
         EMU_PIN_MAX_LEN, 4,          /* max, min PIN length */

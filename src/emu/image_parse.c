@@ -5,38 +5,38 @@
  * The image is a small text file, one "key value" line per field, in this
  * fixed order (every field exactly once, nothing else, '\n' line ends):
  *
- *   JPKI-EMU-CARD 3                  magic and format version
- *   auth_pin 1234                    user-authentication PIN (ASCII)
- *   auth_tries 3                     tries left, 0..3 (0 = blocked)
- *   sign_pin ABC123                  digital-signature PIN (ASCII)
- *   sign_tries 5                     tries left, 0..5
- *   info_tries 3                  2  card-info AP PIN (value = auth_pin), 0..3
- *   token_info JPKIAPICCTOKEN2       EF 0006 label (1-32 of A-Z 0-9), space padded
- *                                    to 0x20 at the head of a 160-byte token info;
- *                                    JPKIAPGPSETOKEN (smartphone): EF 000A needs
- *                                    the auth PIN
- *   blocked_sw 6983               3  VERIFY of a blocked PIN: 6983, 6984 or 63c0
- *   blocked_query_sw 6983         3  retry query of a blocked PIN: the same set
- *                                    (formats 1-2: blocked_status_63c0 1 = 63c0)
- *   sign_pin_single_use 0            1: each sign-key signature needs a new VERIFY
- *   pinpad 0                      2  1: the card sits in a PIN-pad reader
- *   serial 0A1B2C3D4E5F6          2  serial AP: 13 of 0-9 A-Z (format 2: 14, of
- *                                    which the first 13 are the serial)
- *   holder_number 123456789018    2  card-info AP (dummy data): individual
- *   holder_name <UTF-8>           2  number (12 digits, valid check digit),
- *   holder_address <UTF-8>        2  name, address (no control characters),
- *   holder_birth 19900101         2  birth date YYYYMMDD, sex 1/2/3
- *   holder_sex 2                  2
- *   reselect_keeps_pins 0         3  1: re-SELECT of the JPKI-AP keeps PINs
- *   unverified_sign_sw 6982       3  signature without its PIN: any 69xx
- *   select_fci 0                  3  1: SELECT by AID, P2=00: FCI (0: 6a86)
- *   serial_ap 1                   3  0: the card has no serial-number AP
- *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048)
- *   sign_key <hex>
- *   auth_cert <hex>                  DER certificates (EF 000A, 000B, 0001, 0002);
- *   auth_ca_cert <hex or ->          "-" = the CA file is absent (SELECT: 6A82)
- *   sign_cert <hex>
- *   sign_ca_cert <hex or ->
+ * JPKI-EMU-CARD 3                magic and format version
+ * auth_pin 1234                  user-authentication PIN (ASCII)
+ * auth_tries 3                   tries left, 0..3 (0 = blocked)
+ * sign_pin ABC123                digital-signature PIN (ASCII)
+ * sign_tries 5                   tries left, 0..5
+ * info_tries 3                2  card-info AP PIN (value = auth_pin), 0..3
+ * token_info JPKIAPICCTOKEN2     EF 0006 label (1-32 of A-Z 0-9), space padded
+ *                                to 0x20 at the head of a 160-byte token info;
+ *                                JPKIAPGPSETOKEN (smartphone): EF 000A needs
+ *                                the auth PIN
+ * blocked_sw 6983             3  VERIFY of a blocked PIN: 6983, 6984 or 63c0
+ * blocked_query_sw 6983       3  retry query of a blocked PIN: the same set
+ *                                (formats 1-2: blocked_status_63c0 1 = 63c0)
+ * sign_pin_single_use 0          1: each sign-key signature needs a new VERIFY
+ * pinpad 0                    2  1: the card sits in a PIN-pad reader
+ * serial 0A1B2C3D4E5F6        2  serial AP: 13 of 0-9 A-Z (format 2: 14, of
+ *                                which the first 13 are the serial)
+ * holder_number 123456789018  2  card-info AP (dummy data): individual
+ * holder_name <UTF-8>         2  number (12 digits, valid check digit),
+ * holder_address <UTF-8>      2  name, address (no control characters),
+ * holder_birth 19900101       2  birth date YYYYMMDD, sex 1/2/3
+ * holder_sex 2                2
+ * reselect_keeps_pins 0       3  1: re-SELECT of the JPKI-AP keeps PINs
+ * unverified_sign_sw 6982     3  signature without its PIN: any 69xx
+ * select_fci 0                3  1: SELECT by AID, P2=00: FCI (0: 6a86)
+ * serial_ap 1                 3  0: the card has no serial-number AP
+ * auth_key <hex>                 PKCS#8 DER private keys (RSA-2048)
+ * sign_key <hex>
+ * auth_cert <hex>                DER certificates (EF 000A, 000B, 0001, 0002);
+ * auth_ca_cert <hex or ->        "-" = the CA file is absent (SELECT: 6A82)
+ * sign_cert <hex>
+ * sign_ca_cert <hex or ->
  *   sha256 <hex>                     SHA-256 of every byte before this line
  *
  * Fields marked 2 or 3 are new in that format. Older images still load,

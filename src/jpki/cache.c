@@ -159,7 +159,7 @@ const char *jpki_cache_crl_dir(char *buf, size_t len)
     return (size_t)snprintf(buf, len, "%s/crl", dir) < len ? buf : NULL;
 }
 
-/* ---- the file ------------------------------------------------------------ */
+/* ---- the file ----------------------------------------------------------- */
 
 static int sha256(const uint8_t *p, size_t n, uint8_t md[32])
 {

@@ -220,7 +220,7 @@ jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid)
     return sw == SW_OK ? JPKI_OK : JPKI_ERR_CARD;
 }
 
-/* ---- transactions -------------------------------------------------------- */
+/* ---- transactions ------------------------------------------------------- */
 
 /* Resets in a row that jpki_card_begin gets through. */
 #define BEGIN_RESET_TRIES 8
@@ -277,7 +277,7 @@ int jpki_card_is_smartphone(const jpki_card *c)
     return c && c->smartphone;
 }
 
-/* ---- files ---------------------------------------------------------------- */
+/* ---- files -------------------------------------------------------------- */
 
 jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want, uint8_t *out,
                          size_t *got)
@@ -445,7 +445,7 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
     return rv;
 }
 
-/* ---- open / close ---------------------------------------------------------- */
+/* ---- open / close ------------------------------------------------------- */
 
 /* The PIN status TTL cards get when opened; only tests change it. */
 static unsigned pin_status_ttl_default = JPKI_PIN_STATUS_TTL_MS;

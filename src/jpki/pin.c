@@ -93,11 +93,11 @@ static jpki_rv query_status(jpki_card *c, int *tries)
  * (jpki_card_resets) forgets it. What cannot be seen is another program's
  * VERIFY: PC/SC tells of insertions, removals and resets, not of other
  * programs' transactions. So a counter read from the card is believed for
- * the TTL (JPKI_PIN_STATUS_TTL_MS) only; after that the next C_GetTokenInfo asks the
- * card again. The trade-off: a wrong PIN typed in another program shows in
- * our token flags at most that long after our last look, and in exchange a
- * client calling C_GetTokenInfo in a loop (pkcs11-tool does 3 times per
- * run, browsers often) costs one status query per PIN per interval. A
+ * the TTL (JPKI_PIN_STATUS_TTL_MS) only; after that the next C_GetTokenInfo
+ * asks the card again. The trade-off: a wrong PIN typed in another program
+ * shows in our token flags at most that long after our last look, and in
+ * exchange a client calling C_GetTokenInfo in a loop (pkcs11-tool does 3 times
+ * per run, browsers often) costs one status query per PIN per interval. A
  * stale counter never costs a try: a VERIFY on a PIN that another program
  * locked meanwhile is refused by the card without counting. */
 

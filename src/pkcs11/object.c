@@ -57,7 +57,7 @@ void p11_object_clear(p11_object *o)
     memset(o, 0, sizeof(*o));
 }
 
-/* ---- building --------------------------------------------------------------- */
+/* ---- building ----------------------------------------------------------- */
 
 static int add(p11_object *o, CK_ATTRIBUTE_TYPE type, const void *v,
                CK_ULONG len)
@@ -233,7 +233,7 @@ CK_RV p11_object_build(p11_token *tok, int kind, const jpki_cert *cert,
     return CKR_OK;
 }
 
-/* ---- reading ----------------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------ */
 
 static const CK_ATTRIBUTE *find_attr(const p11_object *o,
                                      CK_ATTRIBUTE_TYPE type)
@@ -294,7 +294,7 @@ CK_RV p11_object_get_attrs(p11_object *o, int kind, CK_ATTRIBUTE_PTR tmpl,
     return rv;
 }
 
-/* ---- searching ----------------------------------------------------------------- */
+/* ---- searching ---------------------------------------------------------- */
 
 static int matches(const p11_object *o, const CK_ATTRIBUTE *tmpl, CK_ULONG n)
 {

@@ -75,7 +75,7 @@ int p11_trust_card_inserted(p11_card *c)
      * is checked when it is read anyway (p11_trust_token_cert), so listing
      * a card costs no extra READ BINARY. "hide" needs the verdict now. */
     if (!p11_g.cfg.invalid_cert_hide || jpki_card_is_smartphone(c->jc))
-        return 0; /* a phone's certificate needs the PIN: checked after login */
+        return 0; /* a phone's certificate needs the PIN: after login */
     if (p11_token_load_cert(auth) != CKR_OK || !auth->cert) {
         JLOG_WARN(
             "card in '%s': authentication certificate unreadable, not checked",

@@ -145,7 +145,7 @@ reader_rv reader_pcsc_list(const char *allow, const char *deny, reader ***list,
     return rv;
 }
 
-/* ---- waiting for a change ------------------------------------------------ */
+/* ---- waiting for a change ----------------------------------------------- */
 
 struct reader_watch {
     pthread_mutex_t lock; /* ctx: set, released, cancelled */

@@ -56,7 +56,7 @@ static void cert_usage(FILE *out)
         "PIN.\n");
 }
 
-/* ---- the summary ----------------------------------------------------------- */
+/* ---- the summary -------------------------------------------------------- */
 
 static void put_name(const char *label, const X509_NAME *name)
 {
@@ -220,7 +220,7 @@ static void summary(X509 *x, const char *what, int leaf, int holder)
         put_holder(x);
 }
 
-/* ---- export ---------------------------------------------------------------- */
+/* ---- export ------------------------------------------------------------- */
 
 static int export(const unsigned char *der, size_t len, int fmt,
                   const char *out)
@@ -258,7 +258,7 @@ static int export(const unsigned char *der, size_t len, int fmt,
     return rc;
 }
 
-/* ---- the command ----------------------------------------------------------- */
+/* ---- the command -------------------------------------------------------- */
 
 int cmd_cert(int argc, char **argv)
 {

@@ -40,7 +40,7 @@ static const char *const key_name[2] = { "auth", "sign" };
 
 static int json;
 
-/* ---- output helpers ------------------------------------------------------ */
+/* ---- output helpers ----------------------------------------------------- */
 
 static void jkey(const char *key, const char *val, int comma)
 {
@@ -74,7 +74,7 @@ static void fmt_time(const ASN1_TIME *t, char *out, size_t n)
         snprintf(out, n, "unknown");
 }
 
-/* ---- one token ----------------------------------------------------------- */
+/* ---- one token ---------------------------------------------------------- */
 
 typedef struct {
     char subject[512], not_before[32], not_after[32];
@@ -192,7 +192,7 @@ static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
     }
 }
 
-/* ---- one reader ---------------------------------------------------------- */
+/* ---- one reader --------------------------------------------------------- */
 
 /* Returns 1 when the reader holds a JPKI card. */
 static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
@@ -262,7 +262,7 @@ static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
     return rv == JPKI_OK;
 }
 
-/* ---- the command --------------------------------------------------------- */
+/* ---- the command -------------------------------------------------------- */
 
 static int pcsc_reachable(void)
 {

@@ -175,7 +175,7 @@ int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
     return 0;
 }
 
-/* ---- output files -------------------------------------------------------- */
+/* ---- output files ------------------------------------------------------- */
 
 static void exists(const char *cmd, const char *path)
 {

@@ -76,7 +76,7 @@ void tool_pin_wipe(tool_pin *p)
     OPENSSL_cleanse(p, sizeof(*p));
 }
 
-/* ---- the terminal, echo off, restored on a signal ------------------------ */
+/* ---- the terminal, echo off, restored on a signal ----------------------- */
 
 static int tty_fd = -1;
 static struct termios tty_saved;
@@ -197,7 +197,7 @@ static int read_pin(const char *prompt, tool_pin *p)
     return 0;
 }
 
-/* ---- the rules ------------------------------------------------------------ */
+/* ---- the rules ---------------------------------------------------------- */
 
 static int check_rules(jpki_key key, tool_pin *p)
 {
