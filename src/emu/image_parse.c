@@ -58,6 +58,7 @@
 #include "emu/error.h"
 #include "emu/image.h"
 #include "emu/holder.h"
+#include "common/sw.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -375,8 +376,8 @@ static emu_rv parse_blocked(parser *ps, emu_image *img)
     }
     unsigned flag;
     emu_rv rv = field_uint(ps, "blocked_status_63c0", 1, &flag);
-    img->blocked_sw = 0x6983;
-    img->blocked_query_sw = flag ? 0x63C0 : 0x6983;
+    img->blocked_sw = SW_BLOCKED;
+    img->blocked_query_sw = flag ? SW_TRIES_LEFT : SW_BLOCKED;
     return rv;
 }
 
@@ -387,7 +388,7 @@ static emu_rv parse_fields(parser *ps, emu_image *img)
     emu_rv rv;
     img->pins.tries[EMU_PIN_INFO] = EMU_INFO_PIN_TRIES;
     /* Today's behaviour where an older format has no field. */
-    img->unverified_sign_sw = 0x6982;
+    img->unverified_sign_sw = SW_SECURITY;
     img->serial_ap = 1;
     if ((rv = field_pin(ps, "auth_pin", EMU_PIN_AUTH,
                         img->pins.pin[EMU_PIN_AUTH])) ||

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "jpki/card_priv.h"
 #include "jpki/test_hooks.h"
+#include "common/sw.h"
 
 static const uint8_t JPKI_AID[] = { 0xD3, 0x92, 0xF0, 0x00, 0x26,
                                     0x01, 0x00, 0x00, 0x00, 0x01 };
@@ -110,7 +111,8 @@ jpki_rv jpki_select_ap(jpki_card *c)
 
     if (rv != JPKI_OK)
         return rv;
-    if (sw == 0x6A82 || sw == 0x6A86 || sw == 0x6D00 || sw == 0x6E00)
+    if (sw == SW_NOT_FOUND || sw == SW_WRONG_P1P2 || sw == SW_BAD_INS ||
+        sw == SW_BAD_CLA)
         return JPKI_ERR_NOT_JPKI;
     if (sw != SW_OK)
         return JPKI_ERR_CARD;
@@ -198,7 +200,7 @@ jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid)
     if (!c->ap_selected && (rv = ensure_ap(c)) != JPKI_OK)
         return rv;
     rv = select_ef_once(c, fid, &sw);
-    if (rv == JPKI_OK && sw == 0x6A82) {
+    if (rv == JPKI_OK && sw == SW_NOT_FOUND) {
         uint8_t info[TOKEN_INFO_LEN];
         size_t got = 0;
         int current;
@@ -215,7 +217,7 @@ jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid)
     }
     if (rv != JPKI_OK)
         return rv;
-    if (sw == 0x6A82)
+    if (sw == SW_NOT_FOUND)
         return JPKI_ERR_NOT_FOUND;
     return sw == SW_OK ? JPKI_OK : JPKI_ERR_CARD;
 }
@@ -294,9 +296,10 @@ jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want, uint8_t *out,
         return rv;
     switch (sw) {
     case SW_OK: return *got ? JPKI_OK : JPKI_ERR_BAD_DATA;
-    case 0x6982: return JPKI_ERR_SECURITY;
-    case 0x6B00: return JPKI_ERR_BAD_DATA; /* shorter than it claims */
-    case 0x6A82: return JPKI_ERR_NOT_FOUND;
+    case SW_SECURITY: return JPKI_ERR_SECURITY;
+    case SW_WRONG_OFFSET:
+        return JPKI_ERR_BAD_DATA; /* shorter than it claims */
+    case SW_NOT_FOUND: return JPKI_ERR_NOT_FOUND;
     default: return JPKI_ERR_CARD;
     }
 }

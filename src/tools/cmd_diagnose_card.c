@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "tools/cmd_diagnose.h"
+#include "common/sw.h"
 
 static const uint8_t aid_jpki[10] = { 0xD3, 0x92, 0xF0, 0x00, 0x26,
                                       0x01, 0x00, 0x00, 0x00, 0x01 };
@@ -161,15 +162,15 @@ static uint16_t read_all(diag_link *l, uint8_t *buf, size_t cap, size_t *len)
     *len = 0;
     for (;;) {
         sw = read_binary(l, *len, 0x00, buf + *len, &n);
-        if (sw == 0x6B00 && *len > 0)
-            return 0x9000;
-        if (sw != 0x9000)
+        if (sw == SW_WRONG_OFFSET && *len > 0)
+            return SW_OK;
+        if (sw != SW_OK)
             return sw;
         *len += n;
         if (!want)
             want = ber_total(buf, *len);
         if (n < 256 || (want && *len >= want) || *len + 256 > cap)
-            return 0x9000;
+            return SW_OK;
     }
 }
 
@@ -179,13 +180,13 @@ static uint16_t retry_query(diag_link *l, uint16_t pin_fid)
     uint8_t rsp[256];
     size_t n;
     uint16_t sw = select_ef(l, pin_fid);
-    return sw == 0x9000 ? diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n)
-                        : sw;
+    return sw == SW_OK ? diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n)
+                       : sw;
 }
 
 int diag_tries_left(uint16_t sw)
 {
-    return (sw & 0xFFF0) == 0x63C0 ? (int)(sw & 0x0F) : -1;
+    return (sw & 0xFFF0) == SW_TRIES_LEFT ? (int)(sw & 0x0F) : -1;
 }
 
 /* ---- the survey (no PIN) ------------------------------------------------ */
@@ -239,7 +240,7 @@ static void survey_files(diag_report *rep, uint8_t *buf)
         *f = files[i];
         l->step = f->name;
         f->select_sw = select_ef(l, f->fid);
-        if (f->select_sw != 0x9000 || !f->read)
+        if (f->select_sw != SW_OK || !f->read)
             continue;
         if (f->fid == 0x0006) {
             /* The module's read: the 32-byte label. */
@@ -251,9 +252,9 @@ static void survey_files(diag_report *rep, uint8_t *buf)
                 rep->token_label[j] = (char)label[j];
         }
         f->read_sw = read_all(l, buf, FILE_MAX, &len);
-        if (f->read_sw == 0x9000)
+        if (f->read_sw == SW_OK)
             f->size = (long)len;
-        if (f->fid == 0x000A && f->read_sw == 0x9000)
+        if (f->fid == 0x000A && f->read_sw == SW_OK)
             describe_cert(rep, buf, len);
         if (f->fid == 0x0006)
             rep->token_info_size = f->size;
@@ -273,10 +274,10 @@ static void survey_serial(diag_report *rep)
     rep->serial_tag = -1;
     rep->serial_value_len = -1;
     rep->serial_select_sw = select_aid(l, aid_serial, 0x0C, NULL);
-    if (rep->serial_select_sw != 0x9000)
+    if (rep->serial_select_sw != SW_OK)
         return;
     rep->serial_read_sw = diag_send(l, cmd, sizeof(cmd), rec, sizeof(rec), &n);
-    if (rep->serial_read_sw == 0x9000 && n >= 2) {
+    if (rep->serial_read_sw == SW_OK && n >= 2) {
         size_t hdr = 2, vlen = rec[1];
         if (rec[1] == 0x81 && n >= 3) {
             hdr = 3;
@@ -300,8 +301,8 @@ void diag_survey(diag_report *rep)
     diag_link *l = &rep->link;
     l->step = "select JPKI-AP";
     uint16_t sw = select_aid(l, aid_jpki, 0x0C, NULL);
-    rep->card = sw == 0x9000 ? "jpki" : sw ? "other" : "error";
-    if (sw != 0x9000)
+    rep->card = sw == SW_OK ? "jpki" : sw ? "other" : "error";
+    if (sw != SW_OK)
         return;
     survey_files(rep, buf);
     l->step = "auth PIN status";
@@ -323,8 +324,8 @@ void diag_survey(diag_report *rep)
 static int leave_jpki(diag_link *l)
 {
     l->step = "end login: other AP";
-    return select_aid(l, aid_serial, 0x0C, NULL) == 0x9000 ||
-           select_aid(l, aid_face, 0x0C, NULL) == 0x9000;
+    return select_aid(l, aid_serial, 0x0C, NULL) == SW_OK ||
+           select_aid(l, aid_face, 0x0C, NULL) == SW_OK;
 }
 
 /* VERIFY of a typed PIN; a refused PIN is never sent again. */
@@ -339,7 +340,7 @@ static uint16_t verify(diag_link *l, diag_pins *pins, int which,
         return 0;
     l->step = which == DIAG_AUTH ? "VERIFY auth PIN" : "VERIFY sign PIN";
     uint16_t sw = select_ef(l, pin_fid[which]);
-    if (sw != 0x9000)
+    if (sw != SW_OK)
         return sw;
     cmd[4] = (uint8_t)len;
     memcpy(cmd + 5, pins->pin[which], len);
@@ -350,7 +351,7 @@ static uint16_t verify(diag_link *l, diag_pins *pins, int which,
         out->auth_spent++;
     else
         out->sign_spent++;
-    if (sw != 0x9000)
+    if (sw != SW_OK)
         pins->wrong[which] = 1;
     return sw;
 }
@@ -373,7 +374,7 @@ static uint16_t sign(diag_link *l, uint16_t key_fid, const char *step,
                NULL);
     l->step = step;
     uint16_t sw = select_ef(l, key_fid);
-    if (sw == 0x9000)
+    if (sw == SW_OK)
         sw = diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), sig_len);
     return sw;
 }
@@ -410,7 +411,7 @@ static void exp_unverified(diag_link *l, diag_pins *pins, diag_report *rep,
     select_aid(l, aid_jpki, 0x0C, NULL);
     uint16_t a = sign(l, 0x0017, "sign, no PIN (auth key)", &n);
     uint16_t s = sign(l, 0x001A, "sign, no PIN (sign key)", &n);
-    out->conclusive = a != 0x9000 && s != 0x9000 && a && s;
+    out->conclusive = a != SW_OK && s != SW_OK && a && s;
     if (a == s)
         snprintf(out->answer, sizeof(out->answer), "%04X", a);
     else
@@ -433,13 +434,13 @@ static int verified_signature(diag_link *l, diag_pins *pins, int which,
     l->step = "select JPKI-AP";
     select_aid(l, aid_jpki, 0x0C, NULL);
     uint16_t sw = verify(l, pins, which, out);
-    if (sw != 0x9000) {
+    if (sw != SW_OK) {
         refused(out, what[which], sw);
         return 0;
     }
     sw = sign(l, key_fid, "sign after VERIFY", &n);
     out->sig_len = n;
-    if (sw == 0x9000)
+    if (sw == SW_OK)
         return 1;
     snprintf(out->answer, sizeof(out->answer), "not settled");
     snprintf(out->detail, sizeof(out->detail),
@@ -455,9 +456,9 @@ static void second_signature(diag_link *l, uint16_t key_fid, const char *step,
 {
     size_t n;
     uint16_t sw = sign(l, key_fid, step, &n);
-    out->conclusive = sw == 0x9000 || (sw >> 8) == 0x69;
+    out->conclusive = sw == SW_OK || (sw >> 8) == 0x69;
     snprintf(out->answer, sizeof(out->answer), "%s",
-             sw == 0x9000      ? yes
+             sw == SW_OK       ? yes
              : out->conclusive ? no
                                : "not settled");
     snprintf(out->detail, sizeof(out->detail),

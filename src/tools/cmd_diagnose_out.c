@@ -9,6 +9,7 @@
 
 #include "tools/cmd_diagnose.h"
 #include "tools/tool.h"
+#include "common/sw.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -39,7 +40,7 @@ static void pin_words(uint16_t sw, char *out, size_t cap)
         snprintf(out, cap, "not asked");
     else if (left > 0)
         snprintf(out, cap, "%04X (%d tries left)", sw, left);
-    else if (left == 0 || sw == 0x6983 || sw == 0x6984)
+    else if (left == 0 || sw == SW_BLOCKED || sw == SW_REF_DATA_UNUSABLE)
         snprintf(out, cap, "%04X (blocked)", sw);
     else
         snprintf(out, cap, "%04X (unexpected)", sw);
@@ -47,9 +48,9 @@ static void pin_words(uint16_t sw, char *out, size_t cap)
 
 static const char *fci_word(const diag_report *r)
 {
-    return r->fci_sw == 0x9000   ? "fci"
-           : r->fci_sw == 0x6A86 ? "6A86"
-                                 : "other";
+    return r->fci_sw == SW_OK           ? "fci"
+           : r->fci_sw == SW_WRONG_P1P2 ? "6A86"
+                                        : "other";
 }
 
 /* Signature length from the experiments that signed. */
@@ -81,9 +82,9 @@ static void text_files(const diag_report *r)
         if (!f->name)
             continue;
         printf("  %-22s EF %04X: ", f->name, f->fid);
-        if (f->select_sw != 0x9000)
+        if (f->select_sw != SW_OK)
             printf("SELECT %04X%s\n", f->select_sw,
-                   f->select_sw == 0x6A82 ? " (absent)" : "");
+                   f->select_sw == SW_NOT_FOUND ? " (absent)" : "");
         else if (!f->read)
             printf("SELECT 9000, not read (personal data)\n");
         else if (f->size >= 0)
@@ -112,8 +113,8 @@ static void text_findings(const diag_report *r)
         printf("  %-22s FCI, %zu bytes\n", "SELECT by AID, P2=00", r->fci_len);
     else
         printf("  %-22s %04X%s\n", "SELECT by AID, P2=00", r->fci_sw,
-               r->fci_sw == 0x6A86 ? " (no FCI)" : "");
-    if (r->serial_select_sw != 0x9000)
+               r->fci_sw == SW_WRONG_P1P2 ? " (no FCI)" : "");
+    if (r->serial_select_sw != SW_OK)
         printf("  %-22s absent (SELECT %04X)\n", "serial-number AP",
                r->serial_select_sw);
     else if (r->serial_tag < 0)
@@ -254,7 +255,7 @@ static void json_findings(const diag_report *r)
     jkv("select_p2_00", fci_word(r));
     jsw("select_p2_00_sw", r->fci_sw);
     printf("\"select_p2_00_len\":%zu,", r->fci_len);
-    jkv("serial_ap", r->serial_select_sw == 0x9000 ? "present" : "absent");
+    jkv("serial_ap", r->serial_select_sw == SW_OK ? "present" : "absent");
     jsw("serial_ap_select_sw", r->serial_select_sw);
     jsw("serial_record_sw", r->serial_read_sw);
     printf("\"serial_record_tag\":%d,\"serial_value_len\":%ld,\"serial_value_"
