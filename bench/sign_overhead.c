@@ -50,7 +50,7 @@ static double card_time_us(const char *log)
 
     if (!f)
         return -1;
-    while (fgets(line, sizeof(line), f))
+    while (fgets(line, sizeof line, f))
         if (sscanf(line, "%lf %lfus", &t, &d) == 2)
             sum += d;
     fclose(f);
@@ -65,7 +65,7 @@ static double run(CK_SLOT_ID slot, const char *pin, CK_MECHANISM_TYPE mech,
                                           0x65, 0x03, 0x04, 0x02, 0x01,
                                           0x05, 0x00, 0x04, 0x20 };
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof(cls) };
+    CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof cls };
     CK_MECHANISM m = { mech, NULL, 0 };
     CK_SESSION_HANDLE s;
     CK_OBJECT_HANDLE key;
@@ -85,9 +85,9 @@ static double run(CK_SLOT_ID slot, const char *pin, CK_MECHANISM_TYPE mech,
         must(CKR_KEY_HANDLE_INVALID, "no private key");
     t0 = now_us();
     for (i = 0; i < n; i++) {
-        len = sizeof(sig);
+        len = sizeof sig;
         must(p11->C_SignInit(s, &m, key), "C_SignInit");
-        must(p11->C_Sign(s, (CK_BYTE_PTR)di, sizeof(di), sig, &len), "C_Sign");
+        must(p11->C_Sign(s, (CK_BYTE_PTR)di, sizeof di, sig, &len), "C_Sign");
     }
     t0 = now_us() - t0;
     p11->C_Finalize(NULL);

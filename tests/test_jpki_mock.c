@@ -17,7 +17,7 @@ mock_script script;
 
 void mock_setup(void)
 {
-    memset(&script, 0, sizeof(script));
+    memset(&script, 0, sizeof script);
     rd = mock_reader_new(&script);
     jc = NULL;
 }
@@ -290,40 +290,40 @@ END_TEST
 START_TEST(mock_sign_commands)
 {
     uint8_t sig[300];
-    size_t sig_len = sizeof(sig);
+    size_t sig_len = sizeof sig;
 
     mock_open();
     mock_answer(&script, "9000");
     mock_answer(&script, "6982");
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+                                    sizeof digest_info, sig, &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_str_eq(mock_cmd_hex(&script, 0), "00A4020C02001A");
     ck_assert_uint_eq(script.cmd[1][0], 0x80);
     ck_assert_uint_eq(script.cmd[1][1], 0x2A);
-    ck_assert_uint_eq(script.cmd[1][4], sizeof(digest_info));
+    ck_assert_uint_eq(script.cmd[1][4], sizeof digest_info);
     ck_assert_uint_eq(script.cmd[1][script.cmd_len[1] - 1], 0x00); /* Le */
     /* any 69xx is the key not usable now: a lost login, never a broken card */
     static const char *const refusals[] = { "6985", "6984", "6983", "6986" };
-    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
         mock_answer(&script, "9000");
         mock_answer(&script, refusals[i]);
-        sig_len = sizeof(sig);
+        sig_len = sizeof sig;
         ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                        sizeof(digest_info), sig, &sig_len),
+                                        sizeof digest_info, sig, &sig_len),
                          JPKI_ERR_SECURITY);
     }
     mock_answer(&script, "9000");
     mock_answer(&script, "6A88"); /* not 69xx: the card's error */
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+                                    sizeof digest_info, sig, &sig_len),
                      JPKI_ERR_CARD);
     mock_answer(&script, "9000");
     mock_fail(&script, READER_ERR_REMOVED);
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+                                    sizeof digest_info, sig, &sig_len),
                      JPKI_ERR_REMOVED);
     ck_assert_int_eq(script.begins, script.ends);
 }
@@ -365,7 +365,7 @@ END_TEST
 START_TEST(mock_reset_midway)
 {
     uint8_t *der = NULL, sig[300];
-    size_t len = 0, sig_len = sizeof(sig);
+    size_t len = 0, sig_len = sizeof sig;
     int tries = -1;
 
     mock_open();
@@ -403,7 +403,7 @@ START_TEST(mock_reset_midway)
     mock_answer(&script, "9000");         /* SELECT 0017 */
     mock_fail(&script, READER_ERR_RESET); /* COMPUTE DIGITAL SIGNATURE */
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+                                    sizeof digest_info, sig, &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(jpki_card_resets(jc), 5);
     /* A login: before the PIN goes out, the preparation runs again... */

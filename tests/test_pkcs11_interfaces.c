@@ -45,7 +45,7 @@ START_TEST(test_get_interface)
     CK_INTERFACE_PTR i = NULL;
     CK_FUNCTION_LIST_3_0_PTR f = v3();
     void *const *fp = (void *const *)&f->C_Initialize;
-    size_t k, n = (sizeof(*f) - offsetof(CK_FUNCTION_LIST_3_0, C_Initialize)) /
+    size_t k, n = (sizeof *f - offsetof(CK_FUNCTION_LIST_3_0, C_Initialize)) /
                   sizeof(void *);
 
     /* every slot of the 3.0 list is filled */
@@ -73,7 +73,7 @@ START_TEST(test_v3_functions)
     CK_FUNCTION_LIST_3_0_PTR f = v3();
     CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
     unsigned char sig[512];
-    CK_ULONG sig_len = sizeof(sig);
+    CK_ULONG sig_len = sizeof sig;
     CK_SESSION_HANDLE h;
 
     RV(CKR_CRYPTOKI_NOT_INITIALIZED, f->C_SessionCancel(1, CKF_SIGN));

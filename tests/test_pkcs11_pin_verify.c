@@ -14,8 +14,8 @@ START_TEST(test_no_rng)
     CK_SESSION_HANDLE h = t_open(0, 0);
     CK_BYTE buf[8];
 
-    RV(CKR_RANDOM_NO_RNG, p11->C_GenerateRandom(h, buf, sizeof(buf)));
-    RV(CKR_RANDOM_NO_RNG, p11->C_SeedRandom(h, buf, sizeof(buf)));
+    RV(CKR_RANDOM_NO_RNG, p11->C_GenerateRandom(h, buf, sizeof buf));
+    RV(CKR_RANDOM_NO_RNG, p11->C_SeedRandom(h, buf, sizeof buf));
     RV(CKR_SESSION_HANDLE_INVALID, p11->C_GenerateRandom(h + 100, buf, 8));
     /* a NULL buffer: CKR_ARGUMENTS_BAD before anything else, even a bad
      * session handle */

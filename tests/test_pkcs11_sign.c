@@ -352,7 +352,7 @@ static void *work(void *arg)
 {
     worker *w = arg;
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof(cls) };
+    CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof cls };
     CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
     CK_SESSION_HANDLE h;
     CK_OBJECT_HANDLE k;
@@ -397,7 +397,7 @@ START_TEST(test_threads)
     int i;
 
     if (_i == 0) {
-        memset(&a, 0, sizeof(a));
+        memset(&a, 0, sizeof a);
         a.flags = CKF_OS_LOCKING_OK;
     }
     OK(p11->C_Initialize(&a));

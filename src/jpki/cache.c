@@ -87,7 +87,7 @@ static char g_setting[PATH_MAX];
 
 void jpki_cache_configure(const char *setting)
 {
-    snprintf(g_setting, sizeof(g_setting), "%s", setting ? setting : "");
+    snprintf(g_setting, sizeof g_setting, "%s", setting ? setting : "");
 }
 
 static int slot_of(uint16_t fid)
@@ -151,7 +151,7 @@ static int cache_dir(char *out, size_t cap)
 const char *jpki_cache_crl_dir(char *buf, size_t len)
 {
     char dir[PATH_MAX];
-    int fd = cache_dir(dir, sizeof(dir));
+    int fd = cache_dir(dir, sizeof dir);
 
     if (fd < 0)
         return NULL;
@@ -269,19 +269,19 @@ jpki_cache *jpki_cache_open(const char *identity)
 
     if (!identity || !identity[0] || strchr(identity, '\n') ||
         sha256((const uint8_t *)identity, strlen(identity), md) != 0 ||
-        (dfd = cache_dir(dir, sizeof(dir))) < 0)
+        (dfd = cache_dir(dir, sizeof dir)) < 0)
         return NULL;
-    if (!(c = calloc(1, sizeof(*c))) || !(c->identity = strdup(identity))) {
+    if (!(c = calloc(1, sizeof *c)) || !(c->identity = strdup(identity))) {
         free(c);
         close(dfd);
         return NULL;
     }
     c->dirfd = dfd;
-    n = snprintf(c->name, sizeof(c->name), "card-");
+    n = snprintf(c->name, sizeof c->name, "card-");
     for (i = 0; i < 16; i++)
-        n += snprintf(c->name + n, sizeof(c->name) - (size_t)n, "%02x", md[i]);
-    if ((size_t)snprintf(c->path, sizeof(c->path), "%s/%s", dir, c->name) >=
-        sizeof(c->path)) {
+        n += snprintf(c->name + n, sizeof c->name - (size_t)n, "%02x", md[i]);
+    if ((size_t)snprintf(c->path, sizeof c->path, "%s/%s", dir, c->name) >=
+        sizeof c->path) {
         jpki_cache_free(c);
         return NULL;
     }

@@ -107,7 +107,7 @@ static jpki_rv select_aid(jpki_card *c, const uint8_t *aid, size_t len,
 jpki_rv jpki_select_ap(jpki_card *c)
 {
     uint16_t sw;
-    jpki_rv rv = select_aid(c, JPKI_AID, sizeof(JPKI_AID), &sw);
+    jpki_rv rv = select_aid(c, JPKI_AID, sizeof JPKI_AID, &sw);
 
     if (rv != JPKI_OK)
         return rv;
@@ -351,7 +351,7 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
     else if (rv == JPKI_OK && !(buf = malloc(total)))
         rv = JPKI_ERR_MEMORY;
     if (rv != JPKI_OK) {
-        OPENSSL_cleanse(first, sizeof(first));
+        OPENSSL_cleanse(first, sizeof first);
         return rv;
     }
     off = got < total ? got : total;
@@ -362,7 +362,7 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
         if (rv == JPKI_OK)
             off += got > want ? want : got;
     }
-    OPENSSL_cleanse(first, sizeof(first));
+    OPENSSL_cleanse(first, sizeof first);
     if (rv != JPKI_OK) {
         OPENSSL_cleanse(buf, total);
         free(buf);
@@ -395,7 +395,7 @@ static jpki_rv read_token_info(jpki_card *c)
     }
     rv = jpki_select_ef(c, EF_TOKEN_INFO);
     if (rv == JPKI_OK)
-        rv = jpki_read_binary(c, 0, sizeof(info), info, &got);
+        rv = jpki_read_binary(c, 0, sizeof info, info, &got);
     if (rv == JPKI_ERR_NOT_FOUND)
         return JPKI_OK; /* treat as a plain card */
     if (rv != JPKI_OK)
@@ -506,7 +506,7 @@ static jpki_rv read_serial(jpki_card *c)
     uint8_t rsp[256];
     size_t n = 0;
     uint16_t sw = 0;
-    jpki_rv rv = select_aid(c, SERIAL_AID, sizeof(SERIAL_AID), &sw);
+    jpki_rv rv = select_aid(c, SERIAL_AID, sizeof SERIAL_AID, &sw);
 
     if (rv == JPKI_OK && sw != SW_OK) {
         /* No such application: a failed SELECT leaves the current one
@@ -515,7 +515,7 @@ static jpki_rv read_serial(jpki_card *c)
         return JPKI_OK;
     }
     if (rv == JPKI_OK)
-        rv = jpki_send_apdu(c, &rec, rsp, sizeof(rsp), &n, &sw);
+        rv = jpki_send_apdu(c, &rec, rsp, sizeof rsp, &n, &sw);
     if (rv == JPKI_OK && sw == SW_OK)
         jpki_serial_from_record(rsp, n, c->serial);
     return rv == JPKI_OK ? jpki_select_ap(c) : rv;
@@ -563,7 +563,7 @@ jpki_rv jpki_card_open(reader *r, jpki_card **out)
     *out = NULL;
     if ((rv = from_reader(reader_connect(r))) != JPKI_OK)
         return rv;
-    if (!(c = calloc(1, sizeof(*c))))
+    if (!(c = calloc(1, sizeof *c)))
         return JPKI_ERR_MEMORY;
     c->rd = r;
     c->tries[0] = c->tries[1] = -1;
@@ -571,7 +571,7 @@ jpki_rv jpki_card_open(reader *r, jpki_card **out)
     /* Taken after the connect, before any APDU: if the card was swapped
      * since, our handle is dead and the first APDU fails; nothing of the
      * new card is ever read under the old identity. */
-    if (reader_identity(r, ident, sizeof(ident)) == READER_OK)
+    if (reader_identity(r, ident, sizeof ident) == READER_OK)
         c->cache = jpki_cache_open(ident);
     rv = jpki_card_begin(c);
     if (rv == JPKI_OK) {

@@ -308,7 +308,7 @@ jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
         rv = verify_in_transaction(c, key, buf, len, &tries);
         jpki_card_end(c);
     }
-    OPENSSL_cleanse(buf, sizeof(buf));
+    OPENSSL_cleanse(buf, sizeof buf);
     if (tries_left)
         *tries_left = tries;
     return rv;
@@ -385,8 +385,8 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
             rv = send_change(c, new_buf, new_len);
         jpki_card_end(c);
     }
-    OPENSSL_cleanse(old_buf, sizeof(old_buf));
-    OPENSSL_cleanse(new_buf, sizeof(new_buf));
+    OPENSSL_cleanse(old_buf, sizeof old_buf);
+    OPENSSL_cleanse(new_buf, sizeof new_buf);
     if (tries_left)
         *tries_left = tries;
     return rv;

@@ -90,18 +90,18 @@ static int padding_pkcs1(void *pkey_ctx, const p11_op *op)
 static const p11_mech rsa_mechs[] = {
     { CKM_RSA_PKCS, NULL, NULL, 0, 0, no_param, input_as_given, output_rsa,
       padding_pkcs1 },
-    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof(di_sha1), 20, no_param,
+    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof di_sha1, 20, no_param,
       input_digest_info, output_rsa, padding_pkcs1 },
-    { CKM_SHA224_RSA_PKCS, "SHA224", di_sha224, sizeof(di_sha224), 28,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
-    { CKM_SHA256_RSA_PKCS, "SHA256", di_sha256, sizeof(di_sha256), 32,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
-    { CKM_SHA384_RSA_PKCS, "SHA384", di_sha384, sizeof(di_sha384), 48,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
-    { CKM_SHA512_RSA_PKCS, "SHA512", di_sha512, sizeof(di_sha512), 64,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+    { CKM_SHA224_RSA_PKCS, "SHA224", di_sha224, sizeof di_sha224, 28, no_param,
+      input_digest_info, output_rsa, padding_pkcs1 },
+    { CKM_SHA256_RSA_PKCS, "SHA256", di_sha256, sizeof di_sha256, 32, no_param,
+      input_digest_info, output_rsa, padding_pkcs1 },
+    { CKM_SHA384_RSA_PKCS, "SHA384", di_sha384, sizeof di_sha384, 48, no_param,
+      input_digest_info, output_rsa, padding_pkcs1 },
+    { CKM_SHA512_RSA_PKCS, "SHA512", di_sha512, sizeof di_sha512, 64, no_param,
+      input_digest_info, output_rsa, padding_pkcs1 },
 };
-#define N_RSA_MECHS (sizeof(rsa_mechs) / sizeof(rsa_mechs[0]))
+#define N_RSA_MECHS (sizeof rsa_mechs / sizeof rsa_mechs[0])
 
 /* Both keys of a card are of one generation; the authentication
  * certificate (readable without PIN on a card) tells which. */
@@ -165,7 +165,7 @@ CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
         return CKR_ARGUMENTS_BAD;
     if (!m)
         return CKR_MECHANISM_INVALID;
-    memset(info, 0, sizeof(*info));
+    memset(info, 0, sizeof *info);
     info->ulMinKeySize = info->ulMaxKeySize = key_bits(tok);
     /* Verification runs on the host, with the certificate's key. */
     info->flags = CKF_SIGN | CKF_VERIFY | (m->digest ? 0 : CKF_HW);
@@ -194,13 +194,13 @@ void p11_op_reset(p11_op *op)
 {
     EVP_MD_CTX_free(op->md_ctx);
     EVP_PKEY_free(op->pkey);
-    OPENSSL_cleanse(op, sizeof(*op));
+    OPENSSL_cleanse(op, sizeof *op);
 }
 
 CK_RV p11_op_append(p11_op *op, size_t max, const CK_BYTE *data, CK_ULONG len)
 {
-    if (max > sizeof(op->buf))
-        max = sizeof(op->buf);
+    if (max > sizeof op->buf)
+        max = sizeof op->buf;
     if (op->buf_len > max || len > max - op->buf_len)
         return CKR_DATA_LEN_RANGE;
     if (len)

@@ -167,10 +167,10 @@ CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
     if (rv != CKR_OK)
         return rv;
     p11_card_refresh(c);
-    memset(info, 0, sizeof(*info));
-    snprintf(desc, sizeof(desc), "%s (%s)", c->rd->name, token_role[id % 2]);
-    p11_pad(info->slotDescription, sizeof(info->slotDescription), desc);
-    p11_pad(info->manufacturerID, sizeof(info->manufacturerID),
+    memset(info, 0, sizeof *info);
+    snprintf(desc, sizeof desc, "%s (%s)", c->rd->name, token_role[id % 2]);
+    p11_pad(info->slotDescription, sizeof info->slotDescription, desc);
+    p11_pad(info->manufacturerID, sizeof info->manufacturerID,
             (c->rd->flags & READER_FLAG_EMULATED) ? "jpki-pkcs11 emulator"
                                                   : "PC/SC");
     info->flags = CKF_REMOVABLE_DEVICE;

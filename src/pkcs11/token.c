@@ -220,15 +220,15 @@ CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
         tok->pin_tries = tries;
     else if (p11_card_error(c, jrv) == CKR_DEVICE_REMOVED)
         return CKR_DEVICE_REMOVED;
-    memset(info, 0, sizeof(*info));
-    snprintf(label, sizeof(label), "%s%s", token_label[tok->key],
+    memset(info, 0, sizeof *info);
+    snprintf(label, sizeof label, "%s%s", token_label[tok->key],
              jpki_card_is_smartphone(c->jc) ? " (phone)" : "");
-    p11_pad(info->label, sizeof(info->label), label);
-    p11_pad(info->manufacturerID, sizeof(info->manufacturerID),
+    p11_pad(info->label, sizeof info->label, label);
+    p11_pad(info->manufacturerID, sizeof info->manufacturerID,
             (c->rd->flags & READER_FLAG_EMULATED) ? "jpki-pkcs11" : "J-LIS");
-    p11_pad(info->model, sizeof(info->model), token_model(c));
+    p11_pad(info->model, sizeof info->model, token_model(c));
     token_serial(tok, serial);
-    p11_pad(info->serialNumber, sizeof(info->serialNumber), serial);
+    p11_pad(info->serialNumber, sizeof info->serialNumber, serial);
     info->flags = CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED |
                   CKF_USER_PIN_INITIALIZED | pin_flags(tok);
     if (jpki_card_has_pinpad(c->jc))

@@ -44,7 +44,7 @@ static uint16_t exchange(diag_link *l, const uint8_t *cmd, size_t len,
                          uint8_t *rsp, size_t *n)
 {
     uint8_t buf[APDU_BUF];
-    size_t got = sizeof(buf);
+    size_t got = sizeof buf;
     diag_apdu *a = l->n_log < DIAG_MAX_APDUS ? &l->log[l->n_log++] : NULL;
     unsigned long t0 = now_us();
     reader_rv rv = reader_transmit_raw(l->r, cmd, len, buf, &got);
@@ -58,7 +58,7 @@ static uint16_t exchange(diag_link *l, const uint8_t *cmd, size_t len,
     } else {
         l->failed = 1;
     }
-    OPENSSL_cleanse(buf, sizeof(buf));
+    OPENSSL_cleanse(buf, sizeof buf);
     if (a) {
         a->step = l->step;
         a->cla = cmd[0];
@@ -83,7 +83,7 @@ uint16_t diag_send(diag_link *l, const uint8_t *cmd, size_t len, uint8_t *rsp,
     uint8_t part[APDU_BUF], again[5 + 255 + 1];
     size_t n, total = 0;
     uint16_t sw = exchange(l, cmd, len, part, &n);
-    if ((sw >> 8) == 0x6C && len <= sizeof(again)) {
+    if ((sw >> 8) == 0x6C && len <= sizeof again) {
         /* Wrong Le: ask again with the length the card named. */
         memcpy(again, cmd, len);
         again[len - 1] = (uint8_t)sw;
@@ -96,9 +96,9 @@ uint16_t diag_send(diag_link *l, const uint8_t *cmd, size_t len, uint8_t *rsp,
         if ((sw >> 8) != 0x61 || total >= cap)
             break;
         const uint8_t get[5] = { 0x00, 0xC0, 0x00, 0x00, (uint8_t)sw };
-        sw = exchange(l, get, sizeof(get), part, &n);
+        sw = exchange(l, get, sizeof get, part, &n);
     }
-    OPENSSL_cleanse(part, sizeof(part));
+    OPENSSL_cleanse(part, sizeof part);
     *rsp_len = total;
     return sw;
 }
@@ -114,7 +114,7 @@ static uint16_t select_aid(diag_link *l, const uint8_t aid[10], uint8_t p2,
     memcpy(cmd + 5, aid, 10);
     if (p2 == 0x00)
         cmd[len++] = 0x00; /* P2=00 asks for the FCI: Le */
-    uint16_t sw = diag_send(l, cmd, len, rsp, sizeof(rsp), &n);
+    uint16_t sw = diag_send(l, cmd, len, rsp, sizeof rsp, &n);
     if (fci_len)
         *fci_len = n;
     return sw;
@@ -127,7 +127,7 @@ static uint16_t select_ef(diag_link *l, uint16_t fid)
                             (uint8_t)fid };
     uint8_t rsp[256];
     size_t n;
-    return diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n);
+    return diag_send(l, cmd, sizeof cmd, rsp, sizeof rsp, &n);
 }
 
 static uint16_t read_binary(diag_link *l, size_t off, uint8_t le, uint8_t *out,
@@ -135,7 +135,7 @@ static uint16_t read_binary(diag_link *l, size_t off, uint8_t le, uint8_t *out,
 {
     const uint8_t cmd[] = { 0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off,
                             le };
-    return diag_send(l, cmd, sizeof(cmd), out, 256, n);
+    return diag_send(l, cmd, sizeof cmd, out, 256, n);
 }
 
 /* Total length from a BER header (30 LL / 30 81 LL / 30 82 LL LL), 0 if
@@ -180,7 +180,7 @@ static uint16_t retry_query(diag_link *l, uint16_t pin_fid)
     uint8_t rsp[256];
     size_t n;
     uint16_t sw = select_ef(l, pin_fid);
-    return sw == SW_OK ? diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n)
+    return sw == SW_OK ? diag_send(l, cmd, sizeof cmd, rsp, sizeof rsp, &n)
                        : sw;
 }
 
@@ -201,20 +201,20 @@ static void describe_cert(diag_report *rep, const uint8_t *der, size_t len)
     if (mem &&
         X509_NAME_print_ex(mem, X509_get_issuer_name(x), 0,
                            XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        int n = BIO_read(mem, rep->issuer, sizeof(rep->issuer) - 1);
+        int n = BIO_read(mem, rep->issuer, sizeof rep->issuer - 1);
         rep->issuer[n > 0 ? n : 0] = '\0';
     }
     BIO_free(mem);
     struct tm tm;
     if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm))
-        strftime(rep->not_before, sizeof(rep->not_before),
+        strftime(rep->not_before, sizeof rep->not_before,
                  "%Y-%m-%d %H:%M:%S UTC", &tm);
     if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
-        strftime(rep->not_after, sizeof(rep->not_after),
+        strftime(rep->not_after, sizeof rep->not_after,
                  "%Y-%m-%d %H:%M:%S UTC", &tm);
     EVP_PKEY *k = X509_get0_pubkey(x);
     if (k)
-        snprintf(rep->key_type, sizeof(rep->key_type), "%s %d",
+        snprintf(rep->key_type, sizeof rep->key_type, "%s %d",
                  EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA  ? "RSA"
                  : EVP_PKEY_get_base_id(k) == EVP_PKEY_EC ? "EC"
                                                           : "other",
@@ -276,7 +276,7 @@ static void survey_serial(diag_report *rep)
     rep->serial_select_sw = select_aid(l, aid_serial, 0x0C, NULL);
     if (rep->serial_select_sw != SW_OK)
         return;
-    rep->serial_read_sw = diag_send(l, cmd, sizeof(cmd), rec, sizeof(rec), &n);
+    rep->serial_read_sw = diag_send(l, cmd, sizeof cmd, rec, sizeof rec, &n);
     if (rep->serial_read_sw == SW_OK && n >= 2) {
         size_t hdr = 2, vlen = rec[1];
         if (rec[1] == 0x81 && n >= 3) {
@@ -292,7 +292,7 @@ static void survey_serial(diag_report *rep)
         }
         rep->serial_value_alnum = ok;
     }
-    OPENSSL_cleanse(rec, sizeof(rec));
+    OPENSSL_cleanse(rec, sizeof rec);
 }
 
 void diag_survey(diag_report *rep)
@@ -345,8 +345,8 @@ static uint16_t verify(diag_link *l, diag_pins *pins, int which,
     cmd[4] = (uint8_t)len;
     memcpy(cmd + 5, pins->pin[which], len);
     reader_note_pin(l->r); /* so that letting go of the card resets it */
-    sw = diag_send(l, cmd, 5 + len, rsp, sizeof(rsp), &n);
-    OPENSSL_cleanse(cmd, sizeof(cmd));
+    sw = diag_send(l, cmd, 5 + len, rsp, sizeof rsp, &n);
+    OPENSSL_cleanse(cmd, sizeof cmd);
     if (which == DIAG_AUTH)
         out->auth_spent++;
     else
@@ -369,13 +369,13 @@ static uint16_t sign(diag_link *l, uint16_t key_fid, const char *step,
     uint8_t cmd[5 + 51 + 1] = { 0x80, 0x2A, 0x00, 0x80, 51 };
     uint8_t rsp[512];
     unsigned int mdlen = 32;
-    memcpy(cmd + 5, prefix, sizeof(prefix));
-    EVP_Digest(text, sizeof(text) - 1, cmd + 5 + 19, &mdlen, EVP_sha256(),
+    memcpy(cmd + 5, prefix, sizeof prefix);
+    EVP_Digest(text, sizeof text - 1, cmd + 5 + 19, &mdlen, EVP_sha256(),
                NULL);
     l->step = step;
     uint16_t sw = select_ef(l, key_fid);
     if (sw == SW_OK)
-        sw = diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), sig_len);
+        sw = diag_send(l, cmd, sizeof cmd, rsp, sizeof rsp, sig_len);
     return sw;
 }
 
@@ -383,14 +383,14 @@ static uint16_t sign(diag_link *l, uint16_t key_fid, const char *step,
 static void refused(diag_result *out, const char *which, uint16_t sw)
 {
     int left = diag_tries_left(sw);
-    snprintf(out->answer, sizeof(out->answer), "not settled");
+    snprintf(out->answer, sizeof out->answer, "not settled");
     if (left >= 0)
-        snprintf(out->detail, sizeof(out->detail),
+        snprintf(out->detail, sizeof out->detail,
                  "the %s PIN was wrong (%04X: %d tries "
                  "left); it is not sent again",
                  which, sw, left);
     else
-        snprintf(out->detail, sizeof(out->detail),
+        snprintf(out->detail, sizeof out->detail,
                  "VERIFY of the %s PIN answered %04X", which, sw);
 }
 
@@ -401,8 +401,8 @@ static void exp_unverified(diag_link *l, diag_pins *pins, diag_report *rep,
     (void)pins;
     (void)rep;
     if (!leave_jpki(l)) {
-        snprintf(out->answer, sizeof(out->answer), "not settled");
-        snprintf(out->detail, sizeof(out->detail),
+        snprintf(out->answer, sizeof out->answer, "not settled");
+        snprintf(out->detail, sizeof out->detail,
                  "no other application to end a login "
                  "another program may hold, so no signature was tried");
         return;
@@ -413,11 +413,11 @@ static void exp_unverified(diag_link *l, diag_pins *pins, diag_report *rep,
     uint16_t s = sign(l, 0x001A, "sign, no PIN (sign key)", &n);
     out->conclusive = a != SW_OK && s != SW_OK && a && s;
     if (a == s)
-        snprintf(out->answer, sizeof(out->answer), "%04X", a);
+        snprintf(out->answer, sizeof out->answer, "%04X", a);
     else
-        snprintf(out->answer, sizeof(out->answer), "auth %04X, sign %04X", a,
+        snprintf(out->answer, sizeof out->answer, "auth %04X, sign %04X", a,
                  s);
-    snprintf(out->detail, sizeof(out->detail), "%s",
+    snprintf(out->detail, sizeof out->detail, "%s",
              out->conclusive ? "the card refuses a signature without its PIN"
                              : "UNEXPECTED: the card signed (or did not "
                                "answer) without a PIN verified here");
@@ -442,8 +442,8 @@ static int verified_signature(diag_link *l, diag_pins *pins, int which,
     out->sig_len = n;
     if (sw == SW_OK)
         return 1;
-    snprintf(out->answer, sizeof(out->answer), "not settled");
-    snprintf(out->detail, sizeof(out->detail),
+    snprintf(out->answer, sizeof out->answer, "not settled");
+    snprintf(out->detail, sizeof out->detail,
              "a signature right after VERIFY answered %04X", sw);
     leave_jpki(l);
     return 0;
@@ -457,11 +457,11 @@ static void second_signature(diag_link *l, uint16_t key_fid, const char *step,
     size_t n;
     uint16_t sw = sign(l, key_fid, step, &n);
     out->conclusive = sw == SW_OK || (sw >> 8) == 0x69;
-    snprintf(out->answer, sizeof(out->answer), "%s",
+    snprintf(out->answer, sizeof out->answer, "%s",
              sw == SW_OK       ? yes
              : out->conclusive ? no
                                : "not settled");
-    snprintf(out->detail, sizeof(out->detail),
+    snprintf(out->detail, sizeof out->detail,
              "%s: the signature answered %04X", step, sw);
     leave_jpki(l);
 }
@@ -505,8 +505,8 @@ const diag_experiment diag_experiments[] = {
       exp_sign_covers },
 };
 const size_t diag_n_experiments =
-    sizeof(diag_experiments) / sizeof(diag_experiments[0]);
-_Static_assert(sizeof(diag_experiments) / sizeof(diag_experiments[0]) <=
+    sizeof diag_experiments / sizeof diag_experiments[0];
+_Static_assert(sizeof diag_experiments / sizeof diag_experiments[0] <=
                    DIAG_MAX_EXPERIMENTS,
                "diag_report has room for DIAG_MAX_EXPERIMENTS results");
 

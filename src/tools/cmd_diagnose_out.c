@@ -26,7 +26,7 @@ static const char *label_kind(const char *label)
         { "JPKIAPGPSETOKEN", "Android secure element" },
         { "JPKIAPIOSTOKEN", "iPhone" },
     };
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(label, kinds[i].label) == 0)
             return kinds[i].kind;
     return label[0] ? "unknown kind" : "none";
@@ -97,8 +97,8 @@ static void text_files(const diag_report *r)
 static void text_findings(const diag_report *r)
 {
     char a[48], s[48];
-    pin_words(r->pin_sw[DIAG_AUTH], a, sizeof(a));
-    pin_words(r->pin_sw[DIAG_SIGN], s, sizeof(s));
+    pin_words(r->pin_sw[DIAG_AUTH], a, sizeof a);
+    pin_words(r->pin_sw[DIAG_SIGN], s, sizeof s);
     printf("Findings\n");
     printf("  %-22s %s (%s)\n", "token info label",
            r->token_label[0] ? r->token_label : "-",
@@ -164,11 +164,11 @@ static void text_apdus(const diag_link *l)
         const diag_apdu *a = &l->log[i];
         char lc[12] = "-", le[12] = "-", sw[8] = "none";
         if (a->lc >= 0)
-            snprintf(lc, sizeof(lc), "%d", a->lc);
+            snprintf(lc, sizeof lc, "%d", a->lc);
         if (a->le >= 0)
-            snprintf(le, sizeof(le), "%d", a->le);
+            snprintf(le, sizeof le, "%d", a->le);
         if (a->sw)
-            snprintf(sw, sizeof(sw), "%04X", a->sw);
+            snprintf(sw, sizeof sw, "%04X", a->sw);
         printf("  %-3zu %-26s %02X %02X %02X%02X %-4s %-4s %-4s %-5zu %.3f\n",
                i + 1, a->step ? a->step : "", a->cla, a->ins, a->p1, a->p2, lc,
                le, sw, a->len, (double)a->us / 1000.0);
@@ -208,7 +208,7 @@ static void jkv(const char *key, const char *val)
 static void jsw(const char *key, uint16_t sw)
 {
     char h[8];
-    snprintf(h, sizeof(h), "%04X", sw);
+    snprintf(h, sizeof h, "%04X", sw);
     if (sw)
         jkv(key, h);
     else
@@ -298,8 +298,8 @@ static void json_apdus(const diag_link *l)
     for (size_t i = 0; i < l->n_log; i++) {
         const diag_apdu *a = &l->log[i];
         char hdr[16];
-        snprintf(hdr, sizeof(hdr), "%02X %02X %02X %02X", a->cla, a->ins,
-                 a->p1, a->p2);
+        snprintf(hdr, sizeof hdr, "%02X %02X %02X %02X", a->cla, a->ins, a->p1,
+                 a->p2);
         printf("%s{", i ? "," : "");
         jkv("step", a->step ? a->step : "");
         jkv("header", hdr);

@@ -86,7 +86,7 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
 {
     uint8_t *der = NULL;
     size_t len = 0;
-    memset(v, 0, sizeof(*v));
+    memset(v, 0, sizeof *v);
     if (key == JPKI_SIGN) {
         /* Never even tried: it holds personal data and needs the PIN. */
         v->why = "needs the signature PIN (not read: status never asks for a "
@@ -113,12 +113,12 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
     if (mem &&
         X509_NAME_print_ex(mem, X509_get_subject_name(x), 0,
                            XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        int n = BIO_read(mem, v->subject, sizeof(v->subject) - 1);
+        int n = BIO_read(mem, v->subject, sizeof v->subject - 1);
         v->subject[n > 0 ? n : 0] = '\0';
     }
     BIO_free(mem);
-    fmt_time(X509_get0_notBefore(x), v->not_before, sizeof(v->not_before));
-    fmt_time(X509_get0_notAfter(x), v->not_after, sizeof(v->not_after));
+    fmt_time(X509_get0_notBefore(x), v->not_before, sizeof v->not_before);
+    fmt_time(X509_get0_notAfter(x), v->not_after, sizeof v->not_after);
     if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
         v->expired = 1;
     else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
@@ -137,7 +137,7 @@ static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
     if (prv != JPKI_OK)
         tries = -1;
     read_cert(jc, key, &v);
-    snprintf(label, sizeof(label), "%s%s", token_label[key],
+    snprintf(label, sizeof label, "%s%s", token_label[key],
              phone ? " (phone)" : "");
     if (json) {
         printf("%s{", first ? "" : ",");

@@ -73,7 +73,7 @@ int tool_pin_options(int argc, char **argv, const char *cmd,
 
 void tool_pin_wipe(tool_pin *p)
 {
-    OPENSSL_cleanse(p, sizeof(*p));
+    OPENSSL_cleanse(p, sizeof *p);
 }
 
 /* ---- the terminal, echo off, restored on a signal ----------------------- */
@@ -107,7 +107,7 @@ static int read_line(int fd, tool_pin *p)
 {
     size_t got = 0;
     char ch;
-    memset(p, 0, sizeof(*p));
+    memset(p, 0, sizeof *p);
     for (;;) {
         ssize_t r = read(fd, &ch, 1);
         if (r < 0 && errno == EINTR)
