@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bench/crl: shared by the driver (crl.c) and the CRL generator (crl_gen.c). */
+/* bench/crl: shared by the driver (crl.c) and the CRL generator
+ * (crl_gen.c). */
 #ifndef BENCH_CRL_H
 #define BENCH_CRL_H
 

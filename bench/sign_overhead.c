@@ -7,8 +7,9 @@
  * Needs JPKI_PKCS11_EMULATOR (an emulator card, PINs the defaults). Signs N
  * times in one logged-in session on each token, with CKM_RSA_PKCS and
  * CKM_SHA256_RSA_PKCS (with "ec", an ECDSA P-384 card: CKM_ECDSA over a
- * 48-byte hash and CKM_ECDSA_SHA384), twice: once plain (wall time), once with the
- * emulator's APDU log on, whose per-APDU durations are the card's own time.
+ * 48-byte hash and CKM_ECDSA_SHA384), twice: once plain (wall time), once
+ * with the emulator's APDU log on, whose per-APDU durations are the card's
+ * own time.
  * Module time per signature = wall / N - card time / N. Both runs are in
  * this process, so machine noise hits them alike.
  */
@@ -51,7 +52,7 @@ static double card_time_us(const char *log)
 
     if (!f)
         return -1;
-    while (fgets(line, sizeof(line), f))
+    while (fgets(line, sizeof line, f))
         if (sscanf(line, "%lf %lfus", &t, &d) == 2)
             sum += d;
     fclose(f);
@@ -66,7 +67,7 @@ static double run(CK_SLOT_ID slot, const char *pin, CK_MECHANISM_TYPE mech,
                                           0x65, 0x03, 0x04, 0x02, 0x01,
                                           0x05, 0x00, 0x04, 0x20 };
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof(cls) };
+    CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof cls };
     CK_MECHANISM m = { mech, NULL, 0 };
     CK_SESSION_HANDLE s;
     CK_OBJECT_HANDLE key;
@@ -86,11 +87,11 @@ static double run(CK_SLOT_ID slot, const char *pin, CK_MECHANISM_TYPE mech,
         must(CKR_KEY_HANDLE_INVALID, "no private key");
     t0 = now_us();
     for (i = 0; i < n; i++) {
-        len = sizeof(sig);
+        len = sizeof sig;
         must(p11->C_SignInit(s, &m, key), "C_SignInit");
         /* CKM_ECDSA signs a bare SHA-384-sized hash */
         must(p11->C_Sign(s, (CK_BYTE_PTR)di,
-                         mech == CKM_ECDSA ? 48 : sizeof(di), sig, &len),
+                         mech == CKM_ECDSA ? 48 : sizeof di, sig, &len),
              "C_Sign");
     }
     t0 = now_us() - t0;

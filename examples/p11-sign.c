@@ -52,7 +52,7 @@ static int find_slot(const char *label, CK_SLOT_ID *slot)
 static int find_key(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *key)
 {
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE tmpl[] = { { CKA_CLASS, &cls, sizeof(cls) } };
+    CK_ATTRIBUTE tmpl[] = { { CKA_CLASS, &cls, sizeof cls } };
     CK_ULONG n = 0;
 
     if (!check(p11->C_FindObjectsInit(s, tmpl, 1), "C_FindObjectsInit") ||
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     CK_OBJECT_HANDLE key;
     CK_SLOT_ID slot;
     CK_BYTE sig[512];
-    CK_ULONG sig_len = sizeof(sig);
+    CK_ULONG sig_len = sizeof sig;
     unsigned char *msg;
     size_t msg_len;
     void *lib;

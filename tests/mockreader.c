@@ -22,7 +22,7 @@ static reader_rv m_transmit(reader *r, const uint8_t *cmd, size_t len,
     mock_script *s = r->priv;
     size_t i = s->n_cmds;
 
-    if (i >= MOCK_MAX_STEPS || len > sizeof(s->cmd[0]))
+    if (i >= MOCK_MAX_STEPS || len > sizeof s->cmd[0])
         return READER_ERR_COMM;
     memcpy(s->cmd[i], cmd, len);
     s->cmd_len[i] = len;
@@ -89,13 +89,13 @@ static const reader_ops mock_ops = {
 
 reader *mock_reader_new(mock_script *script)
 {
-    reader *r = calloc(1, sizeof(*r));
+    reader *r = calloc(1, sizeof *r);
 
     if (!r)
         return NULL;
     r->ops = &mock_ops;
     r->priv = script;
-    snprintf(r->name, sizeof(r->name), "mock");
+    snprintf(r->name, sizeof r->name, "mock");
     return r;
 }
 
@@ -109,7 +109,7 @@ void mock_answer(mock_script *s, const char *hex)
             hex++;
             continue;
         }
-        if (sscanf(hex, "%2x", &v) != 1 || n >= sizeof(s->rsp[0]))
+        if (sscanf(hex, "%2x", &v) != 1 || n >= sizeof s->rsp[0])
             break;
         s->rsp[s->n_steps][n++] = (uint8_t)v;
         hex += 2;

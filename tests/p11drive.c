@@ -96,10 +96,10 @@ static const char *ckr_name(CK_RV rv)
     static char buf[32];
     size_t i;
 
-    for (i = 0; i < sizeof(ckr_names) / sizeof(ckr_names[0]); i++)
+    for (i = 0; i < sizeof ckr_names / sizeof ckr_names[0]; i++)
         if (ckr_names[i].rv == rv)
             return ckr_names[i].name;
-    snprintf(buf, sizeof(buf), "0x%08lX", (unsigned long)rv);
+    snprintf(buf, sizeof buf, "0x%08lX", (unsigned long)rv);
     return buf;
 }
 
@@ -107,7 +107,7 @@ static CK_RV ckr_value(const char *name)
 {
     size_t i;
 
-    for (i = 0; i < sizeof(ckr_names) / sizeof(ckr_names[0]); i++)
+    for (i = 0; i < sizeof ckr_names / sizeof ckr_names[0]; i++)
         if (strcmp(ckr_names[i].name, name) == 0)
             return ckr_names[i].rv;
     fprintf(stderr, "p11drive: unknown CKR name %s\n", name);
@@ -132,7 +132,7 @@ static void check(CK_RV rv, const char *what)
 {
     if (rv != expected) {
         char got[32];
-        snprintf(got, sizeof(got), "%s", ckr_name(rv));
+        snprintf(got, sizeof got, "%s", ckr_name(rv));
         die("%s returned %s", what, got);
     }
     printf("  %s -> %s\n", what, ckr_name(rv));
@@ -183,7 +183,7 @@ static void do_open(const char *arg)
     CK_TOKEN_INFO ti;
     CK_ULONG n = present_slots(list, 64), i;
 
-    snprintf(text, sizeof(text), "%.*s",
+    snprintf(text, sizeof text, "%.*s",
              (int)(colon ? (size_t)(colon - arg) : strlen(arg)), arg);
     for (i = 0; i < n; i++) {
         if (!label_has(list[i], text, &ti) || seen++ != want)
@@ -205,12 +205,12 @@ static void verify_sig(const CK_BYTE *id, CK_ULONG id_len, const CK_BYTE *data,
                        size_t data_len, const CK_BYTE *sig, size_t sig_len)
 {
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-    CK_ATTRIBUTE tmpl[2] = { { CKA_CLASS, &cls, sizeof(cls) },
+    CK_ATTRIBUTE tmpl[2] = { { CKA_CLASS, &cls, sizeof cls },
                              { CKA_ID, (void *)id, id_len } };
     CK_OBJECT_HANDLE cert = 0;
     CK_ULONG found = 0;
     static CK_BYTE der[8192];
-    CK_ATTRIBUTE val = { CKA_VALUE, der, sizeof(der) };
+    CK_ATTRIBUTE val = { CKA_VALUE, der, sizeof der };
     const unsigned char *p = der;
     X509 *x = NULL;
     EVP_PKEY *k = NULL;
@@ -238,12 +238,12 @@ static void verify_sig(const CK_BYTE *id, CK_ULONG id_len, const CK_BYTE *data,
 static void do_sign(void)
 {
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof(cls) };
+    CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof cls };
     CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
     CK_OBJECT_HANDLE key = 0;
     CK_ULONG found = 0, sig_len = 512;
     CK_BYTE data[] = "a document signed by p11drive", sig[512], id[64];
-    CK_ATTRIBUTE id_attr = { CKA_ID, id, sizeof(id) };
+    CK_ATTRIBUTE id_attr = { CKA_ID, id, sizeof id };
     CK_RV rv = p11->C_FindObjectsInit(cur, &tmpl, 1);
 
     if (rv == CKR_OK) {
@@ -257,10 +257,10 @@ static void do_sign(void)
     if (rv == CKR_OK)
         rv = p11->C_SignInit(cur, &mech, key);
     if (rv == CKR_OK)
-        rv = p11->C_Sign(cur, data, sizeof(data) - 1, sig, &sig_len);
+        rv = p11->C_Sign(cur, data, sizeof data - 1, sig, &sig_len);
     check(rv, "find key, CKA_ID, C_SignInit, C_Sign");
     if (rv == CKR_OK)
-        verify_sig(id, id_attr.ulValueLen, data, sizeof(data) - 1, sig,
+        verify_sig(id, id_attr.ulValueLen, data, sizeof data - 1, sig,
                    sig_len);
 }
 
@@ -287,8 +287,8 @@ static void do_serials(int want)
     }
     if (distinct != want) {
         char a[16], b[16];
-        snprintf(a, sizeof(a), "%d", distinct);
-        snprintf(b, sizeof(b), "%d", want);
+        snprintf(a, sizeof a, "%d", distinct);
+        snprintf(b, sizeof b, "%d", want);
         die("%s distinct serial numbers, expected %s", a, b);
     }
 }
@@ -348,10 +348,10 @@ static int thread_asleep(long tid)
     size_t n;
     FILE *f;
 
-    snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", tid);
+    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
     if (!(f = fopen(path, "r")))
         return 0;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
+    n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
     p = strrchr(buf, ')');
@@ -426,7 +426,7 @@ static void run(const char *s)
         CK_ULONG n = present_slots(list, 64);
         if ((long)n != atol(arg)) {
             char got[16];
-            snprintf(got, sizeof(got), "%lu", (unsigned long)n);
+            snprintf(got, sizeof got, "%lu", (unsigned long)n);
             die("%s present slots, expected %s", got, arg);
         }
     } else if (IS("wait-slots")) {
@@ -443,7 +443,7 @@ static void run(const char *s)
                (now_s() - t0) * 1000);
     } else if (IS("privkeys")) {
         CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-        CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof(cls) };
+        CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof cls };
         CK_OBJECT_HANDLE keys[4];
         CK_ULONG found = 0;
         CK_RV rv = p11->C_FindObjectsInit(cur, &tmpl, 1);

@@ -69,7 +69,7 @@ atomic_long n_create, n_destroy, n_lock, n_unlock;
 
 static CK_RV cb_create(CK_VOID_PTR_PTR m)
 {
-    pthread_mutex_t *p = malloc(sizeof(*p));
+    pthread_mutex_t *p = malloc(sizeof *p);
 
     if (!p || pthread_mutex_init(p, NULL) != 0) {
         free(p);
@@ -106,7 +106,7 @@ CK_C_INITIALIZE_ARGS t_callback_args(CK_FLAGS flags)
 {
     CK_C_INITIALIZE_ARGS a;
 
-    memset(&a, 0, sizeof(a));
+    memset(&a, 0, sizeof a);
     a.CreateMutex = cb_create;
     a.DestroyMutex = cb_destroy;
     a.LockMutex = cb_lock;
@@ -171,7 +171,7 @@ CK_ULONG t_find(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n,
 
 CK_ULONG t_count(CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls)
 {
-    CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof(cls) };
+    CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof cls };
     return t_find(h, &t, 1, NULL, 0);
 }
 
@@ -179,9 +179,9 @@ CK_ULONG t_count(CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls)
 CK_OBJECT_HANDLE t_find_obj(CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls,
                             CK_ULONG category)
 {
-    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
+    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof cls },
                           { CKA_CERTIFICATE_CATEGORY, &category,
-                            sizeof(category) } };
+                            sizeof category } };
     CK_OBJECT_HANDLE o[4];
 
     ck_assert_uint_eq(t_find(h, t, cls == CKO_CERTIFICATE ? 2 : 1, o, 4), 1);
@@ -220,10 +220,10 @@ CK_BBOOL t_attr_bool(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
                      CK_ATTRIBUTE_TYPE type)
 {
     CK_BBOOL b = 42;
-    CK_ATTRIBUTE a = { type, &b, sizeof(b) };
+    CK_ATTRIBUTE a = { type, &b, sizeof b };
 
     OK(p11->C_GetAttributeValue(h, o, &a, 1));
-    ck_assert_uint_eq(a.ulValueLen, sizeof(b));
+    ck_assert_uint_eq(a.ulValueLen, sizeof b);
     ck_assert(b == CK_TRUE || b == CK_FALSE);
     return b;
 }
@@ -232,10 +232,10 @@ CK_ULONG t_attr_ulong(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
                       CK_ATTRIBUTE_TYPE type)
 {
     CK_ULONG v = 0;
-    CK_ATTRIBUTE a = { type, &v, sizeof(v) };
+    CK_ATTRIBUTE a = { type, &v, sizeof v };
 
     OK(p11->C_GetAttributeValue(h, o, &a, 1));
-    ck_assert_uint_eq(a.ulValueLen, sizeof(v));
+    ck_assert_uint_eq(a.ulValueLen, sizeof v);
     return v;
 }
 

@@ -98,8 +98,11 @@ void t_image_tries(const char *image, unsigned *auth, unsigned *sig);
 /* test_pkcs11_ops.c, test_pkcs11_sign.c */
 void t_add_ops_tests(Suite *s);
 void t_add_sign_tests(Suite *s);
-/* test_pkcs11_more.c */
-void t_add_more_tests(Suite *s);
+/* test_pkcs11_interfaces.c, test_pkcs11_pin_verify.c,
+ * test_pkcs11_slot_events.c, test_pkcs11_pinpad.c */
+void t_add_interface_tests(Suite *s);
+void t_add_pin_verify_tests(Suite *s);
+void t_add_slot_event_tests(Suite *s);
 void t_add_pinpad_tests(Suite *s);
 
 #endif

@@ -24,7 +24,7 @@ static const char *encode_hex(const apdu_cmd *c)
     static uint8_t buf[APDU_CMD_MAX];
     size_t len = 0;
 
-    if (apdu_encode(c, buf, sizeof(buf), &len) != 0)
+    if (apdu_encode(c, buf, sizeof buf, &len) != 0)
         return "ERROR";
     return hex(buf, len);
 }
@@ -78,10 +78,10 @@ START_TEST(encode_extended)
     size_t len;
 
     ck_assert_str_eq(encode_hex(&c2), "00B00000000000");
-    ck_assert_int_eq(apdu_encode(&c3, buf, sizeof(buf), &len), 0);
+    ck_assert_int_eq(apdu_encode(&c3, buf, sizeof buf, &len), 0);
     ck_assert_uint_eq(len, 4 + 3 + 300);
     ck_assert_str_eq(hex(buf, 7), "00D6000000012C");
-    ck_assert_int_eq(apdu_encode(&c4, buf, sizeof(buf), &len), 0);
+    ck_assert_int_eq(apdu_encode(&c4, buf, sizeof buf, &len), 0);
     ck_assert_uint_eq(len, 4 + 3 + 300 + 2);
     ck_assert_str_eq(hex(buf + len - 2, 2), "0200");
 }
@@ -97,25 +97,25 @@ START_TEST(encode_bad_args)
     static uint8_t d[10];
     apdu_cmd big = { .ins = 0xA4, .data = d, .lc = 10 };
 
-    ck_assert_int_eq(apdu_encode(NULL, buf, sizeof(buf), &len), -1);
-    ck_assert_int_eq(apdu_encode(&fits, NULL, sizeof(buf), &len), -1);
-    ck_assert_int_eq(apdu_encode(&fits, buf, sizeof(buf), NULL), -1);
-    ck_assert_int_eq(apdu_encode(&nodata, buf, sizeof(buf), &len), -1);
-    ck_assert_int_eq(apdu_encode(&toolong, buf, sizeof(buf), &len), -1);
+    ck_assert_int_eq(apdu_encode(NULL, buf, sizeof buf, &len), -1);
+    ck_assert_int_eq(apdu_encode(&fits, NULL, sizeof buf, &len), -1);
+    ck_assert_int_eq(apdu_encode(&fits, buf, sizeof buf, NULL), -1);
+    ck_assert_int_eq(apdu_encode(&nodata, buf, sizeof buf, &len), -1);
+    ck_assert_int_eq(apdu_encode(&toolong, buf, sizeof buf, &len), -1);
     /* buffer too small is refused, never overrun */
-    ck_assert_int_eq(apdu_encode(&big, buf, sizeof(buf), &len), -1);
+    ck_assert_int_eq(apdu_encode(&big, buf, sizeof buf, &len), -1);
     ck_assert_int_eq(apdu_encode(&fits, buf, 4, &len), -1);
 }
 END_TEST
 
-/* ---- apdu_transmit against a scripted card -------------------------------- */
+/* ---- apdu_transmit against a scripted card ------------------------------ */
 
 static mock_script script;
 static reader *rd;
 
 static void setup(void)
 {
-    memset(&script, 0, sizeof(script));
+    memset(&script, 0, sizeof script);
     rd = mock_reader_new(&script);
     ck_assert_ptr_nonnull(rd);
     ck_assert_int_eq(reader_connect(rd), READER_OK);
@@ -139,7 +139,7 @@ START_TEST(transmit_plain)
     uint16_t sw;
 
     mock_answer(&script, "0102 9000");
-    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw), READER_OK);
+    ck_assert_int_eq(send_read(out, sizeof out, &len, &sw), READER_OK);
     ck_assert_uint_eq(sw, 0x9000);
     ck_assert_uint_eq(len, 2);
     ck_assert_str_eq(hex(out, len), "0102");
@@ -156,7 +156,7 @@ START_TEST(transmit_get_response_chain)
     mock_answer(&script, "AA 6102");
     mock_answer(&script, "BBCC 6101");
     mock_answer(&script, "DD 9000");
-    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw), READER_OK);
+    ck_assert_int_eq(send_read(out, sizeof out, &len, &sw), READER_OK);
     ck_assert_uint_eq(sw, 0x9000);
     ck_assert_str_eq(hex(out, len), "AABBCCDD");
     ck_assert_uint_eq(script.n_cmds, 3);
@@ -173,7 +173,7 @@ START_TEST(transmit_wrong_le_reissued)
 
     mock_answer(&script, "6C20");
     mock_answer(&script, "0102 9000");
-    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw), READER_OK);
+    ck_assert_int_eq(send_read(out, sizeof out, &len, &sw), READER_OK);
     ck_assert_uint_eq(sw, 0x9000);
     ck_assert_uint_eq(len, 2);
     ck_assert_str_eq(mock_cmd_hex(&script, 1), "00B0000020");
@@ -187,7 +187,7 @@ START_TEST(transmit_status_only)
     uint16_t sw;
 
     mock_answer(&script, "6A82");
-    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw), READER_OK);
+    ck_assert_int_eq(send_read(out, sizeof out, &len, &sw), READER_OK);
     ck_assert_uint_eq(sw, 0x6A82);
     ck_assert_uint_eq(len, 0);
 }
@@ -201,7 +201,7 @@ START_TEST(transmit_garbage)
 
     /* One byte is no response at all. */
     mock_answer(&script, "90");
-    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw), READER_ERR_COMM);
+    ck_assert_int_eq(send_read(out, sizeof out, &len, &sw), READER_ERR_COMM);
 }
 END_TEST
 
@@ -212,7 +212,7 @@ START_TEST(transmit_overflow_refused)
     uint16_t sw;
 
     mock_answer(&script, "010203 9000");
-    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw), READER_ERR_COMM);
+    ck_assert_int_eq(send_read(out, sizeof out, &len, &sw), READER_ERR_COMM);
 }
 END_TEST
 
@@ -224,7 +224,7 @@ START_TEST(transmit_endless_61xx_bounded)
 
     for (i = 0; i < MOCK_MAX_STEPS; i++)
         mock_answer(&script, "6100");
-    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw), READER_ERR_COMM);
+    ck_assert_int_eq(send_read(out, sizeof out, &len, &sw), READER_ERR_COMM);
     ck_assert_uint_le(script.n_cmds, MOCK_MAX_STEPS);
 }
 END_TEST
@@ -236,11 +236,11 @@ START_TEST(transmit_transport_errors)
     uint16_t sw;
 
     mock_fail(&script, READER_ERR_REMOVED);
-    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw),
+    ck_assert_int_eq(send_read(out, sizeof out, &len, &sw),
                      READER_ERR_REMOVED);
     mock_answer(&script, "6101");
     mock_fail(&script, READER_ERR_RESET);
-    ck_assert_int_eq(send_read(out, sizeof(out), &len, &sw), READER_ERR_RESET);
+    ck_assert_int_eq(send_read(out, sizeof out, &len, &sw), READER_ERR_RESET);
 }
 END_TEST
 

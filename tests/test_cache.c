@@ -182,7 +182,7 @@ static int contains(const unsigned char *hay, size_t n,
     return 0;
 }
 
-/* ---- the certificate cache ------------------------------------------------ */
+/* ---- the certificate cache ---------------------------------------------- */
 
 START_TEST(warm_open_reads_nothing)
 {

@@ -124,7 +124,7 @@ START_TEST(test_bad_lines_skipped)
     static char big[9000];
     p11_config cfg;
 
-    memset(big, 'x', sizeof(big) - 1);
+    memset(big, 'x', sizeof big - 1);
     write_conf("log_level = 9\ntokens = some\nno equals sign\ncolour = blue\n"
                "pcsc = maybe\n=\n");
     p11_config_load_file(&cfg, conf);
@@ -170,7 +170,7 @@ static const struct {
     { "log_level", "JPKI_PKCS11_DEBUG", "4", "2" },
     { "log_file", "JPKI_PKCS11_LOG_FILE", "/f.log", "/e.log" },
 };
-#define EVERY (sizeof(every) / sizeof(every[0]))
+#define EVERY (sizeof every / sizeof every[0])
 
 START_TEST(test_every_setting)
 {
@@ -178,7 +178,7 @@ START_TEST(test_every_setting)
     p11_config cfg;
 
     for (size_t i = 0; i < EVERY; i++)
-        snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s = %s\n",
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s = %s\n",
                  every[i].key, every[i].file_value);
     write_conf(text);
     p11_config_load_file(&cfg, conf);
@@ -273,8 +273,8 @@ START_TEST(test_one_token_only)
     CK_TOKEN_INFO ti;
     char card[4096], text[4200];
 
-    ck_assert_int_eq(tu_card_copy(card, sizeof(card)), 0);
-    snprintf(text, sizeof(text), "tokens = sign\npcsc = off\nemulator = %s\n",
+    ck_assert_int_eq(tu_card_copy(card, sizeof card), 0);
+    snprintf(text, sizeof text, "tokens = sign\npcsc = off\nemulator = %s\n",
              card);
     write_conf(text);
     setenv("JPKI_PKCS11_CONF", conf, 1);

@@ -41,7 +41,8 @@ enum {
     T_UNKNOWN_NONCRIT = 256,
 };
 
-/* A CRL by ca with entries, flags above; DER in *der (free with OPENSSL_free). */
+/* A CRL by ca with entries, flags above; DER in *der (free with
+ * OPENSSL_free). */
 size_t tcrl_make(const tca *ca, const tentry *e, size_t n, unsigned flags,
                  uint8_t **der);
 /* The same as PEM text. */

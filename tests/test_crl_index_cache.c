@@ -21,6 +21,7 @@
 
 #include "emu/emu.h"
 #include "jpki/crl_priv.h"
+#include "jpki/test_hooks.h"
 
 static const uint8_t sa[] = { 0x4a, 0x50, 0x4b, 0x49, 1, 2,  3,  4,
                               5,    6,    7,    8,    9, 10, 11, 12 };
@@ -254,7 +255,7 @@ START_TEST(test_crash_mid_build)
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        crlx_test_mid_write_hook = die_now;
+        jpki_test_set_crlx_mid_write_hook(die_now);
         fx_open(&f, NULL, &x);
         _exit(0);
     }

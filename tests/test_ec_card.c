@@ -160,7 +160,7 @@ START_TEST(test_shape_hash)
 }
 END_TEST
 
-/* ---- against the EC emulator card ---------------------------------------- */
+/* ---- against the EC emulator card --------------------------------------- */
 
 static char dir[512], card_path[600];
 static reader *rd;
@@ -257,7 +257,7 @@ START_TEST(test_emu_sign_der)
 }
 END_TEST
 
-/* ---- against a scripted card --------------------------------------------- */
+/* ---- against a scripted card -------------------------------------------- */
 
 static mock_script script;
 

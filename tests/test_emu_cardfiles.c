@@ -5,7 +5,7 @@
  * form, EF 0008 (which certificates the card carries) and the variants of
  * a card without one of its certificates: seen through the card's answers,
  * OpenSSL's verification of its signatures and its counters (emu_stats).
- * Part of test_emu_extra.
+ * Part of test_emu_behaviour.
  */
 #include <check.h>
 #include <string.h>
@@ -13,7 +13,7 @@
 
 #include "emu/emu.h"
 #include "emu_helpers.h"
-#include "test_emu_extra.h"
+#include "test_emu_behaviour.h"
 #include "testutil.h"
 
 #define P2_AUTH_KEY 0x97 /* 80 | SFI 17 */
@@ -49,7 +49,7 @@ static int verifies(uint16_t cert_fid, const char *msg, const uint8_t *sig,
     return tu_verify_sha256(der, n, msg, strlen(msg), sig, slen);
 }
 
-/* ---- P2 = 80|SFI ---------------------------------------------------------- */
+/* ---- P2 = 80|SFI -------------------------------------------------------- */
 
 /* _i = 0: the card takes the SFI form (default); 1: switch sign_sfi 0. */
 START_TEST(test_sign_by_sfi)
@@ -121,7 +121,7 @@ START_TEST(test_sign_sfi_errors)
 }
 END_TEST
 
-/* ---- EF 0008 ---------------------------------------------------------------- */
+/* ---- EF 0008 ------------------------------------------------------------ */
 
 static void read_0008(uint8_t out[3])
 {

@@ -4,7 +4,7 @@
  * 80 2A, docs/card.md): every scheme with both keys, each signature checked
  * by OpenSSL's own verification with that scheme's padding; unknown P1,
  * wrong lengths, the P1-00-only card and older images. Part of
- * test_emu_extra.
+ * test_emu_behaviour.
  */
 #include <check.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 
 #include "emu/emu.h"
 #include "emu_helpers.h"
-#include "test_emu_extra.h"
+#include "test_emu_behaviour.h"
 #include "testutil.h"
 
 static const char msg[] = "a document for every scheme";

@@ -3,7 +3,8 @@
  * test_emu_switches.c - the emulator's switches for card behaviours that
  * no real card has confirmed yet: each one in each of its settings, seen
  * through the card's answers and its counters (emu_stats), plus images of
- * older formats, which must keep today's behaviour. Part of test_emu_extra.
+ * older formats, which must keep today's behaviour. Part of
+ * test_emu_behaviour.
  */
 #include <check.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 
 #include "emu/emu.h"
 #include "emu_helpers.h"
-#include "test_emu_extra.h"
+#include "test_emu_behaviour.h"
 #include "testutil.h"
 
 #define SELECT_JPKI_FCI                                                       \

@@ -28,6 +28,7 @@
 
 #include "emu/emu.h"
 #include "jpki/jpki.h"
+#include "jpki/test_hooks.h"
 #include "p11test.h"
 #include "test_faults_flows.h"
 #include "test_faults_stats.h"
@@ -323,7 +324,7 @@ int main(void)
      * machine would query it once more than the counted run did, and every
      * fault after that point would land one APDU early. Believed for an
      * hour, the count does not depend on timing. */
-    jpki_pin_status_ttl_default = 3600u * 1000u;
+    jpki_test_set_pin_status_ttl_default(3600u * 1000u);
     if (!tu_template_pki_dir() || count_flows() != 0 || make_cases() != 0)
         return EXIT_FAILURE;
     printf("%zu fault cases (%zu flows x %zu kinds x each APDU, and %zu "

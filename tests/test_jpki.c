@@ -16,7 +16,7 @@
 #include "testutil.h"
 
 
-/* ---- against the emulator ---------------------------------------------------- */
+/* ---- against the emulator ----------------------------------------------- */
 
 static char card_path[512];
 static reader *rd;
@@ -24,7 +24,7 @@ static jpki_card *jc;
 
 static void emu_setup(void)
 {
-    ck_assert_int_eq(tu_card_copy(card_path, sizeof(card_path)), 0);
+    ck_assert_int_eq(tu_card_copy(card_path, sizeof card_path), 0);
     ck_assert_int_eq(reader_emu_new(card_path, &rd), READER_OK);
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
 }
@@ -185,37 +185,37 @@ END_TEST
 START_TEST(emu_sign_both_keys)
 {
     uint8_t sig[512];
-    size_t sig_len = sizeof(sig);
+    size_t sig_len = sizeof sig;
     jpki_cert *auth = read_cert(JPKI_AUTH, 0), *sign;
 
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1234", 4, NULL),
                      JPKI_OK);
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_OK);
     ck_assert_uint_eq(sig_len, 256);
-    assert_signature(auth, digest_info, sizeof(digest_info), sig, sig_len);
+    assert_signature(auth, digest_info, sizeof digest_info, sig, sig_len);
     /* the auth PIN does not open the signature key */
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_SIGN, "ABC123", 6, NULL),
                      JPKI_OK);
     sign = read_cert(JPKI_SIGN, 0);
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_OK);
-    assert_signature(sign, digest_info, sizeof(digest_info), sig, sig_len);
+    assert_signature(sign, digest_info, sizeof digest_info, sig, sig_len);
     jpki_cert_free(auth);
     jpki_cert_free(sign);
 }
@@ -227,7 +227,7 @@ START_TEST(emu_bad_args)
     size_t len;
     int tries;
     uint8_t sig[8];
-    size_t sig_len = sizeof(sig);
+    size_t sig_len = sizeof sig;
 
     ck_assert_int_eq(jpki_card_open(NULL, &jc), JPKI_ERR_ARGS);
     ck_assert_int_eq(jpki_card_read_cert(NULL, JPKI_AUTH, 0, &der, &len),
@@ -254,9 +254,9 @@ START_TEST(emu_bad_key)
     int tries;
     emu_image img;
 
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         jpki_key k = bad[i];
-        sig_len = sizeof(sig);
+        sig_len = sizeof sig;
         ck_assert_int_eq(jpki_card_read_cert(jc, k, 0, &der, &len),
                          JPKI_ERR_ARGS);
         ck_assert_int_eq(jpki_card_pin_status(jc, k, &tries), JPKI_ERR_ARGS);
@@ -270,7 +270,7 @@ START_TEST(emu_bad_key)
         ck_assert_int_eq(jpki_card_change_pin_pinpad(jc, k, &tries),
                          JPKI_ERR_ARGS);
         ck_assert_int_eq(jpki_card_sign(jc, k, JPKI_SCHEME_PKCS1, in,
-                                        sizeof(in), sig, &sig_len),
+                                        sizeof in, sig, &sig_len),
                          JPKI_ERR_ARGS);
     }
     ck_assert_ptr_null(der);
@@ -290,7 +290,7 @@ START_TEST(emu_card_removed)
     uint8_t *der = NULL;
     size_t len;
 
-    snprintf(moved, sizeof(moved), "%s.away", card_path);
+    snprintf(moved, sizeof moved, "%s.away", card_path);
     ck_assert_int_eq(rename(card_path, moved), 0);
     ck_assert_int_eq(jpki_card_read_cert(jc, JPKI_AUTH, 0, &der, &len),
                      JPKI_ERR_REMOVED);

@@ -17,7 +17,7 @@ mock_script script;
 
 void mock_setup(void)
 {
-    memset(&script, 0, sizeof(script));
+    memset(&script, 0, sizeof script);
     rd = mock_reader_new(&script);
     jc = NULL;
 }
@@ -290,13 +290,13 @@ END_TEST
 START_TEST(mock_sign_commands)
 {
     uint8_t sig[300];
-    size_t sig_len = sizeof(sig);
+    size_t sig_len = sizeof sig;
 
     mock_open();
     /* the key named by SFI in P2 (9A: EF 001A), no SELECT before it */
     mock_answer(&script, "6982");
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(script.n_cmds, 1);
@@ -304,16 +304,16 @@ START_TEST(mock_sign_commands)
     ck_assert_uint_eq(script.cmd[0][1], 0x2A);
     ck_assert_uint_eq(script.cmd[0][2], 0x00);
     ck_assert_uint_eq(script.cmd[0][3], 0x9A);
-    ck_assert_uint_eq(script.cmd[0][4], sizeof(digest_info));
+    ck_assert_uint_eq(script.cmd[0][4], sizeof digest_info);
     ck_assert_uint_eq(script.cmd[0][script.cmd_len[0] - 1], 0x00); /* Le */
     /* any 69xx is the key not usable now: a lost login, never a broken card */
     static const char *const refusals[] = { "6985", "6984", "6983", "6986",
                                             "6981" };
-    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
         mock_answer(&script, refusals[i]);
-        sig_len = sizeof(sig);
+        sig_len = sizeof sig;
         ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
-                                        digest_info, sizeof(digest_info), sig,
+                                        digest_info, sizeof digest_info, sig,
                                         &sig_len),
                          JPKI_ERR_SECURITY);
     }
@@ -324,9 +324,9 @@ START_TEST(mock_sign_commands)
     mock_answer(&script, "6A82");
     mock_answer(&script, "9000"); /* SELECT 0017 */
     mock_answer(&script, "6982");
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(script.n_cmds, n0 + 3);
@@ -335,15 +335,15 @@ START_TEST(mock_sign_commands)
     ck_assert_uint_eq(script.cmd[n0 + 2][3], 0x80);
     ck_assert_int_eq(jpki_card_knows(jc, JPKI_FACT_NO_SFI), 0);
     mock_answer(&script, "6A88"); /* not 69xx: the card's error */
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_ERR_CARD);
     mock_fail(&script, READER_ERR_REMOVED);
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_ERR_REMOVED);
     ck_assert_int_eq(script.begins, script.ends);
@@ -356,14 +356,14 @@ END_TEST
 START_TEST(mock_sign_sfi_refused)
 {
     uint8_t sig[300];
-    size_t sig_len = sizeof(sig);
+    size_t sig_len = sizeof sig;
 
     mock_open();
     mock_answer(&script, "6A86");
     mock_answer(&script, "9000"); /* SELECT 001A */
     mock_answer(&script, "0102 9000");
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_OK);
     ck_assert_uint_eq(sig_len, 2);
@@ -375,9 +375,9 @@ START_TEST(mock_sign_sfi_refused)
     ck_assert_int_eq(jpki_card_knows(jc, JPKI_FACT_NO_SFI), 1);
     mock_answer(&script, "9000"); /* SELECT 0017 */
     mock_answer(&script, "0304 9000");
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_OK);
     ck_assert_uint_eq(script.n_cmds, 5);
@@ -425,7 +425,7 @@ END_TEST
 START_TEST(mock_reset_midway)
 {
     uint8_t *der = NULL, sig[300];
-    size_t len = 0, sig_len = sizeof(sig);
+    size_t len = 0, sig_len = sizeof sig;
     int tries = -1;
 
     mock_open();
@@ -462,7 +462,7 @@ START_TEST(mock_reset_midway)
     /* A signature is not: its PIN went with the reset. */
     mock_fail(&script, READER_ERR_RESET); /* COMPUTE DIGITAL SIGNATURE */
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(jpki_card_resets(jc), 5);

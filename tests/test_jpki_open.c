@@ -72,7 +72,7 @@ START_TEST(mock_serial_record_malformed)
     char out[JPKI_SERIAL_LEN + 1];
     uint8_t rec[64];
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n = 0;
         unsigned v;
         for (const char *h = cases[i].hex; *h;) {
@@ -84,7 +84,7 @@ START_TEST(mock_serial_record_malformed)
             rec[n++] = (uint8_t)v;
             h += 2;
         }
-        memset(out, 'X', sizeof(out));
+        memset(out, 'X', sizeof out);
         /* exactly n bytes: ASan sees any read past them */
         uint8_t *exact = malloc(n ? n : 1);
         memcpy(exact, rec, n);
@@ -118,7 +118,7 @@ START_TEST(mock_smartphone_no_serial_ap)
     mock_answer(&script, "9000"); /* SELECT 0006 */
     mock_answer(
         &script,
-        "53452D303031323334353637383941 42 9000"); /* "SE-0123456789AB" + "B" */
+        "53452D303031323334353637383941 42 9000"); /* "SE-0123456789AB"+"B" */
     ck_assert_int_eq(jpki_card_id(jc, id), JPKI_OK);
     ck_assert_str_eq(mock_cmd_hex(&script, 0), SELECT_TOKEN_INFO);
     ck_assert_str_eq(mock_cmd_hex(&script, 1), "00B0005010");
@@ -143,7 +143,7 @@ START_TEST(mock_smartphone_no_id)
     mock_answer(&script, "4A504B4941504750534554 4F4B454E 9000");
     mock_answer(&script, "6A82");
     ck_assert_int_eq(jpki_card_open(rd, &jc), JPKI_OK);
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         script.n_cmds = script.n_steps = 0;
         mock_answer(&script, "9000");
         mock_answer(&script, fields[i]);

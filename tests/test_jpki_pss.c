@@ -30,8 +30,8 @@ static const uint8_t hash[JPKI_SHA256_LEN] = {
 
 static void pss_setup(void)
 {
-    ck_assert_int_eq(tu_card_copy(img, sizeof(img)), 0);
-    snprintf(logp, sizeof(logp), "%s.apdu", img);
+    ck_assert_int_eq(tu_card_copy(img, sizeof img), 0);
+    snprintf(logp, sizeof logp, "%s.apdu", img);
     setenv("JPKI_EMU_LOG", logp, 1);
     erd = NULL;
     ejc = NULL;
@@ -61,7 +61,7 @@ static int card_saw(const char *a, const char *b)
 
     if (!f)
         return 0;
-    while (fgets(line, sizeof(line), f))
+    while (fgets(line, sizeof line, f))
         if (strstr(line, a) && (!b || strstr(line, b)))
             n++;
     fclose(f);
@@ -97,18 +97,18 @@ START_TEST(pss_both_keys)
         ck_assert_int_eq(jpki_card_verify_pin(ejc, (jpki_key)k, pins[k],
                                               strlen(pins[k]), NULL),
                          JPKI_OK);
-        sig_len = sizeof(sig);
+        sig_len = sizeof sig;
         ck_assert_int_eq(jpki_card_sign(ejc, (jpki_key)k,
                                         JPKI_SCHEME_PSS_SHA256, hash,
-                                        sizeof(hash), sig, &sig_len),
+                                        sizeof hash, sig, &sig_len),
                          JPKI_OK);
         ck_assert_uint_eq(sig_len, 256);
         ck_assert(pss_verifies((jpki_key)k, sig, sig_len));
         /* a DigestInfo or a short hash is not a PSS input */
-        sig_len = sizeof(sig);
+        sig_len = sizeof sig;
         ck_assert_int_eq(jpki_card_sign(ejc, (jpki_key)k,
                                         JPKI_SCHEME_PSS_SHA256, digest_info,
-                                        sizeof(digest_info), sig, &sig_len),
+                                        sizeof digest_info, sig, &sig_len),
                          JPKI_ERR_ARGS);
         ck_assert_int_eq(jpki_card_sign(ejc, (jpki_key)k,
                                         JPKI_SCHEME_PSS_SHA256, hash, 20, sig,
@@ -126,25 +126,25 @@ END_TEST
 START_TEST(pss_refused_by_card)
 {
     uint8_t sig[512];
-    size_t sig_len = sizeof(sig);
+    size_t sig_len = sizeof sig;
 
     ck_assert_int_eq(tu_card_set(img, "sign_v15_only", "1"), 0);
     open_card();
     ck_assert_int_eq(jpki_card_verify_pin(ejc, JPKI_SIGN, "ABC123", 6, NULL),
                      JPKI_OK);
     for (int i = 0; i < 2; i++) {
-        sig_len = sizeof(sig);
+        sig_len = sizeof sig;
         ck_assert_int_eq(jpki_card_sign(ejc, JPKI_SIGN, JPKI_SCHEME_PSS_SHA256,
-                                        hash, sizeof(hash), sig, &sig_len),
+                                        hash, sizeof hash, sig, &sig_len),
                          JPKI_ERR_UNSUPPORTED);
         ck_assert(jpki_card_knows(ejc, JPKI_FACT_NO_PSS));
     }
     /* refused in the SFI form and the classic one, once, never again */
     ck_assert_int_eq(card_saw("INS=2A P1=04", "SW=6A86"), 2);
     ck_assert(!jpki_card_knows(ejc, JPKI_FACT_NO_SFI));
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(ejc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_OK);
     ck_assert_int_eq(card_saw("INS=2A P1=00", "SW=9000"), 1);
@@ -191,11 +191,11 @@ START_TEST(pss_which_answers_are_refusals)
     size_t sig_len, at = 0;
 
     mock_open();
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n = script_pss_answer(cases[i].sw, cases[i].classic_too);
-        sig_len = sizeof(sig);
+        sig_len = sizeof sig;
         ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PSS_SHA256,
-                                        hash, sizeof(hash), sig, &sig_len),
+                                        hash, sizeof hash, sig, &sig_len),
                          cases[i].rv);
         ck_assert_int_eq(jpki_card_knows(jc, JPKI_FACT_NO_PSS),
                          cases[i].learnt);
@@ -210,7 +210,7 @@ START_TEST(pss_which_answers_are_refusals)
     ck_assert(!jpki_card_knows(jc, JPKI_FACT_NO_SFI));
     /* known now: not asked again */
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PSS_SHA256,
-                                    hash, sizeof(hash), sig, &sig_len),
+                                    hash, sizeof hash, sig, &sig_len),
                      JPKI_ERR_UNSUPPORTED);
     ck_assert_uint_eq(script.n_cmds, at);
     ck_assert_int_eq(script.begins, script.ends);
@@ -220,20 +220,20 @@ END_TEST
 START_TEST(pss_6d00_and_v15_refusal)
 {
     uint8_t sig[300];
-    size_t sig_len = sizeof(sig);
+    size_t sig_len = sizeof sig;
 
     mock_open();
     /* P1 00 refused in both forms: a broken card, not a fact about PSS */
     script_pss_answer("6A86", 1);
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
-                                    digest_info, sizeof(digest_info), sig,
+                                    digest_info, sizeof digest_info, sig,
                                     &sig_len),
                      JPKI_ERR_CARD);
     ck_assert(!jpki_card_knows(jc, JPKI_FACT_NO_PSS));
     script_pss_answer("6D00", 1);
-    sig_len = sizeof(sig);
+    sig_len = sizeof sig;
     ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PSS_SHA256,
-                                    hash, sizeof(hash), sig, &sig_len),
+                                    hash, sizeof hash, sig, &sig_len),
                      JPKI_ERR_UNSUPPORTED);
     ck_assert(jpki_card_knows(jc, JPKI_FACT_NO_PSS));
     ck_assert(!jpki_card_knows(jc, JPKI_FACT_NO_SFI));

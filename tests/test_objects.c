@@ -51,7 +51,7 @@ static jpki_cert *make_cert(const char *alg, const char *param)
 
 static void setup_ec(void)
 {
-    memset(&card, 0, sizeof(card));
+    memset(&card, 0, sizeof card);
     tok = &card.tok[JPKI_AUTH];
     tok->card = &card;
     tok->key = JPKI_AUTH;
@@ -102,23 +102,23 @@ START_TEST(test_ec_key_objects)
 
     for (kind = P11_OBJ_PUBKEY; kind <= P11_OBJ_PRIVKEY; kind++) {
         ck_assert_int_eq(p11_object_build(tok, kind, cert, 0), CKR_OK);
-        len = sizeof(kt);
+        len = sizeof kt;
         ck_assert_int_eq(get(kind, CKA_KEY_TYPE, &kt, &len), CKR_OK);
         ck_assert_uint_eq(kt, CKK_EC);
-        len = sizeof(buf);
+        len = sizeof buf;
         ck_assert_int_eq(get(kind, CKA_EC_PARAMS, buf, &len), CKR_OK);
-        ck_assert_uint_eq(len, sizeof(p384_oid));
-        ck_assert_mem_eq(buf, p384_oid, sizeof(p384_oid));
-        len = sizeof(buf);
+        ck_assert_uint_eq(len, sizeof p384_oid);
+        ck_assert_mem_eq(buf, p384_oid, sizeof p384_oid);
+        len = sizeof buf;
         ck_assert_int_eq(get(kind, CKA_MODULUS, buf, &len),
                          CKR_ATTRIBUTE_TYPE_INVALID);
         ck_assert_uint_eq(len, CK_UNAVAILABLE_INFORMATION);
-        len = sizeof(buf);
+        len = sizeof buf;
         ck_assert_int_eq(get(kind, CKA_PUBLIC_KEY_INFO, buf, &len), CKR_OK);
         ck_assert_uint_eq(len, cert->spki.len);
     }
     /* the public key's point: an OCTET STRING of the uncompressed point */
-    len = sizeof(buf);
+    len = sizeof buf;
     ck_assert_int_eq(get(P11_OBJ_PUBKEY, CKA_EC_POINT, buf, &len), CKR_OK);
     ck_assert_uint_eq(len, 2 + 97);
     ck_assert_uint_eq(buf[0], 0x04);
@@ -126,15 +126,15 @@ START_TEST(test_ec_key_objects)
     ck_assert_uint_eq(buf[2], 0x04);
     /* the private key carries the point too, for clients that look there */
     unsigned char point[512];
-    CK_ULONG plen = sizeof(point);
+    CK_ULONG plen = sizeof point;
     ck_assert_int_eq(get(P11_OBJ_PRIVKEY, CKA_EC_POINT, point, &plen), CKR_OK);
     ck_assert_uint_eq(plen, len);
     ck_assert_mem_eq(point, buf, len);
     /* the private key signs, and its value stays on the card */
-    len = sizeof(b);
+    len = sizeof b;
     ck_assert_int_eq(get(P11_OBJ_PRIVKEY, CKA_SIGN, &b, &len), CKR_OK);
     ck_assert_uint_eq(b, CK_TRUE);
-    len = sizeof(buf);
+    len = sizeof buf;
     ck_assert_int_eq(get(P11_OBJ_PRIVKEY, CKA_VALUE, buf, &len),
                      CKR_ATTRIBUTE_SENSITIVE);
 }
@@ -178,13 +178,13 @@ START_TEST(test_rsa_for_contrast)
 
     tok->cert = rsa;
     ck_assert_int_eq(p11_object_build(tok, P11_OBJ_PRIVKEY, rsa, 1), CKR_OK);
-    len = sizeof(kt);
+    len = sizeof kt;
     ck_assert_int_eq(get(P11_OBJ_PRIVKEY, CKA_KEY_TYPE, &kt, &len), CKR_OK);
     ck_assert_uint_eq(kt, CKK_RSA);
-    len = sizeof(buf);
+    len = sizeof buf;
     ck_assert_int_eq(get(P11_OBJ_PRIVKEY, CKA_MODULUS, buf, &len), CKR_OK);
     ck_assert_uint_eq(len, 256);
-    len = sizeof(buf);
+    len = sizeof buf;
     ck_assert_int_eq(get(P11_OBJ_PRIVKEY, CKA_EC_PARAMS, buf, &len),
                      CKR_ATTRIBUTE_TYPE_INVALID);
     ck_assert_int_eq(p11_mech_list(tok, list, &n), CKR_OK);

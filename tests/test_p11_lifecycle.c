@@ -51,7 +51,7 @@ static int reap(pid_t pid, double secs)
     }
 }
 
-/* ---- fork with a waiter --------------------------------------------------- */
+/* ---- fork with a waiter ------------------------------------------------- */
 
 typedef struct {
     atomic_int done;

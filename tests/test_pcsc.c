@@ -17,7 +17,7 @@ START_TEST(test_features)
                                     0x07, 0x04, 0x42, 0x33, 0x00, 0x07 };
     pcsc_features f;
 
-    ck_assert_int_eq(pcsc_parse_features(list, sizeof(list), &f), 0);
+    ck_assert_int_eq(pcsc_parse_features(list, sizeof list, &f), 0);
     ck_assert_uint_eq(f.verify_pin_direct, 0x42330006u);
     ck_assert_uint_eq(f.modify_pin_direct, 0x42330007u);
     /* only the unknown tag: no PIN pad */
@@ -41,14 +41,13 @@ START_TEST(test_features_malformed)
                                         0x00, 0x07, 0x00 };
     pcsc_features f;
 
-    ck_assert_int_eq(pcsc_parse_features(bad_len, sizeof(bad_len), &f), -1);
-    ck_assert_int_eq(pcsc_parse_features(truncated, sizeof(truncated), &f),
-                     -1);
+    ck_assert_int_eq(pcsc_parse_features(bad_len, sizeof bad_len, &f), -1);
+    ck_assert_int_eq(pcsc_parse_features(truncated, sizeof truncated, &f), -1);
     ck_assert_uint_eq(f.verify_pin_direct, 0);
     /* a valid first entry is not trusted when the rest is broken */
-    ck_assert_int_eq(pcsc_parse_features(tail, sizeof(tail), &f), -1);
+    ck_assert_int_eq(pcsc_parse_features(tail, sizeof tail, &f), -1);
     ck_assert_uint_eq(f.verify_pin_direct, 0);
-    ck_assert_int_eq(pcsc_parse_features(long_len, sizeof(long_len), &f), -1);
+    ck_assert_int_eq(pcsc_parse_features(long_len, sizeof long_len, &f), -1);
     ck_assert_uint_eq(f.verify_pin_direct, 0);
     ck_assert_uint_eq(f.modify_pin_direct, 0);
     ck_assert_int_eq(pcsc_parse_features(NULL, 6, &f), -1);
@@ -79,12 +78,12 @@ START_TEST(test_verify_auth_pin)
                               .min_len = 4,
                               .max_len = 4 };
     uint8_t out[PCSC_PIN_STRUCT_MAX];
-    size_t n = pcsc_build_verify(&req, out, sizeof(out));
+    size_t n = pcsc_build_verify(&req, out, sizeof out);
 
-    ck_assert_uint_eq(n, sizeof(expect));
-    ck_assert_mem_eq(out, expect, sizeof(expect));
+    ck_assert_uint_eq(n, sizeof expect);
+    ck_assert_mem_eq(out, expect, sizeof expect);
     /* one byte short of room: refused, not truncated */
-    ck_assert_uint_eq(pcsc_build_verify(&req, out, sizeof(expect) - 1), 0);
+    ck_assert_uint_eq(pcsc_build_verify(&req, out, sizeof expect - 1), 0);
 }
 END_TEST
 
@@ -93,7 +92,7 @@ END_TEST
 START_TEST(test_verify_sign_pin)
 {
     static const uint8_t expect[] = { 0x1E, 0x1E, 0x82, 0x00, 0x00,
-                                      0x10, 0x06, /* wPINMaxExtraDigit: min 6, max 16 */
+                                      0x10, 0x06, /* PIN length 6..16 */
                                       0x02, 0x01, 0x09, 0x04, 0x00,
                                       0x00, 0x00, 0x00, 0x05, 0x00,
                                       0x00, 0x00, /* ulDataLength = 5 */
@@ -105,11 +104,11 @@ START_TEST(test_verify_sign_pin)
                               .min_len = 6,
                               .max_len = 16 };
     uint8_t out[PCSC_PIN_STRUCT_MAX];
-    size_t n = pcsc_build_verify(&req, out, sizeof(out));
+    size_t n = pcsc_build_verify(&req, out, sizeof out);
 
-    ck_assert_uint_eq(n, sizeof(expect));
+    ck_assert_uint_eq(n, sizeof expect);
     ck_assert_uint_eq(PCSC_VERIFY_HDR, 19);
-    ck_assert_mem_eq(out, expect, sizeof(expect));
+    ck_assert_mem_eq(out, expect, sizeof expect);
 }
 END_TEST
 
@@ -135,14 +134,14 @@ START_TEST(test_modify_sign_pin)
                               .min_len = 6,
                               .max_len = 16 };
     uint8_t out[PCSC_PIN_STRUCT_MAX];
-    size_t n = pcsc_build_modify(&req, out, sizeof(out));
+    size_t n = pcsc_build_modify(&req, out, sizeof out);
 
     ck_assert_uint_eq(PCSC_MODIFY_HDR, 24);
-    ck_assert_uint_eq(n, sizeof(expect));
-    ck_assert_mem_eq(out, expect, sizeof(expect));
+    ck_assert_uint_eq(n, sizeof expect);
+    ck_assert_mem_eq(out, expect, sizeof expect);
     /* the auth PIN's fixed block */
     req.min_len = req.max_len = 4;
-    n = pcsc_build_modify(&req, out, sizeof(out));
+    n = pcsc_build_modify(&req, out, sizeof out);
     ck_assert_uint_eq(n, PCSC_MODIFY_HDR + 9);
     ck_assert_uint_eq(out[3], 4);
     ck_assert_uint_eq(out[7], 4);
@@ -158,14 +157,14 @@ START_TEST(test_pin_struct_bad_input)
     uint8_t out[PCSC_PIN_STRUCT_MAX];
 
     req.min_len = 0, req.max_len = 4;
-    ck_assert_uint_eq(pcsc_build_verify(&req, out, sizeof(out)), 0);
+    ck_assert_uint_eq(pcsc_build_verify(&req, out, sizeof out), 0);
     req.min_len = 8, req.max_len = 6;
-    ck_assert_uint_eq(pcsc_build_verify(&req, out, sizeof(out)), 0);
+    ck_assert_uint_eq(pcsc_build_verify(&req, out, sizeof out), 0);
     req.min_len = 6, req.max_len = 17;
-    ck_assert_uint_eq(pcsc_build_modify(&req, out, sizeof(out)), 0);
-    ck_assert_uint_eq(pcsc_build_verify(NULL, out, sizeof(out)), 0);
+    ck_assert_uint_eq(pcsc_build_modify(&req, out, sizeof out), 0);
+    ck_assert_uint_eq(pcsc_build_verify(NULL, out, sizeof out), 0);
     req.min_len = req.max_len = 16;
-    ck_assert_uint_eq(pcsc_build_verify(&req, out, sizeof(out)),
+    ck_assert_uint_eq(pcsc_build_verify(&req, out, sizeof out),
                       PCSC_VERIFY_HDR + 5 + 16);
     ck_assert_uint_eq(pcsc_build_verify(&req, NULL, 99), 0);
 }

@@ -4,9 +4,10 @@
  * asked for: none for listing, information, flags, objects and
  * certificates; one per C_Login and per C_SetPIN; none for a PIN refused
  * on the host, a locked PIN, or after the card was reset or pulled (a PIN
- * is never replayed: after a removal, which is also a reset). The tries are counted by the card itself (VERIFY
- * commands with data, test_faults_stats.h), and no flow ever selects the
- * card-info application (personal data the module has no use for).
+ * is never replayed: after a removal, which is also a reset). The tries are
+ * counted by the card itself (VERIFY commands with data, test_faults_stats.h),
+ * and no flow ever selects the card-info application (personal data the module
+ * has no use for).
  */
 #include <check.h>
 #include <stdio.h>

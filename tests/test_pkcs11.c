@@ -9,8 +9,9 @@
  *
  * This file: lifecycle, information, sessions, main. p11test.c: fixtures
  * and helpers. test_pkcs11_ops.c: objects, login. test_pkcs11_sign.c:
- * signing, removal, broken cards, threads. test_pkcs11_more.c: 3.0
- * interfaces, C_SetPIN, C_Verify, slot events, PIN pads.
+ * signing, removal, broken cards, threads. test_pkcs11_interfaces.c: 3.0
+ * interfaces. test_pkcs11_pin_verify.c: C_SetPIN, C_Verify, the RNG.
+ * test_pkcs11_slot_events.c: slot events. test_pkcs11_pinpad.c: PIN pads.
  */
 #include "p11test.h"
 
@@ -151,23 +152,23 @@ START_TEST(test_initialize_bad_args)
     CK_C_INITIALIZE_ARGS a;
     CK_ULONG n;
 
-    memset(&a, 0, sizeof(a));
+    memset(&a, 0, sizeof a);
     a.pReserved = &a;
     RV(CKR_ARGUMENTS_BAD, p11->C_Initialize(&a));
     RV(CKR_CRYPTOKI_NOT_INITIALIZED, p11->C_GetSlotList(CK_FALSE, NULL, &n));
-    memset(&a, 0, sizeof(a));
+    memset(&a, 0, sizeof a);
     a.CreateMutex = t_callback_args(0).CreateMutex; /* one of four */
     RV(CKR_ARGUMENTS_BAD, p11->C_Initialize(&a));
     a = t_callback_args(CKF_OS_LOCKING_OK);
     a.UnlockMutex = NULL;
     RV(CKR_ARGUMENTS_BAD, p11->C_Initialize(&a));
     RV(CKR_CRYPTOKI_NOT_INITIALIZED, p11->C_GetSlotList(CK_FALSE, NULL, &n));
-    memset(&a, 0, sizeof(a));
+    memset(&a, 0, sizeof a);
     a.flags = CKF_OS_LOCKING_OK;
     OK(p11->C_Initialize(&a));
     OK(p11->C_GetSlotList(CK_FALSE, NULL, &n));
     OK(p11->C_Finalize(NULL));
-    memset(&a, 0, sizeof(a));
+    memset(&a, 0, sizeof a);
     OK(p11->C_Initialize(&a));
     OK(p11->C_Finalize(NULL));
 }
@@ -286,8 +287,8 @@ START_TEST(test_get_info)
     ck_assert_int_eq(info.cryptokiVersion.major, 2);
     ck_assert_int_eq(info.cryptokiVersion.minor, 40);
     ck_assert_uint_eq(info.flags, 0);
-    check_padded(info.manufacturerID, sizeof(info.manufacturerID), "");
-    check_padded(info.libraryDescription, sizeof(info.libraryDescription), "");
+    check_padded(info.manufacturerID, sizeof info.manufacturerID, "");
+    check_padded(info.libraryDescription, sizeof info.libraryDescription, "");
     RV(CKR_ARGUMENTS_BAD, p11->C_GetInfo(NULL));
 }
 END_TEST
@@ -320,8 +321,8 @@ START_TEST(test_slot_list)
         ck_assert_uint_eq(si.flags &
                               (CKF_TOKEN_PRESENT | CKF_REMOVABLE_DEVICE),
                           CKF_TOKEN_PRESENT | CKF_REMOVABLE_DEVICE);
-        check_padded(si.slotDescription, sizeof(si.slotDescription), "");
-        check_padded(si.manufacturerID, sizeof(si.manufacturerID), "");
+        check_padded(si.slotDescription, sizeof si.slotDescription, "");
+        check_padded(si.manufacturerID, sizeof si.manufacturerID, "");
     }
 }
 END_TEST
@@ -359,9 +360,9 @@ START_TEST(test_token_info)
 
     for (s = 0; s < 2; s++) {
         OK(p11->C_GetTokenInfo(s, &ti[s]));
-        check_padded(ti[s].label, sizeof(ti[s].label), token_labels[s]);
-        check_padded(ti[s].model, sizeof(ti[s].model), "JPKI emulator");
-        check_padded(ti[s].manufacturerID, sizeof(ti[s].manufacturerID), "");
+        check_padded(ti[s].label, sizeof ti[s].label, token_labels[s]);
+        check_padded(ti[s].model, sizeof ti[s].model, "JPKI emulator");
+        check_padded(ti[s].manufacturerID, sizeof ti[s].manufacturerID, "");
         for (i = 0; i < 14; i++)
             ck_assert(
                 strchr("0123456789ABCDEFabcdef", ti[s].serialNumber[i]) &&
@@ -433,7 +434,7 @@ START_TEST(test_mechanisms)
         }
         ck_assert_uint_eq(
             seen, (1UL << (t_ec ? T_N_HASH_MECHS + 1 : N_HASH_MECHS + 3)) - 1);
-        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
             RV(CKR_MECHANISM_INVALID, p11->C_GetMechanismInfo(s, bad[i], &mi));
     }
 }
@@ -574,7 +575,9 @@ int main(void)
     tcase_add_test(tc, test_close_all_sessions);
     t_add_ops_tests(s);
     t_add_sign_tests(s);
-    t_add_more_tests(s);
+    t_add_interface_tests(s);
+    t_add_pin_verify_tests(s);
+    t_add_slot_event_tests(s);
     t_add_pinpad_tests(s);
 
     sr = srunner_create(s);

@@ -124,7 +124,7 @@ START_TEST(test_privkey_attributes)
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
     CK_ULONG id_len, len;
     unsigned char *id = t_attr(h, k, CKA_ID, &id_len), *v;
-    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
+    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cls, sizeof cls },
                           { CKA_ID, id, id_len } };
     CK_ATTRIBUTE a = { CKA_PRIVATE_EXPONENT, NULL, 0 };
     EVP_PKEY *pk = t_token_pkey(h);
@@ -177,23 +177,23 @@ START_TEST(test_attribute_errors)
     CK_OBJECT_CLASS cls = 0;
     CK_BBOOL b = CK_FALSE;
     char label[128] = "", big[4096];
-    CK_ATTRIBUTE t[3] = { { CKA_CLASS, &cls, sizeof(cls) },
-                          { CKA_VENDOR_DEFINED | 0x4242, big, sizeof(big) },
-                          { CKA_LABEL, label, sizeof(label) } };
-    CK_ATTRIBUTE s[2] = { { CKA_PRIVATE_EXPONENT, big, sizeof(big) },
-                          { CKA_SIGN, &b, sizeof(b) } };
+    CK_ATTRIBUTE t[3] = { { CKA_CLASS, &cls, sizeof cls },
+                          { CKA_VENDOR_DEFINED | 0x4242, big, sizeof big },
+                          { CKA_LABEL, label, sizeof label } };
+    CK_ATTRIBUTE s[2] = { { CKA_PRIVATE_EXPONENT, big, sizeof big },
+                          { CKA_SIGN, &b, sizeof b } };
     CK_ATTRIBUTE v = { CKA_VALUE, NULL, 0 };
 
     RV(CKR_ATTRIBUTE_TYPE_INVALID, p11->C_GetAttributeValue(h, c, t, 3));
     ck_assert_uint_eq(t[1].ulValueLen, CK_UNAVAILABLE_INFORMATION);
     ck_assert_uint_eq(cls, CKO_CERTIFICATE);
-    ck_assert_uint_eq(t[0].ulValueLen, sizeof(cls));
-    ck_assert(t[2].ulValueLen > 0 && t[2].ulValueLen < sizeof(label));
+    ck_assert_uint_eq(t[0].ulValueLen, sizeof cls);
+    ck_assert(t[2].ulValueLen > 0 && t[2].ulValueLen < sizeof label);
     RV(CKR_ATTRIBUTE_SENSITIVE, p11->C_GetAttributeValue(h, k, s, 2));
     ck_assert_uint_eq(s[0].ulValueLen, CK_UNAVAILABLE_INFORMATION);
     ck_assert_uint_eq(b, CK_TRUE);
     OK(p11->C_GetAttributeValue(h, c, &v, 1)); /* length query */
-    ck_assert(v.ulValueLen > 500 && v.ulValueLen < sizeof(big));
+    ck_assert(v.ulValueLen > 500 && v.ulValueLen < sizeof big);
     v.pValue = big;
     v.ulValueLen = 10;
     RV(CKR_BUFFER_TOO_SMALL, p11->C_GetAttributeValue(h, c, &v, 1));
@@ -208,9 +208,9 @@ START_TEST(test_find_objects)
     CK_OBJECT_CLASS cert = CKO_CERTIFICATE, secret = CKO_SECRET_KEY;
     CK_ULONG id_len, n, i;
     unsigned char *id = t_attr(h, t_privkey(h), CKA_ID, &id_len);
-    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cert, sizeof(cert) },
+    CK_ATTRIBUTE t[2] = { { CKA_CLASS, &cert, sizeof cert },
                           { CKA_ID, id, id_len } };
-    CK_ATTRIBUTE none[2] = { { CKA_CLASS, &secret, sizeof(secret) },
+    CK_ATTRIBUTE none[2] = { { CKA_CLASS, &secret, sizeof secret },
                              { CKA_LABEL, "no such label", 13 } };
     CK_OBJECT_HANDLE o[8], all[8];
 
@@ -336,9 +336,9 @@ START_TEST(test_pin_format)
     unsigned auth, sig;
     size_t i;
 
-    for (i = 0; i < sizeof(bad_auth) / sizeof(bad_auth[0]); i++)
+    for (i = 0; i < sizeof bad_auth / sizeof bad_auth[0]; i++)
         RV(CKR_PIN_INCORRECT, t_login(a, bad_auth[i]));
-    for (i = 0; i < sizeof(bad_sign) / sizeof(bad_sign[0]); i++)
+    for (i = 0; i < sizeof bad_sign / sizeof bad_sign[0]; i++)
         RV(CKR_PIN_INCORRECT, t_login(s, bad_sign[i]));
     ck_assert_uint_eq(t_token_flags(0) & PIN_FLAGS, 0);
     ck_assert_uint_eq(t_token_flags(1) & PIN_FLAGS, 0);

@@ -362,7 +362,7 @@ static void *work(void *arg)
 {
     worker *w = arg;
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof(cls) };
+    CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof cls };
     CK_MECHANISM m = { T_MECH, NULL, 0 };
     CK_SESSION_HANDLE h;
     CK_OBJECT_HANDLE k;
@@ -407,7 +407,7 @@ START_TEST(test_threads)
     int i;
 
     if (_i == 0) {
-        memset(&a, 0, sizeof(a));
+        memset(&a, 0, sizeof a);
         a.flags = CKF_OS_LOCKING_OK;
     }
     OK(p11->C_Initialize(&a));

@@ -27,7 +27,8 @@ int tu_card_set(const char *path, const char *key, const char *value);
 int tu_rsa_pss_ok(void *pub, const unsigned char *hash,
                   const unsigned char *sig, size_t len);
 
-/* Directory of the template card's test PKI ("<template image>.pki"), or NULL. */
+/* Directory of the template card's test PKI ("<template image>.pki"), or
+ * NULL. */
 const char *tu_template_pki_dir(void);
 
 /* 1 if sig is an RSA-SHA256 PKCS#1 v1.5 signature over msg by the key of

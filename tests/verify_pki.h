@@ -36,8 +36,8 @@ typedef struct {
     const char *policy;   /* NULL: the purpose's; "" none */
     int is_ca;            /* basicConstraints CA:TRUE */
     int unknown_critical; /* an unknown critical extension */
-    const char *
-        partition; /* CN of the CRL distribution point; NULL "Chiyoda-ku CRLDP" */
+    /* CN of the CRL distribution point; NULL "Chiyoda-ku CRLDP" */
+    const char *partition;
     time_t nb, na;      /* 0: 20 days ago .. in a year */
     const char *cn;     /* subject CN (UTF8String); NULL "TEST-LEAF" */
     const uint8_t *san; /* subjectAltName DER (vp_san_der), or NULL */

@@ -62,7 +62,7 @@ int fu_ident_path(const char *path, fu_ident *id)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        memset(id, 0, sizeof(*id));
+        memset(id, 0, sizeof *id);
         return -1;
     }
     fu_ident_of(&st, id);
@@ -258,7 +258,7 @@ static int open_parent(const char *path)
     char dir[PATH_MAX];
     const char *slash = strrchr(path, '/');
     size_t n = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
-    if (n >= sizeof(dir)) {
+    if (n >= sizeof dir) {
         errno = ENAMETOOLONG;
         return -1;
     }

@@ -5,6 +5,7 @@
  * another process saved, and what a caller may read about the card.
  */
 #include "emu/card_model.h"
+#include "common/sw.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -183,7 +184,7 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
     info->sign_max_tries = EMU_SIGN_PIN_TRIES;
     info->info_tries = card->img.pins.tries[EMU_PIN_INFO];
     info->info_max_tries = EMU_INFO_PIN_TRIES;
-    info->blocked_status_63c0 = card->img.blocked_query_sw == 0x63C0;
+    info->blocked_status_63c0 = card->img.blocked_query_sw == SW_TRIES_LEFT;
     info->blocked_sw = card->img.blocked_sw;
     info->blocked_query_sw = card->img.blocked_query_sw;
     info->sign_pin_single_use = card->img.sign_pin_single_use;

@@ -22,25 +22,7 @@
 
 #include <openssl/crypto.h>
 
-#define SW_OK 0x9000
-#define SW_TRIES_LEFT 0x63C0
-#define SW_MEMORY_FAILURE 0x6581
-#define SW_WRONG_LENGTH 0x6700
-#define SW_INCOMPATIBLE_EF 0x6981
-#define SW_SECURITY 0x6982
-#define SW_BLOCKED 0x6983
-#define SW_CONDITIONS 0x6985
-#define SW_NO_CURRENT_EF 0x6986
-#define SW_WRONG_DATA 0x6A80
-#define SW_FUNC_UNSUPPORTED 0x6A81
-#define SW_NOT_FOUND 0x6A82
-#define SW_RECORD_NOT_FOUND 0x6A83
-#define SW_WRONG_P1P2 0x6A86
-#define SW_WRONG_OFFSET 0x6B00
-#define SW_WRONG_LE 0x6C00
-#define SW_BAD_INS 0x6D00
-#define SW_BAD_CLA 0x6E00
-#define SW_NO_DIAGNOSIS 0x6F00
+#include "common/sw.h"
 
 static const struct {
     int app;

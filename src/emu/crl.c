@@ -3,7 +3,8 @@
  * crl.c - revoke a test card's certificate and write its CA's CRL.
  *
  * The CRL is shaped like J-LIS's: DER, v2, signed sha256WithRSA (an EC
- * card's CA: ecdsa-with-SHA384) by the CA that issued the leaf, a CRL number, thisUpdate/nextUpdate a day apart,
+ * card's CA: ecdsa-with-SHA384) by the CA that issued the leaf, a CRL
+ * number, thisUpdate/nextUpdate a day apart,
  * AKI = the CA's SKI (which generation signed it, since every generation has
  * the same name), and an issuingDistributionPoint equal to the leaves'
  * per-municipality CRL distribution point, as a partitioned CRL must have.

@@ -24,7 +24,7 @@ emu_rv emu_fail_at(emu_rv rv, char *err, size_t errlen, const char *path,
 
     if (err && errlen) {
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         snprintf(err, errlen, "%s: %s", path, msg);
     }

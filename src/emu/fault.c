@@ -6,6 +6,7 @@
  * run a test that injects nothing.
  */
 #include "emu/fault.h"
+#include "common/sw.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -86,9 +87,9 @@ static emu_rv parse_item(const char *item, size_t len, emu_faults *f,
     } else if (IS("wrong-le") && !val) {
         f->wrong_le = 1;
     } else if (IS("pinpad-cancel") && !val) {
-        f->pinpad_sw = 0x6401;
+        f->pinpad_sw = SW_PINPAD_CANCELED;
     } else if (IS("pinpad-timeout") && !val) {
-        f->pinpad_sw = 0x6400;
+        f->pinpad_sw = SW_PINPAD_TIMEOUT;
     } else if (IS("bad-signature") && !val) {
         f->bad_signature = 1;
     } else if (IS("power-loss-at-sign")) {

@@ -29,8 +29,9 @@ typedef struct {
     size_t n_sw;
     int get_response;
     int wrong_le;
-    uint16_t pinpad_sw; /* the keypad's holder cancels (6401) or
-                                     * lets the entry time out (6400); 0 = types */
+    /* The keypad's holder cancels (6401) or lets the entry time out
+     * (6400); 0 = types. */
+    uint16_t pinpad_sw;
     unsigned delay_ms;
     unsigned long power_loss_sign; /* the Nth signature loses power; 0 = off */
     unsigned long signs;           /* signatures the card began since then */

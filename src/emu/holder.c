@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 
 #include "emu/personalize.h"
+#include "common/sw.h"
 
 static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -328,10 +329,11 @@ int emu_token_label_valid(const char *s, size_t len, int digits)
 
 int emu_blocked_sw_valid(unsigned sw)
 {
-    return sw == 0x6983 || sw == 0x6984 || sw == 0x63C0;
+    return sw == SW_BLOCKED || sw == SW_REF_DATA_UNUSABLE ||
+           sw == SW_TRIES_LEFT;
 }
 
 int emu_unverified_sign_sw_valid(unsigned sw)
 {
-    return (sw & 0xFF00) == 0x6900;
+    return (sw & 0xFF00) == SW_NOT_ALLOWED;
 }

@@ -110,7 +110,7 @@ emu_rv emu_image_load(const char *path, emu_image *img, fu_ident *id,
     char *buf = NULL;
     size_t len = 0;
     struct stat st = { 0 };
-    memset(img, 0, sizeof(*img));
+    memset(img, 0, sizeof *img);
     emu_rv rv = load_file(path, &buf, &len, &st, err, errlen);
     if (rv != EMU_OK)
         return rv;

@@ -92,7 +92,7 @@ typedef struct {
     uint16_t blocked_sw; /* VERIFY of a blocked PIN (formats 1-2: 6983) */
     uint16_t blocked_query_sw; /* retry query of a blocked PIN (formats 1-2:
                                 * 63C0 if blocked_status_63c0, else 6983) */
-    int sign_pin_single_use; /* a signature with the sign key spends its VERIFY */
+    int sign_pin_single_use;   /* a sign-key signature spends its VERIFY */
     int pinpad; /* in a PIN-pad reader (format 2; 1: absent = 0) */
     char serial[EMU_SERIAL_LEN + 1]; /* serial AP (format 1: derived) */
     emu_holder holder;               /* card-info AP (format 1: defaults) */

@@ -5,48 +5,48 @@
  * The image is a small text file, one "key value" line per field, in this
  * fixed order (every field exactly once, nothing else, '\n' line ends):
  *
- *   JPKI-EMU-CARD 4                  magic and format version
- *   auth_pin 1234                    user-authentication PIN (ASCII)
- *   auth_tries 3                     tries left, 0..3 (0 = blocked)
- *   sign_pin ABC123                  digital-signature PIN (ASCII)
- *   sign_tries 5                     tries left, 0..5
- *   info_tries 3                  2  card-info AP PIN (value = auth_pin), 0..3
- *   token_info JPKIAPICCTOKEN2       EF 0006 label (1-32 of A-Z 0-9), space padded
- *                                    to 0x20 at the head of a 160-byte token info;
- *                                    JPKIAPGPSETOKEN (smartphone): EF 000A needs
- *                                    the auth PIN
- *   blocked_sw 6983               3  VERIFY of a blocked PIN: 6983, 6984 or 63c0
- *   blocked_query_sw 6983         3  retry query of a blocked PIN: the same set
- *                                    (formats 1-2: blocked_status_63c0 1 = 63c0)
- *   sign_pin_single_use 0            1: each sign-key signature needs a new VERIFY
- *   pinpad 0                      2  1: the card sits in a PIN-pad reader
- *   serial 0A1B2C3D4E5F6          2  serial AP: 13 of 0-9 A-Z (format 2: 14, of
- *                                    which the first 13 are the serial)
- *   holder_number 123456789018    2  card-info AP (dummy data): individual
- *   holder_name <UTF-8>           2  number (12 digits, valid check digit),
- *   holder_address <UTF-8>        2  name, address (no control characters),
- *   holder_birth 19900101         2  birth date YYYYMMDD, sex 1/2/3
- *   holder_sex 2                  2
- *   reselect_keeps_pins 0         3  1: re-SELECT of the JPKI-AP keeps PINs
- *   unverified_sign_sw 6982       3  signature without its PIN: any 69xx
- *   select_fci 0                  3  1: SELECT by AID, P2=00: FCI (0: 6a86)
- *   serial_ap 1                   3  0: the card has no serial-number AP
- *   sign_sfi 1                    4  0: the signature command refuses P2
- *                                    80|SFI (6a86); only P2 80 works
- *   ef0008 8f8f00                 4  EF 0008 (6 hex digits); byte 0 (sign)
- *                                    or 1 (auth) not 8f: that certificate,
- *                                    key and PIN EF answer SELECT with 6a82
- *   sign_v15_only 0               4  1: signature P1 00 only (01-05: 6a86)
- *   ec_sig_der 0                  4  1: an EC card's signature answers DER
- *                                    (0: r||s)
- *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048, or
- *                                    EC P-384 for the next card generation)
- *   sign_key <hex>
- *   auth_cert <hex>                  DER certificates (EF 000A, 000B, 0001, 0002);
- *   auth_ca_cert <hex or ->          "-" = the CA file is absent (SELECT: 6A82)
- *   sign_cert <hex>
- *   sign_ca_cert <hex or ->
- *   sha256 <hex>                     SHA-256 of every byte before this line
+ * JPKI-EMU-CARD 4              magic and format version
+ * auth_pin 1234                user-authentication PIN (ASCII)
+ * auth_tries 3                 tries left, 0..3 (0 = blocked)
+ * sign_pin ABC123              digital-signature PIN (ASCII)
+ * sign_tries 5                 tries left, 0..5
+ * info_tries 3              2  card-info AP PIN (value = auth_pin), 0..3
+ * token_info JPKIAPICCTOKEN2   EF 0006 label (1-32 of A-Z 0-9), space padded
+ *                              to 0x20 at the head of a 160-byte token info;
+ *                              JPKIAPGPSETOKEN (smartphone): EF 000A needs
+ *                              the auth PIN
+ * blocked_sw 6983           3  VERIFY of a blocked PIN: 6983, 6984 or 63c0
+ * blocked_query_sw 6983     3  retry query of a blocked PIN: the same set
+ *                              (formats 1-2: blocked_status_63c0 1 = 63c0)
+ * sign_pin_single_use 0        1: each sign-key signature needs a new VERIFY
+ * pinpad 0                  2  1: the card sits in a PIN-pad reader
+ * serial 0A1B2C3D4E5F6      2  serial AP: 13 of 0-9 A-Z (format 2: 14, of
+ *                              which the first 13 are the serial)
+ * holder_number 123456789018 2 card-info AP (dummy data): individual
+ * holder_name <UTF-8>       2  number (12 digits, valid check digit),
+ * holder_address <UTF-8>    2  name, address (no control characters),
+ * holder_birth 19900101     2  birth date YYYYMMDD, sex 1/2/3
+ * holder_sex 2              2
+ * reselect_keeps_pins 0     3  1: re-SELECT of the JPKI-AP keeps PINs
+ * unverified_sign_sw 6982   3  signature without its PIN: any 69xx
+ * select_fci 0              3  1: SELECT by AID, P2=00: FCI (0: 6a86)
+ * serial_ap 1               3  0: the card has no serial-number AP
+ * sign_sfi 1                4  0: the signature command refuses P2
+ *                              80|SFI (6a86); only P2 80 works
+ * ef0008 8f8f00             4  EF 0008 (6 hex digits); byte 0 (sign)
+ *                              or 1 (auth) not 8f: that certificate,
+ *                              key and PIN EF answer SELECT with 6a82
+ * sign_v15_only 0           4  1: signature P1 00 only (01-05: 6a86)
+ * ec_sig_der 0              4  1: an EC card's signature answers DER
+ *                              (0: r||s)
+ * auth_key <hex>               PKCS#8 DER private keys (RSA-2048, or
+ *                              EC P-384 for the next card generation)
+ * sign_key <hex>
+ * auth_cert <hex>              DER certificates (EF 000A, 000B, 0001, 0002);
+ * auth_ca_cert <hex or ->      "-" = the CA file is absent (SELECT: 6A82)
+ * sign_cert <hex>
+ * sign_ca_cert <hex or ->
+ * sha256 <hex>                 SHA-256 of every byte before this line
  *
  * Fields marked 2, 3 or 4 are new in that format. Older images still load,
  * with today's behaviour for what they lack: format 1 gets info_tries
@@ -416,8 +416,8 @@ static emu_rv parse_blocked(parser *ps, emu_image *img)
     }
     unsigned flag;
     emu_rv rv = field_uint(ps, "blocked_status_63c0", 1, &flag);
-    img->blocked_sw = 0x6983;
-    img->blocked_query_sw = flag ? 0x63C0 : 0x6983;
+    img->blocked_sw = SW_BLOCKED;
+    img->blocked_query_sw = flag ? SW_TRIES_LEFT : SW_BLOCKED;
     return rv;
 }
 
@@ -428,7 +428,7 @@ static emu_rv parse_fields(parser *ps, emu_image *img)
     emu_rv rv;
     img->pins.tries[EMU_PIN_INFO] = EMU_INFO_PIN_TRIES;
     /* Today's behaviour where an older format has no field. */
-    img->unverified_sign_sw = 0x6982;
+    img->unverified_sign_sw = SW_SECURITY;
     img->serial_ap = 1;
     img->sign_sfi = 1;
     img->ef0008[0] = img->ef0008[1] = EMU_CERT_PRESENT;

@@ -32,7 +32,7 @@ int emu_latency_parse(const char *spec, emu_latency *out)
     char extra;
 
     if (!spec || !*spec || strcmp(spec, "off") == 0) {
-        memset(out, 0, sizeof(*out));
+        memset(out, 0, sizeof *out);
         return 0;
     }
     if (strcmp(spec, "on") == 0) {

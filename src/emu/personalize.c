@@ -31,6 +31,7 @@
 #include "emu/image.h"
 #include "emu/sign_ec.h"
 #include "emu/x509_profile.h"
+#include "common/sw.h"
 
 #define CA_DAYS 3652   /* 10 years */
 #define LEAF_DAYS 1826 /* 5 years */
@@ -448,7 +449,7 @@ static emu_rv plan_switches(const emu_init_opts *o, plan *pl, char *err,
     if (o->blocked_sw)
         pl->blocked_sw = pl->blocked_query_sw = (uint16_t)o->blocked_sw;
     if (o->blocked_status_63c0)
-        pl->blocked_query_sw = 0x63C0;
+        pl->blocked_query_sw = SW_TRIES_LEFT;
     if (o->blocked_query_sw)
         pl->blocked_query_sw = (uint16_t)o->blocked_query_sw;
     if (o->unverified_sign_sw)
@@ -477,8 +478,8 @@ static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err,
     pl->auth_pin = o && o->auth_pin ? o->auth_pin : EMU_DEFAULT_AUTH_PIN;
     pl->sign_pin = o && o->sign_pin ? o->sign_pin : EMU_DEFAULT_SIGN_PIN;
     pl->gens = o && o->ca_generations ? o->ca_generations : 1;
-    pl->blocked_sw = pl->blocked_query_sw = 0x6983;
-    pl->unverified_sign_sw = 0x6982;
+    pl->blocked_sw = pl->blocked_query_sw = SW_BLOCKED;
+    pl->unverified_sign_sw = SW_SECURITY;
     pl->serial_ap = 1;
     pl->sign_sfi = 1;
     snprintf(pl->token_info, sizeof pl->token_info, "%s", EMU_TOKEN_MYNUMBER);

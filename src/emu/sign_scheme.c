@@ -16,6 +16,7 @@
  * is what is wrong, not the content (6A80 would say the bytes are bad).
  */
 #include "emu/sign_scheme.h"
+#include "common/sw.h"
 
 #include <string.h>
 
@@ -72,9 +73,10 @@ uint16_t emu_scheme_sign(EVP_PKEY *key, unsigned p1, const uint8_t *in,
     size_t n = 0;
 
     if (!emu_scheme_len_ok(p1, len, k))
-        return 0x6700;
+        return SW_WRONG_LENGTH;
     if (p1 == 0)
-        return rsa_sign(key, 0, in, len, sig, sig_len) == 0 ? 0x9000 : 0x6F00;
+        return rsa_sign(key, 0, in, len, sig, sig_len) == 0 ? SW_OK
+                                                            : SW_NO_DIAGNOSIS;
     if (wraps) {
         memcpy(block, di_sha256, sizeof di_sha256);
         n = sizeof di_sha256;
@@ -82,12 +84,12 @@ uint16_t emu_scheme_sign(EVP_PKEY *key, unsigned p1, const uint8_t *in,
     if (card_hashes) {
         unsigned int hl = 0;
         if (EVP_Digest(in, len, block + n, &hl, EVP_sha256(), NULL) != 1)
-            return 0x6F00;
+            return SW_NO_DIAGNOSIS;
     } else {
         memcpy(block + n, in, SHA256_LEN);
     }
     n += SHA256_LEN;
     int rc = rsa_sign(key, pss, block, n, sig, sig_len);
     OPENSSL_cleanse(block, sizeof block);
-    return rc == 0 ? 0x9000 : 0x6F00;
+    return rc == 0 ? SW_OK : SW_NO_DIAGNOSIS;
 }

@@ -19,12 +19,11 @@ void emu_token_info_build(const emu_image *img,
     memcpy(t + 64, "JPKI-AP", 7);
     memcpy(t + 80, img->serial, strlen(img->serial));
     static const uint32_t ints[11] = {
-        0x0000040C, /* TOKEN_INITIALIZED | USER_PIN_INITIALIZED | LOGIN_REQUIRED */
-        0xFFFFFFFF,      0xFFFFFFFF,
-        0xFFFFFFFF,      0xFFFFFFFF, /* session counts */
-        EMU_PIN_MAX_LEN, 4,          /* max, min PIN length */
-        0xFFFFFFFF,      0xFFFFFFFF,
-        0xFFFFFFFF,      0xFFFFFFFF, /* memory */
+        /* TOKEN_INITIALIZED | USER_PIN_INITIALIZED | LOGIN_REQUIRED */
+        0x0000040C,      0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF,
+        0xFFFFFFFF,         /* session counts */
+        EMU_PIN_MAX_LEN, 4, /* max, min PIN length */
+        0xFFFFFFFF,      0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, /* memory */
     };
     uint8_t *p = t + 96;
     for (size_t i = 0; i < 11; i++, p += 4) {

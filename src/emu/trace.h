@@ -4,7 +4,8 @@
  *
  * When JPKI_EMU_LOG names a file, every APDU appends one line to it:
  *
- *   <start µs> <duration µs>us CLA=00 INS=20 P1=00 P2=80 Lc=4 Le=- -> len=0 SW=63C2 [note]
+ *   <start µs> <duration µs>us CLA=00 INS=20 P1=00 P2=80 Lc=4 Le=-
+ *     -> len=0 SW=63C2 [note]                (one line, wrapped here)
  *
  * start is CLOCK_MONOTONIC in microseconds; len is the response's data
  * length; note names an injected fault. Command and response data are never

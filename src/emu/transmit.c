@@ -6,6 +6,7 @@
  * the APDU log (trace.h), and offers the simulated PIN-pad reader.
  */
 #include "emu/card_model.h"
+#include "common/sw.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ static void put_sw(uint8_t *rsp, size_t n, uint16_t sw, size_t *rsp_len)
 /* 61xx announcing n bytes (xx = 00 for 256 or more). */
 static uint16_t sw_more(size_t n)
 {
-    return (uint16_t)(0x6100 | (n >= 256 ? 0 : n));
+    return (uint16_t)(SW_BYTES_REMAINING | (n >= 256 ? 0 : n));
 }
 
 static int is_get_response(const uint8_t *cmd, size_t len)
@@ -96,7 +97,7 @@ static emu_rv link_transmit(emu_card *c, const uint8_t *cmd, size_t len,
             return EMU_ERR_GONE;
         }
         /* Fault bad-signature: a signature the key does not verify. */
-        if (f->bad_signature && cmd[1] == 0x2A && sw == 0x9000 && n > 0) {
+        if (f->bad_signature && cmd[1] == 0x2A && sw == SW_OK && n > 0) {
             rsp[n - 1] ^= 0x01;
             *note = "fault=bad-signature";
         }
@@ -146,7 +147,8 @@ static emu_rv keypad_send(emu_card *card, const uint8_t hdr[4],
     uint8_t cmd[5 + EMU_PIN_MAX_LEN], rsp[EMU_RSP_MAX];
     size_t plen = strlen(pin), n = 0;
     if (plen > EMU_PIN_MAX_LEN) {
-        *sw = 0x6A80; /* more than the keypad takes: the card never sees it */
+        /* more than the keypad takes: the card never sees it */
+        *sw = SW_WRONG_DATA;
         return EMU_OK;
     }
     memcpy(cmd, hdr, 4);
@@ -157,7 +159,7 @@ static emu_rv keypad_send(emu_card *card, const uint8_t hdr[4],
     if (rv == EMU_OK && n >= 2)
         *sw = (uint16_t)(rsp[n - 2] << 8 | rsp[n - 1]);
     else if (rv == EMU_OK)
-        *sw = 0x6F00; /* a garbled answer: the reader saw no status */
+        *sw = SW_NO_DIAGNOSIS; /* a garbled answer: the reader saw no status */
     return rv;
 }
 
@@ -181,7 +183,7 @@ static emu_rv keypad(emu_card *card, int which, const uint8_t hdr[4],
     if (pin)
         rv = keypad_send(card, hdr, pin, sw);
     else
-        *sw = 0x6401;
+        *sw = SW_PINPAD_CANCELED;
     if (implicit)
         emu_card_unlock(card);
     return rv;

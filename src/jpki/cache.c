@@ -20,8 +20,9 @@
  * (and rewritten at the next read from the card). Only public data is
  * stored (token info, authentication certificate, the two CA
  * certificates, the certificate map EF 0008, and what was learnt about the
- * card, such as a refused command form), in a directory of the user (0700), files 0600, written
- * to a temporary file, fsynced and renamed into place. The directory and
+ * card, such as a refused command form), in a directory of the user
+ * (0700), files 0600, written to a temporary file, fsynced and renamed
+ * into place. The directory and
  * the file must pass the private rules of common/fileutil.h (owner, mode,
  * no symlink, regular file, size): a directory another user could write
  * is not used at all (logged once), a file that fails is ignored.
@@ -90,7 +91,7 @@ static char g_setting[PATH_MAX];
 
 void jpki_cache_configure(const char *setting)
 {
-    snprintf(g_setting, sizeof(g_setting), "%s", setting ? setting : "");
+    snprintf(g_setting, sizeof g_setting, "%s", setting ? setting : "");
 }
 
 static int slot_of(uint16_t fid)
@@ -154,7 +155,7 @@ static int cache_dir(char *out, size_t cap)
 const char *jpki_cache_crl_dir(char *buf, size_t len)
 {
     char dir[PATH_MAX];
-    int fd = cache_dir(dir, sizeof(dir));
+    int fd = cache_dir(dir, sizeof dir);
 
     if (fd < 0)
         return NULL;
@@ -162,7 +163,7 @@ const char *jpki_cache_crl_dir(char *buf, size_t len)
     return (size_t)snprintf(buf, len, "%s/crl", dir) < len ? buf : NULL;
 }
 
-/* ---- the file ------------------------------------------------------------ */
+/* ---- the file ----------------------------------------------------------- */
 
 static int sha256(const uint8_t *p, size_t n, uint8_t md[32])
 {
@@ -272,19 +273,19 @@ jpki_cache *jpki_cache_open(const char *identity)
 
     if (!identity || !identity[0] || strchr(identity, '\n') ||
         sha256((const uint8_t *)identity, strlen(identity), md) != 0 ||
-        (dfd = cache_dir(dir, sizeof(dir))) < 0)
+        (dfd = cache_dir(dir, sizeof dir)) < 0)
         return NULL;
-    if (!(c = calloc(1, sizeof(*c))) || !(c->identity = strdup(identity))) {
+    if (!(c = calloc(1, sizeof *c)) || !(c->identity = strdup(identity))) {
         free(c);
         close(dfd);
         return NULL;
     }
     c->dirfd = dfd;
-    n = snprintf(c->name, sizeof(c->name), "card-");
+    n = snprintf(c->name, sizeof c->name, "card-");
     for (i = 0; i < 16; i++)
-        n += snprintf(c->name + n, sizeof(c->name) - (size_t)n, "%02x", md[i]);
-    if ((size_t)snprintf(c->path, sizeof(c->path), "%s/%s", dir, c->name) >=
-        sizeof(c->path)) {
+        n += snprintf(c->name + n, sizeof c->name - (size_t)n, "%02x", md[i]);
+    if ((size_t)snprintf(c->path, sizeof c->path, "%s/%s", dir, c->name) >=
+        sizeof c->path) {
         jpki_cache_free(c);
         return NULL;
     }
@@ -431,18 +432,18 @@ int jpki_cache_cert_changed(const char *chip_serial, const uint8_t md[32])
 
     if (!chip_serial || !chip_serial[0] ||
         sha256((const uint8_t *)chip_serial, strlen(chip_serial), key) != 0 ||
-        (dfd = cache_dir(dir, sizeof(dir))) < 0)
+        (dfd = cache_dir(dir, sizeof dir)) < 0)
         return -1;
-    n = snprintf(name, sizeof(name), "seen-");
+    n = snprintf(name, sizeof name, "seen-");
     for (i = 0; i < 16; i++)
-        n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x", key[i]);
-    fd = fu_open_private(dfd, name, sizeof(old), &st, &why);
+        n += snprintf(name + n, sizeof name - (size_t)n, "%02x", key[i]);
+    fd = fu_open_private(dfd, name, sizeof old, &st, &why);
     if (fd >= 0) {
-        changed = st.st_size == (off_t)sizeof(old) &&
-                  fu_read_all(fd, old, sizeof(old)) == 0 &&
-                  memcmp(old, md, sizeof(old)) != 0;
+        changed = st.st_size == (off_t)sizeof old &&
+                  fu_read_all(fd, old, sizeof old) == 0 &&
+                  memcmp(old, md, sizeof old) != 0;
         close(fd);
-        if (!changed && st.st_size == (off_t)sizeof(old)) {
+        if (!changed && st.st_size == (off_t)sizeof old) {
             close(dfd);
             return 0; /* the same certificate: nothing to write */
         }

@@ -14,6 +14,8 @@
 #include "common/log.h"
 #include "jpki/card_priv.h"
 #include "jpki/ec_card.h"
+#include "jpki/test_hooks.h"
+#include "common/sw.h"
 
 static const uint8_t JPKI_AID[] = { 0xD3, 0x92, 0xF0, 0x00, 0x26,
                                     0x01, 0x00, 0x00, 0x00, 0x01 };
@@ -111,18 +113,19 @@ jpki_rv jpki_select_ap(jpki_card *c)
     size_t alt_len = jpki_ec_guess_alt_aid(alt);
     jpki_rv rv = c->alt_aid && alt_len
                      ? select_aid(c, alt, alt_len, &sw)
-                     : select_aid(c, JPKI_AID, sizeof(JPKI_AID), &sw);
+                     : select_aid(c, JPKI_AID, sizeof JPKI_AID, &sw);
 
     if (rv != JPKI_OK)
         return rv;
     /* The ECDSA generation may move the application (ec_card.h): a
      * configured AID is tried when the JPKI-AP's is not there. */
-    if (sw == 0x6A82 && !c->alt_aid && alt_len &&
+    if (sw == SW_NOT_FOUND && !c->alt_aid && alt_len &&
         (rv = select_aid(c, alt, alt_len, &sw)) == JPKI_OK && sw == SW_OK)
         c->alt_aid = 1;
     if (rv != JPKI_OK)
         return rv;
-    if (sw == 0x6A82 || sw == 0x6A86 || sw == 0x6D00 || sw == 0x6E00)
+    if (sw == SW_NOT_FOUND || sw == SW_WRONG_P1P2 || sw == SW_BAD_INS ||
+        sw == SW_BAD_CLA)
         return JPKI_ERR_NOT_JPKI;
     if (sw != SW_OK)
         return JPKI_ERR_CARD;
@@ -210,7 +213,7 @@ jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid)
     if (!c->ap_selected && (rv = jpki_ensure_ap(c)) != JPKI_OK)
         return rv;
     rv = select_ef_once(c, fid, &sw);
-    if (rv == JPKI_OK && sw == 0x6A82) {
+    if (rv == JPKI_OK && sw == SW_NOT_FOUND) {
         uint8_t info[TOKEN_INFO_LEN];
         size_t got = 0;
         int current;
@@ -227,12 +230,12 @@ jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid)
     }
     if (rv != JPKI_OK)
         return rv;
-    if (sw == 0x6A82)
+    if (sw == SW_NOT_FOUND)
         return JPKI_ERR_NOT_FOUND;
     return sw == SW_OK ? JPKI_OK : JPKI_ERR_CARD;
 }
 
-/* ---- transactions -------------------------------------------------------- */
+/* ---- transactions ------------------------------------------------------- */
 
 /* Resets in a row that jpki_card_begin gets through. */
 #define BEGIN_RESET_TRIES 8
@@ -289,7 +292,7 @@ int jpki_card_is_smartphone(const jpki_card *c)
     return c && c->smartphone;
 }
 
-/* ---- files ---------------------------------------------------------------- */
+/* ---- files -------------------------------------------------------------- */
 
 jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want, uint8_t *out,
                          size_t *got)
@@ -306,9 +309,10 @@ jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want, uint8_t *out,
         return rv;
     switch (sw) {
     case SW_OK: return *got ? JPKI_OK : JPKI_ERR_BAD_DATA;
-    case 0x6982: return JPKI_ERR_SECURITY;
-    case 0x6B00: return JPKI_ERR_BAD_DATA; /* shorter than it claims */
-    case 0x6A82: return JPKI_ERR_NOT_FOUND;
+    case SW_SECURITY: return JPKI_ERR_SECURITY;
+    case SW_WRONG_OFFSET:
+        return JPKI_ERR_BAD_DATA; /* shorter than it claims */
+    case SW_NOT_FOUND: return JPKI_ERR_NOT_FOUND;
     default: return JPKI_ERR_CARD;
     }
 }
@@ -360,7 +364,7 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
     else if (rv == JPKI_OK && !(buf = malloc(total)))
         rv = JPKI_ERR_MEMORY;
     if (rv != JPKI_OK) {
-        OPENSSL_cleanse(first, sizeof(first));
+        OPENSSL_cleanse(first, sizeof first);
         return rv;
     }
     off = got < total ? got : total;
@@ -371,7 +375,7 @@ static jpki_rv read_der_file(jpki_card *c, uint16_t fid, uint8_t **der,
         if (rv == JPKI_OK)
             off += got > want ? want : got;
     }
-    OPENSSL_cleanse(first, sizeof(first));
+    OPENSSL_cleanse(first, sizeof first);
     if (rv != JPKI_OK) {
         OPENSSL_cleanse(buf, total);
         free(buf);
@@ -404,7 +408,7 @@ static jpki_rv read_token_info(jpki_card *c)
     }
     rv = jpki_select_ef(c, EF_TOKEN_INFO);
     if (rv == JPKI_OK)
-        rv = jpki_read_binary(c, 0, sizeof(info), info, &got);
+        rv = jpki_read_binary(c, 0, sizeof info, info, &got);
     if (rv == JPKI_ERR_NOT_FOUND)
         return JPKI_OK; /* treat as a plain card */
     if (rv != JPKI_OK)
@@ -459,7 +463,15 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
     return rv;
 }
 
-/* ---- open / close ---------------------------------------------------------- */
+/* ---- open / close ------------------------------------------------------- */
+
+/* The PIN status TTL cards get when opened; only tests change it. */
+static unsigned pin_status_ttl_default = JPKI_PIN_STATUS_TTL_MS;
+
+void jpki_test_set_pin_status_ttl_default(unsigned ms)
+{
+    pin_status_ttl_default = ms;
+}
 
 /* The serial in the serial-number application's record (n bytes): one
  * BER TLV whose VALUE's characters [2, 15) are the serial (13 printable
@@ -509,7 +521,7 @@ static jpki_rv read_serial(jpki_card *c)
     uint8_t rsp[256];
     size_t n = 0;
     uint16_t sw = 0;
-    jpki_rv rv = select_aid(c, SERIAL_AID, sizeof(SERIAL_AID), &sw);
+    jpki_rv rv = select_aid(c, SERIAL_AID, sizeof SERIAL_AID, &sw);
 
     if (rv == JPKI_OK && sw != SW_OK) {
         /* No such application: a failed SELECT leaves the current one
@@ -518,7 +530,7 @@ static jpki_rv read_serial(jpki_card *c)
         return JPKI_OK;
     }
     if (rv == JPKI_OK)
-        rv = jpki_send_apdu(c, &rec, rsp, sizeof(rsp), &n, &sw);
+        rv = jpki_send_apdu(c, &rec, rsp, sizeof rsp, &n, &sw);
     if (rv == JPKI_OK && sw == SW_OK)
         jpki_serial_from_record(rsp, n, c->serial);
     return rv == JPKI_OK ? jpki_select_ap(c) : rv;
@@ -573,15 +585,15 @@ jpki_rv jpki_card_open(reader *r, jpki_card **out)
     *out = NULL;
     if ((rv = from_reader(reader_connect(r))) != JPKI_OK)
         return rv;
-    if (!(c = calloc(1, sizeof(*c))))
+    if (!(c = calloc(1, sizeof *c)))
         return JPKI_ERR_MEMORY;
     c->rd = r;
     c->tries[0] = c->tries[1] = -1;
-    c->tries_ttl_ms = jpki_pin_status_ttl_default;
+    c->tries_ttl_ms = pin_status_ttl_default;
     /* Taken after the connect, before any APDU: if the card was swapped
      * since, our handle is dead and the first APDU fails; nothing of the
      * new card is ever read under the old identity. */
-    if (reader_identity(r, ident, sizeof(ident)) == READER_OK)
+    if (reader_identity(r, ident, sizeof ident) == READER_OK)
         c->cache = jpki_cache_open(ident);
     rv = jpki_card_begin(c);
     if (rv == JPKI_OK) {

@@ -126,7 +126,7 @@ jpki_rv jpki_read_auth_head(jpki_card *c)
         return rv;
     rv = jpki_select_ef(c, EF_AUTH_CERT);
     if (rv == JPKI_OK)
-        rv = jpki_read_binary(c, 0, sizeof(c->auth_head), c->auth_head,
+        rv = jpki_read_binary(c, 0, sizeof c->auth_head, c->auth_head,
                               &c->auth_head_len);
     if (rv == JPKI_OK && (c->auth_head[0] == 0x00 || c->auth_head[0] == 0xFF))
         rv = JPKI_ERR_NOT_FOUND; /* an unwritten file */
@@ -155,13 +155,13 @@ static jpki_rv id_from_token_info(jpki_card *c, char out[17])
         return rv;
     rv = jpki_select_ef(c, EF_TOKEN_INFO);
     if (rv == JPKI_OK)
-        rv = jpki_read_binary(c, TOKEN_INFO_SERIAL_OFF, sizeof(f), f, &got);
+        rv = jpki_read_binary(c, TOKEN_INFO_SERIAL_OFF, sizeof f, f, &got);
     jpki_card_end(c);
     if (rv != JPKI_OK)
         return rv == JPKI_ERR_BAD_DATA || rv == JPKI_ERR_CARD
                    ? JPKI_ERR_NOT_FOUND
                    : rv;
-    for (i = 0; i < got && i < sizeof(f); i++) {
+    for (i = 0; i < got && i < sizeof f; i++) {
         if (f[i] < 0x20 || f[i] >= 0x7F)
             return JPKI_ERR_NOT_FOUND;
         shown += f[i] != ' ' && f[i] != '0';
@@ -226,6 +226,6 @@ jpki_rv jpki_card_id(jpki_card *c, char out[17])
                        16);
         jpki_cache_flush(c->cache);
     }
-    memcpy(out, c->id, sizeof(c->id));
+    memcpy(out, c->id, sizeof c->id);
     return JPKI_OK;
 }

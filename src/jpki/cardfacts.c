@@ -50,7 +50,7 @@ void jpki_card_learn(jpki_card *c, unsigned fact)
     rec[1] = (uint8_t)(c->facts >> 16);
     rec[2] = (uint8_t)(c->facts >> 8);
     rec[3] = (uint8_t)c->facts;
-    jpki_cache_put(c->cache, JPKI_CACHE_CARD_FACTS, rec, sizeof(rec));
+    jpki_cache_put(c->cache, JPKI_CACHE_CARD_FACTS, rec, sizeof rec);
     /* Written at once (rare: once per card), even inside a transaction,
      * so a process that is killed later has not learnt in vain. */
     jpki_cache_flush(c->cache);

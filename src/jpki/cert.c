@@ -105,9 +105,9 @@ static int ec_parts(jpki_cert *c, const EVP_PKEY *pk)
 
     c->key_type = JPKI_KEYTYPE_EC;
     if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, curve,
-                                       sizeof(curve), NULL) != 1 ||
+                                       sizeof curve, NULL) != 1 ||
         EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, point,
-                                        sizeof(point), &plen) != 1)
+                                        sizeof point, &plen) != 1)
         return -1;
     oid = OBJ_txt2obj(curve, 0);
     os = ASN1_OCTET_STRING_new();
@@ -178,7 +178,7 @@ jpki_rv jpki_cert_parse(const uint8_t *der, size_t len, jpki_cert **out)
         X509_free(x);
         return JPKI_ERR_BAD_DATA;
     }
-    c = calloc(1, sizeof(*c));
+    c = calloc(1, sizeof *c);
     if (!c || buf_set(&c->der, der, len) || fill(c, x)) {
         X509_free(x);
         jpki_cert_free(c);
@@ -202,7 +202,7 @@ void jpki_cert_free(jpki_cert *c)
     buf_clear(&c->exponent);
     buf_clear(&c->ec_params);
     buf_clear(&c->ec_point);
-    OPENSSL_cleanse(c, sizeof(*c));
+    OPENSSL_cleanse(c, sizeof *c);
     free(c);
 }
 

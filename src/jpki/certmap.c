@@ -14,7 +14,8 @@
  * warm process reads nothing. The authentication certificate is free to
  * read, and its first chunk is read anyway (the card id, the certificate):
  * for that token the file is asked only when the certificate answered "not
- * found" (so one wrong answer never hides a token: the file decides). Defensive where the source is thin: a card
+ * found" (so one wrong answer never hides a token: the file decides).
+ * Defensive where the source is thin: a card
  * without the file, or with an answer that cannot be read, counts as
  * carrying both certificates, which is how the module behaved before it
  * knew of the file; only an explicit "not 8F" hides a token.

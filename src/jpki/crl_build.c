@@ -12,7 +12,8 @@
  * validates every entry and writes it, fixed-width, straight into its
  * coarse bucket's next slot in the output image; each coarse bucket is then
  * sorted where it sits, and the lookup bucket table is read off the sorted
- * entries; last, every entry's check. Memory: the image plus one coarse bucket and the tables.
+ * entries; last, every entry's check. Memory: the image plus one coarse bucket
+ * and the tables.
  */
 #include "jpki/crl_priv.h"
 
@@ -79,7 +80,7 @@ static jpki_crlx_rv sig_algs(const crlx_crl *c, const EVP_MD **md, int *pk_nid)
     X509_ALGOR_free(alg);
     if (!ok || md_nid == NID_undef ||
         (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL))
-        return JPKI_CRLX_ERR_UNSUPPORTED; /* PSS, EdDSA, parameters: not here */
+        return JPKI_CRLX_ERR_UNSUPPORTED; /* PSS, EdDSA, parameters: no */
     *md = EVP_get_digestbynid(md_nid);
     return *md ? JPKI_CRLX_OK : JPKI_CRLX_ERR_UNSUPPORTED;
 }

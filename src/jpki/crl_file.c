@@ -67,7 +67,14 @@
 
 #include "common/log.h"
 
-void (*crlx_test_mid_write_hook)(void);
+#include "jpki/test_hooks.h"
+
+static void (*mid_write_hook)(void); /* tests only: test_hooks.h */
+
+void jpki_test_set_crlx_mid_write_hook(void (*hook)(void))
+{
+    mid_write_hook = hook;
+}
 
 static uint64_t meta_check(const uint8_t *image)
 {
@@ -416,8 +423,8 @@ static jpki_crlx_rv build_file(int crl_fd, const crlx_ident *id,
         rv = JPKI_CRLX_ERR_IO;
     if (rv == JPKI_CRLX_OK && fu_write_all(a.fd, s.map, s.size / 2) != 0)
         rv = JPKI_CRLX_ERR_IO;
-    if (rv == JPKI_CRLX_OK && crlx_test_mid_write_hook)
-        crlx_test_mid_write_hook();
+    if (rv == JPKI_CRLX_OK && mid_write_hook)
+        mid_write_hook();
     if (rv == JPKI_CRLX_OK &&
         fu_write_all(a.fd, s.map + s.size / 2, s.size - s.size / 2) != 0)
         rv = JPKI_CRLX_ERR_IO;

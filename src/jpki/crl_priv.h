@@ -152,8 +152,9 @@ typedef fu_ident crlx_ident;
 
 /* Verifies der (already PEM-decoded) against issuers and lays out the
  * complete index (header, metadata, buckets, sorted entries) in the zeroed
- * buffer sink->alloc returns. *size gets its size. release (may be NULL) is called
- * with byte offsets of der already consumed, so a mapping can drop them. */
+ * buffer sink->alloc returns. *size gets its size. release (may be NULL) is
+ * called with byte offsets of der already consumed, so a mapping can drop
+ * them. */
 jpki_crlx_rv crlx_build(const uint8_t *der, size_t len,
                         STACK_OF(X509) * issuers, const crlx_ident *id,
                         const crlx_sink *sink, size_t *size,
@@ -370,9 +371,5 @@ jpki_crlx_rv crlx_mem_build(const uint8_t *der, size_t len,
 jpki_crlx_rv crlx_pem_or_der(const uint8_t *in, size_t len,
                              const uint8_t **der, size_t *der_len,
                              uint8_t **owned);
-
-/* Test hook: when set, crlx_file_open calls it after writing part of the
- * temporary index file, before the rename (a test kills the process). */
-extern void (*crlx_test_mid_write_hook)(void);
 
 #endif

@@ -207,7 +207,7 @@ jpki_rv jpki_card_sign_ecdsa(jpki_card *c, jpki_key key, const jpki_cert *cert,
                              uint8_t rs[JPKI_EC_SIG_LEN])
 {
     uint8_t in[JPKI_EC_GUESS_INPUT_LEN], ans[256], alt[JPKI_EC_SIG_LEN];
-    size_t ans_len = sizeof(ans);
+    size_t ans_len = sizeof ans;
     int n_alt = 0;
     jpki_rv rv;
 
@@ -217,7 +217,7 @@ jpki_rv jpki_card_sign_ecdsa(jpki_card *c, jpki_key key, const jpki_cert *cert,
     if ((rv = jpki_ec_shape_hash(hash, hash_len, in)) != JPKI_OK)
         return rv;
     rv = jpki_card_sign(c, key, (jpki_scheme)JPKI_EC_GUESS_SIGN_P1, in,
-                        sizeof(in), ans, &ans_len);
+                        sizeof in, ans, &ans_len);
     if (rv == JPKI_OK &&
         jpki_ec_decode_sig(ans, ans_len, rs, alt, &n_alt) != JPKI_OK) {
         JLOG_ERR("the card's ECDSA answer (%zu bytes) is neither r||s nor "
@@ -234,6 +234,6 @@ jpki_rv jpki_card_sign_ecdsa(jpki_card *c, jpki_key key, const jpki_cert *cert,
             rv = JPKI_ERR_BAD_DATA;
         }
     }
-    OPENSSL_cleanse(in, sizeof(in));
+    OPENSSL_cleanse(in, sizeof in);
     return rv;
 }

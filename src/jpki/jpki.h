@@ -121,9 +121,6 @@ jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left);
 #define JPKI_PIN_STATUS_TTL_MS 1000u
 /* Sets that TTL in milliseconds; 0: ask the card every time. */
 void jpki_card_set_pin_status_ttl(jpki_card *c, unsigned ms);
-/* The TTL cards get when opened (JPKI_PIN_STATUS_TTL_MS). Test hook: a
- * test that counts APDUs sets it so timing cannot change the count. */
-extern unsigned jpki_pin_status_ttl_default;
 
 /* Verifies a PIN. A PIN that breaks the rules is refused on the host; a
  * locked PIN is never sent. *tries_left (may be NULL) after the attempt,

@@ -14,6 +14,7 @@
 #include "jpki/card_priv.h"
 #include "common/log.h"
 #include "common/pin_rules.h"
+#include "common/sw.h"
 
 /* ---- PIN rules ---------------------------------------------------------- */
 
@@ -78,7 +79,7 @@ static jpki_rv query_status(jpki_card *c, int *tries)
         return rv;
     if (SW1(sw) == 0x63 && (SW2(sw) & 0xF0) == 0xC0)
         *tries = SW2(sw) & 0x0F;
-    else if (sw == 0x6983 || sw == 0x6984)
+    else if (sw == SW_BLOCKED || sw == SW_REF_DATA_UNUSABLE)
         *tries = 0;
     else
         return JPKI_ERR_CARD;
@@ -93,11 +94,11 @@ static jpki_rv query_status(jpki_card *c, int *tries)
  * (jpki_card_resets) forgets it. What cannot be seen is another program's
  * VERIFY: PC/SC tells of insertions, removals and resets, not of other
  * programs' transactions. So a counter read from the card is believed for
- * the TTL (JPKI_PIN_STATUS_TTL_MS) only; after that the next C_GetTokenInfo asks the
- * card again. The trade-off: a wrong PIN typed in another program shows in
- * our token flags at most that long after our last look, and in exchange a
- * client calling C_GetTokenInfo in a loop (pkcs11-tool does 3 times per
- * run, browsers often) costs one status query per PIN per interval. A
+ * the TTL (JPKI_PIN_STATUS_TTL_MS) only; after that the next C_GetTokenInfo
+ * asks the card again. The trade-off: a wrong PIN typed in another program
+ * shows in our token flags at most that long after our last look, and in
+ * exchange a client calling C_GetTokenInfo in a loop (pkcs11-tool does 3 times
+ * per run, browsers often) costs one status query per PIN per interval. A
  * stale counter never costs a try: a VERIFY on a PIN that another program
  * locked meanwhile is refused by the card without counting. */
 
@@ -124,8 +125,6 @@ static int remembered(const jpki_card *c, jpki_key key)
         return -1;
     return c->tries[key];
 }
-
-unsigned jpki_pin_status_ttl_default = JPKI_PIN_STATUS_TTL_MS;
 
 void jpki_card_set_pin_status_ttl(jpki_card *c, unsigned ms)
 {
@@ -178,7 +177,7 @@ static jpki_rv verify_result(uint16_t sw, int *tries)
         *tries = SW2(sw) & 0x0F;
         return *tries ? JPKI_ERR_PIN_INCORRECT : JPKI_ERR_PIN_LOCKED;
     }
-    if (sw == 0x6983 || sw == 0x6984) {
+    if (sw == SW_BLOCKED || sw == SW_REF_DATA_UNUSABLE) {
         *tries = 0;
         return JPKI_ERR_PIN_LOCKED;
     }
@@ -224,9 +223,9 @@ static jpki_rv pinpad_command(jpki_card *c, jpki_key key, uint8_t ins,
         return JPKI_ERR_REMOVED;
     if (rv != READER_OK)
         return JPKI_ERR_COMM;
-    if (*sw == 0x6401 || *sw == 0x6400) {
+    if (*sw == SW_PINPAD_CANCELED || *sw == SW_PINPAD_TIMEOUT) {
         JLOG_INFO("PIN pad: entry %s",
-                  *sw == 0x6401 ? "cancelled" : "timed out");
+                  *sw == SW_PINPAD_CANCELED ? "cancelled" : "timed out");
         return JPKI_ERR_PIN_CANCELED;
     }
     return JPKI_OK;
@@ -309,7 +308,7 @@ jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
         rv = verify_in_transaction(c, key, buf, len, &tries);
         jpki_card_end(c);
     }
-    OPENSSL_cleanse(buf, sizeof(buf));
+    OPENSSL_cleanse(buf, sizeof buf);
     if (tries_left)
         *tries_left = tries;
     return rv;
@@ -330,7 +329,7 @@ static jpki_rv send_change(jpki_card *c, const char *pin, size_t len)
         return rv;
     if (sw == SW_OK)
         return JPKI_OK;
-    return sw == 0x6982 ? JPKI_ERR_SECURITY : JPKI_ERR_CARD;
+    return sw == SW_SECURITY ? JPKI_ERR_SECURITY : JPKI_ERR_CARD;
 }
 
 int jpki_card_has_pinpad_modify(const jpki_card *c)
@@ -355,9 +354,9 @@ jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key,
     if (rv == JPKI_OK)
         rv = pinpad_command(c, key, 0x24, 0x01, 1, &sw);
     if (rv == JPKI_OK && sw != SW_OK)
-        rv = sw == 0x6A80   ? JPKI_ERR_PIN_FORMAT
-             : sw == 0x6982 ? JPKI_ERR_SECURITY
-                            : JPKI_ERR_CARD;
+        rv = sw == SW_WRONG_DATA ? JPKI_ERR_PIN_FORMAT
+             : sw == SW_SECURITY ? JPKI_ERR_SECURITY
+                                 : JPKI_ERR_CARD;
     jpki_card_end(c);
     if (tries_left)
         *tries_left = tries;
@@ -386,8 +385,8 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
             rv = send_change(c, new_buf, new_len);
         jpki_card_end(c);
     }
-    OPENSSL_cleanse(old_buf, sizeof(old_buf));
-    OPENSSL_cleanse(new_buf, sizeof(new_buf));
+    OPENSSL_cleanse(old_buf, sizeof old_buf);
+    OPENSSL_cleanse(new_buf, sizeof new_buf);
     if (tries_left)
         *tries_left = tries;
     return rv;

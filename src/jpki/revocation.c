@@ -42,7 +42,7 @@ const char *jpki_crl_cache_dir(char *buf, size_t len)
     return n > 0 && (size_t)n < len ? buf : NULL;
 }
 
-/* ---- what the leaf says ---------------------------------------------------- */
+/* ---- what the leaf says ------------------------------------------------- */
 
 typedef struct {
     uint8_t serial[64]; /* INTEGER content octets */
@@ -112,7 +112,7 @@ int jpki_crl_covers(const CRL_DIST_POINTS *dps, const uint8_t *idp_der,
     return ok;
 }
 
-/* ---- the CRL files ----------------------------------------------------------- */
+/* ---- the CRL files ------------------------------------------------------ */
 
 typedef struct {
     int revoked, fresh, stale; /* what was found so far */
@@ -177,7 +177,8 @@ static void use_crl(const char *path, STACK_OF(X509) * issuers,
                (stale
                     ? !s->fresh && !s->stale
                     : !s->fresh || info->this_update > s->fresh_this_update)) {
-        /* the best "not listed" so far: current beats stale, newer beats older */
+        /* the best "not listed" so far: current beats stale, newer beats
+         * older */
         if (stale)
             s->stale = 1;
         else

@@ -23,11 +23,12 @@
 #include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
-/* 1.2.392.200149.8.5.5 as DER content octets; the attribute is one more arc. */
+/* 1.2.392.200149.8.5.5 as DER content octets; the attribute is one more
+ * arc. */
 static const uint8_t jpki_attr_oid[] = { 0x2A, 0x83, 0x08, 0x8C, 0x9B,
                                          0x55, 0x08, 0x05, 0x05 };
 
-/* ---- a bounds-checked DER reader ------------------------------------------ */
+/* ---- a bounds-checked DER reader ---------------------------------------- */
 
 typedef struct {
     const uint8_t *p, *end;
@@ -58,7 +59,7 @@ static int der_next(der_cur *c, unsigned *tag, der_cur *val)
     return 0;
 }
 
-/* ---- values --------------------------------------------------------------- */
+/* ---- values ------------------------------------------------------------- */
 
 size_t jpki_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
 {

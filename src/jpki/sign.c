@@ -24,6 +24,7 @@
 #include "jpki/jpki.h"
 
 #include "jpki/card_priv.h"
+#include "common/sw.h"
 
 #define P2_SELECTED 0x80 /* the key EF that is current */
 
@@ -41,15 +42,17 @@ static uint8_t key_sfi_p2(jpki_key key)
  * of them, 6986 included, and a second try would only be refused again. */
 static int refuses_sfi(uint16_t sw)
 {
-    return sw == 0x6A86 || sw == 0x6A81 || sw == 0x6A82 || sw == 0x6A80 ||
-           sw == 0x6D00 || sw == 0x6B00;
+    return sw == SW_WRONG_P1P2 || sw == SW_FUNC_UNSUPPORTED ||
+           sw == SW_NOT_FOUND || sw == SW_WRONG_DATA || sw == SW_BAD_INS ||
+           sw == SW_WRONG_OFFSET;
 }
 
 /* How a card that does not know a scheme (P1) answers, in the classic
  * form, where P2 cannot be what it refuses. */
 static int refuses_scheme(uint16_t sw)
 {
-    return sw == 0x6A86 || sw == 0x6A81 || sw == 0x6D00;
+    return sw == SW_WRONG_P1P2 || sw == SW_FUNC_UNSUPPORTED ||
+           sw == SW_BAD_INS;
 }
 
 static int input_ok(jpki_scheme scheme, size_t in_len)

@@ -17,7 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-/* ---- names of things ------------------------------------------------------ */
+/* ---- names of things ---------------------------------------------------- */
 
 static const struct {
     const char *name, *text;
@@ -99,7 +99,7 @@ const char *jpki_revstate_name(jpki_revstate st)
     return (unsigned)st < sizeof n / sizeof n[0] ? n[st] : "?";
 }
 
-/* ---- the chain ------------------------------------------------------------ */
+/* ---- the chain ---------------------------------------------------------- */
 
 void jpki_vadd(jpki_vresult *r, jpki_vreason why)
 {
@@ -232,7 +232,7 @@ static void check_chain(X509 *leaf, X509 *anchor, STACK_OF(X509) * inter,
     ERR_clear_error();
 }
 
-/* ---- the JPKI profile ----------------------------------------------------- */
+/* ---- the JPKI profile --------------------------------------------------- */
 
 static int has_policy(const CERTIFICATEPOLICIES *pols, const char *oid)
 {
@@ -281,7 +281,7 @@ static void check_profile(X509 *leaf, jpki_purpose purpose, unsigned flags,
     ERR_clear_error();
 }
 
-/* ---- the verdict ---------------------------------------------------------- */
+/* ---- the verdict -------------------------------------------------------- */
 
 #define R(x) (UINT64_C(1) << JPKI_VR_##x)
 

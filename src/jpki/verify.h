@@ -89,7 +89,7 @@ typedef enum {
     JPKI_VR_CRL_STALE,         /* the covering CRL is past its nextUpdate,
                                   * or has no nextUpdate */
     JPKI_VR_CRL_MISSING,       /* CRLs given, none covers the partition */
-    JPKI_VR_CRL_NOT_YET_VALID, /* a covering CRL's thisUpdate is after the time */
+    JPKI_VR_CRL_NOT_YET_VALID, /* a covering CRL's thisUpdate is later */
     JPKI_VR_CRL_BAD_SIGNATURE, /* a CRL whose signature does not verify */
     JPKI_VR_CRL_WRONG_ISSUER,  /* a CRL no anchor issued */
     JPKI_VR_CRL_UNREADABLE,    /* a CRL file unreadable, truncated, garbage */
@@ -177,7 +177,8 @@ const char *jpki_vstatus_name(jpki_vstatus st);
 const char *jpki_revstate_name(jpki_revstate st);
 
 /* The CRL index cache: $XDG_CACHE_HOME/jpki-pkcs11/crl, else
- * ~/.cache/jpki-pkcs11/crl; NULL when neither can be found. buf receives it. */
+ * ~/.cache/jpki-pkcs11/crl; NULL when neither can be found. buf receives
+ * it. */
 const char *jpki_crl_cache_dir(char *buf, size_t len);
 
 /* Reads a certificate in DER or PEM; NULL if neither. */

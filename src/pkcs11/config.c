@@ -161,7 +161,7 @@ static int apply(p11_config *cfg, const struct setting *s, const char *v)
 
 static const struct setting *find(const char *key)
 {
-    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
         if (strcmp(settings[i].key, key) == 0)
             return &settings[i];
     return NULL;
@@ -175,7 +175,7 @@ static void read_file(p11_config *cfg, const char *path)
 
     if (!f)
         return; /* no file: the defaults */
-    while (fgets(line, sizeof(line), f)) {
+    while (fgets(line, sizeof line, f)) {
         char *hash = strchr(line, '#'), *eq, *key;
         const struct setting *set;
         lineno++;
@@ -200,7 +200,7 @@ static void read_file(p11_config *cfg, const char *path)
 
 void p11_config_load_file(p11_config *cfg, const char *path)
 {
-    memset(cfg, 0, sizeof(*cfg));
+    memset(cfg, 0, sizeof *cfg);
     cfg->log_level = -1;
     cfg->show_auth = cfg->show_sign = 1;
     cfg->pcsc = 1;
@@ -208,7 +208,7 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     jpki_ec_set_alt_aid(NULL);
     if (path)
         read_file(cfg, path);
-    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
         const char *v =
             settings[i].env_by_log ? NULL : getenv(settings[i].env);
         if (v && *v && apply(cfg, &settings[i], v) != 0)

@@ -15,12 +15,12 @@ static CK_RV module_info(CK_INFO_PTR info)
 {
     if (!info)
         return CKR_ARGUMENTS_BAD;
-    memset(info, 0, sizeof(*info));
+    memset(info, 0, sizeof *info);
     info->cryptokiVersion.major = 2;
     info->cryptokiVersion.minor = 40;
-    p11_pad(info->manufacturerID, sizeof(info->manufacturerID),
+    p11_pad(info->manufacturerID, sizeof info->manufacturerID,
             "jpki-pkcs11 project");
-    p11_pad(info->libraryDescription, sizeof(info->libraryDescription),
+    p11_pad(info->libraryDescription, sizeof info->libraryDescription,
             "JPKI (My Number Card) PKCS#11");
     info->libraryVersion.major = JPKI_VERSION_MAJOR;
     info->libraryVersion.minor = JPKI_VERSION_MINOR;

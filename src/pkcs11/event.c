@@ -227,7 +227,7 @@ void p11_events_fork(int phase)
          * (never cancel those), and a condition variable they waited on. */
         waiters = 0;
         cancelled = 0;
-        memset(watches, 0, sizeof(watches));
+        memset(watches, 0, sizeof watches);
         pthread_cond_init(&wait_cond, NULL);
         pthread_mutex_unlock(&wait_lock);
         break;

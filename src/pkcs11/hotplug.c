@@ -26,11 +26,11 @@ CK_RV p11_card_add(reader *r)
     size_t i = p11_g.n_cards;
     int k;
 
-    grown = realloc(p11_g.cards, (i + 1) * sizeof(*grown));
+    grown = realloc(p11_g.cards, (i + 1) * sizeof *grown);
     if (!grown)
         return CKR_HOST_MEMORY;
     p11_g.cards = grown;
-    if (!(c = calloc(1, sizeof(*c))))
+    if (!(c = calloc(1, sizeof *c)))
         return CKR_HOST_MEMORY;
     c->rd = r;
     for (k = 0; k < 2; k++) {

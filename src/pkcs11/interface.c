@@ -48,7 +48,7 @@ static CK_INTERFACE interfaces[] = {
     { interface_name, &function_list_3_0, 0 },
     { interface_name, &function_list, 0 },
 };
-#define N_INTERFACES (sizeof(interfaces) / sizeof(interfaces[0]))
+#define N_INTERFACES (sizeof interfaces / sizeof interfaces[0])
 
 static CK_RV get_function_list(CK_FUNCTION_LIST_PTR_PTR out)
 {
@@ -70,7 +70,7 @@ static CK_RV interface_list(CK_INTERFACE_PTR list, CK_ULONG_PTR count)
         *count = N_INTERFACES;
         return CKR_BUFFER_TOO_SMALL;
     }
-    memcpy(list, interfaces, sizeof(interfaces));
+    memcpy(list, interfaces, sizeof interfaces);
     *count = N_INTERFACES;
     return CKR_OK;
 }

@@ -130,7 +130,7 @@ static CK_RV check_new_pin(jpki_key key, CK_UTF8CHAR_PTR pin, CK_ULONG len)
     /* A lower-case signature PIN is upper-cased, as for C_Login. */
     if (jpki_pin_normalize(key, (const char *)pin, len, buf) != JPKI_OK)
         rv = CKR_PIN_INVALID;
-    OPENSSL_cleanse(buf, sizeof(buf));
+    OPENSSL_cleanse(buf, sizeof buf);
     return rv;
 }
 

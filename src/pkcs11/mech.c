@@ -93,15 +93,15 @@ static int padding_pkcs1(void *pkey_ctx, const p11_op *op)
 static const p11_mech rsa_mechs[] = {
     { CKM_RSA_PKCS, NULL, NULL, 0, 0, p11_mech_no_param, input_as_given,
       output_rsa, padding_pkcs1, PKCS1 },
-    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof(di_sha1), 20,
+    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof di_sha1, 20,
       p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
-    { CKM_SHA224_RSA_PKCS, "SHA224", di_sha224, sizeof(di_sha224), 28,
+    { CKM_SHA224_RSA_PKCS, "SHA224", di_sha224, sizeof di_sha224, 28,
       p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
-    { CKM_SHA256_RSA_PKCS, "SHA256", di_sha256, sizeof(di_sha256), 32,
+    { CKM_SHA256_RSA_PKCS, "SHA256", di_sha256, sizeof di_sha256, 32,
       p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
-    { CKM_SHA384_RSA_PKCS, "SHA384", di_sha384, sizeof(di_sha384), 48,
+    { CKM_SHA384_RSA_PKCS, "SHA384", di_sha384, sizeof di_sha384, 48,
       p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
-    { CKM_SHA512_RSA_PKCS, "SHA512", di_sha512, sizeof(di_sha512), 64,
+    { CKM_SHA512_RSA_PKCS, "SHA512", di_sha512, sizeof di_sha512, 64,
       p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
     /* RSA-PSS (mech_pss.c): the card's scheme P1 04, checked on the host */
     { CKM_RSA_PKCS_PSS, NULL, NULL, 0, 32, p11_pss_param, p11_pss_input_hash,
@@ -111,7 +111,7 @@ static const p11_mech rsa_mechs[] = {
       p11_pss_input_digest, output_rsa, p11_pss_padding,
       JPKI_SCHEME_PSS_SHA256, p11_pss_check, p11_pss_offered },
 };
-#define N_RSA_MECHS (sizeof(rsa_mechs) / sizeof(rsa_mechs[0]))
+#define N_RSA_MECHS (sizeof rsa_mechs / sizeof rsa_mechs[0])
 
 /* Both keys of a card are of one generation; the authentication
  * certificate (readable without PIN on a card) tells which. */
@@ -168,7 +168,7 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
     if (!count)
         return CKR_ARGUMENTS_BAD;
     tab = mech_table(tok, &n_tab);
-    for (i = 0; i < n_tab && n < sizeof(types) / sizeof(types[0]); i++)
+    for (i = 0; i < n_tab && n < sizeof types / sizeof types[0]; i++)
         if (offered(tok, &tab[i]))
             types[n++] = tab[i].type;
     if (!list) {
@@ -179,7 +179,7 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
         *count = n;
         return CKR_BUFFER_TOO_SMALL;
     }
-    memcpy(list, types, n * sizeof(types[0]));
+    memcpy(list, types, n * sizeof types[0]);
     *count = n;
     return CKR_OK;
 }
@@ -193,7 +193,7 @@ CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
         return CKR_ARGUMENTS_BAD;
     if (!m)
         return CKR_MECHANISM_INVALID;
-    memset(info, 0, sizeof(*info));
+    memset(info, 0, sizeof *info);
     info->ulMinKeySize = info->ulMaxKeySize = key_bits(tok);
     /* Verification runs on the host, with the certificate's key. */
     info->flags = CKF_SIGN | CKF_VERIFY | (m->digest ? 0 : CKF_HW);
@@ -224,13 +224,13 @@ void p11_op_reset(p11_op *op)
 {
     EVP_MD_CTX_free(op->md_ctx);
     EVP_PKEY_free(op->pkey);
-    OPENSSL_cleanse(op, sizeof(*op));
+    OPENSSL_cleanse(op, sizeof *op);
 }
 
 CK_RV p11_op_append(p11_op *op, size_t max, const CK_BYTE *data, CK_ULONG len)
 {
-    if (max > sizeof(op->buf))
-        max = sizeof(op->buf);
+    if (max > sizeof op->buf)
+        max = sizeof op->buf;
     if (op->buf_len > max || len > max - op->buf_len)
         return CKR_DATA_LEN_RANGE;
     if (len)

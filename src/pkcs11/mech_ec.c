@@ -77,7 +77,7 @@ static const p11_mech ec_mechs[] = {
 
 const p11_mech *p11_ec_mechs(size_t *n)
 {
-    *n = sizeof(ec_mechs) / sizeof(ec_mechs[0]);
+    *n = sizeof ec_mechs / sizeof ec_mechs[0];
     return ec_mechs;
 }
 

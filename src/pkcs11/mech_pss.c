@@ -31,11 +31,11 @@ CK_RV p11_pss_param(p11_op *op, const CK_MECHANISM *mech)
 {
     const CK_RSA_PKCS_PSS_PARAMS *p = mech->pParameter;
 
-    if (!p || mech->ulParameterLen != sizeof(*p) || p->hashAlg != CKM_SHA256 ||
+    if (!p || mech->ulParameterLen != sizeof *p || p->hashAlg != CKM_SHA256 ||
         p->mgf != CKG_MGF1_SHA256 || p->sLen != JPKI_SHA256_LEN)
         return CKR_MECHANISM_PARAM_INVALID;
     op->param.pss = *p;
-    op->param_len = sizeof(*p);
+    op->param_len = sizeof *p;
     return CKR_OK;
 }
 

@@ -116,7 +116,7 @@ static void abandon_parent_state(void)
 {
     if (p11_g.initialized && p11_g.pid != getpid()) {
         JLOG_DBG("C_Initialize after fork: dropping the parent's state");
-        memset(&p11_g, 0, sizeof(p11_g));
+        memset(&p11_g, 0, sizeof p11_g);
         __atomic_store_n(&live, 0, __ATOMIC_SEQ_CST);
         __atomic_store_n(&entered, 0, __ATOMIC_SEQ_CST);
         reader_pcsc_abandon();
@@ -147,7 +147,7 @@ CK_RV p11_initialize(CK_VOID_PTR init_args)
     abandon_parent_state();
     if (p11_g.initialized)
         return CKR_CRYPTOKI_ALREADY_INITIALIZED;
-    memset(&p11_g, 0, sizeof(p11_g));
+    memset(&p11_g, 0, sizeof p11_g);
     if (init_args) {
         rv = check_args(init_args);
         if (rv != CKR_OK)
@@ -228,7 +228,7 @@ CK_RV p11_finalize(void)
         JLOG_ERR("C_Finalize: a thread still waits for the module lock; not "
                  "destroyed");
     jlog_close();
-    memset(&p11_g, 0, sizeof(p11_g));
+    memset(&p11_g, 0, sizeof p11_g);
     return CKR_OK;
 }
 

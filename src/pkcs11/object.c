@@ -59,10 +59,10 @@ void p11_object_clear(p11_object *o)
     for (i = 0; i < o->n_attrs; i++)
         OPENSSL_clear_free(o->attrs[i].pValue, o->attrs[i].ulValueLen);
     free(o->attrs);
-    memset(o, 0, sizeof(*o));
+    memset(o, 0, sizeof *o);
 }
 
-/* ---- building --------------------------------------------------------------- */
+/* ---- building ----------------------------------------------------------- */
 
 static int add(p11_object *o, CK_ATTRIBUTE_TYPE type, const void *v,
                CK_ULONG len)
@@ -71,7 +71,7 @@ static int add(p11_object *o, CK_ATTRIBUTE_TYPE type, const void *v,
 
     if (o->n_attrs == o->cap) {
         CK_ULONG cap = o->cap ? 2 * o->cap : 32;
-        a = realloc(o->attrs, cap * sizeof(*a));
+        a = realloc(o->attrs, cap * sizeof *a);
         if (!a)
             return -1;
         o->attrs = a;
@@ -92,12 +92,12 @@ static int add(p11_object *o, CK_ATTRIBUTE_TYPE type, const void *v,
 static int add_bool(p11_object *o, CK_ATTRIBUTE_TYPE type, int v)
 {
     CK_BBOOL b = v ? CK_TRUE : CK_FALSE;
-    return add(o, type, &b, sizeof(b));
+    return add(o, type, &b, sizeof b);
 }
 
 static int add_ulong(p11_object *o, CK_ATTRIBUTE_TYPE type, CK_ULONG v)
 {
-    return add(o, type, &v, sizeof(v));
+    return add(o, type, &v, sizeof v);
 }
 
 static int add_buf(p11_object *o, CK_ATTRIBUTE_TYPE type, const jpki_buf *b)
@@ -120,7 +120,7 @@ static int add_date(p11_object *o, CK_ATTRIBUTE_TYPE type, const char *ymd)
     memcpy(d.year, ymd, 4);
     memcpy(d.month, ymd + 4, 2);
     memcpy(d.day, ymd + 6, 2);
-    return add(o, type, &d, sizeof(d));
+    return add(o, type, &d, sizeof d);
 }
 
 static int add_common(p11_object *o, const p11_token *tok, int kind,
@@ -243,7 +243,7 @@ CK_RV p11_object_build(p11_token *tok, int kind, const jpki_cert *cert,
     return CKR_OK;
 }
 
-/* ---- reading ----------------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------ */
 
 static const CK_ATTRIBUTE *find_attr(const p11_object *o,
                                      CK_ATTRIBUTE_TYPE type)
@@ -304,7 +304,7 @@ CK_RV p11_object_get_attrs(p11_object *o, int kind, CK_ATTRIBUTE_PTR tmpl,
     return rv;
 }
 
-/* ---- searching ----------------------------------------------------------------- */
+/* ---- searching ---------------------------------------------------------- */
 
 static int matches(const p11_object *o, const CK_ATTRIBUTE *tmpl, CK_ULONG n)
 {
@@ -334,7 +334,7 @@ static int may_match(const p11_token *tok, int ca, const CK_ATTRIBUTE *tmpl,
         const CK_ATTRIBUTE *a = &tmpl[i];
         if (a->type == CKA_CLASS && a->ulValueLen == sizeof(CK_OBJECT_CLASS)) {
             CK_OBJECT_CLASS cls;
-            memcpy(&cls, a->pValue, sizeof(cls));
+            memcpy(&cls, a->pValue, sizeof cls);
             if (ca ? cls != CKO_CERTIFICATE
                    : cls != CKO_CERTIFICATE && cls != CKO_PUBLIC_KEY &&
                          cls != CKO_PRIVATE_KEY)

@@ -2,8 +2,8 @@
 /*
  * p11.h - private header of the PKCS#11 layer.
  *
- * Model (docs/design.md, "The PKCS#11 model"): every reader gives two slots, one
- * token per PIN of a JPKI card: slot id = 2 * reader index + jpki_key
+ * Model (docs/design.md, "The PKCS#11 model"): every reader gives two slots,
+ * one token per PIN of a JPKI card: slot id = 2 * reader index + jpki_key
  * (JPKI_AUTH = 0 "User Authentication", JPKI_SIGN = 1 "Digital Signature").
  * A reader keeps its index while it is plugged in; readers plugged in later
  * get the next free index; an unplugged reader keeps its index, reserved for

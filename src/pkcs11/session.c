@@ -53,13 +53,13 @@ CK_RV p11_session_open(CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE *h)
     flags &= CKF_SERIAL_SESSION | CKF_RW_SESSION;
     if (p11_g.n_sessions == p11_g.cap_sessions) {
         size_t cap = p11_g.cap_sessions ? 2 * p11_g.cap_sessions : 16;
-        p11_session **grown = realloc(p11_g.sessions, cap * sizeof(*grown));
+        p11_session **grown = realloc(p11_g.sessions, cap * sizeof *grown);
         if (!grown)
             return CKR_HOST_MEMORY;
         p11_g.sessions = grown;
         p11_g.cap_sessions = cap;
     }
-    s = calloc(1, sizeof(*s));
+    s = calloc(1, sizeof *s);
     if (!s)
         return CKR_HOST_MEMORY;
     s->handle = p11_g.next_session++;
@@ -159,7 +159,7 @@ CK_RV p11_session_info(p11_session *s, CK_SESSION_INFO_PTR info)
 
     if (!info)
         return CKR_ARGUMENTS_BAD;
-    memset(info, 0, sizeof(*info));
+    memset(info, 0, sizeof *info);
     info->slotID = s->tok->slot_id;
     info->flags = s->flags;
     if (p11_token_logged_in_now(s->tok))

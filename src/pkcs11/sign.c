@@ -58,7 +58,7 @@ static CK_RV card_sign(p11_token *tok, const p11_op *op,
                        size_t k)
 {
     unsigned char out[512];
-    size_t out_len = sizeof(out);
+    size_t out_len = sizeof out;
     jpki_rv jrv =
         tok->cert->key_type == JPKI_KEYTYPE_EC
             ? p11_ec_card_sign(tok, in, in_len, out, &out_len)
@@ -106,14 +106,14 @@ static CK_RV finish(p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
         *sig_len = k;
         return CKR_BUFFER_TOO_SMALL;
     }
-    rv = op->mech->card_input(op, in, sizeof(in), &in_len);
+    rv = op->mech->card_input(op, in, sizeof in, &in_len);
     if (rv == CKR_OK && in_len > jpki_cert_max_sign_input(tok->cert))
         rv = CKR_DATA_LEN_RANGE;
     if (rv == CKR_OK)
         rv = card_sign(tok, op, in, in_len, sig, k);
     if (rv == CKR_OK)
         *sig_len = k;
-    OPENSSL_cleanse(in, sizeof(in));
+    OPENSSL_cleanse(in, sizeof in);
     p11_op_reset(op);
     return rv;
 }

@@ -168,10 +168,10 @@ CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
     if (rv != CKR_OK)
         return rv;
     p11_card_refresh(c);
-    memset(info, 0, sizeof(*info));
-    snprintf(desc, sizeof(desc), "%s (%s)", c->rd->name, token_role[id % 2]);
-    p11_pad(info->slotDescription, sizeof(info->slotDescription), desc);
-    p11_pad(info->manufacturerID, sizeof(info->manufacturerID),
+    memset(info, 0, sizeof *info);
+    snprintf(desc, sizeof desc, "%s (%s)", c->rd->name, token_role[id % 2]);
+    p11_pad(info->slotDescription, sizeof info->slotDescription, desc);
+    p11_pad(info->manufacturerID, sizeof info->manufacturerID,
             reader_labels_of(c->rd)->slot_maker);
     info->flags = CKF_REMOVABLE_DEVICE;
     if (reader_labels_of(c->rd)->hardware)

@@ -240,7 +240,7 @@ static const char *const absent_label[2] = { "JPKI User Authentication (none)",
 
 static void absent_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
 {
-    p11_pad(info->label, sizeof(info->label), absent_label[tok->key]);
+    p11_pad(info->label, sizeof info->label, absent_label[tok->key]);
     info->flags = CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED;
     info->ulMaxPinLen = info->ulMinPinLen = 0;
 }
@@ -268,15 +268,14 @@ CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
         else if (p11_card_error(c, jrv) == CKR_DEVICE_REMOVED)
             return CKR_DEVICE_REMOVED;
     }
-    memset(info, 0, sizeof(*info));
-    snprintf(label, sizeof(label), "%s%s", token_label[tok->key],
+    memset(info, 0, sizeof *info);
+    snprintf(label, sizeof label, "%s%s", token_label[tok->key],
              jpki_card_is_smartphone(c->jc) ? " (phone)" : "");
-    p11_pad(info->label, sizeof(info->label), label);
-    p11_pad(info->manufacturerID, sizeof(info->manufacturerID),
-            token_maker(c));
-    p11_pad(info->model, sizeof(info->model), token_model(c));
+    p11_pad(info->label, sizeof info->label, label);
+    p11_pad(info->manufacturerID, sizeof info->manufacturerID, token_maker(c));
+    p11_pad(info->model, sizeof info->model, token_model(c));
     token_serial(tok, serial);
-    p11_pad(info->serialNumber, sizeof(info->serialNumber), serial);
+    p11_pad(info->serialNumber, sizeof info->serialNumber, serial);
     info->flags = CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED |
                   CKF_USER_PIN_INITIALIZED | pin_flags(tok);
     if (jpki_card_has_pinpad(c->jc))

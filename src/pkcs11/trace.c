@@ -118,7 +118,7 @@ const char *p11_ckr_name(CK_RV rv)
 {
     size_t i;
 
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i].rv == rv)
             return names[i].name;
     return NULL;

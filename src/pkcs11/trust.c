@@ -35,7 +35,7 @@ static jpki_vstatus check(p11_token *tok)
     char why[512], crl_dir[4096];
     size_t n = 0;
 
-    memset(&o, 0, sizeof(o));
+    memset(&o, 0, sizeof o);
     o.anchors_dir = cfg->anchors[0] ? cfg->anchors : NULL;
     o.crls = crls;
     o.n_crls = cfg->crl[0] ? 1 : 0;
@@ -46,15 +46,15 @@ static jpki_vstatus check(p11_token *tok)
      * (built in memory at each check) with "cache = off" or when the cache
      * refused its directory as unsafe - never in a directory the cache
      * would not use. */
-    if (jpki_cache_crl_dir(crl_dir, sizeof(crl_dir)))
+    if (jpki_cache_crl_dir(crl_dir, sizeof crl_dir))
         o.crl_cache_dir = crl_dir;
     else
         o.flags |= JPKI_VF_NO_CRL_CACHE;
     jpki_verify(tok->cert->der.p, tok->cert->der.len, &o, &r);
     why[0] = '\0';
-    for (int i = 0; i < JPKI_VR_COUNT && n < sizeof(why); i++)
+    for (int i = 0; i < JPKI_VR_COUNT && n < sizeof why; i++)
         if (jpki_vresult_has(&r, (jpki_vreason)i))
-            n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%s",
+            n += (size_t)snprintf(why + n, sizeof why - n, "%s%s",
                                   n ? ", " : "",
                                   jpki_vreason_name((jpki_vreason)i));
     if (r.status == JPKI_VS_VALID)
@@ -75,7 +75,7 @@ int p11_trust_card_inserted(p11_card *c)
      * is checked when it is read anyway (p11_trust_token_cert), so listing
      * a card costs no extra READ BINARY. "hide" needs the verdict now. */
     if (!p11_g.cfg.invalid_cert_hide || jpki_card_is_smartphone(c->jc))
-        return 0; /* a phone's certificate needs the PIN: checked after login */
+        return 0; /* a phone's certificate needs the PIN: after login */
     if (p11_token_load_cert(auth) != CKR_OK || !auth->cert) {
         JLOG_WARN(
             "card in '%s': authentication certificate unreadable, not checked",

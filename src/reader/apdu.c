@@ -61,7 +61,7 @@ static void trace_cmd(const reader *r, const uint8_t *cmd, size_t len)
     if (len > 5 && cmd[1] == 0xA4)
         shown = len - 5 > 32 ? 32 : len - 5;
     for (i = 0; i < shown; i++)
-        snprintf(hex + 3 * i, sizeof(hex) - 3 * i, " %02X", cmd[5 + i]);
+        snprintf(hex + 3 * i, sizeof hex - 3 * i, " %02X", cmd[5 + i]);
     jlog(JLOG_LEVEL_TRACE, "[%s] > %02X %02X %02X %02X (%zu bytes)%s%s",
          r->name, cmd[0], cmd[1], cmd[2], cmd[3], len, shown ? ":" : "", hex);
 }
@@ -79,15 +79,15 @@ static reader_rv exchange(reader *r, const apdu_cmd *c, uint8_t *data,
 {
     uint8_t cmd[4 + 3 + APDU_SHORT_MAX + 3];
     uint8_t rsp[APDU_SHORT_MAX + 2];
-    size_t cmd_len, rsp_len = sizeof(rsp);
+    size_t cmd_len, rsp_len = sizeof rsp;
     reader_rv rv;
 
-    if (apdu_encode(c, cmd, sizeof(cmd), &cmd_len) != 0)
+    if (apdu_encode(c, cmd, sizeof cmd, &cmd_len) != 0)
         return READER_ERR_ARGS;
     trace_cmd(r, cmd, cmd_len);
     rv = reader_transmit_raw(r, cmd, cmd_len, rsp, &rsp_len);
-    OPENSSL_cleanse(cmd, sizeof(cmd)); /* it may have held a PIN */
-    if (rv == READER_OK && (rsp_len < 2 || rsp_len > sizeof(rsp)))
+    OPENSSL_cleanse(cmd, sizeof cmd); /* it may have held a PIN */
+    if (rv == READER_OK && (rsp_len < 2 || rsp_len > sizeof rsp))
         rv = READER_ERR_COMM;
     if (rv == READER_OK) {
         *sw = (uint16_t)(rsp[rsp_len - 2] << 8 | rsp[rsp_len - 1]);
@@ -96,7 +96,7 @@ static reader_rv exchange(reader *r, const apdu_cmd *c, uint8_t *data,
         trace_rsp(r, *data_len, *sw);
     }
     /* The answer may be a piece of the signature certificate. */
-    OPENSSL_cleanse(rsp, sizeof(rsp));
+    OPENSSL_cleanse(rsp, sizeof rsp);
     return rv;
 }
 
@@ -159,6 +159,6 @@ reader_rv apdu_transmit(reader *r, const apdu_cmd *c, uint8_t *rsp, size_t cap,
     if (c->lc > 255 || c->le > 256)
         return READER_ERR_ARGS; /* extended length: no card use needs it */
     rv = transmit(r, c, rsp, cap, rsp_len, sw, piece);
-    OPENSSL_cleanse(piece, sizeof(piece)); /* as in exchange() */
+    OPENSSL_cleanse(piece, sizeof piece); /* as in exchange() */
     return rv;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sw.h"
 #include "reader/reader.h"
 
 #define APDU_SHORT_MAX 256 /* most data a short APDU can carry */
@@ -25,7 +26,6 @@ typedef struct {
     size_t le;           /* 0: no response data expected; 1..65536 */
 } apdu_cmd;
 
-#define SW_OK 0x9000u
 #define SW1(sw) ((uint8_t)((sw) >> 8))
 #define SW2(sw) ((uint8_t)((sw)&0xFF))
 

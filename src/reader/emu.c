@@ -57,7 +57,7 @@ static void note_missing(emu_priv *p)
             "emulator card image %s (JPKI_PKCS11_EMULATOR) does not exist; "
             "its slot stays empty until it does",
             p->path);
-    snprintf(p->last_error, sizeof(p->last_error), "missing");
+    snprintf(p->last_error, sizeof p->last_error, "missing");
 }
 
 static reader_rv emu_connect(reader *r)
@@ -65,23 +65,23 @@ static reader_rv emu_connect(reader *r)
     emu_priv *p = r->priv;
     char err[256];
 
-    char before[sizeof(p->ident)];
+    char before[sizeof p->ident];
 
     if (access(p->path, F_OK) != 0) {
         note_missing(p);
         return READER_ERR_NO_CARD;
     }
-    file_ident(p->path, before, sizeof(before));
-    if (emu_card_load(p->path, &p->card, err, sizeof(err)) != EMU_OK) {
+    file_ident(p->path, before, sizeof before);
+    if (emu_card_load(p->path, &p->card, err, sizeof err) != EMU_OK) {
         /* A broken image is a card that does not answer: say why, once. */
         if (strcmp(err, p->last_error) != 0)
             JLOG_ERR("emulator card: %s", err);
-        snprintf(p->last_error, sizeof(p->last_error), "%s", err);
+        snprintf(p->last_error, sizeof p->last_error, "%s", err);
         return READER_ERR_NO_CARD;
     }
     p->last_error[0] = '\0';
     p->seen = 1;
-    file_ident(p->path, p->ident, sizeof(p->ident));
+    file_ident(p->path, p->ident, sizeof p->ident);
     if (strcmp(before, p->ident) != 0)
         p->ident[0] = '\0';
     if (emu_card_has_pinpad(p->card))
@@ -126,7 +126,7 @@ static reader_rv emu_transmit(reader *r, const uint8_t *cmd, size_t cmd_len,
 {
     emu_priv *p = r->priv;
     uint8_t buf[EMU_RSP_MAX];
-    size_t n = sizeof(buf);
+    size_t n = sizeof buf;
 
     if (!p->card)
         return READER_ERR_NO_CARD;
@@ -246,8 +246,8 @@ reader_rv reader_emu_new(const char *image_path, reader **out)
 
     if (!image_path || !*image_path || !out)
         return READER_ERR_ARGS;
-    r = calloc(1, sizeof(*r));
-    p = calloc(1, sizeof(*p));
+    r = calloc(1, sizeof *r);
+    p = calloc(1, sizeof *p);
     if (!r || !p || !(p->path = strdup(image_path))) {
         free(r);
         free(p);
@@ -258,7 +258,7 @@ reader_rv reader_emu_new(const char *image_path, reader **out)
     r->flags = READER_FLAG_EMULATED;
     /* The file name only: slot descriptions have 64 characters. */
     base = strrchr(image_path, '/');
-    snprintf(r->name, sizeof(r->name), "JPKI emulator (%s)",
+    snprintf(r->name, sizeof r->name, "JPKI emulator (%s)",
              base ? base + 1 : image_path);
     *out = r;
     return READER_OK;

@@ -245,7 +245,7 @@ static reader_rv pcsc_present(reader *r, int *present)
     *present = 0;
     if ((rv = need_context(r)) != READER_OK)
         return rv;
-    memset(&st, 0, sizeof(st));
+    memset(&st, 0, sizeof st);
     st.szReader = r->name;
     st.dwCurrentState = SCARD_STATE_UNAWARE;
     rc = SCardGetStatusChange(p->ctx, 0, &st, 1);
@@ -274,10 +274,10 @@ static reader_rv pcsc_identity(reader *r, char *buf, size_t cap)
 
     if (stat(PCSCD_PID_FILE, &ps) != 0 || !(f = fopen(PCSCD_PID_FILE, "re")))
         return READER_ERR_ARGS;
-    n = fgets(pid, sizeof(pid), f) ? (int)strcspn(pid, "\n") : 0;
+    n = fgets(pid, sizeof pid, f) ? (int)strcspn(pid, "\n") : 0;
     fclose(f);
     pid[n] = '\0';
-    memset(&st, 0, sizeof(st));
+    memset(&st, 0, sizeof st);
     st.szReader = r->name;
     st.dwCurrentState = SCARD_STATE_UNAWARE;
     if (!p->ctx ||
@@ -324,8 +324,8 @@ reader_rv reader_pcsc_new(const char *name, reader **out)
 
     if (!name || !*name || !out)
         return READER_ERR_ARGS;
-    r = calloc(1, sizeof(*r));
-    p = calloc(1, sizeof(*p));
+    r = calloc(1, sizeof *r);
+    p = calloc(1, sizeof *p);
     if (!r || !p) {
         free(r);
         free(p);
@@ -333,7 +333,7 @@ reader_rv reader_pcsc_new(const char *name, reader **out)
     }
     r->ops = &pcsc_ops;
     r->priv = p;
-    snprintf(r->name, sizeof(r->name), "%s", name);
+    snprintf(r->name, sizeof r->name, "%s", name);
     *out = r;
     return READER_OK;
 }

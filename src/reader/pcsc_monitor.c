@@ -145,7 +145,7 @@ reader_rv reader_pcsc_list(const char *allow, const char *deny, reader ***list,
     return rv;
 }
 
-/* ---- waiting for a change ------------------------------------------------ */
+/* ---- waiting for a change ----------------------------------------------- */
 
 struct reader_watch {
     pthread_mutex_t lock; /* ctx: set, released, cancelled */
@@ -157,7 +157,7 @@ struct reader_watch {
 
 reader_rv reader_watch_new(reader_watch **out)
 {
-    reader_watch *w = calloc(1, sizeof(*w));
+    reader_watch *w = calloc(1, sizeof *w);
 
     if (!w)
         return READER_ERR_MEMORY;
@@ -211,7 +211,7 @@ reader_rv reader_watch_snapshot(reader_watch *w)
         watch_drop(w);
         return rv;
     }
-    memset(w->st, 0, sizeof(w->st));
+    memset(w->st, 0, sizeof w->st);
     w->st[0].szReader = PNP_READER;
     w->st[0].dwCurrentState = SCARD_STATE_UNAWARE;
     w->n = 1;

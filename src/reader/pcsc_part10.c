@@ -12,13 +12,13 @@ int pcsc_parse_features(const uint8_t *buf, size_t len, pcsc_features *f)
 {
     size_t i = 0;
 
-    memset(f, 0, sizeof(*f));
+    memset(f, 0, sizeof *f);
     if (!buf && len)
         return -1;
     while (i < len) {
         uint32_t code;
         if (len - i < 2 || buf[i + 1] != 4 || len - i - 2 < 4) {
-            memset(f, 0, sizeof(*f));
+            memset(f, 0, sizeof *f);
             return -1;
         }
         code = (uint32_t)buf[i + 2] << 24 | (uint32_t)buf[i + 3] << 16 |

@@ -23,9 +23,9 @@ void pcsc_probe_features(reader *r)
     uint8_t buf[256];
     DWORD n = 0;
     LONG rc = SCardControl(p->card, PCSC_GET_FEATURE_REQUEST, NULL, 0, buf,
-                           sizeof(buf), &n);
+                           sizeof buf, &n);
 
-    memset(&p->features, 0, sizeof(p->features));
+    memset(&p->features, 0, sizeof p->features);
     r->flags &= ~(READER_FLAG_PINPAD | READER_FLAG_PINPAD_MODIFY);
     if (rc != SCARD_S_SUCCESS)
         return; /* no part 10 support: an ordinary reader */
@@ -55,7 +55,7 @@ static reader_rv control(reader *r, uint32_t code, const uint8_t *in,
     DWORD n = 0;
     LONG rc;
 
-    rc = SCardControl(p->card, code, in, (DWORD)len, out, sizeof(out), &n);
+    rc = SCardControl(p->card, code, in, (DWORD)len, out, sizeof out, &n);
     if (rc != SCARD_S_SUCCESS) {
         if (pcsc_context_lost(rc))
             pcsc_drop_context(r);
@@ -82,7 +82,7 @@ static reader_rv pinpad(reader *r, uint32_t code,
         return READER_ERR_REMOVED;
     if (!code)
         return READER_ERR_ARGS;
-    if (!(len = build(req, in, sizeof(in))))
+    if (!(len = build(req, in, sizeof in)))
         return READER_ERR_ARGS;
     return control(r, code, in, len, sw);
 }

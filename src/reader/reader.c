@@ -146,7 +146,7 @@ void reader_list_free(reader **list, size_t count)
 
 reader_rv reader_list_push(reader ***list, size_t *count, reader *r)
 {
-    reader **grown = realloc(*list, (*count + 1) * sizeof(**list));
+    reader **grown = realloc(*list, (*count + 1) * sizeof **list);
 
     if (!grown)
         return READER_ERR_MEMORY;

@@ -65,7 +65,7 @@ static void label13(const char *label)
     putchar(' ');
 }
 
-/* ---- the summary ----------------------------------------------------------- */
+/* ---- the summary -------------------------------------------------------- */
 
 static void put_name(const char *label, const X509_NAME *name)
 {
@@ -248,7 +248,7 @@ static void summary(X509 *x, const char *what, int leaf, int holder)
         put_holder(x);
 }
 
-/* ---- export ---------------------------------------------------------------- */
+/* ---- export ------------------------------------------------------------- */
 
 static int export(const unsigned char *der, size_t len, int fmt,
                   const char *out)
@@ -286,7 +286,7 @@ static int export(const unsigned char *der, size_t len, int fmt,
     return rc;
 }
 
-/* ---- the command ----------------------------------------------------------- */
+/* ---- the command -------------------------------------------------------- */
 
 int cmd_cert(int argc, char **argv)
 {

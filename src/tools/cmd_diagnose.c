@@ -94,8 +94,8 @@ static void pcsc_atr(diag_report *rep)
                      &proto) == SCARD_S_SUCCESS) {
         if (SCardStatus(h, NULL, &rlen, &state, &proto, atr, &alen) ==
             SCARD_S_SUCCESS) {
-            hex_atr(atr, alen, rep->atr, sizeof(rep->atr));
-            snprintf(rep->protocol, sizeof(rep->protocol), "%s",
+            hex_atr(atr, alen, rep->atr, sizeof rep->atr);
+            snprintf(rep->protocol, sizeof rep->protocol, "%s",
                      proto == SCARD_PROTOCOL_T1   ? "T=1"
                      : proto == SCARD_PROTOCOL_T0 ? "T=0"
                                                   : "other");
@@ -108,20 +108,20 @@ static void pcsc_atr(diag_report *rep)
 /* Survey one reader; the reader stays connected for the experiments. */
 static diag_report *survey_reader(reader *r)
 {
-    diag_report *rep = calloc(1, sizeof(*rep));
+    diag_report *rep = calloc(1, sizeof *rep);
     if (!rep)
         return NULL;
-    snprintf(rep->reader, sizeof(rep->reader), "%s", r->name);
+    snprintf(rep->reader, sizeof rep->reader, "%s", r->name);
     rep->emulated = (r->flags & READER_FLAG_EMULATED) != 0;
     rep->link.r = r;
     rep->card = "none";
     rep->token_info_size = -1;
     if (rep->emulated) {
         uint8_t atr[40];
-        size_t n = emu_card_atr(NULL, atr, sizeof(atr));
-        hex_atr(atr, n < sizeof(atr) ? n : sizeof(atr), rep->atr,
-                sizeof(rep->atr));
-        snprintf(rep->protocol, sizeof(rep->protocol), "T=1");
+        size_t n = emu_card_atr(NULL, atr, sizeof atr);
+        hex_atr(atr, n < sizeof atr ? n : sizeof atr, rep->atr,
+                sizeof rep->atr);
+        snprintf(rep->protocol, sizeof rep->protocol, "T=1");
     } else {
         pcsc_atr(rep);
     }
@@ -183,10 +183,9 @@ static void plan(diag_report *rep, int need[2])
             int left = diag_tries_left(rep->pin_sw[w]);
             if (x->verifies[w] && left < 2) {
                 ok = 0;
-                snprintf(rep->results[i].answer,
-                         sizeof(rep->results[i].answer), "skipped");
-                snprintf(rep->results[i].detail,
-                         sizeof(rep->results[i].detail),
+                snprintf(rep->results[i].answer, sizeof rep->results[i].answer,
+                         "skipped");
+                snprintf(rep->results[i].detail, sizeof rep->results[i].detail,
                          "the %s PIN %s: not risked", pin_name[w],
                          left < 0 ? "status is unclear or blocked"
                                   : "has 1 try left");
@@ -216,7 +215,7 @@ static void with_pin(diag_report *rep)
 {
     diag_pins pins;
     int need[2];
-    memset(&pins, 0, sizeof(pins));
+    memset(&pins, 0, sizeof pins);
     rep->with_pin = 1;
     plan(rep, need);
     if (get_pins(need, &pins) == 0 && reader_begin(rep->link.r) == READER_OK) {
@@ -226,15 +225,15 @@ static void with_pin(diag_report *rep)
                     !pins.have[w]) {
                     rep->run[i] = 0;
                     snprintf(rep->results[i].answer,
-                             sizeof(rep->results[i].answer), "skipped");
+                             sizeof rep->results[i].answer, "skipped");
                     snprintf(rep->results[i].detail,
-                             sizeof(rep->results[i].detail),
+                             sizeof rep->results[i].detail,
                              "no valid %s PIN was given", pin_name[w]);
                 }
         diag_run_experiments(rep, &pins);
         reader_end(rep->link.r);
     }
-    OPENSSL_cleanse(&pins, sizeof(pins));
+    OPENSSL_cleanse(&pins, sizeof pins);
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -303,7 +302,7 @@ int cmd_diagnose(int argc, char **argv)
         tool_error(_("diagnose: out of memory"));
         return TOOL_EXIT_ERROR;
     }
-    diag_report **reps = calloc(n ? n : 1, sizeof(*reps));
+    diag_report **reps = calloc(n ? n : 1, sizeof *reps);
     diag_report *card = NULL;
     for (size_t i = 0; reps && i < n; i++) {
         if (only && !strstr(list[i]->name, only))

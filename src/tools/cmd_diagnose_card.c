@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "tools/cmd_diagnose.h"
+#include "common/sw.h"
 
 static const uint8_t aid_jpki[10] = { 0xD3, 0x92, 0xF0, 0x00, 0x26,
                                       0x01, 0x00, 0x00, 0x00, 0x01 };
@@ -45,7 +46,7 @@ static uint16_t exchange(diag_link *l, const uint8_t *cmd, size_t len,
                          uint8_t *rsp, size_t *n)
 {
     uint8_t buf[APDU_BUF];
-    size_t got = sizeof(buf);
+    size_t got = sizeof buf;
     diag_apdu *a = l->n_log < DIAG_MAX_APDUS ? &l->log[l->n_log++] : NULL;
     unsigned long t0 = now_us();
     reader_rv rv = reader_transmit_raw(l->r, cmd, len, buf, &got);
@@ -59,7 +60,7 @@ static uint16_t exchange(diag_link *l, const uint8_t *cmd, size_t len,
     } else {
         l->failed = 1;
     }
-    OPENSSL_cleanse(buf, sizeof(buf));
+    OPENSSL_cleanse(buf, sizeof buf);
     if (a) {
         a->step = l->step;
         a->cla = cmd[0];
@@ -84,7 +85,7 @@ uint16_t diag_send(diag_link *l, const uint8_t *cmd, size_t len, uint8_t *rsp,
     uint8_t part[APDU_BUF], again[5 + 255 + 1];
     size_t n, total = 0;
     uint16_t sw = exchange(l, cmd, len, part, &n);
-    if ((sw >> 8) == 0x6C && len <= sizeof(again)) {
+    if ((sw >> 8) == 0x6C && len <= sizeof again) {
         /* Wrong Le: ask again with the length the card named. */
         memcpy(again, cmd, len);
         again[len - 1] = (uint8_t)sw;
@@ -97,9 +98,9 @@ uint16_t diag_send(diag_link *l, const uint8_t *cmd, size_t len, uint8_t *rsp,
         if ((sw >> 8) != 0x61 || total >= cap)
             break;
         const uint8_t get[5] = { 0x00, 0xC0, 0x00, 0x00, (uint8_t)sw };
-        sw = exchange(l, get, sizeof(get), part, &n);
+        sw = exchange(l, get, sizeof get, part, &n);
     }
-    OPENSSL_cleanse(part, sizeof(part));
+    OPENSSL_cleanse(part, sizeof part);
     *rsp_len = total;
     return sw;
 }
@@ -115,7 +116,7 @@ static uint16_t select_aid(diag_link *l, const uint8_t aid[10], uint8_t p2,
     memcpy(cmd + 5, aid, 10);
     if (p2 == 0x00)
         cmd[len++] = 0x00; /* P2=00 asks for the FCI: Le */
-    uint16_t sw = diag_send(l, cmd, len, rsp, sizeof(rsp), &n);
+    uint16_t sw = diag_send(l, cmd, len, rsp, sizeof rsp, &n);
     if (fci_len)
         *fci_len = n;
     return sw;
@@ -128,7 +129,7 @@ static uint16_t select_ef(diag_link *l, uint16_t fid)
                             (uint8_t)fid };
     uint8_t rsp[256];
     size_t n;
-    return diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n);
+    return diag_send(l, cmd, sizeof cmd, rsp, sizeof rsp, &n);
 }
 
 static uint16_t read_binary(diag_link *l, size_t off, uint8_t le, uint8_t *out,
@@ -136,7 +137,7 @@ static uint16_t read_binary(diag_link *l, size_t off, uint8_t le, uint8_t *out,
 {
     const uint8_t cmd[] = { 0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off,
                             le };
-    return diag_send(l, cmd, sizeof(cmd), out, 256, n);
+    return diag_send(l, cmd, sizeof cmd, out, 256, n);
 }
 
 /* Total length from a BER header (30 LL / 30 81 LL / 30 82 LL LL), 0 if
@@ -163,15 +164,15 @@ static uint16_t read_all(diag_link *l, uint8_t *buf, size_t cap, size_t *len)
     *len = 0;
     for (;;) {
         sw = read_binary(l, *len, 0x00, buf + *len, &n);
-        if (sw == 0x6B00 && *len > 0)
-            return 0x9000;
-        if (sw != 0x9000)
+        if (sw == SW_WRONG_OFFSET && *len > 0)
+            return SW_OK;
+        if (sw != SW_OK)
             return sw;
         *len += n;
         if (!want)
             want = ber_total(buf, *len);
         if (n < 256 || (want && *len >= want) || *len + 256 > cap)
-            return 0x9000;
+            return SW_OK;
     }
 }
 
@@ -181,13 +182,13 @@ static uint16_t retry_query(diag_link *l, uint16_t pin_fid)
     uint8_t rsp[256];
     size_t n;
     uint16_t sw = select_ef(l, pin_fid);
-    return sw == 0x9000 ? diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n)
-                        : sw;
+    return sw == SW_OK ? diag_send(l, cmd, sizeof cmd, rsp, sizeof rsp, &n)
+                       : sw;
 }
 
 int diag_tries_left(uint16_t sw)
 {
-    return (sw & 0xFFF0) == 0x63C0 ? (int)(sw & 0x0F) : -1;
+    return (sw & 0xFFF0) == SW_TRIES_LEFT ? (int)(sw & 0x0F) : -1;
 }
 
 /* ---- the survey (no PIN) ------------------------------------------------ */
@@ -202,20 +203,20 @@ static void describe_cert(diag_report *rep, const uint8_t *der, size_t len)
     if (mem &&
         X509_NAME_print_ex(mem, X509_get_issuer_name(x), 0,
                            XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        int n = BIO_read(mem, rep->issuer, sizeof(rep->issuer) - 1);
+        int n = BIO_read(mem, rep->issuer, sizeof rep->issuer - 1);
         rep->issuer[n > 0 ? n : 0] = '\0';
     }
     BIO_free(mem);
     struct tm tm;
     if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm))
-        strftime(rep->not_before, sizeof(rep->not_before),
+        strftime(rep->not_before, sizeof rep->not_before,
                  "%Y-%m-%d %H:%M:%S UTC", &tm);
     if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
-        strftime(rep->not_after, sizeof(rep->not_after),
+        strftime(rep->not_after, sizeof rep->not_after,
                  "%Y-%m-%d %H:%M:%S UTC", &tm);
     EVP_PKEY *k = X509_get0_pubkey(x);
     if (k)
-        snprintf(rep->key_type, sizeof(rep->key_type), "%s %d",
+        snprintf(rep->key_type, sizeof rep->key_type, "%s %d",
                  EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA  ? "RSA"
                  : EVP_PKEY_get_base_id(k) == EVP_PKEY_EC ? "EC"
                                                           : "other",
@@ -241,7 +242,7 @@ static void survey_files(diag_report *rep, uint8_t *buf)
         *f = files[i];
         l->step = f->name;
         f->select_sw = select_ef(l, f->fid);
-        if (f->select_sw != 0x9000 || !f->read)
+        if (f->select_sw != SW_OK || !f->read)
             continue;
         if (f->fid == 0x0006) {
             /* The module's read: the 32-byte label. */
@@ -253,9 +254,9 @@ static void survey_files(diag_report *rep, uint8_t *buf)
                 rep->token_label[j] = (char)label[j];
         }
         f->read_sw = read_all(l, buf, FILE_MAX, &len);
-        if (f->read_sw == 0x9000)
+        if (f->read_sw == SW_OK)
             f->size = (long)len;
-        if (f->fid == 0x000A && f->read_sw == 0x9000)
+        if (f->fid == 0x000A && f->read_sw == SW_OK)
             describe_cert(rep, buf, len);
         if (f->fid == 0x0006)
             rep->token_info_size = f->size;
@@ -275,10 +276,10 @@ static void survey_serial(diag_report *rep)
     rep->serial_tag = -1;
     rep->serial_value_len = -1;
     rep->serial_select_sw = select_aid(l, aid_serial, 0x0C, NULL);
-    if (rep->serial_select_sw != 0x9000)
+    if (rep->serial_select_sw != SW_OK)
         return;
-    rep->serial_read_sw = diag_send(l, cmd, sizeof(cmd), rec, sizeof(rec), &n);
-    if (rep->serial_read_sw == 0x9000 && n >= 2) {
+    rep->serial_read_sw = diag_send(l, cmd, sizeof cmd, rec, sizeof rec, &n);
+    if (rep->serial_read_sw == SW_OK && n >= 2) {
         size_t hdr = 2, vlen = rec[1];
         if (rec[1] == 0x81 && n >= 3) {
             hdr = 3;
@@ -293,7 +294,7 @@ static void survey_serial(diag_report *rep)
         }
         rep->serial_value_alnum = ok;
     }
-    OPENSSL_cleanse(rec, sizeof(rec));
+    OPENSSL_cleanse(rec, sizeof rec);
 }
 
 void diag_survey(diag_report *rep)
@@ -302,8 +303,8 @@ void diag_survey(diag_report *rep)
     diag_link *l = &rep->link;
     l->step = "select JPKI-AP";
     uint16_t sw = select_aid(l, aid_jpki, 0x0C, NULL);
-    rep->card = sw == 0x9000 ? "jpki" : sw ? "other" : "error";
-    if (sw != 0x9000)
+    rep->card = sw == SW_OK ? "jpki" : sw ? "other" : "error";
+    if (sw != SW_OK)
         return;
     survey_files(rep, buf);
     l->step = "auth PIN status";
@@ -325,8 +326,8 @@ void diag_survey(diag_report *rep)
 static int leave_jpki(diag_link *l)
 {
     l->step = "end login: other AP";
-    return select_aid(l, aid_serial, 0x0C, NULL) == 0x9000 ||
-           select_aid(l, aid_face, 0x0C, NULL) == 0x9000;
+    return select_aid(l, aid_serial, 0x0C, NULL) == SW_OK ||
+           select_aid(l, aid_face, 0x0C, NULL) == SW_OK;
 }
 
 /* VERIFY of a typed PIN; a refused PIN is never sent again. */
@@ -341,18 +342,18 @@ static uint16_t verify(diag_link *l, diag_pins *pins, int which,
         return 0;
     l->step = which == DIAG_AUTH ? "VERIFY auth PIN" : "VERIFY sign PIN";
     uint16_t sw = select_ef(l, pin_fid[which]);
-    if (sw != 0x9000)
+    if (sw != SW_OK)
         return sw;
     cmd[4] = (uint8_t)len;
     memcpy(cmd + 5, pins->pin[which], len);
     reader_note_pin(l->r); /* so that letting go of the card resets it */
-    sw = diag_send(l, cmd, 5 + len, rsp, sizeof(rsp), &n);
-    OPENSSL_cleanse(cmd, sizeof(cmd));
+    sw = diag_send(l, cmd, 5 + len, rsp, sizeof rsp, &n);
+    OPENSSL_cleanse(cmd, sizeof cmd);
     if (which == DIAG_AUTH)
         out->auth_spent++;
     else
         out->sign_spent++;
-    if (sw != 0x9000)
+    if (sw != SW_OK)
         pins->wrong[which] = 1;
     return sw;
 }
@@ -369,13 +370,13 @@ static uint16_t sign(diag_link *l, uint16_t key_fid, const char *step,
     uint8_t cmd[5 + 51 + 1] = { 0x80, 0x2A, 0x00, 0x80, 51 };
     uint8_t rsp[512];
     unsigned int mdlen = 32;
-    memcpy(cmd + 5, prefix, sizeof(prefix));
-    EVP_Digest(test_text, sizeof(test_text) - 1, cmd + 5 + 19, &mdlen,
+    memcpy(cmd + 5, prefix, sizeof prefix);
+    EVP_Digest(test_text, sizeof test_text - 1, cmd + 5 + 19, &mdlen,
                EVP_sha256(), NULL);
     l->step = step;
     uint16_t sw = select_ef(l, key_fid);
-    if (sw == 0x9000)
-        sw = diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), sig_len);
+    if (sw == SW_OK)
+        sw = diag_send(l, cmd, sizeof cmd, rsp, sizeof rsp, sig_len);
     return sw;
 }
 
@@ -383,17 +384,17 @@ static uint16_t sign(diag_link *l, uint16_t key_fid, const char *step,
 static void refused(diag_result *out, const char *which, uint16_t sw)
 {
     int left = diag_tries_left(sw);
-    snprintf(out->answer, sizeof(out->answer), "not settled");
+    snprintf(out->answer, sizeof out->answer, "not settled");
     if (left >= 0)
-        snprintf(out->detail, sizeof(out->detail),
+        snprintf(out->detail, sizeof out->detail,
                  "the %s PIN was wrong (%04X: %d tries "
                  "left); it is not sent again",
                  which, sw, left);
     else if (!sw) /* refused in an earlier experiment: not sent */
-        snprintf(out->detail, sizeof(out->detail),
+        snprintf(out->detail, sizeof out->detail,
                  "the %s PIN was refused before: not sent again", which);
     else
-        snprintf(out->detail, sizeof(out->detail),
+        snprintf(out->detail, sizeof out->detail,
                  "VERIFY of the %s PIN answered %04X", which, sw);
 }
 
@@ -404,8 +405,8 @@ static void exp_unverified(diag_link *l, diag_pins *pins, diag_report *rep,
     (void)pins;
     (void)rep;
     if (!leave_jpki(l)) {
-        snprintf(out->answer, sizeof(out->answer), "not settled");
-        snprintf(out->detail, sizeof(out->detail),
+        snprintf(out->answer, sizeof out->answer, "not settled");
+        snprintf(out->detail, sizeof out->detail,
                  "no other application to end a login "
                  "another program may hold, so no signature was tried");
         return;
@@ -414,13 +415,13 @@ static void exp_unverified(diag_link *l, diag_pins *pins, diag_report *rep,
     select_aid(l, aid_jpki, 0x0C, NULL);
     uint16_t a = sign(l, 0x0017, "sign, no PIN (auth key)", &n);
     uint16_t s = sign(l, 0x001A, "sign, no PIN (sign key)", &n);
-    out->conclusive = a != 0x9000 && s != 0x9000 && a && s;
+    out->conclusive = a != SW_OK && s != SW_OK && a && s;
     if (a == s)
-        snprintf(out->answer, sizeof(out->answer), "%04X", a);
+        snprintf(out->answer, sizeof out->answer, "%04X", a);
     else
-        snprintf(out->answer, sizeof(out->answer), "auth %04X, sign %04X", a,
+        snprintf(out->answer, sizeof out->answer, "auth %04X, sign %04X", a,
                  s);
-    snprintf(out->detail, sizeof(out->detail), "%s",
+    snprintf(out->detail, sizeof out->detail, "%s",
              out->conclusive ? "the card refuses a signature without its PIN"
                              : "UNEXPECTED: the card signed (or did not "
                                "answer) without a PIN verified here");
@@ -437,16 +438,16 @@ static int verified_signature(diag_link *l, diag_pins *pins, int which,
     l->step = "select JPKI-AP";
     select_aid(l, aid_jpki, 0x0C, NULL);
     uint16_t sw = verify(l, pins, which, out);
-    if (sw != 0x9000) {
+    if (sw != SW_OK) {
         refused(out, what[which], sw);
         return 0;
     }
     sw = sign(l, key_fid, "sign after VERIFY", &n);
     out->sig_len = n;
-    if (sw == 0x9000)
+    if (sw == SW_OK)
         return 1;
-    snprintf(out->answer, sizeof(out->answer), "not settled");
-    snprintf(out->detail, sizeof(out->detail),
+    snprintf(out->answer, sizeof out->answer, "not settled");
+    snprintf(out->detail, sizeof out->detail,
              "a signature right after VERIFY answered %04X", sw);
     leave_jpki(l);
     return 0;
@@ -459,12 +460,12 @@ static void second_signature(diag_link *l, uint16_t key_fid, const char *step,
 {
     size_t n;
     uint16_t sw = sign(l, key_fid, step, &n);
-    out->conclusive = sw == 0x9000 || (sw >> 8) == 0x69;
-    snprintf(out->answer, sizeof(out->answer), "%s",
-             sw == 0x9000      ? yes
+    out->conclusive = sw == SW_OK || (sw >> 8) == 0x69;
+    snprintf(out->answer, sizeof out->answer, "%s",
+             sw == SW_OK       ? yes
              : out->conclusive ? no
                                : "not settled");
-    snprintf(out->detail, sizeof(out->detail),
+    snprintf(out->detail, sizeof out->detail,
              "%s: the signature answered %04X", step, sw);
     leave_jpki(l);
 }
@@ -522,39 +523,39 @@ static void exp_pss(diag_link *l, diag_pins *pins, diag_report *rep,
     select_aid(l, aid_jpki, 0x0C, NULL);
     l->step = "auth certificate"; /* public: the key to check with */
     uint16_t sw = select_ef(l, 0x000A);
-    if (sw == 0x9000)
-        sw = read_all(l, der, sizeof(der), &der_len);
-    if (sw != 0x9000) {
-        snprintf(out->answer, sizeof(out->answer), "not settled");
-        snprintf(out->detail, sizeof(out->detail),
+    if (sw == SW_OK)
+        sw = read_all(l, der, sizeof der, &der_len);
+    if (sw != SW_OK) {
+        snprintf(out->answer, sizeof out->answer, "not settled");
+        snprintf(out->detail, sizeof out->detail,
                  "reading the auth certificate answered %04X", sw);
         return;
     }
-    if ((sw = verify(l, pins, DIAG_AUTH, out)) != 0x9000) {
+    if ((sw = verify(l, pins, DIAG_AUTH, out)) != SW_OK) {
         refused(out, "authentication", sw);
         return;
     }
-    EVP_Digest(test_text, sizeof(test_text) - 1, cmd + 5, NULL, EVP_sha256(),
+    EVP_Digest(test_text, sizeof test_text - 1, cmd + 5, NULL, EVP_sha256(),
                NULL);
     l->step = "sign with P1=04 (PSS)";
-    if ((sw = select_ef(l, 0x0017)) == 0x9000)
-        sw = diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n);
+    if ((sw = select_ef(l, 0x0017)) == SW_OK)
+        sw = diag_send(l, cmd, sizeof cmd, rsp, sizeof rsp, &n);
     leave_jpki(l);
-    int good = sw == 0x9000 && pss_good(der, der_len, cmd + 5, rsp, n);
-    out->sig_len = sw == 0x9000 ? n : 0;
-    out->conclusive =
-        sw == 0x9000 || sw == 0x6A86 || sw == 0x6A81 || sw == 0x6D00;
-    if (sw != 0x9000 && out->conclusive)
-        snprintf(out->answer, sizeof(out->answer), "refused %04X", sw);
+    int good = sw == SW_OK && pss_good(der, der_len, cmd + 5, rsp, n);
+    out->sig_len = sw == SW_OK ? n : 0;
+    out->conclusive = sw == SW_OK || sw == SW_WRONG_P1P2 ||
+                      sw == SW_FUNC_UNSUPPORTED || sw == SW_BAD_INS;
+    if (sw != SW_OK && out->conclusive)
+        snprintf(out->answer, sizeof out->answer, "refused %04X", sw);
     else
-        snprintf(out->answer, sizeof(out->answer), "%s",
-                 good           ? "supported"
-                 : sw == 0x9000 ? "wrong signature"
-                                : "not settled");
-    snprintf(out->detail, sizeof(out->detail), "P1=04 answered %04X: %s", sw,
-             good ? "the certificate's key verifies the PSS signature"
-             : sw == 0x9000    ? "UNEXPECTED: not a PSS signature under the "
-                                 "certificate's key; please report it"
+        snprintf(out->answer, sizeof out->answer, "%s",
+                 good          ? "supported"
+                 : sw == SW_OK ? "wrong signature"
+                               : "not settled");
+    snprintf(out->detail, sizeof out->detail, "P1=04 answered %04X: %s", sw,
+             good          ? "the certificate's key verifies the PSS signature"
+             : sw == SW_OK ? "UNEXPECTED: not a PSS signature under the "
+                             "certificate's key; please report it"
              : out->conclusive ? "the module will offer PKCS#1 v1.5 only"
                                : "no answer about PSS");
 }
@@ -578,8 +579,8 @@ const diag_experiment diag_experiments[] = {
     { "pss", "Does the card sign with RSA-PSS (P1=04)?", { 1, 0 }, exp_pss },
 };
 const size_t diag_n_experiments =
-    sizeof(diag_experiments) / sizeof(diag_experiments[0]);
-_Static_assert(sizeof(diag_experiments) / sizeof(diag_experiments[0]) <=
+    sizeof diag_experiments / sizeof diag_experiments[0];
+_Static_assert(sizeof diag_experiments / sizeof diag_experiments[0] <=
                    DIAG_MAX_EXPERIMENTS,
                "diag_report has room for DIAG_MAX_EXPERIMENTS results");
 

@@ -9,6 +9,7 @@
 
 #include "tools/cmd_diagnose.h"
 #include "tools/tool.h"
+#include "common/sw.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -25,7 +26,7 @@ static const char *label_kind(const char *label)
         { "JPKIAPGPSETOKEN", "Android secure element" },
         { "JPKIAPIOSTOKEN", "iPhone" },
     };
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(label, kinds[i].label) == 0)
             return kinds[i].kind;
     return label[0] ? "unknown kind" : "none";
@@ -39,7 +40,7 @@ static void pin_words(uint16_t sw, char *out, size_t cap)
         snprintf(out, cap, "not asked");
     else if (left > 0)
         snprintf(out, cap, "%04X (%d tries left)", sw, left);
-    else if (left == 0 || sw == 0x6983 || sw == 0x6984)
+    else if (left == 0 || sw == SW_BLOCKED || sw == SW_REF_DATA_UNUSABLE)
         snprintf(out, cap, "%04X (blocked)", sw);
     else
         snprintf(out, cap, "%04X (unexpected)", sw);
@@ -47,9 +48,9 @@ static void pin_words(uint16_t sw, char *out, size_t cap)
 
 static const char *fci_word(const diag_report *r)
 {
-    return r->fci_sw == 0x9000   ? "fci"
-           : r->fci_sw == 0x6A86 ? "6A86"
-                                 : "other";
+    return r->fci_sw == SW_OK           ? "fci"
+           : r->fci_sw == SW_WRONG_P1P2 ? "6A86"
+                                        : "other";
 }
 
 /* Signature length from the experiments that signed. */
@@ -81,9 +82,9 @@ static void text_files(const diag_report *r)
         if (!f->name)
             continue;
         printf("  %-22s EF %04X: ", f->name, f->fid);
-        if (f->select_sw != 0x9000)
+        if (f->select_sw != SW_OK)
             printf("SELECT %04X%s\n", f->select_sw,
-                   f->select_sw == 0x6A82 ? " (absent)" : "");
+                   f->select_sw == SW_NOT_FOUND ? " (absent)" : "");
         else if (!f->read)
             printf("SELECT 9000, not read (personal data)\n");
         else if (f->size >= 0)
@@ -96,8 +97,8 @@ static void text_files(const diag_report *r)
 static void text_findings(const diag_report *r)
 {
     char a[48], s[48];
-    pin_words(r->pin_sw[DIAG_AUTH], a, sizeof(a));
-    pin_words(r->pin_sw[DIAG_SIGN], s, sizeof(s));
+    pin_words(r->pin_sw[DIAG_AUTH], a, sizeof a);
+    pin_words(r->pin_sw[DIAG_SIGN], s, sizeof s);
     printf("Findings\n");
     printf("  %-22s %s (%s)\n", "token info label",
            r->token_label[0] ? r->token_label : "-",
@@ -112,8 +113,8 @@ static void text_findings(const diag_report *r)
         printf("  %-22s FCI, %zu bytes\n", "SELECT by AID, P2=00", r->fci_len);
     else
         printf("  %-22s %04X%s\n", "SELECT by AID, P2=00", r->fci_sw,
-               r->fci_sw == 0x6A86 ? " (no FCI)" : "");
-    if (r->serial_select_sw != 0x9000)
+               r->fci_sw == SW_WRONG_P1P2 ? " (no FCI)" : "");
+    if (r->serial_select_sw != SW_OK)
         printf("  %-22s absent (SELECT %04X)\n", "serial-number AP",
                r->serial_select_sw);
     else if (r->serial_tag < 0)
@@ -163,11 +164,11 @@ static void text_apdus(const diag_link *l)
         const diag_apdu *a = &l->log[i];
         char lc[12] = "-", le[12] = "-", sw[8] = "none";
         if (a->lc >= 0)
-            snprintf(lc, sizeof(lc), "%d", a->lc);
+            snprintf(lc, sizeof lc, "%d", a->lc);
         if (a->le >= 0)
-            snprintf(le, sizeof(le), "%d", a->le);
+            snprintf(le, sizeof le, "%d", a->le);
         if (a->sw)
-            snprintf(sw, sizeof(sw), "%04X", a->sw);
+            snprintf(sw, sizeof sw, "%04X", a->sw);
         printf("  %-3zu %-26s %02X %02X %02X%02X %-4s %-4s %-4s %-5zu %.3f\n",
                i + 1, a->step ? a->step : "", a->cla, a->ins, a->p1, a->p2, lc,
                le, sw, a->len, (double)a->us / 1000.0);
@@ -207,7 +208,7 @@ static void jkv(const char *key, const char *val)
 static void jsw(const char *key, uint16_t sw)
 {
     char h[8];
-    snprintf(h, sizeof(h), "%04X", sw);
+    snprintf(h, sizeof h, "%04X", sw);
     if (sw)
         jkv(key, h);
     else
@@ -254,7 +255,7 @@ static void json_findings(const diag_report *r)
     jkv("select_p2_00", fci_word(r));
     jsw("select_p2_00_sw", r->fci_sw);
     printf("\"select_p2_00_len\":%zu,", r->fci_len);
-    jkv("serial_ap", r->serial_select_sw == 0x9000 ? "present" : "absent");
+    jkv("serial_ap", r->serial_select_sw == SW_OK ? "present" : "absent");
     jsw("serial_ap_select_sw", r->serial_select_sw);
     jsw("serial_record_sw", r->serial_read_sw);
     printf("\"serial_record_tag\":%d,\"serial_value_len\":%ld,\"serial_value_"
@@ -297,8 +298,8 @@ static void json_apdus(const diag_link *l)
     for (size_t i = 0; i < l->n_log; i++) {
         const diag_apdu *a = &l->log[i];
         char hdr[16];
-        snprintf(hdr, sizeof(hdr), "%02X %02X %02X %02X", a->cla, a->ins,
-                 a->p1, a->p2);
+        snprintf(hdr, sizeof hdr, "%02X %02X %02X %02X", a->cla, a->ins, a->p1,
+                 a->p2);
         printf("%s{", i ? "," : "");
         jkv("step", a->step ? a->step : "");
         jkv("header", hdr);

@@ -23,6 +23,7 @@
 
 #include "emu/emu.h"
 #include "tools/tool.h"
+#include "common/sw.h"
 
 #define FILE_MAX 0x7FFF
 
@@ -308,20 +309,20 @@ static int read_ef(emu_card *card, uint16_t fid, uint8_t *buf, size_t *len)
     size_t n;
     *len = 0;
     int sw = transmit(card, sel, sizeof sel, rsp, &n);
-    if (sw != 0x9000)
+    if (sw != SW_OK)
         return sw;
     for (;;) {
         uint8_t rb[] = { 0x00, 0xB0, (uint8_t)(*len >> 8), (uint8_t)*len,
                          0x00 };
         sw = transmit(card, rb, sizeof rb, rsp, &n);
-        if (sw == 0x6B00 && *len > 0)
-            return 0x9000;
-        if (sw != 0x9000)
+        if (sw == SW_WRONG_OFFSET && *len > 0)
+            return SW_OK;
+        if (sw != SW_OK)
             return sw;
         memcpy(buf + *len, rsp, n);
         *len += n;
         if (n < 256 || *len + 256 > FILE_MAX)
-            return 0x9000;
+            return SW_OK;
     }
 }
 
@@ -331,17 +332,17 @@ static void print_cert(emu_card *card, const char *label, uint16_t fid)
     size_t len;
     int sw = read_ef(card, fid, buf, &len);
     printf("%-18s", label);
-    if (sw == 0x6A82) {
+    if (sw == SW_NOT_FOUND) {
         printf("absent\n");
         return;
     }
-    if (sw == 0x6982) {
+    if (sw == SW_SECURITY) {
         printf("readable only after the %s PIN (not shown)\n",
                fid == 0x000A ? "authentication" : "signature");
         return;
     }
     const unsigned char *p = buf;
-    X509 *x = sw == 0x9000 ? d2i_X509(NULL, &p, (long)len) : NULL;
+    X509 *x = sw == SW_OK ? d2i_X509(NULL, &p, (long)len) : NULL;
     if (!x) {
         printf("unreadable (status %04X)\n", (unsigned)sw);
         return;
@@ -423,8 +424,7 @@ static int do_info(int argc, char **argv)
     tool_put_text(stdout,
                   info.serial_ap ? info.serial : "(no serial-number AP)");
     putchar('\n');
-    int ok =
-        transmit(card, select_jpki, sizeof select_jpki, rsp, &n) == 0x9000;
+    int ok = transmit(card, select_jpki, sizeof select_jpki, rsp, &n) == SW_OK;
     if (ok) {
         print_cert(card, "auth certificate", 0x000A);
         print_cert(card, "auth CA", 0x000B);

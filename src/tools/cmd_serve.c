@@ -3,7 +3,8 @@
  * cmd_serve.c - "jpki-tool emu serve": put an emulator card image into
  * vsmartcard's virtual reader, so anything that talks PC/SC sees the card.
  *
- *   jpki-tool emu serve CARD [--host H] [--port N] [--retry-seconds S] [--stats]
+ *   jpki-tool emu serve CARD [--host H] [--port N] [--retry-seconds S]
+ *                            [--stats]
  *
  * The card stays inserted until SIGINT/SIGTERM (exit 0; closing the
  * connection removes it) or until vpcd closes the connection (pcscd stopped;

@@ -50,7 +50,7 @@ static const char *const key_name[2] = { "auth", "sign" };
 static int json;
 static status_notes notes; /* what the end of the output tells */
 
-/* ---- output helpers ------------------------------------------------------ */
+/* ---- output helpers ----------------------------------------------------- */
 
 static void jkey(const char *key, const char *val, int comma)
 {
@@ -84,7 +84,7 @@ static void fmt_time(const ASN1_TIME *t, char *out, size_t n)
         snprintf(out, n, "unknown");
 }
 
-/* ---- one token ----------------------------------------------------------- */
+/* ---- one token ---------------------------------------------------------- */
 
 typedef struct {
     char subject[512], not_before[32], not_after[32];
@@ -100,7 +100,7 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
 {
     uint8_t *der = NULL;
     size_t len = 0;
-    memset(v, 0, sizeof(*v));
+    memset(v, 0, sizeof *v);
     if (key == JPKI_SIGN) {
         /* Never even tried: it holds personal data and needs the PIN. */
         v->why = N_("needs the signature PIN (not read: status never asks "
@@ -119,7 +119,7 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, (long)len);
     if (!EVP_Digest(der, len, v->md, NULL, EVP_sha256(), NULL))
-        memset(v->md, 0, sizeof(v->md));
+        memset(v->md, 0, sizeof v->md);
     free(der);
     if (!x) {
         v->why = N_("malformed certificate");
@@ -129,14 +129,14 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
     if (mem &&
         X509_NAME_print_ex(mem, X509_get_subject_name(x), 0,
                            XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        int n = BIO_read(mem, v->subject, sizeof(v->subject) - 1);
+        int n = BIO_read(mem, v->subject, sizeof v->subject - 1);
         v->subject[n > 0 ? n : 0] = '\0';
     }
     BIO_free(mem);
-    fmt_time(X509_get0_notBefore(x), v->not_before, sizeof(v->not_before));
-    fmt_time(X509_get0_notAfter(x), v->not_after, sizeof(v->not_after));
+    fmt_time(X509_get0_notBefore(x), v->not_before, sizeof v->not_before);
+    fmt_time(X509_get0_notAfter(x), v->not_after, sizeof v->not_after);
     status_days(X509_get0_notBefore(x), X509_get0_notAfter(x), v->from_jst,
-                v->until_jst, sizeof(v->until_jst), &v->days_left, &v->until);
+                v->until_jst, sizeof v->until_jst, &v->days_left, &v->until);
     if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
         v->expired = 1;
     else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
@@ -197,7 +197,7 @@ static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
                           changed);
     if (tries == 0)
         notes.locked |= 1 << key;
-    snprintf(label, sizeof(label), "%s%s", token_label[key],
+    snprintf(label, sizeof label, "%s%s", token_label[key],
              phone ? " (phone)" : "");
     if (json) {
         printf("%s{", first ? "" : ",");
@@ -274,7 +274,7 @@ static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
                  "run\n"));
 }
 
-/* ---- one reader ---------------------------------------------------------- */
+/* ---- one reader --------------------------------------------------------- */
 
 /* Returns 1 when the reader holds a JPKI card. */
 static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
@@ -349,7 +349,7 @@ static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
     return rv == JPKI_OK;
 }
 
-/* ---- the command --------------------------------------------------------- */
+/* ---- the command -------------------------------------------------------- */
 
 static int pcsc_reachable(void)
 {
@@ -415,7 +415,7 @@ int cmd_status(int argc, char **argv)
     jlog_init(cfg.log_level, cfg.log_file[0] ? cfg.log_file : NULL);
     jpki_cache_configure(cfg.cache); /* where renewals are remembered */
     jpki_card_want_serial(1);        /* renewals: the same chip */
-    memset(&notes, 0, sizeof(notes));
+    memset(&notes, 0, sizeof notes);
     int pcsc_up = cfg.pcsc && pcsc_reachable();
 
     reader **list = NULL;

@@ -60,7 +60,7 @@ void status_notes_cert(status_notes *sn, jpki_key key, int expired,
         sn->expiring = 1;
     if (!sn->until[0] || days_left < sn->days_left) {
         sn->days_left = days_left;
-        snprintf(sn->until, sizeof(sn->until), "%s", until);
+        snprintf(sn->until, sizeof sn->until, "%s", until);
     }
 }
 

@@ -25,7 +25,7 @@ int tool_card_open(tool_card *tc, const char *cmd)
     p11_config cfg;
     jpki_rv last = JPKI_ERR_NO_CARD;
 
-    memset(tc, 0, sizeof(*tc));
+    memset(tc, 0, sizeof *tc);
     jlog_init(-1, NULL);
     p11_config_load(&cfg);
     jlog_init(cfg.log_level, cfg.log_file[0] ? cfg.log_file : NULL);
@@ -65,7 +65,7 @@ void tool_card_close(tool_card *tc)
         jpki_card_close(tc->card);
     if (tc->list)
         reader_list_free(tc->list, tc->n);
-    memset(tc, 0, sizeof(*tc));
+    memset(tc, 0, sizeof *tc);
     jlog_close();
 }
 
@@ -200,7 +200,7 @@ int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
     return 0;
 }
 
-/* ---- output files -------------------------------------------------------- */
+/* ---- output files ------------------------------------------------------- */
 
 static void exists(const char *cmd, const char *path)
 {

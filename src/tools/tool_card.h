@@ -21,7 +21,7 @@
  * was wrong, locked, mistyped twice, or broke the rules. */
 #define TOOL_EXIT_PIN 4
 
-/* ---- PIN input (tool_pin.c) ---------------------------------------------- */
+/* ---- PIN input (tool_pin.c) --------------------------------------------- */
 
 /* Longest line read as a PIN: anything longer breaks the rules anyway. */
 #define TOOL_PIN_CAP 64
@@ -50,7 +50,7 @@ int tool_pin_ask_new(jpki_key key, tool_pin *p);
 /* Wipes the PIN (OPENSSL_cleanse). */
 void tool_pin_wipe(tool_pin *p);
 
-/* ---- the card (tool_card.c) ---------------------------------------------- */
+/* ---- the card (tool_card.c) --------------------------------------------- */
 
 typedef struct {
     reader **list;

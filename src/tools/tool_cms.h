@@ -30,7 +30,7 @@ jpki_rv tool_cms_sign_digest(jpki_card *card, X509 *signer, X509 *ca,
 int tool_cms_check(const unsigned char *der, size_t der_len, X509 *signer,
                    const unsigned char *data, size_t len, int detached);
 
-/* ---- the sign command's card session (cmd_sign.c) ------------------------ */
+/* ---- the sign command's card session (cmd_sign.c) ----------------------- */
 
 /* Called once the certificates are read, before the card signs: fills md
  * with the SHA-256 of what is to be signed. 0, or an exit status after a

@@ -13,10 +13,11 @@
  * only addition is zlib (jpki-tool only, not the module), because cross-
  * reference streams and object streams are FlateDecode-compressed.
  *
- * Values are parsed by tool_pdf_lex.c. The input is hostile: every read is bounded by the buffer, nesting is
- * limited, the cross-reference chain is limited in length and checked for
- * loops, and object streams are never nested. Anything this reader does
- * not understand is refused with a message, never guessed.
+ * Values are parsed by tool_pdf_lex.c. The input is hostile: every read is
+ * bounded by the buffer, nesting is limited, the cross-reference chain is
+ * limited in length and checked for loops, and object streams are never
+ * nested. Anything this reader does not understand is refused with a message,
+ * never guessed.
  */
 #include "tools/tool_pdf.h"
 
@@ -88,7 +89,7 @@ long long pdf_size(const pdf_doc *d)
     return d->size;
 }
 
-/* ---- objects ------------------------------------------------------------- */
+/* ---- objects ------------------------------------------------------------ */
 
 /* "num gen obj" at p, then the value; *after: past it. */
 static int obj_at(pdf_doc *d, const unsigned char *p, const unsigned char *e,
@@ -239,7 +240,7 @@ int pdf_resolve(pdf_doc *d, const pdf_val *v, pdf_val *out)
     return pdf_get(d, v->num, out, NULL);
 }
 
-/* ---- cross-reference data ------------------------------------------------- */
+/* ---- cross-reference data ----------------------------------------------- */
 
 static void put(pdf_doc *d, long long num, int type, uint64_t at, uint32_t idx)
 {

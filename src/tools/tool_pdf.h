@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- values --------------------------------------------------------------- */
+/* ---- values ------------------------------------------------------------- */
 
 enum { PV_NONE, PV_INT, PV_REF, PV_NAME, PV_DICT, PV_ARRAY, PV_OTHER };
 
@@ -37,7 +37,7 @@ int pdf_dict_get(const pdf_val *dict, const char *key, pdf_val *out);
 /* 1 if v is the name /want. */
 int pdf_is_name(const pdf_val *v, const char *want);
 
-/* ---- the document --------------------------------------------------------- */
+/* ---- the document ------------------------------------------------------- */
 
 typedef struct pdf_doc pdf_doc;
 

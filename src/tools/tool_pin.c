@@ -74,10 +74,10 @@ int tool_pin_options(int argc, char **argv, const char *cmd,
 
 void tool_pin_wipe(tool_pin *p)
 {
-    OPENSSL_cleanse(p, sizeof(*p));
+    OPENSSL_cleanse(p, sizeof *p);
 }
 
-/* ---- the terminal, echo off, restored on a signal ------------------------ */
+/* ---- the terminal, echo off, restored on a signal ----------------------- */
 
 static int tty_fd = -1;
 static struct termios tty_saved;
@@ -108,7 +108,7 @@ static int read_line(int fd, tool_pin *p)
 {
     size_t got = 0;
     char ch;
-    memset(p, 0, sizeof(*p));
+    memset(p, 0, sizeof *p);
     for (;;) {
         ssize_t r = read(fd, &ch, 1);
         if (r < 0 && errno == EINTR)
@@ -199,7 +199,7 @@ static int read_pin(const char *prompt, tool_pin *p)
     return 0;
 }
 
-/* ---- the rules ------------------------------------------------------------ */
+/* ---- the rules ---------------------------------------------------------- */
 
 static int check_rules(jpki_key key, tool_pin *p)
 {

@@ -76,7 +76,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* ---- arguments ------------------------------------------------------------ */
+/* ---- arguments ---------------------------------------------------------- */
 
 static CK_ULONG any_ulong(state *s)
 {
@@ -268,7 +268,7 @@ static uint8_t *pin_arg(state *s, CK_ULONG *len)
     return buf_arg(s, len, 40, 1);
 }
 
-/* ---- the calls -------------------------------------------------------------- */
+/* ---- the calls ---------------------------------------------------------- */
 
 static void call_info(state *s, uint8_t op)
 {

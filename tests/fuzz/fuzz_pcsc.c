@@ -24,12 +24,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* The format read the simplest way: 6-byte records, length byte 4. */
 static int reference(const uint8_t *b, size_t n, pcsc_features *f)
 {
-    memset(f, 0, sizeof(*f));
+    memset(f, 0, sizeof *f);
     if (n % 6)
         return -1;
     for (size_t i = 0; i < n; i += 6) {
         if (b[i + 1] != 4) {
-            memset(f, 0, sizeof(*f));
+            memset(f, 0, sizeof *f);
             return -1;
         }
         uint32_t code = (uint32_t)b[i + 2] << 24 | (uint32_t)b[i + 3] << 16 |

@@ -51,7 +51,8 @@ static uint8_t *with_xref(const uint8_t *data, size_t size, size_t *out_len)
     if (!b)
         return NULL;
     memcpy(b, data + 1, n);
-    /* At a line start: one or two digits, then " 0 obj" (b is not a C string). */
+    /* At a line start: one or two digits, then " 0 obj" (b is not a C
+     * string). */
     for (size_t i = 0; i + 8 <= n; i++) {
         size_t d = 0;
         unsigned num = 0;

@@ -147,7 +147,7 @@ reader *fz_reader_new(fz_in *in, unsigned flags)
     return r;
 }
 
-/* ---- recording ------------------------------------------------------------ */
+/* ---- recording ---------------------------------------------------------- */
 
 typedef struct {
     reader *inner;

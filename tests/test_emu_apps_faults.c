@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * test_emu_extra.c - unit tests of the emulator's other applications
+ * test_emu_apps_faults.c - unit tests of the emulator's other applications
  * (serial-number AP, card-info AP), its injected faults, its APDU log, the
- * simulated PIN pad and format-1 images. The test PKI options, CRLs and the
- * crash test are in test_emu_extra_pki.c.
+ * simulated PIN pad and format-1 images; main of the test_emu_behaviour
+ * program. The test PKI options, CRLs and the crash test are in
+ * test_emu_pki.c, the behaviour switches in test_emu_switches.c.
  */
 #include <check.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 
 #include "emu/emu.h"
 #include "emu_helpers.h"
-#include "test_emu_extra.h"
+#include "test_emu_behaviour.h"
 #include "testutil.h"
 
 /* Raw exchange: the emu_rv and the whole response. */
@@ -493,7 +494,8 @@ START_TEST(test_v1_image_loads)
     size_t n;
     ck_assert_uint_eq(read_file(0x0001, buf, sizeof buf, &n), 0x9000);
     ck_assert_uint_eq(buf[13], check_digit((char *)buf + 2));
-    /* the first change of state writes the current format, keeping the serial */
+    /* the first change of state writes the current format, keeping the
+     * serial */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("0000"), 0x63C2);
@@ -527,9 +529,9 @@ END_TEST
 
 /* ---- runner ------------------------------------------------------------- */
 
-static Suite *emu_extra_suite(void)
+static Suite *emu_behaviour_suite(void)
 {
-    Suite *s = suite_create("emu_extra");
+    Suite *s = suite_create("emu_behaviour");
     TCase *tc = tcase("apps");
     tcase_add_test(tc, test_serial_record);
     tcase_add_test(tc, test_card_info_ap);
@@ -548,7 +550,7 @@ static Suite *emu_extra_suite(void)
     tcase_add_test(tc, test_log_has_no_pins);
     suite_add_tcase(s, tc);
 
-    suite_add_tcase(s, emu_extra_pki_tcase());
+    suite_add_tcase(s, emu_pki_tcase());
     suite_add_tcase(s, emu_switches_tcase());
     suite_add_tcase(s, emu_cardfiles_tcase());
     suite_add_tcase(s, emu_schemes_tcase());
@@ -560,7 +562,7 @@ int main(void)
     /* Personalize the template once, here, so forked tests only copy it. */
     if (!tu_template_pki_dir())
         return EXIT_FAILURE;
-    SRunner *sr = srunner_create(emu_extra_suite());
+    SRunner *sr = srunner_create(emu_behaviour_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

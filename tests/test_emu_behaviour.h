@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test_emu_extra - shared between its two source files. */
-#ifndef JPKI_TESTS_EMU_EXTRA_H
-#define JPKI_TESTS_EMU_EXTRA_H
+/* test_emu_behaviour - shared between its source files. */
+#ifndef JPKI_TESTS_EMU_BEHAVIOUR_H
+#define JPKI_TESTS_EMU_BEHAVIOUR_H
 
 #include <check.h>
 
-/* The test PKI tests (test_emu_extra_pki.c). */
-TCase *emu_extra_pki_tcase(void);
+/* The test PKI tests (test_emu_pki.c). */
+TCase *emu_pki_tcase(void);
 /* The card-behaviour switches (test_emu_switches.c). */
 TCase *emu_switches_tcase(void);
 /* SFI in the signature command, EF 0008 (test_emu_cardfiles.c). */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * test_emu_extra_pki.c - the test PKI's options (expired leaves, CA
+ * test_emu_pki.c - the test PKI's options (expired leaves, CA
  * generations, smartphone token, holder data, switches), revocation and
  * CRLs, and an image that survives its writer being killed at any moment.
  */
@@ -20,7 +20,7 @@
 
 #include "emu/emu.h"
 #include "emu_helpers.h"
-#include "test_emu_extra.h"
+#include "test_emu_behaviour.h"
 
 /* Personalize <path>.<suffix> with o and make it the global card. */
 static void use_new_card(const char *suffix, const emu_init_opts *o, char *p,
@@ -357,7 +357,7 @@ START_TEST(test_kill_during_write)
 }
 END_TEST
 
-TCase *emu_extra_pki_tcase(void)
+TCase *emu_pki_tcase(void)
 {
     TCase *tc = tcase("pki");
     tcase_add_test(tc, test_personalize_options);
