@@ -188,10 +188,10 @@ START_TEST(test_sign_input_wiped)
     OK(p11->C_SignUpdate(h, di, 20));
     OK(p11->C_SignUpdate(h, di + 20, sizeof di - 20));
     OK(p11_session_get(h, &s));
-    ck_assert(!all_zero(s->sign_buf, sizeof s->sign_buf)); /* control */
+    ck_assert(!all_zero(s->sign.buf, sizeof s->sign.buf)); /* control */
     OK(p11->C_SignFinal(h, sig, &len));
     ck_assert_uint_eq(len, 256);
-    ck_assert_msg(all_zero(s->sign_buf, sizeof s->sign_buf),
+    ck_assert_msg(all_zero(s->sign.buf, sizeof s->sign.buf),
                   "the data to sign stayed in the session");
 }
 END_TEST

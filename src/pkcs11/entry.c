@@ -319,12 +319,7 @@ EXPORT CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession,
 
     if ((rv = enter_session(hSession, &s, 1)) != CKR_OK)
         return rv;
-    if (!pTemplate && ulCount)
-        rv = CKR_ARGUMENTS_BAD;
-    else if (s->find_active)
-        rv = CKR_OPERATION_ACTIVE;
-    else
-        rv = p11_find_init(s, pTemplate, ulCount);
+    rv = p11_find_init(s, pTemplate, ulCount);
     p11_leave();
     return rv;
 }
@@ -339,12 +334,7 @@ EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE hSession,
 
     if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
         return rv;
-    if (!pulObjectCount || (!phObject && ulMaxObjectCount))
-        rv = CKR_ARGUMENTS_BAD;
-    else if (!s->find_active)
-        rv = CKR_OPERATION_NOT_INITIALIZED;
-    else
-        rv = p11_find(s, phObject, ulMaxObjectCount, pulObjectCount);
+    rv = p11_find(s, phObject, ulMaxObjectCount, pulObjectCount);
     p11_leave();
     return rv;
 }
@@ -356,7 +346,7 @@ EXPORT CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 
     if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
         return rv;
-    rv = s->find_active ? p11_find_final(s) : CKR_OPERATION_NOT_INITIALIZED;
+    rv = p11_find_final(s);
     p11_leave();
     return rv;
 }
@@ -369,12 +359,7 @@ EXPORT CK_RV C_SignInit(CK_SESSION_HANDLE hSession,
 
     if ((rv = enter_session(hSession, &s, 1)) != CKR_OK)
         return rv;
-    if (!pMechanism)
-        rv = CKR_ARGUMENTS_BAD;
-    else if (s->sign_active)
-        rv = CKR_OPERATION_ACTIVE;
-    else
-        rv = p11_sign_init(s, pMechanism, hKey);
+    rv = p11_sign_init(s, pMechanism, hKey);
     p11_leave();
     return rv;
 }
@@ -388,13 +373,7 @@ EXPORT CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 
     if ((rv = enter_session(hSession, &s, 1)) != CKR_OK)
         return rv;
-    if (!s->sign_active)
-        rv = CKR_OPERATION_NOT_INITIALIZED;
-    else if (!pulSignatureLen || (!pData && ulDataLen)) {
-        p11_sign_reset(s);
-        rv = CKR_ARGUMENTS_BAD;
-    } else
-        rv = p11_sign(s, pData, ulDataLen, pSignature, pulSignatureLen);
+    rv = p11_sign(s, pData, ulDataLen, pSignature, pulSignatureLen);
     p11_leave();
     return rv;
 }
@@ -407,13 +386,7 @@ EXPORT CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
 
     if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
         return rv;
-    if (!s->sign_active)
-        rv = CKR_OPERATION_NOT_INITIALIZED;
-    else if (!pPart && ulPartLen) {
-        p11_sign_reset(s);
-        rv = CKR_ARGUMENTS_BAD;
-    } else
-        rv = p11_sign_update(s, pPart, ulPartLen);
+    rv = p11_sign_update(s, pPart, ulPartLen);
     p11_leave();
     return rv;
 }
@@ -426,13 +399,7 @@ EXPORT CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
 
     if ((rv = enter_session(hSession, &s, 1)) != CKR_OK)
         return rv;
-    if (!s->sign_active)
-        rv = CKR_OPERATION_NOT_INITIALIZED;
-    else if (!pulSignatureLen) {
-        p11_sign_reset(s);
-        rv = CKR_ARGUMENTS_BAD;
-    } else
-        rv = p11_sign_final(s, pSignature, pulSignatureLen);
+    rv = p11_sign_final(s, pSignature, pulSignatureLen);
     p11_leave();
     return rv;
 }
@@ -445,12 +412,7 @@ EXPORT CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession,
 
     if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
         return rv;
-    if (!pMechanism)
-        rv = CKR_ARGUMENTS_BAD;
-    else if (s->verify_active)
-        rv = CKR_OPERATION_ACTIVE;
-    else
-        rv = p11_verify_init(s, pMechanism, hKey);
+    rv = p11_verify_init(s, pMechanism, hKey);
     p11_leave();
     return rv;
 }
@@ -464,13 +426,7 @@ EXPORT CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 
     if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
         return rv;
-    if (!s->verify_active)
-        rv = CKR_OPERATION_NOT_INITIALIZED;
-    else if ((!pData && ulDataLen) || !pSignature) {
-        p11_verify_reset(s);
-        rv = CKR_ARGUMENTS_BAD;
-    } else
-        rv = p11_verify(s, pData, ulDataLen, pSignature, ulSignatureLen);
+    rv = p11_verify(s, pData, ulDataLen, pSignature, ulSignatureLen);
     p11_leave();
     return rv;
 }
@@ -483,13 +439,7 @@ EXPORT CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
 
     if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
         return rv;
-    if (!s->verify_active)
-        rv = CKR_OPERATION_NOT_INITIALIZED;
-    else if (!pPart && ulPartLen) {
-        p11_verify_reset(s);
-        rv = CKR_ARGUMENTS_BAD;
-    } else
-        rv = p11_verify_update(s, pPart, ulPartLen);
+    rv = p11_verify_update(s, pPart, ulPartLen);
     p11_leave();
     return rv;
 }
@@ -502,13 +452,7 @@ EXPORT CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
 
     if ((rv = enter_session(hSession, &s, 0)) != CKR_OK)
         return rv;
-    if (!s->verify_active)
-        rv = CKR_OPERATION_NOT_INITIALIZED;
-    else if (!pSignature) {
-        p11_verify_reset(s);
-        rv = CKR_ARGUMENTS_BAD;
-    } else
-        rv = p11_verify_final(s, pSignature, ulSignatureLen);
+    rv = p11_verify_final(s, pSignature, ulSignatureLen);
     p11_leave();
     return rv;
 }

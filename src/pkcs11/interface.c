@@ -127,9 +127,9 @@ EXPORT CK_RV C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags)
         return rv;
     if ((rv = p11_session_get(hSession, &s)) == CKR_OK) {
         if (flags & CKF_SIGN)
-            p11_sign_reset(s);
+            p11_op_reset(&s->sign);
         if (flags & CKF_VERIFY)
-            p11_verify_reset(s);
+            p11_op_reset(&s->verify);
         if (flags & CKF_FIND_OBJECTS)
             p11_find_final(s);
     }

@@ -79,7 +79,7 @@ CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
     if (user == CKU_CONTEXT_SPECIFIC) {
         /* Re-verification for the operation at hand: useful on a card
          * that spends the signature PIN's verification on one signature. */
-        if (!s->sign_active)
+        if (!p11_sign_active(s))
             return CKR_OPERATION_NOT_INITIALIZED;
         if (!p11_token_logged_in(tok))
             return CKR_USER_NOT_LOGGED_IN;

@@ -5,10 +5,18 @@
  * hash on the host. No PSS, no raw RSA, no decryption: not advertised.
  * A card whose key is not RSA (the ECDSA generation) gets no mechanism
  * until its signature command is known.
+ * Also the operation record that signing and verification share (p11_op):
+ * how one starts, collects its input and ends.
  */
 #include "pkcs11/p11.h"
 
 #include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "common/log.h"
 
 /* DER DigestInfo headers (RFC 8017, section 9.2, note 1). */
 static const unsigned char di_sha1[] = { 0x30, 0x21, 0x30, 0x09, 0x06,
@@ -25,13 +33,73 @@ static const unsigned char di_sha256[] = DI_SHA2(0x01, 32);
 static const unsigned char di_sha384[] = DI_SHA2(0x02, 48);
 static const unsigned char di_sha512[] = DI_SHA2(0x03, 64);
 
+/* PKCS#1 v1.5 mechanisms take no parameter. */
+static CK_RV no_param(p11_op *op, const CK_MECHANISM *mech)
+{
+    (void)op;
+    return mech->pParameter || mech->ulParameterLen
+               ? CKR_MECHANISM_PARAM_INVALID
+               : CKR_OK;
+}
+
+/* CKM_RSA_PKCS: the card signs the caller's DigestInfo as given. */
+static CK_RV input_as_given(p11_op *op, unsigned char *in, size_t cap,
+                            size_t *in_len)
+{
+    if (op->buf_len > cap)
+        return CKR_DATA_LEN_RANGE;
+    memcpy(in, op->buf, op->buf_len);
+    *in_len = op->buf_len;
+    return CKR_OK;
+}
+
+/* CKM_SHAx_RSA_PKCS: the DigestInfo header and the hash of the input. */
+static CK_RV input_digest_info(p11_op *op, unsigned char *in, size_t cap,
+                               size_t *in_len)
+{
+    unsigned int hlen = 0;
+
+    if (op->mech->prefix_len + EVP_MAX_MD_SIZE > cap)
+        return CKR_GENERAL_ERROR;
+    memcpy(in, op->mech->prefix, op->mech->prefix_len);
+    if (EVP_DigestFinal_ex(op->md_ctx, in + op->mech->prefix_len, &hlen) != 1)
+        return CKR_GENERAL_ERROR;
+    *in_len = op->mech->prefix_len + hlen;
+    return CKR_OK;
+}
+
+/* An RSA signature is the card's answer as it is, of the key's size. */
+static CK_RV output_rsa(const unsigned char *out, size_t out_len,
+                        CK_BYTE_PTR sig, size_t k)
+{
+    if (out_len != k) {
+        JLOG_ERR("card returned a %zu-byte signature, expected %zu", out_len,
+                 k);
+        return CKR_DEVICE_ERROR;
+    }
+    memcpy(sig, out, k);
+    return CKR_OK;
+}
+
+static int padding_pkcs1(void *pkey_ctx, const p11_op *op)
+{
+    (void)op;
+    return EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING);
+}
+
 static const p11_mech rsa_mechs[] = {
-    { CKM_RSA_PKCS, NULL, NULL, 0, 0 },
-    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof(di_sha1), 20 },
-    { CKM_SHA224_RSA_PKCS, "SHA224", di_sha224, sizeof(di_sha224), 28 },
-    { CKM_SHA256_RSA_PKCS, "SHA256", di_sha256, sizeof(di_sha256), 32 },
-    { CKM_SHA384_RSA_PKCS, "SHA384", di_sha384, sizeof(di_sha384), 48 },
-    { CKM_SHA512_RSA_PKCS, "SHA512", di_sha512, sizeof(di_sha512), 64 },
+    { CKM_RSA_PKCS, NULL, NULL, 0, 0, no_param, input_as_given, output_rsa,
+      padding_pkcs1 },
+    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof(di_sha1), 20, no_param,
+      input_digest_info, output_rsa, padding_pkcs1 },
+    { CKM_SHA224_RSA_PKCS, "SHA224", di_sha224, sizeof(di_sha224), 28,
+      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+    { CKM_SHA256_RSA_PKCS, "SHA256", di_sha256, sizeof(di_sha256), 32,
+      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+    { CKM_SHA384_RSA_PKCS, "SHA384", di_sha384, sizeof(di_sha384), 48,
+      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+    { CKM_SHA512_RSA_PKCS, "SHA512", di_sha512, sizeof(di_sha512), 64,
+      no_param, input_digest_info, output_rsa, padding_pkcs1 },
 };
 #define N_RSA_MECHS (sizeof(rsa_mechs) / sizeof(rsa_mechs[0]))
 
@@ -99,15 +167,39 @@ CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
     return CKR_OK;
 }
 
-CK_RV p11_input_append(unsigned char *buf, size_t cap, size_t *used,
-                       size_t max, const CK_BYTE *data, CK_ULONG len)
+CK_RV p11_op_start(p11_op *op, p11_token *tok, const CK_MECHANISM *mech,
+                   CK_OBJECT_HANDLE key)
 {
-    if (max > cap)
-        max = cap;
-    if (*used > max || len > max - *used)
+    const p11_mech *m = p11_mech_find(tok, mech->mechanism);
+    CK_RV rv;
+
+    if (!m)
+        return CKR_MECHANISM_INVALID;
+    rv = m->param(op, mech);
+    if (rv != CKR_OK) {
+        p11_op_reset(op);
+        return rv;
+    }
+    op->mech = m;
+    op->key = key;
+    return CKR_OK;
+}
+
+void p11_op_reset(p11_op *op)
+{
+    EVP_MD_CTX_free(op->md_ctx);
+    EVP_PKEY_free(op->pkey);
+    OPENSSL_cleanse(op, sizeof(*op));
+}
+
+CK_RV p11_op_append(p11_op *op, size_t max, const CK_BYTE *data, CK_ULONG len)
+{
+    if (max > sizeof(op->buf))
+        max = sizeof(op->buf);
+    if (op->buf_len > max || len > max - op->buf_len)
         return CKR_DATA_LEN_RANGE;
     if (len)
-        memcpy(buf + *used, data, len);
-    *used += len;
+        memcpy(op->buf + op->buf_len, data, len);
+    op->buf_len += len;
     return CKR_OK;
 }

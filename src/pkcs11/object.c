@@ -47,6 +47,11 @@ p11_object *p11_object_get(p11_token *tok, CK_OBJECT_HANDLE h, int *kind)
     return o;
 }
 
+int p11_object_needs_login(p11_token *tok, CK_OBJECT_HANDLE h)
+{
+    return (int)(h & 0xF) - 1 == P11_OBJ_PRIVKEY && !p11_token_logged_in(tok);
+}
+
 void p11_object_clear(p11_object *o)
 {
     CK_ULONG i;
@@ -344,6 +349,10 @@ CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
     CK_RV rv;
     int k;
 
+    if (!tmpl && n)
+        return CKR_ARGUMENTS_BAD;
+    if (s->find_active)
+        return CKR_OPERATION_ACTIVE;
     for (i = 0; i < n; i++)
         if (!tmpl[i].pValue && tmpl[i].ulValueLen)
             return CKR_ARGUMENTS_BAD;
@@ -369,6 +378,10 @@ CK_RV p11_find(p11_session *s, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
 {
     CK_ULONG n = 0;
 
+    if (!count || (!out && max))
+        return CKR_ARGUMENTS_BAD;
+    if (!s->find_active)
+        return CKR_OPERATION_NOT_INITIALIZED;
     while (n < max && s->find_pos < s->n_found)
         out[n++] = s->found[s->find_pos++];
     *count = n;
@@ -377,6 +390,8 @@ CK_RV p11_find(p11_session *s, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
 
 CK_RV p11_find_final(p11_session *s)
 {
+    if (!s->find_active)
+        return CKR_OPERATION_NOT_INITIALIZED;
     s->find_active = 0;
     s->n_found = s->find_pos = 0;
     return CKR_OK;

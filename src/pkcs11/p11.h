@@ -69,6 +69,24 @@ typedef struct p11_card {
     p11_token tok[2];
 } p11_card;
 
+/* A signature or a verification in progress (sign.c, verify.c): the same
+ * record for both, one of each per session. */
+struct p11_mech;
+typedef struct p11_op {
+    const struct p11_mech *mech; /* NULL: no operation in progress */
+    CK_OBJECT_HANDLE key;
+    int multipart; /* C_*Update was called: C_Sign/C_Verify no longer may */
+    union {        /* the caller's mechanism parameter, checked and kept */
+        CK_RSA_PKCS_PSS_PARAMS pss;
+        CK_BYTE raw[32];
+    } param;
+    CK_ULONG param_len;
+    void *md_ctx;           /* EVP_MD_CTX of a hashing mechanism */
+    void *pkey;             /* EVP_PKEY: verify's own copy of the key */
+    unsigned char buf[512]; /* input of a mechanism that does not hash */
+    size_t buf_len;
+} p11_op;
+
 typedef struct {
     CK_SESSION_HANDLE handle;
     CK_SLOT_ID slot_id;
@@ -78,21 +96,8 @@ typedef struct {
     int find_active;
     CK_OBJECT_HANDLE found[P11_OBJ_KINDS];
     CK_ULONG n_found, find_pos;
-    /* C_Sign* */
-    int sign_active;
-    int sign_multipart;
-    CK_MECHANISM_TYPE sign_mech;
-    void *md_ctx;                /* EVP_MD_CTX for hashing mechanisms */
-    unsigned char sign_buf[512]; /* CKM_RSA_PKCS multi-part input */
-    size_t sign_buf_len;
-    /* C_Verify* (on the host, with the certificate's public key) */
-    int verify_active;
-    int verify_multipart;
-    CK_MECHANISM_TYPE verify_mech;
-    void *verify_pkey;   /* EVP_PKEY */
-    void *verify_md_ctx; /* EVP_MD_CTX, hashing mechanisms */
-    unsigned char verify_buf[512];
-    size_t verify_buf_len;
+    p11_op sign;   /* C_Sign*: the card signs */
+    p11_op verify; /* C_Verify*: on the host, with the certificate's key */
 } p11_session;
 
 typedef struct {
@@ -198,6 +203,9 @@ CK_RV p11_session_info(p11_session *s, CK_SESSION_INFO_PTR info);
 CK_OBJECT_HANDLE p11_object_handle(const p11_token *tok, int kind);
 /* The visible object behind a handle on this token, or NULL. */
 p11_object *p11_object_get(p11_token *tok, CK_OBJECT_HANDLE h, int *kind);
+/* Does h name a private key that is hidden only because nobody is logged
+ * in (CKR_USER_NOT_LOGGED_IN rather than an invalid handle)? */
+int p11_object_needs_login(p11_token *tok, CK_OBJECT_HANDLE h);
 CK_RV p11_object_build(p11_token *tok, int kind, const jpki_cert *cert,
                        int is_private);
 void p11_object_clear(p11_object *o);
@@ -209,22 +217,40 @@ CK_RV p11_find(p11_session *s, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
 CK_RV p11_find_final(p11_session *s);
 
 /* mech.c */
-typedef struct {
+/* A mechanism: what it hashes, what the card gets, what the caller gets.
+ * The hooks let a mechanism with a parameter or another signature form
+ * (PSS, ECDSA) say so in its table entry, not in sign.c or verify.c. */
+typedef struct p11_mech {
     CK_MECHANISM_TYPE type;
     const char *digest; /* OpenSSL digest name, NULL: input is a DigestInfo */
     const unsigned char *prefix; /* DER DigestInfo header before the hash */
     size_t prefix_len;
     size_t hash_len;
+    /* Checks the caller's parameter and keeps it in op->param. */
+    CK_RV (*param)(p11_op *op, const CK_MECHANISM *mech);
+    /* The bytes the card signs (at most cap), from op's input so far. */
+    CK_RV(*card_input)
+    (p11_op *op, unsigned char *in, size_t cap, size_t *in_len);
+    /* The caller's signature (k bytes) from the card's answer. */
+    CK_RV(*card_output)
+    (const unsigned char *out, size_t out_len, CK_BYTE_PTR sig, size_t k);
+    /* Sets the padding of the host's check (an EVP_PKEY_CTX). */
+    int (*host_padding)(void *pkey_ctx, const p11_op *op);
 } p11_mech;
 const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type);
 CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
                     CK_ULONG_PTR count);
 CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
                     CK_MECHANISM_INFO_PTR info);
-/* CKM_RSA_PKCS input collects in a buffer, one RSA block at most (max):
- * more is CKR_DATA_LEN_RANGE, which the caller must hear about. */
-CK_RV p11_input_append(unsigned char *buf, size_t cap, size_t *used,
-                       size_t max, const CK_BYTE *data, CK_ULONG len);
+/* Starts an operation on key with the token's mechanism: CKR_OK with
+ * op->mech set, or an error with op left idle. */
+CK_RV p11_op_start(p11_op *op, p11_token *tok, const CK_MECHANISM *mech,
+                   CK_OBJECT_HANDLE key);
+/* Ends the operation: frees and wipes what it held. */
+void p11_op_reset(p11_op *op);
+/* Input that is not hashed collects in op->buf, one RSA block at most
+ * (max): more is CKR_DATA_LEN_RANGE, which the caller must hear about. */
+CK_RV p11_op_append(p11_op *op, size_t max, const CK_BYTE *data, CK_ULONG len);
 
 /* login.c */
 CK_RV p11_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
@@ -238,22 +264,22 @@ jpki_rv p11_token_logout(p11_token *tok);
  * its security state, or went away. */
 void p11_card_logged_out(p11_card *c);
 
-/* sign.c */
+/* sign.c: each call checks its own arguments and operation state. */
 CK_RV p11_sign_init(p11_session *s, CK_MECHANISM_PTR mech,
                     CK_OBJECT_HANDLE key);
 CK_RV p11_sign(p11_session *s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
                CK_ULONG_PTR sig_len);
 CK_RV p11_sign_update(p11_session *s, CK_BYTE_PTR data, CK_ULONG len);
 CK_RV p11_sign_final(p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len);
-void p11_sign_reset(p11_session *s);
+/* Is a signing operation in progress (C_Login CKU_CONTEXT_SPECIFIC)? */
+int p11_sign_active(const p11_session *s);
 
-/* verify.c */
+/* verify.c: the same, on the host */
 CK_RV p11_verify_init(p11_session *s, CK_MECHANISM_PTR mech,
                       CK_OBJECT_HANDLE key);
 CK_RV p11_verify(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,
                  CK_BYTE_PTR sig, CK_ULONG sig_len);
 CK_RV p11_verify_update(p11_session *s, CK_BYTE_PTR data, CK_ULONG len);
 CK_RV p11_verify_final(p11_session *s, CK_BYTE_PTR sig, CK_ULONG sig_len);
-void p11_verify_reset(p11_session *s);
 
 #endif

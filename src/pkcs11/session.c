@@ -13,8 +13,8 @@
 
 static void session_free(p11_session *s)
 {
-    p11_sign_reset(s);
-    p11_verify_reset(s);
+    p11_op_reset(&s->sign);
+    p11_op_reset(&s->verify);
     free(s);
 }
 
@@ -25,8 +25,8 @@ static void session_detach(p11_session *s)
 
     if (!tok)
         return;
-    p11_sign_reset(s);
-    p11_verify_reset(s);
+    p11_op_reset(&s->sign);
+    p11_op_reset(&s->verify);
     p11_find_final(s);
     tok->sessions--;
     if (s->flags & CKF_RW_SESSION)

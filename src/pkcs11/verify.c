@@ -13,18 +13,6 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-void p11_verify_reset(p11_session *s)
-{
-    EVP_MD_CTX_free(s->verify_md_ctx);
-    EVP_PKEY_free(s->verify_pkey);
-    s->verify_md_ctx = NULL;
-    s->verify_pkey = NULL;
-    OPENSSL_cleanse(s->verify_buf, sizeof(s->verify_buf));
-    s->verify_buf_len = 0;
-    s->verify_active = 0;
-    s->verify_multipart = 0;
-}
-
 static EVP_PKEY *public_key(const jpki_cert *c)
 {
     const unsigned char *p = c->spki.p;
@@ -35,115 +23,131 @@ CK_RV p11_verify_init(p11_session *s, CK_MECHANISM_PTR mech,
                       CK_OBJECT_HANDLE key)
 {
     p11_token *tok = s->tok;
+    p11_op *op = &s->verify;
     EVP_PKEY_CTX *pctx = NULL;
-    const p11_mech *m;
     int kind = -1;
+    CK_RV rv;
 
+    if (!mech)
+        return CKR_ARGUMENTS_BAD;
+    if (op->mech)
+        return CKR_OPERATION_ACTIVE;
     /* Only the public key object verifies (CKA_VERIFY). */
     if (!p11_object_get(tok, key, &kind) || kind != P11_OBJ_PUBKEY ||
         !tok->cert)
         return CKR_KEY_HANDLE_INVALID;
-    if (!(m = p11_mech_find(tok, mech->mechanism)))
-        return CKR_MECHANISM_INVALID;
-    if (mech->pParameter || mech->ulParameterLen)
-        return CKR_MECHANISM_PARAM_INVALID;
-    if (!(s->verify_pkey = public_key(tok->cert)))
-        return CKR_HOST_MEMORY;
-    if (m->digest) {
-        s->verify_md_ctx = EVP_MD_CTX_new();
-        if (!s->verify_md_ctx ||
-            EVP_DigestVerifyInit_ex(s->verify_md_ctx, &pctx, m->digest, NULL,
-                                    NULL, s->verify_pkey, NULL) != 1 ||
-            EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
-            p11_verify_reset(s);
-            return CKR_HOST_MEMORY;
-        }
-    }
-    s->verify_mech = m->type;
-    s->verify_active = 1;
-    return CKR_OK;
+    rv = p11_op_start(op, tok, mech, key);
+    if (rv != CKR_OK)
+        return rv;
+    if (!(op->pkey = public_key(tok->cert)))
+        rv = CKR_HOST_MEMORY;
+    else if (op->mech->digest &&
+             (!(op->md_ctx = EVP_MD_CTX_new()) ||
+              EVP_DigestVerifyInit_ex(op->md_ctx, &pctx, op->mech->digest,
+                                      NULL, NULL, op->pkey, NULL) != 1 ||
+              op->mech->host_padding(pctx, op) != 1))
+        rv = CKR_HOST_MEMORY;
+    if (rv != CKR_OK)
+        p11_op_reset(op);
+    return rv;
 }
 
-/* CKM_RSA_PKCS: the signature must recover exactly the data (a DigestInfo
- * or whatever the signer padded). */
-static CK_RV verify_raw(p11_session *s, const unsigned char *sig,
-                        size_t sig_len)
+/* A mechanism that does not hash: the signature must recover exactly the
+ * data (a DigestInfo or whatever the signer padded). */
+static CK_RV verify_raw(p11_op *op, const unsigned char *sig, size_t sig_len)
 {
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(s->verify_pkey, NULL);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(op->pkey, NULL);
     int ok = ctx && EVP_PKEY_verify_init(ctx) == 1 &&
-             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-             EVP_PKEY_verify(ctx, sig, sig_len, s->verify_buf,
-                             s->verify_buf_len) == 1;
+             op->mech->host_padding(ctx, op) == 1 &&
+             EVP_PKEY_verify(ctx, sig, sig_len, op->buf, op->buf_len) == 1;
 
     EVP_PKEY_CTX_free(ctx);
     return ok ? CKR_OK : CKR_SIGNATURE_INVALID;
 }
 
-/* The key is the session's own copy: a logout that drops the token's
+/* The key is the operation's own copy: a logout that drops the token's
  * certificate meanwhile does not pull it away. */
-static size_t key_size(const p11_session *s)
+static size_t key_size(const p11_op *op)
 {
-    int n = EVP_PKEY_get_size(s->verify_pkey);
+    int n = EVP_PKEY_get_size(op->pkey);
     return n > 0 ? (size_t)n : 0;
 }
 
-static CK_RV finish(p11_session *s, CK_BYTE_PTR sig, CK_ULONG sig_len)
+static CK_RV finish(p11_op *op, CK_BYTE_PTR sig, CK_ULONG sig_len)
 {
-    size_t k = key_size(s);
     CK_RV rv;
 
-    if (sig_len != k)
+    if (sig_len != key_size(op))
         rv = CKR_SIGNATURE_LEN_RANGE;
-    else if (s->verify_md_ctx)
-        rv = EVP_DigestVerifyFinal(s->verify_md_ctx, sig, sig_len) == 1
+    else if (op->md_ctx)
+        rv = EVP_DigestVerifyFinal(op->md_ctx, sig, sig_len) == 1
                  ? CKR_OK
                  : CKR_SIGNATURE_INVALID;
     else
-        rv = verify_raw(s, sig, sig_len);
-    p11_verify_reset(s);
+        rv = verify_raw(op, sig, sig_len);
+    p11_op_reset(op);
     return rv;
 }
 
-static CK_RV take(p11_session *s, CK_BYTE_PTR data, CK_ULONG len)
+/* Every call but C_VerifyInit: the operation must be active; bad
+ * arguments end it. */
+static CK_RV check(p11_op *op, int args_ok)
 {
-    if (s->verify_md_ctx)
-        return EVP_DigestVerifyUpdate(s->verify_md_ctx, data, len) == 1
-                   ? CKR_OK
-                   : CKR_GENERAL_ERROR;
-    return p11_input_append(
-        s->verify_buf, sizeof(s->verify_buf), &s->verify_buf_len,
-        key_size(s) > 11 ? key_size(s) - 11 : 0, data, len);
+    if (!op->mech)
+        return CKR_OPERATION_NOT_INITIALIZED;
+    if (args_ok)
+        return CKR_OK;
+    p11_op_reset(op);
+    return CKR_ARGUMENTS_BAD;
+}
+
+static CK_RV take(p11_op *op, CK_BYTE_PTR data, CK_ULONG len)
+{
+    size_t k = key_size(op);
+    CK_RV rv;
+
+    if (op->md_ctx)
+        rv = EVP_DigestVerifyUpdate(op->md_ctx, data, len) == 1
+                 ? CKR_OK
+                 : CKR_GENERAL_ERROR;
+    else
+        rv = p11_op_append(op, k > 11 ? k - 11 : 0, data, len);
+    if (rv != CKR_OK)
+        p11_op_reset(op);
+    return rv;
 }
 
 CK_RV p11_verify(p11_session *s, CK_BYTE_PTR data, CK_ULONG len,
                  CK_BYTE_PTR sig, CK_ULONG sig_len)
 {
-    CK_RV rv;
+    p11_op *op = &s->verify;
+    CK_RV rv = check(op, (data || !len) && sig);
 
-    if (s->verify_multipart) {
-        p11_verify_reset(s);
+    if (rv != CKR_OK)
+        return rv;
+    if (op->multipart) {
+        p11_op_reset(op);
         return CKR_OPERATION_ACTIVE; /* C_Verify after C_VerifyUpdate */
     }
-    rv = take(s, data, len);
-    if (rv != CKR_OK) {
-        p11_verify_reset(s);
-        return rv;
-    }
-    return finish(s, sig, sig_len);
+    rv = take(op, data, len);
+    return rv == CKR_OK ? finish(op, sig, sig_len) : rv;
 }
 
 CK_RV p11_verify_update(p11_session *s, CK_BYTE_PTR data, CK_ULONG len)
 {
-    CK_RV rv = take(s, data, len);
+    p11_op *op = &s->verify;
+    CK_RV rv = check(op, data || !len);
 
-    if (rv != CKR_OK)
-        p11_verify_reset(s);
-    else
-        s->verify_multipart = 1;
+    if (rv == CKR_OK)
+        rv = take(op, data, len);
+    if (rv == CKR_OK)
+        op->multipart = 1;
     return rv;
 }
 
 CK_RV p11_verify_final(p11_session *s, CK_BYTE_PTR sig, CK_ULONG sig_len)
 {
-    return finish(s, sig, sig_len);
+    CK_RV rv = check(&s->verify, sig != NULL);
+
+    return rv == CKR_OK ? finish(&s->verify, sig, sig_len) : rv;
 }
