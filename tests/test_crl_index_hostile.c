@@ -240,8 +240,14 @@ END_TEST
  * (then grown back to regrow bytes, if not 0: the cut part reads as
  * zeros), and the child looks every listed serial up. Its exit status:
  * 0 all answers right or "damaged" and some "damaged", 4 a listed serial
- * answered "not revoked", others a setup failure; or the signal it died
- * of. */
+ * answered "not revoked", 7 a lookup faulted (SIGBUS; its own handler, so
+ * that a sanitizer's does not report it), others a setup failure. */
+static void bus_exit(int sig)
+{
+    (void)sig;
+    _exit(7);
+}
+
 static int truncated_child(hfix *f, off_t cut, off_t regrow)
 {
     pid_t c = fork();
@@ -251,6 +257,7 @@ static int truncated_child(hfix *f, off_t cut, off_t regrow)
         int damaged = 0;
         if (jpki_crlx_open(f->crl, f->sk, f->cache, &x) != JPKI_CRLX_OK)
             _exit(2);
+        signal(SIGBUS, bus_exit);
         if (truncate(f->idx, cut) != 0 ||
             (regrow && truncate(f->idx, regrow) != 0))
             _exit(3);
@@ -292,8 +299,8 @@ START_TEST(test_truncated_after_open)
                   "shrunk and grown back: status %#x", st);
     twrite(f.idx, good, len);
     st = truncated_child(&f, 0, 0);
-    ck_assert_msg((WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS) ||
-                      (WIFEXITED(st) && WEXITSTATUS(st) == 0),
+    ck_assert_msg(WIFEXITED(st) &&
+                      (WEXITSTATUS(st) == 7 || WEXITSTATUS(st) == 0),
                   "emptied: status %#x", st);
     twrite(f.idx, good, len);
     free(good);

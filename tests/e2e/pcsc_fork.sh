@@ -20,9 +20,7 @@ need_vpcd
 
 DRIVE="$top_builddir/tests/p11drive"
 [ -x "$DRIVE" ] || fail "tests/p11drive is not built (make check builds it)"
-unset JPKI_PKCS11_EMULATOR JPKI_PKCS11_PCSC
-export JPKI_PKCS11_READERS_ALLOW="Virtual PCD"
-export JPKI_PKCS11_CONF=/dev/null
+vpcd_only
 CARD="$WORK/card.img"
 "$TOOL" emu init --out "$CARD" >/dev/null
 
