@@ -115,6 +115,84 @@ START_TEST(test_bad_lines_skipped)
 }
 END_TEST
 
+/* Every setting from the file and from its variable, which wins; the
+ * two log variables are jlog_init's, not the loader's. */
+static const struct {
+    const char *key, *env, *file_value, *env_value;
+} every[] = {
+    { "tokens", "JPKI_PKCS11_TOKENS", "sign", "auth" },
+    { "pcsc", "JPKI_PKCS11_PCSC", "off", "yes" },
+    { "emulator", "JPKI_PKCS11_EMULATOR", "/f.img", "/e.img" },
+    { "readers_allow", "JPKI_PKCS11_READERS_ALLOW", "fa", "ea" },
+    { "readers_deny", "JPKI_PKCS11_READERS_DENY", "fd", "ed" },
+    { "anchors", "JPKI_PKCS11_ANCHORS", "/fa", "/ea" },
+    { "crl", "JPKI_PKCS11_CRL", "/f.crl", "/e.crl" },
+    { "invalid_cert", "JPKI_PKCS11_INVALID_CERT", "offer", "hide" },
+    { "allow_test_pki", "JPKI_PKCS11_ALLOW_TEST_PKI", "0", "on" },
+    { "cache", "JPKI_PKCS11_CACHE", "/fc", "off" },
+    { "log_level", "JPKI_PKCS11_DEBUG", "4", "2" },
+    { "log_file", "JPKI_PKCS11_LOG_FILE", "/f.log", "/e.log" },
+};
+#define EVERY (sizeof(every) / sizeof(every[0]))
+
+START_TEST(test_every_setting)
+{
+    char text[2048] = "";
+    p11_config cfg;
+
+    for (size_t i = 0; i < EVERY; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s = %s\n",
+                 every[i].key, every[i].file_value);
+    write_conf(text);
+    p11_config_load_file(&cfg, conf);
+    ck_assert(!cfg.show_auth && cfg.show_sign && !cfg.pcsc);
+    ck_assert_str_eq(cfg.emulator, "/f.img");
+    ck_assert_str_eq(cfg.readers_allow, "fa");
+    ck_assert_str_eq(cfg.readers_deny, "fd");
+    ck_assert_str_eq(cfg.anchors, "/fa");
+    ck_assert_str_eq(cfg.crl, "/f.crl");
+    ck_assert(!cfg.invalid_cert_hide && !cfg.allow_test_pki);
+    ck_assert_str_eq(cfg.cache, "/fc");
+    ck_assert_int_eq(cfg.log_level, 4);
+    ck_assert_str_eq(cfg.log_file, "/f.log");
+    for (size_t i = 0; i < EVERY; i++)
+        setenv(every[i].env, every[i].env_value, 1);
+    p11_config_load_file(&cfg, conf);
+    for (size_t i = 0; i < EVERY; i++)
+        unsetenv(every[i].env);
+    ck_assert(cfg.show_auth && !cfg.show_sign && cfg.pcsc);
+    ck_assert_str_eq(cfg.emulator, "/e.img");
+    ck_assert_str_eq(cfg.readers_allow, "ea");
+    ck_assert_str_eq(cfg.readers_deny, "ed");
+    ck_assert_str_eq(cfg.anchors, "/ea");
+    ck_assert_str_eq(cfg.crl, "/e.crl");
+    ck_assert(cfg.invalid_cert_hide && cfg.allow_test_pki);
+    ck_assert_str_eq(cfg.cache, "off");
+    ck_assert_int_eq(cfg.log_level, 4);
+    ck_assert_str_eq(cfg.log_file, "/f.log");
+}
+END_TEST
+
+/* A bad value in a variable is ignored: the file's value stays. */
+START_TEST(test_every_bad_variable)
+{
+    p11_config cfg;
+
+    write_conf("tokens = sign\ninvalid_cert = hide\ncache = /fc\n"
+               "allow_test_pki = on\n");
+    setenv("JPKI_PKCS11_TOKENS", "neither", 1);
+    setenv("JPKI_PKCS11_INVALID_CERT", "show", 1);
+    setenv("JPKI_PKCS11_CACHE", "relative/dir", 1);
+    setenv("JPKI_PKCS11_ALLOW_TEST_PKI", "maybe", 1);
+    p11_config_load_file(&cfg, conf);
+    for (size_t i = 0; i < EVERY; i++)
+        unsetenv(every[i].env);
+    ck_assert(!cfg.show_auth && cfg.show_sign);
+    ck_assert(cfg.invalid_cert_hide && cfg.allow_test_pki);
+    ck_assert_str_eq(cfg.cache, "/fc");
+}
+END_TEST
+
 /* Reader selection: read from the file, the environment wins, a value
  * too long is refused (the old value stays), not truncated. */
 START_TEST(test_readers_keys)
@@ -181,6 +259,8 @@ int main(void)
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_file);
     tcase_add_test(tc, test_env_wins);
+    tcase_add_test(tc, test_every_setting);
+    tcase_add_test(tc, test_every_bad_variable);
     tcase_add_test(tc, test_bad_lines_skipped);
     tcase_add_test(tc, test_one_token_only);
     tcase_add_test(tc, test_readers_keys);

@@ -223,6 +223,46 @@ START_TEST(identity)
 }
 END_TEST
 
+/* By path: the emulator's image (0600) and CRL (0644). */
+START_TEST(replace_by_path)
+{
+    char p[4300], q[4300];
+    struct stat st;
+    fu_ident id, now;
+    const char *why = NULL;
+    snprintf(p, sizeof p, "%s/crl", top);
+    put(p, "old contents", 0600);
+    ck_assert_int_eq(fu_replace_path(p, "new", 3, 0644, &id, &why), 0);
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0644);
+    ck_assert_int_eq(st.st_size, 3);
+    ck_assert_int_eq(entries(top), 1); /* no temporary left */
+    /* id is the file as it stands after the rename. */
+    ck_assert_int_eq(fu_ident_path(p, &now), 0);
+    ck_assert(fu_ident_same(&id, &now));
+    ck_assert_int_eq(fu_replace_path(p, "secret", 6, 0600, NULL, &why), 0);
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(fu_ident_path(p, &now), 0);
+    ck_assert(!fu_ident_same(&id, &now));
+    /* No directory: refused before anything is written. */
+    snprintf(q, sizeof q, "%s/none/crl", top);
+    ck_assert_int_eq(fu_replace_path(q, "x", 1, 0600, NULL, &why), -1);
+    ck_assert_str_eq(why, "cannot open its directory");
+    ck_assert_int_eq(fu_ident_path(q, &now), -1);
+    /* The rename fails (a directory there): the temporary file goes. */
+    snprintf(q, sizeof q, "%s/d", top);
+    ck_assert_int_eq(mkdir(q, 0700), 0);
+    snprintf(q, sizeof q, "%s/d/x", top);
+    ck_assert_int_eq(mkdir(q, 0700), 0);
+    snprintf(q, sizeof q, "%s/d", top);
+    why = NULL;
+    ck_assert_int_eq(fu_replace_path(q, "x", 1, 0600, &id, &why), -1);
+    ck_assert_str_eq(why, "cannot write");
+    ck_assert_int_eq(entries(top), 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fileutil");
@@ -233,6 +273,7 @@ int main(void)
     tcase_add_test(tc, file_hostile);
     tcase_add_test(tc, atomic_replace);
     tcase_add_test(tc, identity);
+    tcase_add_test(tc, replace_by_path);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "emu/image.h"
 #include "jpki/jpki.h"
 #include "test_jpki.h"
 #include "testutil.h"
@@ -238,6 +239,45 @@ START_TEST(emu_bad_args)
 }
 END_TEST
 
+/* A key that is neither of the two is refused by every entry point before
+ * anything reaches the card: no try is spent and nothing is verified. */
+START_TEST(emu_bad_key)
+{
+    const jpki_key bad[] = { (jpki_key)2, (jpki_key)-1 };
+    uint8_t *der = NULL, sig[256], in[32] = { 0 };
+    size_t len, sig_len;
+    int tries;
+    emu_image img;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        jpki_key k = bad[i];
+        sig_len = sizeof(sig);
+        ck_assert_int_eq(jpki_card_read_cert(jc, k, 0, &der, &len),
+                         JPKI_ERR_ARGS);
+        ck_assert_int_eq(jpki_card_pin_status(jc, k, &tries), JPKI_ERR_ARGS);
+        ck_assert_int_eq(jpki_card_verify_pin(jc, k, "1234", 4, &tries),
+                         JPKI_ERR_ARGS);
+        ck_assert_int_eq(jpki_card_verify_pinpad(jc, k, &tries),
+                         JPKI_ERR_ARGS);
+        ck_assert_int_eq(
+            jpki_card_change_pin(jc, k, "1234", 4, "5678", 4, &tries),
+            JPKI_ERR_ARGS);
+        ck_assert_int_eq(jpki_card_change_pin_pinpad(jc, k, &tries),
+                         JPKI_ERR_ARGS);
+        ck_assert_int_eq(jpki_card_sign(jc, k, in, sizeof(in), sig, &sig_len),
+                         JPKI_ERR_ARGS);
+    }
+    ck_assert_ptr_null(der);
+    /* The card's own record: both PINs as personalized, every try left. */
+    ck_assert_int_eq(emu_image_load(card_path, &img, NULL, NULL, 0), EMU_OK);
+    ck_assert_str_eq(img.pins.pin[EMU_PIN_AUTH], "1234");
+    ck_assert_str_eq(img.pins.pin[EMU_PIN_SIGN], "ABC123");
+    ck_assert_uint_eq(img.pins.tries[EMU_PIN_AUTH], EMU_AUTH_PIN_TRIES);
+    ck_assert_uint_eq(img.pins.tries[EMU_PIN_SIGN], EMU_SIGN_PIN_TRIES);
+    emu_image_clear(&img);
+}
+END_TEST
+
 START_TEST(emu_card_removed)
 {
     char moved[600];
@@ -268,6 +308,7 @@ static Suite *jpki_suite(void)
     tcase_add_test(emu, emu_lockout);
     tcase_add_test(emu, emu_sign_both_keys);
     tcase_add_test(emu, emu_bad_args);
+    tcase_add_test(emu, emu_bad_key);
     tcase_add_test(emu, emu_card_removed);
     suite_add_tcase(s, emu);
 

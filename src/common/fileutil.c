@@ -58,6 +58,17 @@ int fu_ident_same(const fu_ident *a, const fu_ident *b)
            a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
+int fu_ident_path(const char *path, fu_ident *id)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        memset(id, 0, sizeof(*id));
+        return -1;
+    }
+    fu_ident_of(&st, id);
+    return 0;
+}
+
 static void say(const char **why, const char *what)
 {
     if (why)
@@ -202,15 +213,28 @@ void fu_atomic_abort(fu_atomic *a)
     a->fd = -1;
 }
 
-int fu_atomic_commit(fu_atomic *a)
+/* fu_atomic_commit, saying which step failed. */
+static int commit(fu_atomic *a, const char **why)
 {
     if (a->fd < 0 || fsync(a->fd) != 0 ||
         renameat(a->dirfd, a->tmp, a->dirfd, a->name) != 0) {
+        int e = errno;
         if (a->fd >= 0)
             unlinkat(a->dirfd, a->tmp, 0);
+        errno = e;
+        say(why, "cannot write");
         return -1;
     }
-    return fsync(a->dirfd);
+    if (fsync(a->dirfd) != 0) {
+        say(why, "cannot sync its directory");
+        return -1;
+    }
+    return 0;
+}
+
+int fu_atomic_commit(fu_atomic *a)
+{
+    return commit(a, NULL);
 }
 
 int fu_atomic_replace(int dirfd, const char *name, const void *buf, size_t len)
@@ -226,4 +250,65 @@ int fu_atomic_replace(int dirfd, const char *name, const void *buf, size_t len)
     if (close(a.fd) != 0)
         rc = -1;
     return rc;
+}
+
+/* The directory part of path opened for fsync (".": no slash). */
+static int open_parent(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t n = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
+    if (n >= sizeof(dir)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (n == 0)
+        memcpy(dir, ".", 2);
+    else {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int fu_replace_path(const char *path, const void *buf, size_t len, mode_t mode,
+                    fu_ident *id, const char **why)
+{
+    const char *slash = strrchr(path, '/');
+    const char *bad = NULL;
+    struct stat st;
+    fu_atomic a;
+    int dirfd = open_parent(path);
+    if (dirfd < 0) {
+        say(why, "cannot open its directory");
+        return -1;
+    }
+    if (fu_atomic_begin(&a, dirfd, slash ? slash + 1 : path) != 0)
+        bad = "cannot create a temporary file";
+    else if ((mode != 0600 && fchmod(a.fd, mode) != 0) ||
+             fu_write_all(a.fd, buf, len) != 0) {
+        int e = errno;
+        fu_atomic_abort(&a);
+        errno = e;
+        bad = "cannot write";
+    } else {
+        /* fstat after the rename, which may change the ctime. */
+        if (commit(&a, &bad) == 0 && fstat(a.fd, &st) != 0)
+            bad = "cannot write";
+        int e = errno;
+        if (close(a.fd) != 0 && !bad)
+            bad = "cannot write";
+        else
+            errno = e;
+    }
+    int e = errno;
+    close(dirfd);
+    errno = e;
+    if (bad) {
+        say(why, bad);
+        return -1;
+    }
+    if (id)
+        fu_ident_of(&st, id);
+    return 0;
 }

@@ -41,6 +41,9 @@ typedef struct {
 
 void fu_ident_of(const struct stat *st, fu_ident *id);
 int fu_ident_same(const fu_ident *a, const fu_ident *b);
+/* The identity of the file at path now (following a symlink). 0, or -1
+ * when it cannot be stat'ed (id is then zeroed). */
+int fu_ident_path(const char *path, fu_ident *id);
 
 /* Opens the private directory at path (O_DIRECTORY | O_NOFOLLOW) and checks
  * it; create: make it (and missing parents) 0700 first. The descriptor, or
@@ -77,5 +80,12 @@ void fu_atomic_abort(fu_atomic *a);
 /* begin, write, commit and close in one. 0 or -1. */
 int fu_atomic_replace(int dirfd, const char *name, const void *buf,
                       size_t len);
+/* The same for a file named by path (its directory is the path's, opened
+ * as it is, not checked as private): the new file gets mode (0600 for
+ * secrets) and, when id is not NULL, its identity as it stands in place.
+ * 0, or -1 with errno and *why naming the step that failed (why may be
+ * NULL). Failing the directory's fsync leaves the new file in place. */
+int fu_replace_path(const char *path, const void *buf, size_t len, mode_t mode,
+                    fu_ident *id, const char **why);
 
 #endif

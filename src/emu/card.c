@@ -115,7 +115,7 @@ size_t emu_card_atr(const emu_card *card, uint8_t *atr, size_t max)
 static emu_rv reload(emu_card *c)
 {
     emu_image fresh;
-    emu_file_id id;
+    fu_ident id;
     emu_rv rv = emu_image_load(c->path, &fresh, &id, NULL, 0);
     if (rv != EMU_OK)
         return rv;

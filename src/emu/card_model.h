@@ -32,11 +32,11 @@ enum {
 struct emu_card {
     char *path; /* image file */
     emu_image img;
-    emu_file_id file_id; /* image as last loaded or saved */
-    int lock_fd;         /* "<path>.lock", -1 until first lock */
-    int locked;          /* the caller holds emu_card_lock */
-    int app;             /* EMU_APP_* */
-    int ef;              /* index of the current EF, -1 = none */
+    fu_ident file_id; /* image as last loaded or saved */
+    int lock_fd;      /* "<path>.lock", -1 until first lock */
+    int locked;       /* the caller holds emu_card_lock */
+    int app;          /* EMU_APP_* */
+    int ef;           /* index of the current EF, -1 = none */
     int verified[EMU_PIN_OBJECTS];
     uint8_t token_info[EMU_TOKEN_INFO_EF_LEN]; /* EF 0006 */
     uint8_t info_number[EMU_NUMBER_LEN + 2];   /* card-info EF 0001 */

@@ -10,6 +10,7 @@
  * Entries carry the reason keyCompromise. Each revocation rewrites the
  * whole CRL atomically, keeping the earlier entries.
  */
+#include "common/fileutil.h"
 #include "emu/error.h"
 #include "emu/crl.h"
 
@@ -179,29 +180,19 @@ static emu_rv read_prev_crl(const char *path, EVP_PKEY *ca_key,
     return EMU_OK;
 }
 
+/* Atomically, mode 0644: a CRL is public. */
 static emu_rv write_crl(const char *path, X509_CRL *crl, char *err,
                         size_t errlen)
 {
     unsigned char *der = NULL;
     int len = i2d_X509_CRL(crl, &der);
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-    int fd = len > 0 ? mkostemp(tmp, O_CLOEXEC) : -1;
-    int ok = fd >= 0 && fchmod(fd, 0644) == 0 &&
-             write(fd, der, (size_t)len) == len && fsync(fd) == 0;
+    const char *why = "cannot encode the CRL";
+    int ok = len > 0 &&
+             fu_replace_path(path, der, (size_t)len, 0644, NULL, &why) == 0;
     int e = errno;
-    if (fd >= 0) {
-        ok = close(fd) == 0 && ok;
-        if (ok && rename(tmp, path) != 0) {
-            e = errno;
-            ok = 0;
-        }
-        if (!ok)
-            unlink(tmp);
-    }
     OPENSSL_free(der);
     return ok ? EMU_OK
-              : emu_fail(EMU_ERR_IO, err, errlen, "%s: cannot write: %s", path,
+              : emu_fail(EMU_ERR_IO, err, errlen, "%s: %s: %s", path, why,
                          strerror(e));
 }
 

@@ -17,6 +17,8 @@
 
 #include <openssl/evp.h>
 
+#include "common/fileutil.h"
+#include "common/pin_rules.h"
 #include "emu.h"
 
 #define EMU_IMAGE_VERSION 3
@@ -28,10 +30,10 @@
 enum { EMU_PIN_AUTH = 0, EMU_PIN_SIGN = 1, EMU_PIN_COUNT = 2 };
 #define EMU_PIN_INFO 2
 #define EMU_PIN_OBJECTS 3
-#define EMU_AUTH_PIN_TRIES 3
-#define EMU_SIGN_PIN_TRIES 5
+#define EMU_AUTH_PIN_TRIES PIN_RULES_AUTH_TRIES
+#define EMU_SIGN_PIN_TRIES PIN_RULES_SIGN_TRIES
 #define EMU_INFO_PIN_TRIES 3
-#define EMU_PIN_MAX_LEN 16
+#define EMU_PIN_MAX_LEN PIN_RULES_SIGN_MAX
 
 /* Data files with content, in image order. */
 enum {
@@ -99,34 +101,30 @@ typedef struct {
     int serial_ap;               /* the serial-number AP exists [1] */
 } emu_image;
 
-/* Identity of the image file as last loaded or saved, to notice changes
- * made by another process. */
-typedef struct {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-} emu_file_id;
-
 unsigned emu_pin_max_tries(int which);
 
-/* PIN rules: auth exactly 4 digits; sign 6-16 of A-Z and 0-9. */
+/* The card's PIN rules (common/pin_rules.h): auth exactly 4 digits; sign
+ * (and any other which) 6-16 of A-Z and 0-9. */
 int emu_pin_valid(int which, const uint8_t *pin, size_t len);
 
 /* Load and validate an image; on failure img is left cleared and err says
  * which file and what is wrong. */
-emu_rv emu_image_load(const char *path, emu_image *img, emu_file_id *id,
+emu_rv emu_image_load(const char *path, emu_image *img, fu_ident *id,
                       char *err, size_t errlen);
+/* Parse the len bytes of an image file at buf (path: for messages) into
+ * img, which must start cleared; on failure img may hold part of it (the
+ * caller clears it). */
+emu_rv emu_image_parse(const char *path, const char *buf, size_t len,
+                       emu_image *img, char *err, size_t errlen);
 
 /* Save img with pins in place of img->pins, atomically (temp file, fsync,
  * rename, fsync of the directory). img->pins itself is not touched. */
 emu_rv emu_image_save(const char *path, const emu_image *img,
-                      const emu_pin_state *pins, emu_file_id *id, char *err,
+                      const emu_pin_state *pins, fu_ident *id, char *err,
                       size_t errlen);
 
 /* 1 if the file at path is no longer the one described by id (or is gone). */
-int emu_image_changed(const char *path, const emu_file_id *id);
-void emu_file_id_from_stat(emu_file_id *id, const struct stat *st);
+int emu_image_changed(const char *path, const fu_ident *id);
 
 /* Field names of the four certificate files, in image order. */
 extern const char *const emu_image_file_keys[EMU_FILE_COUNT];

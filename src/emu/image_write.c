@@ -8,6 +8,7 @@
  * leaves either the old or the new image, never a mix. Every buffer that
  * held the text (PINs, keys) is wiped.
  */
+#include "common/fileutil.h"
 #include "emu/error.h"
 #include "emu/image.h"
 
@@ -127,81 +128,22 @@ static void serialize(strbuf *sb, const emu_image *img,
     sb_hex_line(sb, "sha256", md, sizeof md);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int fsync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir =
-        slash
-            ? OPENSSL_strndup(path, slash == path ? 1 : (size_t)(slash - path))
-            : OPENSSL_strdup(".");
-    if (!dir)
-        return -1;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    OPENSSL_free(dir);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* Write text to a fresh temp file beside path and rename it into place. */
-static emu_rv replace_file(const char *path, const strbuf *sb, emu_file_id *id,
+/* Write text to a fresh temp file beside path and rename it into place
+ * (mode 0600: PINs and keys inside). On a failed fsync of the directory
+ * the new file is in place but id is left alone, so the next lock
+ * reloads. */
+static emu_rv replace_file(const char *path, const strbuf *sb, fu_ident *id,
                            char *err, size_t errlen)
 {
-    size_t tlen = strlen(path) + sizeof ".tmp.XXXXXX";
-    char *tmp = OPENSSL_malloc(tlen);
-    if (!tmp)
-        return emu_fail_at(EMU_ERR_MEMORY, err, errlen, path, "out of memory");
-    snprintf(tmp, tlen, "%s.tmp.XXXXXX", path);
-    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600: PINs and keys inside */
-    if (fd < 0) {
-        int e = errno;
-        OPENSSL_free(tmp);
-        return emu_fail_at(EMU_ERR_IO, err, errlen, path,
-                           "cannot create temporary file: %s", strerror(e));
-    }
-    struct stat st;
-    int ok = write_all(fd, sb->p, sb->len) == 0 && fsync(fd) == 0 &&
-             fstat(fd, &st) == 0;
-    int e = errno;
-    ok = (close(fd) == 0) && ok;
-    if (ok && rename(tmp, path) != 0) {
-        e = errno;
-        ok = 0;
-    }
-    if (!ok)
-        unlink(tmp);
-    OPENSSL_free(tmp);
-    if (!ok)
-        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "cannot write: %s",
-                           strerror(e));
-    /* Without this the rename itself may not survive a crash. The new file
-     * is in place either way; id is left alone so the next lock reloads. */
-    if (fsync_parent_dir(path) != 0)
-        return emu_fail_at(EMU_ERR_IO, err, errlen, path,
-                           "cannot sync directory: %s", strerror(errno));
-    if (id)
-        emu_file_id_from_stat(id, &st);
+    const char *why = "cannot write";
+    if (fu_replace_path(path, sb->p, sb->len, 0600, id, &why) != 0)
+        return emu_fail_at(EMU_ERR_IO, err, errlen, path, "%s: %s", why,
+                           strerror(errno));
     return EMU_OK;
 }
 
 emu_rv emu_image_save(const char *path, const emu_image *img,
-                      const emu_pin_state *pins, emu_file_id *id, char *err,
+                      const emu_pin_state *pins, fu_ident *id, char *err,
                       size_t errlen)
 {
     strbuf sb = { 0 };

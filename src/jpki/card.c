@@ -420,7 +420,7 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
     size_t n;
     jpki_rv rv;
 
-    if (!c || !der || !len || (key != JPKI_AUTH && key != JPKI_SIGN))
+    if (!c || !der || !len || !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     fid = fids[key][ca ? 1 : 0];
     if (cacheable(c, fid) && jpki_cache_get(c->cache, fid, &cached, &n)) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "reader/reader.h"
+#include "common/pin_rules.h"
 
 typedef enum {
     JPKI_OK = 0,
@@ -38,12 +39,18 @@ typedef enum {
     JPKI_SIGN = 1, /* digital signature: 6-16 of A-Z 0-9, 5 tries */
 } jpki_key;
 
+/* 1 if key is one of the two (any other value is a caller's mistake). */
+static inline int jpki_key_valid(jpki_key key)
+{
+    return key == JPKI_AUTH || key == JPKI_SIGN;
+}
+
 const char *jpki_strerror(jpki_rv rv);
 
 /* ---- PIN rules (host side, before anything reaches the card) ---------- */
-#define JPKI_AUTH_PIN_LEN 4
-#define JPKI_SIGN_PIN_MIN 6
-#define JPKI_SIGN_PIN_MAX 16
+#define JPKI_AUTH_PIN_LEN PIN_RULES_AUTH_LEN
+#define JPKI_SIGN_PIN_MIN PIN_RULES_SIGN_MIN
+#define JPKI_SIGN_PIN_MAX PIN_RULES_SIGN_MAX
 
 /* JPKI_OK if pin can be a PIN of that key, else JPKI_ERR_PIN_FORMAT. */
 jpki_rv jpki_pin_check(jpki_key key, const char *pin, size_t len);

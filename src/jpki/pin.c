@@ -13,25 +13,14 @@
 
 #include "jpki/card_priv.h"
 #include "common/log.h"
+#include "common/pin_rules.h"
 
 /* ---- PIN rules ---------------------------------------------------------- */
 
 jpki_rv jpki_pin_check(jpki_key key, const char *pin, size_t len)
 {
-    size_t i;
-
-    if (!pin)
-        return JPKI_ERR_PIN_FORMAT;
-    if (len < jpki_pin_min_len(key) || len > jpki_pin_max_len(key))
-        return JPKI_ERR_PIN_FORMAT;
-    for (i = 0; i < len; i++) {
-        char ch = pin[i];
-        int digit = ch >= '0' && ch <= '9';
-        int upper = ch >= 'A' && ch <= 'Z';
-        if (!digit && !(key == JPKI_SIGN && upper))
-            return JPKI_ERR_PIN_FORMAT;
-    }
-    return JPKI_OK;
+    return pin_rules_ok(key == JPKI_SIGN, pin, len) ? JPKI_OK
+                                                    : JPKI_ERR_PIN_FORMAT;
 }
 
 /* The card holds the signature PIN in upper case only, so a lower-case
@@ -59,7 +48,7 @@ jpki_rv jpki_pin_normalize(jpki_key key, const char *pin, size_t len,
 
 int jpki_pin_max_tries(jpki_key key)
 {
-    return key == JPKI_AUTH ? 3 : 5;
+    return key == JPKI_AUTH ? PIN_RULES_AUTH_TRIES : PIN_RULES_SIGN_TRIES;
 }
 
 size_t jpki_pin_min_len(jpki_key key)
@@ -166,7 +155,7 @@ jpki_rv jpki_card_pin_status(jpki_card *c, jpki_key key, int *tries_left)
 {
     jpki_rv rv;
 
-    if (!c || !tries_left || (key != JPKI_AUTH && key != JPKI_SIGN))
+    if (!c || !tries_left || !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     if ((*tries_left = remembered(c, key)) >= 0)
         return JPKI_OK;
@@ -291,7 +280,7 @@ jpki_rv jpki_card_verify_pinpad(jpki_card *c, jpki_key key, int *tries_left)
     int tries = -1;
     jpki_rv rv;
 
-    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN))
+    if (!c || !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     if (!jpki_card_has_pinpad(c))
         return JPKI_ERR_ARGS;
@@ -311,7 +300,7 @@ jpki_rv jpki_card_verify_pin(jpki_card *c, jpki_key key, const char *pin,
     int tries = -1;
     jpki_rv rv;
 
-    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN))
+    if (!c || !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     if (tries_left)
         *tries_left = -1;
@@ -358,8 +347,7 @@ jpki_rv jpki_card_change_pin_pinpad(jpki_card *c, jpki_key key,
 
     if (tries_left)
         *tries_left = -1;
-    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN) ||
-        !jpki_card_has_pinpad_modify(c))
+    if (!c || !jpki_key_valid(key) || !jpki_card_has_pinpad_modify(c))
         return JPKI_ERR_ARGS;
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;
@@ -384,7 +372,7 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
     int tries = -1;
     jpki_rv rv;
 
-    if (!c || (key != JPKI_AUTH && key != JPKI_SIGN))
+    if (!c || !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     if (tries_left)
         *tries_left = -1;

@@ -24,7 +24,7 @@ jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
     jpki_rv rv;
 
     if (!c || !in || !in_len || in_len > 255 || !sig || !sig_len ||
-        (key != JPKI_AUTH && key != JPKI_SIGN))
+        !jpki_key_valid(key))
         return JPKI_ERR_ARGS;
     if ((rv = jpki_card_begin(c)) != JPKI_OK)
         return rv;

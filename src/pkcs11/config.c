@@ -1,28 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * config.c - reads jpki-pkcs11.conf: "key = value" lines, '#' comments.
- *
- *   log_level = 0..5          JPKI_PKCS11_DEBUG
- *   log_file  = PATH          JPKI_PKCS11_LOG_FILE
- *   tokens    = both|auth|sign  JPKI_PKCS11_TOKENS
- *   pcsc      = on|off        JPKI_PKCS11_PCSC
- *   emulator  = IMAGE[:IMAGE] JPKI_PKCS11_EMULATOR
- *   readers_allow = PAT[,PAT] JPKI_PKCS11_READERS_ALLOW
- *   readers_deny  = PAT[,PAT] JPKI_PKCS11_READERS_DENY
- *       PC/SC readers whose name contains PAT (any case); deny wins, an
- *       empty allow list allows every reader.
- *   anchors   = DIR           JPKI_PKCS11_ANCHORS   (trust.c)
- *   crl       = FILE|DIR      JPKI_PKCS11_CRL
- *   invalid_cert = offer|hide JPKI_PKCS11_INVALID_CERT
- *   allow_test_pki = on|off   JPKI_PKCS11_ALLOW_TEST_PKI
- *   cache     = off|DIR       JPKI_PKCS11_CACHE   (src/jpki/cache.c; also
- *       where the CRL index goes: DIR/crl)
- *
- * The environment variable beside each key wins over the file.
+ * config.c - the module's settings: "key = value" lines of
+ * jpki-pkcs11.conf ('#' comments), then the environment variable of each,
+ * which wins over the file. The table `settings` below is the list (what
+ * each means: man/jpki-pkcs11.conf.5). jpki-tool links this same object
+ * (libconfig.la) to read the settings the module would see.
  */
 #include "pkcs11/config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +32,14 @@ static char *trim(char *s)
     return s;
 }
 
-static int set_tokens(p11_config *cfg, const char *v)
+/* A parser gets the whole config (tokens sets two fields) and its own
+ * field with the field's size. 0, or -1 for a bad value. */
+typedef int (*parse_fn)(p11_config *cfg, void *field, size_t size,
+                        const char *v);
+
+static int set_tokens(p11_config *cfg, void *field, size_t size, const char *v)
 {
+    (void)field, (void)size;
     if (strcmp(v, "both") == 0)
         cfg->show_auth = cfg->show_sign = 1;
     else if (strcmp(v, "auth") == 0)
@@ -58,8 +51,10 @@ static int set_tokens(p11_config *cfg, const char *v)
     return 0;
 }
 
-static int set_onoff(int *out, const char *v)
+static int set_onoff(p11_config *cfg, void *field, size_t size, const char *v)
 {
+    int *out = field;
+    (void)cfg, (void)size;
     if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "1"))
         *out = 1;
     else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "0"))
@@ -69,71 +64,96 @@ static int set_onoff(int *out, const char *v)
     return 0;
 }
 
-static int set_level(int *out, const char *v)
+static int set_level(p11_config *cfg, void *field, size_t size, const char *v)
 {
     char *end;
     long n = strtol(v, &end, 10);
-
+    (void)cfg, (void)size;
     if (*v == '\0' || *end != '\0' || n < 0 || n > 5)
         return -1;
-    *out = (int)n;
+    *(int *)field = (int)n;
     return 0;
 }
 
-static int set_path(char *out, const char *v)
+/* A path or a list, as long as it fits. */
+static int set_text(p11_config *cfg, void *field, size_t size, const char *v)
 {
     size_t n = strlen(v);
-
-    if (n >= P11_CFG_PATH_MAX)
+    (void)cfg;
+    if (n >= size)
         return -1;
-    memcpy(out, v, n + 1);
+    memcpy(field, v, n + 1);
     return 0;
 }
 
-static int set_list(char *out, const char *v)
+static int set_offer_hide(p11_config *cfg, void *field, size_t size,
+                          const char *v)
 {
-    size_t n = strlen(v);
-
-    if (n >= P11_CFG_LIST_MAX)
+    (void)cfg, (void)size;
+    if (strcmp(v, "offer") != 0 && strcmp(v, "hide") != 0)
         return -1;
-    memcpy(out, v, n + 1);
+    *(int *)field = strcmp(v, "hide") == 0;
     return 0;
 }
 
-/* -1: bad value, -2: unknown key. */
-static int apply(p11_config *cfg, const char *key, const char *v)
+/* "off", or an absolute directory. */
+static int set_cache(p11_config *cfg, void *field, size_t size, const char *v)
 {
-    if (strcmp(key, "log_level") == 0)
-        return set_level(&cfg->log_level, v);
-    if (strcmp(key, "log_file") == 0)
-        return set_path(cfg->log_file, v);
-    if (strcmp(key, "tokens") == 0)
-        return set_tokens(cfg, v);
-    if (strcmp(key, "pcsc") == 0)
-        return set_onoff(&cfg->pcsc, v);
-    if (strcmp(key, "emulator") == 0)
-        return set_path(cfg->emulator, v);
-    if (strcmp(key, "readers_allow") == 0)
-        return set_list(cfg->readers_allow, v);
-    if (strcmp(key, "readers_deny") == 0)
-        return set_list(cfg->readers_deny, v);
-    if (strcmp(key, "anchors") == 0)
-        return set_path(cfg->anchors, v);
-    if (strcmp(key, "crl") == 0)
-        return set_path(cfg->crl, v);
-    if (strcmp(key, "invalid_cert") == 0 &&
-        (!strcmp(v, "offer") || !strcmp(v, "hide"))) {
-        cfg->invalid_cert_hide = strcmp(v, "hide") == 0;
-        return 0;
+    return strcmp(v, "off") == 0 || v[0] == '/' ? set_text(cfg, field, size, v)
+                                                : -1;
+}
+
+/* Every setting: its key in the file, the environment variable that wins
+ * over it, its parser and its field. A new setting is one line here (and
+ * its field in config.h); tests/e2e/docs.sh reads the keys from this
+ * table. LOG_SETTING: the variable is read by jlog_init (common/log.c),
+ * which must see it before any configuration is read. */
+#define FIELD(field)                                                          \
+    offsetof(p11_config, field), sizeof(((p11_config *)0)->field)
+#define SETTING(key, env, parse, field)                                       \
+    {                                                                         \
+        key, env, parse, FIELD(field), 0                                      \
     }
-    if (strcmp(key, "invalid_cert") == 0)
-        return -1;
-    if (strcmp(key, "allow_test_pki") == 0)
-        return set_onoff(&cfg->allow_test_pki, v);
-    if (strcmp(key, "cache") == 0)
-        return strcmp(v, "off") == 0 || v[0] == '/' ? set_path(cfg->cache, v)
-                                                    : -1;
-    return -2;
+#define LOG_SETTING(key, env, parse, field)                                   \
+    {                                                                         \
+        key, env, parse, FIELD(field), 1                                      \
+    }
+
+static const struct setting {
+    const char *key, *env;
+    parse_fn parse;
+    size_t off, size;
+    int env_by_log;
+} settings[] = {
+    LOG_SETTING("log_level", "JPKI_PKCS11_DEBUG", set_level, log_level),
+    LOG_SETTING("log_file", "JPKI_PKCS11_LOG_FILE", set_text, log_file),
+    SETTING("tokens", "JPKI_PKCS11_TOKENS", set_tokens, show_auth),
+    SETTING("pcsc", "JPKI_PKCS11_PCSC", set_onoff, pcsc),
+    SETTING("emulator", "JPKI_PKCS11_EMULATOR", set_text, emulator),
+    SETTING("readers_allow", "JPKI_PKCS11_READERS_ALLOW", set_text,
+            readers_allow),
+    SETTING("readers_deny", "JPKI_PKCS11_READERS_DENY", set_text,
+            readers_deny),
+    SETTING("anchors", "JPKI_PKCS11_ANCHORS", set_text, anchors),
+    SETTING("crl", "JPKI_PKCS11_CRL", set_text, crl),
+    SETTING("invalid_cert", "JPKI_PKCS11_INVALID_CERT", set_offer_hide,
+            invalid_cert_hide),
+    SETTING("allow_test_pki", "JPKI_PKCS11_ALLOW_TEST_PKI", set_onoff,
+            allow_test_pki),
+    SETTING("cache", "JPKI_PKCS11_CACHE", set_cache, cache),
+};
+
+static int apply(p11_config *cfg, const struct setting *s, const char *v)
+{
+    return s->parse(cfg, (char *)cfg + s->off, s->size, v);
+}
+
+static const struct setting *find(const char *key)
+{
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        if (strcmp(settings[i].key, key) == 0)
+            return &settings[i];
+    return NULL;
 }
 
 static void read_file(p11_config *cfg, const char *path)
@@ -146,7 +166,7 @@ static void read_file(p11_config *cfg, const char *path)
         return; /* no file: the defaults */
     while (fgets(line, sizeof(line), f)) {
         char *hash = strchr(line, '#'), *eq, *key;
-        int rc;
+        const struct setting *set;
         lineno++;
         if (hash)
             *hash = '\0';
@@ -158,21 +178,13 @@ static void read_file(p11_config *cfg, const char *path)
             continue;
         }
         *eq = '\0';
-        rc = apply(cfg, trim(key), trim(eq + 1));
-        if (rc == -2)
-            JLOG_ERR("%s:%u: unknown setting '%s'", path, lineno, trim(key));
-        else if (rc)
-            JLOG_ERR("%s:%u: bad value for '%s'", path, lineno, trim(key));
+        key = trim(key);
+        if (!(set = find(key)))
+            JLOG_ERR("%s:%u: unknown setting '%s'", path, lineno, key);
+        else if (apply(cfg, set, trim(eq + 1)) != 0)
+            JLOG_ERR("%s:%u: bad value for '%s'", path, lineno, key);
     }
     fclose(f);
-}
-
-static void from_env(p11_config *cfg, const char *var, const char *key)
-{
-    const char *v = getenv(var);
-
-    if (v && *v && apply(cfg, key, v) != 0)
-        JLOG_ERR("%s: bad value, ignored", var);
 }
 
 void p11_config_load_file(p11_config *cfg, const char *path)
@@ -183,17 +195,12 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     cfg->pcsc = 1;
     if (path)
         read_file(cfg, path);
-    /* JPKI_PKCS11_DEBUG and _LOG_FILE are applied by jlog_init. */
-    from_env(cfg, "JPKI_PKCS11_TOKENS", "tokens");
-    from_env(cfg, "JPKI_PKCS11_PCSC", "pcsc");
-    from_env(cfg, "JPKI_PKCS11_EMULATOR", "emulator");
-    from_env(cfg, "JPKI_PKCS11_READERS_ALLOW", "readers_allow");
-    from_env(cfg, "JPKI_PKCS11_READERS_DENY", "readers_deny");
-    from_env(cfg, "JPKI_PKCS11_ANCHORS", "anchors");
-    from_env(cfg, "JPKI_PKCS11_CRL", "crl");
-    from_env(cfg, "JPKI_PKCS11_INVALID_CERT", "invalid_cert");
-    from_env(cfg, "JPKI_PKCS11_ALLOW_TEST_PKI", "allow_test_pki");
-    from_env(cfg, "JPKI_PKCS11_CACHE", "cache");
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        const char *v =
+            settings[i].env_by_log ? NULL : getenv(settings[i].env);
+        if (v && *v && apply(cfg, &settings[i], v) != 0)
+            JLOG_ERR("%s: bad value, ignored", settings[i].env);
+    }
 }
 
 void p11_config_load(p11_config *cfg)

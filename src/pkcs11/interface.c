@@ -7,12 +7,10 @@
  *
  * Not CKF_INTERFACE_FORK_SAFE: a child of fork() must call C_Initialize.
  */
-#include "pkcs11/p11.h"
+#include "pkcs11/entry.h"
 #include "pkcs11/pkcs11_3.h"
 
 #include <string.h>
-
-#define EXPORT __attribute__((visibility("default")))
 
 /* In the order of struct ck_function_list (PKCS#11 2.40). */
 #define V2_FUNCTIONS                                                          \
@@ -52,29 +50,28 @@ static CK_INTERFACE interfaces[] = {
 };
 #define N_INTERFACES (sizeof(interfaces) / sizeof(interfaces[0]))
 
-EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR ppFunctionList)
+static CK_RV get_function_list(CK_FUNCTION_LIST_PTR_PTR out)
 {
-    if (!ppFunctionList)
+    if (!out)
         return CKR_ARGUMENTS_BAD;
-    *ppFunctionList = &function_list;
+    *out = &function_list;
     return CKR_OK;
 }
 
-EXPORT CK_RV C_GetInterfaceList(CK_INTERFACE_PTR pInterfacesList,
-                                CK_ULONG_PTR pulCount)
+static CK_RV interface_list(CK_INTERFACE_PTR list, CK_ULONG_PTR count)
 {
-    if (!pulCount)
+    if (!count)
         return CKR_ARGUMENTS_BAD;
-    if (!pInterfacesList) {
-        *pulCount = N_INTERFACES;
+    if (!list) {
+        *count = N_INTERFACES;
         return CKR_OK;
     }
-    if (*pulCount < N_INTERFACES) {
-        *pulCount = N_INTERFACES;
+    if (*count < N_INTERFACES) {
+        *count = N_INTERFACES;
         return CKR_BUFFER_TOO_SMALL;
     }
-    memcpy(pInterfacesList, interfaces, sizeof(interfaces));
-    *pulCount = N_INTERFACES;
+    memcpy(list, interfaces, sizeof(interfaces));
+    *count = N_INTERFACES;
     return CKR_OK;
 }
 
@@ -83,28 +80,44 @@ static const CK_VERSION *version_of(const CK_INTERFACE *i)
     return (const CK_VERSION *)i->pFunctionList; /* its first member */
 }
 
+static CK_RV get_interface(CK_UTF8CHAR_PTR name, CK_VERSION_PTR version,
+                           CK_INTERFACE_PTR_PTR out, CK_FLAGS flags)
+{
+    size_t i;
+
+    if (!out)
+        return CKR_ARGUMENTS_BAD;
+    for (i = 0; i < N_INTERFACES; i++) {
+        const CK_VERSION *v = version_of(&interfaces[i]);
+        if (name && strcmp((const char *)name, (const char *)interface_name))
+            continue;
+        if (version &&
+            (version->major != v->major || version->minor != v->minor))
+            continue;
+        if ((interfaces[i].flags & flags) != flags)
+            continue;
+        *out = &interfaces[i];
+        return CKR_OK;
+    }
+    return CKR_ARGUMENTS_BAD;
+}
+
+EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR ppFunctionList)
+{
+    NEEDS_NOTHING(get_function_list(ppFunctionList));
+}
+
+EXPORT CK_RV C_GetInterfaceList(CK_INTERFACE_PTR pInterfacesList,
+                                CK_ULONG_PTR pulCount)
+{
+    NEEDS_NOTHING(interface_list(pInterfacesList, pulCount));
+}
+
 EXPORT CK_RV C_GetInterface(CK_UTF8CHAR_PTR pInterfaceName,
                             CK_VERSION_PTR pVersion,
                             CK_INTERFACE_PTR_PTR ppInterface, CK_FLAGS flags)
 {
-    size_t i;
-
-    if (!ppInterface)
-        return CKR_ARGUMENTS_BAD;
-    for (i = 0; i < N_INTERFACES; i++) {
-        const CK_VERSION *v = version_of(&interfaces[i]);
-        if (pInterfaceName &&
-            strcmp((const char *)pInterfaceName, (const char *)interface_name))
-            continue;
-        if (pVersion &&
-            (pVersion->major != v->major || pVersion->minor != v->minor))
-            continue;
-        if ((interfaces[i].flags & flags) != flags)
-            continue;
-        *ppInterface = &interfaces[i];
-        return CKR_OK;
-    }
-    return CKR_ARGUMENTS_BAD;
+    NEEDS_NOTHING(get_interface(pInterfaceName, pVersion, ppInterface, flags));
 }
 
 /* The card knows no user names: one user, one PIN per token. */
@@ -112,42 +125,21 @@ EXPORT CK_RV C_LoginUser(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
                          CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
                          CK_UTF8CHAR_PTR pUsername, CK_ULONG ulUsernameLen)
 {
-    if (pUsername && ulUsernameLen)
-        return p11_is_initialized() ? CKR_ARGUMENTS_BAD
-                                    : CKR_CRYPTOKI_NOT_INITIALIZED;
-    return C_Login(hSession, userType, pPin, ulPinLen);
+    NEEDS_MODULE(pUsername && ulUsernameLen
+                     ? CKR_ARGUMENTS_BAD
+                     : C_Login(hSession, userType, pPin, ulPinLen));
 }
 
 EXPORT CK_RV C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags)
 {
-    p11_session *s;
-    CK_RV rv = p11_enter();
-
-    if (rv != CKR_OK)
-        return rv;
-    if ((rv = p11_session_get(hSession, &s)) == CKR_OK) {
-        if (flags & CKF_SIGN)
-            p11_op_reset(&s->sign);
-        if (flags & CKF_VERIFY)
-            p11_op_reset(&s->verify);
-        if (flags & CKF_FIND_OBJECTS)
-            p11_find_final(s);
-    }
-    p11_leave();
-    return rv;
+    NEEDS_SESSION(hSession, p11_session_cancel(s, flags));
 }
 
 /* Message-based encryption and signing (3.0): nothing the card does. */
-static CK_RV message_unsupported(void)
-{
-    return p11_is_initialized() ? CKR_FUNCTION_NOT_SUPPORTED
-                                : CKR_CRYPTOKI_NOT_INITIALIZED;
-}
-
 EXPORT CK_RV C_MessageEncryptInit(CK_SESSION_HANDLE hSession,
                                   CK_MECHANISM_PTR a1, CK_OBJECT_HANDLE a2)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_EncryptMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
@@ -155,31 +147,31 @@ EXPORT CK_RV C_EncryptMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                               CK_BYTE_PTR a5, CK_ULONG a6, CK_BYTE_PTR a7,
                               CK_ULONG_PTR a8)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_EncryptMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                                    CK_ULONG a2, CK_BYTE_PTR a3, CK_ULONG a4)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_EncryptMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                                   CK_ULONG a2, CK_BYTE_PTR a3, CK_ULONG a4,
                                   CK_BYTE_PTR a5, CK_ULONG_PTR a6, CK_FLAGS a7)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_MessageEncryptFinal(CK_SESSION_HANDLE hSession)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_MessageDecryptInit(CK_SESSION_HANDLE hSession,
                                   CK_MECHANISM_PTR a1, CK_OBJECT_HANDLE a2)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_DecryptMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
@@ -187,85 +179,85 @@ EXPORT CK_RV C_DecryptMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                               CK_BYTE_PTR a5, CK_ULONG a6, CK_BYTE_PTR a7,
                               CK_ULONG_PTR a8)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_DecryptMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                                    CK_ULONG a2, CK_BYTE_PTR a3, CK_ULONG a4)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_DecryptMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                                   CK_ULONG a2, CK_BYTE_PTR a3, CK_ULONG a4,
                                   CK_BYTE_PTR a5, CK_ULONG_PTR a6, CK_FLAGS a7)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_MessageDecryptFinal(CK_SESSION_HANDLE hSession)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_MessageSignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a1,
                                CK_OBJECT_HANDLE a2)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_SignMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                            CK_ULONG a2, CK_BYTE_PTR a3, CK_ULONG a4,
                            CK_BYTE_PTR a5, CK_ULONG_PTR a6)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_SignMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                                 CK_ULONG a2)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_SignMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                                CK_ULONG a2, CK_BYTE_PTR a3, CK_ULONG a4,
                                CK_BYTE_PTR a5, CK_ULONG_PTR a6)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_MessageSignFinal(CK_SESSION_HANDLE hSession)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_MessageVerifyInit(CK_SESSION_HANDLE hSession,
                                  CK_MECHANISM_PTR a1, CK_OBJECT_HANDLE a2)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_VerifyMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                              CK_ULONG a2, CK_BYTE_PTR a3, CK_ULONG a4,
                              CK_BYTE_PTR a5, CK_ULONG a6)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_VerifyMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                                   CK_ULONG a2)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_VerifyMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR a1,
                                  CK_ULONG a2, CK_BYTE_PTR a3, CK_ULONG a4,
                                  CK_BYTE_PTR a5, CK_ULONG a6)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }
 
 EXPORT CK_RV C_MessageVerifyFinal(CK_SESSION_HANDLE hSession)
 {
-    return message_unsupported();
+    NOT_SUPPORTED();
 }

@@ -137,8 +137,11 @@ const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type)
 CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
                     CK_ULONG_PTR count)
 {
-    CK_ULONG n = token_is_rsa(tok) ? N_RSA_MECHS : 0, i;
+    CK_ULONG n, i;
 
+    if (!count)
+        return CKR_ARGUMENTS_BAD;
+    n = token_is_rsa(tok) ? N_RSA_MECHS : 0;
     if (!list) {
         *count = n;
         return CKR_OK;
@@ -156,8 +159,10 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
 CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
                     CK_MECHANISM_INFO_PTR info)
 {
-    const p11_mech *m = p11_mech_find(tok, type);
+    const p11_mech *m = info ? p11_mech_find(tok, type) : NULL;
 
+    if (!info)
+        return CKR_ARGUMENTS_BAD;
     if (!m)
         return CKR_MECHANISM_INVALID;
     memset(info, 0, sizeof(*info));

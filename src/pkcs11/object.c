@@ -342,6 +342,30 @@ static int may_match(const p11_token *tok, int ca, const CK_ATTRIBUTE *tmpl,
     return 1;
 }
 
+CK_RV p11_object_attrs(p11_session *s, CK_OBJECT_HANDLE h,
+                       CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+{
+    p11_object *o;
+    int kind;
+
+    if (!tmpl && n)
+        return CKR_ARGUMENTS_BAD;
+    if (!(o = p11_object_get(s->tok, h, &kind)))
+        return CKR_OBJECT_HANDLE_INVALID;
+    return p11_object_get_attrs(o, kind, tmpl, n);
+}
+
+/* The size of an object on a card is not something it tells. */
+CK_RV p11_object_size(p11_session *s, CK_OBJECT_HANDLE h, CK_ULONG_PTR size)
+{
+    if (!size)
+        return CKR_ARGUMENTS_BAD;
+    if (!p11_object_get(s->tok, h, NULL))
+        return CKR_OBJECT_HANDLE_INVALID;
+    *size = CK_UNAVAILABLE_INFORMATION;
+    return CKR_OK;
+}
+
 CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 {
     p11_token *tok = s->tok;

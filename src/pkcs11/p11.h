@@ -189,15 +189,18 @@ enum { P11_FORK_PREPARE, P11_FORK_PARENT, P11_FORK_CHILD };
 void p11_events_fork(int phase);
 
 /* session.c */
-CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h);
+/* C_OpenSession: on the token of a slot whose card is present. */
+CK_RV p11_session_open(CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE *h);
 CK_RV p11_session_get(CK_SESSION_HANDLE h, p11_session **s);
 CK_RV p11_session_close(CK_SESSION_HANDLE h);
 /* Closes the token's sessions but keeps their handles known (card gone). */
 void p11_session_close_token(p11_token *tok);
 /* C_CloseAllSessions: closes and forgets every session of the slot. */
-void p11_session_close_slot(CK_SLOT_ID slot_id);
+CK_RV p11_session_close_slot(CK_SLOT_ID slot_id);
 void p11_session_close_all(void);
 CK_RV p11_session_info(p11_session *s, CK_SESSION_INFO_PTR info);
+/* C_SessionCancel: ends the operations named by flags (CKF_SIGN, ...). */
+CK_RV p11_session_cancel(p11_session *s, CK_FLAGS flags);
 
 /* object.c */
 CK_OBJECT_HANDLE p11_object_handle(const p11_token *tok, int kind);
@@ -211,6 +214,11 @@ CK_RV p11_object_build(p11_token *tok, int kind, const jpki_cert *cert,
 void p11_object_clear(p11_object *o);
 CK_RV p11_object_get_attrs(p11_object *o, int kind, CK_ATTRIBUTE_PTR tmpl,
                            CK_ULONG n);
+/* C_GetAttributeValue and C_GetObjectSize on a session's object. */
+CK_RV p11_object_attrs(p11_session *s, CK_OBJECT_HANDLE h,
+                       CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
+CK_RV p11_object_size(p11_session *s, CK_OBJECT_HANDLE h, CK_ULONG_PTR size);
+/* C_FindObjects*: each checks its arguments and the search's state. */
 CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
 CK_RV p11_find(p11_session *s, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
                CK_ULONG_PTR count);

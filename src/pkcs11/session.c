@@ -7,6 +7,7 @@
  * handle again: a call in progress may still hold a pointer to it.
  */
 #include "pkcs11/p11.h"
+#include "pkcs11/pkcs11_3.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +38,19 @@ static void session_detach(p11_session *s)
         p11_token_logout(tok);
 }
 
-CK_RV p11_session_open(p11_token *tok, CK_FLAGS flags, CK_SESSION_HANDLE *h)
+CK_RV p11_session_open(CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE *h)
 {
+    p11_token *tok;
     p11_session *s;
+    CK_RV rv;
 
+    if (!h)
+        return CKR_ARGUMENTS_BAD;
+    if (!(flags & CKF_SERIAL_SESSION))
+        return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
+    if ((rv = p11_token_get(id, &tok)) != CKR_OK)
+        return rv;
+    flags &= CKF_SERIAL_SESSION | CKF_RW_SESSION;
     if (p11_g.n_sessions == p11_g.cap_sessions) {
         size_t cap = p11_g.cap_sessions ? 2 * p11_g.cap_sessions : 16;
         p11_session **grown = realloc(p11_g.sessions, cap * sizeof(*grown));
@@ -116,10 +126,13 @@ void p11_session_close_token(p11_token *tok)
             session_detach(p11_g.sessions[i]);
 }
 
-void p11_session_close_slot(CK_SLOT_ID slot_id)
+CK_RV p11_session_close_slot(CK_SLOT_ID slot_id)
 {
     size_t i = 0;
 
+    if (!p11_slot_shown(slot_id))
+        return CKR_SLOT_ID_INVALID;
+    /* Also when the card just went away: its sessions go with it. */
     while (i < p11_g.n_sessions) {
         p11_session *s = p11_g.sessions[i];
         if (s->slot_id != slot_id) {
@@ -129,6 +142,7 @@ void p11_session_close_slot(CK_SLOT_ID slot_id)
         session_detach(s);
         remove_at(i); /* the last entry moved here: look at i again */
     }
+    return CKR_OK;
 }
 
 void p11_session_close_all(void)
@@ -143,6 +157,8 @@ CK_RV p11_session_info(p11_session *s, CK_SESSION_INFO_PTR info)
 {
     int rw = (s->flags & CKF_RW_SESSION) != 0;
 
+    if (!info)
+        return CKR_ARGUMENTS_BAD;
     memset(info, 0, sizeof(*info));
     info->slotID = s->tok->slot_id;
     info->flags = s->flags;
@@ -150,5 +166,16 @@ CK_RV p11_session_info(p11_session *s, CK_SESSION_INFO_PTR info)
         info->state = rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
     else
         info->state = rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+    return CKR_OK;
+}
+
+CK_RV p11_session_cancel(p11_session *s, CK_FLAGS flags)
+{
+    if (flags & CKF_SIGN)
+        p11_op_reset(&s->sign);
+    if (flags & CKF_VERIFY)
+        p11_op_reset(&s->verify);
+    if (flags & CKF_FIND_OBJECTS)
+        p11_find_final(s);
     return CKR_OK;
 }

@@ -133,6 +133,8 @@ CK_RV p11_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
     size_t i;
     int k;
 
+    if (!count)
+        return CKR_ARGUMENTS_BAD;
     /* Readers plugged in or out since the last look (PC/SC). */
     p11_readers_refresh();
     for (i = 0; i < p11_g.n_cards; i++) {
@@ -160,7 +162,7 @@ CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
 {
     char desc[160];
     p11_card *c;
-    CK_RV rv = slot_card(id, &c);
+    CK_RV rv = info ? slot_card(id, &c) : CKR_ARGUMENTS_BAD;
 
     if (rv != CKR_OK)
         return rv;

@@ -209,6 +209,8 @@ CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
     int tries;
     jpki_rv jrv;
 
+    if (!info)
+        return CKR_ARGUMENTS_BAD;
     card_serial(c);
     if (!c->jc)
         return CKR_DEVICE_REMOVED; /* went away while reading */

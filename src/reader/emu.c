@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileutil.h"
 #include "common/log.h"
 #include "emu/emu.h"
 
@@ -34,15 +35,16 @@ typedef struct {
  * insertion has no identity (no cache) rather than a wrong one. */
 static void file_ident(const char *path, char *out, size_t cap)
 {
-    struct stat st;
+    fu_ident id;
 
-    if (stat(path, &st) != 0) {
+    if (fu_ident_path(path, &id) != 0) {
         out[0] = '\0';
         return;
     }
-    snprintf(out, cap, "emu:%s:%ju:%ju:%jd:%jd.%09ld", path,
-             (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
-             (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    snprintf(out, cap, "emu:%s:%ju:%ju:%jd:%jd.%09ld", path, (uintmax_t)id.dev,
+             (uintmax_t)id.ino, (intmax_t)id.size,
+             (intmax_t)(id.mtime_ns / 1000000000),
+             (long)(id.mtime_ns % 1000000000));
 }
 
 /* A path that never named an image is a mistake in the setting, not an

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileutil.h"
 #include "common/log.h"
 #include "jpki/cache.h"
 #include "pkcs11/config.h"
@@ -196,7 +197,6 @@ int tool_out_free(const char *cmd, const char *path)
 int tool_write_new(const char *cmd, const char *path, const void *data,
                    size_t n)
 {
-    const unsigned char *p = data;
     int fd = STDOUT_FILENO;
 
     if (path) {
@@ -211,16 +211,7 @@ int tool_write_new(const char *cmd, const char *path, const void *data,
             return TOOL_EXIT_ERROR;
         }
     }
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        p += w;
-        n -= (size_t)w;
-    }
-    int err = n ? errno : 0;
+    int err = fu_write_all(fd, data, n) != 0 ? (errno ? errno : EIO) : 0;
     if (path && close(fd) != 0 && !err)
         err = errno ? errno : EIO;
     if (!err)

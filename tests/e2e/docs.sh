@@ -47,8 +47,9 @@ documented() {
 bad=0
 
 step "configuration keys (src/pkcs11/config.c) in jpki-pkcs11(8), jpki-pkcs11.conf(5), docs"
-keys=$(grep -ohE 'strcmp\(key, "[a-z_]+"\)' "$SRC/src/pkcs11/config.c" | sed 's/.*"\(.*\)".*/\1/' | sort -u)
-[ "$(echo "$keys" | wc -w)" -ge 5 ] || fail "found only: $keys (did config.c change its parser?)"
+# The keys are the first column of config.c's table of settings.
+keys=$(grep -ohE '^ *(LOG_)?SETTING\("[a-z_]+"' "$SRC/src/pkcs11/config.c" | sed 's/.*"\(.*\)"/\1/' | sort -u)
+[ "$(echo "$keys" | wc -w)" -ge 12 ] || fail "found only: $keys (did config.c change its table?)"
 for k in $keys; do
     documented "$k" "$WORK/jpki-pkcs11.8.txt" "$WORK/jpki-pkcs11.conf.5.txt" "$WORK/docs.md" \
         "$SRC/examples/jpki-pkcs11.conf"
