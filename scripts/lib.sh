@@ -33,15 +33,18 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 #   ghostscript qpdf mupdf-tools                           PDFs from other producers, qpdf --check
 #                                                          (pdf_sign.sh)
 #   clang-format                                           scripts/check-format: one C style
+#   gettext                                                msgfmt: jpki-tool's Japanese catalogue (po/ja.po),
+#                                                          xgettext/msgcmp for po/check.sh
+#   locales                                                the ja_JP.UTF-8 locale i18n.sh makes (localedef)
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libssl-dev libpcsclite-dev libp11-kit-dev \
-    zlib1g-dev"
+    zlib1g-dev gettext"
 DEMO_PACKAGES="$BUILD_PACKAGES openssl opensc"
 TEST_PACKAGES="$DEMO_PACKAGES check pcscd vsmartcard-vpcd opensc-pkcs11 pcsc-tools \
     gnutls-bin libnss3-tools libengine-pkcs11-openssl poppler-utils openjdk-17-jdk-headless \
     man-db groff-base p11-kit python3 valgrind \
     curl p11-kit-modules firefox-esr \
     openssh-server openssh-client chromium xvfb xdotool xmlsec1 libxmlsec1-dev libxmlsec1-nss \
-    libpam-pkcs11 pamtester ghostscript qpdf mupdf-tools clang-format"
+    libpam-pkcs11 pamtester ghostscript qpdf mupdf-tools clang-format locales"
 DEB_PACKAGES="$TEST_PACKAGES debhelper dh-autoreconf dpkg-dev"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }

@@ -165,6 +165,10 @@ typedef struct {
     const char *sex;         /* "1", "2" or "3" (ISO 5218 style) */
     unsigned ca_generations; /* CA generations, same name, 1..8 (0 = 1) */
     int expired;             /* leaves' validity ended yesterday */
+    int expires_in_given;    /* the leaves end expires_in days from now */
+    long expires_in;         /* -LEAF..LEAF-1 days (renewal warnings) */
+    const char *serial;      /* the chip serial, 13 of 0-9 A-Z (default
+                              * random; again the same: a renewal) */
     int smartphone;          /* JPKIAPGPSETOKEN: EF 000A needs the auth PIN */
     int pinpad;              /* the card sits in a PIN-pad reader */
     int blocked_status_63c0; /* retry query on a blocked PIN answers 63C0

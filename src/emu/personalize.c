@@ -58,6 +58,9 @@ typedef struct {
     emu_holder holder;
     unsigned gens;
     int expired, smartphone, pinpad, sign_pin_single_use;
+    int expires_in_given; /* the leaves end expires_in days from now */
+    long expires_in;
+    const char *serial; /* NULL: random */
     int reselect_keeps_pins, select_fci, serial_ap;
     uint16_t blocked_sw, blocked_query_sw, unverified_sign_sw;
     char token_info[EMU_TOKEN_INFO_LEN + 1];
@@ -233,6 +236,8 @@ static int make_sign_leaf(pki_pair *leaf, const pki_pair *ca, long back_days,
 static int make_pki(test_pki *pki, const plan *pl)
 {
     long leaf_back = pl->expired ? LEAF_DAYS + 1 : 1;
+    if (pl->expires_in_given)
+        leaf_back = LEAF_DAYS - pl->expires_in;
     long ca_back = leaf_back + 1;
     pki->gens = pl->gens;
     if (!make_keys(pki))
@@ -371,7 +376,9 @@ static emu_rv write_image(const char *path, const test_pki *pki,
     const pki_pair *auth_ca = &pki->ca[0][pki->gens - 1],
                    *sign_ca = &pki->ca[1][pki->gens - 1];
     emu_rv rv;
-    if (emu_serial_random(img.serial) != 0 ||
+    if (pl->serial)
+        snprintf(img.serial, sizeof img.serial, "%s", pl->serial);
+    if ((!pl->serial && emu_serial_random(img.serial) != 0) ||
         emu_number_random(img.holder.number) != 0)
         rv = emu_fail(EMU_ERR_CRYPTO, err, errlen, "%s: no random numbers",
                       path);
@@ -484,6 +491,20 @@ static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err,
     if (o->sex)
         snprintf(pl->holder.sex, sizeof pl->holder.sex, "%s", o->sex);
     pl->expired = o->expired;
+    if (o->expires_in_given && (o->expired || o->expires_in < -LEAF_DAYS ||
+                                o->expires_in > LEAF_DAYS - 1))
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the certificates' end must be from %d to %d "
+                        "days from now (and not with 'expired')",
+                        -LEAF_DAYS, LEAF_DAYS - 1);
+    pl->expires_in_given = o->expires_in_given;
+    pl->expires_in = o->expires_in;
+    if (o->serial && !(strlen(o->serial) == EMU_SERIAL_LEN &&
+                       emu_serial_valid(o->serial, EMU_SERIAL_LEN)))
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the chip serial must be %d of 0-9 A-Z",
+                        EMU_SERIAL_LEN);
+    pl->serial = o->serial;
     pl->smartphone = o->smartphone;
     pl->pinpad = o->pinpad;
     pl->sign_pin_single_use = o->sign_pin_single_use;

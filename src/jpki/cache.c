@@ -410,3 +410,42 @@ void jpki_cache_flush(jpki_cache *c)
         JLOG_WARN("cannot write the cache file %s: %s", c->path,
                   strerror(errno));
 }
+
+/* ---- renewals: the authentication certificate a card showed last ------- */
+
+/* "seen-<hash of the chip serial>" holds the SHA-256 of the authentication
+ * certificate the card showed last (a digest of public data, 32 bytes). The
+ * insertion identity above changes at every insertion, so it cannot tell a
+ * renewed card from another card; the chip serial, which a renewal keeps,
+ * can. The prune above leaves these files alone (one per card, 32 bytes). */
+int jpki_cache_cert_changed(const char *chip_serial, const uint8_t md[32])
+{
+    char dir[PATH_MAX], name[40];
+    uint8_t key[32], old[32];
+    struct stat st;
+    const char *why = NULL;
+    int dfd, fd, i, n, changed = 0;
+
+    if (!chip_serial || !chip_serial[0] ||
+        sha256((const uint8_t *)chip_serial, strlen(chip_serial), key) != 0 ||
+        (dfd = cache_dir(dir, sizeof(dir))) < 0)
+        return -1;
+    n = snprintf(name, sizeof(name), "seen-");
+    for (i = 0; i < 16; i++)
+        n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x", key[i]);
+    fd = fu_open_private(dfd, name, sizeof(old), &st, &why);
+    if (fd >= 0) {
+        changed = st.st_size == (off_t)sizeof(old) &&
+                  fu_read_all(fd, old, sizeof(old)) == 0 &&
+                  memcmp(old, md, sizeof(old)) != 0;
+        close(fd);
+        if (!changed && st.st_size == (off_t)sizeof(old)) {
+            close(dfd);
+            return 0; /* the same certificate: nothing to write */
+        }
+    }
+    if (fu_atomic_replace(dfd, name, md, 32) != 0)
+        JLOG_WARN("cannot write %s/%s: %s", dir, name, strerror(errno));
+    close(dfd);
+    return changed;
+}

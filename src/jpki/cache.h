@@ -44,4 +44,11 @@ void jpki_cache_flush(jpki_cache *c);
  * another user could write: the reason is logged once). */
 const char *jpki_cache_crl_dir(char *buf, size_t len);
 
+/* Renewal detection (jpki-tool status): md is the SHA-256 of the card's
+ * authentication certificate, chip_serial the card's manufacturing serial
+ * (jpki_card_serial). Returns 1 when the same card showed another
+ * certificate last time, 0 when it showed this one or was never seen, -1
+ * when the cache is off; records md either way, so a change is told once. */
+int jpki_cache_cert_changed(const char *chip_serial, const uint8_t md[32]);
+
 #endif

@@ -520,6 +520,13 @@ const char *jpki_card_serial(const jpki_card *c)
  * it is read only when the JPKI-AP was not current anyway (no login to
  * lose). Otherwise the card id comes from the cache or, without one, from
  * EF 0006 (card_id.c). */
+static int g_want_serial; /* jpki_card_want_serial */
+
+void jpki_card_want_serial(int on)
+{
+    g_want_serial = on;
+}
+
 static jpki_rv open_in_transaction(jpki_card *c)
 {
     uint8_t info[TOKEN_INFO_LEN];
@@ -535,7 +542,7 @@ static jpki_rv open_in_transaction(jpki_card *c)
     } else if ((rv = jpki_select_ap(c)) == JPKI_OK) {
         rv = read_token_info(c);
     }
-    if (rv == JPKI_OK && c->smartphone && !current)
+    if (rv == JPKI_OK && (c->smartphone || g_want_serial) && !current)
         rv = read_serial(c);
     return rv;
 }

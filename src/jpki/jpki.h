@@ -94,6 +94,10 @@ int jpki_card_is_smartphone(const jpki_card *c);
  * smartphone token), and only when that disturbs no login (card.c). */
 #define JPKI_SERIAL_LEN 13
 const char *jpki_card_serial(const jpki_card *c);
+/* Process-wide: read the serial at open on cards too (same rule: only when
+ * no login is lost). jpki-tool status tells a renewal by it; the module
+ * never asks (two more APDUs per open). */
+void jpki_card_want_serial(int on);
 
 /* A card id for token serial numbers: 16 hex digits, stable for a card,
  * different between cards, no personal data. A hash of the authentication

@@ -171,10 +171,9 @@ CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
     snprintf(desc, sizeof(desc), "%s (%s)", c->rd->name, token_role[id % 2]);
     p11_pad(info->slotDescription, sizeof(info->slotDescription), desc);
     p11_pad(info->manufacturerID, sizeof(info->manufacturerID),
-            (c->rd->flags & READER_FLAG_EMULATED) ? "jpki-pkcs11 emulator"
-                                                  : "PC/SC");
+            reader_labels_of(c->rd)->slot_maker);
     info->flags = CKF_REMOVABLE_DEVICE;
-    if (!(c->rd->flags & READER_FLAG_EMULATED))
+    if (reader_labels_of(c->rd)->hardware)
         info->flags |= CKF_HW_SLOT;
     if (c->jc)
         info->flags |= CKF_TOKEN_PRESENT;

@@ -194,10 +194,19 @@ static CK_FLAGS pin_flags(p11_token *tok)
     return tok->pin_tries < max ? CKF_USER_PIN_COUNT_LOW : 0;
 }
 
+/* The reader may say what its cards are (the emulator); else the card. */
+static const char *token_maker(const p11_card *c)
+{
+    const char *maker = reader_labels_of(c->rd)->card_maker;
+    return maker ? maker : "J-LIS";
+}
+
 static const char *token_model(const p11_card *c)
 {
-    if (c->rd->flags & READER_FLAG_EMULATED)
-        return "JPKI emulator";
+    const char *model = reader_labels_of(c->rd)->card_model;
+
+    if (model)
+        return model;
     return jpki_card_is_smartphone(c->jc) ? "JPKI smartphone"
                                           : "My Number Card";
 }
@@ -225,7 +234,7 @@ CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
              jpki_card_is_smartphone(c->jc) ? " (phone)" : "");
     p11_pad(info->label, sizeof(info->label), label);
     p11_pad(info->manufacturerID, sizeof(info->manufacturerID),
-            (c->rd->flags & READER_FLAG_EMULATED) ? "jpki-pkcs11" : "J-LIS");
+            token_maker(c));
     p11_pad(info->model, sizeof(info->model), token_model(c));
     token_serial(tok, serial);
     p11_pad(info->serialNumber, sizeof(info->serialNumber), serial);

@@ -219,6 +219,10 @@ static void emu_destroy(reader *r)
     free(r);
 }
 
+/* A software slot, and a card that says where it comes from. */
+static const reader_labels emu_labels = { "jpki-pkcs11 emulator", 0,
+                                          "jpki-pkcs11", "JPKI emulator" };
+
 static const reader_ops emu_ops = {
     .connect = emu_connect,
     .disconnect = emu_disconnect,
@@ -231,6 +235,7 @@ static const reader_ops emu_ops = {
     .present = emu_present,
     .identity = emu_identity,
     .destroy = emu_destroy,
+    .labels = &emu_labels,
 };
 
 reader_rv reader_emu_new(const char *image_path, reader **out)

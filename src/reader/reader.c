@@ -37,6 +37,13 @@ reader_rv reader_reset(reader *r)
     return rv;
 }
 
+const reader_labels *reader_labels_of(const reader *r)
+{
+    static const reader_labels hardware = { "PC/SC", 1, NULL, NULL };
+
+    return r->ops->labels ? r->ops->labels : &hardware;
+}
+
 void reader_note_pin(reader *r)
 {
     if (r)

@@ -37,6 +37,16 @@ typedef struct {
 
 typedef struct reader reader;
 
+/* What a reader, and a card in it, show to an application (PKCS#11 slot
+ * and token information). Hardware readers show the defaults
+ * (reader_labels_of); a NULL card string leaves the card to say. */
+typedef struct reader_labels {
+    const char *slot_maker; /* who provides the slot: "PC/SC" */
+    int hardware;           /* a hardware slot (not software) */
+    const char *card_maker; /* NULL: the card's issuer */
+    const char *card_model; /* NULL: the kind of card it says it is */
+} reader_labels;
+
 typedef struct reader_ops {
     /* Connect to the card. READER_ERR_NO_CARD when there is none. */
     reader_rv (*connect)(reader *r);
@@ -67,6 +77,8 @@ typedef struct reader_ops {
      * never yields. NULL when the backend cannot tell: no cache. */
     reader_rv (*identity)(reader *r, char *buf, size_t cap);
     void (*destroy)(reader *r);
+    /* What it shows; NULL: a hardware reader's defaults. */
+    const reader_labels *labels;
 } reader_ops;
 
 struct reader {
@@ -139,6 +151,8 @@ reader_rv reader_present(reader *r, int *present);
 reader_rv reader_reset(reader *r);
 /* A PIN is being sent to the card (sets pin_sent). */
 void reader_note_pin(reader *r);
+/* What the reader and its card show: never NULL. */
+const reader_labels *reader_labels_of(const reader *r);
 /* The connected card's insertion identity (see reader_ops.identity);
  * READER_ERR_ARGS when the backend has none. */
 reader_rv reader_identity(reader *r, char *buf, size_t cap);

@@ -35,25 +35,34 @@ static void cert_usage(FILE *out)
 {
     fprintf(
         out,
-        "Usage: " TOOL_NAME
-        " cert auth|sign|auth-ca|sign-ca [--pem|--der] [-o FILE]\n"
-        "                 [--pin-fd N]\n"
-        "\n"
-        "Show a summary of one of the card's certificates, or export it.\n"
-        "  auth     the user-authentication certificate (no PIN needed)\n"
-        "  sign     the digital-signature certificate: it holds your name,\n"
-        "           address, birth date and sex, and needs the signature PIN\n"
-        "  auth-ca  the authentication CA's certificate on the card\n"
-        "  sign-ca  the signature CA's certificate on the card\n"
-        "\n"
-        "  --pem        print or write the certificate in PEM\n"
-        "  --der        write it in DER (binary: not to a terminal)\n"
-        "  -o, --out FILE  write to FILE (a new file, mode 0600; PEM unless "
-        "--der)\n"
-        "  --pin-fd N   read the PIN from file descriptor N (one line)\n"
-        "\n"
-        "Exit status: 0 done, 1 error, 2 usage, 4 wrong, locked or malformed "
-        "PIN.\n");
+        _("Usage: %s cert auth|sign|auth-ca|sign-ca [--pem|--der] [-o FILE]\n"
+          "                 [--pin-fd N]\n"
+          "\n"
+          "Show a summary of one of the card's certificates, or export it.\n"
+          "  auth     the user-authentication certificate (no PIN needed)\n"
+          "  sign     the digital-signature certificate: it holds your name,\n"
+          "           address, birth date and sex, and needs the signature "
+          "PIN\n"
+          "  auth-ca  the authentication CA's certificate on the card\n"
+          "  sign-ca  the signature CA's certificate on the card\n"
+          "\n"
+          "  --pem        print or write the certificate in PEM\n"
+          "  --der        write it in DER (binary: not to a terminal)\n"
+          "  -o, --out FILE  write to FILE (a new file, mode 0600; PEM unless "
+          "--der)\n"
+          "  --pin-fd N   read the PIN from file descriptor N (one line)\n"
+          "\n"
+          "Exit status: 0 done, 1 error, 2 usage, 4 wrong, locked or "
+          "malformed PIN.\n"),
+        TOOL_NAME);
+}
+
+/* A label in a column 13 wide and a space, by the columns the terminal
+ * shows (a Japanese character takes two). */
+static void label13(const char *label)
+{
+    tool_put_padded(stdout, label, 13);
+    putchar(' ');
 }
 
 /* ---- the summary ----------------------------------------------------------- */
@@ -68,10 +77,11 @@ static void put_name(const char *label, const X509_NAME *name)
                            XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
         BIO_write(mem, "", 1) != 1 || (n = BIO_get_mem_data(mem, &txt)) <= 0) {
         BIO_free(mem);
-        printf("%-13s (unreadable)\n", label);
+        label13(label);
+        fputs(_("(unreadable)\n"), stdout);
         return;
     }
-    printf("%-13s ", label);
+    label13(label);
     tool_put_text(stdout, txt);
     putchar('\n');
     BIO_free(mem);
@@ -86,26 +96,28 @@ static int put_time(const char *label, const ASN1_TIME *t, int with_days)
 {
     struct tm tm;
     int days = 0, secs = 0, state = LEFT_OK;
-    char buf[32];
-    if (!t || !ASN1_TIME_to_tm(t, &tm) ||
-        !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm)) {
-        printf("%-13s unknown\n", label);
+    char buf[48];
+    if (!t || !ASN1_TIME_to_tm(t, &tm)) {
+        label13(label);
+        fputs(_("unknown\n"), stdout);
         return LEFT_OK;
     }
-    printf("%-13s %s", label, buf);
+    tool_date_jst(timegm(&tm), buf, sizeof buf);
+    label13(label);
+    fputs(buf, stdout);
     if (with_days && ASN1_TIME_diff(&days, &secs, NULL, t)) {
         if (days > 0 || (days == 0 && secs > 0)) {
             if (days == 1)
-                printf(" (1 day left)");
+                printf(_(" (1 day left)"));
             else
-                printf(" (%d days left)", days);
+                printf(_(" (%d days left)"), days);
             if (days < RENEWAL_DAYS)
                 state = LEFT_RENEWABLE;
         } else {
             if (days == -1)
-                printf(" (EXPIRED 1 day ago)");
+                printf(_(" (EXPIRED 1 day ago)"));
             else
-                printf(" (EXPIRED %d days ago)", -days);
+                printf(_(" (EXPIRED %d days ago)"), -days);
             state = LEFT_EXPIRED;
         }
     }
@@ -123,16 +135,27 @@ static int all_digits(const char *s, size_t n)
     return 1;
 }
 
+/* n decimal digits (checked by all_digits) as a number. */
+static int atoi_n(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
 /* The birth date is "EYYYYMMDD" (an era code, then the Gregorian date);
  * sex is a code, 1 male, 2 female. Anything else is shown as it is. */
 static void put_holder_value(const char *oid, const char *v)
 {
     if (strcmp(oid, "1.2.392.200149.8.5.5.4") == 0 && all_digits(v, 9))
-        printf("%.4s-%.2s-%.2s", v + 1, v + 5, v + 7);
+        /* TRANSLATORS: a birth date, year month day; Japanese: %d年%d月%d日 */
+        printf(_("%04d-%02d-%02d"), atoi_n(v + 1, 4), atoi_n(v + 5, 2),
+               atoi_n(v + 7, 2));
     else if (strcmp(oid, "1.2.392.200149.8.5.5.3") == 0 && strcmp(v, "1") == 0)
-        printf("male (1)");
+        printf(_("male (1)"));
     else if (strcmp(oid, "1.2.392.200149.8.5.5.3") == 0 && strcmp(v, "2") == 0)
-        printf("female (2)");
+        printf(_("female (2)"));
     else
         tool_put_text(stdout, v);
 }
@@ -144,10 +167,10 @@ static void put_holder(X509 *x)
     static const struct {
         const char *oid, *label;
     } fields[] = {
-        { "1.2.392.200149.8.5.5.1", "name" },
-        { "1.2.392.200149.8.5.5.5", "address" },
-        { "1.2.392.200149.8.5.5.4", "birth date" },
-        { "1.2.392.200149.8.5.5.3", "sex" },
+        { "1.2.392.200149.8.5.5.1", N_("name") },
+        { "1.2.392.200149.8.5.5.5", N_("address") },
+        { "1.2.392.200149.8.5.5.4", N_("birth date") },
+        { "1.2.392.200149.8.5.5.3", N_("sex") },
     };
     GENERAL_NAMES *gens =
         X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
@@ -170,7 +193,7 @@ static void put_holder(X509 *x)
                                         (size_t)ASN1_STRING_length(s));
             if (!txt)
                 continue;
-            printf("%-13s ", fields[f].label);
+            label13(_(fields[f].label));
             put_holder_value(fields[f].oid, txt);
             putchar('\n');
             OPENSSL_clear_free(txt, strlen(txt));
@@ -186,33 +209,38 @@ static void summary(X509 *x, const char *what, int leaf, int holder)
     EVP_PKEY *pk = X509_get0_pubkey(x);
     const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
 
-    printf("%-13s %s\n", "certificate", what);
-    put_name("subject", X509_get_subject_name(x));
-    put_name("issuer", X509_get_issuer_name(x));
+    label13(_("certificate"));
+    printf("%s\n", what);
+    put_name(_("subject"), X509_get_subject_name(x));
+    put_name(_("issuer"), X509_get_issuer_name(x));
     if (serial) {
-        printf("%-13s ", "serial");
+        label13(_("serial"));
         for (int i = 0; i < serial->length; i++)
             printf("%02X", serial->data[i]);
         putchar('\n');
     }
-    put_time("valid from", X509_get0_notBefore(x), 0);
-    int left = put_time("valid until", X509_get0_notAfter(x), 1);
-    if (leaf && left == LEFT_RENEWABLE)
-        printf("%-13s %s\n", "renewal",
-               "possible now: renew it free of charge at "
-               "your municipal office (from 3 months before expiry)");
-    else if (leaf && left == LEFT_EXPIRED)
-        printf("%-13s %s\n", "renewal",
-               "this certificate no longer works: get a "
-               "new one at your municipal office");
-    if (pk)
-        printf("%-13s %s %d bits\n", "key",
+    put_time(_("valid from"), X509_get0_notBefore(x), 0);
+    int left = put_time(_("valid until"), X509_get0_notAfter(x), 1);
+    if (leaf && left == LEFT_RENEWABLE) {
+        label13(_("renewal"));
+        printf("%s\n", _("possible now: renew it free of charge at your "
+                         "municipal office (市区町村窓口; from 3 months "
+                         "before expiry)"));
+    } else if (leaf && left == LEFT_EXPIRED) {
+        label13(_("renewal"));
+        printf("%s\n", _("this certificate no longer works: get a new one at "
+                         "your municipal office (市区町村窓口)"));
+    }
+    if (pk) {
+        label13(_("key"));
+        printf(_("%s %d bits\n"),
                EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA  ? "RSA"
                : EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC ? "EC"
-                                                         : "other",
+                                                         : _("other"),
                EVP_PKEY_get_bits(pk));
+    }
     if (X509_digest(x, EVP_sha256(), md, &mdlen)) {
-        printf("%-13s ", "SHA-256");
+        label13("SHA-256");
         for (unsigned i = 0; i < mdlen; i++)
             printf("%02X%s", md[i], i + 1 < mdlen ? ":" : "\n");
     }
@@ -239,21 +267,21 @@ static int export(const unsigned char *der, size_t len, int fmt,
             (n = BIO_get_mem_data(mem, &pem)) <= 0) {
             X509_free(x);
             BIO_free(mem);
-            tool_error("cert: out of memory");
+            tool_error(_("cert: out of memory"));
             return TOOL_EXIT_ERROR;
         }
         X509_free(x);
         data = (const unsigned char *)pem;
     }
     if (!out && fmt == FMT_DER && isatty(STDOUT_FILENO)) {
-        tool_error("cert: DER is binary: write it with -o FILE or redirect "
-                   "the output");
+        tool_error(_("cert: DER is binary: write it with -o FILE or redirect "
+                     "the output"));
         BIO_free(mem);
         return TOOL_EXIT_USAGE;
     }
     rc = tool_write_new("cert", out, data, (size_t)n);
     if (rc == 0 && out)
-        fprintf(stderr, "Wrote %s (mode 0600).\n", out);
+        fprintf(stderr, _("Wrote %s (mode 0600).\n"), out);
     BIO_free(mem);
     return rc;
 }
@@ -275,10 +303,10 @@ int cmd_cert(int argc, char **argv)
         jpki_key key;
         int ca;
     } which[] = {
-        { "auth", "user authentication (利用者証明用)", JPKI_AUTH, 0 },
-        { "sign", "digital signature (署名用)", JPKI_SIGN, 0 },
-        { "auth-ca", "user authentication CA", JPKI_AUTH, 1 },
-        { "sign-ca", "digital signature CA", JPKI_SIGN, 1 },
+        { "auth", N_("user authentication (利用者証明用)"), JPKI_AUTH, 0 },
+        { "sign", N_("digital signature (署名用)"), JPKI_SIGN, 0 },
+        { "auth-ca", N_("user authentication CA"), JPKI_AUTH, 1 },
+        { "sign-ca", N_("digital signature CA"), JPKI_SIGN, 1 },
     };
     int c, fmt = FMT_SUMMARY, w = -1;
     const char *out = NULL;
@@ -295,7 +323,7 @@ int cmd_cert(int argc, char **argv)
         case 'h': cert_usage(stdout); return TOOL_EXIT_OK;
         default:
             tool_error(
-                "cert: unknown option or missing value: '%s' (see --help)",
+                _("cert: unknown option or missing value: '%s' (see --help)"),
                 argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
@@ -320,12 +348,13 @@ int cmd_cert(int argc, char **argv)
     if (out && (rc = tool_out_free("cert", out)) != 0)
         return rc;
     if (personal) {
-        fprintf(stderr, "The signature certificate holds your name, address, "
-                        "birth date and sex\n"
-                        "(氏名・住所・生年月日・性別). The card gives it only "
-                        "after the signature PIN.\n");
-        rc = tool_pin_ask(JPKI_SIGN,
-                          "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
+        fprintf(stderr,
+                _("The signature certificate holds your name, address, "
+                  "birth date and sex\n"
+                  "(氏名・住所・生年月日・性別). The card gives it only "
+                  "after the signature PIN.\n"));
+        rc = tool_pin_ask(
+            JPKI_SIGN, _("Signature PIN (6-16 characters, A-Z 0-9): "), &pin);
         if (rc != 0)
             return rc;
     }
@@ -355,10 +384,10 @@ int cmd_cert(int argc, char **argv)
         const unsigned char *p = der;
         X509 *x = d2i_X509(NULL, &p, (long)len);
         if (!x) {
-            tool_error("cert: the card's certificate is malformed");
+            tool_error(_("cert: the card's certificate is malformed"));
             rc = TOOL_EXIT_ERROR;
         } else {
-            summary(x, which[w].what, !which[w].ca, personal);
+            summary(x, _(which[w].what), !which[w].ca, personal);
             X509_free(x);
         }
     } else {

@@ -35,37 +35,38 @@ static void diagnose_usage(FILE *out)
 {
     fprintf(
         out,
-        "Usage: " TOOL_NAME
-        " diagnose [--with-pin [--pin-fd N]] [--json] [--reader TEXT]\n"
-        "\n"
-        "A report on the card in each reader the module sees, to attach to a "
-        "bug\n"
-        "report: reader, ATR, protocol, the answer (status word, length, "
-        "time) to\n"
-        "every command the module uses, the token info label, PIN status "
-        "words,\n"
-        "file sizes, and the issuer, validity and key type of the "
-        "authentication\n"
-        "certificate. Never the signature certificate, the authentication\n"
-        "certificate's subject or serial, the card's serial, or the "
-        "card-info\n"
-        "application. Without --with-pin no PIN is asked for or sent.\n"
-        "\n"
-        "  --with-pin     also settle what needs a PIN (re-select and the "
-        "login,\n"
-        "                 signatures per signature-PIN VERIFY, the signature "
-        "length,\n"
-        "                 a signature without a PIN). It says which VERIFYs "
-        "it will\n"
-        "                 send before it asks for each PIN once, without "
-        "echo.\n"
-        "  --pin-fd N     read the PINs from file descriptor N, one per line, "
-        "in\n"
-        "                 the order they are asked for (for scripts)\n"
-        "  --json         one JSON object (attach it to bug reports)\n"
-        "  --reader TEXT  only readers whose name contains TEXT\n"
-        "\n"
-        "Exit status: 0 a JPKI card was examined, 1 none, 2 usage error.\n");
+        _("Usage: %s diagnose [--with-pin [--pin-fd N]] [--json] [--reader "
+          "TEXT]\n"
+          "\n"
+          "A report on the card in each reader the module sees, to attach to "
+          "a bug\n"
+          "report: reader, ATR, protocol, the answer (status word, length, "
+          "time) to\n"
+          "every command the module uses, the token info label, PIN status "
+          "words,\n"
+          "file sizes, and the issuer, validity and key type of the "
+          "authentication\n"
+          "certificate. Never the signature certificate, the authentication\n"
+          "certificate's subject or serial, the card's serial, or the "
+          "card-info\n"
+          "application. Without --with-pin no PIN is asked for or sent.\n"
+          "\n"
+          "  --with-pin     also settle what needs a PIN (re-select and the "
+          "login,\n"
+          "                 signatures per signature-PIN VERIFY, the "
+          "signature length,\n"
+          "                 a signature without a PIN). It says which VERIFYs "
+          "it will\n"
+          "                 send before it asks for each PIN once, without "
+          "echo.\n"
+          "  --pin-fd N     read the PINs from file descriptor N, one per "
+          "line, in\n"
+          "                 the order they are asked for (for scripts)\n"
+          "  --json         one JSON object (attach it to bug reports)\n"
+          "  --reader TEXT  only readers whose name contains TEXT\n"
+          "\n"
+          "Exit status: 0 a JPKI card was examined, 1 none, 2 usage error.\n"),
+        TOOL_NAME);
 }
 
 /* ---- readers ------------------------------------------------------------ */
@@ -147,15 +148,15 @@ static diag_report *survey_reader(reader *r)
 static int get_pins(const int need[2], diag_pins *pins)
 {
     static const char *const prompt[2] = {
-        "Authentication PIN for jpki-tool diagnose: ",
-        "Signature PIN for jpki-tool diagnose: "
+        N_("Authentication PIN for jpki-tool diagnose: "),
+        N_("Signature PIN for jpki-tool diagnose: ")
     };
     for (int w = 0; w < 2; w++) {
         tool_pin p;
         if (!need[w])
             continue;
         int rc = tool_pin_ask(w == DIAG_AUTH ? JPKI_AUTH : JPKI_SIGN,
-                              prompt[w], &p);
+                              _(prompt[w]), &p);
         if (rc == TOOL_EXIT_ERROR)
             return -1;
         if (rc == 0 && p.len <= DIAG_PIN_MAX) {
@@ -203,11 +204,11 @@ static void plan(diag_report *rep, int need[2])
     rep->announced[1] = total[1];
     fprintf(
         stderr,
-        "diagnose will send exactly %u VERIFY of the authentication PIN and "
-        "%u VERIFY of the signature PIN, and make signatures over a fixed "
-        "test text.\n"
-        "A right PIN spends no try; a wrong one spends one and is not sent "
-        "again.\n",
+        _("diagnose will send exactly %u VERIFY of the authentication PIN and "
+          "%u VERIFY of the signature PIN, and make signatures over a fixed "
+          "test text.\n"
+          "A right PIN spends no try; a wrong one spends one and is not sent "
+          "again.\n"),
         total[0], total[1]);
 }
 
@@ -263,20 +264,21 @@ static int parse_args(int argc, char **argv, int *json, int *pin,
             break;
         case 'h': diagnose_usage(stdout); return TOOL_EXIT_OK;
         default:
-            tool_error("diagnose: bad or incomplete option '%s' (see --help)",
-                       argv[optind - 1]);
+            tool_error(
+                _("diagnose: bad or incomplete option '%s' (see --help)"),
+                argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
     if (optind < argc) {
-        tool_error(
-            "diagnose: unexpected argument '%s' (PINs are never given on the "
-            "command line; see --help)",
-            argv[optind]);
+        tool_error(_("diagnose: unexpected argument '%s' (PINs are never "
+                     "given on the "
+                     "command line; see --help)"),
+                   argv[optind]);
         return TOOL_EXIT_USAGE;
     }
     if (pin_fd && !*pin) {
-        tool_error("diagnose: --pin-fd goes with --with-pin");
+        tool_error(_("diagnose: --pin-fd goes with --with-pin"));
         return TOOL_EXIT_USAGE;
     }
     return -1;
@@ -298,7 +300,7 @@ int cmd_diagnose(int argc, char **argv)
     if (reader_list_emulators(cfg.emulator, &list, &n) != READER_OK ||
         (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny,
                                       &list, &n) != READER_OK)) {
-        tool_error("diagnose: out of memory");
+        tool_error(_("diagnose: out of memory"));
         return TOOL_EXIT_ERROR;
     }
     diag_report **reps = calloc(n ? n : 1, sizeof(*reps));
@@ -316,16 +318,16 @@ int cmd_diagnose(int argc, char **argv)
         }
     }
     if (pin && cards != 1)
-        tool_error("diagnose: --with-pin needs exactly one My Number Card "
-                   "(found %zu); "
-                   "choose its reader with --reader",
+        tool_error(_("diagnose: --with-pin needs exactly one My Number Card "
+                     "(found %zu); "
+                     "choose its reader with --reader"),
                    cards);
     else if (pin)
         with_pin(card);
     if (!json)
-        printf("jpki-tool diagnose %s: %s\n\n", PACKAGE_VERSION,
-               pin && cards == 1 ? "with PINs (VERIFYs as announced)"
-                                 : "no PIN asked for or sent");
+        printf(_("jpki-tool diagnose %s: %s\n\n"), PACKAGE_VERSION,
+               pin && cards == 1 ? _("with PINs (VERIFYs as announced)")
+                                 : _("no PIN asked for or sent"));
     if (json)
         diag_print_json((const diag_report *const *)reps, nrep,
                         pin && cards == 1);
@@ -335,7 +337,7 @@ int cmd_diagnose(int argc, char **argv)
         free(reps[i]);
     }
     if (!nrep)
-        printf("%s", json ? "" : "no reader found\n");
+        printf("%s", json ? "" : _("no reader found\n"));
     free(reps);
     reader_list_free(list, n);
     jlog_close();

@@ -30,68 +30,77 @@ static void emu_usage(FILE *out)
 {
     fprintf(
         out,
-        "Usage: " TOOL_NAME
-        " emu init --out CARD [--auth-pin PIN] [--sign-pin PIN] [--force]\n"
-        "                     [card options below]\n"
-        "       " TOOL_NAME " emu info CARD\n"
-        "       " TOOL_NAME " emu revoke CARD --which auth|sign\n"
-        "       " TOOL_NAME
-        " emu serve CARD [--host H] [--port N] [--retry-seconds S] [--stats]\n"
-        "\n"
-        "init  make a test card image CARD with a fresh test PKI in "
-        "CARD.pki/\n"
-        "      --out, -o CARD     where to write the card image\n"
-        "      --auth-pin PIN     user-authentication PIN, 4 digits "
-        "(default " EMU_DEFAULT_AUTH_PIN ")\n"
-        "      --sign-pin PIN     signature PIN, 6-16 of A-Z 0-9 "
-        "(default " EMU_DEFAULT_SIGN_PIN ")\n"
-        "      --force, -f        overwrite an existing card image\n"
-        "      --name TEXT        holder's name, UTF-8 (certificate and "
-        "card-info AP)\n"
-        "      --address TEXT     holder's address, UTF-8\n"
-        "      --birth YYYYMMDD   holder's birth date\n"
-        "      --sex 1|2|3        holder's sex (ISO 5218 style)\n"
-        "      --expired          certificates whose validity ended "
-        "yesterday\n"
-        "      --ca-generations N N CA generations (1-8) with one name; the "
-        "newest\n"
-        "                         issues the card, older ones go to "
-        "CARD.pki/*-ca-G.pem\n"
-        "      --smartphone       smartphone token (JPKIAPGPSETOKEN): the "
-        "auth\n"
-        "                         certificate needs the auth PIN\n"
-        "      --pinpad           the card sits in a PIN-pad reader\n"
-        "      card behaviours real cards have not confirmed (default "
-        "first):\n"
-        "      --token-info LABEL EF 0006 label: JPKIAPICCTOKEN2 (My Number "
-        "Card),\n"
-        "                         JPKIAPICCTOKEN (Juki card), JPKIAPGPSETOKEN "
-        "(as\n"
-        "                         --smartphone), JPKIAPIOSTOKEN (iPhone)\n"
-        "      --blocked-sw SW    a blocked PIN answers VERIFY and the retry "
-        "query\n"
-        "                         with SW: 6983, 6984 or 63C0\n"
-        "      --blocked-query-sw SW  the retry query alone answers SW\n"
-        "      --blocked-status-63c0  the same as --blocked-query-sw 63C0\n"
-        "      --reselect-keeps-pins  SELECT of the current JPKI-AP keeps "
-        "the\n"
-        "                         verified PINs (default: clears them)\n"
-        "      --unverified-sign-sw SW  a signature without its PIN answers "
-        "SW,\n"
-        "                         any 69xx (default 6982)\n"
-        "      --sign-pin-single-use  each signature needs its own VERIFY\n"
-        "                         (default: one VERIFY covers several)\n"
-        "      --select-fci       SELECT by AID with P2=00 answers an FCI\n"
-        "                         (default: 6A86)\n"
-        "      --no-serial-ap     the card has no serial-number application\n"
-        "info  show a card image's format, token info, PIN retry counters "
-        "and\n"
-        "      certificates (never the PINs or the signature certificate)\n"
-        "revoke revoke the card's auth or sign certificate in its test CA "
-        "and\n"
-        "      write that CA's CRL to CARD.pki/auth-ca.crl or sign-ca.crl\n"
-        "serve put CARD into pcscd's virtual reader (vpcd); see 'emu serve "
-        "--help'\n");
+        _("Usage: %s emu init --out CARD [--auth-pin PIN] [--sign-pin PIN] "
+          "[--force]\n"
+          "                     [card options below]\n"
+          "       %s emu info CARD\n"
+          "       %s emu revoke CARD --which auth|sign\n"
+          "       %s emu serve CARD [--host H] [--port N] [--retry-seconds S] "
+          "[--stats]\n"
+          "\n"
+          "init  make a test card image CARD with a fresh test PKI in "
+          "CARD.pki/\n"
+          "      --out, -o CARD     where to write the card image\n"
+          "      --auth-pin PIN     user-authentication PIN, 4 digits "
+          "(default %s)\n"
+          "      --sign-pin PIN     signature PIN, 6-16 of A-Z 0-9 (default "
+          "%s)\n"
+          "      --force, -f        overwrite an existing card image\n"
+          "      --name TEXT        holder's name, UTF-8 (certificate and "
+          "card-info AP)\n"
+          "      --address TEXT     holder's address, UTF-8\n"
+          "      --birth YYYYMMDD   holder's birth date\n"
+          "      --sex 1|2|3        holder's sex (ISO 5218 style)\n"
+          "      --expired          certificates whose validity ended "
+          "yesterday\n"
+          "      --expires-in DAYS  certificates that end DAYS days from now "
+          "(negative:\n"
+          "                         ended DAYS days ago)\n"
+          "      --serial SERIAL    the chip serial, 13 of 0-9 A-Z (default "
+          "random);\n"
+          "                         init again with the same one = a renewal\n"
+          "      --ca-generations N N CA generations (1-8) with one name; the "
+          "newest\n"
+          "                         issues the card, older ones go to "
+          "CARD.pki/*-ca-G.pem\n"
+          "      --smartphone       smartphone token (JPKIAPGPSETOKEN): the "
+          "auth\n"
+          "                         certificate needs the auth PIN\n"
+          "      --pinpad           the card sits in a PIN-pad reader\n"
+          "      card behaviours real cards have not confirmed (default "
+          "first):\n"
+          "      --token-info LABEL EF 0006 label: JPKIAPICCTOKEN2 (My Number "
+          "Card),\n"
+          "                         JPKIAPICCTOKEN (Juki card), "
+          "JPKIAPGPSETOKEN (as\n"
+          "                         --smartphone), JPKIAPIOSTOKEN (iPhone)\n"
+          "      --blocked-sw SW    a blocked PIN answers VERIFY and the "
+          "retry query\n"
+          "                         with SW: 6983, 6984 or 63C0\n"
+          "      --blocked-query-sw SW  the retry query alone answers SW\n"
+          "      --blocked-status-63c0  the same as --blocked-query-sw 63C0\n"
+          "      --reselect-keeps-pins  SELECT of the current JPKI-AP keeps "
+          "the\n"
+          "                         verified PINs (default: clears them)\n"
+          "      --unverified-sign-sw SW  a signature without its PIN answers "
+          "SW,\n"
+          "                         any 69xx (default 6982)\n"
+          "      --sign-pin-single-use  each signature needs its own VERIFY\n"
+          "                         (default: one VERIFY covers several)\n"
+          "      --select-fci       SELECT by AID with P2=00 answers an FCI\n"
+          "                         (default: 6A86)\n"
+          "      --no-serial-ap     the card has no serial-number "
+          "application\n"
+          "info  show a card image's format, token info, PIN retry counters "
+          "and\n"
+          "      certificates (never the PINs or the signature certificate)\n"
+          "revoke revoke the card's auth or sign certificate in its test CA "
+          "and\n"
+          "      write that CA's CRL to CARD.pki/auth-ca.crl or sign-ca.crl\n"
+          "serve put CARD into pcscd's virtual reader (vpcd); see 'emu serve "
+          "--help'\n"),
+        TOOL_NAME, TOOL_NAME, TOOL_NAME, TOOL_NAME, EMU_DEFAULT_AUTH_PIN,
+        EMU_DEFAULT_SIGN_PIN);
 }
 
 /* ---- init --------------------------------------------------------------- */
@@ -120,6 +129,8 @@ static int do_init(int argc, char **argv)
         { "sex", required_argument, NULL, 'S' },
         { "ca-generations", required_argument, NULL, 'G' },
         { "expired", no_argument, NULL, 'E' },
+        { "expires-in", required_argument, NULL, 'x' },
+        { "serial", required_argument, NULL, 'z' },
         { "smartphone", no_argument, NULL, 'P' },
         { "pinpad", no_argument, NULL, 'K' },
         { "blocked-status-63c0", no_argument, NULL, 'C' },
@@ -150,6 +161,18 @@ static int do_init(int argc, char **argv)
         case 'B': io.birth = optarg; break;
         case 'S': io.sex = optarg; break;
         case 'E': io.expired = 1; break;
+        case 'z': io.serial = optarg; break;
+        case 'x':
+            errno = 0;
+            io.expires_in = strtol(optarg, &end, 10);
+            io.expires_in_given = 1;
+            if (errno || end == optarg || *end) {
+                tool_error(_("emu init: --expires-in wants a number of days, "
+                             "not '%s'"),
+                           optarg);
+                return TOOL_EXIT_USAGE;
+            }
+            break;
         case 'P': io.smartphone = 1; break;
         case 'K': io.pinpad = 1; break;
         case 'C': io.blocked_status_63c0 = 1; break;
@@ -165,9 +188,10 @@ static int do_init(int argc, char **argv)
                            : c == 'q' ? &io.blocked_query_sw
                                       : &io.unverified_sign_sw;
             if (parse_sw(optarg, to) != 0) {
-                tool_error("emu init: %s wants a status word of 4 hex digits, "
-                           "not '%s'",
-                           argv[optind - 1], optarg);
+                tool_error(
+                    _("emu init: %s wants a status word of 4 hex digits, "
+                      "not '%s'"),
+                    argv[optind - 1], optarg);
                 return TOOL_EXIT_USAGE;
             }
             break;
@@ -177,37 +201,39 @@ static int do_init(int argc, char **argv)
             io.ca_generations = (unsigned)strtoul(optarg, &end, 10);
             if (errno || end == optarg || *end || io.ca_generations < 1 ||
                 io.ca_generations > 8) {
-                tool_error(
-                    "emu init: --ca-generations must be a number from 1 to 8");
+                tool_error(_("emu init: --ca-generations must be a number "
+                             "from 1 to 8"));
                 return TOOL_EXIT_USAGE;
             }
             break;
         default:
-            tool_error("emu init: bad or incomplete option '%s' (see --help)",
-                       argv[optind - 1]);
+            tool_error(
+                _("emu init: bad or incomplete option '%s' (see --help)"),
+                argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
     if (!out || optind != argc) {
-        tool_error(out ? "emu init: unexpected argument '%s'"
-                       : "emu init: --out CARD is required%s",
+        tool_error(out ? _("emu init: unexpected argument '%s'")
+                       : _("emu init: --out CARD is required%s"),
                    out ? argv[optind] : "");
         return TOOL_EXIT_USAGE;
     }
     struct stat st;
     if (!force && lstat(out, &st) == 0) {
-        tool_error("emu init: %s exists; use --force to overwrite it", out);
+        tool_error(_("emu init: %s exists; use --force to overwrite it"), out);
         return TOOL_EXIT_ERROR;
     }
     char err[512] = "";
     emu_rv rv = emu_personalize(out, &io, err, sizeof err);
     if (rv != EMU_OK) {
-        tool_error("emu init: %s", err[0] ? err : emu_strerror(rv));
+        tool_error(_("emu init: %s"), err[0] ? err : emu_strerror(rv));
         return rv == EMU_ERR_ARGS ? TOOL_EXIT_USAGE : TOOL_EXIT_ERROR;
     }
-    printf("card image: %s\ntest PKI:   %s.pki/\nPINs:       %s\n", out, out,
-           io.auth_pin || io.sign_pin ? "as given"
-                                      : "the defaults (see --help)");
+    printf(_("card image: %s\ntest PKI:   %s.pki/\nPINs:       %s\n"), out,
+           out,
+           io.auth_pin || io.sign_pin ? _("as given")
+                                      : _("the defaults (see --help)"));
     return TOOL_EXIT_OK;
 }
 
@@ -304,7 +330,7 @@ static int do_info(int argc, char **argv)
         return TOOL_EXIT_OK;
     }
     if (argc != 2) {
-        tool_error("emu info: give exactly one card image (see --help)");
+        tool_error(_("emu info: give exactly one card image (see --help)"));
         return TOOL_EXIT_USAGE;
     }
     char err[512] = "";
@@ -312,7 +338,7 @@ static int do_info(int argc, char **argv)
     emu_info info;
     emu_rv rv = emu_card_load(argv[1], &card, err, sizeof err);
     if (rv != EMU_OK || (rv = emu_card_get_info(card, &info)) != EMU_OK) {
-        tool_error("emu info: %s", err[0] ? err : emu_strerror(rv));
+        tool_error(_("emu info: %s"), err[0] ? err : emu_strerror(rv));
         emu_card_free(card);
         return TOOL_EXIT_ERROR;
     }
@@ -349,7 +375,7 @@ static int do_info(int argc, char **argv)
         print_cert(card, "sign certificate", 0x0001);
         print_cert(card, "sign CA", 0x0002);
     } else {
-        tool_error("emu info: %s: the JPKI application cannot be selected",
+        tool_error(_("emu info: %s: the JPKI application cannot be selected"),
                    argv[1]);
     }
     emu_card_free(card);
@@ -374,7 +400,7 @@ static int do_revoke(int argc, char **argv)
         case 'h': emu_usage(stdout); return TOOL_EXIT_OK;
         default:
             tool_error(
-                "emu revoke: bad or incomplete option '%s' (see --help)",
+                _("emu revoke: bad or incomplete option '%s' (see --help)"),
                 argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
@@ -383,17 +409,17 @@ static int do_revoke(int argc, char **argv)
             : which && strcmp(which, "sign") == 0 ? 1
                                                   : -1;
     if (w < 0 || optind != argc - 1) {
-        tool_error("emu revoke: give one card image and --which auth or "
-                   "--which sign");
+        tool_error(_("emu revoke: give one card image and --which auth or "
+                     "--which sign"));
         return TOOL_EXIT_USAGE;
     }
     char err[512] = "";
     emu_rv rv = emu_revoke(argv[optind], w, err, sizeof err);
     if (rv != EMU_OK) {
-        tool_error("emu revoke: %s", err[0] ? err : emu_strerror(rv));
+        tool_error(_("emu revoke: %s"), err[0] ? err : emu_strerror(rv));
         return TOOL_EXIT_ERROR;
     }
-    printf("revoked the %s certificate; CRL: %s.pki/%s-ca.crl\n", which,
+    printf(_("revoked the %s certificate; CRL: %s.pki/%s-ca.crl\n"), which,
            argv[optind], which);
     return TOOL_EXIT_OK;
 }
@@ -416,7 +442,7 @@ int cmd_emu(int argc, char **argv)
         return do_revoke(argc - 1, argv + 1);
     if (strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
-    tool_error("emu: unknown subcommand '%s' (see '" TOOL_NAME " emu --help')",
-               argv[1]);
+    tool_error(_("emu: unknown subcommand '%s' (see '%s emu --help')"),
+               argv[1], TOOL_NAME);
     return TOOL_EXIT_USAGE;
 }

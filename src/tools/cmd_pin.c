@@ -19,21 +19,23 @@ static void pin_usage(FILE *out)
 {
     fprintf(
         out,
-        "Usage: " TOOL_NAME " pin status\n"
-        "       " TOOL_NAME " pin change auth|sign [--pin-fd N]\n"
-        "\n"
-        "status  the tries left on both PINs (no try is spent)\n"
-        "change  change the authentication PIN (auth: 4 digits) or the\n"
-        "        signature PIN (sign: 6-16 characters, A-Z and 0-9; lower\n"
-        "        case is read as upper case). Asks for the old PIN, then for\n"
-        "        the new one twice.\n"
-        "\n"
-        "  --pin-fd N  read the PINs from file descriptor N, one per line, "
-        "in\n"
-        "              the order of the prompts (old, new, new again)\n"
-        "\n"
-        "Exit status: 0 done, 1 card error, 2 usage, 4 wrong, locked or\n"
-        "malformed PIN, or the two new PINs differ.\n");
+        _("Usage: %s pin status\n"
+          "       %s pin change auth|sign [--pin-fd N]\n"
+          "\n"
+          "status  the tries left on both PINs (no try is spent)\n"
+          "change  change the authentication PIN (auth: 4 digits) or the\n"
+          "        signature PIN (sign: 6-16 characters, A-Z and 0-9; lower\n"
+          "        case is read as upper case). Asks for the old PIN, then "
+          "for\n"
+          "        the new one twice.\n"
+          "\n"
+          "  --pin-fd N  read the PINs from file descriptor N, one per line, "
+          "in\n"
+          "              the order of the prompts (old, new, new again)\n"
+          "\n"
+          "Exit status: 0 done, 1 card error, 2 usage, 4 wrong, locked or\n"
+          "malformed PIN, or the two new PINs differ.\n"),
+        TOOL_NAME, TOOL_NAME);
 }
 
 static void print_tries(jpki_key key, int tries)
@@ -41,17 +43,20 @@ static void print_tries(jpki_key key, int tries)
     int max = jpki_pin_max_tries(key);
     if (key == JPKI_AUTH) {
         if (tries == 0)
-            printf("authentication PIN  LOCKED (0 of %d tries left)\n", max);
+            printf(_("authentication PIN  LOCKED (0 of %d tries left)\n"),
+                   max);
         else
-            printf("authentication PIN  %d of %d tries left\n", tries, max);
+            printf(_("authentication PIN  %d of %d tries left\n"), tries, max);
     } else {
         if (tries == 0)
-            printf("signature PIN       LOCKED (0 of %d tries left)\n", max);
+            printf(_("signature PIN       LOCKED (0 of %d tries left)\n"),
+                   max);
         else
-            printf("signature PIN       %d of %d tries left\n", tries, max);
+            printf(_("signature PIN       %d of %d tries left\n"), tries, max);
     }
     if (tries == 1)
-        printf("                    final try: one more wrong PIN locks it\n");
+        printf(
+            _("                    final try: one more wrong PIN locks it\n"));
 }
 
 static int do_status(void)
@@ -78,9 +83,10 @@ static int do_status(void)
         jpki_card_end(tc.card);
     tool_card_close(&tc);
     if (rc == 0 && locked)
-        printf("A locked PIN can be reset at your municipal office "
-               "(市区町村窓口): "
-               "bring the card.\n");
+        printf(_("A locked PIN can be reset at your municipal office "
+                 "(市区町村窓口; bring the card), or at a convenience-store "
+                 "kiosk\nwith the other, unlocked PIN after booking with the "
+                 "JPKI暗証番号リセット app.\n"));
     return rc;
 }
 
@@ -108,8 +114,8 @@ static int do_change(jpki_key key)
     rc = tool_pin_ask(
         key,
         key == JPKI_AUTH
-            ? "Current authentication PIN (4 digits): "
-            : "Current signature PIN (6-16 characters, A-Z 0-9): ",
+            ? _("Current authentication PIN (4 digits): ")
+            : _("Current signature PIN (6-16 characters, A-Z 0-9): "),
         &old);
     if (rc != 0)
         goto out;
@@ -124,22 +130,22 @@ static int do_change(jpki_key key)
     switch (rv) {
     case JPKI_OK:
         if (key == JPKI_AUTH)
-            printf("The authentication PIN was changed.\n");
+            printf(_("The authentication PIN was changed.\n"));
         else
-            printf("The signature PIN was changed.\n");
+            printf(_("The signature PIN was changed.\n"));
         break;
     case JPKI_ERR_PIN_INCORRECT:
         if (key == JPKI_AUTH)
             tool_error(
-                "%s: wrong current authentication PIN: %d tries left%s; "
-                "nothing was changed",
+                _("%s: wrong current authentication PIN: %d tries left%s; "
+                  "nothing was changed"),
                 cmd, tries,
-                tries == 1 ? " (one more wrong PIN locks it)" : "");
+                tries == 1 ? _(" (one more wrong PIN locks it)") : "");
         else
-            tool_error("%s: wrong current signature PIN: %d tries left%s; "
-                       "nothing was changed",
+            tool_error(_("%s: wrong current signature PIN: %d tries left%s; "
+                         "nothing was changed"),
                        cmd, tries,
-                       tries == 1 ? " (one more wrong PIN locks it)" : "");
+                       tries == 1 ? _(" (one more wrong PIN locks it)") : "");
         rc = TOOL_EXIT_PIN;
         break;
     case JPKI_ERR_PIN_LOCKED:
@@ -147,15 +153,17 @@ static int do_change(jpki_key key)
         rc = TOOL_EXIT_PIN;
         break;
     case JPKI_ERR_PIN_FORMAT:
-        tool_error("%s: the card refused the new PIN; the old one still holds",
-                   cmd);
+        tool_error(
+            _("%s: the card refused the new PIN; the old one still holds"),
+            cmd);
         rc = TOOL_EXIT_PIN;
         break;
     default:
         tool_card_fail(cmd, rv);
-        tool_error("%s: the change may not have happened: check with the old "
-                   "PIN first ('jpki-tool pin status' shows the tries left)",
-                   cmd);
+        tool_error(
+            _("%s: the change may not have happened: check with the old "
+              "PIN first ('jpki-tool pin status' shows the tries left)"),
+            cmd);
         rc = TOOL_EXIT_ERROR;
     }
     jpki_card_logout(tc.card);

@@ -57,28 +57,30 @@ static void serve_usage(FILE *out)
 {
     fprintf(
         out,
-        "Usage: " TOOL_NAME
-        " emu serve CARD [--host H] [--port N] [--retry-seconds S] [--stats]\n"
-        "       [--latency on|APDU_MS,BYTE_US,SIGN_MS]\n"
-        "\n"
-        "Insert the card image CARD into vsmartcard's virtual reader "
-        "(pcscd's\n"
-        "vpcd driver) until interrupted; stopping removes the card.\n"
-        "  --host H             where vpcd listens (default 127.0.0.1)\n"
-        "  --port N             vpcd's port (default %d: \"Virtual PCD 00 "
-        "00\";\n"
-        "                       the next port is \"Virtual PCD 00 01\")\n"
-        "  --retry-seconds S    keep trying to connect this long while pcscd\n"
-        "                       starts (default %d)\n"
-        "  --stats              print the card's counters at exit and on "
-        "SIGUSR1\n"
-        "  --latency SPEC       answer as slowly as a real contact card: "
-        "\"on\" for\n"
-        "                       12 ms per APDU, 200 us per byte, 350 ms per\n"
-        "                       signature (sources: bench/README.md), or your "
-        "own\n"
-        "                       (same as JPKI_EMU_LATENCY)\n",
-        EMU_VPCD_DEFAULT_PORT, RETRY_DEFAULT_S);
+        _("Usage: %s emu serve CARD [--host H] [--port N] [--retry-seconds S] "
+          "[--stats]\n"
+          "       [--latency on|APDU_MS,BYTE_US,SIGN_MS]\n"
+          "\n"
+          "Insert the card image CARD into vsmartcard's virtual reader "
+          "(pcscd's\n"
+          "vpcd driver) until interrupted; stopping removes the card.\n"
+          "  --host H             where vpcd listens (default 127.0.0.1)\n"
+          "  --port N             vpcd's port (default %d: \"Virtual PCD 00 "
+          "00\";\n"
+          "                       the next port is \"Virtual PCD 00 01\")\n"
+          "  --retry-seconds S    keep trying to connect this long while "
+          "pcscd\n"
+          "                       starts (default %d)\n"
+          "  --stats              print the card's counters at exit and on "
+          "SIGUSR1\n"
+          "  --latency SPEC       answer as slowly as a real contact card: "
+          "\"on\" for\n"
+          "                       12 ms per APDU, 200 us per byte, 350 ms "
+          "per\n"
+          "                       signature (sources: bench/README.md), or "
+          "your own\n"
+          "                       (same as JPKI_EMU_LATENCY)\n"),
+        TOOL_NAME, EMU_VPCD_DEFAULT_PORT, RETRY_DEFAULT_S);
 }
 
 static int parse_uint(const char *s, long max, long *out)
@@ -125,8 +127,8 @@ static int connect_retrying(const char *host, int port, long retry_s)
         if (fd >= 0 || quit)
             return fd;
         if (!refused || now_s() >= deadline) {
-            tool_error("emu serve: %s%s", err,
-                       refused ? " (is pcscd running with vsmartcard-vpcd?)"
+            tool_error(_("emu serve: %s%s"), err,
+                       refused ? _(" (is pcscd running with vsmartcard-vpcd?)")
                                : "");
             return -1;
         }
@@ -155,13 +157,13 @@ int cmd_serve(int argc, char **argv)
         case 'H': host = optarg; break;
         case 'p':
             if (parse_uint(optarg, 65535, &port) < 0 || port == 0) {
-                tool_error("emu serve: bad port '%s'", optarg);
+                tool_error(_("emu serve: bad port '%s'"), optarg);
                 return TOOL_EXIT_USAGE;
             }
             break;
         case 'r':
             if (parse_uint(optarg, 86400, &retry_s) < 0) {
-                tool_error("emu serve: bad --retry-seconds '%s'", optarg);
+                tool_error(_("emu serve: bad --retry-seconds '%s'"), optarg);
                 return TOOL_EXIT_USAGE;
             }
             break;
@@ -172,13 +174,14 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'h': serve_usage(stdout); return TOOL_EXIT_OK;
         default:
-            tool_error("emu serve: bad or incomplete option '%s' (see --help)",
-                       argv[optind - 1]);
+            tool_error(
+                _("emu serve: bad or incomplete option '%s' (see --help)"),
+                argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
-        tool_error("emu serve: give exactly one card image (see --help)");
+        tool_error(_("emu serve: give exactly one card image (see --help)"));
         return TOOL_EXIT_USAGE;
     }
     const char *path = argv[optind];
@@ -186,7 +189,7 @@ int cmd_serve(int argc, char **argv)
     emu_card *card = NULL;
     emu_rv rv = emu_card_load(path, &card, err, sizeof err);
     if (rv != EMU_OK) {
-        tool_error("emu serve: %s", err[0] ? err : emu_strerror(rv));
+        tool_error(_("emu serve: %s"), err[0] ? err : emu_strerror(rv));
         return TOOL_EXIT_ERROR;
     }
 
@@ -196,7 +199,7 @@ int cmd_serve(int argc, char **argv)
         emu_card_free(card);
         return quit ? TOOL_EXIT_OK : TOOL_EXIT_ERROR;
     }
-    printf("serving %s on vpcd %s:%ld\n", path, host, port);
+    printf(_("serving %s on vpcd %s:%ld\n"), path, host, port);
     fflush(stdout);
 
     int status = TOOL_EXIT_OK;
@@ -213,15 +216,15 @@ int cmd_serve(int argc, char **argv)
             break;
         emu_vpcd_rv vr = emu_vpcd_serve(card, fd, &wake, err, sizeof err);
         if (vr == EMU_VPCD_CLOSED) {
-            printf("vpcd closed the connection\n");
+            printf(_("vpcd closed the connection\n"));
             break;
         }
         if (vr == EMU_VPCD_GONE) {
-            printf("the card is gone (injected fault): removing it\n");
+            printf(_("the card is gone (injected fault): removing it\n"));
             break;
         }
         if (vr == EMU_VPCD_ERROR) {
-            tool_error("emu serve: %s", err);
+            tool_error(_("emu serve: %s"), err);
             status = TOOL_EXIT_ERROR;
             break;
         }

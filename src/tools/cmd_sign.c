@@ -34,34 +34,35 @@ static void sign_usage(FILE *out)
 {
     fprintf(
         out,
-        "Usage: " TOOL_NAME " sign FILE [-o OUT] [--detached] [--pin-fd N]\n"
-        "       " TOOL_NAME " sign --pdf IN -o OUT [--pin-fd N]\n"
-        "\n"
-        "Sign FILE with the card's signature key: a CMS (PKCS#7) SignedData "
-        "in\n"
-        "DER, SHA-256, with your signature certificate and the card's "
-        "signature CA\n"
-        "certificate. The signature certificate holds your name, address, "
-        "birth\n"
-        "date and sex: whoever receives the signature can read them.\n"
-        "\n"
-        "  -o, --out OUT  where to write the signature (default FILE.p7s); a "
-        "new\n"
-        "                 file, mode 0600\n"
-        "  --detached     leave FILE out of the signature (the receiver needs "
-        "both)\n"
-        "  --pdf          sign the PDF file IN into OUT: a PAdES signature "
-        "added as\n"
-        "                 an incremental update (the original bytes "
-        "unchanged)\n"
-        "  --pin-fd N     read the signature PIN from file descriptor N\n"
-        "\n"
-        "Check it with: openssl cms -verify -inform DER -in OUT -CAfile "
-        "CA.pem\n"
-        "(add -content FILE for --detached); a signed PDF with: pdfsig OUT\n"
-        "\n"
-        "Exit status: 0 signed, 1 error, 2 usage, 4 wrong, locked or "
-        "malformed PIN.\n");
+        _("Usage: %s sign FILE [-o OUT] [--detached] [--pin-fd N]\n"
+          "       %s sign --pdf IN -o OUT [--pin-fd N]\n"
+          "\n"
+          "Sign FILE with the card's signature key: a CMS (PKCS#7) SignedData "
+          "in\n"
+          "DER, SHA-256, with your signature certificate and the card's "
+          "signature CA\n"
+          "certificate. The signature certificate holds your name, address, "
+          "birth\n"
+          "date and sex: whoever receives the signature can read them.\n"
+          "\n"
+          "  -o, --out OUT  where to write the signature (default FILE.p7s); "
+          "a new\n"
+          "                 file, mode 0600\n"
+          "  --detached     leave FILE out of the signature (the receiver "
+          "needs both)\n"
+          "  --pdf          sign the PDF file IN into OUT: a PAdES signature "
+          "added as\n"
+          "                 an incremental update (the original bytes "
+          "unchanged)\n"
+          "  --pin-fd N     read the signature PIN from file descriptor N\n"
+          "\n"
+          "Check it with: openssl cms -verify -inform DER -in OUT -CAfile "
+          "CA.pem\n"
+          "(add -content FILE for --detached); a signed PDF with: pdfsig OUT\n"
+          "\n"
+          "Exit status: 0 signed, 1 error, 2 usage, 4 wrong, locked or "
+          "malformed PIN.\n"),
+        TOOL_NAME, TOOL_NAME);
 }
 
 unsigned char *tool_sign_read(const char *path, size_t *len)
@@ -72,15 +73,15 @@ unsigned char *tool_sign_read(const char *path, size_t *len)
     size_t got = 0;
 
     if (fd < 0 || fstat(fd, &st) != 0) {
-        tool_error("sign: cannot read %s: %s", path, strerror(errno));
+        tool_error(_("sign: cannot read %s: %s"), path, strerror(errno));
         goto fail;
     }
     if (!S_ISREG(st.st_mode) || st.st_size > SIGN_FILE_MAX) {
-        tool_error("sign: %s is not a regular file of at most 1 GiB", path);
+        tool_error(_("sign: %s is not a regular file of at most 1 GiB"), path);
         goto fail;
     }
     if (!(buf = malloc((size_t)st.st_size + 1))) {
-        tool_error("sign: out of memory");
+        tool_error(_("sign: out of memory"));
         goto fail;
     }
     while (got < (size_t)st.st_size) {
@@ -88,8 +89,8 @@ unsigned char *tool_sign_read(const char *path, size_t *len)
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            tool_error("sign: cannot read %s: %s", path,
-                       r < 0 ? strerror(errno) : "it shrank");
+            tool_error(_("sign: cannot read %s: %s"), path,
+                       r < 0 ? strerror(errno) : _("it shrank"));
             goto fail;
         }
         got += (size_t)r;
@@ -140,8 +141,9 @@ static int sign_session(const tool_pin *pin, const unsigned char *data,
         jpki_rv crv =
             jpki_card_read_cert(tc.card, JPKI_SIGN, 1, &ca_der, &ca_len);
         if (crv == JPKI_ERR_NOT_FOUND)
-            fprintf(stderr, "The card holds no signature CA certificate: the "
-                            "signature goes without it.\n");
+            fprintf(stderr,
+                    _("The card holds no signature CA certificate: the "
+                      "signature goes without it.\n"));
         else if (crv != JPKI_OK)
             rc = tool_card_fail("sign", crv);
     }
@@ -150,13 +152,14 @@ static int sign_session(const tool_pin *pin, const unsigned char *data,
         ca = to_x509(ca_der, ca_len);
         der = ca_der = NULL;
         if (!*signer || (ca_len && !ca)) {
-            tool_error("sign: the card's certificate is malformed");
+            tool_error(_("sign: the card's certificate is malformed"));
             rc = TOOL_EXIT_ERROR;
         } else if (X509_cmp_current_time(X509_get0_notAfter(*signer)) < 0) {
-            fprintf(stderr,
-                    "Warning: your signature certificate has expired: whoever "
-                    "checks this signature will reject it. A new certificate "
-                    "is issued at your municipal office.\n");
+            fprintf(
+                stderr,
+                _("Warning: your signature certificate has expired: whoever "
+                  "checks this signature will reject it. A new certificate "
+                  "is issued at your municipal office.\n"));
         }
     }
     if (rc == 0 && prepare)
@@ -167,7 +170,7 @@ static int sign_session(const tool_pin *pin, const unsigned char *data,
                               : tool_cms_sign(tc.card, *signer, ca, data, len,
                                               detached, sig, sig_len);
         if (srv == JPKI_ERR_MEMORY) {
-            tool_error("sign: building the signature failed");
+            tool_error(_("sign: building the signature failed"));
             rc = TOOL_EXIT_ERROR;
         } else if (srv != JPKI_OK) {
             rc = tool_card_fail("sign", srv);
@@ -187,13 +190,13 @@ int tool_sign_on_card(const unsigned char *data, size_t len, int detached,
                       unsigned char **sig, size_t *sig_len, X509 **signer)
 {
     tool_pin pin;
-    fprintf(stderr, "The signature will carry your signature certificate, "
-                    "which holds your\n"
-                    "name, address, birth date and sex "
-                    "(氏名・住所・生年月日・性別): whoever\n"
-                    "receives the signed file can read them.\n");
-    int rc = tool_pin_ask(JPKI_SIGN,
-                          "Signature PIN (6-16 characters, A-Z 0-9): ", &pin);
+    fprintf(stderr, _("The signature will carry your signature certificate, "
+                      "which holds your\n"
+                      "name, address, birth date and sex "
+                      "(氏名・住所・生年月日・性別): whoever\n"
+                      "receives the signed file can read them.\n"));
+    int rc = tool_pin_ask(
+        JPKI_SIGN, _("Signature PIN (6-16 characters, A-Z 0-9): "), &pin);
     if (rc != 0)
         return rc;
     rc = sign_session(&pin, data, len, detached, prepare, ctx, sig, sig_len,
@@ -228,7 +231,7 @@ int cmd_sign(int argc, char **argv)
         case 'h': sign_usage(stdout); return TOOL_EXIT_OK;
         default:
             tool_error(
-                "sign: unknown option or missing value: '%s' (see --help)",
+                _("sign: unknown option or missing value: '%s' (see --help)"),
                 argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
@@ -241,7 +244,7 @@ int cmd_sign(int argc, char **argv)
     if (pdf) {
         if (!out || detached) {
             tool_error(
-                "sign: --pdf needs -o OUT, and no --detached (see --help)");
+                _("sign: --pdf needs -o OUT, and no --detached (see --help)"));
             return TOOL_EXIT_USAGE;
         }
         return tool_pdf_sign(in, out);
@@ -268,17 +271,17 @@ int cmd_sign(int argc, char **argv)
     if (rc != 0)
         goto done;
     if (!tool_cms_check(sig, sig_len, signer, data, len, detached)) {
-        tool_error("sign: the signature made by the card does not verify: "
-                   "nothing was written");
+        tool_error(_("sign: the signature made by the card does not verify: "
+                     "nothing was written"));
         rc = TOOL_EXIT_ERROR;
         goto done;
     }
     rc = tool_write_new("sign", out, sig, sig_len);
     if (rc == 0)
-        fprintf(
-            stderr,
-            "Signed: %s (%s signature, verified against your certificate).\n",
-            out, detached ? "detached" : "attached");
+        fprintf(stderr,
+                _("Signed: %s (%s signature, verified against your "
+                  "certificate).\n"),
+                out, detached ? _("detached") : _("attached"));
 done:
     X509_free(signer);
     OPENSSL_free(sig);

@@ -21,14 +21,16 @@
 
 static void sshkey_usage(FILE *out)
 {
-    fprintf(out, "Usage: " TOOL_NAME " ssh-key [--pin-fd N]\n"
-                 "\n"
-                 "Print the card's authentication key as one line for\n"
-                 "~/.ssh/authorized_keys. No PIN is needed (a smartphone "
-                 "token asks for\n"
-                 "the authentication PIN). Log in with\n"
-                 "  ssh -I /usr/local/lib/pkcs11/jpki-pkcs11.so HOST\n"
-                 "(the module's path on your system; see also ssh-add -s).\n");
+    fprintf(out,
+            _("Usage: %s ssh-key [--pin-fd N]\n"
+              "\n"
+              "Print the card's authentication key as one line for\n"
+              "~/.ssh/authorized_keys. No PIN is needed (a smartphone token "
+              "asks for\n"
+              "the authentication PIN). Log in with\n"
+              "  ssh -I /usr/local/lib/pkcs11/jpki-pkcs11.so HOST\n"
+              "(the module's path on your system; see also ssh-add -s).\n"),
+            TOOL_NAME);
 }
 
 /* Appends a uint32 length and the bytes; mpint: a leading zero byte when
@@ -53,7 +55,7 @@ int cmd_sshkey(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (optind < argc) {
-        tool_error("ssh-key: unexpected argument '%s' (see --help)",
+        tool_error(_("ssh-key: unexpected argument '%s' (see --help)"),
                    argv[optind]);
         return TOOL_EXIT_USAGE;
     }
@@ -77,12 +79,12 @@ int cmd_sshkey(int argc, char **argv)
     free(der);
     if (rv != JPKI_OK) {
         tool_error(
-            "ssh-key: the card's authentication certificate is malformed");
+            _("ssh-key: the card's authentication certificate is malformed"));
         return TOOL_EXIT_ERROR;
     }
     if (cert->key_type != JPKI_KEYTYPE_RSA) {
-        tool_error("ssh-key: the card's key is not RSA; only RSA keys are "
-                   "supported yet");
+        tool_error(_("ssh-key: the card's key is not RSA; only RSA keys are "
+                     "supported yet"));
         jpki_cert_free(cert);
         return TOOL_EXIT_ERROR;
     }
@@ -95,7 +97,7 @@ int cmd_sshkey(int argc, char **argv)
         free(blob);
         free(b64);
         jpki_cert_free(cert);
-        tool_error("ssh-key: out of memory");
+        tool_error(_("ssh-key: out of memory"));
         return TOOL_EXIT_ERROR;
     }
     size_t n = put_string(blob, type, sizeof type - 1, 0);

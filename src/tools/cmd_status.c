@@ -10,9 +10,15 @@
  * PIN. The signature certificate carries personal data and needs the
  * signature PIN: it is never read here.
  *
+ * Each authentication certificate's days left (from 90 days ahead a
+ * warning with what to do, cmd_status_notes.c), a renewal seen since the
+ * last run (jpki_cache_cert_changed), and notes on revocation and on
+ * マイナポータル / e-Tax.
+ *
  * Exit status: 0 a JPKI card was found; 1 no card (no reader, empty
  * readers, or other cards only); 2 usage; 3 PC/SC is wanted but pcscd is
- * not reachable, and no card was found elsewhere.
+ * not reachable, and no card was found elsewhere; 5 a card was found and a
+ * certificate expires within 90 days; 6 a certificate has expired.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,12 +29,15 @@
 #include <PCSC/winscard.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "common/log.h"
+#include "jpki/cache.h"
 #include "jpki/jpki.h"
 #include "pkcs11/config.h"
 #include "reader/reader.h"
+#include "tools/cmd_status.h"
 #include "tools/tool.h"
 
 #define EXIT_NO_CARD 1
@@ -39,6 +48,7 @@ static const char *const token_label[2] = { "JPKI User Authentication",
 static const char *const key_name[2] = { "auth", "sign" };
 
 static int json;
+static status_notes notes; /* what the end of the output tells */
 
 /* ---- output helpers ------------------------------------------------------ */
 
@@ -78,8 +88,12 @@ static void fmt_time(const ASN1_TIME *t, char *out, size_t n)
 
 typedef struct {
     char subject[512], not_before[32], not_after[32];
-    int expired;     /* 1 past notAfter, -1 not yet valid, 0 valid */
-    const char *why; /* NULL: read; else why not */
+    char from_jst[48], until_jst[48]; /* dates for people */
+    int expired;          /* 1 past notAfter, -1 not yet valid, 0 valid */
+    long days_left;       /* whole days to notAfter (negative: since) */
+    time_t until;         /* notAfter */
+    unsigned char md[32]; /* SHA-256 of the certificate (renewals) */
+    const char *why;      /* NULL: read; else why not */
 } cert_view;
 
 static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
@@ -89,13 +103,13 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
     memset(v, 0, sizeof(*v));
     if (key == JPKI_SIGN) {
         /* Never even tried: it holds personal data and needs the PIN. */
-        v->why = "needs the signature PIN (not read: status never asks for a "
-                 "PIN; see jpki-tool cert sign)";
+        v->why = N_("needs the signature PIN (not read: status never asks "
+                    "for a PIN; see jpki-tool cert sign)");
         return;
     }
     jpki_rv rv = jpki_card_read_cert(jc, key, 0, &der, &len);
     if (rv == JPKI_ERR_SECURITY) {
-        v->why = "needs the authentication PIN on this token (not read)";
+        v->why = N_("needs the authentication PIN on this token (not read)");
         return;
     }
     if (rv != JPKI_OK) {
@@ -104,9 +118,11 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
     }
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (!EVP_Digest(der, len, v->md, NULL, EVP_sha256(), NULL))
+        memset(v->md, 0, sizeof(v->md));
     free(der);
     if (!x) {
-        v->why = "malformed certificate";
+        v->why = N_("malformed certificate");
         return;
     }
     BIO *mem = BIO_new(BIO_s_mem());
@@ -119,6 +135,8 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
     BIO_free(mem);
     fmt_time(X509_get0_notBefore(x), v->not_before, sizeof(v->not_before));
     fmt_time(X509_get0_notAfter(x), v->not_after, sizeof(v->not_after));
+    status_days(X509_get0_notBefore(x), X509_get0_notAfter(x), v->from_jst,
+                v->until_jst, sizeof(v->until_jst), &v->days_left, &v->until);
     if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
         v->expired = 1;
     else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
@@ -137,6 +155,14 @@ static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
     if (prv != JPKI_OK)
         tries = -1;
     read_cert(jc, key, &v);
+    int changed = 0;
+    if (!v.why && key == JPKI_AUTH)
+        changed = jpki_cache_cert_changed(jpki_card_serial(jc), v.md) == 1;
+    if (!v.why)
+        status_notes_cert(&notes, key, v.expired, v.days_left, v.until_jst,
+                          changed);
+    if (tries == 0)
+        notes.locked |= 1 << key;
     snprintf(label, sizeof(label), "%s%s", token_label[key],
              phone ? " (phone)" : "");
     if (json) {
@@ -161,35 +187,57 @@ static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
                  v.expired > 0   ? "expired"
                  : v.expired < 0 ? "not yet valid"
                                  : "valid",
-                 0);
+                 1);
+            printf("\"days_left\":%ld,", v.days_left);
+            /* status has no CRL: it never claims more than the dates */
+            jkey("revocation", "not checked", 1);
+            printf("\"changed_since_last_run\":%s",
+                   changed ? "true" : "false");
         }
         printf("}}");
         return;
     }
-    printf("  token  %s (slot %zu)%s\n", label, slot,
-           shown ? "" : " - not offered: 'tokens' setting");
+    printf(_("  token  %s (slot %zu)"), label, slot);
+    if (!shown)
+        fputs(_(" - not offered: 'tokens' setting"), stdout);
+    putchar('\n');
     if (tries < 0)
-        printf("    PIN          retry counter unreadable: %s\n",
+        printf(_("    PIN          retry counter unreadable: %s\n"),
                jpki_strerror(prv));
     else if (tries == 0)
-        printf(
-            "    PIN          LOCKED (0 of %d tries left): only the municipal "
-            "office can reset it\n",
-            max);
+        printf(_("    PIN          LOCKED (0 of %d tries left): see the note "
+                 "below\n"),
+               max);
+    else if (tries == 1)
+        printf(_("    PIN          %d of %d tries left (FINAL TRY: a wrong "
+                 "PIN locks it)\n"),
+               tries, max);
+    else if (tries < max)
+        printf(_("    PIN          %d of %d tries left (a wrong PIN was "
+                 "entered before)\n"),
+               tries, max);
     else
-        printf("    PIN          %d of %d tries left%s\n", tries, max,
-               tries == 1    ? " (FINAL TRY: a wrong PIN locks it)"
-               : tries < max ? " (a wrong PIN was entered before)"
-                             : "");
-    fputs("    certificate  ", stdout);
-    tool_put_text(stdout, v.why ? v.why : v.subject);
+        printf(_("    PIN          %d of %d tries left\n"), tries, max);
+    fputs(_("    certificate  "), stdout);
+    /* why: English in JSON, the reader's language here */
+    tool_put_text(stdout, v.why ? _(v.why) : v.subject);
     putchar('\n');
-    if (!v.why) {
-        printf("    valid        %s to %s%s\n", v.not_before, v.not_after,
-               v.expired > 0   ? " (EXPIRED)"
-               : v.expired < 0 ? " (NOT YET VALID)"
-                               : "");
-    }
+    if (v.why)
+        return;
+    if (v.expired > 0)
+        printf(_("    valid        %s to %s: EXPIRED %ld days ago, the "
+                 "certificate no longer works\n"),
+               v.from_jst, v.until_jst, -v.days_left);
+    else if (v.expired < 0)
+        printf(_("    valid        %s to %s: NOT YET VALID\n"), v.from_jst,
+               v.until_jst);
+    else
+        printf(_("    valid        %s to %s: valid, revocation not checked "
+                 "(%ld days left)\n"),
+               v.from_jst, v.until_jst, v.days_left);
+    if (changed)
+        printf(_("    renewed      this certificate is new since the last "
+                 "run\n"));
 }
 
 /* ---- one reader ---------------------------------------------------------- */
@@ -218,31 +266,36 @@ static int show_reader(reader *r, size_t idx, const p11_config *cfg, int first)
             jkey("error", jpki_strerror(rv), 0);
         } else {
             jkey("token_kind", phone ? "smartphone" : "card", 1);
-            jkey("serial", jpki_card_serial(jc), 1);
+            /* A card's chip serial is read for renewals only: shown, as
+             * before, for a smartphone token alone. */
+            jkey("serial", phone ? jpki_card_serial(jc) : NULL, 1);
             printf("\"tokens\":[");
         }
     } else {
-        fputs("reader ", stdout);
+        fputs(_("reader "), stdout);
         tool_put_text(stdout, r->name);
         printf(" [%s%s]\n", kind,
-               (r->flags & READER_FLAG_PINPAD) ? ", PIN pad" : "");
+               (r->flags & READER_FLAG_PINPAD) ? _(", PIN pad") : "");
         switch (rv) {
         case JPKI_OK:
-            printf("  card   %s\n",
-                   phone ? "JPKI smartphone token" : "My Number Card (JPKI)");
+            fputs(phone ? _("  card   JPKI smartphone token\n")
+                        : _("  card   My Number Card (JPKI)\n"),
+                  stdout);
             break;
         case JPKI_ERR_NO_CARD:
-            printf("  card   none: insert the My Number Card\n");
+            fputs(_("  card   none: insert the My Number Card\n"), stdout);
             break;
         case JPKI_ERR_NOT_JPKI:
-            printf("  card   not a My Number Card (no JPKI application)\n");
+            fputs(_("  card   not a My Number Card (no JPKI application)\n"),
+                  stdout);
             break;
         case JPKI_ERR_BUSY:
-            printf("  card   in use by another program (try again when it is "
-                   "done)\n");
+            fputs(_("  card   in use by another program (try again when it "
+                    "is done)\n"),
+                  stdout);
             break;
         default:
-            printf("  card   unreadable: %s (reinsert the card)\n",
+            printf(_("  card   unreadable: %s (reinsert the card)\n"),
                    jpki_strerror(rv));
         }
     }
@@ -276,21 +329,24 @@ static int pcsc_reachable(void)
 
 static void status_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " TOOL_NAME " status [--json]\n"
-            "\n"
+    fprintf(out, _("Usage: %s status [--json]\n"), TOOL_NAME);
+    fputs(_("\n"
             "Show the readers the module sees (same configuration: "
             "jpki-pkcs11.conf\n"
             "and JPKI_PKCS11_*), their cards, both tokens with their slot "
             "ids, PIN\n"
             "tries left (read without spending a try) and the certificates "
             "readable\n"
-            "without a PIN. Never asks for or sends a PIN.\n"
+            "without a PIN, with their days left. Never asks for or sends a "
+            "PIN.\n"
             "\n"
             "  --json   one JSON object, for scripts\n"
             "\n"
             "Exit status: 0 a JPKI card was found, 1 no card, 2 usage error,\n"
-            "3 pcscd is not reachable (and no card was found elsewhere).\n");
+            "3 pcscd is not reachable (and no card was found elsewhere),\n"
+            "5 a certificate ends within 90 days, 6 a certificate has "
+            "expired.\n"),
+          out);
 }
 
 int cmd_status(int argc, char **argv)
@@ -308,13 +364,13 @@ int cmd_status(int argc, char **argv)
         case 'j': json = 1; break;
         case 'h': status_usage(stdout); return TOOL_EXIT_OK;
         default:
-            tool_error("status: unknown option '%s' (see --help)",
+            tool_error(_("status: unknown option '%s' (see --help)"),
                        argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
     if (optind < argc) {
-        tool_error("status: unexpected argument '%s' (see --help)",
+        tool_error(_("status: unexpected argument '%s' (see --help)"),
                    argv[optind]);
         return TOOL_EXIT_USAGE;
     }
@@ -323,6 +379,9 @@ int cmd_status(int argc, char **argv)
     jlog_init(-1, NULL);
     p11_config_load(&cfg);
     jlog_init(cfg.log_level, cfg.log_file[0] ? cfg.log_file : NULL);
+    jpki_cache_configure(cfg.cache); /* where renewals are remembered */
+    jpki_card_want_serial(1);        /* renewals: the same chip */
+    memset(&notes, 0, sizeof(notes));
     int pcsc_up = cfg.pcsc && pcsc_reachable();
 
     reader **list = NULL;
@@ -332,7 +391,7 @@ int cmd_status(int argc, char **argv)
     if (reader_list_emulators(cfg.emulator, &list, &n) != READER_OK ||
         (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny,
                                       &list, &n) != READER_OK)) {
-        tool_error("status: out of memory");
+        tool_error(_("status: out of memory"));
         return TOOL_EXIT_ERROR;
     }
     const char *pcsc = !cfg.pcsc ? "off" : pcsc_up ? "running" : "not running";
@@ -342,11 +401,11 @@ int cmd_status(int argc, char **argv)
         jkey("pcsc", pcsc, 1);
         printf("\"readers\":[");
     } else {
-        printf("PC/SC  %s\n", !cfg.pcsc
-                                  ? "off (pcsc = off or JPKI_PKCS11_PCSC=off)"
-                              : pcsc_up ? "pcscd is running"
-                                        : "pcscd is NOT running: start it "
-                                          "(systemctl start pcscd.socket)");
+        printf("PC/SC  %s\n",
+               !cfg.pcsc ? _("off (pcsc = off or JPKI_PKCS11_PCSC=off)")
+               : pcsc_up ? _("pcscd is running")
+                         : _("pcscd is NOT running: start it "
+                             "(systemctl start pcscd.socket)"));
     }
     for (size_t i = 0; i < n; i++)
         cards += (size_t)show_reader(list[i], i, &cfg, i == 0);
@@ -354,15 +413,17 @@ int cmd_status(int argc, char **argv)
     if (json) {
         printf("],\"cards\":%zu}\n", cards);
     } else if (n == 0) {
-        printf("no reader found: %s\n",
-               !cfg.pcsc ? "PC/SC is off and no emulator card is configured"
-               : pcsc_up ? "connect a card reader"
-                         : "PC/SC readers are only seen while pcscd runs");
+        printf(_("no reader found: %s\n"),
+               !cfg.pcsc ? _("PC/SC is off and no emulator card is configured")
+               : pcsc_up ? _("connect a card reader")
+                         : _("PC/SC readers are only seen while pcscd runs"));
     } else if (cards == 0) {
-        printf("no My Number Card found\n");
+        fputs(_("no My Number Card found\n"), stdout);
+    } else {
+        status_notes_print(&notes);
     }
     jlog_close();
     if (cards)
-        return TOOL_EXIT_OK;
+        return status_notes_exit(&notes);
     return cfg.pcsc && !pcsc_up ? EXIT_NO_PCSC : EXIT_NO_CARD;
 }

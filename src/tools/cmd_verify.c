@@ -37,52 +37,53 @@ enum {
 
 static void verify_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " TOOL_NAME
-            " verify CERT [--anchors DIR] [--crl FILE|DIR]... [--at TIME]\n"
-            "                        [--purpose auth|sign] [--allow-test-pki] "
-            "[--allow-stale-crl]\n"
-            "                        [--crl-cache DIR | --no-crl-cache] "
-            "[--show-personal-data]\n"
-            "\n"
-            "Checks a JPKI certificate CERT (DER or PEM): its chain to a "
-            "trust anchor\n"
-            "(chosen by key identifier among roots of the same name), "
-            "validity, key usage\n"
-            "and policy for the purpose, and revocation from CRL files.\n"
-            "\n"
-            "  --anchors DIR        trust anchors: a directory of PEM/DER "
-            "certificates, or\n"
-            "                       one file (default %s; an emulator card's\n"
-            "                       CARD.pki works with --allow-test-pki)\n"
-            "  --crl FILE|DIR       CRL (DER or PEM), or a directory of CRLs; "
-            "repeatable\n"
-            "  --at TIME            check at TIME: YYYY-MM-DD[THH:MM[:SS]][Z] "
-            "(UTC) or @EPOCH\n"
-            "                       (default now); expired roots serve only "
-            "past times\n"
-            "  --purpose auth|sign  user authentication (default) or "
-            "signature certificate\n"
-            "  --allow-test-pki     accept the test cards' signature policy\n"
-            "  --allow-stale-crl    a CRL past its nextUpdate (or without "
-            "one) counts as good\n"
-            "  --crl-cache DIR      CRL index cache (default "
-            "$XDG_CACHE_HOME/jpki-pkcs11/crl\n"
-            "                       or ~/.cache/jpki-pkcs11/crl)\n"
-            "  --no-crl-cache       build CRL indexes in memory only\n"
-            "  --show-personal-data print the holder's name, sex, birth date "
-            "and address\n"
-            "                       from a signature certificate (personal "
-            "data!)\n"
-            "\n"
-            "Exit status: 0 valid, 1 error, 2 usage, 3 bad input (CERT or "
-            "anchors unreadable),\n"
-            "4 untrusted, 5 expired or not yet valid, 6 revoked, 7 stale CRL, "
-            "8 invalid for\n"
-            "the purpose (key usage, policy, critical extension), 9 "
-            "revocation unknown\n"
-            "(CRLs given, none usable for the certificate's partition).\n",
-            jpki_anchors_default_dir());
+    fprintf(
+        out,
+        _("Usage: %s verify CERT [--anchors DIR] [--crl FILE|DIR]... [--at "
+          "TIME]\n"
+          "                        [--purpose auth|sign] [--allow-test-pki] "
+          "[--allow-stale-crl]\n"
+          "                        [--crl-cache DIR | --no-crl-cache] "
+          "[--show-personal-data]\n"
+          "\n"
+          "Checks a JPKI certificate CERT (DER or PEM): its chain to a trust "
+          "anchor\n"
+          "(chosen by key identifier among roots of the same name), validity, "
+          "key usage\n"
+          "and policy for the purpose, and revocation from CRL files.\n"
+          "\n"
+          "  --anchors DIR        trust anchors: a directory of PEM/DER "
+          "certificates, or\n"
+          "                       one file (default %s; an emulator card's\n"
+          "                       CARD.pki works with --allow-test-pki)\n"
+          "  --crl FILE|DIR       CRL (DER or PEM), or a directory of CRLs; "
+          "repeatable\n"
+          "  --at TIME            check at TIME: YYYY-MM-DD[THH:MM[:SS]][Z] "
+          "(UTC) or @EPOCH\n"
+          "                       (default now); expired roots serve only "
+          "past times\n"
+          "  --purpose auth|sign  user authentication (default) or signature "
+          "certificate\n"
+          "  --allow-test-pki     accept the test cards' signature policy\n"
+          "  --allow-stale-crl    a CRL past its nextUpdate (or without one) "
+          "counts as good\n"
+          "  --crl-cache DIR      CRL index cache (default "
+          "$XDG_CACHE_HOME/jpki-pkcs11/crl\n"
+          "                       or ~/.cache/jpki-pkcs11/crl)\n"
+          "  --no-crl-cache       build CRL indexes in memory only\n"
+          "  --show-personal-data print the holder's name, sex, birth date "
+          "and address\n"
+          "                       from a signature certificate (personal "
+          "data!)\n"
+          "\n"
+          "Exit status: 0 valid, 1 error, 2 usage, 3 bad input (CERT or "
+          "anchors unreadable),\n"
+          "4 untrusted, 5 expired or not yet valid, 6 revoked, 7 stale CRL, 8 "
+          "invalid for\n"
+          "the purpose (key usage, policy, critical extension), 9 revocation "
+          "unknown\n"
+          "(CRLs given, none usable for the certificate's partition).\n"),
+        TOOL_NAME, jpki_anchors_default_dir());
 }
 
 /* TIME: @EPOCH, or YYYY-MM-DD with optional THH:MM[:SS] and Z, in UTC. */
@@ -156,51 +157,51 @@ static void print_result(const char *path, const jpki_vresult *r,
                          jpki_purpose purpose)
 {
     char t1[40], t2[40];
-    put_line("certificate: ", path);
-    printf("purpose:     %s\n",
+    put_line(_("certificate: "), path);
+    printf(_("purpose:     %s\n"),
            purpose == JPKI_PURPOSE_SIGN ? "sign" : "auth");
-    printf("checked at:  %s\n", fmt_time(r->at, t1, sizeof t1));
-    printf("chain:\n");
+    printf(_("checked at:  %s\n"), fmt_time(r->at, t1, sizeof t1));
+    printf(_("chain:\n"));
     for (size_t i = 0; i < r->chain_len; i++) {
         const jpki_vcert *c = &r->chain[i];
-        printf("  [%zu]%s subject: ", i, c->is_anchor ? " anchor" : "");
+        printf(_("  [%zu]%s subject: "), i, c->is_anchor ? _(" anchor") : "");
         put_line("", c->subject);
-        put_line("       issuer:  ", c->issuer);
-        put_line("       serial:  ", c->serial);
-        printf("       valid:   %s .. %s\n",
+        put_line(_("       issuer:  "), c->issuer);
+        put_line(_("       serial:  "), c->serial);
+        printf(_("       valid:   %s .. %s\n"),
                fmt_time(c->not_before, t1, sizeof t1),
                fmt_time(c->not_after, t2, sizeof t2));
-        printf("       sha256:  ");
+        printf(_("       sha256:  "));
         print_fpr(c->sha256);
     }
-    printf("revocation:  %s", jpki_revstate_name(r->revocation));
+    printf(_("revocation:  %s"), jpki_revstate_name(r->revocation));
     if (r->revocation == JPKI_REV_REVOKED)
-        printf(" on %s, reason %s",
+        printf(_(" on %s, reason %s"),
                fmt_time(r->revocation_date, t1, sizeof t1),
                reason_name(r->revocation_reason));
     printf("\n");
     if (r->crl_path[0]) {
-        fputs("  CRL:       ", stdout);
+        fputs(_("  CRL:       "), stdout);
         tool_put_text(stdout, r->crl_path);
-        printf(" (thisUpdate %s, nextUpdate %s)\n",
+        printf(_(" (thisUpdate %s, nextUpdate %s)\n"),
                fmt_time(r->crl_this_update, t1, sizeof t1),
                fmt_time(r->crl_next_update, t2, sizeof t2));
     }
     if (r->crl_error[0])
-        put_line("  CRL problem: ", r->crl_error);
+        put_line(_("  CRL problem: "), r->crl_error);
     if (r->reasons) {
-        printf("reasons:\n");
+        printf(_("reasons:\n"));
         for (int i = 0; i < JPKI_VR_COUNT; i++)
             if (jpki_vresult_has(r, (jpki_vreason)i))
                 printf("  %-20s %s\n", jpki_vreason_name((jpki_vreason)i),
                        jpki_vreason_text((jpki_vreason)i));
         if (r->openssl_error[0]) {
-            fputs("  (OpenSSL: ", stdout);
+            fputs(_("  (OpenSSL: "), stdout);
             tool_put_text(stdout, r->openssl_error);
             puts(")");
         }
     }
-    printf("status:      %s\n", jpki_vstatus_name(r->status));
+    printf(_("status:      %s\n"), jpki_vstatus_name(r->status));
 }
 
 static void print_subst(const char *label, const char *flags)
@@ -210,7 +211,7 @@ static void print_subst(const char *label, const char *flags)
     for (size_t i = 0; flags && flags[i]; i++)
         if (flags[i] == '1')
             printf("%s%zu", any++ ? "," : "", i + 1);
-    printf("%s\n", any ? "" : "none");
+    printf("%s\n", any ? "" : _("none"));
 }
 
 /* Only on request; the buffers are wiped at once. */
@@ -219,24 +220,24 @@ static int print_personal(X509 *x)
     jpki_person p;
     jpki_san_rv rv = jpki_san_from_cert(x, &p);
     if (rv != JPKI_SAN_OK) {
-        printf("personal data: %s\n", jpki_san_strerror(rv));
+        printf(_("personal data: %s\n"), jpki_san_strerror(rv));
         return rv == JPKI_SAN_MALFORMED ? -1 : 0;
     }
-    static const char *const sex[] = { "-", "1 (male)", "2 (female)",
-                                       "3 (not known)" };
-    printf("personal data:\n");
-    put_line("  name:                ", p.name ? p.name : "-");
-    print_subst("name substitutes:", p.name_subst);
-    printf("  sex:                 %s\n",
-           sex[p.sex >= 0 && p.sex <= 3 ? p.sex : 0]);
+    static const char *const sex[] = { "-", N_("1 (male)"), N_("2 (female)"),
+                                       N_("3 (not known)") };
+    printf(_("personal data:\n"));
+    put_line(_("  name:                "), p.name ? p.name : "-");
+    print_subst(_("name substitutes:"), p.name_subst);
+    printf(_("  sex:                 %s\n"),
+           _(sex[p.sex >= 0 && p.sex <= 3 ? p.sex : 0]));
     if (p.present & JPKI_PD_BIRTH)
-        printf("  birth date:          %04d-%02d-%02d (era code %d, %s)\n",
+        printf(_("  birth date:          %04d-%02d-%02d (era code %d, %s)\n"),
                p.birth_year, p.birth_month, p.birth_day, (int)p.birth_era,
                jpki_era_name(p.birth_era));
     else
-        printf("  birth date:          -\n");
-    put_line("  address:             ", p.address ? p.address : "-");
-    print_subst("address substitutes:", p.address_subst);
+        printf(_("  birth date:          -\n"));
+    put_line(_("  address:             "), p.address ? p.address : "-");
+    print_subst(_("address substitutes:"), p.address_subst);
     fflush(stdout);
     jpki_person_clear(&p);
     return 0;
@@ -298,7 +299,7 @@ int cmd_verify(int argc, char **argv)
         case 'a': o.anchors_dir = optarg; break;
         case 'c':
             if (o.n_crls == MAX_CRLS) {
-                tool_error("verify: at most %d --crl (give a directory)",
+                tool_error(_("verify: at most %d --crl (give a directory)"),
                            MAX_CRLS);
                 return VX_USAGE;
             }
@@ -306,9 +307,10 @@ int cmd_verify(int argc, char **argv)
             break;
         case 't':
             if (parse_time(optarg, &o.at) != 0) {
-                tool_error("verify: bad --at '%s' (YYYY-MM-DD[THH:MM[:SS]][Z] "
-                           "or @EPOCH)",
-                           optarg);
+                tool_error(
+                    _("verify: bad --at '%s' (YYYY-MM-DD[THH:MM[:SS]][Z] "
+                      "or @EPOCH)"),
+                    optarg);
                 return VX_USAGE;
             }
             break;
@@ -318,7 +320,7 @@ int cmd_verify(int argc, char **argv)
             else if (strcmp(optarg, "sign") == 0)
                 o.purpose = JPKI_PURPOSE_SIGN;
             else {
-                tool_error("verify: --purpose is auth or sign");
+                tool_error(_("verify: --purpose is auth or sign"));
                 return VX_USAGE;
             }
             break;
@@ -329,7 +331,7 @@ int cmd_verify(int argc, char **argv)
         case 'P': show = 1; break;
         case 'h': verify_usage(stdout); return VX_VALID;
         default:
-            tool_error("verify: unknown option '%s' (see --help)",
+            tool_error(_("verify: unknown option '%s' (see --help)"),
                        argv[optind - 1]);
             return VX_USAGE;
         }
@@ -344,7 +346,8 @@ int cmd_verify(int argc, char **argv)
     X509 *x = der ? jpki_x509_read(der, len) : NULL;
     free(der);
     if (!x) {
-        tool_error("verify: %s: cannot read a certificate (DER or PEM)", path);
+        tool_error(_("verify: %s: cannot read a certificate (DER or PEM)"),
+                   path);
         return VX_BAD_INPUT;
     }
     char err[512];
@@ -352,7 +355,7 @@ int cmd_verify(int argc, char **argv)
         o.anchors_dir ? o.anchors_dir : jpki_anchors_default_dir(), err,
         sizeof err);
     if (!anchors) {
-        tool_error("verify: trust anchors: %s", err);
+        tool_error(_("verify: trust anchors: %s"), err);
         X509_free(x);
         return VX_BAD_INPUT;
     }

@@ -25,16 +25,18 @@ static const struct {
     const char *summary;
 } commands[] = {
     { "status", cmd_status,
-      "readers, cards, tokens, PIN tries left (--json)" },
-    { "emu", cmd_emu, "make and inspect emulator card images" },
+      N_("readers, cards, tokens, PIN tries left (--json)") },
+    { "emu", cmd_emu, N_("make and inspect emulator card images") },
     { "verify", cmd_verify,
-      "check a certificate's chain, revocation and purpose" },
-    { "pin", cmd_pin, "PIN tries left; change a PIN" },
-    { "cert", cmd_cert, "show or export one of the card's certificates" },
-    { "sign", cmd_sign, "sign a file (CMS/PKCS#7) with the signature key" },
-    { "ssh-key", cmd_sshkey, "the authentication key for authorized_keys" },
+      N_("check a certificate's chain, revocation and purpose") },
+    { "pin", cmd_pin, N_("PIN tries left; change a PIN") },
+    { "cert", cmd_cert, N_("show or export one of the card's certificates") },
+    { "sign", cmd_sign,
+      N_("sign a file (CMS/PKCS#7) with the signature key") },
+    { "ssh-key", cmd_sshkey,
+      N_("the authentication key for authorized_keys") },
     { "diagnose", cmd_diagnose,
-      "a field report on a card, for bug reports (--json)" },
+      N_("a field report on a card, for bug reports (--json)") },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -61,18 +63,19 @@ void tool_reset_getopt(void)
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "Usage: " TOOL_NAME " [--help] [--version] COMMAND [ARGS...]\n"
-        "\n"
-        "Tool of jpki-pkcs11, the PKCS#11 module for the JPKI application of\n"
-        "the My Number Card.\n"
-        "\n"
-        "Commands:\n");
+    fprintf(out, _("Usage: %s [--help] [--version] COMMAND [ARGS...]\n"),
+            TOOL_NAME);
+    fputs(_("\n"
+            "Tool of jpki-pkcs11, the PKCS#11 module for the JPKI application "
+            "of\n"
+            "the My Number Card.\n"
+            "\n"
+            "Commands:\n"),
+          out);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\nRun '" TOOL_NAME " COMMAND --help' for a command's options.\n");
+        fprintf(out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+    fprintf(out, _("\nRun '%s COMMAND --help' for a command's options.\n"),
+            TOOL_NAME);
 }
 
 int main(int argc, char **argv)
@@ -83,6 +86,7 @@ int main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     int c;
+    tool_i18n_init();
     opterr = 0;
     /* '+': stop at the command name; the rest belongs to the command. */
     while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
@@ -92,7 +96,8 @@ int main(int argc, char **argv)
             printf(TOOL_NAME " (jpki-pkcs11) %s\n", PACKAGE_VERSION);
             return TOOL_EXIT_OK;
         default:
-            tool_error("unknown option '%s' (see --help)", argv[optind - 1]);
+            tool_error(_("unknown option '%s' (see --help)"),
+                       argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
@@ -112,6 +117,6 @@ int main(int argc, char **argv)
             return commands[i].run(argc - first, argv + first);
         }
     }
-    tool_error("unknown command '%s' (see --help)", name);
+    tool_error(_("unknown command '%s' (see --help)"), name);
     return TOOL_EXIT_USAGE;
 }

@@ -8,7 +8,16 @@
 #ifndef JPKI_TOOL_H
 #define JPKI_TOOL_H
 
+#include <libintl.h>
 #include <stdio.h>
+#include <time.h>
+
+/* Messages for people go through gettext (po/ja.po): _() where a message
+ * is printed, N_() where it only sits in a table. Machine output (JSON keys
+ * and values, ssh-key lines) is never translated. */
+#define _(s) gettext(s)
+#define N_(s) (s)
+#define TOOL_TEXTDOMAIN "jpki-tool"
 
 #define TOOL_EXIT_OK 0
 #define TOOL_EXIT_ERROR 1 /* the command failed */
@@ -18,6 +27,17 @@
 
 /* "jpki-tool: <message>" on stderr. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Locale and message catalogue (tool_i18n.c): LOCALEDIR, or
+ * $JPKI_TOOL_LOCALEDIR (the build tree's tests; ignored when setuid). */
+void tool_i18n_init(void);
+/* A calendar date in Japan Standard Time (UTC+9, the date printed on the
+ * card's notices): "2031-12-07 JST" in English, "2031年12月7日" in
+ * Japanese. */
+void tool_date_jst(time_t t, char *out, size_t n);
+/* s, then spaces up to width columns as a terminal shows them (a Japanese
+ * character takes two; wcswidth in the current locale). */
+void tool_put_padded(FILE *out, const char *s, int width);
 
 /* Reset getopt before a subcommand parses its own options. */
 void tool_reset_getopt(void);

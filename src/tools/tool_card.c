@@ -33,7 +33,7 @@ int tool_card_open(tool_card *tc, const char *cmd)
     if (reader_list_emulators(cfg.emulator, &tc->list, &tc->n) != READER_OK ||
         (cfg.pcsc && reader_pcsc_list(cfg.readers_allow, cfg.readers_deny,
                                       &tc->list, &tc->n) != READER_OK)) {
-        tool_error("%s: out of memory", cmd);
+        tool_error(_("%s: out of memory"), cmd);
         tool_card_close(tc);
         return TOOL_EXIT_ERROR;
     }
@@ -45,13 +45,14 @@ int tool_card_open(tool_card *tc, const char *cmd)
             last = rv;
     }
     if (tc->n == 0)
-        tool_error("%s: no card reader found (is pcscd running? see "
-                   "'jpki-tool status')",
+        tool_error(_("%s: no card reader found (is pcscd running? see "
+                     "'jpki-tool status')"),
                    cmd);
     else if (last == JPKI_ERR_NO_CARD)
-        tool_error("%s: no My Number Card found: insert the card and run the "
-                   "command again",
-                   cmd);
+        tool_error(
+            _("%s: no My Number Card found: insert the card and run the "
+              "command again"),
+            cmd);
     else
         tool_card_fail(cmd, last);
     tool_card_close(tc);
@@ -73,26 +74,31 @@ int tool_card_fail(const char *cmd, jpki_rv rv)
     switch (rv) {
     case JPKI_ERR_NO_CARD:
     case JPKI_ERR_REMOVED:
-        tool_error("%s: the card was removed or stopped answering: insert it "
-                   "and run the command again",
-                   cmd);
+        tool_error(
+            _("%s: the card was removed or stopped answering: insert it "
+              "and run the command again"),
+            cmd);
         break;
     case JPKI_ERR_BUSY:
-        tool_error("%s: the card is in use by another program: try again when "
-                   "it is done",
-                   cmd);
+        tool_error(
+            _("%s: the card is in use by another program: try again when "
+              "it is done"),
+            cmd);
         break;
     case JPKI_ERR_COMM:
-        tool_error("%s: communication with the card failed: reinsert the card "
-                   "and run the command again",
-                   cmd);
+        tool_error(
+            _("%s: communication with the card failed: reinsert the card "
+              "and run the command again"),
+            cmd);
         break;
     case JPKI_ERR_SECURITY:
-        tool_error("%s: the card asks for the PIN again (it was reset or "
-                   "another program used it meanwhile): run the command again",
-                   cmd);
+        tool_error(
+            _("%s: the card asks for the PIN again (it was reset or "
+              "another program used it meanwhile): run the command again"),
+            cmd);
         break;
-    default: tool_error("%s: the card answered: %s", cmd, jpki_strerror(rv));
+    default:
+        tool_error(_("%s: the card answered: %s"), cmd, jpki_strerror(rv));
     }
     return TOOL_EXIT_ERROR;
 }
@@ -101,14 +107,17 @@ void tool_card_locked(const char *cmd, jpki_key key)
 {
     if (key == JPKI_AUTH)
         tool_error(
-            "%s: the authentication PIN is locked (no tries left); no PIN "
-            "was sent. It can be reset at your municipal office "
-            "(市区町村窓口): bring the card.",
+            _("%s: the authentication PIN is locked (no tries left); no PIN "
+              "was sent. It can be reset at your municipal office "
+              "(市区町村窓口): bring the card; or at a convenience-store "
+              "kiosk with your signature PIN (JPKI暗証番号リセット app)."),
             cmd);
     else
-        tool_error("%s: the signature PIN is locked (no tries left); no PIN "
-                   "was sent. It can be reset at your municipal office "
-                   "(市区町村窓口): bring the card.",
+        tool_error(_("%s: the signature PIN is locked (no tries left); no PIN "
+                     "was sent. It can be reset at your municipal office "
+                     "(市区町村窓口): bring the card; or at a "
+                     "convenience-store kiosk with your authentication PIN "
+                     "(JPKI暗証番号リセット app)."),
                    cmd);
 }
 
@@ -129,16 +138,17 @@ int tool_card_verify(tool_card *tc, const char *cmd, jpki_key key,
     case JPKI_OK: return 0;
     case JPKI_ERR_PIN_INCORRECT:
         if (key == JPKI_AUTH)
-            tool_error("%s: wrong authentication PIN: %d tries left%s", cmd,
+            tool_error(_("%s: wrong authentication PIN: %d tries left%s"), cmd,
                        tries,
-                       tries == 1 ? " (one more wrong PIN locks it)" : "");
+                       tries == 1 ? _(" (one more wrong PIN locks it)") : "");
         else
-            tool_error("%s: wrong signature PIN: %d tries left%s", cmd, tries,
-                       tries == 1 ? " (one more wrong PIN locks it)" : "");
+            tool_error(_("%s: wrong signature PIN: %d tries left%s"), cmd,
+                       tries,
+                       tries == 1 ? _(" (one more wrong PIN locks it)") : "");
         return TOOL_EXIT_PIN;
     case JPKI_ERR_PIN_LOCKED: tool_card_locked(cmd, key); return TOOL_EXIT_PIN;
     case JPKI_ERR_PIN_FORMAT: /* checked before; the card disagrees */
-        tool_error("%s: the card refused the PIN's format", cmd);
+        tool_error(_("%s: the card refused the PIN's format"), cmd);
         return TOOL_EXIT_PIN;
     default: return tool_card_fail(cmd, rv);
     }
@@ -154,10 +164,11 @@ int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
          * the authentication PIN. */
         tool_pin pin;
         int rc;
-        fprintf(stderr, "This token gives its authentication certificate only "
-                        "after the authentication PIN.\n");
-        if ((rc = tool_pin_ask(JPKI_AUTH,
-                               "Authentication PIN (4 digits): ", &pin)) != 0)
+        fprintf(stderr,
+                _("This token gives its authentication certificate only "
+                  "after the authentication PIN.\n"));
+        if ((rc = tool_pin_ask(JPKI_AUTH, _("Authentication PIN (4 digits): "),
+                               &pin)) != 0)
             return rc;
         rc = tool_card_verify(tc, cmd, JPKI_AUTH, &pin);
         tool_pin_wipe(&pin);
@@ -167,7 +178,7 @@ int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
         jpki_card_logout(tc->card);
     }
     if (rv == JPKI_ERR_NOT_FOUND) {
-        tool_error("%s: the card holds no such certificate", cmd);
+        tool_error(_("%s: the card holds no such certificate"), cmd);
         return TOOL_EXIT_ERROR;
     }
     if (rv != JPKI_OK)
@@ -179,8 +190,8 @@ int tool_card_read_cert(tool_card *tc, const char *cmd, jpki_key key, int ca,
 
 static void exists(const char *cmd, const char *path)
 {
-    tool_error("%s: %s exists already: not overwritten (remove it or choose "
-               "another name)",
+    tool_error(_("%s: %s exists already: not overwritten (remove it or choose "
+                 "another name)"),
                cmd, path);
 }
 
@@ -206,7 +217,7 @@ int tool_write_new(const char *cmd, const char *path, const void *data,
             if (errno == EEXIST || errno == ELOOP)
                 exists(cmd, path);
             else
-                tool_error("%s: cannot create %s: %s", cmd, path,
+                tool_error(_("%s: cannot create %s: %s"), cmd, path,
                            strerror(errno));
             return TOOL_EXIT_ERROR;
         }
@@ -216,8 +227,8 @@ int tool_write_new(const char *cmd, const char *path, const void *data,
         err = errno ? errno : EIO;
     if (!err)
         return 0;
-    tool_error("%s: writing %s failed: %s", cmd, path ? path : "the output",
-               strerror(err));
+    tool_error(_("%s: writing %s failed: %s"), cmd,
+               path ? path : _("the output"), strerror(err));
     if (path)
         unlink(path);
     return TOOL_EXIT_ERROR;

@@ -58,7 +58,7 @@ static int build(pdf_job *j, size_t contents)
     j->doc.buf = NULL;
     if (pdf_prepare_signature(j->pdf, j->len, contents, j->date, &j->doc, err,
                               sizeof err) != 0) {
-        tool_error("sign: cannot sign %s: %s", j->in, err);
+        tool_error(_("sign: cannot sign %s: %s"), j->in, err);
         return TOOL_EXIT_ERROR;
     }
     return 0;
@@ -84,7 +84,7 @@ static int prepare(void *ctx, X509 *signer, X509 *ca, unsigned char md[32])
              EVP_DigestFinal_ex(h, md, NULL);
     EVP_MD_CTX_free(h);
     if (!ok) {
-        tool_error("sign: hashing the PDF failed");
+        tool_error(_("sign: hashing the PDF failed"));
         return TOOL_EXIT_ERROR;
     }
     return 0;
@@ -131,21 +131,21 @@ int tool_pdf_sign(const char *in, const char *out)
     rc = TOOL_EXIT_ERROR;
     if (embed(&j.doc, sig, sig_len) != 0) {
         tool_error(
-            "sign: the signature is larger than the room reserved for it: "
-            "nothing was written");
+            _("sign: the signature is larger than the room reserved for it: "
+              "nothing was written"));
         goto done;
     }
     if (!(signed_bytes = covered(&j.doc, &n)) ||
         !tool_cms_check(sig, sig_len, signer, signed_bytes, n, 1)) {
-        tool_error("sign: the signature made by the card does not verify: "
-                   "nothing was written");
+        tool_error(_("sign: the signature made by the card does not verify: "
+                     "nothing was written"));
         goto done;
     }
     rc = tool_write_new("sign", out, j.doc.buf, j.doc.len);
     if (rc == 0)
         fprintf(stderr,
-                "Signed: %s (PAdES signature added to %s: %zu bytes more, "
-                "verified against your certificate).\n",
+                _("Signed: %s (PAdES signature added to %s: %zu bytes more, "
+                  "verified against your certificate).\n"),
                 out, in, j.doc.len - j.len);
 done:
     X509_free(signer);

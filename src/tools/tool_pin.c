@@ -33,11 +33,12 @@ int tool_pin_use_fd(const char *arg)
     errno = 0;
     long v = strtol(arg, &end, 10);
     if (errno || end == arg || *end || v < 0 || v > 65535) {
-        tool_error("--pin-fd wants a file descriptor number, not '%s'", arg);
+        tool_error(_("--pin-fd wants a file descriptor number, not '%s'"),
+                   arg);
         return -1;
     }
     if (fcntl((int)v, F_GETFD) < 0) {
-        tool_error("--pin-fd %ld: that file descriptor is not open", v);
+        tool_error(_("--pin-fd %ld: that file descriptor is not open"), v);
         return -1;
     }
     pin_fd = (int)v;
@@ -63,8 +64,8 @@ int tool_pin_options(int argc, char **argv, const char *cmd,
         case 'h': usage(stdout); return TOOL_EXIT_OK;
         default:
             tool_error(
-                "%s: unknown option or missing value: '%s' (see --help)", cmd,
-                argv[optind - 1]);
+                _("%s: unknown option or missing value: '%s' (see --help)"),
+                cmd, argv[optind - 1]);
             return TOOL_EXIT_USAGE;
         }
     }
@@ -143,13 +144,13 @@ static int read_tty(const char *prompt, tool_pin *p)
 
     tty_fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (tty_fd < 0) {
-        tool_error("no terminal to ask the PIN on: give it with --pin-fd N "
-                   "(never on the command line)");
+        tool_error(_("no terminal to ask the PIN on: give it with --pin-fd N "
+                     "(never on the command line)"));
         return -1;
     }
     if (tcgetattr(tty_fd, &tty_saved) != 0) {
-        tool_error("cannot turn off echo on the terminal: give the PIN with "
-                   "--pin-fd N");
+        tool_error(_("cannot turn off echo on the terminal: give the PIN with "
+                     "--pin-fd N"));
         close(tty_fd);
         tty_fd = -1;
         return -1;
@@ -165,8 +166,8 @@ static int read_tty(const char *prompt, tool_pin *p)
     tty_changed = 1;
     if (tcsetattr(tty_fd, TCSAFLUSH, &t) != 0) {
         tty_changed = 0;
-        tool_error("cannot turn off echo on the terminal: give the PIN with "
-                   "--pin-fd N");
+        tool_error(_("cannot turn off echo on the terminal: give the PIN with "
+                     "--pin-fd N"));
         rc = -1;
     } else {
         /* The prompt only once echo is off: nothing typed after it shows,
@@ -175,7 +176,7 @@ static int read_tty(const char *prompt, tool_pin *p)
         rc = read_line(tty_fd, p);
         tty_restore();
         if (rc != 0)
-            tool_error("no PIN was typed");
+            tool_error(_("no PIN was typed"));
     }
     for (size_t i = 0; i < N_CAUGHT; i++)
         sigaction(caught[i], &old[i], NULL);
@@ -189,9 +190,10 @@ static int read_pin(const char *prompt, tool_pin *p)
     if (pin_fd < 0)
         return read_tty(prompt, p);
     if (read_line(pin_fd, p) != 0) {
-        tool_error("--pin-fd %d: no more PINs (one PIN per line, in the order "
-                   "of the prompts)",
-                   pin_fd);
+        tool_error(
+            _("--pin-fd %d: no more PINs (one PIN per line, in the order "
+              "of the prompts)"),
+            pin_fd);
         return -1;
     }
     return 0;
@@ -211,13 +213,14 @@ static int check_rules(jpki_key key, tool_pin *p)
     if (jpki_pin_check(key, p->s, p->len) == JPKI_OK)
         return 0;
     if (key == JPKI_AUTH)
-        tool_error("the authentication PIN has exactly %d digits (0-9); "
-                   "nothing was sent to the card",
+        tool_error(_("the authentication PIN has exactly %d digits (0-9); "
+                     "nothing was sent to the card"),
                    JPKI_AUTH_PIN_LEN);
     else
         tool_error(
-            "the signature PIN has %d to %d characters, A-Z and 0-9 only "
-            "(lower case counts as upper case); nothing was sent to the card",
+            _("the signature PIN has %d to %d characters, A-Z and 0-9 only "
+              "(lower case counts as upper case); nothing was sent to the "
+              "card"),
             JPKI_SIGN_PIN_MIN, JPKI_SIGN_PIN_MAX);
     tool_pin_wipe(p);
     return TOOL_EXIT_PIN;
@@ -237,18 +240,18 @@ int tool_pin_ask_new(jpki_key key, tool_pin *p)
     tool_pin again;
     int rc = tool_pin_ask(
         key,
-        key == JPKI_AUTH ? "New authentication PIN (4 digits): "
-                         : "New signature PIN (6-16 characters, A-Z 0-9): ",
+        key == JPKI_AUTH ? _("New authentication PIN (4 digits): ")
+                         : _("New signature PIN (6-16 characters, A-Z 0-9): "),
         p);
     if (rc != 0)
         return rc;
     rc = tool_pin_ask(key,
-                      key == JPKI_AUTH ? "New authentication PIN again: "
-                                       : "New signature PIN again: ",
+                      key == JPKI_AUTH ? _("New authentication PIN again: ")
+                                       : _("New signature PIN again: "),
                       &again);
     if (rc == 0 &&
         (again.len != p->len || CRYPTO_memcmp(again.s, p->s, p->len) != 0)) {
-        tool_error("the two new PINs differ: nothing was changed");
+        tool_error(_("the two new PINs differ: nothing was changed"));
         rc = TOOL_EXIT_PIN;
     }
     tool_pin_wipe(&again);

@@ -56,6 +56,11 @@ trap 'exit 143' TERM
 # pcscd meanwhile.
 export JPKI_PKCS11_PCSC=off
 
+# jpki-tool speaks the locale's language (po/ja.po); the tests read its
+# English, except where a test asks for Japanese (LANG=ja_JP.UTF-8).
+unset LANGUAGE LC_ALL LC_MESSAGES || true
+LANG=C.UTF-8; export LANG
+
 # A client program is not built with ASan: the runtime must come first.
 # Leak checking is the unit tests' job (the client's own leaks are not ours).
 if [ "${JPKI_TEST_SANITIZERS:-no}" = yes ]; then
@@ -89,6 +94,16 @@ missing() {
 # "SKIP: WHY" line is what .ci/run looks for: a skip must say why.
 skip() { echo "SKIP: $*"; exit 77; }
 
+# use_ja_locale: LANG=ja_JP.UTF-8 works from here on: the machine's locale,
+# or one made by localedef in $WORK (Debian package 'locales'; no root).
+use_ja_locale() {
+    locale -a 2>/dev/null | grep -qix 'ja_JP.utf-\{0,1\}8' && return 0
+    command -v localedef >/dev/null || fail "no ja_JP.UTF-8 locale and no localedef (Debian: apt-get install locales)"
+    mkdir -p "$WORK/locale"
+    localedef -i ja_JP -f UTF-8 "$WORK/locale/ja_JP.UTF-8" 2>/dev/null ||
+        [ -d "$WORK/locale/ja_JP.UTF-8" ] || fail "localedef ja_JP.UTF-8 failed (Debian: apt-get install locales)"
+    LOCPATH="$WORK/locale"; export LOCPATH
+}
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Privacy, end to end: the main pkcs11-tool flows (list, login and sign
-# with both tokens, read both certificates, PIN change, failure cases) run
+# with both tokens, read both certificates, PIN change, failure cases) and
+# jpki-tool's status, pin status and cert sign (in Japanese too) run
 # at the highest log level with the APDU trace on, in a scratch HOME,
 # XDG_CACHE_HOME and TMPDIR; then every log, cache and temporary file is
 # searched for the PINs, the holder's name, address and birth date (made
@@ -83,6 +84,26 @@ run change-back 2 $P11 --slot 1 --login --pin "$NEW_PIN" --change-pin \
 # its C_Login spends one; C_SetPIN refuses the new PIN on the host
 run bad-new-pin 1 $P11 --slot 1 --login --pin "$SIGN_PIN" --change-pin \
     --new-pin abc; ko
+# jpki-tool's own words, in English and Japanese: status (text and JSON)
+# and pin status go into the scan whole (they never hold a PIN or the
+# holder's data); cert sign prints the holder's data on purpose, so only
+# its messages (stderr) are scanned. A wrong PIN told in Japanese, too.
+use_ja_locale
+pins() { f=$1; shift; "$@" --pin-fd 3 3< "$f"; }
+printf '%s\n' "$SIGN_PIN" > "$PRIV/pin-ok"
+printf '%s\n' QZX7PRIVY43 > "$PRIV/pin-wrong"
+run tool-status 0 "$TOOL" status; ok
+run tool-status-json 0 "$TOOL" status --json; ok
+run tool-status-ja 0 env LANG=ja_JP.UTF-8 "$TOOL" status; ok
+grep -q 'マイナンバーカード' "$PRIV/tool-status-ja.out" || fail "tool-status-ja is not Japanese"
+run tool-pin-status-ja 0 env LANG=ja_JP.UTF-8 "$TOOL" pin status; ok
+run tool-wrong-pin-ja 1 pins "$PRIV/pin-wrong" env LANG=ja_JP.UTF-8 "$TOOL" cert sign; ko
+grep -q '署名用暗証番号が違います' "$SCAN/logs/tool-wrong-pin-ja.err" || fail "the wrong PIN is not told in Japanese"
+run tool-cert-sign-ja 1 pins "$PRIV/pin-ok" env LANG=ja_JP.UTF-8 "$TOOL" cert sign; ok
+grep -q "$NAME_J" "$PRIV/tool-cert-sign-ja.out" || fail "cert sign did not show the holder: the scan of its stderr is blind"
+for f in tool-status tool-status-json tool-status-ja tool-pin-status-ja; do
+    cp "$PRIV/$f.out" "$SCAN/logs/$f.stdout"
+done
 openssl x509 -inform DER -in "$PRIV/sign.der" -pubkey -noout > "$PRIV/sign.pub"
 openssl dgst -sha256 -verify "$PRIV/sign.pub" -signature "$PRIV/sig-sign" \
     "$PRIV/doc" > /dev/null || fail "the signature does not verify"
@@ -115,6 +136,7 @@ $ADDR_J
 $BIRTH
 1971-02-03
 1971/02/03
+1971年2月3日
 $slice
 $(upper "$slice")
 $slice_spaced

@@ -40,7 +40,7 @@ grep -q 'PIN *5 of 5 tries left$' "$WORK/out" || fail "fresh sign PIN"
 grep -q 'PIN *1 of 3 tries left (FINAL TRY' "$WORK/out" || fail "final try not shown"
 grep -q 'PIN *LOCKED (0 of 5 tries left)' "$WORK/out" || fail "locked PIN not shown"
 grep -q 'certificate  CN=[0-9A-F]*,C=JP' "$WORK/out" || fail "auth certificate subject"
-grep -q 'valid  .* UTC to .* UTC$' "$WORK/out" || fail "validity"
+grep -q 'valid  .* JST to .* JST: valid, revocation not checked ([0-9]* days left)$' "$WORK/out" || fail "validity"
 grep -q 'needs the signature PIN' "$WORK/out" || fail "sign certificate note"
 grep -q 'card   none: insert' "$WORK/out" || fail "empty reader not shown"
 # -w: the certificate's CN is hex and may hold the digits of a PIN.
