@@ -2,11 +2,12 @@
 /*
  * sign_overhead.c - what the module adds to a signature on the host.
  *
- *   sign-overhead MODULE.so N
+ *   sign-overhead MODULE.so N [ec]
  *
  * Needs JPKI_PKCS11_EMULATOR (an emulator card, PINs the defaults). Signs N
  * times in one logged-in session on each token, with CKM_RSA_PKCS and
- * CKM_SHA256_RSA_PKCS, twice: once plain (wall time), once with the
+ * CKM_SHA256_RSA_PKCS (with "ec", an ECDSA P-384 card: CKM_ECDSA over a
+ * 48-byte hash and CKM_ECDSA_SHA384), twice: once plain (wall time), once with the
  * emulator's APDU log on, whose per-APDU durations are the card's own time.
  * Module time per signature = wall / N - card time / N. Both runs are in
  * this process, so machine noise hits them alike.
@@ -87,7 +88,10 @@ static double run(CK_SLOT_ID slot, const char *pin, CK_MECHANISM_TYPE mech,
     for (i = 0; i < n; i++) {
         len = sizeof(sig);
         must(p11->C_SignInit(s, &m, key), "C_SignInit");
-        must(p11->C_Sign(s, (CK_BYTE_PTR)di, sizeof(di), sig, &len), "C_Sign");
+        /* CKM_ECDSA signs a bare SHA-384-sized hash */
+        must(p11->C_Sign(s, (CK_BYTE_PTR)di,
+                         mech == CKM_ECDSA ? 48 : sizeof(di), sig, &len),
+             "C_Sign");
     }
     t0 = now_us() - t0;
     p11->C_Finalize(NULL);
@@ -103,17 +107,22 @@ int main(int argc, char **argv)
     static const struct {
         CK_MECHANISM_TYPE m;
         const char *name;
-    } mech[] = { { CKM_RSA_PKCS, "RSA-PKCS" },
-                 { CKM_SHA256_RSA_PKCS, "SHA256-RSA-PKCS" } };
+    } rsa[] = { { CKM_RSA_PKCS, "RSA-PKCS" },
+                { CKM_SHA256_RSA_PKCS, "SHA256-RSA-PKCS" } },
+      ec[] = { { CKM_ECDSA, "ECDSA" }, { CKM_ECDSA_SHA384, "ECDSA-SHA384" } },
+      *mech = rsa;
     char log[] = "/tmp/jpki-bench-log-XXXXXX";
     CK_C_GetFunctionList get;
     void *lib;
     int n, t, k, fd;
 
-    if (argc != 3 || (n = atoi(argv[2])) <= 0) {
-        fprintf(stderr, "usage: sign-overhead MODULE N\n");
+    if (argc < 3 || argc > 4 || (n = atoi(argv[2])) <= 0 ||
+        (argc == 4 && strcmp(argv[3], "ec") != 0)) {
+        fprintf(stderr, "usage: sign-overhead MODULE N [ec]\n");
         return 2;
     }
+    if (argc == 4)
+        mech = ec;
     lib = dlopen(argv[1], RTLD_NOW);
     get = lib ? (CK_C_GetFunctionList)dlsym(lib, "C_GetFunctionList") : NULL;
     if (!get || get(&p11) != CKR_OK) {

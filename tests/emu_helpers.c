@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -286,15 +287,28 @@ TCase *tcase(const char *name)
     return tc;
 }
 
-/* One line of a format-3 image as format `version` has it: into out (room
+/* One line of a current image as format `version` has it: into out (room
  * for the line and 2 more bytes); returns the length, 0 to drop it. */
 static size_t old_line(const char *line, size_t ll, unsigned version,
                        char *out)
 {
+    static const char *const v4_only[] = { "sign_sfi ", "ef0008 ",
+                                           "sign_v15_only ", "ec_sig_der " };
     static const char *const v3_only[] = {
         "blocked_query_sw ", "reselect_keeps_pins ", "unverified_sign_sw ",
         "select_fci ",       "serial_ap ",           "sha256 "
     };
+    for (size_t i = 0; i < sizeof v4_only / sizeof v4_only[0]; i++)
+        if (strncmp(line, v4_only[i], strlen(v4_only[i])) == 0)
+            return 0;
+    if (strncmp(line, "JPKI-EMU-CARD ", 14) == 0)
+        return (size_t)sprintf(out, "JPKI-EMU-CARD %u\n", version);
+    if (version >= 3) { /* only the checksum, written again by the caller */
+        if (strncmp(line, "sha256 ", 7) == 0)
+            return 0;
+        memcpy(out, line, ll);
+        return ll;
+    }
     static const char *const v2_only[] = { "info_tries ", "pinpad ", "serial ",
                                            "holder_" };
     for (size_t i = 0; i < sizeof v3_only / sizeof v3_only[0]; i++)
@@ -345,4 +359,16 @@ emu_info info(void)
     emu_info in;
     ck_assert_int_eq(emu_card_get_info(card, &in), EMU_OK);
     return in;
+}
+
+X509 *pem_cert(const char *p, const char *name)
+{
+    char f[4400];
+    snprintf(f, sizeof f, "%s.pki/%s", p, name);
+    FILE *fp = fopen(f, "r");
+    ck_assert_msg(fp != NULL, "%s missing", f);
+    X509 *x = PEM_read_X509(fp, NULL, NULL, NULL);
+    fclose(fp);
+    ck_assert_ptr_nonnull(x);
+    return x;
 }

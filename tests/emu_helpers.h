@@ -72,10 +72,12 @@ void spit_signed(const char *p, char *text, size_t len);
 void rewrite_field(const char *p, const char *key, const char *value);
 /* Value of field key in image p, malloc'd (caller frees). */
 char *get_field(const char *p, const char *key);
-/* Turn the format-3 image at p into format 1 or 2 (what those formats
+/* Turn the format-4 image at p into format 1, 2 or 3 (what those formats
  * lack dropped, the blocked-PIN switch as format 2 had it, a 14-character
  * serial ending in Z, the JPKIAPICCTOKEN label). */
 void make_old_image(const char *p, unsigned version);
+/* The certificate <image p>.pki/<name> (PEM) of a card's test PKI. */
+X509 *pem_cert(const char *p, const char *name);
 /* The global card's counters and security state, and its persistent state. */
 emu_stats stats(void);
 emu_info info(void);

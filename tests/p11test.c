@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/x509.h>
 
 #include "emu/emu.h"
@@ -24,12 +26,19 @@ const t_hash_mech hash_mechs[N_HASH_MECHS] = {
     { CKM_SHA256_RSA_PKCS, "SHA256" }, { CKM_SHA384_RSA_PKCS, "SHA384" },
     { CKM_SHA512_RSA_PKCS, "SHA512" },
 };
+const t_hash_mech ec_hash_mechs[3] = { { CKM_ECDSA_SHA256, "SHA256" },
+                                       { CKM_ECDSA_SHA384, "SHA384" },
+                                       { CKM_ECDSA_SHA512, "SHA512" } };
+int t_ec;
 const char msg[] = "The quick brown fox jumps over the lazy dog";
 
 /* ---- fixtures ---------------------------------------------------------- */
 
 void t_setup_card(void)
 {
+    const char *kind = getenv("JPKI_TEST_CARD_KEY");
+
+    t_ec = kind && strcmp(kind, "ec-p384") == 0;
     ck_assert_int_eq(tu_card_copy(card, sizeof card), 0);
     snprintf(away, sizeof away, "%s.away", card);
     ck_assert_int_eq(setenv("JPKI_PKCS11_EMULATOR", card, 1), 0);
@@ -249,13 +258,37 @@ EVP_PKEY *t_token_pkey(CK_SESSION_HANDLE h)
 
     free(der);
     ck_assert_ptr_nonnull(pk);
-    ck_assert_int_eq(EVP_PKEY_get_base_id(pk), EVP_PKEY_RSA);
+    ck_assert_int_eq(EVP_PKEY_get_base_id(pk),
+                     t_ec ? EVP_PKEY_EC : EVP_PKEY_RSA);
     return pk;
+}
+
+/* r||s as the DER OpenSSL verifies (into der, 128 bytes); its length. */
+static size_t rs_to_der(const unsigned char *rs, unsigned char *der)
+{
+    ECDSA_SIG *s = ECDSA_SIG_new();
+    unsigned char *p = der;
+    int n;
+
+    ck_assert_int_eq(ECDSA_SIG_set0(s, BN_bin2bn(rs, 48, NULL),
+                                    BN_bin2bn(rs + 48, 48, NULL)),
+                     1);
+    n = i2d_ECDSA_SIG(s, &p);
+    ECDSA_SIG_free(s);
+    ck_assert_int_gt(n, 0);
+    return (size_t)n;
 }
 
 int t_verify(EVP_PKEY *pk, const char *md, const void *data, size_t len,
              const unsigned char *sig, size_t sig_len)
 {
+    unsigned char der[128];
+    if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC) {
+        if (sig_len != 96)
+            return 0; /* PKCS#11 gives r||s, 48 bytes each */
+        sig_len = rs_to_der(sig, der);
+        sig = der;
+    }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok =
         ctx &&
@@ -282,7 +315,7 @@ void t_sign_verify(CK_SESSION_HANDLE h)
 {
     unsigned char sig[512];
     EVP_PKEY *pk = t_token_pkey(h);
-    CK_ULONG n = t_sign(h, CKM_SHA256_RSA_PKCS, msg, strlen(msg), sig);
+    CK_ULONG n = t_sign(h, T_MECH, msg, strlen(msg), sig);
 
     ck_assert(t_verify(pk, "SHA256", msg, strlen(msg), sig, n));
     EVP_PKEY_free(pk);

@@ -36,6 +36,18 @@ typedef struct {
 } t_hash_mech;
 #define N_HASH_MECHS 5
 
+/* The card kind under test: JPKI_TEST_CARD_KEY=ec-p384 runs the suite on
+ * an ECDSA P-384 card (set by the fixtures), else RSA-2048. The T_*
+ * macros name what differs. */
+extern int t_ec;
+extern const t_hash_mech ec_hash_mechs[3];
+#define T_HASH_MECHS (t_ec ? ec_hash_mechs : hash_mechs)
+#define T_N_HASH_MECHS (t_ec ? 3 : N_HASH_MECHS)
+#define T_MECH (t_ec ? CKM_ECDSA_SHA256 : CKM_SHA256_RSA_PKCS)
+#define T_MECH_RAW (t_ec ? CKM_ECDSA : CKM_RSA_PKCS)
+#define T_SIG_LEN (t_ec ? 96UL : 256UL)
+#define T_KEY_BITS (t_ec ? 384UL : 2048UL)
+
 extern CK_FUNCTION_LIST_PTR p11;
 extern char card[4096],
     away[4200]; /* the card image; where it goes when pulled */

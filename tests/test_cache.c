@@ -190,15 +190,15 @@ START_TEST(warm_open_reads_nothing)
     int r1, r2;
     unsigned char *c1 = one_process(&l1, &r1);
     /* cold: read from the card, each file's first chunk once (token info,
-     * auth certificate, auth CA): the chunk read for the token serial is
-     * reused by the certificate's full read */
+     * certificate map EF 0008, auth certificate, auth CA): the chunk read
+     * for the token serial is reused by the certificate's full read */
     int heads = log_count("INS=B0 P1=00 P2=00", NULL);
     unsigned char *c2 = one_process(&l2, &r2);
     char path[4600];
     struct stat st;
 
     ck_assert_int_gt(r1, 0);
-    ck_assert_int_eq(heads, 3);
+    ck_assert_int_eq(heads, 4);
     ck_assert_int_eq(r2, 0); /* warm: no READ BINARY at all */
     ck_assert_uint_eq(l1, l2);
     ck_assert_mem_eq(c1, c2, l1);
@@ -441,6 +441,8 @@ int main(void)
     tcase_add_test(tc, cache_off);
     tcase_add_test(tc, no_signature_certificate_on_disk);
     add_pin_tests(tc);
+    add_pss_tests(tc);
+    add_cardfiles_tests(tc);
     tcase_add_test(tc, config_key);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

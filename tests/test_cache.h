@@ -23,5 +23,8 @@ int log_count(const char *a, const char *b);
 void log_clear(void);
 CK_SESSION_HANDLE open_session(CK_SLOT_ID slot);
 void add_pin_tests(TCase *tc);
+/* RSA-PSS and a card that refuses it (test_cache_pss.c). */
+void add_pss_tests(TCase *tc);
+void add_cardfiles_tests(TCase *tc); /* test_cache_cardfiles.c */
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <p11-kit/pkcs11.h>
 
+#include "jpki/ec_card.h"
 #include "pkcs11/config.h"
 #include "testutil.h"
 
@@ -93,6 +94,31 @@ START_TEST(test_env_wins)
 }
 END_TEST
 
+/* pss: on by default, off from the file, the environment wins, a bad
+ * value keeps the default. */
+START_TEST(test_pss_key)
+{
+    p11_config cfg;
+
+    unsetenv("JPKI_PKCS11_PSS");
+    p11_config_load_file(&cfg, NULL);
+    ck_assert_int_eq(cfg.pss, 1);
+    write_conf("pss = off\n");
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.pss, 0);
+    setenv("JPKI_PKCS11_PSS", "on", 1);
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.pss, 1);
+    setenv("JPKI_PKCS11_PSS", "no", 1);
+    write_conf("pss = maybe\n");
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.pss, 0);
+    unsetenv("JPKI_PKCS11_PSS");
+    p11_config_load_file(&cfg, conf);
+    ck_assert_int_eq(cfg.pss, 1);
+}
+END_TEST
+
 START_TEST(test_bad_lines_skipped)
 {
     static char big[9000];
@@ -115,6 +141,15 @@ START_TEST(test_bad_lines_skipped)
 }
 END_TEST
 
+/* The last byte of the AID the card layer would try after the usual one
+ * (0 if none). */
+static unsigned alt_aid_last(void)
+{
+    uint8_t aid[16];
+    size_t n = jpki_ec_guess_alt_aid(aid);
+    return n ? aid[n - 1] : 0;
+}
+
 /* Every setting from the file and from its variable, which wins; the
  * two log variables are jlog_init's, not the loader's. */
 static const struct {
@@ -130,6 +165,8 @@ static const struct {
     { "invalid_cert", "JPKI_PKCS11_INVALID_CERT", "offer", "hide" },
     { "allow_test_pki", "JPKI_PKCS11_ALLOW_TEST_PKI", "0", "on" },
     { "cache", "JPKI_PKCS11_CACHE", "/fc", "off" },
+    { "ec_aid", "JPKI_PKCS11_EC_AID", "D392F000260100000002",
+      "D392F000260100000003" },
     { "log_level", "JPKI_PKCS11_DEBUG", "4", "2" },
     { "log_file", "JPKI_PKCS11_LOG_FILE", "/f.log", "/e.log" },
 };
@@ -155,6 +192,8 @@ START_TEST(test_every_setting)
     ck_assert_str_eq(cfg.cache, "/fc");
     ck_assert_int_eq(cfg.log_level, 4);
     ck_assert_str_eq(cfg.log_file, "/f.log");
+    ck_assert_str_eq(cfg.ec_aid, "D392F000260100000002");
+    ck_assert_uint_eq(alt_aid_last(), 0x02); /* the card layer has it */
     for (size_t i = 0; i < EVERY; i++)
         setenv(every[i].env, every[i].env_value, 1);
     p11_config_load_file(&cfg, conf);
@@ -168,6 +207,8 @@ START_TEST(test_every_setting)
     ck_assert_str_eq(cfg.crl, "/e.crl");
     ck_assert(cfg.invalid_cert_hide && cfg.allow_test_pki);
     ck_assert_str_eq(cfg.cache, "off");
+    ck_assert_str_eq(cfg.ec_aid, "D392F000260100000003");
+    ck_assert_uint_eq(alt_aid_last(), 0x03);
     ck_assert_int_eq(cfg.log_level, 4);
     ck_assert_str_eq(cfg.log_file, "/f.log");
 }
@@ -179,7 +220,8 @@ START_TEST(test_every_bad_variable)
     p11_config cfg;
 
     write_conf("tokens = sign\ninvalid_cert = hide\ncache = /fc\n"
-               "allow_test_pki = on\n");
+               "allow_test_pki = on\nec_aid = D392F000260100000002\n");
+    setenv("JPKI_PKCS11_EC_AID", "D392", 1);
     setenv("JPKI_PKCS11_TOKENS", "neither", 1);
     setenv("JPKI_PKCS11_INVALID_CERT", "show", 1);
     setenv("JPKI_PKCS11_CACHE", "relative/dir", 1);
@@ -190,6 +232,8 @@ START_TEST(test_every_bad_variable)
     ck_assert(!cfg.show_auth && cfg.show_sign);
     ck_assert(cfg.invalid_cert_hide && cfg.allow_test_pki);
     ck_assert_str_eq(cfg.cache, "/fc");
+    ck_assert_str_eq(cfg.ec_aid, "D392F000260100000002");
+    ck_assert_uint_eq(alt_aid_last(), 0x02);
 }
 END_TEST
 
@@ -259,6 +303,7 @@ int main(void)
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_file);
     tcase_add_test(tc, test_env_wins);
+    tcase_add_test(tc, test_pss_key);
     tcase_add_test(tc, test_every_setting);
     tcase_add_test(tc, test_every_bad_variable);
     tcase_add_test(tc, test_bad_lines_skipped);

@@ -12,9 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <openssl/x509.h>
 
 #include "emu/emu.h"
 #include "emu_helpers.h"
@@ -244,16 +242,7 @@ START_TEST(test_fault_get_response)
     ck_assert_uint_eq(txc(card, APDU(0x00, 0xC0, 0x00, 0x00, 0x00), d, &n),
                       0x9000);
     ck_assert_uint_eq(n, 256);
-    const unsigned char *p = plain;
-    X509 *x = d2i_X509(NULL, &p, (long)plen);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    ck_assert_int_eq(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-                                          X509_get0_pubkey(x)),
-                     1);
-    ck_assert_int_eq(
-        EVP_DigestVerify(md, d, n, (const unsigned char *)"chained", 7), 1);
-    EVP_MD_CTX_free(md);
-    X509_free(x);
+    ck_assert(tu_verify_sha256(plain, plen, "chained", 7, d, n));
 }
 END_TEST
 
@@ -504,12 +493,12 @@ START_TEST(test_v1_image_loads)
     size_t n;
     ck_assert_uint_eq(read_file(0x0001, buf, sizeof buf, &n), 0x9000);
     ck_assert_uint_eq(buf[13], check_digit((char *)buf + 2));
-    /* the first change of state writes format 3, keeping the serial */
+    /* the first change of state writes the current format, keeping the serial */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("0000"), 0x63C2);
     reload_card();
-    ck_assert_uint_eq(info().format_version, 3);
+    ck_assert_uint_eq(info().format_version, 4);
     ck_assert_str_eq(info().serial, serial);
     ck_assert_uint_eq(info().auth_tries, 2);
     char *v = get_field(path, "holder_number");
@@ -561,6 +550,8 @@ static Suite *emu_extra_suite(void)
 
     suite_add_tcase(s, emu_extra_pki_tcase());
     suite_add_tcase(s, emu_switches_tcase());
+    suite_add_tcase(s, emu_cardfiles_tcase());
+    suite_add_tcase(s, emu_schemes_tcase());
     return s;
 }
 

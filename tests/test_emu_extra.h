@@ -9,6 +9,10 @@
 TCase *emu_extra_pki_tcase(void);
 /* The card-behaviour switches (test_emu_switches.c). */
 TCase *emu_switches_tcase(void);
+/* SFI in the signature command, EF 0008 (test_emu_cardfiles.c). */
+TCase *emu_cardfiles_tcase(void);
+/* The signature schemes, P1 of 80 2A (test_emu_schemes.c). */
+TCase *emu_schemes_tcase(void);
 
 /* SELECT of the serial-number AP and of the card-info AP. */
 #define SELECT_SERIAL                                                         \

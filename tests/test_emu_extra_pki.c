@@ -35,18 +35,6 @@ static void use_new_card(const char *suffix, const emu_init_opts *o, char *p,
                   err);
 }
 
-static X509 *pem_cert(const char *p, const char *name)
-{
-    char f[4400];
-    snprintf(f, sizeof f, "%s.pki/%s", p, name);
-    FILE *fp = fopen(f, "r");
-    ck_assert_msg(fp != NULL, "%s missing", f);
-    X509 *x = PEM_read_X509(fp, NULL, NULL, NULL);
-    fclose(fp);
-    ck_assert_ptr_nonnull(x);
-    return x;
-}
-
 static EVP_PKEY *pem_key(const char *p, const char *name)
 {
     char f[4400];

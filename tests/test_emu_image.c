@@ -114,7 +114,8 @@ START_TEST(test_load_bad_fields)
         const char *key, *value, *what;
         emu_rv rv;
     } cases[] = {
-        { "JPKI-EMU-CARD", "4", "version 4", EMU_ERR_VERSION },
+        { "JPKI-EMU-CARD", "5", "version 5", EMU_ERR_VERSION },
+        { "ec_sig_der", "2", "ec_sig_der", EMU_ERR_FORMAT },
         { "auth_tries", "4", "auth_tries", EMU_ERR_FORMAT },
         { "sign_tries", "-1", "sign_tries", EMU_ERR_FORMAT },
         { "auth_pin", "12345", "auth_pin", EMU_ERR_FORMAT },
@@ -128,6 +129,9 @@ START_TEST(test_load_bad_fields)
         { "reselect_keeps_pins", "2", "reselect_keeps_pins", EMU_ERR_FORMAT },
         { "select_fci", "x", "select_fci", EMU_ERR_FORMAT },
         { "serial_ap", "2", "serial_ap", EMU_ERR_FORMAT },
+        { "sign_sfi", "2", "sign_sfi", EMU_ERR_FORMAT },
+        { "ef0008", "8f8f0", "ef0008", EMU_ERR_FORMAT },
+        { "ef0008", "8F8F00", "ef0008", EMU_ERR_FORMAT },
         { "serial", "ABCDEFGHIJKLMN", "serial", EMU_ERR_FORMAT },
         { "auth_key", sign_key, "does not match", EMU_ERR_FORMAT },
         { "auth_key", "3082", "auth_key", EMU_ERR_FORMAT },
@@ -214,7 +218,7 @@ START_TEST(test_lock_reloads_changed_image)
     ck_assert_int_eq(emu_card_lock(card), EMU_OK);
     ck_assert_int_eq(emu_card_get_info(card, &info), EMU_OK);
     ck_assert_uint_eq(info.sign_tries, 2);
-    ck_assert_uint_eq(info.format_version, 3);
+    ck_assert_uint_eq(info.format_version, 4);
     ck_assert_str_eq(info.token_info, "JPKIAPICCTOKEN2");
     emu_card_unlock(card);
     /* a corrupt replacement is refused by lock; the card keeps its state */

@@ -292,12 +292,12 @@ START_TEST(test_v2_image_keeps_todays_behaviour)
     ck_assert_uint_eq(strlen(in.serial), 13);
     ck_assert_mem_eq(in.serial, v2serial,
                      13); /* the first 13 are the serial */
-    /* a spent try saves format 3 with the same behaviour */
+    /* a spent try saves format 4 with the same behaviour */
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("0000"), 0x63C2);
     reload_card();
-    ck_assert_uint_eq(info().format_version, 3);
+    ck_assert_uint_eq(info().format_version, 4);
     ck_assert_str_eq(info().serial, in.serial);
     ck_assert_str_eq(info().token_info, "JPKIAPICCTOKEN");
     ck_assert_uint_eq(info().unverified_sign_sw, 0x6982);

@@ -188,28 +188,32 @@ START_TEST(emu_sign_both_keys)
     size_t sig_len = sizeof(sig);
     jpki_cert *auth = read_cert(JPKI_AUTH, 0), *sign;
 
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_AUTH, "1234", 4, NULL),
                      JPKI_OK);
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_OK);
     ck_assert_uint_eq(sig_len, 256);
     assert_signature(auth, digest_info, sizeof(digest_info), sig, sig_len);
     /* the auth PIN does not open the signature key */
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_int_eq(jpki_card_verify_pin(jc, JPKI_SIGN, "ABC123", 6, NULL),
                      JPKI_OK);
     sign = read_cert(JPKI_SIGN, 0);
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_OK);
     assert_signature(sign, digest_info, sizeof(digest_info), sig, sig_len);
     jpki_cert_free(auth);
@@ -233,7 +237,8 @@ START_TEST(emu_bad_args)
     ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_AUTH, NULL), JPKI_ERR_ARGS);
     ck_assert_int_eq(jpki_card_pin_status(NULL, JPKI_AUTH, &tries),
                      JPKI_ERR_ARGS);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, NULL, 0, sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1, NULL, 0,
+                                    sig, &sig_len),
                      JPKI_ERR_ARGS);
     ck_assert_int_eq(jpki_cert_parse(NULL, 0, NULL), JPKI_ERR_ARGS);
 }
@@ -264,7 +269,8 @@ START_TEST(emu_bad_key)
             JPKI_ERR_ARGS);
         ck_assert_int_eq(jpki_card_change_pin_pinpad(jc, k, &tries),
                          JPKI_ERR_ARGS);
-        ck_assert_int_eq(jpki_card_sign(jc, k, in, sizeof(in), sig, &sig_len),
+        ck_assert_int_eq(jpki_card_sign(jc, k, JPKI_SCHEME_PKCS1, in,
+                                        sizeof(in), sig, &sig_len),
                          JPKI_ERR_ARGS);
     }
     ck_assert_ptr_null(der);
@@ -314,6 +320,8 @@ static Suite *jpki_suite(void)
 
     suite_add_tcase(s, mock);
     suite_add_tcase(s, open_tc);
+    suite_add_tcase(s, jpki_pss_tcase());
+    suite_add_tcase(s, jpki_pss_mock_tcase());
     return s;
 }
 

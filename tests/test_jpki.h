@@ -22,6 +22,10 @@ static const uint8_t digest_info[] = {
 TCase *jpki_mock_tcase(void);
 /* tests/test_jpki_open.c: opening, serial, logout (same fixture). */
 TCase *jpki_open_tcase(void);
+/* tests/test_jpki_pss.c: signature schemes and card facts (emulator, and
+ * scripted card with the mock fixture). */
+TCase *jpki_pss_tcase(void);
+TCase *jpki_pss_mock_tcase(void);
 
 /* SELECT of the token-info EF 0006. */
 #define SELECT_TOKEN_INFO "00A4020C020006"

@@ -293,38 +293,98 @@ START_TEST(mock_sign_commands)
     size_t sig_len = sizeof(sig);
 
     mock_open();
-    mock_answer(&script, "9000");
+    /* the key named by SFI in P2 (9A: EF 001A), no SELECT before it */
     mock_answer(&script, "6982");
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_SECURITY);
-    ck_assert_str_eq(mock_cmd_hex(&script, 0), "00A4020C02001A");
-    ck_assert_uint_eq(script.cmd[1][0], 0x80);
-    ck_assert_uint_eq(script.cmd[1][1], 0x2A);
-    ck_assert_uint_eq(script.cmd[1][4], sizeof(digest_info));
-    ck_assert_uint_eq(script.cmd[1][script.cmd_len[1] - 1], 0x00); /* Le */
+    ck_assert_uint_eq(script.n_cmds, 1);
+    ck_assert_uint_eq(script.cmd[0][0], 0x80);
+    ck_assert_uint_eq(script.cmd[0][1], 0x2A);
+    ck_assert_uint_eq(script.cmd[0][2], 0x00);
+    ck_assert_uint_eq(script.cmd[0][3], 0x9A);
+    ck_assert_uint_eq(script.cmd[0][4], sizeof(digest_info));
+    ck_assert_uint_eq(script.cmd[0][script.cmd_len[0] - 1], 0x00); /* Le */
     /* any 69xx is the key not usable now: a lost login, never a broken card */
-    static const char *const refusals[] = { "6985", "6984", "6983", "6986" };
+    static const char *const refusals[] = { "6985", "6984", "6983", "6986",
+                                            "6981" };
     for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
-        mock_answer(&script, "9000");
         mock_answer(&script, refusals[i]);
         sig_len = sizeof(sig);
-        ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                        sizeof(digest_info), sig, &sig_len),
+        ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                        digest_info, sizeof(digest_info), sig,
+                                        &sig_len),
                          JPKI_ERR_SECURITY);
     }
-    mock_answer(&script, "9000");
+    /* 6A82 (no such SFI) is a card that does not know the form: the
+     * classic way follows; its 6982 is then a lost login, and nothing is
+     * learnt (only a signature proves the card refused the form) */
+    size_t n0 = script.n_cmds;
+    mock_answer(&script, "6A82");
+    mock_answer(&script, "9000"); /* SELECT 0017 */
+    mock_answer(&script, "6982");
+    sig_len = sizeof(sig);
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
+                     JPKI_ERR_SECURITY);
+    ck_assert_uint_eq(script.n_cmds, n0 + 3);
+    ck_assert_uint_eq(script.cmd[n0][3], 0x97);
+    ck_assert_str_eq(mock_cmd_hex(&script, n0 + 1), "00A4020C020017");
+    ck_assert_uint_eq(script.cmd[n0 + 2][3], 0x80);
+    ck_assert_int_eq(jpki_card_knows(jc, JPKI_FACT_NO_SFI), 0);
     mock_answer(&script, "6A88"); /* not 69xx: the card's error */
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_CARD);
-    mock_answer(&script, "9000");
     mock_fail(&script, READER_ERR_REMOVED);
     sig_len = sizeof(sig);
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_REMOVED);
+    ck_assert_int_eq(script.begins, script.ends);
+}
+END_TEST
+
+/* A card that refuses P2 = 80|SFI (6A86): the same signature the classic
+ * way (SELECT of the right key EF, P2 80), once; then the card is known
+ * and the next signature goes the classic way at once. No VERIFY. */
+START_TEST(mock_sign_sfi_refused)
+{
+    uint8_t sig[300];
+    size_t sig_len = sizeof(sig);
+
+    mock_open();
+    mock_answer(&script, "6A86");
+    mock_answer(&script, "9000"); /* SELECT 001A */
+    mock_answer(&script, "0102 9000");
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_SIGN, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
+                     JPKI_OK);
+    ck_assert_uint_eq(sig_len, 2);
+    ck_assert_uint_eq(script.n_cmds, 3);
+    ck_assert_uint_eq(script.cmd[0][3], 0x9A);
+    ck_assert_str_eq(mock_cmd_hex(&script, 1), "00A4020C02001A");
+    ck_assert_uint_eq(script.cmd[2][1], 0x2A);
+    ck_assert_uint_eq(script.cmd[2][3], 0x80);
+    ck_assert_int_eq(jpki_card_knows(jc, JPKI_FACT_NO_SFI), 1);
+    mock_answer(&script, "9000"); /* SELECT 0017 */
+    mock_answer(&script, "0304 9000");
+    sig_len = sizeof(sig);
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
+                     JPKI_OK);
+    ck_assert_uint_eq(script.n_cmds, 5);
+    ck_assert_str_eq(mock_cmd_hex(&script, 3), "00A4020C020017");
+    ck_assert_uint_eq(script.cmd[4][3], 0x80);
+    for (size_t i = 0; i < script.n_cmds; i++)
+        ck_assert_uint_ne(script.cmd[i][1], 0x20); /* never a VERIFY */
     ck_assert_int_eq(script.begins, script.ends);
 }
 END_TEST
@@ -400,10 +460,10 @@ START_TEST(mock_reset_midway)
     ck_assert_int_eq(jpki_card_pin_status(jc, JPKI_AUTH, &tries), JPKI_OK);
     ck_assert_int_eq(tries, 3);
     /* A signature is not: its PIN went with the reset. */
-    mock_answer(&script, "9000");         /* SELECT 0017 */
     mock_fail(&script, READER_ERR_RESET); /* COMPUTE DIGITAL SIGNATURE */
-    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, digest_info,
-                                    sizeof(digest_info), sig, &sig_len),
+    ck_assert_int_eq(jpki_card_sign(jc, JPKI_AUTH, JPKI_SCHEME_PKCS1,
+                                    digest_info, sizeof(digest_info), sig,
+                                    &sig_len),
                      JPKI_ERR_SECURITY);
     ck_assert_uint_eq(jpki_card_resets(jc), 5);
     /* A login: before the PIN goes out, the preparation runs again... */
@@ -445,6 +505,7 @@ TCase *jpki_mock_tcase(void)
     tcase_add_test(mock, mock_verify_answers);
     tcase_add_test(mock, mock_pin_status_remembered);
     tcase_add_test(mock, mock_sign_commands);
+    tcase_add_test(mock, mock_sign_sfi_refused);
     tcase_add_test(mock, mock_resets_at_begin);
     tcase_add_test(mock, mock_reset_midway);
     return mock;

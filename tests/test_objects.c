@@ -124,6 +124,12 @@ START_TEST(test_ec_key_objects)
     ck_assert_uint_eq(buf[0], 0x04);
     ck_assert_uint_eq(buf[1], 97);
     ck_assert_uint_eq(buf[2], 0x04);
+    /* the private key carries the point too, for clients that look there */
+    unsigned char point[512];
+    CK_ULONG plen = sizeof(point);
+    ck_assert_int_eq(get(P11_OBJ_PRIVKEY, CKA_EC_POINT, point, &plen), CKR_OK);
+    ck_assert_uint_eq(plen, len);
+    ck_assert_mem_eq(point, buf, len);
     /* the private key signs, and its value stays on the card */
     len = sizeof(b);
     ck_assert_int_eq(get(P11_OBJ_PRIVKEY, CKA_SIGN, &b, &len), CKR_OK);
@@ -134,14 +140,28 @@ START_TEST(test_ec_key_objects)
 }
 END_TEST
 
-START_TEST(test_ec_no_mechanism_advertised)
+START_TEST(test_ec_mechanisms_advertised)
 {
+    static const CK_MECHANISM_TYPE want[] = { CKM_ECDSA, CKM_ECDSA_SHA256,
+                                              CKM_ECDSA_SHA384,
+                                              CKM_ECDSA_SHA512 };
     CK_MECHANISM_TYPE list[16];
     CK_ULONG n = 16;
     CK_MECHANISM_INFO info;
 
     ck_assert_int_eq(p11_mech_list(tok, list, &n), CKR_OK);
-    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(n, 4);
+    for (CK_ULONG i = 0; i < n; i++) {
+        ck_assert_uint_eq(list[i], want[i]);
+        ck_assert_int_eq(p11_mech_info(tok, list[i], &info), CKR_OK);
+        ck_assert_uint_eq(info.ulMinKeySize, 384);
+        ck_assert_uint_eq(info.ulMaxKeySize, 384);
+        ck_assert(info.flags & CKF_SIGN);
+        ck_assert(info.flags & CKF_VERIFY);
+        ck_assert(info.flags & CKF_EC_NAMEDCURVE);
+        ck_assert(info.flags & CKF_EC_UNCOMPRESS);
+    }
+    /* no RSA mechanism on an EC card */
     ck_assert_int_eq(p11_mech_info(tok, CKM_RSA_PKCS, &info),
                      CKR_MECHANISM_INVALID);
     ck_assert_ptr_null(p11_mech_find(tok, CKM_SHA256_RSA_PKCS));
@@ -185,7 +205,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup_ec, teardown);
     tcase_add_test(tc, test_ec_cert_model);
     tcase_add_test(tc, test_ec_key_objects);
-    tcase_add_test(tc, test_ec_no_mechanism_advertised);
+    tcase_add_test(tc, test_ec_mechanisms_advertised);
     tcase_add_test(tc, test_rsa_for_contrast);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

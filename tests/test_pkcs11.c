@@ -51,7 +51,7 @@ START_TEST(test_not_initialized)
     CK_SLOT_ID slot = 0;
     CK_SESSION_HANDLE h = 1;
     CK_OBJECT_HANDLE o = 1, o2 = 0;
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     CK_ATTRIBUTE a = { CKA_LABEL, b, 4 };
     CK_INFO info;
     CK_SLOT_INFO si;
@@ -388,9 +388,18 @@ END_TEST
 
 START_TEST(test_mechanisms)
 {
-    static const CK_MECHANISM_TYPE bad[] = { CKM_AES_CBC,   CKM_RSA_PKCS_PSS,
-                                             CKM_RSA_X_509, CKM_SHA256,
-                                             CKM_ECDSA,     0x80001234UL };
+    /* the other card kind's mechanisms are not offered either */
+    const CK_MECHANISM_TYPE bad[] = { CKM_AES_CBC,
+                                      CKM_SHA1_RSA_PKCS_PSS,
+                                      CKM_SHA512_RSA_PKCS_PSS,
+                                      CKM_RSA_X_509,
+                                      CKM_SHA256,
+                                      t_ec ? CKM_RSA_PKCS : CKM_ECDSA,
+                                      t_ec ? CKM_RSA_PKCS_PSS
+                                           : CKM_ECDSA_SHA256,
+                                      0x80001234UL };
+    /* RSA: 6 PKCS#1 v1.5 and 2 PSS; EC: 4 ECDSA */
+    const CK_ULONG want = t_ec ? T_N_HASH_MECHS + 1 : 8;
     CK_MECHANISM_TYPE list[16];
     CK_MECHANISM_INFO mi;
     CK_SLOT_ID s;
@@ -399,26 +408,31 @@ START_TEST(test_mechanisms)
     for (s = 0; s < 2; s++) {
         n = 0;
         OK(p11->C_GetMechanismList(s, NULL, &n));
-        ck_assert_uint_eq(n, 6);
+        ck_assert_uint_eq(n, want);
         n = 2;
         RV(CKR_BUFFER_TOO_SMALL, p11->C_GetMechanismList(s, list, &n));
-        ck_assert_uint_eq(n, 6);
+        ck_assert_uint_eq(n, want);
         n = 16;
         OK(p11->C_GetMechanismList(s, list, &n));
-        ck_assert_uint_eq(n, 6);
+        ck_assert_uint_eq(n, want);
         for (i = 0, seen = 0; i < n; i++) {
-            for (j = 0; j < N_HASH_MECHS; j++)
-                if (list[i] == hash_mechs[j].type)
+            for (j = 0; j < T_N_HASH_MECHS; j++)
+                if (list[i] == T_HASH_MECHS[j].type)
                     seen |= 1UL << j;
-            if (list[i] == CKM_RSA_PKCS)
-                seen |= 1UL << N_HASH_MECHS;
+            if (list[i] == T_MECH_RAW)
+                seen |= 1UL << T_N_HASH_MECHS;
+            if (!t_ec && list[i] == CKM_RSA_PKCS_PSS)
+                seen |= 1UL << (N_HASH_MECHS + 1);
+            if (!t_ec && list[i] == CKM_SHA256_RSA_PKCS_PSS)
+                seen |= 1UL << (N_HASH_MECHS + 2);
             OK(p11->C_GetMechanismInfo(s, list[i], &mi));
             ck_assert(mi.flags & CKF_SIGN);
             ck_assert_uint_eq(mi.flags & (CKF_ENCRYPT | CKF_DECRYPT), 0);
-            ck_assert_uint_eq(mi.ulMinKeySize, 2048);
-            ck_assert_uint_eq(mi.ulMaxKeySize, 2048);
+            ck_assert_uint_eq(mi.ulMinKeySize, T_KEY_BITS);
+            ck_assert_uint_eq(mi.ulMaxKeySize, T_KEY_BITS);
         }
-        ck_assert_uint_eq(seen, (1UL << (N_HASH_MECHS + 1)) - 1);
+        ck_assert_uint_eq(
+            seen, (1UL << (t_ec ? T_N_HASH_MECHS + 1 : N_HASH_MECHS + 3)) - 1);
         for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
             RV(CKR_MECHANISM_INVALID, p11->C_GetMechanismInfo(s, bad[i], &mi));
     }
@@ -448,7 +462,7 @@ START_TEST(test_session_handle_invalid)
 {
     CK_SESSION_HANDLE closed = t_open(0, 0);
     CK_SESSION_HANDLE bad[3] = { CK_INVALID_HANDLE, 0xdeadbeefUL, closed };
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     CK_ATTRIBUTE a = { CKA_CLASS, NULL, 0 };
     CK_OBJECT_HANDLE o;
     CK_SESSION_INFO si;

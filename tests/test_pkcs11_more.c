@@ -79,7 +79,7 @@ END_TEST
 START_TEST(test_v3_functions)
 {
     CK_FUNCTION_LIST_3_0_PTR f = v3();
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     unsigned char sig[512];
     CK_ULONG sig_len = sizeof(sig);
     CK_SESSION_HANDLE h;
@@ -98,8 +98,8 @@ START_TEST(test_v3_functions)
     RV(CKR_FUNCTION_NOT_SUPPORTED, f->C_MessageSignInit(h, &m, t_privkey(h)));
     RV(CKR_FUNCTION_NOT_SUPPORTED, f->C_MessageEncryptFinal(h));
     /* the old entry points work through the new list */
-    sig_len = t_sign(h, CKM_SHA256_RSA_PKCS, msg, strlen(msg), sig);
-    ck_assert_uint_eq(sig_len, 256);
+    sig_len = t_sign(h, T_MECH, msg, strlen(msg), sig);
+    ck_assert_uint_eq(sig_len, T_SIG_LEN);
 }
 END_TEST
 
@@ -184,8 +184,8 @@ START_TEST(test_verify)
     unsigned char sig[512];
     size_t k;
 
-    for (k = 0; k < N_HASH_MECHS; k++) {
-        CK_MECHANISM m = { hash_mechs[k].type, NULL, 0 };
+    for (k = 0; k < T_N_HASH_MECHS; k++) {
+        CK_MECHANISM m = { T_HASH_MECHS[k].type, NULL, 0 };
         CK_ULONG n = t_sign(h, m.mechanism, msg, strlen(msg), sig);
 
         OK(p11->C_VerifyInit(h, &m, pubkey(h)));
@@ -213,18 +213,22 @@ END_TEST
 START_TEST(test_verify_errors)
 {
     CK_SESSION_HANDLE h = t_open_login(0);
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
-    CK_MECHANISM pss = { CKM_RSA_PKCS_PSS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
+    CK_MECHANISM pss = { CKM_RSA_PKCS_PSS, NULL, 0 }; /* no parameters */
+    CK_MECHANISM pss1 = { CKM_SHA1_RSA_PKCS_PSS, NULL, 0 };
     unsigned char sig[512] = { 0 };
 
     RV(CKR_OPERATION_NOT_INITIALIZED,
-       p11->C_Verify(h, (CK_BYTE_PTR)msg, 3, sig, 256));
+       p11->C_Verify(h, (CK_BYTE_PTR)msg, 3, sig, T_SIG_LEN));
     RV(CKR_KEY_HANDLE_INVALID, p11->C_VerifyInit(h, &m, t_privkey(h)));
-    RV(CKR_MECHANISM_INVALID, p11->C_VerifyInit(h, &pss, pubkey(h)));
+    RV(t_ec ? CKR_MECHANISM_INVALID : CKR_MECHANISM_PARAM_INVALID,
+       p11->C_VerifyInit(h, &pss, pubkey(h)));
+    RV(CKR_MECHANISM_INVALID, p11->C_VerifyInit(h, &pss1, pubkey(h)));
     RV(CKR_ARGUMENTS_BAD, p11->C_VerifyInit(h, NULL, pubkey(h)));
     OK(p11->C_VerifyInit(h, &m, pubkey(h)));
     RV(CKR_OPERATION_ACTIVE, p11->C_VerifyInit(h, &m, pubkey(h)));
-    RV(CKR_ARGUMENTS_BAD, p11->C_Verify(h, (CK_BYTE_PTR)msg, 3, NULL, 256));
+    RV(CKR_ARGUMENTS_BAD,
+       p11->C_Verify(h, (CK_BYTE_PTR)msg, 3, NULL, T_SIG_LEN));
 }
 END_TEST
 

@@ -86,6 +86,35 @@ static void check_bn(EVP_PKEY *pk, const char *name, const unsigned char *v,
     BN_free(got);
 }
 
+/* An EC card's keys: the curve by name and the certificate's point, on the
+ * public key and on the private key too (where libp11 looks). */
+static void check_ec_key(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k,
+                         CK_OBJECT_HANDLE pub, EVP_PKEY *pk)
+{
+    static const unsigned char p384[] = { 0x06, 0x05, 0x2B, 0x81,
+                                          0x04, 0x00, 0x22 };
+    unsigned char pt[128], *v;
+    size_t pt_len = 0;
+    CK_ULONG len;
+    const CK_OBJECT_HANDLE both[2] = { k, pub };
+
+    ck_assert_int_eq(EVP_PKEY_get_octet_string_param(
+                         pk, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt, &pt_len),
+                     1);
+    for (int i = 0; i < 2; i++) {
+        v = t_attr(h, both[i], CKA_EC_PARAMS, &len);
+        ck_assert_uint_eq(len, sizeof p384);
+        ck_assert_mem_eq(v, p384, sizeof p384);
+        free(v);
+        v = t_attr(h, both[i], CKA_EC_POINT, &len);
+        ck_assert_uint_eq(len, 2 + pt_len); /* an OCTET STRING of it */
+        ck_assert_uint_eq(v[0], 0x04);
+        ck_assert_uint_eq(v[1], pt_len);
+        ck_assert_mem_eq(v + 2, pt, pt_len);
+        free(v);
+    }
+}
+
 START_TEST(test_privkey_attributes)
 {
     CK_SLOT_ID s = (CK_SLOT_ID)_i;
@@ -110,7 +139,11 @@ START_TEST(test_privkey_attributes)
     v = t_attr(h, pub, CKA_ID, &len);
     ck_assert(len == id_len && memcmp(v, id, len) == 0);
     free(v);
-    for (i = 0; i < 2; i++) {
+    if (t_ec) {
+        check_ec_key(h, k, pub, pk);
+        a.type = CKA_VALUE; /* an EC private key's scalar */
+    }
+    for (i = 0; i < 2 && !t_ec; i++) {
         v = t_attr(h, k, bn[i], &len);
         check_bn(pk, bn_name[i], v, len);
         free(v);
@@ -118,16 +151,18 @@ START_TEST(test_privkey_attributes)
         check_bn(pk, bn_name[i], v, len);
         free(v);
     }
-    ck_assert_uint_eq(t_attr_ulong(h, k, CKA_KEY_TYPE), CKK_RSA);
+    ck_assert_uint_eq(t_attr_ulong(h, k, CKA_KEY_TYPE),
+                      t_ec ? CKK_EC : CKK_RSA);
     ck_assert_uint_eq(t_attr_bool(h, k, CKA_SIGN), CK_TRUE);
     ck_assert_uint_eq(t_attr_bool(h, k, CKA_DECRYPT), CK_FALSE);
     ck_assert_uint_eq(t_attr_bool(h, k, CKA_SENSITIVE), CK_TRUE);
     ck_assert_uint_eq(t_attr_bool(h, k, CKA_EXTRACTABLE), CK_FALSE);
     ck_assert_uint_eq(t_attr_bool(h, k, CKA_ALWAYS_AUTHENTICATE), CK_FALSE);
-    ck_assert_uint_eq(t_attr_ulong(h, pub, CKA_MODULUS_BITS), 2048);
+    if (!t_ec)
+        ck_assert_uint_eq(t_attr_ulong(h, pub, CKA_MODULUS_BITS), 2048);
     RV(CKR_ATTRIBUTE_SENSITIVE, p11->C_GetAttributeValue(h, k, &a, 1));
     ck_assert_uint_eq(a.ulValueLen, CK_UNAVAILABLE_INFORMATION);
-    a.type = CKA_PRIME_1;
+    a.type = t_ec ? CKA_VALUE : CKA_PRIME_1;
     RV(CKR_ATTRIBUTE_SENSITIVE, p11->C_GetAttributeValue(h, k, &a, 1));
     ck_assert_uint_eq(a.ulValueLen, CK_UNAVAILABLE_INFORMATION);
     EVP_PKEY_free(pk);

@@ -20,7 +20,7 @@ static char dir[64], img[600];
  * (JPKI_EMU_FAULTS, NULL for none) are read when the module connects. */
 static void pinpad_card(const char *faults)
 {
-    emu_init_opts o = { .pinpad = 1 };
+    emu_init_opts o = { .pinpad = 1, .ec_p384 = t_ec };
     char err[256];
 
     snprintf(dir, sizeof dir, "/tmp/jpki-pinpad-XXXXXX");

@@ -49,15 +49,16 @@ START_TEST(test_sign_mechs)
     CK_ULONG n;
     size_t i;
 
-    for (i = 0; i < N_HASH_MECHS; i++) {
-        n = t_sign(h, hash_mechs[i].type, msg, strlen(msg), sig);
-        ck_assert_uint_eq(n, (CK_ULONG)EVP_PKEY_get_size(pk));
-        ck_assert_msg(t_verify(pk, hash_mechs[i].md, msg, strlen(msg), sig, n),
-                      "%s signature does not verify", hash_mechs[i].md);
+    for (i = 0; i < T_N_HASH_MECHS; i++) {
+        n = t_sign(h, T_HASH_MECHS[i].type, msg, strlen(msg), sig);
+        ck_assert_uint_eq(n, T_SIG_LEN);
+        ck_assert_msg(
+            t_verify(pk, T_HASH_MECHS[i].md, msg, strlen(msg), sig, n),
+            "%s signature does not verify", T_HASH_MECHS[i].md);
         ck_assert(
-            !t_verify(pk, hash_mechs[i].md, msg, strlen(msg) - 1, sig, n));
+            !t_verify(pk, T_HASH_MECHS[i].md, msg, strlen(msg) - 1, sig, n));
     }
-    n = t_sign(h, CKM_SHA256_RSA_PKCS, "", 0, sig); /* empty message */
+    n = t_sign(h, T_MECH, "", 0, sig); /* empty message */
     ck_assert(t_verify(pk, "SHA256", "", 0, sig, n));
     EVP_PKEY_free(pk);
 }
@@ -85,9 +86,13 @@ START_TEST(test_sign_rsa_pkcs)
     size_t len, out_len = sizeof out;
     CK_ULONG n = sizeof sig;
 
+    if (t_ec) { /* CKM_RSA_PKCS is an RSA card's (CKM_ECDSA: test_pkcs11_ec) */
+        EVP_PKEY_free(pk);
+        return;
+    }
     len = digest_info(di_sha256, sizeof di_sha256, "SHA256", di);
     n = t_sign(h, CKM_RSA_PKCS, di, len, sig);
-    ck_assert_uint_eq(n, 256);
+    ck_assert_uint_eq(n, T_SIG_LEN);
     ck_assert(t_verify(pk, "SHA256", msg, strlen(msg), sig, n));
     len = digest_info(di_sha1, sizeof di_sha1, "SHA1", di);
     n = t_sign(h, CKM_RSA_PKCS, di, len, sig);
@@ -124,23 +129,24 @@ START_TEST(test_sign_multipart)
     CK_ULONG n;
     size_t i, p;
 
-    for (i = 0; i < N_HASH_MECHS; i++) {
-        CK_MECHANISM m = { hash_mechs[i].type, NULL, 0 };
+    for (i = 0; i < T_N_HASH_MECHS; i++) {
+        CK_MECHANISM m = { T_HASH_MECHS[i].type, NULL, 0 };
         OK(p11->C_SignInit(h, &m, k));
         for (p = 0; p < 3; p++)
             OK(p11->C_SignUpdate(h, (CK_BYTE_PTR)parts[p], strlen(parts[p])));
         OK(p11->C_SignUpdate(h, (CK_BYTE_PTR) "", 0));
         n = 0;
         OK(p11->C_SignFinal(h, NULL, &n)); /* length query: stays active */
-        ck_assert_uint_eq(n, 256);
-        n = 100;
+        ck_assert_uint_eq(n, T_SIG_LEN);
+        n = T_SIG_LEN - 1;
         RV(CKR_BUFFER_TOO_SMALL, p11->C_SignFinal(h, sig, &n));
-        ck_assert_uint_eq(n, 256);
+        ck_assert_uint_eq(n, T_SIG_LEN);
         n = sizeof sig;
         OK(p11->C_SignFinal(h, sig, &n));
-        ck_assert_uint_eq(n, 256);
-        ck_assert_msg(t_verify(pk, hash_mechs[i].md, msg, strlen(msg), sig, n),
-                      "multi-part %s does not verify", hash_mechs[i].md);
+        ck_assert_uint_eq(n, T_SIG_LEN);
+        ck_assert_msg(
+            t_verify(pk, T_HASH_MECHS[i].md, msg, strlen(msg), sig, n),
+            "multi-part %s does not verify", T_HASH_MECHS[i].md);
         RV(CKR_OPERATION_NOT_INITIALIZED, p11->C_SignFinal(h, sig, &n));
     }
     EVP_PKEY_free(pk);
@@ -150,20 +156,20 @@ END_TEST
 START_TEST(test_sign_length_query)
 {
     CK_SESSION_HANDLE h = t_open_login(0);
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     EVP_PKEY *pk = t_token_pkey(h);
     unsigned char sig[512];
     CK_ULONG n = 0;
 
     OK(p11->C_SignInit(h, &m, t_privkey(h)));
     OK(p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), NULL, &n));
-    ck_assert_uint_eq(n, 256);
-    n = 255;
+    ck_assert_uint_eq(n, T_SIG_LEN);
+    n = T_SIG_LEN - 1;
     RV(CKR_BUFFER_TOO_SMALL,
        p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), sig, &n));
-    ck_assert_uint_eq(n, 256);
+    ck_assert_uint_eq(n, T_SIG_LEN);
     OK(p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), sig, &n));
-    ck_assert_uint_eq(n, 256);
+    ck_assert_uint_eq(n, T_SIG_LEN);
     ck_assert(t_verify(pk, "SHA256", msg, strlen(msg), sig, n));
     RV(CKR_OPERATION_NOT_INITIALIZED,
        p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), sig, &n));
@@ -175,12 +181,13 @@ START_TEST(test_sign_errors)
 {
     CK_SESSION_HANDLE h = t_open_login(0), s = t_open_login(1);
     CK_OBJECT_HANDLE k = t_privkey(h), sk = t_privkey(s);
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     CK_MECHANISM m1 = { CKM_SHA1_RSA_PKCS, NULL, 0 };
-    CK_MECHANISM pss = { CKM_RSA_PKCS_PSS, NULL, 0 };
+    CK_MECHANISM pss = { CKM_RSA_PKCS_PSS, NULL, 0 }; /* no parameters */
+    CK_MECHANISM pss384 = { CKM_SHA384_RSA_PKCS_PSS, NULL, 0 };
     CK_MECHANISM aes = { CKM_AES_CBC, NULL, 0 };
     CK_BYTE param[8] = { 0 };
-    CK_MECHANISM withparam = { CKM_SHA256_RSA_PKCS, param, sizeof param };
+    CK_MECHANISM withparam = { T_MECH, param, sizeof param };
     EVP_PKEY *pk = t_token_pkey(h);
     unsigned char sig[512];
     CK_ULONG n = sizeof sig;
@@ -191,7 +198,10 @@ START_TEST(test_sign_errors)
        p11->C_SignUpdate(h, (CK_BYTE_PTR)msg, 4));
     RV(CKR_OPERATION_NOT_INITIALIZED, p11->C_SignFinal(h, sig, &n));
     RV(CKR_MECHANISM_PARAM_INVALID, p11->C_SignInit(h, &withparam, k));
-    RV(CKR_MECHANISM_INVALID, p11->C_SignInit(h, &pss, k));
+    /* PSS is an RSA card's; on an EC card no PSS mechanism exists */
+    RV(t_ec ? CKR_MECHANISM_INVALID : CKR_MECHANISM_PARAM_INVALID,
+       p11->C_SignInit(h, &pss, k));
+    RV(CKR_MECHANISM_INVALID, p11->C_SignInit(h, &pss384, k));
     RV(CKR_MECHANISM_INVALID, p11->C_SignInit(h, &aes, k));
     RV(CKR_ARGUMENTS_BAD, p11->C_SignInit(h, NULL, k));
     RV(CKR_KEY_HANDLE_INVALID, p11->C_SignInit(h, &m, sk)); /* other token's */
@@ -213,7 +223,7 @@ END_TEST
 START_TEST(test_sign_key_handles)
 {
     CK_SESSION_HANDLE h = t_open_login((CK_SLOT_ID)_i);
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     unsigned char sig[512];
     CK_ULONG n = sizeof sig;
 
@@ -239,7 +249,7 @@ START_TEST(test_card_removed)
 {
     CK_SESSION_HANDLE h = t_open_login(0), o = t_open(1, 0);
     CK_OBJECT_HANDLE k = t_privkey(h);
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     CK_SLOT_ID list[64];
     CK_SLOT_INFO si;
     CK_TOKEN_INFO ti;
@@ -353,7 +363,7 @@ static void *work(void *arg)
     worker *w = arg;
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
     CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof(cls) };
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     CK_SESSION_HANDLE h;
     CK_OBJECT_HANDLE k;
     CK_ULONG n = 0;

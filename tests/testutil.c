@@ -18,6 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
 #include "emu/emu.h"
 
 static char tmpl_dir[4096];
@@ -58,7 +63,11 @@ static int make_template(void)
     atexit(remove_template);
     snprintf(tmpl_card, sizeof tmpl_card, "%s/template.card", tmpl_dir);
     char err[512] = "";
-    emu_rv rv = emu_personalize(tmpl_card, NULL, err, sizeof err);
+    /* JPKI_TEST_CARD_KEY=ec-p384: every test card is of the ECDSA
+     * generation (the conformance tests run on both kinds). */
+    const char *kind = getenv("JPKI_TEST_CARD_KEY");
+    emu_init_opts o = { .ec_p384 = kind && strcmp(kind, "ec-p384") == 0 };
+    emu_rv rv = emu_personalize(tmpl_card, &o, err, sizeof err);
     if (rv != EMU_OK) {
         fprintf(stderr, "testutil: cannot make the template card: %s (%s)\n",
                 err, emu_strerror(rv));
@@ -121,4 +130,80 @@ void tu_card_remove(const char *path)
 const char *tu_template_pki_dir(void)
 {
     return make_template() == 0 ? tmpl_pki : NULL;
+}
+
+int tu_verify_sha256(const unsigned char *cert, size_t cert_len,
+                     const void *msg, size_t msg_len, const unsigned char *sig,
+                     size_t sig_len)
+{
+    const unsigned char *p = cert;
+    X509 *x = d2i_X509(NULL, &p, (long)cert_len);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = x && md &&
+             EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
+                                  X509_get0_pubkey(x)) == 1 &&
+             EVP_DigestVerify(md, sig, sig_len, msg, msg_len) == 1;
+    EVP_MD_CTX_free(md);
+    X509_free(x);
+    return ok;
+}
+
+int tu_card_set(const char *path, const char *key, const char *value)
+{
+    static char text[1 << 16];
+    char line[8192];
+    size_t n = 0, klen = strlen(key);
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    int found = 0;
+    FILE *f = fopen(path, "r");
+
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    while (fgets(line, sizeof line, f) && strncmp(line, "sha256 ", 7) != 0) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+            snprintf(line, sizeof line, "%s %s\n", key, value);
+            found = 1;
+        }
+        size_t ll = strlen(line);
+        if (n + ll + 80 > sizeof text) {
+            fclose(f);
+            fprintf(stderr, "%s: image too large\n", path);
+            return -1;
+        }
+        memcpy(text + n, line, ll);
+        n += ll;
+    }
+    fclose(f);
+    if (!found) {
+        fprintf(stderr, "%s: no field %s\n", path, key);
+        return -1;
+    }
+    SHA256((unsigned char *)text, n, md);
+    n += (size_t)sprintf(text + n, "sha256 ");
+    for (size_t i = 0; i < sizeof md; i++)
+        n += (size_t)sprintf(text + n, "%02x", md[i]);
+    text[n++] = '\n';
+    if (!(f = fopen(path, "w")) || fwrite(text, 1, n, f) != n) {
+        perror(path);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+int tu_rsa_pss_ok(void *pub, const unsigned char *hash,
+                  const unsigned char *sig, size_t len)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pub, NULL);
+    int ok = ctx && EVP_PKEY_verify_init(ctx) == 1 &&
+             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1 &&
+             EVP_PKEY_verify(ctx, sig, len, hash, 32) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    return ok;
 }

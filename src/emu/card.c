@@ -191,7 +191,12 @@ emu_rv emu_card_get_info(const emu_card *card, emu_info *info)
     info->unverified_sign_sw = card->img.unverified_sign_sw;
     info->select_fci = card->img.select_fci;
     info->serial_ap = card->img.serial_ap;
+    info->sign_sfi = card->img.sign_sfi;
+    memcpy(info->ef0008, card->img.ef0008, sizeof info->ef0008);
+    info->sign_v15_only = card->img.sign_v15_only;
     info->pinpad = card->img.pinpad;
+    info->ec = EVP_PKEY_is_a(card->img.key[EMU_PIN_AUTH], "EC");
+    info->ec_sig_der = card->img.ec_sig_der;
     snprintf(info->serial, sizeof info->serial, "%s", card->img.serial);
     return EMU_OK;
 }

@@ -12,13 +12,15 @@
  * card answers 6581 and behaves as if the command had not been sent.
  */
 #include "emu/card_model.h"
+#include "emu/sign_ec.h"
+
+#include "emu/sign_scheme.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rsa.h>
 
 #define SW_OK 0x9000
 #define SW_TRIES_LEFT 0x63C0
@@ -57,6 +59,7 @@ static const struct {
 typedef enum {
     EF_CERT,
     EF_TOKEN_INFO,
+    EF_CERT_FLAGS,
     EF_KEY,
     EF_PIN,
     EF_INFO_NUMBER,
@@ -78,6 +81,7 @@ static const struct {
     { EMU_APP_JPKI, 0x0001, EF_CERT, EMU_FILE_SIGN_CERT, EMU_PIN_SIGN },
     { EMU_APP_JPKI, 0x0002, EF_CERT, EMU_FILE_SIGN_CA, -1 },
     { EMU_APP_JPKI, 0x0006, EF_TOKEN_INFO, 0, -1 },
+    { EMU_APP_JPKI, 0x0008, EF_CERT_FLAGS, 0, -1 },
     { EMU_APP_JPKI, 0x0017, EF_KEY, EMU_PIN_AUTH, -1 },
     { EMU_APP_JPKI, 0x0018, EF_PIN, EMU_PIN_AUTH, -1 },
     { EMU_APP_JPKI, 0x001A, EF_KEY, EMU_PIN_SIGN, -1 },
@@ -190,6 +194,10 @@ static void ef_content(const emu_card *c, int ef, const uint8_t **p,
         *p = c->info_attrs;
         *size = c->info_attrs_len;
         break;
+    case EF_CERT_FLAGS:
+        *p = c->img.ef0008;
+        *size = sizeof c->img.ef0008;
+        break;
     default:
         *p = c->token_info;
         *size = sizeof c->token_info;
@@ -247,21 +255,47 @@ static uint16_t select_app(emu_card *c, apdu *a, int fci)
     return SW_NOT_FOUND;
 }
 
+/* Is EF ef missing from this card? A CA file the image does not hold, or
+ * the certificate, key and PIN of a certificate EF 0008 says the card does
+ * not carry: a card issued without that certificate never had its key
+ * generated nor its PIN set, so all three answer "file not found". */
+static int ef_absent(const emu_card *c, int ef)
+{
+    if (jpki_efs[ef].kind == EF_CERT && !c->img.file[jpki_efs[ef].idx])
+        return 1;
+    if (jpki_efs[ef].app != EMU_APP_JPKI)
+        return 0;
+    int which = -1;
+    if (jpki_efs[ef].kind == EF_CERT)
+        which = jpki_efs[ef].idx == EMU_FILE_SIGN_CERT   ? EMU_PIN_SIGN
+                : jpki_efs[ef].idx == EMU_FILE_AUTH_CERT ? EMU_PIN_AUTH
+                                                         : -1;
+    else if (jpki_efs[ef].kind == EF_KEY || jpki_efs[ef].kind == EF_PIN)
+        which = jpki_efs[ef].idx;
+    /* byte 0 of EF 0008: the signature certificate, byte 1: the auth one */
+    return which >= 0 &&
+           c->img.ef0008[which == EMU_PIN_SIGN ? 0 : 1] != EMU_CERT_PRESENT;
+}
+
+/* The EF with that id in the current application, or -1. */
+static int find_ef(const emu_card *c, uint16_t fid)
+{
+    for (size_t i = 0; i < N_EFS; i++)
+        if (jpki_efs[i].app == c->app && jpki_efs[i].fid == fid)
+            return ef_absent(c, (int)i) ? -1 : (int)i;
+    return -1;
+}
+
 static uint16_t select_ef(emu_card *c, const apdu *a)
 {
     if (a->lc != 2)
         return SW_WRONG_LENGTH;
-    uint16_t fid = (uint16_t)(a->data[0] << 8 | a->data[1]);
-    for (size_t i = 0; i < N_EFS; i++) {
-        if (jpki_efs[i].app != c->app || jpki_efs[i].fid != fid)
-            continue;
-        if (jpki_efs[i].kind == EF_CERT && !c->img.file[jpki_efs[i].idx])
-            return SW_NOT_FOUND;
-        c->ef = (int)i;
-        c->stats.ef_selects++;
-        return SW_OK;
-    }
-    return SW_NOT_FOUND;
+    int ef = find_ef(c, (uint16_t)(a->data[0] << 8 | a->data[1]));
+    if (ef < 0)
+        return SW_NOT_FOUND;
+    c->ef = ef;
+    c->stats.ef_selects++;
+    return SW_OK;
 }
 
 static uint16_t cmd_select(emu_card *c, apdu *a)
@@ -389,46 +423,68 @@ static uint16_t cmd_change_pin(emu_card *c, apdu *a)
 
 /* ---- COMPUTE DIGITAL SIGNATURE ------------------------------------------ */
 
-/* PKCS#1 v1.5 type-1 padding of the caller's bytes (a DigestInfo), then the
- * raw RSA private-key operation: exactly what the card does. */
-static int rsa_pkcs1_sign(EVP_PKEY *key, const uint8_t *in, size_t in_len,
-                          uint8_t *sig, size_t *sig_len)
+/* The key P2 names: 80 the current EF; 80|SFI (81-9F) the key EF whose
+ * file id is the SFI (97: 0017, 9A: 001A), without selecting it (the
+ * current EF stays as it was). A card with the switch sign_sfi off knows
+ * P2 80 only and answers any other P2 as it does today: 6A86. */
+static uint16_t sign_key(const emu_card *c, const apdu *a, int *w)
 {
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-    int ok = ctx && EVP_PKEY_sign_init(ctx) == 1 &&
-             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-             EVP_PKEY_sign(ctx, sig, sig_len, in, in_len) == 1;
-    EVP_PKEY_CTX_free(ctx);
-    return ok ? 0 : -1;
+    if (a->p2 == 0x80) {
+        *w = current_ef(c, EF_KEY);
+        return *w < 0 ? SW_NO_CURRENT_EF : SW_OK;
+    }
+    if ((a->p2 & 0xE0) != 0x80 || !c->img.sign_sfi)
+        return SW_WRONG_P1P2;
+    int ef = find_ef(c, a->p2 & 0x1F);
+    if (ef < 0)
+        return SW_NOT_FOUND;
+    if (jpki_efs[ef].kind != EF_KEY)
+        return SW_INCOMPATIBLE_EF;
+    *w = jpki_efs[ef].idx;
+    return SW_OK;
 }
 
 static uint16_t cmd_sign(emu_card *c, apdu *a)
 {
     if (a->kind != 3 && a->kind != 4)
         return SW_WRONG_LENGTH;
-    if (a->p1 != 0x00 || a->p2 != 0x80)
+    /* An unknown scheme (P1, sign_scheme.c) is 6A86 whatever the state;
+     * an EC card (sign_ec.c) knows P1 00 only. */
+    const int ec = EVP_PKEY_is_a(c->img.key[EMU_PIN_AUTH], "EC");
+    if (!emu_scheme_known(a->p1, c->img.sign_v15_only || ec)) {
+        c->stats.unknown_schemes++;
         return SW_WRONG_P1P2;
-    int w = current_ef(c, EF_KEY);
-    if (w < 0)
-        return SW_NO_CURRENT_EF;
+    }
+    int w = -1;
+    uint16_t ksw = sign_key(c, a, &w);
+    if (ksw != SW_OK)
+        return ksw;
     if (!c->verified[w]) {
         c->stats.refused_signatures++;
         return c->img.unverified_sign_sw;
     }
     EVP_PKEY *key = c->img.key[w];
-    size_t k = (size_t)EVP_PKEY_get_size(key);
-    if (a->lc + 11 > k)
+    size_t k = (size_t)EVP_PKEY_get_size(key), sig_len = EMU_RSP_MAX - 2;
+    if (ec ? a->lc != EMU_EC_INPUT_LEN : !emu_scheme_len_ok(a->p1, a->lc, k))
         return SW_WRONG_LENGTH;
-    size_t sig_len = EMU_RSP_MAX - 2;
+    if (k > sig_len)
+        return SW_NO_DIAGNOSIS;
     /* Fault power-loss-at-sign: the card dies while it computes. */
     if (c->faults.power_loss_sign &&
         ++c->faults.signs == c->faults.power_loss_sign)
         return EMU_SW_GONE;
-    if (k > sig_len ||
-        rsa_pkcs1_sign(key, a->data, a->lc, a->out, &sig_len) != 0)
-        return SW_NO_DIAGNOSIS;
+    uint16_t sw =
+        ec ? (emu_ec_sign(key, c->img.ec_sig_der, a->data, a->lc, a->out,
+                          &sig_len) == 0
+                  ? SW_OK
+                  : SW_NO_DIAGNOSIS)
+           : emu_scheme_sign(key, a->p1, a->data, a->lc, a->out, &sig_len);
+    if (sw != SW_OK)
+        return sw;
     a->out_len = sig_len;
     c->stats.signatures++;
+    c->stats.scheme_signatures[a->p1]++;
+    c->stats.sfi_signatures += a->p2 != 0x80;
     if (w == EMU_PIN_SIGN && c->img.sign_pin_single_use)
         c->verified[EMU_PIN_SIGN] = 0;
     return SW_OK;
@@ -506,46 +562,15 @@ uint16_t emu_card_process(emu_card *c, const uint8_t *cmd, size_t len,
 
 /* ---- derived state ------------------------------------------------------ */
 
-/* EF 0006: a CK_TOKEN_INFO with 32-bit big-endian integers. Only the
- * label is known from real cards; the rest is plausible filler (text fields
- * space padded, counts and memory "unavailable", versions in ASCII). */
-static void build_token_info(emu_card *c)
-{
-    uint8_t *t = c->token_info;
-    memset(t, ' ', 32 + 32 + 16 + 16);
-    memcpy(t, c->img.token_info, strlen(c->img.token_info));
-    memcpy(t + 32, "JPKI emulator", 13);
-    memcpy(t + 64, "JPKI-AP", 7);
-    memcpy(t + 80, c->img.serial, strlen(c->img.serial));
-    static const uint32_t ints[11] = {
-        0x0000040C, /* TOKEN_INITIALIZED | USER_PIN_INITIALIZED | LOGIN_REQUIRED */
-        0xFFFFFFFF,      0xFFFFFFFF,
-        0xFFFFFFFF,      0xFFFFFFFF, /* session counts */
-        EMU_PIN_MAX_LEN, 4,          /* max, min PIN length */
-        0xFFFFFFFF,      0xFFFFFFFF,
-        0xFFFFFFFF,      0xFFFFFFFF, /* memory */
-    };
-    uint8_t *p = t + 96;
-    for (size_t i = 0; i < 11; i++, p += 4) {
-        p[0] = (uint8_t)(ints[i] >> 24);
-        p[1] = (uint8_t)(ints[i] >> 16);
-        p[2] = (uint8_t)(ints[i] >> 8);
-        p[3] = (uint8_t)ints[i];
-    }
-    memcpy(p, "0301", 4);   /* hardware, firmware version */
-    memset(p + 4, ' ', 16); /* utcTime: no clock */
-}
-
 void emu_card_refresh(emu_card *c)
 {
-    build_token_info(c);
+    emu_token_info_build(&c->img, c->token_info);
     c->info_number_len = emu_info_number_ef(&c->img.holder, c->info_number,
                                             sizeof c->info_number);
     c->info_attrs_len =
         emu_info_attrs_ef(&c->img.holder, c->info_attrs, sizeof c->info_attrs);
     c->serial_record_len = emu_serial_record(c->img.serial, c->serial_record,
                                              sizeof c->serial_record);
-    if (c->ef >= 0 && jpki_efs[c->ef].kind == EF_CERT &&
-        !c->img.file[jpki_efs[c->ef].idx])
+    if (c->ef >= 0 && ef_absent(c, c->ef))
         c->ef = -1;
 }

@@ -67,6 +67,10 @@ uint16_t emu_card_process(emu_card *c, const uint8_t *cmd, size_t len,
  * drop a selection the new image no longer has. */
 void emu_card_refresh(emu_card *c);
 
+/* EF 0006 of the image's card: a 160-byte CK_TOKEN_INFO (token_info.c). */
+void emu_token_info_build(const emu_image *img,
+                          uint8_t t[EMU_TOKEN_INFO_EF_LEN]);
+
 /* Forget the selection and the security state (reset, power loss). */
 void emu_card_clear_session(emu_card *c);
 

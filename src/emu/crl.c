@@ -2,8 +2,8 @@
 /*
  * crl.c - revoke a test card's certificate and write its CA's CRL.
  *
- * The CRL is shaped like J-LIS's: DER, v2, signed sha256WithRSA by the CA
- * that issued the leaf, a CRL number, thisUpdate/nextUpdate a day apart,
+ * The CRL is shaped like J-LIS's: DER, v2, signed sha256WithRSA (an EC
+ * card's CA: ecdsa-with-SHA384) by the CA that issued the leaf, a CRL number, thisUpdate/nextUpdate a day apart,
  * AKI = the CA's SKI (which generation signed it, since every generation has
  * the same name), and an issuingDistributionPoint equal to the leaves'
  * per-municipality CRL distribution point, as a partitioned CRL must have.
@@ -27,6 +27,7 @@
 #include <openssl/x509v3.h>
 
 #include "emu/image.h"
+#include "emu/sign_ec.h"
 
 static int add_entry(X509_CRL *crl, const ASN1_INTEGER *serial, time_t when)
 {
@@ -128,7 +129,7 @@ X509_CRL *emu_crl_next(X509 *ca, EVP_PKEY *ca_key, const X509_CRL *prev,
              (listed || add_entry(crl, serial, now)) && X509_CRL_sort(crl) &&
              add_aki(crl, ca) && add_crl_number(crl, prev) &&
              (!idp_from || add_idp(crl, idp_from)) &&
-             X509_CRL_sign(crl, ca_key, EVP_sha256()) > 0;
+             X509_CRL_sign(crl, ca_key, emu_ca_md(ca_key)) > 0;
     ASN1_TIME_free(this_update);
     ASN1_TIME_free(next_update);
     if (!ok) {

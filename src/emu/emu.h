@@ -48,6 +48,9 @@ typedef struct {
     unsigned long ef_selects;     /* SELECT of an EF that succeeded */
     unsigned long
         refused_signatures; /* signature refused: key's PIN not verified */
+    unsigned long sfi_signatures; /* ... that succeeded, key named by SFI */
+    unsigned long scheme_signatures[6]; /* ... that succeeded, by P1 00..05 */
+    unsigned long unknown_schemes;      /* ... refused (6A86): P1 not known */
     /* The card's security state now (filled by emu_card_get_stats). */
     int jpki_current; /* the JPKI-AP is the current application */
     int auth_verified, sign_verified; /* PIN verified in this security state */
@@ -73,6 +76,9 @@ typedef struct {
  *     power-loss-at-sign[=N]  the Nth (default first) COMPUTE DIGITAL
  *                         SIGNATURE loses power: EMU_ERR_GONE, no signature,
  *                         and every transmit fails until emu_card_reset()
+ *     bad-signature       every COMPUTE DIGITAL SIGNATURE answers 9000 with a
+ *                         signature whose last bit is flipped (one that
+ *                         the key does not verify)
  *                    N counts APDUs (GET RESPONSE included) from 1, from the
  *                    load or emu_card_set_faults. The "-at" faults may be
  *                    given up to 8 times each. A malformed list makes the
@@ -145,9 +151,14 @@ typedef struct {
     int sign_pin_single_use;   /* switch: each signature needs a new VERIFY */
     int reselect_keeps_pins; /* switch: re-SELECT of the JPKI-AP keeps PINs */
     unsigned unverified_sign_sw; /* switch: signature without its PIN (69xx) */
-    int select_fci; /* switch: SELECT by AID, P2=00 -> FCI (else 6A86) */
-    int serial_ap;  /* switch: the serial-number AP exists */
-    int pinpad;     /* the card sits in a PIN-pad reader */
+    int select_fci;    /* switch: SELECT by AID, P2=00 -> FCI (else 6A86) */
+    int serial_ap;     /* switch: the serial-number AP exists */
+    int sign_sfi;      /* switch: the signature command takes P2 = 80|SFI */
+    uint8_t ef0008[3]; /* switch: EF 0008 (certificates the card carries) */
+    int sign_v15_only; /* switch: the signature command knows P1 00 only */
+    int pinpad;        /* the card sits in a PIN-pad reader */
+    int ec;            /* the keys are ECDSA P-384 (the next generation) */
+    int ec_sig_der;    /* switch: the EC signature answers DER, not r||s */
     unsigned info_tries, info_max_tries; /* card-info AP PIN */
     char serial[15];                     /* the serial AP's 13 characters */
 } emu_info;
@@ -185,6 +196,16 @@ typedef struct {
                                   * (0 = 0x6982) */
     int select_fci;              /* SELECT by AID with P2=00 answers an FCI */
     int no_serial_ap;            /* the card has no serial-number AP */
+    int no_sign_sfi;   /* the signature command refuses P2 = 80|SFI (6A86) */
+    int no_sign_cert;  /* no signature certificate (EF 0008 byte 0 = 00):
+                       * EF 0001, key 001A and PIN 001B are absent */
+    int no_auth_cert;  /* no authentication certificate (byte 1 = 00):
+                       * EF 000A, key 0017 and PIN 0018 are absent */
+    int sign_v15_only; /* the signature command knows P1 00 only (PKCS#1
+                        * v1.5 over a DigestInfo) and answers 6A86 to the
+                        * other schemes (01-05, PSS among them) */
+    int ec_p384;       /* the next generation: ECDSA P-384 keys and test PKI */
+    int ec_sig_der;    /* EC card: the signature answers DER, not r||s */
 } emu_init_opts;
 
 /* EF 0006 labels of the known token kinds. */

@@ -89,6 +89,8 @@ static emu_rv parse_item(const char *item, size_t len, emu_faults *f,
         f->pinpad_sw = 0x6401;
     } else if (IS("pinpad-timeout") && !val) {
         f->pinpad_sw = 0x6400;
+    } else if (IS("bad-signature") && !val) {
+        f->bad_signature = 1;
     } else if (IS("power-loss-at-sign")) {
         if (val && (parse_num(val, vlen, &n) != 0 || n == 0))
             return bad(err, errlen, "'%.*s' needs a signature number from 1",

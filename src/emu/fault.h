@@ -34,6 +34,7 @@ typedef struct {
     unsigned delay_ms;
     unsigned long power_loss_sign; /* the Nth signature loses power; 0 = off */
     unsigned long signs;           /* signatures the card began since then */
+    int bad_signature; /* every signature comes back with a flipped bit */
 } emu_faults;
 
 /* Parse spec (NULL or "" = no faults) into *out; on error *out is left as

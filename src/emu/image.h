@@ -21,7 +21,7 @@
 #include "common/pin_rules.h"
 #include "emu.h"
 
-#define EMU_IMAGE_VERSION 3
+#define EMU_IMAGE_VERSION 4
 #define EMU_IMAGE_MAGIC "JPKI-EMU-CARD "
 
 /* PIN objects: index into the pins/tries arrays. The card-info AP's PIN
@@ -51,6 +51,10 @@ enum {
 #define EMU_TOKEN_INFO_LEN 0x20
 #define EMU_TOKEN_INFO_EF_LEN 160
 #define EMU_TOKEN_INFO_CARD EMU_TOKEN_MYNUMBER
+
+/* EF 0008: which certificates the card carries (docs/card.md). */
+#define EMU_EF0008_LEN 3
+#define EMU_CERT_PRESENT 0x8F
 
 /* The card's manufacturing serial (serial AP); format 1 and 2 images kept
  * 14 characters, of which the first 13 are the serial. */
@@ -99,6 +103,14 @@ typedef struct {
     int select_fci;              /* SELECT by AID with P2=00 answers an FCI
                                 * [0: 6A86] */
     int serial_ap;               /* the serial-number AP exists [1] */
+    /* Format 4 (older images: the values in brackets). */
+    int sign_sfi; /* the signature command takes P2 = 80|SFI [1] */
+    uint8_t ef0008[EMU_EF0008_LEN]; /* EF 0008; byte 0 (signature) or 1
+                                     * (authentication) not 8F: that
+                                     * certificate, its key and its PIN
+                                     * are absent [8F 8F 00] */
+    int sign_v15_only; /* signature command: P1 00 only, 6A86 for 01-05 [0] */
+    int ec_sig_der;    /* an EC card's signature answers DER, not r||s [0] */
 } emu_image;
 
 unsigned emu_pin_max_tries(int which);

@@ -5,7 +5,7 @@
  * The image is a small text file, one "key value" line per field, in this
  * fixed order (every field exactly once, nothing else, '\n' line ends):
  *
- *   JPKI-EMU-CARD 3                  magic and format version
+ *   JPKI-EMU-CARD 4                  magic and format version
  *   auth_pin 1234                    user-authentication PIN (ASCII)
  *   auth_tries 3                     tries left, 0..3 (0 = blocked)
  *   sign_pin ABC123                  digital-signature PIN (ASCII)
@@ -31,7 +31,16 @@
  *   unverified_sign_sw 6982       3  signature without its PIN: any 69xx
  *   select_fci 0                  3  1: SELECT by AID, P2=00: FCI (0: 6a86)
  *   serial_ap 1                   3  0: the card has no serial-number AP
- *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048)
+ *   sign_sfi 1                    4  0: the signature command refuses P2
+ *                                    80|SFI (6a86); only P2 80 works
+ *   ef0008 8f8f00                 4  EF 0008 (6 hex digits); byte 0 (sign)
+ *                                    or 1 (auth) not 8f: that certificate,
+ *                                    key and PIN EF answer SELECT with 6a82
+ *   sign_v15_only 0               4  1: signature P1 00 only (01-05: 6a86)
+ *   ec_sig_der 0                  4  1: an EC card's signature answers DER
+ *                                    (0: r||s)
+ *   auth_key <hex>                   PKCS#8 DER private keys (RSA-2048, or
+ *                                    EC P-384 for the next card generation)
  *   sign_key <hex>
  *   auth_cert <hex>                  DER certificates (EF 000A, 000B, 0001, 0002);
  *   auth_ca_cert <hex or ->          "-" = the CA file is absent (SELECT: 6A82)
@@ -39,13 +48,13 @@
  *   sign_ca_cert <hex or ->
  *   sha256 <hex>                     SHA-256 of every byte before this line
  *
- * Fields marked 2 or 3 are new in that format. Older images still load,
+ * Fields marked 2, 3 or 4 are new in that format. Older images still load,
  * with today's behaviour for what they lack: format 1 gets info_tries
  * full, pinpad 0, the default fictional holder, and a serial and
  * individual number derived from the authentication certificate (stable
- * for the image); formats 1 and 2 get the bracketed format-3 values of
- * image.h. Saving (image_write.c) always writes the current format, so an
- * older image is upgraded the first time its state changes.
+ * for the image); older formats get the bracketed values of image.h.
+ * Saving (image_write.c) always writes the current format, so an older
+ * image is upgraded the first time its state changes.
  *
  * Hex is lower case. A reader rejects anything else: unknown version
  * (EMU_ERR_VERSION), any deviation from the layout, a bad checksum, a key
@@ -58,6 +67,7 @@
 #include "emu/error.h"
 #include "emu/image.h"
 #include "emu/holder.h"
+#include "emu/sign_ec.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -187,16 +197,18 @@ static emu_rv field_key(parser *ps, emu_image *img, int which, const char *key)
         return rv;
     const unsigned char *p = der;
     EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &p, (long)len);
-    int ok = k && p == der + len && EVP_PKEY_is_a(k, "RSA") &&
-             EVP_PKEY_get_bits(k) == 2048;
+    int ok = k && p == der + len &&
+             ((EVP_PKEY_is_a(k, "RSA") && EVP_PKEY_get_bits(k) == 2048) ||
+              emu_key_is_p384(k));
     if (ok)
         rv = emu_image_set_key(img, which, k);
     EVP_PKEY_free(k);
     OPENSSL_clear_free(der, len);
     if (!ok)
-        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
-                           "line %u: '%s' is not an RSA-2048 private key",
-                           ps->line, key);
+        return emu_fail_at(
+            EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+            "line %u: '%s' is not an RSA-2048 or P-384 private key", ps->line,
+            key);
     return rv == EMU_OK ? EMU_OK
                         : emu_fail_at(rv, ps->err, ps->errlen, ps->path,
                                       "cannot store '%s'", key);
@@ -333,6 +345,34 @@ static emu_rv parse_v3_fields(parser *ps, emu_image *img)
     return EMU_OK;
 }
 
+/* The switches format 4 added after serial_ap. */
+static emu_rv parse_v4_fields(parser *ps, emu_image *img)
+{
+    unsigned sfi, v15_only, ec_der;
+    const char *v;
+    size_t len;
+    emu_rv rv;
+    if ((rv = field_uint(ps, "sign_sfi", 1, &sfi)) ||
+        (rv = next_field(ps, "ef0008", &v, &len)))
+        return rv;
+    int good = len == 2 * EMU_EF0008_LEN;
+    for (size_t i = 0; good && i < EMU_EF0008_LEN; i++) {
+        int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+        good = hi >= 0 && lo >= 0;
+        img->ef0008[i] = (uint8_t)(good ? hi << 4 | lo : 0);
+    }
+    if (!good)
+        return emu_fail_at(EMU_ERR_FORMAT, ps->err, ps->errlen, ps->path,
+                           "line %u: 'ef0008' is not 6 hex digits", ps->line);
+    if ((rv = field_uint(ps, "sign_v15_only", 1, &v15_only)) ||
+        (rv = field_uint(ps, "ec_sig_der", 1, &ec_der)))
+        return rv;
+    img->sign_sfi = (int)sfi;
+    img->sign_v15_only = (int)v15_only;
+    img->ec_sig_der = (int)ec_der;
+    return EMU_OK;
+}
+
 /* The fields format 2 added after sign_pin_single_use. */
 static emu_rv parse_v2_fields(parser *ps, emu_image *img)
 {
@@ -356,7 +396,8 @@ static emu_rv parse_v2_fields(parser *ps, emu_image *img)
         (rv = field_text(ps, "holder_birth", EMU_BIRTH_LEN, emu_birth_valid,
                          h->birth)) ||
         (rv = field_text(ps, "holder_sex", 1, emu_sex_valid, h->sex)) ||
-        (v3 && (rv = parse_v3_fields(ps, img))))
+        (v3 && (rv = parse_v3_fields(ps, img))) ||
+        (img->version >= 4 && (rv = parse_v4_fields(ps, img))))
         return rv;
     img->pinpad = (int)pinpad;
     return EMU_OK;
@@ -389,6 +430,8 @@ static emu_rv parse_fields(parser *ps, emu_image *img)
     /* Today's behaviour where an older format has no field. */
     img->unverified_sign_sw = 0x6982;
     img->serial_ap = 1;
+    img->sign_sfi = 1;
+    img->ef0008[0] = img->ef0008[1] = EMU_CERT_PRESENT;
     if ((rv = field_pin(ps, "auth_pin", EMU_PIN_AUTH,
                         img->pins.pin[EMU_PIN_AUTH])) ||
         (rv = field_uint(ps, "auth_tries", EMU_AUTH_PIN_TRIES,

@@ -114,6 +114,10 @@ static void serialize(strbuf *sb, const emu_image *img,
     sb_sw_line(sb, "unverified_sign_sw", img->unverified_sign_sw);
     sb_line(sb, "select_fci", img->select_fci ? "1" : "0");
     sb_line(sb, "serial_ap", img->serial_ap ? "1" : "0");
+    sb_line(sb, "sign_sfi", img->sign_sfi ? "1" : "0");
+    sb_hex_line(sb, "ef0008", img->ef0008, sizeof img->ef0008);
+    sb_line(sb, "sign_v15_only", img->sign_v15_only ? "1" : "0");
+    sb_line(sb, "ec_sig_der", img->ec_sig_der ? "1" : "0");
     sb_hex_line(sb, "auth_key", img->key_der[EMU_PIN_AUTH],
                 img->key_der_len[EMU_PIN_AUTH]);
     sb_hex_line(sb, "sign_key", img->key_der[EMU_PIN_SIGN],

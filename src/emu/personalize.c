@@ -29,10 +29,14 @@
 
 #include "emu/holder.h"
 #include "emu/image.h"
+#include "emu/sign_ec.h"
 #include "emu/x509_profile.h"
 
 #define CA_DAYS 3652   /* 10 years */
 #define LEAF_DAYS 1826 /* 5 years */
+/* The ECDSA generation's certificates are announced for 10 years; a leaf
+ * ends with its CA. */
+#define EC_LEAF_DAYS (CA_DAYS - 1)
 #define DAY_SECS 86400L
 
 typedef struct {
@@ -48,6 +52,7 @@ typedef struct {
  * issues the leaves and is on the card. */
 typedef struct {
     unsigned gens;
+    int ec; /* P-384 keys, ecdsa-with-SHA384 (the next card generation) */
     pki_pair ca[2][MAX_GENERATIONS];
     pki_pair auth, sign;
 } test_pki;
@@ -62,6 +67,8 @@ typedef struct {
     long expires_in;
     const char *serial; /* NULL: random */
     int reselect_keeps_pins, select_fci, serial_ap;
+    int sign_sfi, no_sign_cert, no_auth_cert, sign_v15_only;
+    int ec, ec_sig_der;
     uint16_t blocked_sw, blocked_query_sw, unverified_sign_sw;
     char token_info[EMU_TOKEN_INFO_LEN + 1];
 } plan;
@@ -121,10 +128,15 @@ static X509 *new_cert(X509_NAME *subject, const X509_NAME *issuer,
     return x;
 }
 
+typedef struct {
+    EVP_PKEY **key;
+    int ec;
+} keygen_job;
+
 static void *keygen_thread(void *arg)
 {
-    EVP_PKEY **key = arg;
-    *key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    keygen_job *job = arg;
+    *job->key = emu_keygen(job->ec);
     return NULL;
 }
 
@@ -133,26 +145,26 @@ static void *keygen_thread(void *arg)
  * second on two cores. Without threads, they are made one after another. */
 static int make_keys(test_pki *pki)
 {
-    EVP_PKEY **keys[2 * MAX_GENERATIONS + 2];
+    keygen_job keys[2 * MAX_GENERATIONS + 2];
     pthread_t tid[2 * MAX_GENERATIONS + 2];
     int started[2 * MAX_GENERATIONS + 2];
     size_t n = 0;
     for (unsigned g = 0; g < pki->gens; g++) {
-        keys[n++] = &pki->ca[0][g].key;
-        keys[n++] = &pki->ca[1][g].key;
+        keys[n++] = (keygen_job){ &pki->ca[0][g].key, pki->ec };
+        keys[n++] = (keygen_job){ &pki->ca[1][g].key, pki->ec };
     }
-    keys[n++] = &pki->auth.key;
-    keys[n++] = &pki->sign.key;
+    keys[n++] = (keygen_job){ &pki->auth.key, pki->ec };
+    keys[n++] = (keygen_job){ &pki->sign.key, pki->ec };
     for (size_t i = 0; i < n; i++)
         started[i] =
-            pthread_create(&tid[i], NULL, keygen_thread, keys[i]) == 0;
+            pthread_create(&tid[i], NULL, keygen_thread, &keys[i]) == 0;
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
         if (started[i])
             pthread_join(tid[i], NULL);
         else
-            keygen_thread(keys[i]);
-        ok = ok && *keys[i];
+            keygen_thread(&keys[i]);
+        ok = ok && *keys[i].key;
     }
     return ok;
 }
@@ -173,10 +185,11 @@ static int make_ca(pki_pair *ca, int sign, long back_days)
                                  "critical,CA:TRUE") &&
            emu_x509_add_crldp(x, X509_NAME_dup(X509_get_subject_name(x))) &&
            emu_x509_add_ext_conf(x, x, NID_subject_key_identifier, "hash") &&
-           X509_sign(x, ca->key, EVP_sha256()) > 0;
+           X509_sign(x, ca->key, emu_ca_md(ca->key)) > 0;
 }
 
-static int make_auth_leaf(pki_pair *leaf, const pki_pair *ca, long back_days)
+static int make_auth_leaf(pki_pair *leaf, const pki_pair *ca, long back_days,
+                          long days)
 {
     char cn[32];
     const rdn subj[] = { { "C", "JP" }, { "CN", cn } };
@@ -184,7 +197,7 @@ static int make_auth_leaf(pki_pair *leaf, const pki_pair *ca, long back_days)
         return 0;
     X509 *x = leaf->cert =
         new_cert(emu_x509_name(subj, 2), X509_get_subject_name(ca->cert),
-                 leaf->key, back_days, LEAF_DAYS);
+                 leaf->key, back_days, days);
     return x &&
            emu_x509_add_ext_conf(x, ca->cert, NID_key_usage,
                                  "critical,digitalSignature") &&
@@ -200,11 +213,11 @@ static int make_auth_leaf(pki_pair *leaf, const pki_pair *ca, long back_days)
                                  "keyid:always,issuer:always") &&
            emu_x509_add_ext_conf(x, ca->cert, NID_subject_key_identifier,
                                  "hash") &&
-           X509_sign(x, ca->key, EVP_sha256()) > 0;
+           X509_sign(x, ca->key, emu_ca_md(ca->key)) > 0;
 }
 
 static int make_sign_leaf(pki_pair *leaf, const pki_pair *ca, long back_days,
-                          const emu_holder *h)
+                          long days, const emu_holder *h)
 {
     char cn[32];
     const rdn subj[] = { { "C", "JP" },
@@ -215,7 +228,7 @@ static int make_sign_leaf(pki_pair *leaf, const pki_pair *ca, long back_days,
         return 0;
     X509 *x = leaf->cert =
         new_cert(emu_x509_name(subj, 4), X509_get_subject_name(ca->cert),
-                 leaf->key, back_days, LEAF_DAYS);
+                 leaf->key, back_days, days);
     return x &&
            emu_x509_add_ext_conf(x, ca->cert, NID_key_usage,
                                  "critical,digitalSignature,nonRepudiation") &&
@@ -228,18 +241,20 @@ static int make_sign_leaf(pki_pair *leaf, const pki_pair *ca, long back_days,
                                  "keyid:always,issuer:always") &&
            emu_x509_add_ext_conf(x, ca->cert, NID_subject_key_identifier,
                                  "hash") &&
-           X509_sign(x, ca->key, EVP_sha256()) > 0;
+           X509_sign(x, ca->key, emu_ca_md(ca->key)) > 0;
 }
 
 /* Expired leaves ended yesterday after their full five years; the newest
  * CA then predates them. */
 static int make_pki(test_pki *pki, const plan *pl)
 {
-    long leaf_back = pl->expired ? LEAF_DAYS + 1 : 1;
+    long leaf_days = pl->ec ? EC_LEAF_DAYS : LEAF_DAYS;
+    long leaf_back = pl->expired ? leaf_days + 1 : 1;
     if (pl->expires_in_given)
-        leaf_back = LEAF_DAYS - pl->expires_in;
+        leaf_back = leaf_days - pl->expires_in;
     long ca_back = leaf_back + 1;
     pki->gens = pl->gens;
+    pki->ec = pl->ec;
     if (!make_keys(pki))
         return 0;
     for (unsigned g = 0; g < pki->gens; g++) {
@@ -248,9 +263,10 @@ static int make_pki(test_pki *pki, const plan *pl)
             !make_ca(&pki->ca[1][g], 1, back))
             return 0;
     }
-    return make_auth_leaf(&pki->auth, &pki->ca[0][pki->gens - 1], leaf_back) &&
+    return make_auth_leaf(&pki->auth, &pki->ca[0][pki->gens - 1], leaf_back,
+                          leaf_days) &&
            make_sign_leaf(&pki->sign, &pki->ca[1][pki->gens - 1], leaf_back,
-                          &pl->holder);
+                          leaf_days, &pl->holder);
 }
 
 static void pki_free(test_pki *pki)
@@ -371,6 +387,12 @@ static emu_rv write_image(const char *path, const test_pki *pki,
     img.unverified_sign_sw = pl->unverified_sign_sw;
     img.select_fci = pl->select_fci;
     img.serial_ap = pl->serial_ap;
+    img.sign_sfi = pl->sign_sfi;
+    /* A certificate the card lacks: EF 0008 says so (byte not 8F). */
+    img.ef0008[0] = pl->no_sign_cert ? 0x00 : EMU_CERT_PRESENT;
+    img.ef0008[1] = pl->no_auth_cert ? 0x00 : EMU_CERT_PRESENT;
+    img.sign_v15_only = pl->sign_v15_only;
+    img.ec_sig_der = pl->ec_sig_der;
     img.pinpad = pl->pinpad;
     img.holder = pl->holder;
     const pki_pair *auth_ca = &pki->ca[0][pki->gens - 1],
@@ -434,6 +456,16 @@ static emu_rv plan_switches(const emu_init_opts *o, plan *pl, char *err,
     pl->reselect_keeps_pins = o->reselect_keeps_pins;
     pl->select_fci = o->select_fci;
     pl->serial_ap = !o->no_serial_ap;
+    pl->sign_sfi = !o->no_sign_sfi;
+    pl->no_sign_cert = o->no_sign_cert;
+    pl->no_auth_cert = o->no_auth_cert;
+    pl->sign_v15_only = o->sign_v15_only;
+    pl->ec = o->ec_p384;
+    pl->ec_sig_der = o->ec_sig_der;
+    if (pl->ec_sig_der && !pl->ec)
+        return emu_fail(EMU_ERR_ARGS, err, errlen,
+                        "the signature encoding is a switch of EC cards "
+                        "only (--key ec-p384)");
     return EMU_OK;
 }
 
@@ -448,6 +480,7 @@ static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err,
     pl->blocked_sw = pl->blocked_query_sw = 0x6983;
     pl->unverified_sign_sw = 0x6982;
     pl->serial_ap = 1;
+    pl->sign_sfi = 1;
     snprintf(pl->token_info, sizeof pl->token_info, "%s", EMU_TOKEN_MYNUMBER);
     if (!emu_pin_valid(EMU_PIN_AUTH, (const uint8_t *)pl->auth_pin,
                        strlen(pl->auth_pin)))
@@ -491,12 +524,13 @@ static emu_rv make_plan(const emu_init_opts *o, plan *pl, char *err,
     if (o->sex)
         snprintf(pl->holder.sex, sizeof pl->holder.sex, "%s", o->sex);
     pl->expired = o->expired;
-    if (o->expires_in_given && (o->expired || o->expires_in < -LEAF_DAYS ||
-                                o->expires_in > LEAF_DAYS - 1))
+    const long leaf_days = o->ec_p384 ? EC_LEAF_DAYS : LEAF_DAYS;
+    if (o->expires_in_given && (o->expired || o->expires_in < -leaf_days ||
+                                o->expires_in > leaf_days - 1))
         return emu_fail(EMU_ERR_ARGS, err, errlen,
-                        "the certificates' end must be from %d to %d "
+                        "the certificates' end must be from %ld to %ld "
                         "days from now (and not with 'expired')",
-                        -LEAF_DAYS, LEAF_DAYS - 1);
+                        -leaf_days, leaf_days - 1);
     pl->expires_in_given = o->expires_in_given;
     pl->expires_in = o->expires_in;
     if (o->serial && !(strlen(o->serial) == EMU_SERIAL_LEN &&

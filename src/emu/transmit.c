@@ -95,6 +95,11 @@ static emu_rv link_transmit(emu_card *c, const uint8_t *cmd, size_t len,
             *note = "fault=power-loss";
             return EMU_ERR_GONE;
         }
+        /* Fault bad-signature: a signature the key does not verify. */
+        if (f->bad_signature && cmd[1] == 0x2A && sw == 0x9000 && n > 0) {
+            rsp[n - 1] ^= 0x01;
+            *note = "fault=bad-signature";
+        }
         if (f->get_response && n > 0) {
             memcpy(c->pending, rsp, n);
             c->pending_len = n;

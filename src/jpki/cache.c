@@ -19,7 +19,8 @@
  * covered by a SHA-256 checksum, so a truncated or damaged file is ignored
  * (and rewritten at the next read from the card). Only public data is
  * stored (token info, authentication certificate, the two CA
- * certificates), in a directory of the user (0700), files 0600, written
+ * certificates, the certificate map EF 0008, and what was learnt about the
+ * card, such as a refused command form), in a directory of the user (0700), files 0600, written
  * to a temporary file, fsynced and renamed into place. The directory and
  * the file must pass the private rules of common/fileutil.h (owner, mode,
  * no symlink, regular file, size): a directory another user could write
@@ -60,7 +61,7 @@
 #define MAGIC "JPKI-PKCS11 CACHE 1\n"
 #define MAX_FILE (256u * 1024u)
 #define MAX_ENTRY 0x7FFFu
-#define N_PUBLIC 5
+#define N_PUBLIC 7
 /* An insertion identity never comes back once the card is out, so old
  * files are only litter: a file untouched this long is removed when
  * another is written (a card left in its reader that long costs one
@@ -68,10 +69,12 @@
 #define PRUNE_AGE_S (7 * 24 * 3600)
 
 /* The files that may be cached: public data only (and the card id, a hash
- * of the authentication certificate's issuer and serial number). */
-static const uint16_t public_fids[N_PUBLIC] = { EF_TOKEN_INFO, EF_AUTH_CERT,
-                                                EF_AUTH_CA, EF_SIGN_CA,
-                                                JPKI_CACHE_CARD_ID };
+ * of the authentication certificate's issuer and serial number, and the
+ * facts learnt about the card, cardfacts.c). */
+static const uint16_t public_fids[N_PUBLIC] = {
+    EF_TOKEN_INFO,      EF_AUTH_CERT, EF_AUTH_CA,           EF_SIGN_CA,
+    JPKI_CACHE_CARD_ID, EF_CERT_MAP,  JPKI_CACHE_CARD_FACTS
+};
 
 struct jpki_cache {
     char *identity;

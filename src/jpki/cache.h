@@ -4,7 +4,9 @@
  * processes of one user (design and safety argument in cache.c).
  *
  * Only public files go in: the token-info file, the authentication
- * certificate and the two CA certificates. Never the signature certificate
+ * certificate, the two CA certificates and the certificate map (EF 0008),
+ * plus the card id and the facts learnt about the card (cardfacts.c).
+ * Never the signature certificate
  * (personal data): the caller must not put it, and jpki_cache_put refuses
  * every file id it does not know as public.
  */

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "jpki/card_priv.h"
+#include "jpki/ec_card.h"
 
 static const uint8_t JPKI_AID[] = { 0xD3, 0x92, 0xF0, 0x00, 0x26,
                                     0x01, 0x00, 0x00, 0x00, 0x01 };
@@ -45,6 +46,7 @@ const char *jpki_strerror(jpki_rv rv)
     case JPKI_ERR_BAD_DATA: return "malformed data";
     case JPKI_ERR_PIN_CANCELED:
         return "PIN entry cancelled or timed out on the PIN pad";
+    case JPKI_ERR_UNSUPPORTED: return "the card does not support this";
     }
     return "unknown error";
 }
@@ -105,8 +107,19 @@ static jpki_rv select_aid(jpki_card *c, const uint8_t *aid, size_t len,
 jpki_rv jpki_select_ap(jpki_card *c)
 {
     uint16_t sw;
-    jpki_rv rv = select_aid(c, JPKI_AID, sizeof(JPKI_AID), &sw);
+    uint8_t alt[16];
+    size_t alt_len = jpki_ec_guess_alt_aid(alt);
+    jpki_rv rv = c->alt_aid && alt_len
+                     ? select_aid(c, alt, alt_len, &sw)
+                     : select_aid(c, JPKI_AID, sizeof(JPKI_AID), &sw);
 
+    if (rv != JPKI_OK)
+        return rv;
+    /* The ECDSA generation may move the application (ec_card.h): a
+     * configured AID is tried when the JPKI-AP's is not there. */
+    if (sw == 0x6A82 && !c->alt_aid && alt_len &&
+        (rv = select_aid(c, alt, alt_len, &sw)) == JPKI_OK && sw == SW_OK)
+        c->alt_aid = 1;
     if (rv != JPKI_OK)
         return rv;
     if (sw == 0x6A82 || sw == 0x6A86 || sw == 0x6D00 || sw == 0x6E00)
@@ -171,7 +184,7 @@ static jpki_rv ap_is_current(jpki_card *c, uint8_t *info, size_t *got,
 }
 
 /* Makes the JPKI-AP current, selecting it only when it is not already. */
-static jpki_rv ensure_ap(jpki_card *c)
+jpki_rv jpki_ensure_ap(jpki_card *c)
 {
     uint8_t info[TOKEN_INFO_LEN];
     size_t got = 0;
@@ -194,7 +207,7 @@ jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid)
     uint16_t sw = 0;
     jpki_rv rv;
 
-    if (!c->ap_selected && (rv = ensure_ap(c)) != JPKI_OK)
+    if (!c->ap_selected && (rv = jpki_ensure_ap(c)) != JPKI_OK)
         return rv;
     rv = select_ef_once(c, fid, &sw);
     if (rv == JPKI_OK && sw == 0x6A82) {
@@ -437,6 +450,8 @@ jpki_rv jpki_card_read_cert(jpki_card *c, jpki_key key, int ca, uint8_t **der,
     if (jpki_reset_midway(c, resets, rv)) /* public data: read it again */
         rv = read_der_file(c, fid, der, len);
     jpki_card_end(c);
+    if (rv == JPKI_ERR_NOT_FOUND && fid == EF_AUTH_CERT)
+        c->auth_cert_absent = 1; /* certmap.c */
     if (rv == JPKI_OK && cacheable(c, fid)) {
         jpki_cache_put(c->cache, fid, *der, *len);
         jpki_cache_flush(c->cache); /* outside the transaction */

@@ -13,7 +13,8 @@
  * application is missing, of the serialNumber field of EF 0006 (free, and
  * read inside the JPKI-AP, so no login is disturbed). The ATR, the CA
  * certificates and EF 0008 were rejected: the same on every token of a
- * kind. With neither, there is no id (token serial "0").
+ * kind. With neither, there is no id (token serial "0"). A card issued
+ * without an authentication certificate takes the EF 0006 way too.
  */
 #include "jpki/jpki.h"
 
@@ -117,7 +118,7 @@ static int id_from_cert(const uint8_t *der, size_t n, char out[17])
 
 /* The first chunk of the authentication certificate: its head, kept in
  * c->auth_head for the certificate's full read. */
-static jpki_rv read_head(jpki_card *c)
+jpki_rv jpki_read_auth_head(jpki_card *c)
 {
     jpki_rv rv = jpki_card_begin(c);
 
@@ -127,8 +128,12 @@ static jpki_rv read_head(jpki_card *c)
     if (rv == JPKI_OK)
         rv = jpki_read_binary(c, 0, sizeof(c->auth_head), c->auth_head,
                               &c->auth_head_len);
+    if (rv == JPKI_OK && (c->auth_head[0] == 0x00 || c->auth_head[0] == 0xFF))
+        rv = JPKI_ERR_NOT_FOUND; /* an unwritten file */
     if (rv != JPKI_OK)
         c->auth_head_len = 0;
+    if (rv == JPKI_ERR_NOT_FOUND)
+        c->auth_cert_absent = 1;
     jpki_card_end(c);
     return rv;
 }
@@ -190,7 +195,9 @@ static jpki_rv compute(jpki_card *c, char out[17])
     if (jpki_cache_get(c->cache, EF_AUTH_CERT, &p, &n) &&
         id_from_cert(p, n, out) == 0)
         return JPKI_OK;
-    if ((rv = read_head(c)) != JPKI_OK)
+    if ((rv = jpki_read_auth_head(c)) == JPKI_ERR_NOT_FOUND) /* declined */
+        return id_from_token_info(c, out);
+    if (rv != JPKI_OK)
         return rv;
     if (id_from_cert(c->auth_head, c->auth_head_len, out) == 0)
         return JPKI_OK;

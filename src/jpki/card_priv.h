@@ -11,6 +11,7 @@ enum {
     EF_SIGN_CERT = 0x0001,
     EF_SIGN_CA = 0x0002,
     EF_TOKEN_INFO = 0x0006,
+    EF_CERT_MAP = 0x0008,
     EF_AUTH_CERT = 0x000A,
     EF_AUTH_CA = 0x000B,
     EF_AUTH_KEY = 0x0017,
@@ -26,8 +27,9 @@ enum {
 
 struct jpki_card {
     reader *rd;
-    int depth;            /* nesting of jpki_card_begin */
-    int ap_selected;      /* the JPKI-AP is the current application */
+    int depth;       /* nesting of jpki_card_begin */
+    int ap_selected; /* the JPKI-AP is the current application */
+    int alt_aid;     /* it answered at the configured EC AID (ec_card.h) */
     unsigned long resets; /* security state lost behind our back */
     int smartphone;
     char serial[JPKI_SERIAL_LEN + 1]; /* serial-number AP, "" if not read */
@@ -44,6 +46,13 @@ struct jpki_card {
      * the whole certificate later does not fetch it twice. */
     uint8_t auth_head[JPKI_READ_CHUNK];
     size_t auth_head_len;
+    /* EF 0008 (certmap.c): bytes 0 (sign) and 1 (auth), once known. */
+    uint8_t map[2];
+    int map_known;
+    /* JPKI_FACT_* learnt about the card (cardfacts.c), with the cache's. */
+    unsigned facts;
+    int facts_loaded;
+    int auth_cert_absent; /* EF 000A answered "not found" (or unwritten) */
 };
 
 
@@ -57,6 +66,9 @@ int jpki_reset_midway(const jpki_card *c, unsigned long resets_before,
 jpki_rv jpki_send_apdu(jpki_card *c, const apdu_cmd *cmd, uint8_t *rsp,
                        size_t cap, size_t *len, uint16_t *sw);
 jpki_rv jpki_select_ap(jpki_card *c);
+/* Makes the JPKI-AP current without a SELECT when it already is (a look
+ * at EF 0006's label), so another program's login survives. */
+jpki_rv jpki_ensure_ap(jpki_card *c);
 jpki_rv jpki_select_ef(jpki_card *c, uint16_t fid);
 /* READ BINARY of want bytes (at most 256) at off of the current EF. */
 jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want, uint8_t *out,
@@ -66,7 +78,14 @@ jpki_rv jpki_read_binary(jpki_card *c, size_t off, size_t want, uint8_t *out,
 void jpki_serial_from_record(const uint8_t *rec, size_t n,
                              char out[JPKI_SERIAL_LEN + 1]);
 
+/* The authentication certificate's first chunk into c->auth_head (for the
+ * card id and the certificate's full read); notes an absent certificate in
+ * c->auth_cert_absent (card_id.c). */
+jpki_rv jpki_read_auth_head(jpki_card *c);
+
 /* Not a file of the card: the card id (card_id.c), cached with the files. */
 #define JPKI_CACHE_CARD_ID 0xFF01
+/* Not a file either: the JPKI_FACT_* record (cardfacts.c). */
+#define JPKI_CACHE_CARD_FACTS 0xFF02
 
 #endif

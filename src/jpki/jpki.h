@@ -31,6 +31,8 @@ typedef enum {
     JPKI_ERR_BAD_DATA,      /* malformed data from the card or caller */
     JPKI_ERR_PIN_CANCELED,  /* PIN pad: the holder cancelled (6401) or did
                               * not type in time (6400); no try spent */
+    JPKI_ERR_UNSUPPORTED,   /* the card does not know the command or scheme
+                              * (6A86, 6A81, 6D00); nothing happened on it */
 } jpki_rv;
 
 /* The two key/PIN pairs of the JPKI-AP. */
@@ -152,10 +154,38 @@ jpki_rv jpki_card_change_pin(jpki_card *c, jpki_key key, const char *old_pin,
                              size_t old_len, const char *new_pin,
                              size_t new_len, int *tries_left);
 
-/* Signs a DigestInfo (PKCS#1 v1.5 padding is done by the card). *sig_len
- * in: capacity of sig, out: signature length. */
-jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, const uint8_t *in,
-                       size_t in_len, uint8_t *sig, size_t *sig_len);
+/* Signature schemes: P1 of the signature command (docs/card.md). The card
+ * knows 01-03 and 05 as well (it hashes, or wraps a bare hash); the module
+ * needs these two. */
+typedef enum {
+    JPKI_SCHEME_PKCS1 = 0x00,      /* PKCS#1 v1.5 over the DigestInfo given */
+    JPKI_SCHEME_PSS_SHA256 = 0x04, /* RSASSA-PSS over a 32-byte SHA-256
+                                    * hash: MGF1-SHA-256, 32-byte salt */
+} jpki_scheme;
+#define JPKI_SHA256_LEN 32
+
+/* Does the card carry the key's certificate (EF 0008, read once and
+ * cached)? A card without the file counts as carrying both. *present 1 or
+ * 0; an error only when the card could not be asked (removed, busy). */
+jpki_rv jpki_card_has_cert(jpki_card *c, jpki_key key, int *present);
+
+/* Facts learnt about a card by using it (cardfacts.c), remembered with its
+ * cached files so a later process does not try again what failed. */
+#define JPKI_FACT_NO_SFI 0x1u /* refuses P2 = 80|SFI in the signature */
+#define JPKI_FACT_NO_PSS 0x2u /* refuses P1 04 (RSA-PSS) in the signature */
+int jpki_card_knows(jpki_card *c, unsigned fact);
+void jpki_card_learn(jpki_card *c, unsigned fact);
+
+/* Signs in with the key as scheme says (the card pads). The key is named
+ * by its short EF identifier in P2 (no SELECT); a card that refuses that
+ * form is asked again with the key EF selected and P2 80, and this is
+ * remembered for it (JPKI_FACT_NO_SFI). A card that refuses the PSS scheme
+ * (JPKI_ERR_UNSUPPORTED; no PIN try is involved and the login stays) is
+ * remembered (JPKI_FACT_NO_PSS) and not asked again. *sig_len in: capacity
+ * of sig, out: signature length. */
+jpki_rv jpki_card_sign(jpki_card *c, jpki_key key, jpki_scheme scheme,
+                       const uint8_t *in, size_t in_len, uint8_t *sig,
+                       size_t *sig_len);
 
 /* Clears the card's security state (both PINs) with a warm reset through
  * the reader (a re-select of the AP only if the reader cannot reset). */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "jpki/ec_card.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -103,6 +104,14 @@ static int set_cache(p11_config *cfg, void *field, size_t size, const char *v)
                                                 : -1;
 }
 
+/* An AID in hex for a card of the ECDSA generation (src/jpki/ec_card.h).
+ * It is a process-wide setting of the card layer, made here as it is read;
+ * the last value read wins, as for every setting. */
+static int set_ec_aid(p11_config *cfg, void *field, size_t size, const char *v)
+{
+    return jpki_ec_set_alt_aid(v) == 0 ? set_text(cfg, field, size, v) : -1;
+}
+
 /* Every setting: its key in the file, the environment variable that wins
  * over it, its parser and its field. A new setting is one line here (and
  * its field in config.h); tests/e2e/docs.sh reads the keys from this
@@ -141,6 +150,8 @@ static const struct setting {
     SETTING("allow_test_pki", "JPKI_PKCS11_ALLOW_TEST_PKI", set_onoff,
             allow_test_pki),
     SETTING("cache", "JPKI_PKCS11_CACHE", set_cache, cache),
+    SETTING("pss", "JPKI_PKCS11_PSS", set_onoff, pss),
+    SETTING("ec_aid", "JPKI_PKCS11_EC_AID", set_ec_aid, ec_aid),
 };
 
 static int apply(p11_config *cfg, const struct setting *s, const char *v)
@@ -193,6 +204,8 @@ void p11_config_load_file(p11_config *cfg, const char *path)
     cfg->log_level = -1;
     cfg->show_auth = cfg->show_sign = 1;
     cfg->pcsc = 1;
+    cfg->pss = 1;
+    jpki_ec_set_alt_aid(NULL);
     if (path)
         read_file(cfg, path);
     for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {

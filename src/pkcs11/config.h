@@ -26,6 +26,8 @@ typedef struct {
     int invalid_cert_hide;          /* "invalid_cert = offer | hide" */
     int allow_test_pki;             /* accept the test cards' policy */
     char cache[P11_CFG_PATH_MAX];   /* "cache = off | DIR"; "": default */
+    int pss;         /* offer RSA-PSS (card scheme P1 04): "pss = on | off" */
+    char ec_aid[33]; /* ECDSA generation: an AID tried after the usual */
 } p11_config;
 
 /* Fills cfg from the defaults, the file, then the environment. A missing

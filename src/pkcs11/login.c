@@ -49,6 +49,8 @@ static CK_RV verify(p11_token *tok, CK_UTF8CHAR_PTR pin, CK_ULONG len)
     int tries = -1;
     jpki_rv jrv;
 
+    if (p11_token_absent(tok))
+        return CKR_USER_PIN_NOT_INITIALIZED; /* no certificate, no PIN */
     if (!pin && !jpki_card_has_pinpad(c->jc))
         return CKR_ARGUMENTS_BAD;
     jrv = pin ? jpki_card_verify_pin(c->jc, tok->key, (const char *)pin, len,
@@ -144,6 +146,8 @@ CK_RV p11_set_pin(p11_session *s, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,
 
     if (!(s->flags & CKF_RW_SESSION))
         return CKR_SESSION_READ_ONLY;
+    if (p11_token_absent(tok))
+        return CKR_USER_PIN_NOT_INITIALIZED;
     if (!old_pin && !new_pin) {
         /* Both typed on the reader (CKF_PROTECTED_AUTHENTICATION_PATH). */
         if (!jpki_card_has_pinpad_modify(c->jc)) {

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mech.c - the mechanisms a token offers: only what the card really does.
- * The card signs a DigestInfo with PKCS#1 v1.5 padding; hashing mechanisms
- * hash on the host. No PSS, no raw RSA, no decryption: not advertised.
- * A card whose key is not RSA (the ECDSA generation) gets no mechanism
- * until its signature command is known.
+ * The card signs a DigestInfo with PKCS#1 v1.5 padding (P1 00), or a
+ * SHA-256 hash with RSA-PSS (P1 04, mech_pss.c, while the card has not
+ * refused it); hashing mechanisms hash on the host. No raw RSA, no
+ * decryption: not advertised.
+ * A card of the ECDSA generation gets the ECDSA mechanisms instead
+ * (mech_ec.c); the certificate's key type decides.
  * Also the operation record that signing and verification share (p11_op):
  * how one starts, collects its input and ends.
  */
@@ -33,8 +35,8 @@ static const unsigned char di_sha256[] = DI_SHA2(0x01, 32);
 static const unsigned char di_sha384[] = DI_SHA2(0x02, 48);
 static const unsigned char di_sha512[] = DI_SHA2(0x03, 64);
 
-/* PKCS#1 v1.5 mechanisms take no parameter. */
-static CK_RV no_param(p11_op *op, const CK_MECHANISM *mech)
+/* PKCS#1 v1.5 and ECDSA mechanisms take no parameter. */
+CK_RV p11_mech_no_param(p11_op *op, const CK_MECHANISM *mech)
 {
     (void)op;
     return mech->pParameter || mech->ulParameterLen
@@ -87,19 +89,27 @@ static int padding_pkcs1(void *pkey_ctx, const p11_op *op)
     return EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING);
 }
 
+#define PKCS1 JPKI_SCHEME_PKCS1, NULL, NULL /* the card pads; no check */
 static const p11_mech rsa_mechs[] = {
-    { CKM_RSA_PKCS, NULL, NULL, 0, 0, no_param, input_as_given, output_rsa,
-      padding_pkcs1 },
-    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof(di_sha1), 20, no_param,
-      input_digest_info, output_rsa, padding_pkcs1 },
+    { CKM_RSA_PKCS, NULL, NULL, 0, 0, p11_mech_no_param, input_as_given,
+      output_rsa, padding_pkcs1, PKCS1 },
+    { CKM_SHA1_RSA_PKCS, "SHA1", di_sha1, sizeof(di_sha1), 20,
+      p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
     { CKM_SHA224_RSA_PKCS, "SHA224", di_sha224, sizeof(di_sha224), 28,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
     { CKM_SHA256_RSA_PKCS, "SHA256", di_sha256, sizeof(di_sha256), 32,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
     { CKM_SHA384_RSA_PKCS, "SHA384", di_sha384, sizeof(di_sha384), 48,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
     { CKM_SHA512_RSA_PKCS, "SHA512", di_sha512, sizeof(di_sha512), 64,
-      no_param, input_digest_info, output_rsa, padding_pkcs1 },
+      p11_mech_no_param, input_digest_info, output_rsa, padding_pkcs1, PKCS1 },
+    /* RSA-PSS (mech_pss.c): the card's scheme P1 04, checked on the host */
+    { CKM_RSA_PKCS_PSS, NULL, NULL, 0, 32, p11_pss_param, p11_pss_input_hash,
+      output_rsa, p11_pss_padding, JPKI_SCHEME_PSS_SHA256, p11_pss_check,
+      p11_pss_offered },
+    { CKM_SHA256_RSA_PKCS_PSS, "SHA256", NULL, 0, 32, p11_pss_param,
+      p11_pss_input_digest, output_rsa, p11_pss_padding,
+      JPKI_SCHEME_PSS_SHA256, p11_pss_check, p11_pss_offered },
 };
 #define N_RSA_MECHS (sizeof(rsa_mechs) / sizeof(rsa_mechs[0]))
 
@@ -122,26 +132,45 @@ static unsigned key_bits(p11_token *tok)
     return c ? c->key_bits : 2048;
 }
 
+/* The token's mechanisms, by its key type. */
+static const p11_mech *mech_table(p11_token *tok, size_t *n)
+{
+    if (!token_is_rsa(tok))
+        return p11_ec_mechs(n);
+    *n = N_RSA_MECHS;
+    return rsa_mechs;
+}
+
+static int offered(p11_token *tok, const p11_mech *m)
+{
+    return !m->offered || m->offered(tok);
+}
+
 const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type)
 {
-    size_t i;
+    size_t i, n;
+    const p11_mech *tab = mech_table(tok, &n);
 
-    if (!token_is_rsa(tok))
-        return NULL;
-    for (i = 0; i < N_RSA_MECHS; i++)
-        if (rsa_mechs[i].type == type)
-            return &rsa_mechs[i];
+    for (i = 0; i < n; i++)
+        if (tab[i].type == type && offered(tok, &tab[i]))
+            return &tab[i];
     return NULL;
 }
 
 CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
                     CK_ULONG_PTR count)
 {
-    CK_ULONG n, i;
+    size_t n_tab;
+    const p11_mech *tab;
+    CK_MECHANISM_TYPE types[N_RSA_MECHS + 8];
+    CK_ULONG n = 0, i;
 
     if (!count)
         return CKR_ARGUMENTS_BAD;
-    n = token_is_rsa(tok) ? N_RSA_MECHS : 0;
+    tab = mech_table(tok, &n_tab);
+    for (i = 0; i < n_tab && n < sizeof(types) / sizeof(types[0]); i++)
+        if (offered(tok, &tab[i]))
+            types[n++] = tab[i].type;
     if (!list) {
         *count = n;
         return CKR_OK;
@@ -150,8 +179,7 @@ CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
         *count = n;
         return CKR_BUFFER_TOO_SMALL;
     }
-    for (i = 0; i < n; i++)
-        list[i] = rsa_mechs[i].type;
+    memcpy(list, types, n * sizeof(types[0]));
     *count = n;
     return CKR_OK;
 }
@@ -169,6 +197,8 @@ CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
     info->ulMinKeySize = info->ulMaxKeySize = key_bits(tok);
     /* Verification runs on the host, with the certificate's key. */
     info->flags = CKF_SIGN | CKF_VERIFY | (m->digest ? 0 : CKF_HW);
+    if (!token_is_rsa(tok)) /* P-384 by name, points uncompressed */
+        info->flags |= CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
     return CKR_OK;
 }
 

@@ -202,6 +202,11 @@ static int build_pubkey(p11_object *o, const jpki_cert *c)
  * true breaks Java and makes libp11 prompt on a terminal (docs/design.md). */
 static int build_privkey(p11_object *o, const jpki_cert *c)
 {
+    /* An EC key's point on the private key too: clients (libp11) find the
+     * public half there. */
+    if (c->key_type == JPKI_KEYTYPE_EC &&
+        add_buf(o, CKA_EC_POINT, &c->ec_point))
+        return -1;
     return build_key_common(o, c) || add_bool(o, CKA_SENSITIVE, 1) ||
            add_bool(o, CKA_DECRYPT, 0) || add_bool(o, CKA_SIGN, 1) ||
            add_bool(o, CKA_SIGN_RECOVER, 0) || add_bool(o, CKA_UNWRAP, 0) ||

@@ -163,6 +163,9 @@ CK_RV p11_token_load_public(p11_token *tok, int want_ca, int want_key);
  * number and the key type. */
 CK_RV p11_token_load_cert(p11_token *tok);
 /* After a successful login: reads what needed the PIN. */
+/* The card does not carry this token's certificate (EF 0008): no object,
+ * no login, a label that says so (token.c). */
+int p11_token_absent(p11_token *tok);
 CK_RV p11_token_load_private(p11_token *tok);
 /* Drops what only a login may see (the signature certificate). */
 void p11_token_drop_private(p11_token *tok);
@@ -244,16 +247,49 @@ typedef struct p11_mech {
     (const unsigned char *out, size_t out_len, CK_BYTE_PTR sig, size_t k);
     /* Sets the padding of the host's check (an EVP_PKEY_CTX). */
     int (*host_padding)(void *pkey_ctx, const p11_op *op);
+    jpki_scheme scheme; /* how the card signs: P1 of its command */
+    /* Checks the card's signature of in before the caller sees it (NULL:
+     * no check); an error keeps it from the caller. */
+    CK_RV(*card_check)
+    (p11_token *tok, const p11_op *op, const unsigned char *in, size_t in_len,
+     const unsigned char *sig, size_t k);
+    /* 0: not offered on tok now (NULL: always offered). */
+    int (*offered)(p11_token *tok);
 } p11_mech;
 const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type);
 CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,
                     CK_ULONG_PTR count);
 CK_RV p11_mech_info(p11_token *tok, CK_MECHANISM_TYPE type,
                     CK_MECHANISM_INFO_PTR info);
+/* A mechanism without a parameter: CKR_MECHANISM_PARAM_INVALID if one is
+ * given. */
+CK_RV p11_mech_no_param(p11_op *op, const CK_MECHANISM *mech);
+
+/* mech_ec.c: the ECDSA generation's mechanisms, and its signatures */
+const p11_mech *p11_ec_mechs(size_t *n);
+/* The card's ECDSA signature of a hash (any length) as r||s, decoded and
+ * verified by the JPKI layer; *out_len in: capacity, out: 96. */
+jpki_rv p11_ec_card_sign(p11_token *tok, const unsigned char *in,
+                         size_t in_len, unsigned char *out, size_t *out_len);
+/* r||s (96 bytes) as the DER OpenSSL verifies: 0, or -1 for another
+ * length. */
+#define P11_EC_DER_MAX 110
+int p11_ec_sig_to_der(const unsigned char *rs, size_t rs_len,
+                      unsigned char *der, size_t *der_len);
 /* Starts an operation on key with the token's mechanism: CKR_OK with
  * op->mech set, or an error with op left idle. */
 CK_RV p11_op_start(p11_op *op, p11_token *tok, const CK_MECHANISM *mech,
                    CK_OBJECT_HANDLE key);
+/* mech_pss.c: the pieces of the RSA-PSS mechanisms (p11_mech's hooks). */
+int p11_pss_offered(p11_token *tok);
+CK_RV p11_pss_param(p11_op *op, const CK_MECHANISM *mech);
+CK_RV p11_pss_input_hash(p11_op *op, unsigned char *in, size_t cap,
+                         size_t *in_len);
+CK_RV p11_pss_input_digest(p11_op *op, unsigned char *in, size_t cap,
+                           size_t *in_len);
+int p11_pss_padding(void *pkey_ctx, const p11_op *op);
+CK_RV p11_pss_check(p11_token *tok, const p11_op *op, const unsigned char *in,
+                    size_t in_len, const unsigned char *sig, size_t k);
 /* Ends the operation: frees and wipes what it held. */
 void p11_op_reset(p11_op *op);
 /* Input that is not hashed collects in op->buf, one RSA block at most

@@ -4,7 +4,10 @@
  *
  * CKM_RSA_PKCS takes the DigestInfo from the caller; CKM_SHAx_RSA_PKCS
  * hash on the host and build the DigestInfo here. Either way the card gets
- * one DigestInfo and returns the signature.
+ * one DigestInfo and returns the signature. The PSS mechanisms give the
+ * card a SHA-256 hash with their scheme, and check what it returns. ECDSA
+ * (mech_ec.c): the card gets a hash and the JPKI layer returns r||s,
+ * verified.
  */
 #include "pkcs11/p11.h"
 
@@ -57,7 +60,11 @@ static CK_RV card_sign(p11_token *tok, const p11_op *op,
     unsigned char out[512];
     size_t out_len = sizeof(out);
     jpki_rv jrv =
-        jpki_card_sign(tok->card->jc, tok->key, in, in_len, out, &out_len);
+        tok->cert->key_type == JPKI_KEYTYPE_EC
+            ? p11_ec_card_sign(tok, in, in_len, out, &out_len)
+            : jpki_card_sign(tok->card->jc, tok->key, op->mech->scheme, in,
+                             in_len, out, &out_len);
+    CK_RV rv;
 
     if (jrv == JPKI_ERR_SECURITY) {
         /* The card no longer holds this PIN (reset, another program, or a
@@ -66,9 +73,20 @@ static CK_RV card_sign(p11_token *tok, const p11_op *op,
         p11_token_logout(tok);
         return CKR_USER_NOT_LOGGED_IN;
     }
+    if (jrv == JPKI_ERR_UNSUPPORTED) {
+        /* The card does not know the scheme (PSS): it is no longer
+         * offered for this card; the login stays, PKCS#1 v1.5 works. */
+        JLOG_WARN("the card refuses RSA-PSS (its scheme P1 04): PSS is no "
+                  "longer offered for this card; use PKCS#1 v1.5");
+        return CKR_MECHANISM_INVALID;
+    }
     if (jrv != JPKI_OK)
         return p11_card_error(tok->card, jrv);
-    return op->mech->card_output(out, out_len, sig, k);
+    rv = op->mech->card_output(out, out_len, sig, k);
+    if (rv == CKR_OK && op->mech->card_check &&
+        (rv = op->mech->card_check(tok, op, in, in_len, sig, k)) != CKR_OK)
+        OPENSSL_cleanse(sig, k); /* never output */
+    return rv;
 }
 
 /* Shared end of C_Sign and C_SignFinal: length query, card, result. */

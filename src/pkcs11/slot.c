@@ -101,6 +101,7 @@ CK_RV p11_card_error(p11_card *c, jpki_rv rv)
     case JPKI_ERR_PIN_LOCKED: return CKR_PIN_LOCKED;
     case JPKI_ERR_SECURITY: return CKR_USER_NOT_LOGGED_IN;
     case JPKI_ERR_PIN_CANCELED: return CKR_FUNCTION_CANCELED;
+    case JPKI_ERR_UNSUPPORTED: return CKR_MECHANISM_INVALID;
     case JPKI_ERR_NOT_JPKI:
     case JPKI_ERR_BUSY:
     case JPKI_ERR_COMM:

@@ -18,6 +18,19 @@
 static const char *const token_label[2] = { "JPKI User Authentication",
                                             "JPKI Digital Signature" };
 
+/* A card without this token's certificate (EF 0008: a child under 15 has
+ * no signature certificate, an adult may decline either) has no key and no
+ * PIN for it either. The slot stays, for stable numbering, with a token
+ * that says so in its label and offers no object and no login. */
+int p11_token_absent(p11_token *tok)
+{
+    int present = 1;
+
+    return tok->card->jc &&
+           jpki_card_has_cert(tok->card->jc, tok->key, &present) == JPKI_OK &&
+           !present;
+}
+
 /* The certificate of this token needs the PIN first: always for the
  * signature key; on a smartphone also for the authentication key. */
 static int cert_needs_pin(const p11_token *tok)
@@ -65,8 +78,9 @@ static CK_RV read_cert(p11_token *tok, int ca, jpki_cert **out)
         return CKR_OK;
     }
     free(der);
-    if (rv == JPKI_ERR_NOT_FOUND && ca)
-        return CKR_OK; /* the CA certificate may be absent */
+    if (rv == JPKI_ERR_NOT_FOUND && (ca || p11_token_absent(tok)))
+        return CKR_OK; /* the CA certificate may be absent, and a
+                        * certificate declined (EF 0008 says so) */
     return p11_card_error(tok->card, rv);
 }
 
@@ -86,12 +100,14 @@ CK_RV p11_token_load_cert(p11_token *tok)
 {
     CK_RV rv;
 
+    /* Only the authentication certificate of a card gets here: its own
+     * "not found" says it is absent, at no extra command. */
     if (tok->cert || cert_needs_pin(tok))
         return CKR_OK;
     rv = read_cert(tok, 0, &tok->cert);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK && tok->cert)
         rv = build_key_objects(tok, 0);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK && tok->cert)
         p11_trust_token_cert(tok); /* trust.c: logs the verdict */
     return rv;
 }
@@ -111,9 +127,11 @@ static CK_RV load_ca(p11_token *tok)
 
 CK_RV p11_token_load_public(p11_token *tok, int want_ca, int want_key)
 {
-    CK_RV rv = want_ca ? load_ca(tok) : CKR_OK;
+    CK_RV rv = want_key ? p11_token_load_cert(tok) : CKR_OK;
 
-    return rv == CKR_OK && want_key ? p11_token_load_cert(tok) : rv;
+    /* After the key's certificate, whose read may tell that it is absent. */
+    return rv == CKR_OK && want_ca && !p11_token_absent(tok) ? load_ca(tok)
+                                                             : rv;
 }
 
 CK_RV p11_token_load_private(p11_token *tok)
@@ -122,7 +140,11 @@ CK_RV p11_token_load_private(p11_token *tok)
 
     if (tok->cert)
         return CKR_OK;
+    if (p11_token_absent(tok))
+        return CKR_USER_PIN_NOT_INITIALIZED;
     rv = read_cert(tok, 0, &tok->cert);
+    if (rv == CKR_OK && !tok->cert)
+        return CKR_DEVICE_ERROR; /* EF 0008 said present, the card not */
     if (rv == CKR_OK)
         rv = build_key_objects(tok, cert_needs_pin(tok));
     if (rv == CKR_OK)
@@ -211,11 +233,23 @@ static const char *token_model(const p11_card *c)
                                           : "My Number Card";
 }
 
+/* The token of a certificate the card does not carry: marked in its label,
+ * no login (so no client asks for a PIN), no PIN lengths. */
+static const char *const absent_label[2] = { "JPKI User Authentication (none)",
+                                             "JPKI Digital Signature (none)" };
+
+static void absent_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
+{
+    p11_pad(info->label, sizeof(info->label), absent_label[tok->key]);
+    info->flags = CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED;
+    info->ulMaxPinLen = info->ulMinPinLen = 0;
+}
+
 CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
 {
     p11_card *c = tok->card;
     char label[64], serial[17];
-    int tries;
+    int tries, absent;
     jpki_rv jrv;
 
     if (!info)
@@ -223,12 +257,17 @@ CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
     card_serial(c);
     if (!c->jc)
         return CKR_DEVICE_REMOVED; /* went away while reading */
-    /* The retry counter costs no try; it makes the PIN flags true. */
-    jrv = jpki_card_pin_status(c->jc, tok->key, &tries);
-    if (jrv == JPKI_OK)
-        tok->pin_tries = tries;
-    else if (p11_card_error(c, jrv) == CKR_DEVICE_REMOVED)
-        return CKR_DEVICE_REMOVED;
+    /* EF 0008, read once and cached: a token without its certificate has
+     * no PIN whose retry counter could be asked. */
+    absent = p11_token_absent(tok);
+    if (!absent) {
+        /* The retry counter costs no try; it makes the PIN flags true. */
+        jrv = jpki_card_pin_status(c->jc, tok->key, &tries);
+        if (jrv == JPKI_OK)
+            tok->pin_tries = tries;
+        else if (p11_card_error(c, jrv) == CKR_DEVICE_REMOVED)
+            return CKR_DEVICE_REMOVED;
+    }
     memset(info, 0, sizeof(*info));
     snprintf(label, sizeof(label), "%s%s", token_label[tok->key],
              jpki_card_is_smartphone(c->jc) ? " (phone)" : "");
@@ -254,5 +293,7 @@ CK_RV p11_token_info(p11_token *tok, CK_TOKEN_INFO_PTR info)
     info->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
     info->hardwareVersion.major = 1;
     info->firmwareVersion.major = 1;
+    if (absent)
+        absent_token_info(tok, info);
     return CKR_OK;
 }

@@ -75,11 +75,20 @@ static size_t key_size(const p11_op *op)
 
 static CK_RV finish(p11_op *op, CK_BYTE_PTR sig, CK_ULONG sig_len)
 {
+    unsigned char der[P11_EC_DER_MAX];
+    size_t der_len = 0;
     CK_RV rv;
 
-    if (sig_len != key_size(op))
-        rv = CKR_SIGNATURE_LEN_RANGE;
-    else if (op->md_ctx)
+    /* ECDSA: PKCS#11's r||s becomes the DER OpenSSL checks (mech_ec.c) */
+    if (EVP_PKEY_is_a(op->pkey, "EC") &&
+        p11_ec_sig_to_der(sig, sig_len, der, &der_len) == 0) {
+        sig = der;
+        sig_len = der_len;
+    } else if (EVP_PKEY_is_a(op->pkey, "EC") || sig_len != key_size(op)) {
+        p11_op_reset(op);
+        return CKR_SIGNATURE_LEN_RANGE;
+    }
+    if (op->md_ctx)
         rv = EVP_DigestVerifyFinal(op->md_ctx, sig, sig_len) == 1
                  ? CKR_OK
                  : CKR_SIGNATURE_INVALID;

@@ -12,6 +12,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "tools/cmd_diagnose.h"
@@ -26,6 +27,7 @@ static const uint8_t aid_face[10] = { 0xD3, 0x92, 0x10, 0x00, 0x31,
                                       0x00, 0x01, 0x01, 0x04, 0x02 };
 
 #define FILE_MAX 0x7FFF
+static const char test_text[] = "jpki-tool diagnose: a test signature";
 #define APDU_BUF (256 + 2)
 
 /* ---- the recorded link -------------------------------------------------- */
@@ -364,13 +366,12 @@ static uint16_t sign(diag_link *l, uint16_t key_fid, const char *step,
                                         0x09, 0x60, 0x86, 0x48, 0x01,
                                         0x65, 0x03, 0x04, 0x02, 0x01,
                                         0x05, 0x00, 0x04, 0x20 };
-    static const char text[] = "jpki-tool diagnose: a test signature";
     uint8_t cmd[5 + 51 + 1] = { 0x80, 0x2A, 0x00, 0x80, 51 };
     uint8_t rsp[512];
     unsigned int mdlen = 32;
     memcpy(cmd + 5, prefix, sizeof(prefix));
-    EVP_Digest(text, sizeof(text) - 1, cmd + 5 + 19, &mdlen, EVP_sha256(),
-               NULL);
+    EVP_Digest(test_text, sizeof(test_text) - 1, cmd + 5 + 19, &mdlen,
+               EVP_sha256(), NULL);
     l->step = step;
     uint16_t sw = select_ef(l, key_fid);
     if (sw == 0x9000)
@@ -388,6 +389,9 @@ static void refused(diag_result *out, const char *which, uint16_t sw)
                  "the %s PIN was wrong (%04X: %d tries "
                  "left); it is not sent again",
                  which, sw, left);
+    else if (!sw) /* refused in an earlier experiment: not sent */
+        snprintf(out->detail, sizeof(out->detail),
+                 "the %s PIN was refused before: not sent again", which);
     else
         snprintf(out->detail, sizeof(out->detail),
                  "VERIFY of the %s PIN answered %04X", which, sw);
@@ -486,6 +490,75 @@ static void exp_sign_covers(diag_link *l, diag_pins *pins, diag_report *rep,
                          "several", "one", out);
 }
 
+/* 1 if sig is RSA-PSS (SHA-256, MGF1, salt 32) of hash under der's key. */
+static int pss_good(const uint8_t *der, size_t der_len, const uint8_t *hash,
+                    const uint8_t *sig, size_t sig_len)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)der_len);
+    EVP_PKEY_CTX *ctx = x ? EVP_PKEY_CTX_new(X509_get0_pubkey(x), NULL) : 0;
+    int ok = ctx && EVP_PKEY_verify_init(ctx) == 1 &&
+             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1 &&
+             EVP_PKEY_verify(ctx, sig, sig_len, hash, 32) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    X509_free(x);
+    return ok;
+}
+
+/* The card's scheme P1 04 (one public source) with the auth key, checked
+ * with its certificate: "supported", "refused SW" (6A86 6A81 6D00),
+ * "wrong signature", else not settled. */
+static void exp_pss(diag_link *l, diag_pins *pins, diag_report *rep,
+                    diag_result *out)
+{
+    static uint8_t der[FILE_MAX];
+    uint8_t cmd[5 + 32 + 1] = { 0x80, 0x2A, 0x04, 0x80, 32 }, rsp[512];
+    size_t der_len = 0, n = 0;
+    (void)rep;
+    l->step = "select JPKI-AP";
+    select_aid(l, aid_jpki, 0x0C, NULL);
+    l->step = "auth certificate"; /* public: the key to check with */
+    uint16_t sw = select_ef(l, 0x000A);
+    if (sw == 0x9000)
+        sw = read_all(l, der, sizeof(der), &der_len);
+    if (sw != 0x9000) {
+        snprintf(out->answer, sizeof(out->answer), "not settled");
+        snprintf(out->detail, sizeof(out->detail),
+                 "reading the auth certificate answered %04X", sw);
+        return;
+    }
+    if ((sw = verify(l, pins, DIAG_AUTH, out)) != 0x9000) {
+        refused(out, "authentication", sw);
+        return;
+    }
+    EVP_Digest(test_text, sizeof(test_text) - 1, cmd + 5, NULL, EVP_sha256(),
+               NULL);
+    l->step = "sign with P1=04 (PSS)";
+    if ((sw = select_ef(l, 0x0017)) == 0x9000)
+        sw = diag_send(l, cmd, sizeof(cmd), rsp, sizeof(rsp), &n);
+    leave_jpki(l);
+    int good = sw == 0x9000 && pss_good(der, der_len, cmd + 5, rsp, n);
+    out->sig_len = sw == 0x9000 ? n : 0;
+    out->conclusive =
+        sw == 0x9000 || sw == 0x6A86 || sw == 0x6A81 || sw == 0x6D00;
+    if (sw != 0x9000 && out->conclusive)
+        snprintf(out->answer, sizeof(out->answer), "refused %04X", sw);
+    else
+        snprintf(out->answer, sizeof(out->answer), "%s",
+                 good           ? "supported"
+                 : sw == 0x9000 ? "wrong signature"
+                                : "not settled");
+    snprintf(out->detail, sizeof(out->detail), "P1=04 answered %04X: %s", sw,
+             good ? "the certificate's key verifies the PSS signature"
+             : sw == 0x9000    ? "UNEXPECTED: not a PSS signature under the "
+                                 "certificate's key; please report it"
+             : out->conclusive ? "the module will offer PKCS#1 v1.5 only"
+                               : "no answer about PSS");
+}
+
 /* The experiments, in the order they run. Each starts from the JPKI-AP
  * selected afresh and ends with another application selected, so none
  * leaves a login behind for the next (or for anyone else). */
@@ -502,6 +575,7 @@ const diag_experiment diag_experiments[] = {
       "Does one signature-PIN VERIFY cover two signatures?",
       { 0, 1 },
       exp_sign_covers },
+    { "pss", "Does the card sign with RSA-PSS (P1=04)?", { 1, 0 }, exp_pss },
 };
 const size_t diag_n_experiments =
     sizeof(diag_experiments) / sizeof(diag_experiments[0]);

@@ -67,6 +67,12 @@ static void emu_usage(FILE *out)
           "auth\n"
           "                         certificate needs the auth PIN\n"
           "      --pinpad           the card sits in a PIN-pad reader\n"
+          "      --key rsa2048|ec-p384  the card's keys and test PKI: today's "
+          "RSA-2048\n"
+          "                         or the next generation's ECDSA P-384\n"
+          "      --ec-sig-encoding raw|der  an EC card's signature answer: "
+          "r||s\n"
+          "                         (default) or a DER SEQUENCE\n"
           "      card behaviours real cards have not confirmed (default "
           "first):\n"
           "      --token-info LABEL EF 0006 label: JPKIAPICCTOKEN2 (My Number "
@@ -91,6 +97,17 @@ static void emu_usage(FILE *out)
           "                         (default: 6A86)\n"
           "      --no-serial-ap     the card has no serial-number "
           "application\n"
+          "      --no-sign-sfi      the signature command refuses P2 80|SFI "
+          "(6A86)\n"
+          "      --no-sign-cert     no signature certificate, key nor PIN "
+          "(EF 0008)\n"
+          "      --no-auth-cert     no authentication certificate, key nor "
+          "PIN\n"
+          "      --sign-schemes v15-only  the signature command knows P1 00 "
+          "only\n"
+          "                         (PKCS#1 v1.5) and answers 6A86 to 01-05, "
+          "PSS among\n"
+          "                         them (default: all, P1 00-05)\n"
           "info  show a card image's format, token info, PIN retry counters "
           "and\n"
           "      certificates (never the PINs or the signature certificate)\n"
@@ -142,6 +159,12 @@ static int do_init(int argc, char **argv)
         { "unverified-sign-sw", required_argument, NULL, 'u' },
         { "select-fci", no_argument, NULL, 'F' },
         { "no-serial-ap", no_argument, NULL, 'n' },
+        { "no-sign-sfi", no_argument, NULL, 'Z' },
+        { "no-sign-cert", no_argument, NULL, 'X' },
+        { "no-auth-cert", no_argument, NULL, 'Y' },
+        { "sign-schemes", required_argument, NULL, 'W' },
+        { "key", required_argument, NULL, 'k' },
+        { "ec-sig-encoding", required_argument, NULL, 'e' },
         { NULL, 0, NULL, 0 },
     };
     emu_init_opts io = { .auth_pin = NULL };
@@ -181,6 +204,32 @@ static int do_init(int argc, char **argv)
         case 'R': io.reselect_keeps_pins = 1; break;
         case 'F': io.select_fci = 1; break;
         case 'n': io.no_serial_ap = 1; break;
+        case 'Z': io.no_sign_sfi = 1; break;
+        case 'X': io.no_sign_cert = 1; break;
+        case 'Y': io.no_auth_cert = 1; break;
+        case 'W':
+            if (strcmp(optarg, "all") != 0 &&
+                strcmp(optarg, "v15-only") != 0) {
+                tool_error(_("emu init: --sign-schemes is 'all' or "
+                             "'v15-only', not '%s'"),
+                           optarg);
+                return TOOL_EXIT_USAGE;
+            }
+            io.sign_v15_only = strcmp(optarg, "v15-only") == 0;
+            break;
+        case 'k':
+        case 'e': {
+            const char *a = c == 'k' ? "rsa2048" : "raw",
+                       *b = c == 'k' ? "ec-p384" : "der";
+            if (strcmp(optarg, a) != 0 && strcmp(optarg, b) != 0) {
+                tool_error("emu init: %s is %s or %s, not '%s'",
+                           argv[optind - 1], a, b, optarg);
+                return TOOL_EXIT_USAGE;
+            }
+            *(c == 'k' ? &io.ec_p384 : &io.ec_sig_der) =
+                strcmp(optarg, b) == 0;
+            break;
+        }
         case 'b':
         case 'q':
         case 'u': {
@@ -362,6 +411,13 @@ static int do_info(int argc, char **argv)
            "switches", info.blocked_sw, info.blocked_query_sw,
            info.sign_pin_single_use, info.pinpad, "", info.reselect_keeps_pins,
            info.unverified_sign_sw, info.select_fci, info.serial_ap);
+    printf("%-18ssign_sfi=%d ef0008=%02X%02X%02X sign_schemes=%s\n", "",
+           info.sign_sfi, info.ef0008[0], info.ef0008[1], info.ef0008[2],
+           info.sign_v15_only ? "v15-only" : "all");
+    printf("%-18s%s\n", "keys",
+           !info.ec          ? "RSA-2048"
+           : info.ec_sig_der ? "ECDSA P-384, signature answered as DER"
+                             : "ECDSA P-384, signature answered as r||s");
     print_tries("card-info PIN", info.info_tries, info.info_max_tries);
     printf("%-18s", "serial");
     tool_put_text(stdout,

@@ -108,11 +108,17 @@ static void print_stats(const emu_card *card)
     printf("stats: apdus=%lu verifies=%lu status_queries=%lu signatures=%lu "
            "read_binary=%lu bytes_read=%lu app_selects=%lu jpki_reselects=%lu "
            "refused_signatures=%lu jpki_current=%d auth_verified=%d "
-           "sign_verified=%d\n",
+           "sign_verified=%d ef_selects=%lu sfi_signatures=%lu sig_p1_00=%lu "
+           "sig_p1_01=%lu sig_p1_02=%lu sig_p1_03=%lu sig_p1_04=%lu "
+           "sig_p1_05=%lu unknown_schemes=%lu\n",
            st.apdus, st.verifies, st.status_queries, st.signatures,
            st.read_binary, st.bytes_read, st.app_selects, st.jpki_reselects,
            st.refused_signatures, st.jpki_current, st.auth_verified,
-           st.sign_verified);
+           st.sign_verified, st.ef_selects, st.sfi_signatures,
+           st.scheme_signatures[0], st.scheme_signatures[1],
+           st.scheme_signatures[2], st.scheme_signatures[3],
+           st.scheme_signatures[4], st.scheme_signatures[5],
+           st.unknown_schemes);
     fflush(stdout);
 }
 

@@ -7,7 +7,8 @@
  * authentication PIN). The comment is the card id of the PKCS#11 token
  * serial: no personal data, different for each card.
  *
- * The public key blob is RFC 4253's: string "ssh-rsa", mpint e, mpint n.
+ * The public key blob is RFC 4253's: string "ssh-rsa", mpint e, mpint n;
+ * on a card of the ECDSA generation RFC 5656's ecdsa-sha2-nistp384.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -82,15 +83,22 @@ int cmd_sshkey(int argc, char **argv)
             _("ssh-key: the card's authentication certificate is malformed"));
         return TOOL_EXIT_ERROR;
     }
-    if (cert->key_type != JPKI_KEYTYPE_RSA) {
-        tool_error(_("ssh-key: the card's key is not RSA; only RSA keys are "
-                     "supported yet"));
+    /* RSA, or the ECDSA generation's P-384 key (RFC 5656: string
+     * "ecdsa-sha2-nistp384", string "nistp384", string Q uncompressed). */
+    static const unsigned char p384_oid[] = { 0x06, 0x05, 0x2B, 0x81,
+                                              0x04, 0x00, 0x22 };
+    const int ec = cert->key_type == JPKI_KEYTYPE_EC;
+    const char *type = ec ? "ecdsa-sha2-nistp384" : "ssh-rsa";
+    if (ec && (cert->ec_params.len != sizeof p384_oid ||
+               memcmp(cert->ec_params.p, p384_oid, sizeof p384_oid) != 0 ||
+               cert->ec_point.len < 3)) {
+        tool_error(_("ssh-key: the card's EC key is not on P-384"));
         jpki_cert_free(cert);
         return TOOL_EXIT_ERROR;
     }
-    static const unsigned char type[] = "ssh-rsa";
-    size_t blob_len =
-        4 + (sizeof type - 1) + 5 + cert->exponent.len + 5 + cert->modulus.len;
+    size_t blob_len = 4 + strlen(type) +
+                      (ec ? 4 + 8 + 4 + cert->ec_point.len
+                          : 5 + cert->exponent.len + 5 + cert->modulus.len);
     unsigned char *blob = malloc(blob_len);
     unsigned char *b64 = malloc(4 * ((blob_len + 2) / 3) + 1);
     if (!blob || !b64) {
@@ -100,14 +108,21 @@ int cmd_sshkey(int argc, char **argv)
         tool_error(_("ssh-key: out of memory"));
         return TOOL_EXIT_ERROR;
     }
-    size_t n = put_string(blob, type, sizeof type - 1, 0);
-    n += put_string(blob + n, cert->exponent.p, cert->exponent.len, 1);
-    n += put_string(blob + n, cert->modulus.p, cert->modulus.len, 1);
+    size_t n = put_string(blob, (const unsigned char *)type, strlen(type), 0);
+    if (ec) {
+        n += put_string(blob + n, (const unsigned char *)"nistp384", 8, 0);
+        /* the point without its OCTET STRING header */
+        n += put_string(blob + n, cert->ec_point.p + 2, cert->ec_point.len - 2,
+                        0);
+    } else {
+        n += put_string(blob + n, cert->exponent.p, cert->exponent.len, 1);
+        n += put_string(blob + n, cert->modulus.p, cert->modulus.len, 1);
+    }
     EVP_EncodeBlock(b64, blob, (int)n);
     if (id[0])
-        printf("ssh-rsa %s jpki-auth-%s\n", (char *)b64, id);
+        printf("%s %s jpki-auth-%s\n", type, (char *)b64, id);
     else
-        printf("ssh-rsa %s jpki-auth\n", (char *)b64);
+        printf("%s %s jpki-auth\n", type, (char *)b64);
     free(blob);
     free(b64);
     jpki_cert_free(cert);

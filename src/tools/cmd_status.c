@@ -144,9 +144,43 @@ static void read_cert(jpki_card *jc, jpki_key key, cert_view *v)
     X509_free(x);
 }
 
+/* A certificate the card does not carry (EF 0008): no key, no PIN; the
+ * module shows the token as "<label> (none)". Says why; returns 1. */
+static int show_absent(jpki_card *jc, jpki_key key, size_t slot, int shown,
+                       int first)
+{
+    static const char *const why[2] = {
+        N_("this card carries no authentication certificate: it was "
+           "declined when the card was issued"),
+        N_("this card carries no signature certificate: cards issued to "
+           "children under 15 have none, and an adult may decline it")
+    };
+    int present = 1;
+
+    if (jpki_card_has_cert(jc, key, &present) != JPKI_OK || present)
+        return 0;
+    if (json) {
+        printf("%s{", first ? "" : ",");
+        jkey("key", key_name[key], 1);
+        printf("\"label\":\"%s (none)\",\"slot\":%zu,\"offered\":%s,"
+               "\"pin_tries_left\":null,\"certificate\":{\"read\":false,"
+               "\"present\":false,",
+               token_label[key], slot, shown ? "true" : "false");
+        jkey("reason", why[key], 0);
+        printf("}}");
+        return 1;
+    }
+    printf(_("  token  %s (none) (slot %zu) - no key, no PIN\n    "
+             "certificate  %s (the municipal office can issue one)\n"),
+           token_label[key], slot, _(why[key]));
+    return 1;
+}
+
 static void show_token(jpki_card *jc, jpki_key key, size_t slot, int shown,
                        int phone, int first)
 {
+    if (show_absent(jc, key, slot, shown, first))
+        return;
     int tries = -1, max = jpki_pin_max_tries(key);
     jpki_rv prv = jpki_card_pin_status(jc, key, &tries);
     cert_view v;

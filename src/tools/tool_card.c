@@ -124,9 +124,23 @@ void tool_card_locked(const char *cmd, jpki_key key)
 int tool_card_verify(tool_card *tc, const char *cmd, jpki_key key,
                      const tool_pin *pin)
 {
-    int tries = -1;
-    jpki_rv rv = jpki_card_pin_status(tc->card, key, &tries);
+    int tries = -1, present = 1;
+    jpki_rv rv = jpki_card_has_cert(tc->card, key, &present);
 
+    if (rv == JPKI_OK && !present) { /* EF 0008: no certificate, no PIN */
+        if (key == JPKI_AUTH)
+            tool_error(_("%s: this card carries no authentication "
+                         "certificate, so it has no such PIN; no PIN was "
+                         "sent (jpki-tool status says more)"),
+                       cmd);
+        else
+            tool_error(_("%s: this card carries no signature certificate, "
+                         "so it has no such PIN; no PIN was sent (jpki-tool "
+                         "status says more)"),
+                       cmd);
+        return TOOL_EXIT_PIN;
+    }
+    rv = jpki_card_pin_status(tc->card, key, &tries);
     if (rv != JPKI_OK)
         return tool_card_fail(cmd, rv);
     if (tries == 0) {

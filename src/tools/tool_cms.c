@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * tool_cms.c - a CMS SignedData (SHA-256, RSA PKCS#1 v1.5) whose signature
- * is made by the card's signature key.
+ * tool_cms.c - a CMS SignedData (SHA-256, RSA PKCS#1 v1.5, or ECDSA on a
+ * card of the ECDSA generation) whose signature is made by the card's
+ * signature key.
  *
  * Why the signed attributes are built here rather than by CMS_sign():
  * OpenSSL's CMS code signs through an EVP_PKEY that holds the private key.
@@ -24,14 +25,52 @@
  */
 #include "tools/tool_cms.h"
 
+#include "jpki/ec_card.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/cms.h>
+#include <openssl/ec.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
+
+/* A card of the ECDSA generation: the card signs the bare SHA-256 hash
+ * (src/jpki/ec_card.c, verified there with the certificate's key), and CMS
+ * carries r||s as the DER ECDSA-Sig-Value (RFC 5753); OpenSSL names the
+ * algorithm ecdsa-with-SHA256 from the EC signer's key. */
+static jpki_rv ecdsa_sign(jpki_card *card, X509 *signer,
+                          const unsigned char hash[32], unsigned char *sig,
+                          size_t *sig_len)
+{
+    unsigned char *der = NULL, rs[JPKI_EC_SIG_LEN], *p = sig;
+    int der_len = i2d_X509(signer, &der);
+    jpki_cert *cert = NULL;
+    ECDSA_SIG *es = NULL;
+    jpki_rv rv = JPKI_ERR_MEMORY;
+
+    if (der_len > 0 &&
+        (rv = jpki_cert_parse(der, (size_t)der_len, &cert)) == JPKI_OK)
+        rv = jpki_card_sign_ecdsa(card, JPKI_SIGN, cert, hash, 32, rs);
+    if (rv == JPKI_OK) {
+        es = ECDSA_SIG_new();
+        rv = es &&
+                     ECDSA_SIG_set0(es, BN_bin2bn(rs, 48, NULL),
+                                    BN_bin2bn(rs + 48, 48, NULL)) == 1 &&
+                     i2d_ECDSA_SIG(es, NULL) <= (int)*sig_len
+                 ? JPKI_OK
+                 : JPKI_ERR_MEMORY;
+    }
+    if (rv == JPKI_OK)
+        *sig_len = (size_t)i2d_ECDSA_SIG(es, &p);
+    ECDSA_SIG_free(es);
+    jpki_cert_free(cert);
+    OPENSSL_free(der);
+    return rv;
+}
 
 /* DigestInfo header of SHA-256 (RFC 8017 9.2, note 1). */
 static const unsigned char sha256_prefix[] = {
@@ -166,7 +205,11 @@ static jpki_rv cms_sign(jpki_card *card, X509 *signer, X509 *ca,
     if (!EVP_Digest(attrs, attrs_len, di + sizeof sha256_prefix, NULL,
                     EVP_sha256(), NULL))
         goto done;
-    rv = jpki_card_sign(card, JPKI_SIGN, di, sizeof di, sig, &sig_len);
+    rv = EVP_PKEY_is_a(X509_get0_pubkey(signer), "EC")
+             ? ecdsa_sign(card, signer, di + sizeof sha256_prefix, sig,
+                          &sig_len)
+             : jpki_card_sign(card, JPKI_SIGN, JPKI_SCHEME_PKCS1, di,
+                              sizeof di, sig, &sig_len);
     if (rv != JPKI_OK)
         goto done;
     rv = JPKI_ERR_MEMORY;

@@ -135,32 +135,36 @@ n_apdus=$(grep -c 'INS=' "$WORK/base.json.apdu")
 step "the default card, --with-pin: re-select clears, two signatures per VERIFY"
 diag base-pin "$WORK/base.img" --with-pin
 sed -n '/^Experiments/,/^APDUs/p' "$WORK/base-pin.text"
-announced_ok base-pin 1 1
+announced_ok base-pin 2 1
 expect base-pin experiments.unverified-signature.answer 6982
 expect base-pin experiments.reselect.answer clears
 expect base-pin experiments.sign-pin-covers.answer several
 expect base-pin experiments.sign-pin-covers.signature_length 256
 expect base-pin card_reset True
+expect base-pin experiments.pss.answer supported
+expect base-pin experiments.pss.signature_length 256
+grep -q 'INS=2A P1=04 P2=80 Lc=32 .*SW=9000' "$WORK/base-pin.text.apdu" ||
+    fail "the card saw no P1=04 signature"
 "$TOOL" emu info "$WORK/base.img" | grep -q 'sign PIN *5 of 5' ||
     fail "the lower-case signature PIN was not upper-cased (a try was spent)"
 
 step "--reselect-keeps-pins"
 card keeps --reselect-keeps-pins
 diag keeps "$WORK/keeps.img" --with-pin
-announced_ok keeps 1 1
+announced_ok keeps 2 1
 expect keeps experiments.reselect.answer keeps
 
 step "--unverified-sign-sw 6985"
 card s6985 --unverified-sign-sw 6985
 diag s6985 "$WORK/s6985.img" --with-pin
 expect s6985 experiments.unverified-signature.answer 6985
-announced_ok s6985 1 1
+announced_ok s6985 2 1
 
 step "--sign-pin-single-use"
 card single --sign-pin-single-use
 diag single "$WORK/single.img" --with-pin
 expect single experiments.sign-pin-covers.answer one
-announced_ok single 1 1
+announced_ok single 2 1
 
 step "--select-fci"
 card fci --select-fci
@@ -168,12 +172,21 @@ diag_nopin fci "$WORK/fci.img"
 expect fci findings.select_p2_00 fci
 expect fci findings.select_p2_00_len 14
 
+step "--sign-schemes v15-only: PSS refused, named, no try spent"
+card v15 --sign-schemes v15-only
+diag v15 "$WORK/v15.img" --with-pin
+announced_ok v15 2 1
+expect v15 experiments.pss.answer "refused 6A86"
+expect v15 experiments.pss.conclusive True
+expect v15 experiments.sign-pin-covers.answer several
+"$TOOL" emu info "$WORK/v15.img" | grep -q 'auth PIN *3 of 3' || fail "a try was spent"
+
 step "--no-serial-ap"
 card noserial --no-serial-ap
 diag noserial "$WORK/noserial.img" --with-pin
 expect noserial findings.serial_ap absent
 expect noserial findings.serial_ap_select_sw 6A82
-announced_ok noserial 1 1
+announced_ok noserial 2 1
 expect noserial experiments.reselect.answer clears
 
 step "token info variants"
@@ -193,7 +206,7 @@ for sw in 6983 6984 63c0; do
     diag "b$sw" "$WORK/b$sw.img" --with-pin
     expect "b$sw" findings.pin_status.sign "$(printf '%s' "$sw" | tr a-z A-Z)"
     expect "b$sw" experiments.sign-pin-covers.answer skipped
-    announced_ok "b$sw" 1 0
+    announced_ok "b$sw" 2 0
 done
 grep -q 'sign PIN status *6984 (blocked)' "$WORK/b6984.text" || fail "blocked not said"
 
@@ -214,14 +227,23 @@ grep -q 'nothing was sent to the card' "$WORK/rules.text.err" || fail "no messag
 expect rules experiments.sign-pin-covers.answer skipped
 expect rules verifies.announced.sign 1
 expect rules verifies.sent.sign 0
-[ "$(verifies rules text)" -eq 1 ] || fail "the card saw more than the auth VERIFY"
+expect rules experiments.pss.answer supported
+[ "$(verifies rules text)" -eq 2 ] || fail "the card saw more than the auth VERIFYs"
 
 step "a wrong authentication PIN is sent once, never again"
 card wrong
 PIN_A=9999 diag wrong "$WORK/wrong.img" --with-pin
 expect wrong experiments.reselect.answer "not settled"
 expect wrong experiments.reselect.verifies_sent.auth 1
-announced_ok wrong 1 1
+# the PSS experiment does not send the refused PIN again
+expect wrong experiments.pss.answer "not settled"
+expect wrong experiments.pss.verifies_sent.auth 0
+grep -q "exactly 2 VERIFY of the authentication PIN and 1 VERIFY" "$WORK/wrong.text.err" ||
+    fail "wrong: announcement"
+for f in text json; do
+    [ "$(verifies wrong $f)" -eq 2 ] || fail "wrong ($f): the wrong PIN was sent again"
+    grep -q 'INS=2A P1=04' "$WORK/wrong.$f.apdu" && fail "wrong ($f): PSS tried without a PIN"
+done
 "$TOOL" emu info "$WORK/wrong.img" | grep -q 'auth PIN *1 of 3' ||
     fail "the two runs should have cost exactly one try each"
 
@@ -291,6 +313,8 @@ expect served protocol T=1
 expect served findings.token_label JPKIAPICCTOKEN2
 expect served experiments.reselect.answer clears
 expect served card_reset True
-[ $((v1 - v0)) -eq 2 ] || fail "the served card saw $((v1 - v0)) VERIFYs, 2 were announced"
+[ $((v1 - v0)) -eq 3 ] || fail "the served card saw $((v1 - v0)) VERIFYs, 3 were announced"
+expect served experiments.pss.answer supported
+[ "$(emu_stat sig_p1_04)" -eq 1 ] || fail "the served card made no P1=04 signature"
 [ -n "$(jget served atr)" ] || fail "no ATR through PC/SC"
-echo "through pcscd: ATR $(jget served atr), 2 VERIFYs as announced"
+echo "through pcscd: ATR $(jget served atr), 3 VERIFYs as announced"

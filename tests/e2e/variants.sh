@@ -184,5 +184,8 @@ flows "fci" --select-fci --reselect-keeps-pins --sign-pin-single-use
 # to EF 0006 (the token serial stays the same from one program to the next).
 flows "phone" --smartphone --no-serial-ap
 flows "phone-serial" --smartphone
+# A card that refuses the key named by SFI in P2: the classic SELECT + P2 80
+# after one refusal, remembered in the cache; still no PIN try spent.
+flows "nosfi" --no-sign-sfi --sign-pin-single-use
 $P11 -L > "$WORK/L1" 2>&1 && $P11 -L > "$WORK/L2" 2>&1 || true
-echo "variants: all assertions passed in $((vn + 5)) variants"
+echo "variants: all assertions passed in $((vn + 6)) variants"

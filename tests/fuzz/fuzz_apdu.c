@@ -56,7 +56,8 @@ static void sign(jpki_card *c, jpki_key key, uint8_t op)
 
     if (!sig)
         abort();
-    if (jpki_card_sign(c, key, di, sizeof di, sig, &len) == JPKI_OK &&
+    if (jpki_card_sign(c, key, JPKI_SCHEME_PKCS1, di, sizeof di, sig, &len) ==
+            JPKI_OK &&
         (len == 0 || len > cap))
         abort();
     free(sig);
