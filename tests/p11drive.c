@@ -25,8 +25,6 @@
  *                       fails gives the result; a signature must verify
  *                       with the public key of the token's certificate of
  *                       the same CKA_ID
- *   logout              C_Logout on the current session
- *   close               C_CloseSession on the current session
  *   exit                ends the program at once (status 0), without
  *                       C_Finalize: a program that just exits
  *   privkeys:N          N private keys visible in the current session
@@ -39,26 +37,32 @@
  *                       waited for up to 30 s); fails if the event came
  *                       later than MS after it. Prints the latency.
  *   cancel-wait         a thread blocks in C_WaitForSlotEvent (seen asleep
- *                       in it, /proc); C_Finalize
- *                       from here must end it (CKR_CRYPTOKI_NOT_INITIALIZED)
- *                       within 2 s; then C_Initialize again
+ *                       in it, /proc); C_Finalize from here must end it
+ *                       (CKR_CRYPTOKI_NOT_INITIALIZED) within 2 s; init
  *   now:LABEL           prints "LABEL SECONDS.NANOSECONDS"
  *   touch:FILE          creates FILE holding our pid (tells the test
  *                       script we got here, and who we are)
  *   waitfile:FILE       waits (up to 60 s) for FILE to exist
  *   sleep:MS
+ *   init / finalize     C_Initialize / C_Finalize
+ *   waiter, end-wait    cancel-wait in two: the waiter blocks; later, not
+ *                       returned yet, it is ended by C_Finalize (then init)
+ *   fork ... endchild   the child runs the steps between (endchild: exit 0),
+ *                       the parent those after; waitchild:S: it ended, 0, in S s
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* syscall(SYS_gettid) */
 #endif
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -338,6 +342,7 @@ static void *waiter(void *arg)
 
     atomic_store(&waiter_tid, (long)syscall(SYS_gettid));
     *(CK_RV *)arg = p11->C_WaitForSlotEvent(0, &slot, NULL);
+    atomic_store(&waiter_tid, -1); /* returned */
     return NULL;
 }
 
@@ -375,26 +380,50 @@ static void wait_blocked(void)
     printf("  the waiter is blocked in C_WaitForSlotEvent\n");
 }
 
+static pthread_t waiter_thread;
+static CK_RV waiter_got;
+
+static void start_waiter(void)
+{
+    atomic_store(&waiter_tid, 0);
+    pthread_create(&waiter_thread, NULL, waiter, &waiter_got);
+    wait_blocked();
+}
+
 static void do_cancel_wait(void)
 {
-    pthread_t t;
-    CK_RV got = CKR_OK;
     double t0;
 
-    atomic_store(&waiter_tid, 0);
-    pthread_create(&t, NULL, waiter, &got);
-    wait_blocked();
+    if (atomic_load(&waiter_tid) < 0)
+        die("the waiter returned early: %s", ckr_name(waiter_got));
     t0 = now_s();
     check(p11->C_Finalize(NULL), "C_Finalize with a waiter");
-    pthread_join(t, NULL);
+    pthread_join(waiter_thread, NULL);
     printf("  waiter returned %s, %.0f ms after C_Finalize began\n",
-           ckr_name(got), (now_s() - t0) * 1000);
-    if (got != CKR_CRYPTOKI_NOT_INITIALIZED)
-        die("the waiter got %s", ckr_name(got));
+           ckr_name(waiter_got), (now_s() - t0) * 1000);
+    if (waiter_got != CKR_CRYPTOKI_NOT_INITIALIZED)
+        die("the waiter got %s", ckr_name(waiter_got));
     if (now_s() - t0 > 2.0)
         die("C_Finalize took too long to end the wait");
     expected = CKR_OK;
     check(p11->C_Initialize(NULL), "C_Initialize again");
+}
+
+static pid_t child = -1; /* 0 in the child */
+static char **next_step; /* the step after the one running */
+
+/* The forked child ends within secs (else it is killed), with status 0. */
+static void wait_child(int secs)
+{
+    int st = 0, i = 0;
+
+    while (waitpid(child, &st, WNOHANG) != child && i++ < secs * 20)
+        sleep_ms(50);
+    if (i > secs * 20 && kill(child, SIGKILL) == 0 && waitpid(child, &st, 0))
+        die("the child did not end within %d s", secs);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        die("the child failed (status %#x)", st);
+    printf("  the child ended with status 0\n");
 }
 
 static void run(const char *s)
@@ -405,7 +434,7 @@ static void run(const char *s)
 
     arg = arg ? arg + 1 : "";
     step_text = s;
-    printf("%s\n", s);
+    printf("%s%s\n", child == 0 ? "[child] " : "", s);
     fflush(stdout);
 #define IS(name) (len == strlen(name) && strncmp(s, name, len) == 0)
     if (IS("expect")) {
@@ -465,10 +494,6 @@ static void run(const char *s)
               "C_Login");
     } else if (IS("sign")) {
         do_sign();
-    } else if (IS("logout")) {
-        check(p11->C_Logout(cur), "C_Logout");
-    } else if (IS("close")) {
-        check(p11->C_CloseSession(cur), "C_CloseSession");
     } else if (IS("exit")) {
         printf("  exit without C_Finalize\n");
         fflush(stdout);
@@ -494,7 +519,33 @@ static void run(const char *s)
     } else if (IS("event")) {
         do_event(arg);
     } else if (IS("cancel-wait")) {
+        start_waiter();
         do_cancel_wait();
+    } else if (IS("waiter")) {
+        start_waiter();
+    } else if (IS("end-wait")) {
+        do_cancel_wait();
+    } else if (IS("init")) {
+        check(p11->C_Initialize(NULL), "C_Initialize");
+    } else if (IS("finalize")) {
+        check(p11->C_Finalize(NULL), "C_Finalize");
+    } else if (IS("fork")) {
+        char **end = next_step;
+        while (*end && strcmp(*end, "endchild") != 0)
+            end++;
+        if (!*end)
+            die("no endchild after fork");
+        fflush(stdout);
+        if ((child = fork()) < 0)
+            die("fork failed");
+        if (child > 0)
+            next_step = end + 1;
+    } else if (IS("endchild")) {
+        printf("  the child is done\n");
+        fflush(stdout);
+        _exit(0);
+    } else if (IS("waitchild")) {
+        wait_child(atoi(arg));
     } else if (IS("now")) {
         printf("%s %.6f\n", arg, now_s());
     } else if (IS("touch")) {
@@ -520,7 +571,6 @@ int main(int argc, char **argv)
 {
     CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR);
     void *lib;
-    int i;
 
     if (argc < 2) {
         fprintf(stderr, "usage: p11drive MODULE STEP...\n");
@@ -538,8 +588,8 @@ int main(int argc, char **argv)
     }
     step_text = "C_Initialize";
     check(p11->C_Initialize(NULL), "C_Initialize");
-    for (i = 2; i < argc; i++)
-        run(argv[i]);
+    for (next_step = argv + 2; *next_step;)
+        run(*next_step++);
     step_text = "C_Finalize";
     expected = CKR_OK;
     check(p11->C_Finalize(NULL), "C_Finalize");

@@ -2,9 +2,10 @@
 /*
  * test_crl_index_hostile.c - the CRL index against damage and other users:
  * flipped bits in the entries and the bucket table, an index rewritten
- * after it was opened, an old format version, a cache directory or index
- * file another user could have planted (group-writable, foreign owner,
- * symlink, FIFO), and a CRL that changes while it is indexed. The answer
+ * or truncated in place after it was opened, an old format version, a
+ * cache directory or index file another user could have planted
+ * (group-writable, foreign owner, symlink, FIFO), and a CRL that changes
+ * while it is indexed. The answer
  * is always right or "damaged" (revocation unknown), never "not revoked"
  * for a listed serial, and never a crash or a hang.
  */
@@ -235,6 +236,78 @@ START_TEST(test_rewritten_after_open)
 }
 END_TEST
 
+/* A child opens the index, the index is truncated in place to cut bytes
+ * (then grown back to regrow bytes, if not 0: the cut part reads as
+ * zeros), and the child looks every listed serial up. Its exit status:
+ * 0 all answers right or "damaged" and some "damaged", 4 a listed serial
+ * answered "not revoked", 7 a lookup faulted (SIGBUS; its own handler, so
+ * that a sanitizer's does not report it), others a setup failure. */
+static void bus_exit(int sig)
+{
+    (void)sig;
+    _exit(7);
+}
+
+static int truncated_child(hfix *f, off_t cut, off_t regrow)
+{
+    pid_t c = fork();
+    ck_assert_int_ge(c, 0);
+    if (c == 0) {
+        jpki_crlx *x = NULL;
+        int damaged = 0;
+        if (jpki_crlx_open(f->crl, f->sk, f->cache, &x) != JPKI_CRLX_OK)
+            _exit(2);
+        signal(SIGBUS, bus_exit);
+        if (truncate(f->idx, cut) != 0 ||
+            (regrow && truncate(f->idx, regrow) != 0))
+            _exit(3);
+        for (size_t i = 0; i < N; i++) {
+            jpki_crlx_entry e;
+            jpki_crlx_rv rv = jpki_crlx_lookup(x, f->ser[i], 16, &e);
+            if (rv == JPKI_CRLX_ERR_DAMAGED)
+                damaged++;
+            else if (rv != JPKI_CRLX_OK || e.revoked != 1)
+                _exit(4);
+        }
+        jpki_crlx_close(x);
+        _exit(damaged ? 0 : 5);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(c, &status, 0), c);
+    return status;
+}
+
+/* The index truncated in place while it is open. This module never does
+ * it (a writer renames a new file over the name, test_rewritten_after_open)
+ * and nobody but the owner can (the file and its directory passed the
+ * private rules); the mapping is kept rather than read into memory, whose
+ * cost grows with the CRL (crl_file.c). So: emptied, a lookup may fault
+ * (SIGBUS) but never answer "not revoked"; shrunk and grown back, the
+ * zeros are damage and every answer is right or "damaged". */
+START_TEST(test_truncated_after_open)
+{
+    hfix f;
+    hf_setup(&f, 13);
+    size_t len;
+    uint8_t *good = slurp(f.idx, &len);
+    crlx_hdr h;
+    memcpy(&h, good, sizeof h);
+    off_t half = (off_t)(h.entries_off + h.entries / 2 * h.entry_size + 3);
+
+    int st = truncated_child(&f, half, (off_t)len);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "shrunk and grown back: status %#x", st);
+    twrite(f.idx, good, len);
+    st = truncated_child(&f, 0, 0);
+    ck_assert_msg(WIFEXITED(st) &&
+                      (WEXITSTATUS(st) == 7 || WEXITSTATUS(st) == 0),
+                  "emptied: status %#x", st);
+    twrite(f.idx, good, len);
+    free(good);
+    hf_teardown(&f);
+}
+END_TEST
+
 /* An index of an older format, resealed: rebuilt, not trusted. */
 START_TEST(test_old_version_rebuilt)
 {
@@ -442,6 +515,7 @@ TCase *tcase_crl_hostile(void)
     tcase_add_test(tc, test_flipped_bits_never_good);
     tcase_add_test(tc, test_every_bit_of_an_entry);
     tcase_add_test(tc, test_rewritten_after_open);
+    tcase_add_test(tc, test_truncated_after_open);
     tcase_add_test(tc, test_old_version_rebuilt);
     tcase_add_test(tc, test_shared_dir_not_trusted);
     tcase_add_test(tc, test_planted_index_file);

@@ -31,6 +31,7 @@ static void add(emu_stats *to, const emu_stats *s)
     to->read_binary += s->read_binary;
     to->bytes_read += s->bytes_read;
     to->card_info_selects += s->card_info_selects;
+    to->app_selects += s->app_selects;
 }
 
 emu_rv __wrap_emu_card_load(const char *path, emu_card **out, char *err,
@@ -105,6 +106,7 @@ void ts_stats_reset(void)
             freed.read_binary -= s.read_binary;
             freed.bytes_read -= s.bytes_read;
             freed.card_info_selects -= s.card_info_selects;
+            freed.app_selects -= s.app_selects;
         }
     }
     loads = 0;

@@ -372,6 +372,30 @@ START_TEST(test_sign_pin_single_use)
 }
 END_TEST
 
+/* A smartphone token: its serial number lives in another application,
+ * which the module selects at open (and the JPKI-AP again after it). The
+ * card-info application never: SPENDS reads the card's own count of its
+ * SELECTs. The control: the card counts at least three applications
+ * selected (the JPKI-AP, the serial's, the JPKI-AP), so the module did
+ * select another application and the count could see a wrong one. */
+START_TEST(test_phone_selects_no_card_info)
+{
+    CK_SESSION_HANDLE h;
+    emu_stats st;
+
+    OK(p11->C_Finalize(NULL));
+    set_card_switch("token_info", EMU_TOKEN_INFO_PHONE);
+    SPENDS(0, CKR_OK, p11->C_Initialize(NULL));
+    SPENDS(0, CKR_OK, browse());
+    ts_stats(&st);
+    ck_assert_uint_ge(st.app_selects, 3);
+    h = t_open(0, 0);
+    SPENDS(1, CKR_OK, login(h, pins[0]));
+    t_sign_verify(h);
+    SPENDS(0, CKR_OK, p11->C_Logout(h));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pin_accounting");
@@ -390,6 +414,7 @@ int main(void)
     tcase_add_loop_test(tc, test_set_pin_accounting, 0, 2);
     tcase_add_test(tc, test_lower_case_sign_pin);
     tcase_add_test(tc, test_sign_pin_single_use);
+    tcase_add_test(tc, test_phone_selects_no_card_info);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -9,6 +9,8 @@
  *   in the state the module left it; the same request while logged in is
  *   the control that shows the probe can see a verified PIN;
  * - the data to sign is wiped from the session when the operation ends;
+ * - each token signs with its own key, also while the card holds both PINs
+ *   verified (and so would sign with either);
  * - no certificate is CKA_TRUSTED (the card cannot vouch for itself);
  * - a cache directory that belongs to someone else is not used;
  * - the signature certificate is never written to the cache.
@@ -130,6 +132,32 @@ START_TEST(test_close_all_sessions_clears_card)
     OK(p11->C_CloseAllSessions(1));
     ck_assert_msg(!card_signs_without_pin(),
                   "the PIN stayed verified after C_CloseAllSessions");
+}
+END_TEST
+
+/* ---- signatures --------------------------------------------------------- */
+
+/* Both tokens logged in: the card holds both PINs verified and would sign
+ * with either key. Each token's signature must verify with its own
+ * certificate's key, and not with the other's (the control that shows the
+ * check tells the keys apart). */
+START_TEST(test_each_token_signs_with_its_key)
+{
+    CK_SESSION_HANDLE h[2] = { t_open_login(0), t_open_login(1) };
+    EVP_PKEY *pk[2] = { t_token_pkey(h[0]), t_token_pkey(h[1]) };
+    unsigned char sig[512];
+    size_t len = strlen(msg);
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        CK_ULONG n = t_sign(h[k], CKM_SHA256_RSA_PKCS, msg, len, sig);
+        ck_assert_msg(t_verify(pk[k], "SHA256", msg, len, sig, n),
+                      "token %d: the signature is not its key's", k);
+        ck_assert_msg(!t_verify(pk[1 - k], "SHA256", msg, len, sig, n),
+                      "token %d: the other token's key verifies it", k);
+    }
+    EVP_PKEY_free(pk[0]);
+    EVP_PKEY_free(pk[1]);
 }
 END_TEST
 
@@ -336,6 +364,7 @@ int main(void)
     tcase_add_test(tc, test_logout_clears_card);
     tcase_add_test(tc, test_last_session_close_clears_card);
     tcase_add_test(tc, test_close_all_sessions_clears_card);
+    tcase_add_test(tc, test_each_token_signs_with_its_key);
     tcase_add_test(tc, test_sign_input_wiped);
     tcase_add_test(tc, test_no_certificate_trusted);
     tc = tcase_create("cache");

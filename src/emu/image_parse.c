@@ -68,6 +68,7 @@
 #include "emu/image.h"
 #include "emu/holder.h"
 #include "emu/sign_ec.h"
+#include "common/sw.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -45,7 +45,8 @@
  * or truncate the file (its owner and mode were checked); if the owner
  * rewrites it while it is open, lookups see damage and answer "unknown";
  * if the owner truncates it in place (this module never does: it renames
- * a new file over the name), a lookup may fault.
+ * a new file over the name), a lookup may fault. Reading the index into
+ * memory instead would cost its size at every open (bench/README.md).
  */
 #include "jpki/crl_priv.h"
 

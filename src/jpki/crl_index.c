@@ -164,8 +164,9 @@ static inline int key_cmp(const uint8_t *rec, const uint8_t *key, size_t kw,
  * position, or where it would be inserted): it rests on the entry at ip
  * (equal: listed) or on the entries at ip - 1 and ip (below and above it:
  * not listed). Those are checked, their own checks too. */
-static jpki_crlx_rv settle(const jpki_crlx *x, size_t ip, const uint8_t *key,
-                           uint64_t kp, uint64_t mask, jpki_crlx_entry *out)
+static inline __attribute__((always_inline)) jpki_crlx_rv settle(
+    const jpki_crlx *x, size_t ip, const uint8_t *key, uint64_t kp,
+    uint64_t mask, jpki_crlx_entry *out)
 {
     const crlx_hdr *h = &x->hdr;
     const uint8_t *ents = x->image + h->entries_off;

@@ -189,6 +189,7 @@ wait "$KEEP_PID" || { cat "$WORK/keep.out"; fail "the keeper failed"; }
 
 step "another program resets the card: the token is logged out, no PIN is re-sent"
 rm -f "$WORK"/ready* "$WORK"/go*
+verifies=$(emu_stat verifies)
 JPKI_PKCS11_DEBUG=3 JPKI_PKCS11_LOG_FILE="$WORK/reset.log" \
     "$DRIVE" "$MODULE" open:Signature:0 login:ABC123 info:user touch:"$WORK/ready1" \
     waitfile:"$WORK/go1" privkeys:0 info:public \
@@ -201,6 +202,9 @@ wait "$DRV" || { cat "$WORK/reset.out" "$WORK/reset.log"; fail "reset scenario";
 cat "$WORK/reset.out"
 grep -i "reset" "$WORK/reset.log" || fail "the module did not say the card was reset"
 grep -i "lost its login" "$WORK/reset.log" || fail "the module did not say the login is gone"
+verifies=$(($(emu_stat verifies) - verifies))
+[ "$verifies" -eq 2 ] ||
+    fail "$verifies VERIFY commands in the reset scenario, expected 2 (the user's two logins)"
 
 step "another program selects another application: the login is gone, no PIN is re-sent"
 # What OpenSC does when p11-kit loads it (Debian registers it): it probes

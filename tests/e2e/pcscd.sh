@@ -38,6 +38,15 @@ pcscd_lock() {
     flock -w 1200 9 || fail "$PCSCD_LOCK was not released within 20 minutes"
 }
 
+# vpcd_only: the module through PC/SC only, and only the vpcd readers (a
+# real reader on the machine running the test stays out), with no
+# configuration file.
+vpcd_only() {
+    unset JPKI_PKCS11_EMULATOR JPKI_PKCS11_PCSC
+    export JPKI_PKCS11_READERS_ALLOW="Virtual PCD"
+    export JPKI_PKCS11_CONF=/dev/null
+}
+
 # need_vpcd: skip (or fail under scripts/test) without vsmartcard's driver.
 need_vpcd() {
     need pcscd opensc-tool

@@ -55,7 +55,8 @@ say "base: a copy of the source in $W/base, configured and built"
 rm -rf "$W"
 mkdir -p "$W/base/src" "$W/base/build"
 rel=${BUILD#"$SRC"/}
-(cd "$SRC" && tar --exclude=./.git --exclude=./build --exclude="./$rel" -cf - .) |
+(cd "$SRC" && tar --exclude=./.git --exclude=./build --exclude=./build-fuzz \
+    --exclude="./$rel" -cf - .) |
     tar -C "$W/base/src" -xf -
 (cd "$W/base/build" && ../src/configure --enable-silent-rules ${MUTANT_CONFIGURE_ARGS:-} \
     > configure.out 2>&1) || { tail -n 30 "$W/base/build/configure.out"; exit 1; }
