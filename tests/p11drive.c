@@ -48,7 +48,8 @@
  *   waiter, end-wait    cancel-wait in two: the waiter blocks; later, not
  *                       returned yet, it is ended by C_Finalize (then init)
  *   fork ... endchild   the child runs the steps between (endchild: exit 0),
- *                       the parent those after; waitchild:S: it ended, 0, in S s
+ *                       the parent those after; waitchild:S: it ended,
+ *                       status 0, within S seconds
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* syscall(SYS_gettid) */
