@@ -5,13 +5,22 @@
 # pdfsig (through NSS), Java 17 SunPKCS11 keytool/jarsigner. Each finds the
 # signature key and its certificate, which appear only after login on the
 # sign token, and signs with it; openssl verifies against the certificate.
+# JPKI_TEST_CARD_KEY=ec-p384 runs it all on a card of the ECDSA generation
+# (tests/e2e/clients_ec.sh).
 . "$(dirname "$0")/lib.sh"
 need pkcs11-tool openssl p11tool certutil modutil pdfsig java keytool jarsigner jar
 
 START=$(date +%s)
 CARD="$WORK/card.img"
 export JPKI_PKCS11_EMULATOR="$CARD"
-"$TOOL" emu init --out "$CARD" >/dev/null
+"$TOOL" emu init ${JPKI_TEST_CARD_KEY:+--key "$JPKI_TEST_CARD_KEY"} --out "$CARD" >/dev/null
+# What the clients must show for this card's keys.
+case "${JPKI_TEST_CARD_KEY:-rsa}" in
+    rsa) ALG=RSA NSS_KEY=rsa JAR_BLOCK=RSA ;;
+    ec-p384) ALG=ECDSA NSS_KEY=ec JAR_BLOCK=EC ;;
+    *) fail "unknown JPKI_TEST_CARD_KEY=$JPKI_TEST_CARD_KEY" ;;
+esac
+echo "card keys: $ALG"
 SIGN_CA="$CARD.pki/sign-ca.pem"
 # Clients may write caches and settings under $HOME (fontconfig, Java):
 # keep them in $WORK.
@@ -65,7 +74,7 @@ p11tool_steps() {
         GNUTLS_PIN=ABC123 $T p11tool --provider "$MODULE" --login --test-sign --hash "$h" \
             "$TOKEN;id=%02;type=private" > "$WORK/ts" 2>&1 || { cat "$WORK/ts"; fail "p11tool --test-sign $h"; }
         cat "$WORK/ts"
-        grep -q "^Signing using RSA-$(echo "$h" | tr a-z A-Z)\.\.\. ok" "$WORK/ts" || fail "p11tool: signing $h"
+        grep -q "^Signing using $ALG-$(echo "$h" | tr a-z A-Z)\.\.\. ok" "$WORK/ts" || fail "p11tool: signing $h"
         grep -q '^Verifying against private key parameters... ok' "$WORK/ts" || fail "p11tool: verify $h"
         grep -q '^Verifying against public key in the token... ok' "$WORK/ts" || fail "p11tool: verify with token key $h"
     done
@@ -85,7 +94,14 @@ KEY="$TOKEN;id=%02;type=private;pin-value=ABC123"
 export PKCS11_MODULE_PATH="$MODULE"
 $T openssl pkeyutl -engine pkcs11 -keyform engine -inkey "$KEY" -sign \
     -in "$WORK/hash.bin" -out "$WORK/sig" -pkeyopt digest:sha256
-[ "$(stat -c %s "$WORK/sig")" -eq 256 ] || fail "openssl pkeyutl: signature is not 256 bytes"
+if [ "$ALG" = RSA ]; then
+    [ "$(stat -c %s "$WORK/sig")" -eq 256 ] || fail "openssl pkeyutl: signature is not 256 bytes"
+else
+    # the engine answers ECDSA as DER: a SEQUENCE of two INTEGERs of P-384
+    openssl asn1parse -inform DER -in "$WORK/sig" > "$WORK/sig.asn1" ||
+        fail "openssl pkeyutl: the ECDSA signature is not DER"
+    [ "$(grep -c 'prim: *INTEGER *:' "$WORK/sig.asn1")" -eq 2 ] || fail "openssl pkeyutl: not r and s"
+fi
 openssl pkeyutl -verify -pubin -inkey "$WORK/pub.pem" -in "$WORK/hash.bin" \
     -sigfile "$WORK/sig" -pkeyopt digest:sha256
 $T openssl dgst -engine pkcs11 -keyform engine -sign "$KEY" -sha384 \
@@ -130,7 +146,7 @@ for t in "JPKI Digital Signature|ABC123|Digital Signature|02" \
     grep -q "$tok:$name Certificate *u,u,u" "$WORK/L" || fail "certutil -L: no user certificate on $tok"
     grep -q "$tok:$name CA" "$WORK/L" || fail "certutil -L: no CA on $tok"
     $T certutil -K -d "$NSS" -h "$tok" -f "$WORK/pwfile" | tee "$WORK/K"
-    grep -q "rsa *$id *$name Private Key" "$WORK/K" || fail "certutil -K: no key on $tok"
+    grep -q "$NSS_KEY *$id *$name Private Key" "$WORK/K" || fail "certutil -K: no key on $tok"
     $T certutil -L -d "$NSS" -h "$tok" -n "$tok:$name Certificate" -f "$WORK/pwfile" -a \
         < /dev/null > "$WORK/nss-cert.pem"
     [ "$id" != 02 ] || openssl x509 -in "$WORK/nss-cert.pem" -outform DER | cmp - "$WORK/cert.der" ||
@@ -139,44 +155,54 @@ done
 rm -f "$WORK/pwfile"
 passed nss-certutil
 
-step "poppler pdfsig through NSS: sign a PDF"
-# pdfsig logs into every token that needs a login with its one password;
-# the auth token would get the sign PIN (the module refuses it by length,
-# and pdfsig gives up). Leave only the sign token enabled.
-echo | $T modutil -dbdir "$NSS" -disable jpki -force \
-    -slot "$($T modutil -dbdir "$NSS" -list jpki | sed -n 's/^ *Slot: \(.*(User Authentication)\)$/\1/p')"
-# A minimal PDF, with a correct cross-reference table.
-o1='1 0 obj
-<< /Type /Catalog /Pages 2 0 R >>
-endobj
-'
-o2='2 0 obj
-<< /Type /Pages /Kids [3 0 R] /Count 1 >>
-endobj
-'
-o3='3 0 obj
-<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>
-endobj
-'
-hdr='%PDF-1.4
-'
-p1=${#hdr}; p2=$((p1 + ${#o1})); p3=$((p2 + ${#o2})); px=$((p3 + ${#o3}))
-{
-    printf '%s' "$hdr$o1$o2$o3"
-    printf 'xref\n0 4\n0000000000 65535 f \n%010d 00000 n \n%010d 00000 n \n%010d 00000 n \n' $p1 $p2 $p3
-    printf 'trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n' $px
-} > "$WORK/doc.pdf"
-$T pdfsig -nssdir "$NSS" -nss-pwd ABC123 -list-nicks "$WORK/doc.pdf" | tee "$WORK/nicks"
-grep -q '^JPKI Digital Signature:Digital Signature Certificate$' "$WORK/nicks" ||
-    fail "pdfsig: the signature certificate is not offered"
-$T pdfsig -nssdir "$NSS" -nss-pwd ABC123 -nick "JPKI Digital Signature:Digital Signature Certificate" \
-    -reason "jpki-pkcs11 e2e" -add-signature "$WORK/doc.pdf" "$WORK/signed.pdf"
-$T pdfsig -nssdir "$NSS" -nocert "$WORK/signed.pdf" | tee "$WORK/pdfsig"
-CN=$(openssl x509 -in "$WORK/cert.pem" -noout -subject -nameopt multiline |
-    sed -n 's/^ *commonName *= *//p')
-grep -q "Signer Certificate Common Name: $CN$" "$WORK/pdfsig" || fail "pdfsig: another signer"
-grep -q 'Signature Validation: Signature is Valid\.' "$WORK/pdfsig" || fail "pdfsig: signature not valid"
-passed pdfsig
+pdfsig_steps() {
+    step "poppler pdfsig through NSS: sign a PDF"
+    # pdfsig logs into every token that needs a login with its one password;
+    # the auth token would get the sign PIN (the module refuses it by length,
+    # and pdfsig gives up). Leave only the sign token enabled.
+    echo | $T modutil -dbdir "$NSS" -disable jpki -force \
+        -slot "$($T modutil -dbdir "$NSS" -list jpki | sed -n 's/^ *Slot: \(.*(User Authentication)\)$/\1/p')"
+    # A minimal PDF, with a correct cross-reference table.
+    o1='1 0 obj
+    << /Type /Catalog /Pages 2 0 R >>
+    endobj
+    '
+    o2='2 0 obj
+    << /Type /Pages /Kids [3 0 R] /Count 1 >>
+    endobj
+    '
+    o3='3 0 obj
+    << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>
+    endobj
+    '
+    hdr='%PDF-1.4
+    '
+    p1=${#hdr}; p2=$((p1 + ${#o1})); p3=$((p2 + ${#o2})); px=$((p3 + ${#o3}))
+    {
+        printf '%s' "$hdr$o1$o2$o3"
+        printf 'xref\n0 4\n0000000000 65535 f \n%010d 00000 n \n%010d 00000 n \n%010d 00000 n \n' $p1 $p2 $p3
+        printf 'trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n' $px
+    } > "$WORK/doc.pdf"
+    $T pdfsig -nssdir "$NSS" -nss-pwd ABC123 -list-nicks "$WORK/doc.pdf" | tee "$WORK/nicks"
+    grep -q '^JPKI Digital Signature:Digital Signature Certificate$' "$WORK/nicks" ||
+        fail "pdfsig: the signature certificate is not offered"
+    $T pdfsig -nssdir "$NSS" -nss-pwd ABC123 -nick "JPKI Digital Signature:Digital Signature Certificate" \
+        -reason "jpki-pkcs11 e2e" -add-signature "$WORK/doc.pdf" "$WORK/signed.pdf"
+    $T pdfsig -nssdir "$NSS" -nocert "$WORK/signed.pdf" | tee "$WORK/pdfsig"
+    CN=$(openssl x509 -in "$WORK/cert.pem" -noout -subject -nameopt multiline |
+        sed -n 's/^ *commonName *= *//p')
+    grep -q "Signer Certificate Common Name: $CN$" "$WORK/pdfsig" || fail "pdfsig: another signer"
+    grep -q 'Signature Validation: Signature is Valid\.' "$WORK/pdfsig" || fail "pdfsig: signature not valid"
+    passed pdfsig
+}
+# poppler 22.12 signs with RSA keys only: with an ECDSA key, even one of
+# its own NSS database and no module, pdfsig -add-signature ends with
+# "signDocument: unable update signature" (the client's limit, not ours).
+if [ "$ALG" = RSA ]; then
+    pdfsig_steps
+else
+    echo "poppler pdfsig: skipped on the EC card (pdfsig signs with RSA keys only: \"unable update signature\")"
+fi
 
 step "Java SunPKCS11: keytool lists the sign key"
 printf 'name = jpki\nlibrary = %s\nslotListIndex = 1\n' "$MODULE" > "$WORK/p11.cfg"
@@ -197,8 +223,8 @@ $T jarsigner -verify "$WORK/test.jar" | tee "$WORK/jv"
 grep -q '^jar verified\.' "$WORK/jv" || fail "jarsigner: not verified"
 # and openssl agrees: the block file is CMS over the signature file
 (cd "$WORK/jar" && jar xf ../test.jar META-INF)
-openssl cms -verify -inform DER -in "$WORK/jar/META-INF/DIGITAL_.RSA" \
+openssl cms -verify -inform DER -in "$WORK/jar/META-INF/DIGITAL_.$JAR_BLOCK" \
     -content "$WORK/jar/META-INF/DIGITAL_.SF" -binary -CAfile "$SIGN_CA" -out /dev/null
 passed java
 
-printf '\nPASS: clients signed with the JPKI sign key:%s (%ss)\n' "$PASSED" "$(($(date +%s) - START))"
+printf '\nPASS: clients signed with the JPKI sign key (%s):%s (%ss)\n' "$ALG" "$PASSED" "$(($(date +%s) - START))"

@@ -2,14 +2,26 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # End to end with OpenSC's pkcs11-tool: the module, in-process emulator,
 # list, sign with both keys, verify with openssl, wrong and locked PINs,
-# missing and corrupt card images.
+# missing and corrupt card images. JPKI_TEST_CARD_KEY=ec-p384 runs it on a
+# card of the ECDSA generation (tests/e2e/pkcs11-tool_ec.sh).
 . "$(dirname "$0")/lib.sh"
 need pkcs11-tool openssl
 
 P11="pkcs11-tool --module $MODULE"
 CARD="$WORK/card.img"
 export JPKI_PKCS11_EMULATOR="$CARD"
-"$TOOL" emu init --out "$CARD" >/dev/null
+KEY_OPT=${JPKI_TEST_CARD_KEY:+--key $JPKI_TEST_CARD_KEY}
+"$TOOL" emu init $KEY_OPT --out "$CARD" >/dev/null
+# This card's keys: what pkcs11-tool shows, its hash-and-sign mechanisms,
+# and the one most steps sign with. pkcs11-tool writes ECDSA as DER
+# (--signature-format openssl), which openssl verifies.
+case "${JPKI_TEST_CARD_KEY:-rsa}" in
+    rsa) PUBKEY='RSA 2048' SIG_MECHS='SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS SHA1-RSA-PKCS'
+         SIGN_MECH=SHA256-RSA-PKCS SIG_FMT= ;;
+    ec-p384) PUBKEY='EC  EC_POINT 384 bits' SIG_MECHS='ECDSA-SHA256 ECDSA-SHA384 ECDSA-SHA512'
+         SIGN_MECH=ECDSA-SHA256 SIG_FMT='--signature-format openssl' ;;
+    *) fail "unknown JPKI_TEST_CARD_KEY=$JPKI_TEST_CARD_KEY" ;;
+esac
 
 step "two tokens"
 run_to "$WORK/L" $P11 -L; cat "$WORK/L"
@@ -26,7 +38,7 @@ grep 'serial num' "$WORK/L" | grep -q -- '-A$' || fail "no -A serial"
 step "objects of the auth token, no login"
 run_to "$WORK/O" $P11 --slot 0 -O; cat "$WORK/O"
 grep -q 'Certificate Object' "$WORK/O" || fail "no certificate"
-grep -q 'Public Key Object; RSA 2048' "$WORK/O" || fail "no public key"
+grep -q "Public Key Object; $PUBKEY" "$WORK/O" || fail "no $PUBKEY public key"
 grep -q 'Private Key Object' "$WORK/O" && fail "private key visible before login"
 
 step "objects of the sign token, before and after login"
@@ -40,17 +52,27 @@ printf 'a document to sign\n' > "$WORK/doc"
 for t in "0 1234 01" "1 ABC123 02"; do
     set -- $t
     slot=$1 pin=$2 id=$3
-    for mech in SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS SHA1-RSA-PKCS; do
+    for mech in $SIG_MECHS; do
         step "sign with slot $slot, $mech"
-        $P11 --slot "$slot" --login --pin "$pin" --sign -m "$mech" --id "$id" \
+        $P11 --slot "$slot" --login --pin "$pin" --sign -m "$mech" --id "$id" $SIG_FMT \
             -i "$WORK/doc" -o "$WORK/sig"
         $P11 --slot "$slot" --login --pin "$pin" --read-object --type cert \
             --id "$id" -o "$WORK/cert.der"
         openssl x509 -inform DER -in "$WORK/cert.der" -pubkey -noout > "$WORK/pub.pem"
-        [ "$(stat -c %s "$WORK/sig")" -eq 256 ] || fail "signature is not 256 bytes"
-        md=$(echo "$mech" | sed 's/-RSA-PKCS//' | tr 'A-Z' 'a-z')
+        if [ -z "$SIG_FMT" ]; then
+            [ "$(stat -c %s "$WORK/sig")" -eq 256 ] || fail "signature is not 256 bytes"
+        fi
+        md=$(echo "$mech" | sed 's/-RSA-PKCS//; s/^ECDSA-//' | tr 'A-Z' 'a-z')
         openssl dgst "-$md" -verify "$WORK/pub.pem" -signature "$WORK/sig" "$WORK/doc"
     done
+    if [ -n "$SIG_FMT" ]; then
+        step "sign with slot $slot, ECDSA over a SHA-384 hash the caller made"
+        openssl dgst -sha384 -binary "$WORK/doc" > "$WORK/hash"
+        $P11 --slot "$slot" --login --pin "$pin" --sign -m ECDSA --id "$id" $SIG_FMT \
+            -i "$WORK/hash" -o "$WORK/sig"
+        openssl dgst -sha384 -verify "$WORK/pub.pem" -signature "$WORK/sig" "$WORK/doc"
+        continue
+    fi
     step "sign with slot $slot, RSA-PKCS over a DigestInfo"
     openssl dgst -sha256 -binary "$WORK/doc" > "$WORK/hash"
     # DigestInfo for SHA-256 = fixed DER header + hash
@@ -64,6 +86,7 @@ done
 step "mechanisms: sign only, no decryption; RSA-PSS (the card's P1 04) with SHA-256 only"
 run_to "$WORK/M" $P11 --slot 0 -M; cat "$WORK/M"
 grep -qi 'decrypt\|encrypt' "$WORK/M" && fail "advertises what the card cannot do"
+[ -z "$SIG_FMT" ] || ! grep -q RSA "$WORK/M" || fail "an EC card offers an RSA mechanism"
 grep -v 'SHA256-RSA-PKCS-PSS\|^ *RSA-PKCS-PSS' "$WORK/M" | grep -q PSS &&
     fail "a PSS mechanism the card cannot do (tests/e2e/pss.sh tests PSS)"
 
@@ -79,8 +102,8 @@ step "change both PINs, use the new ones, change them back"
 $P11 --slot 0 --login --pin 1234 --change-pin --new-pin 5678
 $P11 --slot 1 --login --pin ABC123 --change-pin --new-pin NEWPIN42
 expect_ckr CKR_PIN_INCORRECT $P11 --slot 0 --login --pin 1234 -O
-$P11 --slot 0 --login --pin 5678 --sign -m SHA256-RSA-PKCS --id 01 -i "$WORK/doc" -o "$WORK/sig"
-$P11 --slot 1 --login --pin NEWPIN42 --sign -m SHA256-RSA-PKCS --id 02 -i "$WORK/doc" -o "$WORK/sig"
+$P11 --slot 0 --login --pin 5678 --sign -m $SIGN_MECH --id 01 -i "$WORK/doc" -o "$WORK/sig"
+$P11 --slot 1 --login --pin NEWPIN42 --sign -m $SIGN_MECH --id 02 -i "$WORK/doc" -o "$WORK/sig"
 expect_ckr CKR_PIN_LEN_RANGE $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin ABC
 expect_ckr CKR_PIN_INVALID $P11 --slot 1 --login --pin NEWPIN42 --change-pin --new-pin abc-def
 $P11 --slot 0 --login --pin 5678 --change-pin --new-pin 1234
@@ -131,15 +154,15 @@ grep 'INS=20' "$WORK/locked.log" | grep -v 'Lc=-' && fail "a PIN was sent to a l
 run_to "$WORK/L2" $P11 -L; cat "$WORK/L2"
 grep -A8 'JPKI User Authentication' "$WORK/L2" | grep 'token flags' | grep -q 'locked' ||
     fail "locked flag not shown"
-$P11 --slot 1 --login --pin ABC123 --sign -m SHA256-RSA-PKCS --id 02 \
+$P11 --slot 1 --login --pin ABC123 --sign -m $SIGN_MECH --id 02 \
     -i "$WORK/doc" -o "$WORK/sig"
 
 step "a card in a PIN-pad reader: protected authentication path, no PIN typed"
-"$TOOL" emu init --pinpad --out "$WORK/pinpad.img" >/dev/null
+"$TOOL" emu init $KEY_OPT --pinpad --out "$WORK/pinpad.img" >/dev/null
 run_to "$WORK/L5" env JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 -L; cat "$WORK/L5"
 [ "$(grep -c 'PIN pad present' "$WORK/L5")" -eq 2 ] || fail "no protected authentication path"
 JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 1 --login --sign \
-    -m SHA256-RSA-PKCS --id 02 -i "$WORK/doc" -o "$WORK/sig"
+    -m $SIGN_MECH $SIG_FMT --id 02 -i "$WORK/doc" -o "$WORK/sig"
 run_to "$WORK/pp.out" env JPKI_PKCS11_EMULATOR="$WORK/pinpad.img" $P11 --slot 1 --login \
     --read-object --type cert --id 02 -o "$WORK/pp.der"
 openssl x509 -inform DER -in "$WORK/pp.der" -pubkey -noout > "$WORK/pp.pem"
