@@ -40,6 +40,7 @@ typedef struct {
  * an ECDSA P-384 card (set by the fixtures), else RSA-2048. The T_*
  * macros name what differs. */
 extern int t_ec;
+void t_set_card_kind(void); /* sets t_ec; t_setup_card calls it */
 extern const t_hash_mech ec_hash_mechs[3];
 #define T_HASH_MECHS (t_ec ? ec_hash_mechs : hash_mechs)
 #define T_N_HASH_MECHS (t_ec ? 3 : N_HASH_MECHS)

@@ -325,6 +325,7 @@ int main(void)
      * fault after that point would land one APDU early. Believed for an
      * hour, the count does not depend on timing. */
     jpki_test_set_pin_status_ttl_default(3600u * 1000u);
+    t_set_card_kind(); /* count_flows signs before any fixture */
     if (!tu_template_pki_dir() || count_flows() != 0 || make_cases() != 0)
         return EXIT_FAILURE;
     printf("%zu fault cases (%zu flows x %zu kinds x each APDU, and %zu "

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "emu/emu.h"
+#include "p11test.h"
 
 #define STEP(call)                                                            \
     do {                                                                      \
@@ -152,7 +153,7 @@ static CK_RV key_cert(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE key,
 
 static CK_RV sign_and_check(CK_SESSION_HANDLE h)
 {
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     CK_OBJECT_HANDLE key, cert;
     CK_ULONG n = 0, sig_len = 512;
     unsigned char sig[512], der[4096];
@@ -160,7 +161,6 @@ static CK_RV sign_and_check(CK_SESSION_HANDLE h)
     const unsigned char *p = der;
     CK_RV rv = find(h, CKO_PRIVATE_KEY, &key, 1, &n);
     X509 *x = NULL;
-    EVP_MD_CTX *ctx = NULL;
     int ok;
 
     if (rv == CKR_OK && n != 1) {
@@ -184,13 +184,8 @@ static CK_RV sign_and_check(CK_SESSION_HANDLE h)
     if (rv != CKR_OK)
         return rv;
     x = d2i_X509(NULL, &p, (long)a.ulValueLen);
-    ctx = EVP_MD_CTX_new();
-    ok = x && ctx &&
-         EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL,
-                                 X509_get0_pubkey(x), NULL) == 1 &&
-         EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)doc,
-                          sizeof doc - 1) == 1;
-    EVP_MD_CTX_free(ctx);
+    ok = x && t_verify(X509_get0_pubkey(x), "SHA256", doc, sizeof doc - 1, sig,
+                       sig_len);
     X509_free(x);
     return ok ? CKR_OK : CKR_GENERAL_ERROR;
 }

@@ -148,8 +148,8 @@ START_TEST(test_one_try_per_login)
     SPENDS(0, CKR_USER_ALREADY_LOGGED_IN, login(h, pins[_i]));
     SPENDS(0, CKR_OK, browse());
     SPENDS(0, CKR_OK, read_all(h));
-    t_sign(h, CKM_SHA256_RSA_PKCS, msg, strlen(msg), sig);
-    t_sign(h, CKM_SHA256_RSA_PKCS, msg, strlen(msg), sig);
+    t_sign(h, T_MECH, msg, strlen(msg), sig);
+    t_sign(h, T_MECH, msg, strlen(msg), sig);
     ck_assert_uint_eq(verifies(), 1); /* signatures spend nothing more */
     /* another session of the same token shares the login */
     h2 = t_open((CK_SLOT_ID)_i, 0);
@@ -227,7 +227,7 @@ START_TEST(test_never_replayed)
 {
     CK_SLOT_ID slot = (CK_SLOT_ID)_i;
     CK_SESSION_HANDLE h = t_open_login(slot);
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     CK_OBJECT_HANDLE key = t_privkey(h);
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
     CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof cls };
@@ -299,7 +299,7 @@ START_TEST(test_lower_case_sign_pin)
     SPENDS(1, CKR_OK, login(h, "abc123"));
     t_card_tries(&a, &s);
     ck_assert_uint_eq(s, 5);
-    ck_assert_uint_eq(t_sign(h, CKM_SHA256_RSA_PKCS, "doc", 3, sig), 256);
+    ck_assert_uint_eq(t_sign(h, T_MECH, "doc", 3, sig), T_SIG_LEN);
     SPENDS(0, CKR_OK, p11->C_Logout(h));
     SPENDS(1, CKR_OK, login(h, "aBc123"));
     SPENDS(0, CKR_OK, p11->C_Logout(h));
@@ -337,7 +337,7 @@ static int sign_verified(void)
  * way to authenticate one operation) before the signature makes it work. */
 START_TEST(test_sign_pin_single_use)
 {
-    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM m = { T_MECH, NULL, 0 };
     CK_BYTE sig[512];
     CK_ULONG len = sizeof sig;
     CK_SESSION_HANDLE h;
@@ -348,7 +348,7 @@ START_TEST(test_sign_pin_single_use)
     h = t_open(1, 0);
     SPENDS(1, CKR_OK, login(h, "abc123"));
     ck_assert_int_eq(sign_verified(), 1);
-    ck_assert_uint_eq(t_sign(h, CKM_SHA256_RSA_PKCS, "one", 3, sig), 256);
+    ck_assert_uint_eq(t_sign(h, T_MECH, "one", 3, sig), T_SIG_LEN);
     ck_assert_int_eq(sign_verified(), 0); /* the card spent it */
     OK(p11->C_SignInit(h, &m, t_privkey(h)));
     SPENDS(0, CKR_USER_NOT_LOGGED_IN,
@@ -365,7 +365,7 @@ START_TEST(test_sign_pin_single_use)
                    p11->C_Login(h, CKU_CONTEXT_SPECIFIC,
                                 (CK_UTF8CHAR_PTR) "abc123", 6));
         SPENDS(0, CKR_OK, p11->C_Sign(h, (CK_BYTE_PTR) "doc", 3, sig, &len));
-        ck_assert_uint_eq(len, 256);
+        ck_assert_uint_eq(len, T_SIG_LEN);
     }
     SPENDS(0, CKR_OK, p11->C_Logout(h));
     ck_assert_int_eq(sign_verified(), 0);
