@@ -74,14 +74,21 @@ public class XmlDsigSign {
         SignedInfo si = fac.newSignedInfo(
                 fac.newCanonicalizationMethod(CanonicalizationMethod.INCLUSIVE,
                         (C14NMethodParameterSpec) null),
-                fac.newSignatureMethod(SignatureMethod.RSA_SHA256, null), List.of(ref));
+                fac.newSignatureMethod(signatureMethod(key), null), List.of(ref));
         KeyInfoFactory kif = fac.getKeyInfoFactory();
         KeyInfo ki = kif.newKeyInfo(List.of(kif.newKeyName(ALIAS),
                 kif.newX509Data(List.of(cert))));
-        // The card signs here (SHA256withRSA through SunPKCS11).
+        // The card signs here (SHA256withRSA or SHA256withECDSA through SunPKCS11).
         fac.newXMLSignature(si, ki).sign(new DOMSignContext(key, doc.getDocumentElement()));
 
         TransformerFactory.newInstance().newTransformer()
                 .transform(new DOMSource(doc), new StreamResult(new File(args[2])));
+    }
+
+    // RSA-SHA256 with an RSA card, ECDSA-SHA256 with a card of the ECDSA
+    // generation.
+    static String signatureMethod(PrivateKey key) {
+        return "EC".equals(key.getAlgorithm()) ? SignatureMethod.ECDSA_SHA256
+                                               : SignatureMethod.RSA_SHA256;
     }
 }

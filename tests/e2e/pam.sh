@@ -9,6 +9,8 @@
 # card counts the try; a user the certificate does not map to is refused.
 # The PAM service is a file of the test's own under /etc/pam.d (removed at
 # exit): no system service, no common-auth, is touched.
+# JPKI_TEST_CARD_KEY=ec-p384 runs it on a card of the ECDSA generation
+# (tests/e2e/pam_ec.sh): pam_pkcs11 checks an ECDSA signature.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cardlog.sh"
 PATH="$PATH:/usr/sbin:/sbin"
@@ -23,7 +25,7 @@ done
 [ "$(id -u)" -eq 0 ] || missing "root, to add a test user and a PAM service"
 
 START=$(date +%s)
-card_init
+card_init ${JPKI_TEST_CARD_KEY:+--key "$JPKI_TEST_CARD_KEY"}
 T="timeout 60"
 
 tries() { card_tries "$CARD" auth; }

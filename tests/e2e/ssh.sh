@@ -9,7 +9,9 @@
 # once the card is back and the provider re-added (ssh-add -e, -s).
 # sshd's own log proves each login: the accepted key's fingerprint is the
 # card's, and its signature algorithm is rsa-sha2-256 or rsa-sha2-512
-# (never ssh-rsa/SHA-1).
+# (never ssh-rsa/SHA-1). JPKI_TEST_CARD_KEY=ec-p384 runs it on a card of the
+# ECDSA generation (tests/e2e/ssh_ec.sh): ecdsa-sha2-nistp384 keys and
+# signatures.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cardlog.sh"
 PATH="$PATH:/usr/sbin:/sbin"
@@ -21,7 +23,14 @@ SSHD=$(command -v sshd)
 
 START=$(date +%s)
 ssh -V
-card_init
+card_init ${JPKI_TEST_CARD_KEY:+--key "$JPKI_TEST_CARD_KEY"}
+# The card's key type as OpenSSH names it, in key lines and in sshd's log,
+# and the signature algorithms sshd may see.
+case "${JPKI_TEST_CARD_KEY:-rsa2048}" in
+    rsa2048) SSH_KEY=ssh-rsa SSH_KT=RSA SSH_SIGS='rsa-sha2-\(256\|512\)' ;;
+    ec-p384) SSH_KEY=ecdsa-sha2-nistp384 SSH_KT=ECDSA SSH_SIGS='ecdsa-sha2-nistp384' ;;
+    *) fail "unknown JPKI_TEST_CARD_KEY=$JPKI_TEST_CARD_KEY" ;;
+esac
 T="timeout 60"
 ME=$(id -un)
 
@@ -31,7 +40,7 @@ verifies() { card_count auth-verify; }
 step "ssh-keygen -D: the card's keys"
 $T ssh-keygen -D "$MODULE" > "$WORK/keys" || fail "ssh-keygen -D"
 cat "$WORK/keys"
-[ "$(grep -c '^ssh-rsa ' "$WORK/keys")" -eq 3 ] || fail "expected three keys: the auth key and the two CAs' keys"
+[ "$(grep -c "^$SSH_KEY " "$WORK/keys")" -eq 3 ] || fail "expected three keys: the auth key and the two CAs' keys"
 grep ' User Authentication Public Key$' "$WORK/keys" > "$WORK/auth.pub" || fail "no line for the authentication key"
 [ "$(wc -l < "$WORK/auth.pub")" -eq 1 ] || fail "more than one authentication key"
 # It is the key of the card's authentication certificate.
@@ -118,13 +127,13 @@ accepted() {
     while [ "$(slog | grep -c 'Accepted publickey')" -lt "$1" ] && [ $i -lt 50 ]; do
         i=$((i + 1)); sleep 0.1
     done
-    n=$(slog | grep -c "^Accepted publickey for $ME from 127.0.0.1 port [0-9]* ssh2: RSA $FPR\$" || true)
+    n=$(slog | grep -c "^Accepted publickey for $ME from 127.0.0.1 port [0-9]* ssh2: $SSH_KT $FPR\$" || true)
     [ "$n" -eq "$1" ] || { slog | grep 'Accepted\|Failed\|userauth' | tail; fail "sshd: expected $1 logins with $FPR, saw $n"; }
     slog | grep 'Accepted publickey' | tail -n 1
 }
 # sigalgs: the algorithms of the signatures sshd verified, one per line.
 sigalgs() {
-    slog | sed -n 's/.*userauth_pubkey: .* have \([a-z0-9@.-]*\) signature for RSA .*/\1/p'
+    slog | sed -n "s/.*userauth_pubkey: .* have \([a-z0-9@.-]*\) signature for $SSH_KT .*/\1/p"
 }
 
 step "ssh -I MODULE, PIN from SSH_ASKPASS"
@@ -137,7 +146,7 @@ accepted 1
 [ $(($(verifies) - v0)) -eq 1 ] || fail "expected one auth PIN VERIFY, saw $(($(verifies) - v0))"
 sigalgs | tee "$WORK/algs"
 [ -s "$WORK/algs" ] || fail "sshd's log shows no signature algorithm"
-grep -qv '^rsa-sha2-\(256\|512\)$' "$WORK/algs" && fail "a signature other than rsa-sha2-256/512"
+grep -qv "^$SSH_SIGS\$" "$WORK/algs" && fail "a signature other than $SSH_SIGS"
 
 step "ssh-agent: ssh-add -s MODULE, then ssh"
 # ssh-agent loads only providers on its allow list (-P): the built module.
@@ -196,6 +205,6 @@ step "sshd verified these signatures"
 sigalgs > "$WORK/algs"
 sort "$WORK/algs" | uniq -c
 [ "$(grep -c . "$WORK/algs")" -ge 3 ] || fail "fewer than three verified signatures in sshd's log"
-grep -qv '^rsa-sha2-\(256\|512\)$' "$WORK/algs" && fail "a signature other than rsa-sha2-256/512"
+grep -qv "^$SSH_SIGS\$" "$WORK/algs" && fail "a signature other than $SSH_SIGS"
 
 printf '\nPASS: OpenSSH logins with the card (%ss)\n' "$(($(date +%s) - START))"
