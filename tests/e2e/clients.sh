@@ -15,8 +15,8 @@ CARD="$WORK/card.img"
 export JPKI_PKCS11_EMULATOR="$CARD"
 "$TOOL" emu init ${JPKI_TEST_CARD_KEY:+--key "$JPKI_TEST_CARD_KEY"} --out "$CARD" >/dev/null
 # What the clients must show for this card's keys.
-case "${JPKI_TEST_CARD_KEY:-rsa}" in
-    rsa) ALG=RSA NSS_KEY=rsa JAR_BLOCK=RSA ;;
+case "${JPKI_TEST_CARD_KEY:-rsa2048}" in
+    rsa2048) ALG=RSA NSS_KEY=rsa JAR_BLOCK=RSA ;;
     ec-p384) ALG=ECDSA NSS_KEY=ec JAR_BLOCK=EC ;;
     *) fail "unknown JPKI_TEST_CARD_KEY=$JPKI_TEST_CARD_KEY" ;;
 esac

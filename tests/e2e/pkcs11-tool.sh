@@ -15,8 +15,8 @@ KEY_OPT=${JPKI_TEST_CARD_KEY:+--key $JPKI_TEST_CARD_KEY}
 # This card's keys: what pkcs11-tool shows, its hash-and-sign mechanisms,
 # and the one most steps sign with. pkcs11-tool writes ECDSA as DER
 # (--signature-format openssl), which openssl verifies.
-case "${JPKI_TEST_CARD_KEY:-rsa}" in
-    rsa) PUBKEY='RSA 2048' SIG_MECHS='SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS SHA1-RSA-PKCS'
+case "${JPKI_TEST_CARD_KEY:-rsa2048}" in
+    rsa2048) PUBKEY='RSA 2048' SIG_MECHS='SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS SHA1-RSA-PKCS'
          SIGN_MECH=SHA256-RSA-PKCS SIG_FMT= ;;
     ec-p384) PUBKEY='EC  EC_POINT 384 bits' SIG_MECHS='ECDSA-SHA256 ECDSA-SHA384 ECDSA-SHA512'
          SIGN_MECH=ECDSA-SHA256 SIG_FMT='--signature-format openssl' ;;
