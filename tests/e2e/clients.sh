@@ -195,13 +195,26 @@ pdfsig_steps() {
     grep -q 'Signature Validation: Signature is Valid\.' "$WORK/pdfsig" || fail "pdfsig: signature not valid"
     passed pdfsig
 }
-# poppler 22.12 signs with RSA keys only: with an ECDSA key, even one of
-# its own NSS database and no module, pdfsig -add-signature ends with
-# "signDocument: unable update signature" (the client's limit, not ours).
+# poppler 22.12 signs with an ECDSA key only now and then: most tries of
+# pdfsig -add-signature end with "signDocument: unable update signature",
+# with a software key of its own NSS database and no module too (9 of 12
+# tries): the client's limit, not ours. On the EC card the steps run: that
+# failure is a printed skip, any other a failure, and a signature pdfsig
+# does make must validate.
+# (A background subshell, so that set -e still stops it at the first error.)
+rc=0
 if [ "$ALG" = RSA ]; then
     pdfsig_steps
 else
-    echo "poppler pdfsig: skipped on the EC card (pdfsig signs with RSA keys only: \"unable update signature\")"
+    (pdfsig_steps) > "$WORK/pdfsig-ec" 2>&1 &
+    wait $! || rc=$?
+    cat "$WORK/pdfsig-ec"
+fi
+if [ "$ALG" = RSA ] || [ $rc -eq 0 ]; then
+    [ "$ALG" = RSA ] || passed pdfsig
+else
+    grep -q '^signDocument: unable update signature' "$WORK/pdfsig-ec" || fail "pdfsig on the EC card"
+    echo "poppler pdfsig: skipped on the EC card (this pdfsig fails at random with ECDSA keys, any key: \"unable update signature\")"
 fi
 
 step "Java SunPKCS11: keytool lists the sign key"
