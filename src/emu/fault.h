@@ -48,7 +48,8 @@ emu_rv emu_faults_parse(const char *spec, emu_faults *out, char *err,
 int emu_faults_garbage_at(const emu_faults *f, unsigned long seq);
 int emu_faults_sw_at(const emu_faults *f, unsigned long seq, uint16_t *sw);
 
-/* Fill buf with 1..max random bytes; returns the length. */
+/* Fill buf with 1..max random bytes that never end in a status word a
+ * card could mean; returns the length. */
 size_t emu_faults_garbage(uint8_t *buf, size_t max);
 
 /* Sleep the configured delay, if any. */
