@@ -16,7 +16,9 @@
 # - on a desktop (a private Xvfb display here), the dialog appears, the
 #   test types the PIN into it (xdotool), the policy picks the certificate
 #   with no further question, and the server's trace proves the card's
-#   certificate and its PKCS#1 v1.5 signature.
+#   certificate and its signature.
+# JPKI_TEST_CARD_KEY=ec-p384 (chromium_ec.sh) runs it on a card of the ECDSA
+# generation.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tlslib.sh"
 . "$(dirname "$0")/cardlog.sh"
@@ -38,7 +40,7 @@ WAIT=${JPKI_TEST_CHROMIUM_WAIT:-20}
 START=$(date +%s)
 "$CHROMIUM" --version
 CARD="$WORK/card.img"
-"$TOOL" emu init --pinpad --out "$CARD" >/dev/null
+"$TOOL" emu init ${JPKI_TEST_CARD_KEY:+--key "$JPKI_TEST_CARD_KEY"} --pinpad --out "$CARD" >/dev/null
 export JPKI_EMU_LOG="$WORK/apdu.log"
 : > "$JPKI_EMU_LOG"
 HOME="$WORK/home"; export HOME; mkdir -p "$HOME"
@@ -128,8 +130,13 @@ fi
 netlog card | tee "$WORK/events-card"
 grep -q '^URL_REQUEST_DELEGATE_CERTIFICATE_REQUESTED 1 ' "$WORK/events-card" ||
     fail "Chromium did not start choosing a certificate"
-grep -q '^URL_REQUEST_DELEGATE_CERTIFICATE_REQUESTED 2 ' "$WORK/events-card" &&
-    fail "Chromium chose a certificate: update the client guide and this test"
+# With an RSA card Chromium stops before it has chosen; with an EC card
+# (Chromium 156) the choice completes and the request for the key's
+# password dialog is what waits. Either way nothing reaches the server.
+if [ "${JPKI_TEST_CARD_KEY:-rsa2048}" = rsa2048 ]; then
+    grep -q '^URL_REQUEST_DELEGATE_CERTIFICATE_REQUESTED 2 ' "$WORK/events-card" &&
+        fail "Chromium chose a certificate: update the client guide and this test"
+fi
 grep -q '^SSL_CLIENT_CERT_PROVIDED ' "$WORK/events-card" &&
     fail "Chromium answered the certificate request: update the client guide and this test"
 # The card: the token was looked at, but no login was tried, not even
@@ -144,7 +151,7 @@ echo "Chromium waited $WAIT s for a PIN dialog nobody can answer headless"
 step "on a desktop (Xvfb): the PIN typed into Chromium's dialog, the policy picks the certificate"
 # A card without PIN pad: the PIN goes through the dialog into C_Login.
 DESK="$WORK/desk.img"
-"$TOOL" emu init --out "$DESK" >/dev/null
+"$TOOL" emu init ${JPKI_TEST_CARD_KEY:+--key "$JPKI_TEST_CARD_KEY"} --out "$DESK" >/dev/null
 JPKI_PKCS11_EMULATOR="$DESK" pkcs11-tool --module "$MODULE" --slot 0 --read-object --type cert \
     --id 01 -o "$WORK/desk.der" >/dev/null
 openssl x509 -inform DER -in "$WORK/desk.der" -out "$WORK/desk.pem"

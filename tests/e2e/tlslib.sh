@@ -135,10 +135,11 @@ srv_proves() {
 }
 
 # srv_received NAME EXPECTED_PEM: as srv_proves, on any protocol, with an
-# RSA signature scheme (PKCS#1 v1.5 or PSS: browsers choose).
+# RSA signature scheme (PKCS#1 v1.5 or PSS: browsers choose) or, from an EC
+# card, an ECDSA one.
 srv_received() {
     srv_trace "$1"
-    sed -n 's/^\(TLSv1\.[23]\) rsa_p[a-z0-9_]*sha[0-9]* verified$/\1/p' "$WORK/cv-$1" | sort -u > "$WORK/cv-$1.protos"
+    sed -n 's/^\(TLSv1\.[23]\) \(rsa_p\|ecdsa_\)[a-z0-9_]*sha[0-9]* verified$/\1/p' "$WORK/cv-$1" | sort -u > "$WORK/cv-$1.protos"
     [ "$(wc -l < "$WORK/cv-$1.protos")" -eq 1 ] || fail "$1: CertificateVerify: $(tr '\n' ';' < "$WORK/cv-$1")"
     srv_proves "$1" "$(cat "$WORK/cv-$1.protos")" "$(awk 'NR == 1 { print $2 }' "$WORK/cv-$1")" "$2"
 }
