@@ -484,7 +484,7 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len,
     h.buckets_off = align8(h.spki_off + h.spki_len);
     h.entries_off =
         align8(h.buckets_off + (((size_t)1 << h.bucket_bits) + 1) * 4);
-    h.check_bytes = 2;
+    h.check_bytes = CRLX_CHECK_BYTES;
     h.file_size = h.entries_off + n * h.entry_size;
     uint8_t *img = sink->alloc(sink->ctx, h.file_size);
     if (!img) {
@@ -505,8 +505,10 @@ jpki_crlx_rv crlx_build(const uint8_t *der, size_t len,
                (uint32_t *)(void *)(img + h.buckets_off));
     for (uint64_t i = 0; i < n; i++) {
         uint8_t *rec = img + h.entries_off + i * h.entry_size;
-        uint16_t check = crlx_entry_check(rec, h.entry_size - 2, i);
-        memcpy(rec + h.entry_size - 2, &check, 2);
+        uint32_t check =
+            crlx_entry_check(rec, h.entry_size - CRLX_CHECK_BYTES, i);
+        memcpy(rec + h.entry_size - CRLX_CHECK_BYTES, &check,
+               CRLX_CHECK_BYTES);
     }
     memcpy(img, &h, sizeof h);
     crlx_hdr_seal(img);

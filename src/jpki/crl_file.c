@@ -118,7 +118,7 @@ int crlx_image_check(const uint8_t *image, size_t size)
         !span_ok(h.num_off, h.num_len, h.idp_off + h.idp_len, size) ||
         !span_ok(h.spki_off, h.spki_len, h.num_off + h.num_len, size) ||
         !span_ok(h.buckets_off, nb * 4, h.spki_off + h.spki_len, size) ||
-        h.buckets_off % 4 != 0 || h.check_bytes != 2 ||
+        h.buckets_off % 4 != 0 || h.check_bytes != CRLX_CHECK_BYTES ||
         !span_ok(h.entries_off, h.entries * h.entry_size,
                  h.buckets_off + nb * 4, size) ||
         h.entries_off + h.entries * h.entry_size != size)

@@ -9,17 +9,17 @@
  *   crl_index.c  the public API of crl_index.h
  *
  * Index file: header, metadata (issuer, IDP, CRL number, issuer SPKI),
- * bucket table, then the sorted entries. Each entry carries a 16-bit
+ * bucket table, then the sorted entries. Each entry carries a 32-bit
  * check (crlx_entry_check), which a lookup verifies for the entries its
  * answer rests on; it lies in the entry itself, so checking it costs no
  * memory access of its own.
  *
- * Index entry (fixed width E = W + 9, W = the longest serial of this CRL):
+ * Index entry (fixed width E = W + 11, W = the longest serial of this CRL):
  *   [W bytes serial, big-endian, right-aligned, zero-padded]
  *   [1 byte: serial length]                       -- key = first W + 1 bytes
  *   [5 bytes revocation date, big-endian, seconds + CRLX_DATE_BIAS]
  *   [1 byte reason, 0xff = none]
- *   [2 bytes check of the 7 + W bytes before, native order]
+ *   [4 bytes check of the 7 + W bytes before, native order]
  */
 #ifndef JPKI_CRL_PRIV_H
 #define JPKI_CRL_PRIV_H
@@ -169,13 +169,13 @@ uint64_t crlx_fnv(uint64_t h, const void *buf, size_t len);
 /* ---- crl_file.c ---- */
 
 #define CRLX_MAGIC "JPKICRX"
-#define CRLX_VERSION                                                          \
-    4                      /* 2: <= 4096 buckets, interpolated lookups;
-                                  * 3: the keys' common prefix, a search
-                                  * window chosen at build;
-                                  * 4: a check in every entry, the header's
-                                  * check covers the bucket table */
-#define CRLX_ENTRY_EXTRA 9 /* entry bytes besides the serial */
+/* Index formats: 2 <= 4096 buckets, interpolated lookups; 3 the keys'
+ * common prefix, a search window chosen at build; 4 a check in every entry,
+ * the header's check covers the bucket table; 5 the entry check is 32 bits
+ * of folded products. An index of another format is rebuilt. */
+#define CRLX_VERSION 5
+#define CRLX_CHECK_BYTES 4  /* each entry's check (crlx_entry_check) */
+#define CRLX_ENTRY_EXTRA 11 /* entry bytes besides the serial */
 #define CRLX_MAX_FILE (UINT64_C(1) << 34) /* a larger index is not opened */
 
 /* The index header, native byte order (a cache of this machine only). */
@@ -191,7 +191,7 @@ typedef struct {
     uint32_t window; /* entries a lookup searches around its guess (odd,
                          * 1..CRLX_MAX_WINDOW), see crlx_window_start */
     uint32_t shift, pad;
-    uint64_t check_bytes; /* of each entry's check: 2 */
+    uint64_t check_bytes; /* of each entry's check: CRLX_CHECK_BYTES */
     uint64_t prefix;      /* every key's masked first 8 bytes share their top
                          * `shift` bits, those of prefix */
     uint64_t issuer_off, issuer_len, idp_off, idp_len, num_off, num_len;
@@ -299,37 +299,60 @@ static inline const uint8_t *crlx_at(const uint8_t *ents, size_t es, size_t i)
     return ents + i * es;
 }
 
-/* The check of entry i (its first len = es - 2 bytes, 11..39), stored in
- * its last two bytes: the top 16 bits of a sum of (word ^ place) * odd over
- * the entry's 8-byte words (the last one overlapping) and i * odd (an entry
- * moved elsewhere fails too). A flip of bit b of one word changes the sum
- * by +-(2^b * k), whose top 16 bits are a 16-bit window of k and never all
- * zeros or all ones for these constants, so it always changes the check
- * (a byte that two words share, when len is not a multiple of 8, changes
- * two products: caught with the odds below). Other damage passes with odds
- * of 1 in 65536 per entry. The products are independent: a short chain. It
- * reads only the entry itself. */
-static inline uint16_t crlx_entry_check(const uint8_t *rec, size_t len,
+/* The 64-bit product a * b folded to 64 bits (low half ^ high half):
+ * every bit of a reaches most bits of the result, both above and below
+ * its own place. */
+static inline uint64_t crlx_fold_mul(uint64_t a, uint64_t b)
+{
+#ifdef __SIZEOF_INT128__
+    __extension__ typedef unsigned __int128 u128;
+    u128 r = (u128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+    uint64_t al = a & 0xffffffffu, ah = a >> 32;
+    uint64_t bl = b & 0xffffffffu, bh = b >> 32;
+    uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    uint64_t mid = (ll >> 32) + (lh & 0xffffffffu) + (hl & 0xffffffffu);
+    uint64_t lo = mid << 32 | (ll & 0xffffffffu);
+    return lo ^ (hh + (lh >> 32) + (hl >> 32) + (mid >> 32));
+#endif
+}
+
+/* The check of entry i (its first len = es - CRLX_CHECK_BYTES bytes,
+ * 11..39), stored in its last four bytes. Each 8-byte word of the entry
+ * (the last one overlapping), marked with its place (the first with i, so
+ * that an entry moved elsewhere fails too), goes through a full
+ * 64x64-bit product folded to 64 bits; the check is the sum of those,
+ * folded to 32 bits. Every input bit thus reaches the whole check, and no
+ * change to a few bytes cancels out by construction: any damage to an
+ * entry passes with odds of about 1 in 4 billion. The products are
+ * independent (a short dependency chain), and it reads only the entry
+ * itself. (Format 4 summed plain 64-bit products and kept 16 bits: a
+ * change to a word's top byte reached only the top 8 bits, so two such
+ * changes could cancel, 1 time in 256.) */
+static inline uint32_t crlx_entry_check(const uint8_t *rec, size_t len,
                                         uint64_t i)
 {
-    const uint64_t k1 = UINT64_C(0xff51afd7ed558ccd),
-                   k2 = UINT64_C(0xc4ceb9fe1a85ec53);
-    uint64_t h = (i + 1) * UINT64_C(0x9e3779b97f4a7c15), u;
-    size_t o = 0;
-    for (; o + 8 < len; o += 8) {
+    const uint64_t k = UINT64_C(0x9e3779b97f4a7c15),
+                   m1 = UINT64_C(0xff51afd7ed558ccd),
+                   m2 = UINT64_C(0xc4ceb9fe1a85ec53);
+    uint64_t u, h;
+    memcpy(&u, rec, 8);
+    h = crlx_fold_mul(u ^ (i + 1) * m1, k);
+    for (size_t o = 8; o + 8 < len; o += 8) {
         memcpy(&u, rec + o, 8);
-        h += (u ^ o) * k1;
+        h += crlx_fold_mul(u ^ o * m2, k);
     }
     memcpy(&u, rec + len - 8, 8);
-    h += (u ^ len) * k2;
-    return (uint16_t)(h >> 48);
+    h += crlx_fold_mul(u ^ ~(uint64_t)len * m2, k);
+    return (uint32_t)(h ^ h >> 32);
 }
 
 static inline int crlx_entry_ok(const uint8_t *rec, size_t es, uint64_t i)
 {
-    uint16_t stored;
-    memcpy(&stored, rec + es - 2, 2);
-    return crlx_entry_check(rec, es - 2, i) == stored;
+    uint32_t stored;
+    memcpy(&stored, rec + es - CRLX_CHECK_BYTES, CRLX_CHECK_BYTES);
+    return crlx_entry_check(rec, es - CRLX_CHECK_BYTES, i) == stored;
 }
 
 /* Computes hdr->check over the header and the metadata bytes in image. */
