@@ -72,6 +72,8 @@
 
 #include <p11-kit/pkcs11.h>
 
+#include "thread_wait.h"
+
 static CK_FUNCTION_LIST_PTR p11;
 static CK_SESSION_HANDLE cur;
 static CK_RV expected = CKR_OK;
@@ -347,36 +349,11 @@ static void *waiter(void *arg)
     return NULL;
 }
 
-/* Thread TID of this process is asleep (state S in its /proc stat). */
-static int thread_asleep(long tid)
-{
-    char path[64], buf[512], *p;
-    size_t n;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
-    if (!(f = fopen(path, "r")))
-        return 0;
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] == 'S';
-}
-
 /* The waiter is blocked in C_WaitForSlotEvent: past the point where it
- * noted its id (nothing else sleeps after that) and asleep in three
- * samples 20 ms apart. Up to 5 s. */
+ * noted its id (nothing else sleeps after that) and asleep. */
 static void wait_blocked(void)
 {
-    int i, asleep = 0;
-
-    for (i = 0; i < 250 && asleep < 3; i++) {
-        long tid = atomic_load(&waiter_tid);
-        asleep = tid && thread_asleep(tid) ? asleep + 1 : 0;
-        sleep_ms(20);
-    }
-    if (asleep < 3)
+    if (!tw_blocked(&waiter_tid))
         die("the waiter never blocked in C_WaitForSlotEvent");
     printf("  the waiter is blocked in C_WaitForSlotEvent\n");
 }

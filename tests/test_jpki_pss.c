@@ -55,17 +55,7 @@ static void open_card(void)
 /* Lines of the card's APDU log holding a and b (b may be NULL). */
 static int card_saw(const char *a, const char *b)
 {
-    char line[512];
-    int n = 0;
-    FILE *f = fopen(logp, "re");
-
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f))
-        if (strstr(line, a) && (!b || strstr(line, b)))
-            n++;
-    fclose(f);
-    return n;
+    return tu_log_count(logp, a, b);
 }
 
 /* OpenSSL's RSASSA-PSS verification (SHA-256, MGF1-SHA-256, salt 32) of

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "p11test.h"
+#include "thread_wait.h"
 #include "emu/emu.h"
 
 /* ---- C_WaitForSlotEvent ------------------------------------------------- */
@@ -72,36 +73,12 @@ static void *wait_thread(void *arg)
     return NULL;
 }
 
-/* Thread TID of this process is asleep (state S in its /proc stat). */
-static int thread_asleep(long tid)
-{
-    char path[64], buf[512], *p;
-    size_t n;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
-    if (!(f = fopen(path, "r")))
-        return 0;
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] == 'S';
-}
-
 /* Instead of sleeping and hoping: the waiter is past the point where it
- * noted its id (nothing else sleeps after that) and asleep, in C_Wait-
- * ForSlotEvent, in three samples 20 ms apart. */
+ * noted its id (nothing else sleeps after that) and asleep, in
+ * C_WaitForSlotEvent. */
 static void wait_blocked(waiter *w)
 {
-    int i, asleep = 0;
-
-    for (i = 0; i < 250 && asleep < 3; i++) {
-        long tid = atomic_load(&w->tid);
-        asleep = tid && thread_asleep(tid) ? asleep + 1 : 0;
-        usleep(20 * 1000);
-    }
-    ck_assert_msg(asleep == 3,
+    ck_assert_msg(tw_blocked(&w->tid),
                   "the waiter never blocked in C_WaitForSlotEvent");
 }
 

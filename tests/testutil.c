@@ -207,3 +207,18 @@ int tu_rsa_pss_ok(void *pub, const unsigned char *hash,
     EVP_PKEY_CTX_free(ctx);
     return ok;
 }
+
+int tu_log_count(const char *path, const char *a, const char *b)
+{
+    char line[512];
+    int n = 0;
+    FILE *f = fopen(path, "re");
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, a) && (!b || strstr(line, b)))
+            n++;
+    fclose(f);
+    return n;
+}

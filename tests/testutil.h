@@ -37,4 +37,8 @@ int tu_verify_sha256(const unsigned char *cert, size_t cert_len,
                      const void *msg, size_t msg_len, const unsigned char *sig,
                      size_t sig_len);
 
+/* Lines of the text file path (an emulator's APDU log) that contain a and
+ * also b (b may be NULL); 0 if the file cannot be read. */
+int tu_log_count(const char *path, const char *a, const char *b);
+
 #endif
