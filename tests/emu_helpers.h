@@ -89,5 +89,7 @@ emu_rv load_err(const char *p, char *err, size_t errlen);
 void expect_load_error(const char *p, emu_rv expect, const char *what);
 /* A TCase named name with the setup/teardown fixture and a long timeout. */
 TCase *tcase(const char *name);
+/* test_emu's PIN commands (test_emu_pins.c). */
+TCase *emu_pins_tcase(void);
 
 #endif
