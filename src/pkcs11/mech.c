@@ -89,7 +89,7 @@ static int padding_pkcs1(void *pkey_ctx, const p11_op *op)
     return EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING);
 }
 
-#define PKCS1 JPKI_SCHEME_PKCS1, NULL, NULL /* the card pads; no check */
+#define PKCS1 JPKI_SCHEME_PKCS1, NULL, NULL, NULL /* the card pads; no check */
 static const p11_mech rsa_mechs[] = {
     { CKM_RSA_PKCS, NULL, NULL, 0, 0, p11_mech_no_param, input_as_given,
       output_rsa, padding_pkcs1, PKCS1 },
@@ -106,10 +106,10 @@ static const p11_mech rsa_mechs[] = {
     /* RSA-PSS (mech_pss.c): the card's scheme P1 04, checked on the host */
     { CKM_RSA_PKCS_PSS, NULL, NULL, 0, 32, p11_pss_param, p11_pss_input_hash,
       output_rsa, p11_pss_padding, JPKI_SCHEME_PSS_SHA256, p11_pss_check,
-      p11_pss_offered },
+      p11_pss_offered, NULL },
     { CKM_SHA256_RSA_PKCS_PSS, "SHA256", NULL, 0, 32, p11_pss_param,
       p11_pss_input_digest, output_rsa, p11_pss_padding,
-      JPKI_SCHEME_PSS_SHA256, p11_pss_check, p11_pss_offered },
+      JPKI_SCHEME_PSS_SHA256, p11_pss_check, p11_pss_offered, NULL },
 };
 #define N_RSA_MECHS (sizeof rsa_mechs / sizeof rsa_mechs[0])
 

@@ -61,8 +61,10 @@ static int padding_none(void *pkey_ctx, const p11_op *op)
 }
 
 /* The card's scheme is the guessed P1 (ec_card.h); the JPKI layer checks
- * every signature, so no card_check here; always offered. */
-#define EC_CARD (jpki_scheme) JPKI_EC_GUESS_SIGN_P1, NULL, NULL
+ * every signature, so no card_check here; always offered; the card's ECDSA
+ * command. */
+#define EC_CARD                                                               \
+    (jpki_scheme) JPKI_EC_GUESS_SIGN_P1, NULL, NULL, p11_ec_card_sign
 
 static const p11_mech ec_mechs[] = {
     { CKM_ECDSA, NULL, NULL, 0, 0, p11_mech_no_param, input_hash, output_rs,

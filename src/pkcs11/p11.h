@@ -255,6 +255,11 @@ typedef struct p11_mech {
      const unsigned char *sig, size_t k);
     /* 0: not offered on tok now (NULL: always offered). */
     int (*offered)(p11_token *tok);
+    /* The card's signature of in into out (*out_len in: capacity, out:
+     * length), for a card command other than the RSA one (NULL:
+     * jpki_card_sign with scheme). */
+    jpki_rv (*card_sign)(p11_token *tok, const unsigned char *in,
+                         size_t in_len, unsigned char *out, size_t *out_len);
 } p11_mech;
 const p11_mech *p11_mech_find(p11_token *tok, CK_MECHANISM_TYPE type);
 CK_RV p11_mech_list(p11_token *tok, CK_MECHANISM_TYPE_PTR list,

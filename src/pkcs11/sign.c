@@ -60,8 +60,8 @@ static CK_RV card_sign(p11_token *tok, const p11_op *op,
     unsigned char out[512];
     size_t out_len = sizeof out;
     jpki_rv jrv =
-        tok->cert->key_type == JPKI_KEYTYPE_EC
-            ? p11_ec_card_sign(tok, in, in_len, out, &out_len)
+        op->mech->card_sign
+            ? op->mech->card_sign(tok, in, in_len, out, &out_len)
             : jpki_card_sign(tok->card->jc, tok->key, op->mech->scheme, in,
                              in_len, out, &out_len);
     CK_RV rv;
