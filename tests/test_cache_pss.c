@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * test_cache_pss.c - RSA-PSS through the PKCS#11 interface, and a card
- * that refuses it remembered across processes (the certificate cache).
+ * test_cache_pss.c - RSA-PSS through the PKCS#11 interface, a card that
+ * refuses it remembered across processes (the certificate cache), and no
+ * signature of either RSA scheme that the certificate's key does not
+ * verify ever reaching the caller.
  * Signatures are checked by OpenSSL with the certificate's key; what the
  * card did is read from its APDU log and image, never from the module.
  * Part of test_cache (its fixture: a private card, cache and log).
@@ -282,6 +284,33 @@ START_TEST(pss_bad_signature_never_output)
 }
 END_TEST
 
+/* The same for PKCS#1 v1.5, on both tokens (the key named by SFI: a card
+ * that read P2 otherwise would sign with its other key): the card signed,
+ * the caller gets an error and none of its bytes; the login stays. */
+START_TEST(v15_bad_signature_never_output)
+{
+    CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    unsigned char sig[256], zero[256] = { 0 };
+    CK_ULONG len = sizeof sig;
+
+    setenv("JPKI_EMU_FAULTS", "bad-signature", 1);
+    OK(p11->C_Initialize(NULL));
+    CK_SESSION_HANDLE h = login((CK_SLOT_ID)_i);
+    log_clear();
+    memset(sig, 0, sizeof sig);
+    OK(p11->C_SignInit(h, &m, object(h, CKO_PRIVATE_KEY)));
+    ck_assert_uint_eq(p11->C_Sign(h, (CK_BYTE_PTR)msg, strlen(msg), sig, &len),
+                      CKR_FUNCTION_FAILED);
+    ck_assert_int_eq(log_count("INS=2A P1=00", "SW=9000"), 1);
+    ck_assert_mem_eq(sig, zero, sizeof sig);
+    CK_SESSION_INFO si;
+    OK(p11->C_GetSessionInfo(h, &si));
+    ck_assert_uint_eq(si.state, CKS_RO_USER_FUNCTIONS);
+    OK(p11->C_Finalize(NULL));
+    unsetenv("JPKI_EMU_FAULTS");
+}
+END_TEST
+
 void add_pss_tests(TCase *tc)
 {
     tcase_add_test(tc, pss_both_tokens);
@@ -289,4 +318,5 @@ void add_pss_tests(TCase *tc)
     tcase_add_test(tc, pss_off);
     tcase_add_test(tc, pss_refused_is_remembered);
     tcase_add_test(tc, pss_bad_signature_never_output);
+    tcase_add_loop_test(tc, v15_bad_signature_never_output, 0, 2);
 }
