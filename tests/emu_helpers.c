@@ -70,6 +70,12 @@ unsigned select_ef(uint16_t fid)
     return select_ef_on(card, fid);
 }
 
+void select_in_ap(uint16_t fid)
+{
+    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
+    ck_assert_uint_eq(select_ef(fid), 0x9000);
+}
+
 unsigned verify_on(emu_card *c, const char *pin)
 {
     uint8_t cmd[5 + 32] = { 0x00, 0x20, 0x00, 0x80, (uint8_t)strlen(pin) };

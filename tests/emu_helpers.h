@@ -42,6 +42,9 @@ unsigned tx(const uint8_t *cmd, size_t len);
 unsigned select_ef_on(emu_card *c, uint16_t fid);
 /* SELECT EF fid on the global card; returns SW1SW2. */
 unsigned select_ef(uint16_t fid);
+/* SELECT of the JPKI-AP, then of its EF fid, on the global card; both
+ * must answer 9000. */
+void select_in_ap(uint16_t fid);
 /* VERIFY pin against the selected PIN EF of card c; returns SW1SW2. */
 unsigned verify_on(emu_card *c, const char *pin);
 /* VERIFY pin on the global card; returns SW1SW2. */

@@ -75,8 +75,7 @@ START_TEST(test_select_unknown_aid_keeps_state)
 {
     uint8_t di[64], sig[256];
     size_t slen, dlen = digest_info("x", di);
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    select_in_ap(0x0018);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(select_ef(0x0017), 0x9000);
     ck_assert_uint_eq(
@@ -93,8 +92,7 @@ END_TEST
 START_TEST(test_select_ef_errors)
 {
     ck_assert_uint_eq(select_ef(0x000A), 0x6A82); /* no application */
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x000A), 0x9000);
+    select_in_ap(0x000A);
     ck_assert_uint_eq(select_ef(0x1234), 0x6A82);
     ck_assert_uint_eq(select_ef(0x0003), 0x6A82);
     ck_assert_uint_eq(tx(APDU(0x00, 0xA4, 0x09, 0x0C, 0x02, 0x00, 0x0A)),
@@ -142,8 +140,7 @@ START_TEST(test_read_token_info_and_chunks)
 {
     uint8_t buf[300];
     size_t n;
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0006), 0x9000);
+    select_in_ap(0x0006);
     ck_assert_uint_eq(txc(card, APDU(0x00, 0xB0, 0x00, 0x00, 0x00), buf, &n),
                       0x9000);
     ck_assert_uint_eq(n, 160); /* a serialised CK_TOKEN_INFO */
@@ -191,8 +188,7 @@ END_TEST
 
 START_TEST(test_sign_cert_needs_sign_pin)
 {
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0001), 0x9000);
+    select_in_ap(0x0001);
     ck_assert_uint_eq(tx(APDU(0x00, 0xB0, 0x00, 0x00, 0x00)), 0x6982);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000); /* the auth PIN does not do */
@@ -217,8 +213,7 @@ START_TEST(test_sign_with_auth_key)
 {
     uint8_t di[64], sig[256];
     size_t slen, dlen = digest_info("hello", di);
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0017), 0x9000);
+    select_in_ap(0x0017);
     ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x6982);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
@@ -234,8 +229,7 @@ END_TEST
 
 START_TEST(test_sign_with_sign_key)
 {
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x001B), 0x9000);
+    select_in_ap(0x001B);
     ck_assert_uint_eq(verify("ABC123"), 0x9000);
     sign_and_check(0x001A, 0x0001, "contract");
     sign_and_check(0x001A, 0x0001,
@@ -249,8 +243,7 @@ START_TEST(test_sign_pin_single_use)
     size_t slen, dlen = digest_info("x", di);
     rewrite_field(path, "sign_pin_single_use", "1");
     reload_card();
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x001B), 0x9000);
+    select_in_ap(0x001B);
     ck_assert_uint_eq(verify("ABC123"), 0x9000);
     sign_and_check(0x001A, 0x0001, "one");
     ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x6982);
@@ -273,8 +266,7 @@ START_TEST(test_sign_errors)
     size_t slen;
     memset(data, 0x5A, sizeof data);
     ck_assert_uint_eq(sign_data(data, 32, 1, sig, &slen), 0x6986); /* no app */
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    select_in_ap(0x0018);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(sign_data(data, 32, 1, sig, &slen), 0x6986); /* PIN EF */
     ck_assert_uint_eq(select_ef(0x000A), 0x9000);
@@ -303,8 +295,7 @@ START_TEST(test_security_state_cleared)
     static const uint8_t card_info_ap[] = { 0x00, 0xA4, 0x04, 0x0C, 0x0A,
                                             0xD3, 0x92, 0x10, 0x00, 0x31,
                                             0x00, 0x01, 0x01, 0x04, 0x08 };
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    select_in_ap(0x0018);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000); /* same AP again */
     ck_assert_uint_eq(query_on(card), 0x6986);  /* current EF gone too */
@@ -313,15 +304,13 @@ START_TEST(test_security_state_cleared)
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(tx(card_info_ap, sizeof card_info_ap), 0x9000);
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0017), 0x9000);
+    select_in_ap(0x0017);
     ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x6982);
     ck_assert_uint_eq(select_ef(0x0018), 0x9000);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     emu_card_reset(card);
     ck_assert_uint_eq(select_ef(0x0017), 0x6A82); /* no application */
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0017), 0x9000);
+    select_in_ap(0x0017);
     ck_assert_uint_eq(sign_data(di, dlen, 1, sig, &slen), 0x6982);
 }
 END_TEST

@@ -46,8 +46,7 @@ END_TEST
 START_TEST(test_verify_auth_lockout)
 {
     emu_stats st;
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    select_in_ap(0x0018);
     ck_assert_uint_eq(verify("1111"), 0x63C2);
     ck_assert_uint_eq(query_on(card), 0x63C2);
     ck_assert_uint_eq(verify("123"),
@@ -68,8 +67,7 @@ END_TEST
 
 START_TEST(test_verify_sign_lockout)
 {
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x001B), 0x9000);
+    select_in_ap(0x001B);
     for (unsigned left = 4; left != (unsigned)-1; left--)
         ck_assert_uint_eq(verify("WRONG1"), 0x63C0 | left);
     ck_assert_uint_eq(query_on(card), 0x6983);
@@ -79,8 +77,7 @@ END_TEST
 
 START_TEST(test_verify_success_resets_counter)
 {
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x001B), 0x9000);
+    select_in_ap(0x001B);
     ck_assert_uint_eq(verify("WRONG1"), 0x63C4);
     ck_assert_uint_eq(verify("WRONG2"), 0x63C3);
     ck_assert_uint_eq(verify("ABC123"), 0x9000);
@@ -93,20 +90,17 @@ END_TEST
 START_TEST(test_lockout_persists)
 {
     char err[512];
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    select_in_ap(0x0018);
     ck_assert_uint_eq(verify("1111"), 0x63C2);
     reload_card(); /* spent try was saved */
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    select_in_ap(0x0018);
     ck_assert_uint_eq(query_on(card), 0x63C2);
     ck_assert_uint_eq(verify("1111"), 0x63C1);
     ck_assert_uint_eq(verify("1111"), 0x63C0);
     emu_card_free(card);
     card = NULL;
     ck_assert_int_eq(emu_card_load(path, &card, err, sizeof err), EMU_OK);
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    select_in_ap(0x0018);
     ck_assert_uint_eq(query_on(card), 0x6983);
     ck_assert_uint_eq(verify("1234"), 0x6983);
     emu_info info;
@@ -118,8 +112,7 @@ END_TEST
 
 START_TEST(test_wrong_pin_drops_verification)
 {
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    select_in_ap(0x0018);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(verify("4321"), 0x63C2);
     ck_assert_uint_eq(select_ef(0x0017), 0x9000);
@@ -149,8 +142,7 @@ START_TEST(test_change_auth_pin)
         0x6700);
     ck_assert_uint_eq(change_pin("5678"), 0x9000);
     reload_card();
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    select_in_ap(0x0018);
     ck_assert_uint_eq(verify("1234"), 0x63C2);
     ck_assert_uint_eq(verify("5678"), 0x9000);
     ck_assert_uint_eq(query_on(card), 0x63C3);
@@ -159,8 +151,7 @@ END_TEST
 
 START_TEST(test_change_sign_pin)
 {
-    ck_assert_uint_eq(tx(SELECT_JPKI), 0x9000);
-    ck_assert_uint_eq(select_ef(0x0018), 0x9000);
+    select_in_ap(0x0018);
     ck_assert_uint_eq(verify("1234"), 0x9000);
     ck_assert_uint_eq(select_ef(0x001B), 0x9000);
     ck_assert_uint_eq(change_pin("NEWPIN1"),
